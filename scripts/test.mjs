@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// `npm test`: every suite, in order, then one plain `N passed, N failed` line that counts them all.
+//   browser   find or install Chromium (scripts/ensure-browser.mjs)
+//   typecheck tsc --noEmit (strict)            — counts as one test
+//   lint      eslint                           — counts as one test
+//   unit+gpu  vitest (Node, and real Chromium WebGPU)
+//   e2e       Playwright Test on the production build
+//   training  pytest + the pipeline smoke run (Debian python3-torch; installed when root on Debian)
+// A suite that cannot start is a failure, never a silent skip.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { ensureBrowser } from './ensure-browser.mjs';
+
+const only = process.argv.slice(2); // e.g. `npm test -- unit e2e`
+const wants = (name) => only.length === 0 || only.includes(name);
+const results = [];
+const record = (suite, passed, failed, skipped = 0) => {
+  results.push({ suite, passed, failed, skipped });
+  console.log(`\n[test] ${suite}: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
+};
+const sh = (cmd, args, env = {}) => {
+  console.log(`[test] $ ${cmd} ${args.join(' ')}`);
+  return spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } }).status ?? 1;
+};
+const readJson = (path) => (existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : undefined);
+
+mkdirSync('test-results', { recursive: true });
+
+let chromium;
+try {
+  chromium = ensureBrowser();
+} catch (err) {
+  console.error(String(err));
+}
+
+if (wants('typecheck')) {
+  const code = sh('npx', ['tsc', '--noEmit']);
+  record('typecheck', code === 0 ? 1 : 0, code === 0 ? 0 : 1);
+}
+if (wants('lint')) {
+  const code = sh('npx', ['eslint', '.']);
+  record('lint', code === 0 ? 1 : 0, code === 0 ? 0 : 1);
+}
+if (wants('unit') || wants('gpu')) {
+  const out = 'test-results/vitest.json';
+  rmSync(out, { force: true });
+  const projects = ['unit', 'gpu'].filter(wants).flatMap((p) => ['--project', p]);
+  if (!chromium) console.error('[test] no Chromium: the gpu project will fail');
+  const code = sh('npx', ['vitest', 'run', ...projects, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
+  const report = readJson(out);
+  if (report) {
+    record('vitest', report.numPassedTests, report.numFailedTests + (code !== 0 && report.numFailedTests === 0 ? 1 : 0),
+      report.numPendingTests + report.numTodoTests);
+  } else record('vitest', 0, 1);
+}
+if (wants('e2e')) {
+  const out = 'test-results/e2e.json';
+  rmSync(out, { force: true });
+  const code = sh('npx', ['playwright', 'test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: out });
+  const stats = readJson(out)?.stats;
+  if (stats) record('e2e', stats.expected + stats.flaky, stats.unexpected + (code !== 0 && stats.unexpected === 0 ? 1 : 0), stats.skipped);
+  else record('e2e', 0, 1);
+}
+if (wants('training') && existsSync('training/tests')) {
+  const python = '/usr/bin/python3';
+  const hasTorch = () => spawnSync(python, ['-c', 'import torch, regex, numpy, pytest'], { stdio: 'ignore' }).status === 0;
+  if (!hasTorch() && process.getuid?.() === 0 && existsSync('/etc/debian_version')) {
+    console.log('[test] installing Debian python3-torch, python3-regex, python3-numpy, python3-pytest for training/');
+    sh('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-regex python3-numpy python3-pytest libopenblas0-pthread']);
+  }
+  if (!hasTorch()) {
+    console.error('[test] training: /usr/bin/python3 lacks torch/regex/numpy/pytest (install Debian python3-torch python3-regex python3-numpy python3-pytest)');
+    record('training', 0, 1);
+  } else {
+    const xml = 'test-results/training.xml';
+    rmSync(xml, { force: true });
+    const code = sh(python, ['-m', 'pytest', 'training/tests', '-q', `--junitxml=${xml}`]);
+    const text = existsSync(xml) ? readFileSync(xml, 'utf8') : '';
+    const attr = (name) => Number(new RegExp(`<testsuite[^>]* ${name}="(\\d+)"`).exec(text)?.[1] ?? 0);
+    const total = attr('tests'), failed = attr('failures') + attr('errors'), skipped = attr('skipped');
+    record('training', total - failed - skipped, failed + (code !== 0 && failed === 0 ? 1 : 0), skipped);
+  }
+}
+
+const sum = (k) => results.reduce((n, r) => n + r[k], 0);
+console.log('\n[test] summary');
+for (const r of results) console.log(`  ${r.suite.padEnd(10)} ${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ''}`);
+const skipped = sum('skipped');
+console.log(`${sum('passed')} passed, ${sum('failed')} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(sum('failed') === 0 ? 0 : 1);

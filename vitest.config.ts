@@ -1,0 +1,43 @@
+// Two test projects:
+//  - unit: plain Node, for everything that does not need a GPU (share links, settings, the wafer
+//    plan, the CPU reference, post-processing). Fast, run on every change.
+//  - gpu:  the same Vitest API, but each file runs inside real headless Chromium with WebGPU
+//    (SwiftShader here), served from 127.0.0.1 so navigator.gpu exists. Every WGSL kernel is
+//    checked here against its CPU reference.
+// Vitest over Jest/node:test because it reuses vite.config (the ?raw WGSL imports, workers)
+// and has a browser mode, so kernel tests are ordinary test files, not page scripts.
+import { defineConfig } from 'vitest/config';
+import { playwright } from '@vitest/browser-playwright';
+import { launchOptions } from './scripts/browser.ts';
+
+export default defineConfig({
+  server: { host: '127.0.0.1' },
+  test: {
+    projects: [
+      {
+        extends: './vite.config.ts',
+        test: {
+          name: 'unit',
+          environment: 'node',
+          include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'scripts/**/*.test.ts'],
+          exclude: ['src/**/*.gpu.test.ts'],
+        },
+      },
+      {
+        extends: './vite.config.ts',
+        test: {
+          name: 'gpu',
+          include: ['src/**/*.gpu.test.ts'],
+          testTimeout: 120_000,
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({ launchOptions: launchOptions() }),
+            instances: [{ browser: 'chromium' }],
+            api: { host: '127.0.0.1' },
+          },
+        },
+      },
+    ],
+  },
+});
