@@ -1,0 +1,33 @@
+// A rolling window of latency samples with nearest-rank percentiles. Latency is reported as
+// p50/p95/p99 rather than a mean: one 300 ms stall among fifty 30 ms suggestions is what a user
+// feels, and a mean hides it.
+
+export class RollingPercentiles {
+  private readonly samples: number[] = [];
+  constructor(private readonly capacity = 200) {
+    if (!(capacity >= 1)) throw new Error(`RollingPercentiles: capacity must be >= 1, got ${capacity}`);
+  }
+
+  add(value: number): void {
+    if (!Number.isFinite(value)) return;
+    this.samples.push(value);
+    if (this.samples.length > this.capacity) this.samples.shift();
+  }
+
+  get count(): number { return this.samples.length; }
+
+  /** Oldest first, for sparklines. */
+  values(): readonly number[] { return this.samples; }
+
+  /** Nearest-rank percentile (p in 0..100); undefined when empty. */
+  percentile(p: number): number | undefined {
+    if (this.samples.length === 0) return undefined;
+    const sorted = [...this.samples].sort((a, b) => a - b);
+    const rank = Math.ceil((p / 100) * sorted.length);
+    return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+  }
+
+  summary(): { p50?: number; p95?: number; p99?: number; count: number } {
+    return { p50: this.percentile(50), p95: this.percentile(95), p99: this.percentile(99), count: this.count };
+  }
+}
