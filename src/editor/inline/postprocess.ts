@@ -106,3 +106,11 @@ function cutAtUnbalancedCloser(text: string, prefix: string, restOfLine: string)
   }
   return text;
 }
+
+/**
+ * True when more model output could no longer change the suggestion (a rule already cut it),
+ * so the engine can stop early. Probed by appending a character no rule reacts to.
+ */
+export function isSuggestionFinal(raw: string, ctx: CursorContext, mode: CompletionMode): boolean {
+  return trimCompletion(raw + '\u0001', ctx, mode) === trimCompletion(raw, ctx, mode);
+}

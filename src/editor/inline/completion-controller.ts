@@ -1,0 +1,164 @@
+// The edit loop's brain, free of Monaco: decides when to ask the engine, streams its text into a
+// growing suggestion, cancels stale work, and serves typed-through characters without asking
+// again. The Monaco provider (inline-provider.ts) is a thin adapter over this, so every rule here
+// is tested with a fake clock and a fake engine.
+
+import type { Disposable } from '../../util/disposable.ts';
+import { completionMode, isSuggestionFinal, shouldSuggestHere, trimCompletion, type CompletionMode, type CursorContext } from './postprocess.ts';
+
+export interface CompletionRequest extends CursorContext {
+  mode: CompletionMode;
+}
+
+/** What the controller needs from the engine: stream the raw completion text, stop on abort. */
+export interface CompletionEngine {
+  complete(req: CompletionRequest, onText: (rawSoFar: string) => void, signal: AbortSignal): Promise<void>;
+}
+
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const realClock: Clock = {
+  now: () => performance.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
+};
+
+/** Typed perf events, for the HUD and the bench; nothing is built when nobody listens. */
+export type CompletionEvent =
+  | { type: 'request'; at: number; mode: CompletionMode }
+  | { type: 'first-ghost'; at: number; keystrokeToGhostMs: number }
+  | { type: 'typed-through'; at: number; chars: number }
+  | { type: 'cancelled'; at: number }
+  | { type: 'error'; at: number; message: string };
+
+interface InFlight {
+  ctx: CursorContext;
+  mode: CompletionMode;
+  raw: string;
+  done: boolean;
+  keystrokeAt: number;
+  shownFirstGhost: boolean;
+  abort: AbortController;
+}
+
+export interface CompletionControllerOptions {
+  engine: CompletionEngine;
+  clock?: Clock;
+  debounceMs: () => number;
+  /** Called when a suggestion grew or changed, so the editor asks for it again. */
+  onSuggestionChanged: () => void;
+  onEvent?: (e: CompletionEvent) => void;
+}
+
+const contextKey = (ctx: CursorContext) => `${ctx.prefix.length}:${ctx.prefix.slice(-200)}\u0000${ctx.suffix.slice(0, 200)}`;
+
+export class CompletionController implements Disposable {
+  private readonly clock: Clock;
+  private current: InFlight | undefined;
+  private pendingTimer: unknown;
+  private pendingKey: string | undefined;
+  private readonly dismissed = new Set<string>();
+
+  constructor(private readonly options: CompletionControllerOptions) {
+    this.clock = options.clock ?? realClock;
+  }
+
+  /**
+   * The suggestion to show for this cursor context right now (undefined for none). Starts a new
+   * engine request, after the debounce, only when the context is not a typed-through
+   * continuation of the one in flight.
+   */
+  suggest(ctx: CursorContext): string | undefined {
+    if (this.dismissed.has(contextKey(ctx))) return undefined;
+    const reuse = this.typedThrough(ctx);
+    if (reuse !== undefined) return reuse;
+    // The editor may ask again for the same context while we wait out the debounce: keep waiting.
+    if (this.pendingTimer !== undefined && this.pendingKey === contextKey(ctx)) return undefined;
+    this.restart(ctx);
+    return undefined;
+  }
+
+  /** The user dismissed the suggestion (Esc): don't offer it again for the same context. */
+  dismiss(ctx: CursorContext): void {
+    this.dismissed.add(contextKey(ctx));
+    if (this.dismissed.size > 500) this.dismissed.delete(this.dismissed.values().next().value!);
+    this.cancel();
+  }
+
+  cancel(): void {
+    if (this.pendingTimer !== undefined) this.clock.clearTimeout(this.pendingTimer);
+    this.pendingTimer = undefined;
+    if (this.current && !this.current.done) {
+      this.current.abort.abort();
+      this.options.onEvent?.({ type: 'cancelled', at: this.clock.now() });
+    }
+    this.current = undefined;
+  }
+
+  dispose(): void {
+    this.cancel();
+    this.dismissed.clear();
+  }
+
+  /** If ctx is the in-flight context plus characters the suggestion predicted, the rest of it. */
+  private typedThrough(ctx: CursorContext): string | undefined {
+    const cur = this.current;
+    if (!cur || ctx.suffix !== cur.ctx.suffix || !ctx.prefix.startsWith(cur.ctx.prefix)) return undefined;
+    const typed = ctx.prefix.slice(cur.ctx.prefix.length);
+    const full = trimCompletion(cur.raw, cur.ctx, cur.mode) ?? '';
+    if (!full.startsWith(typed)) return undefined;
+    if (typed.length > 0 && typed.length === full.length && cur.done) return undefined; // all typed: ask anew
+    if (typed.length > 0) this.options.onEvent?.({ type: 'typed-through', at: this.clock.now(), chars: typed.length });
+    const rest = full.slice(typed.length);
+    if (rest === '' && !cur.done) return undefined; // still streaming: more may come
+    if (rest !== '' && !cur.shownFirstGhost) {
+      cur.shownFirstGhost = true;
+      const at = this.clock.now();
+      this.options.onEvent?.({ type: 'first-ghost', at, keystrokeToGhostMs: at - cur.keystrokeAt });
+    }
+    return rest === '' ? undefined : rest;
+  }
+
+  private restart(ctx: CursorContext): void {
+    this.cancel();
+    if (!shouldSuggestHere(ctx)) return;
+    const keystrokeAt = this.clock.now();
+    this.pendingKey = contextKey(ctx);
+    this.pendingTimer = this.clock.setTimeout(() => {
+      this.pendingTimer = undefined;
+      this.start(ctx, keystrokeAt);
+    }, Math.max(0, this.options.debounceMs()));
+  }
+
+  private start(ctx: CursorContext, keystrokeAt: number): void {
+    const mode = completionMode(ctx);
+    const flight: InFlight = { ctx, mode, raw: '', done: false, keystrokeAt, shownFirstGhost: false, abort: new AbortController() };
+    this.current = flight;
+    this.options.onEvent?.({ type: 'request', at: this.clock.now(), mode });
+    const isCurrent = () => this.current === flight && !flight.abort.signal.aborted;
+    this.options.engine
+      .complete({ ...ctx, mode }, (raw) => {
+        if (!isCurrent()) return; // stale: a newer keystroke owns the screen
+        flight.raw = raw;
+        // The post-processor already cut the text: the rest of the stream is wasted work.
+        if (isSuggestionFinal(raw, ctx, mode)) {
+          flight.done = true;
+          flight.abort.abort();
+        }
+        this.options.onSuggestionChanged();
+      }, flight.abort.signal)
+      .then(() => {
+        if (this.current !== flight) return;
+        flight.done = true;
+        this.options.onSuggestionChanged();
+      }, (err: unknown) => {
+        if (this.current !== flight || flight.abort.signal.aborted) return;
+        flight.done = true;
+        this.options.onEvent?.({ type: 'error', at: this.clock.now(), message: err instanceof Error ? err.message : String(err) });
+      });
+  }
+}
