@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import type { GenerateStats } from '../engine/backend.ts';
+import { HudModel } from './hud-model.ts';
+
+const stats = (over: Partial<GenerateStats> = {}): GenerateStats => ({
+  promptTokens: 100, prefillTokens: 3, reusedTokens: 97, droppedTokens: 0, decodeTokens: 16, ttftMs: 12,
+  prefillMs: 5, decodeMs: 80, submits: 2, dispatches: 320, readbacks: 2, draftedTokens: 10, acceptedDraftTokens: 6, ...over,
+});
+
+describe('HudModel', () => {
+  it('folds request stats into per-token figures', () => {
+    const m = new HudModel();
+    m.apply({ type: 'request-done', stats: stats() });
+    const s = m.snapshot();
+    expect(s.lastRequest).toMatchObject({ prefillTokens: 3, reusedTokens: 97, decodeTokensPerSecond: 200, readbacksPerToken: 2 / 16, dispatchesPerToken: 20 });
+    expect(s.drafts).toEqual({ drafted: 10, accepted: 6, acceptance: 0.6 });
+    expect(s.ttftMs.p50).toBe(12);
+  });
+  it('counts accepts in full and in part against suggestions shown', () => {
+    const m = new HudModel();
+    for (let i = 0; i < 4; i++) m.apply({ type: 'suggestion-shown' });
+    m.apply({ type: 'suggestion-accepted', part: 'full' });
+    m.apply({ type: 'suggestion-accepted', part: 'partial' });
+    expect(m.snapshot().suggestions).toEqual({ shown: 4, acceptedFull: 1, acceptedPartial: 1, acceptRate: 0.5 });
+  });
+  it('reports keystroke-to-ghost percentiles', () => {
+    const m = new HudModel();
+    [10, 20, 30, 40].forEach((ms) => m.apply({ type: 'keystroke-to-ghost', ms }));
+    expect(m.snapshot().keystrokeToGhostMs).toMatchObject({ p50: 20, p95: 40, count: 4 });
+  });
+});

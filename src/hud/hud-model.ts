@@ -1,0 +1,83 @@
+// Folds perf events into the figures the HUD shows. Pure: no DOM, no clock.
+
+import type { BackendKind, GenerateStats } from '../engine/backend.ts';
+import { RollingPercentiles } from './percentiles.ts';
+import type { PerfEvent } from './perf-events.ts';
+
+/** Rolling window: enough samples for a stable p95, short enough to follow a change of file. */
+const WINDOW = 200;
+
+export interface HudSnapshot {
+  backend?: { kind: BackendKind; description: string };
+  keystrokeToGhostMs: { p50?: number; p95?: number; p99?: number; count: number; recent: readonly number[] };
+  ttftMs: { p50?: number; p95?: number; count: number };
+  lastRequest?: {
+    prefillTokens: number;
+    reusedTokens: number;
+    droppedTokens: number;
+    decodeTokensPerSecond?: number;
+    dispatchesPerToken?: number;
+    submitsPerToken?: number;
+    readbacksPerToken?: number;
+    phases?: Record<string, number>;
+    phaseClock?: string;
+  };
+  drafts: { drafted: number; accepted: number; acceptance?: number };
+  suggestions: { shown: number; acceptedFull: number; acceptedPartial: number; acceptRate?: number };
+}
+
+const perToken = (n: number, tokens: number) => (tokens > 0 ? n / tokens : undefined);
+
+export class HudModel {
+  private readonly ghost = new RollingPercentiles(WINDOW);
+  private readonly ttft = new RollingPercentiles(WINDOW);
+  private backend: HudSnapshot['backend'];
+  private last: GenerateStats | undefined;
+  private drafted = 0;
+  private acceptedDrafts = 0;
+  private shown = 0;
+  private acceptedFull = 0;
+  private acceptedPartial = 0;
+
+  apply(e: PerfEvent): void {
+    switch (e.type) {
+      case 'backend': this.backend = { kind: e.kind, description: e.description }; break;
+      case 'keystroke-to-ghost': this.ghost.add(e.ms); break;
+      case 'request-done':
+        this.last = e.stats;
+        if (e.stats.decodeTokens > 0 || e.stats.prefillTokens > 0) this.ttft.add(e.stats.ttftMs);
+        this.drafted += e.stats.draftedTokens;
+        this.acceptedDrafts += e.stats.acceptedDraftTokens;
+        break;
+      case 'suggestion-shown': this.shown++; break;
+      case 'suggestion-accepted': if (e.part === 'full') this.acceptedFull++; else this.acceptedPartial++; break;
+      case 'rewrite-done': break;
+    }
+  }
+
+  snapshot(): HudSnapshot {
+    const s = this.last;
+    const tokens = s ? s.decodeTokens : 0;
+    return {
+      backend: this.backend,
+      keystrokeToGhostMs: { ...this.ghost.summary(), recent: this.ghost.values() },
+      ttftMs: { p50: this.ttft.percentile(50), p95: this.ttft.percentile(95), count: this.ttft.count },
+      lastRequest: s && {
+        prefillTokens: s.prefillTokens,
+        reusedTokens: s.reusedTokens,
+        droppedTokens: s.droppedTokens,
+        decodeTokensPerSecond: s.decodeMs > 0 ? (s.decodeTokens / s.decodeMs) * 1000 : undefined,
+        dispatchesPerToken: perToken(s.dispatches, tokens),
+        submitsPerToken: perToken(s.submits, tokens),
+        readbacksPerToken: perToken(s.readbacks, tokens),
+        phases: s.phases,
+        phaseClock: s.phaseClock,
+      },
+      drafts: { drafted: this.drafted, accepted: this.acceptedDrafts, acceptance: this.drafted > 0 ? this.acceptedDrafts / this.drafted : undefined },
+      suggestions: {
+        shown: this.shown, acceptedFull: this.acceptedFull, acceptedPartial: this.acceptedPartial,
+        acceptRate: this.shown > 0 ? (this.acceptedFull + this.acceptedPartial) / this.shown : undefined,
+      },
+    };
+  }
+}
