@@ -1,0 +1,96 @@
+// Monaco adapter for the completion controller. Monaco asks for inline completions; the
+// controller answers from what it already has and, when the engine streams more text, fires
+// onDidChangeInlineCompletions so Monaco asks again and the ghost text grows.
+// Keys are Monaco's own inline-suggest bindings: Tab accepts, Ctrl/Cmd+Right accepts a word,
+// Esc dismisses, Alt+] / Alt+[ cycle. Each accept is a single edit, hence one undo step.
+
+import type * as Monaco from 'monaco-editor';
+import type { Disposable } from '../../util/disposable.ts';
+import type { PerfEvent } from '../../hud/perf-events.ts';
+import { CompletionController, type CompletionEngine, type CompletionEvent } from './completion-controller.ts';
+import type { CursorContext } from './postprocess.ts';
+
+export interface InlineCompletionsOptions {
+  monaco: typeof Monaco;
+  editor: Monaco.editor.IStandaloneCodeEditor;
+  engine: CompletionEngine;
+  debounceMs: () => number;
+  /** Perf events for the HUD; undefined while nobody watches. */
+  perf: () => ((e: PerfEvent) => void) | undefined;
+  /** Test and demo hook: every controller event, watched or not. */
+  onEvent?: (e: CompletionEvent) => void;
+}
+
+interface SparkCompletions extends Monaco.languages.InlineCompletions {
+  ctx: CursorContext;
+}
+
+/** Everything before and after the cursor, as the controller sees it. */
+export function cursorContext(model: Monaco.editor.ITextModel, position: Monaco.IPosition): CursorContext {
+  const offset = model.getOffsetAt(position);
+  const text = model.getValue();
+  return { prefix: text.slice(0, offset), suffix: text.slice(offset) };
+}
+
+export function registerInlineCompletions(options: InlineCompletionsOptions): Disposable & { controller: CompletionController } {
+  const { monaco, editor } = options;
+  const changed = new monaco.Emitter<void>();
+  const controller = new CompletionController({
+    engine: options.engine,
+    debounceMs: options.debounceMs,
+    onSuggestionChanged: () => changed.fire(),
+    onEvent: (e) => {
+      options.onEvent?.(e);
+      if (e.type === 'first-ghost') options.perf()?.({ type: 'keystroke-to-ghost', ms: e.keystrokeToGhostMs });
+    },
+  });
+
+  const provider: Monaco.languages.InlineCompletionsProvider<SparkCompletions> = {
+    displayName: 'Spark',
+    debounceDelayMs: 0, // the controller debounces, by the user's setting
+    onDidChangeInlineCompletions: changed.event,
+    provideInlineCompletions(model, position) {
+      if (model !== editor.getModel()) return { items: [], ctx: { prefix: '', suffix: '' } };
+      const ctx = cursorContext(model, position);
+      const text = controller.suggest(ctx);
+      if (text === undefined) return { items: [], ctx };
+      // A multi-line insert must replace to the end of the line: carry the rest of the line along.
+      const lineEnd = model.getLineMaxColumn(position.lineNumber);
+      const rest = model.getValueInRange(new monaco.Range(position.lineNumber, position.column, position.lineNumber, lineEnd));
+      const multiLine = text.includes('\n');
+      return {
+        ctx,
+        items: [{
+          insertText: multiLine ? text + rest : text,
+          range: new monaco.Range(position.lineNumber, position.column, position.lineNumber, multiLine ? lineEnd : position.column),
+        }],
+        enableForwardStability: true,
+      };
+    },
+    handleItemDidShow() {
+      options.perf()?.({ type: 'suggestion-shown' });
+    },
+    handlePartialAccept() {
+      options.perf()?.({ type: 'suggestion-accepted', part: 'partial' });
+    },
+    handleEndOfLifetime(completions, _item, reason) {
+      if (reason.kind === monaco.languages.InlineCompletionEndOfLifeReasonKind.Accepted) {
+        options.perf()?.({ type: 'suggestion-accepted', part: 'full' });
+        controller.cancel();
+      } else if (reason.kind === monaco.languages.InlineCompletionEndOfLifeReasonKind.Rejected) {
+        controller.dismiss(completions.ctx);
+      }
+    },
+    disposeInlineCompletions() {},
+  };
+
+  const registration = monaco.languages.registerInlineCompletionsProvider({ pattern: '**' }, provider);
+  return {
+    controller,
+    dispose() {
+      registration.dispose();
+      controller.dispose();
+      changed.dispose();
+    },
+  };
+}
