@@ -21,3 +21,156 @@ export interface ModelConfig {
   bosTokenId?: number;
   eosTokenIds: number[];
 }
+
+export const SUPPORTED_ARCHITECTURES: readonly Architecture[] = ['LlamaForCausalLM', 'Qwen2ForCausalLM'];
+
+/** Raised for a config.json the engine cannot run exactly; `field` names the offending key. */
+export class UnsupportedConfigError extends Error {
+  constructor(readonly field: string, detail: string) {
+    super(`config.json: unsupported ${field}: ${detail}`);
+    this.name = 'UnsupportedConfigError';
+  }
+}
+
+type Json = Record<string, unknown>;
+
+/**
+ * Parses a Hugging Face config.json (LlamaForCausalLM or Qwen2ForCausalLM) into a ModelConfig.
+ * Defaults follow transformers' LlamaConfig / Qwen2Config. Anything that would change the maths
+ * and that the engine does not implement throws UnsupportedConfigError naming the field.
+ */
+export function parseModelConfig(json: unknown): ModelConfig {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new Error('config.json: expected a JSON object');
+  }
+  const c = json as Json;
+  const architecture = parseArchitecture(c);
+  const isQwen2 = architecture === 'Qwen2ForCausalLM';
+
+  const hiddenSize = positiveInt(c, 'hidden_size');
+  const numHeads = positiveInt(c, 'num_attention_heads');
+  const numKvHeads = c['num_key_value_heads'] == null ? numHeads : positiveInt(c, 'num_key_value_heads');
+  if (numHeads % numKvHeads !== 0) {
+    throw new UnsupportedConfigError('num_key_value_heads',
+      `${numKvHeads} does not divide num_attention_heads ${numHeads} (grouped-query attention needs whole groups)`);
+  }
+  let headDim: number;
+  if (c['head_dim'] == null) {
+    if (hiddenSize % numHeads !== 0) {
+      throw new UnsupportedConfigError('num_attention_heads', `hidden_size ${hiddenSize} is not a multiple of ${numHeads} heads and no head_dim is given`);
+    }
+    headDim = hiddenSize / numHeads;
+  } else {
+    headDim = positiveInt(c, 'head_dim');
+  }
+  if (headDim % 2 !== 0) throw new UnsupportedConfigError('head_dim', `${headDim} is odd; rotary embeddings rotate pairs`);
+
+  rejectUnsupportedMaths(c, isQwen2);
+
+  const eos = c['eos_token_id'];
+  const eosTokenIds = eos == null ? [] : (Array.isArray(eos) ? eos : [eos]).map((v, i) => {
+    if (!Number.isInteger(v) || (v as number) < 0) throw new Error(`config.json: eos_token_id[${i}] must be a non-negative integer, got ${JSON.stringify(v)}`);
+    return v as number;
+  });
+  const bos = c['bos_token_id'];
+  if (bos != null && (!Number.isInteger(bos) || (bos as number) < 0)) {
+    throw new Error(`config.json: bos_token_id must be a non-negative integer, got ${JSON.stringify(bos)}`);
+  }
+
+  const config: ModelConfig = {
+    architecture,
+    vocabSize: positiveInt(c, 'vocab_size'),
+    hiddenSize,
+    intermediateSize: positiveInt(c, 'intermediate_size'),
+    numLayers: positiveInt(c, 'num_hidden_layers'),
+    numHeads,
+    numKvHeads,
+    headDim,
+    rmsNormEps: positiveNumber(c, 'rms_norm_eps', 1e-6),
+    ropeTheta: ropeTheta(c),
+    maxPositionEmbeddings: c['max_position_embeddings'] == null ? (isQwen2 ? 32768 : 2048) : positiveInt(c, 'max_position_embeddings'),
+    tieWordEmbeddings: bool(c, 'tie_word_embeddings', false),
+    attentionBias: isQwen2, // Qwen2 always has q/k/v bias; Llama's attention_bias is rejected above
+    eosTokenIds,
+  };
+  if (bos != null) config.bosTokenId = bos as number;
+  return config;
+}
+
+function parseArchitecture(c: Json): Architecture {
+  const archs = c['architectures'];
+  if (!Array.isArray(archs) || archs.length === 0) {
+    throw new UnsupportedConfigError('architectures', `missing or empty (supported: ${SUPPORTED_ARCHITECTURES.join(', ')})`);
+  }
+  if (archs.length > 1) throw new UnsupportedConfigError('architectures', `several architectures listed: ${archs.join(', ')}`);
+  const arch = archs[0];
+  if (!SUPPORTED_ARCHITECTURES.includes(arch as Architecture)) {
+    throw new UnsupportedConfigError('architectures', `${JSON.stringify(arch)} (supported: ${SUPPORTED_ARCHITECTURES.join(', ')})`);
+  }
+  return arch as Architecture;
+}
+
+/** Fields whose non-default values change the forward pass in ways the engine does not implement. */
+function rejectUnsupportedMaths(c: Json, isQwen2: boolean): void {
+  const act = c['hidden_act'] ?? 'silu';
+  if (act !== 'silu') throw new UnsupportedConfigError('hidden_act', `${JSON.stringify(act)} (only "silu" — SwiGLU — is implemented)`);
+  if (c['rope_scaling'] != null) {
+    throw new UnsupportedConfigError('rope_scaling', `${JSON.stringify(c['rope_scaling'])} (only plain RoPE is implemented)`);
+  }
+  // transformers >= 4.56 may put RoPE settings in rope_parameters instead.
+  const ropeParams = c['rope_parameters'];
+  if (ropeParams != null) {
+    const type = (ropeParams as Json)['rope_type'] ?? 'default';
+    if (type !== 'default') throw new UnsupportedConfigError('rope_parameters.rope_type', `${JSON.stringify(type)} (only "default" RoPE is implemented)`);
+  }
+  if (c['partial_rotary_factor'] != null && c['partial_rotary_factor'] !== 1) {
+    throw new UnsupportedConfigError('partial_rotary_factor', `${String(c['partial_rotary_factor'])} (only full rotary embeddings)`);
+  }
+  const tp = c['pretraining_tp'];
+  if (tp != null && tp !== 1) throw new UnsupportedConfigError('pretraining_tp', `${String(tp)} (only 1 is supported)`);
+  if (c['quantization_config'] != null) throw new UnsupportedConfigError('quantization_config', 'quantized checkpoints are not supported; use f32, f16 or bf16 weights');
+  if (!isQwen2) {
+    if (c['attention_bias'] === true) throw new UnsupportedConfigError('attention_bias', 'true (Llama projections with bias are not implemented)');
+    if (c['mlp_bias'] === true) throw new UnsupportedConfigError('mlp_bias', 'true (MLP projections with bias are not implemented)');
+  }
+  if (c['use_sliding_window'] === true) {
+    throw new UnsupportedConfigError('use_sliding_window', 'true (sliding-window attention is not implemented)');
+  }
+  const layerTypes = c['layer_types'];
+  if (Array.isArray(layerTypes)) {
+    const other = layerTypes.find((t) => t !== 'full_attention');
+    if (other !== undefined) throw new UnsupportedConfigError('layer_types', `${JSON.stringify(other)} (only "full_attention" layers are implemented)`);
+  }
+}
+
+function ropeTheta(c: Json): number {
+  if (c['rope_theta'] != null) return positiveNumber(c, 'rope_theta', 10000);
+  const params = c['rope_parameters'] as Json | undefined;
+  if (params && params['rope_theta'] != null) return positiveNumber(params, 'rope_theta', 10000);
+  return 10000;
+}
+
+function positiveInt(c: Json, field: string): number {
+  const v = c[field];
+  if (v == null) throw new Error(`config.json: missing required field ${field}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
+    throw new Error(`config.json: ${field} must be a positive integer, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function positiveNumber(c: Json, field: string, fallback: number): number {
+  const v = c[field];
+  if (v == null) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+    throw new Error(`config.json: ${field} must be a positive number, got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+function bool(c: Json, field: string, fallback: boolean): boolean {
+  const v = c[field];
+  if (v == null) return fallback;
+  if (typeof v !== 'boolean') throw new Error(`config.json: ${field} must be true or false, got ${JSON.stringify(v)}`);
+  return v;
+}

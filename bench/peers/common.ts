@@ -1,0 +1,152 @@
+// Shared shapes and pure helpers for the peer benchmarks (transformers.js, wllama). Pure so they
+// are unit-tested in Node (common.test.ts); the browser-only parts live in the *-peer.ts modules.
+
+/** What every peer is asked to do: greedy-decode exactly `maxNewTokens` after `prompt`. */
+export interface PeerRequest {
+  /** Prompt token ids (already tokenized: every peer must see the same ids). */
+  prompt: number[];
+  maxNewTokens: number;
+  /**
+   * Ids no peer may emit (the tokenizer's special tokens). llama.cpp refuses EOS/FIM separators
+   * when asked for a fixed token count, so all peers and the reference suppress one explicit set.
+   */
+  suppress: number[];
+  /** The greedy tokens the comparison is against (our engine or the PyTorch reference). */
+  reference?: number[];
+}
+
+/** One row of the peers table; field names follow issue 6's report format. */
+export interface PeerResult {
+  name: string;
+  status: 'ok' | 'failed';
+  error?: string;
+  decodeTokensPerSecond?: number;
+  prefillMs?: number;
+  tokens?: number[];
+  sameTokens?: boolean;
+  /** Index of the first token that differs from the reference (absent when they agree). */
+  firstMismatch?: number;
+  /** Anything the peer reports about how it ran (backend, threads, load time). */
+  detail?: Record<string, string | number | boolean>;
+}
+
+/** Timestamps (ms, performance.now) around one greedy generation. */
+export interface GenerationTiming {
+  start: number;
+  /** When the first new token was known: the end of prefill (it includes that first sample). */
+  firstToken: number;
+  end: number;
+  /** How many new tokens were produced in total. */
+  tokens: number;
+}
+
+/**
+ * Prefill = start → first token. Decode rate counts only the tokens after the first, over the time
+ * after the first: the first token is paid for by the prefill pass, so counting it would flatter
+ * the decode figure for short generations.
+ */
+export function timingFigures(t: GenerationTiming): { prefillMs: number; decodeTokensPerSecond: number } {
+  const prefillMs = t.firstToken - t.start;
+  const decodeMs = t.end - t.firstToken;
+  const decoded = t.tokens - 1;
+  const decodeTokensPerSecond = decoded > 0 && decodeMs > 0 ? (decoded * 1000) / decodeMs : 0;
+  return { prefillMs, decodeTokensPerSecond };
+}
+
+/** Compare generated ids with the reference; undefined fields when there is no reference. */
+export function compareTokens(
+  tokens: readonly number[],
+  reference: readonly number[] | undefined,
+): { sameTokens?: boolean; firstMismatch?: number } {
+  if (!reference) return {};
+  const n = Math.max(tokens.length, reference.length);
+  for (let i = 0; i < n; i++) {
+    if (tokens[i] !== reference[i]) return { sameTokens: false, firstMismatch: i };
+  }
+  return { sameTokens: true };
+}
+
+/** The exact message of whatever was thrown (Error, string, ORT's numeric codes, objects). */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) {
+    const cause = err.cause === undefined ? '' : ` (cause: ${errorMessage(err.cause)})`;
+    return `${err.name}: ${err.message}${cause}`;
+  }
+  if (typeof err === 'string') return err;
+  try {
+    return JSON.stringify(err) ?? String(err);
+  } catch {
+    return String(err);
+  }
+}
+
+/** A failed row that keeps the peer's name and exact error, never numbers. */
+export function failedRow(name: string, err: unknown, detail?: PeerResult['detail']): PeerResult {
+  return { name, status: 'failed', error: errorMessage(err), ...(detail ? { detail } : {}) };
+}
+
+/** Assemble an ok row from the generated ids and timing. */
+export function okRow(
+  name: string,
+  tokens: number[],
+  timing: GenerationTiming,
+  reference: readonly number[] | undefined,
+  detail?: PeerResult['detail'],
+): PeerResult {
+  const { prefillMs, decodeTokensPerSecond } = timingFigures(timing);
+  return {
+    name,
+    status: 'ok',
+    decodeTokensPerSecond: round(decodeTokensPerSecond, 2),
+    prefillMs: round(prefillMs, 2),
+    tokens,
+    ...compareTokens(tokens, reference),
+    ...(detail ? { detail } : {}),
+  };
+}
+
+/**
+ * Map the byte-level token strings of tokenizer.json (GPT-2 alphabet) back to ids by their bytes.
+ * Why: llama.cpp's server API reports generated tokens as pieces with their raw bytes, not ids;
+ * in a byte-level BPE vocabulary every normal token has a distinct byte string, so bytes → id is
+ * exact. Special (added) tokens are excluded: they are suppressed in the benchmark anyway.
+ */
+export function byteLevelInverse(vocab: Readonly<Record<string, number>>): Map<string, number> {
+  const charToByte = new Map<string, number>();
+  for (const [byte, ch] of gpt2ByteAlphabet().entries()) charToByte.set(ch, byte);
+  const out = new Map<string, number>();
+  for (const [piece, id] of Object.entries(vocab)) {
+    const bytes: number[] = [];
+    let ok = true;
+    for (const ch of piece) {
+      const b = charToByte.get(ch);
+      if (b === undefined) {
+        ok = false;
+        break;
+      }
+      bytes.push(b);
+    }
+    if (ok) out.set(bytesKey(bytes), id);
+  }
+  return out;
+}
+
+/** A stable map key for a byte sequence. */
+export function bytesKey(bytes: readonly number[]): string {
+  return bytes.join(',');
+}
+
+/** GPT-2's reversible byte → printable character table, indexed by byte value. */
+export function gpt2ByteAlphabet(): string[] {
+  const printable = (b: number) =>
+    (b >= 0x21 && b <= 0x7e) || (b >= 0xa1 && b <= 0xac) || (b >= 0xae && b <= 0xff);
+  const out: string[] = [];
+  let extra = 0;
+  for (let b = 0; b < 256; b++) out.push(String.fromCodePoint(printable(b) ? b : 256 + extra++));
+  return out;
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}

@@ -1,0 +1,134 @@
+// Peer: wllama (llama.cpp compiled to WebAssembly; its WebGPU backend when n_gpu_layers > 0) on the
+// GGUF of the model (bench/peers/export_gguf.py). Fed token ids directly, greedy, exactly N tokens.
+import { Wllama } from '@wllama/wllama';
+import {
+  byteLevelInverse,
+  bytesKey,
+  failedRow,
+  okRow,
+  type PeerRequest,
+  type PeerResult,
+} from './common.ts';
+
+export interface WllamaPeerOptions {
+  /** URL of the GGUF file. */
+  ggufUrl: string;
+  /** URL of tokenizer.json (to map the pieces llama.cpp reports back to ids). */
+  tokenizerUrl: string;
+  /** URL of wllama.wasm (shipped in the npm package, served by vite). */
+  wasmUrl: string;
+  /** 0 = llama.cpp's CPU (wasm SIMD) backend; > 0 offloads that many layers to its WebGPU backend. */
+  gpuLayers: number;
+  nCtx: number;
+}
+
+/** The parts of a streamed completion chunk we read (llama-server's OAI-compatible shape). */
+interface CompletionChunk {
+  choices?: { text?: string; logprobs?: unknown }[];
+  completion_probabilities?: { id?: number; bytes?: number[] }[];
+  tokens?: number[];
+}
+
+/** llama-server puts token info in different places depending on the options; take what is there. */
+function idsFromChunk(chunk: CompletionChunk, inverse: Map<string, number>): number[] | undefined {
+  if (Array.isArray(chunk.tokens) && chunk.tokens.length > 0) return chunk.tokens;
+  const probs = chunk.completion_probabilities;
+  if (Array.isArray(probs) && probs.length > 0) {
+    const out: number[] = [];
+    for (const p of probs) {
+      if (typeof p.id === 'number') out.push(p.id);
+      else if (Array.isArray(p.bytes)) {
+        const id = inverse.get(bytesKey(p.bytes));
+        if (id === undefined) throw new Error(`wllama reported a piece with unknown bytes [${p.bytes.join(',')}]`);
+        out.push(id);
+      }
+    }
+    return out;
+  }
+  const lp = chunk.choices?.[0]?.logprobs as { content?: { id?: number; bytes?: number[] }[] } | null | undefined;
+  if (lp && Array.isArray(lp.content) && lp.content.length > 0) {
+    return idsFromChunk({ completion_probabilities: lp.content }, inverse);
+  }
+  return undefined;
+}
+
+/** Greedy-decode req.maxNewTokens tokens with wllama; never throws (failures become rows). */
+export async function runWllamaPeer(opts: WllamaPeerOptions, req: PeerRequest): Promise<PeerResult> {
+  const name = `wllama (${opts.gpuLayers > 0 ? 'webgpu' : 'wasm'})`;
+  let stage = 'fetch';
+  let wllama: Wllama | undefined;
+  const chunks: unknown[] = [];
+  try {
+    const [gguf, tokJson] = await Promise.all([
+      fetch(opts.ggufUrl).then((r) => {
+        if (!r.ok) throw new Error(`GET ${opts.ggufUrl}: HTTP ${r.status}`);
+        return r.blob();
+      }),
+      fetch(opts.tokenizerUrl).then((r) => {
+        if (!r.ok) throw new Error(`GET ${opts.tokenizerUrl}: HTTP ${r.status}`);
+        return r.json() as Promise<{ model: { vocab: Record<string, number> } }>;
+      }),
+    ]);
+    const inverse = byteLevelInverse(tokJson.model.vocab);
+    stage = 'load';
+    wllama = new Wllama({ default: opts.wasmUrl }, { suppressNativeLog: true });
+    const t0 = performance.now();
+    await wllama.loadModel([gguf], {
+      n_ctx: opts.nCtx,
+      n_batch: Math.max(512, req.prompt.length),
+      n_gpu_layers: opts.gpuLayers,
+      n_threads: globalThis.crossOriginIsolated ? Math.min(2, navigator.hardwareConcurrency) : 1,
+      warmup: true,
+    });
+    const loadMs = performance.now() - t0;
+    const bias: Record<string, number> = {};
+    for (const id of req.suppress) bias[String(id)] = -1e9; // see PeerRequest.suppress
+    const params = {
+      // llama-server accepts a token-id array as the prompt; wllama's type only names strings.
+      prompt: req.prompt as unknown as string[],
+      max_tokens: req.maxNewTokens,
+      temperature: 0, // llama.cpp: temp <= 0 is greedy (argmax)
+      top_k: 1,
+      ignore_eos: true,
+      logit_bias: bias,
+      cache_prompt: false, // every run pays its own prefill
+      n_probs: 1, // makes the server report each token (id and bytes), so ids can be checked
+      return_tokens: true,
+    };
+    stage = 'warmup';
+    await wllama.createCompletion({ ...params, max_tokens: 2 });
+    stage = 'generate';
+    const stamps: number[] = [];
+    const ids: number[] = [];
+    const start = performance.now();
+    await wllama.createCompletion({
+      ...params,
+      stream: true,
+      onData: (chunk) => {
+        const now = performance.now();
+        if (chunks.length < 3) chunks.push(chunk);
+        const got = idsFromChunk(chunk as CompletionChunk, inverse);
+        if (got) for (const id of got) {
+          ids.push(id);
+          stamps.push(now);
+        }
+      },
+    });
+    const end = performance.now();
+    const first = stamps[0];
+    if (first === undefined) {
+      throw new Error(`no token ids in wllama's stream; first chunks: ${JSON.stringify(chunks).slice(0, 600)}`);
+    }
+    return okRow(name, ids, { start, firstToken: first, end, tokens: ids.length }, req.reference, {
+      loadMs: Math.round(loadMs),
+      threads: wllama.getNumThreads(),
+      multithread: wllama.isMultithread(),
+      webgpu: wllama.isSupportWebGPU(),
+      libllama: Wllama.getLibllamaVersion(),
+    });
+  } catch (err) {
+    return failedRow(name, err, { stage });
+  } finally {
+    await wllama?.exit().catch(() => undefined);
+  }
+}

@@ -1,0 +1,80 @@
+// Helpers shared by the e2e specs: open the app and drive it through window.spark (see
+// src/automation.ts and README "Automation handle") rather than scraping Monaco's DOM.
+
+import { expect, type Browser, type Page } from '@playwright/test';
+import type { SparkState } from '../src/automation.ts';
+import type { Settings } from '../src/settings.ts';
+import type { SelectionState } from '../src/share/share-state.ts';
+
+export { expect, test } from '@playwright/test';
+
+/**
+ * Loads the page afresh (optionally at a hash) and waits until the editor shows its initial state.
+ * Going through about:blank makes it a real load: a goto that only changes the hash would be a
+ * same-document navigation (hashchange), which is a different path (tested on its own).
+ */
+export async function openApp(page: Page, hash = ''): Promise<void> {
+  if (page.url() !== 'about:blank') await page.goto('about:blank');
+  await page.goto(`/${hash}`);
+  await waitForReady(page);
+}
+
+export async function waitForReady(page: Page): Promise<void> {
+  await page.waitForFunction(() => window.spark !== undefined);
+  await page.evaluate(() => window.spark!.ready);
+}
+
+export function getState(page: Page): Promise<SparkState> {
+  return page.evaluate(() => window.spark!.getState());
+}
+
+export async function setDocument(page: Page, text: string, language?: string): Promise<void> {
+  await page.evaluate(([t, l]) => window.spark!.setDocument(t!, l), [text, language] as const);
+}
+
+export async function setSelections(page: Page, selections: SelectionState[]): Promise<void> {
+  await page.evaluate((s) => window.spark!.setSelections(s), selections);
+}
+
+export async function setSettings(page: Page, settings: Partial<Settings>): Promise<void> {
+  await page.evaluate((s) => window.spark!.setSettings(s), settings);
+}
+
+export function flushWorkspace(page: Page): Promise<void> {
+  return page.evaluate(() => window.spark!.flushWorkspace());
+}
+
+/** Shares through the automation handle and returns the link. */
+export async function shareLink(page: Page): Promise<string> {
+  const outcome = await page.evaluate(() => window.spark!.share());
+  if (!outcome.ok) throw new Error(`share failed: ${outcome.message}`);
+  return outcome.url;
+}
+
+/** The hash part of a link (from '#'), for opening it on another page's origin. */
+export const hashOf = (url: string): string => url.slice(url.indexOf('#'));
+
+/** Makes a link in a throwaway context, so the test's own context (and its IndexedDB) is untouched. */
+export async function linkFromFreshContext(
+  browser: Browser, text: string, language: string, settings: Partial<Settings> = {},
+): Promise<string> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    await openApp(page);
+    await setDocument(page, text, language);
+    if (Object.keys(settings).length > 0) await setSettings(page, settings);
+    return await shareLink(page);
+  } finally {
+    await context.close();
+  }
+}
+
+export function toast(page: Page) {
+  return page.getByTestId('toast');
+}
+
+export async function expectToast(page: Page, pattern: RegExp): Promise<void> {
+  await expect(toast(page)).toBeVisible();
+  await expect(toast(page)).toHaveText(pattern);
+}

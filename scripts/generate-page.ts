@@ -1,0 +1,59 @@
+// The page behind `npm run generate`: runs the real engine worker (the same EngineClient the
+// editor uses) and hands the result back to scripts/generate.mjs through window.sparkGenerate.
+import type { SamplingParams } from '../src/engine/backend.ts';
+import { EngineClient } from '../src/engine/client.ts';
+import type { BackendPreference, DoneEvent, PromptSpec, ReadyEvent } from '../src/engine/protocol.ts';
+
+export interface PageGenerateOptions {
+  modelUrl: string;
+  backend: BackendPreference;
+  prompt: PromptSpec;
+  maxNewTokens: number;
+  sampling: SamplingParams;
+  tokensPerSubmit: number;
+  drafts: boolean;
+  maxPromptTokens: number;
+}
+
+export interface PageGenerateResult {
+  ready: ReadyEvent;
+  done: DoneEvent;
+  /** Wall clock from posting the request to the first streamed token / to done, in the page. */
+  firstTokenMs: number;
+  totalMs: number;
+  adapter: string;
+}
+
+async function adapterName(ready: ReadyEvent): Promise<string> {
+  if (ready.backend === 'cpu') return ready.description;
+  const adapter = await navigator.gpu?.requestAdapter();
+  if (!adapter) return ready.description;
+  const { vendor, architecture, device, description } = adapter.info;
+  return [vendor, architecture, device, description].filter(Boolean).join(' / ') || ready.description;
+}
+
+async function sparkGenerate(options: PageGenerateOptions): Promise<PageGenerateResult> {
+  const client = EngineClient.create();
+  try {
+    const ready = await client.load(options.modelUrl, { backend: options.backend });
+    const started = performance.now();
+    let firstTokenMs = -1;
+    const generation = client.generate({
+      prompt: options.prompt,
+      maxNewTokens: options.maxNewTokens,
+      sampling: options.sampling,
+      tokensPerSubmit: options.tokensPerSubmit,
+      drafts: options.drafts,
+      maxPromptTokens: options.maxPromptTokens,
+    }, () => {
+      if (firstTokenMs < 0) firstTokenMs = performance.now() - started;
+    });
+    const done = await generation.done;
+    return { ready, done, firstTokenMs, totalMs: performance.now() - started, adapter: await adapterName(ready) };
+  } finally {
+    client.dispose();
+  }
+}
+
+(window as unknown as { sparkGenerate: typeof sparkGenerate }).sparkGenerate = sparkGenerate;
+document.title = 'spark-generate-ready';

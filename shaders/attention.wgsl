@@ -1,0 +1,65 @@
+// Causal grouped-query attention over the KV cache, decode (T = 1) and batched prefill (T > 1).
+//   q   [T, H, Dh] inside the qkv buffer (row stride q_stride), already rotated
+//   k/v cache [max_pos, Hkv, Dh]; query t sits at position pos0 + t and sees 0 ..= pos0 + t
+//   out [T, H·Dh]
+// One thread per (token, head), a single pass with an online softmax (running max and sum, the
+// accumulator rescaled when the max grows) — no score matrix in memory and no barriers.
+// pos0 comes from the GPU state buffer.
+
+override THREADS: u32 = 32u;
+const MAX_HEAD_DIM: u32 = 256u; // register/private array bound; the TS rejects larger heads
+
+struct Params {
+  tokens: u32,
+  num_heads: u32,
+  num_kv_heads: u32,
+  head_dim: u32,
+  q_stride: u32,  // elements between tokens in the qkv buffer
+  scale: f32,     // 1 / sqrt(Dh)
+  _pad0: u32,
+  _pad1: u32,
+}
+
+struct State { pos: u32, step: u32 }
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> state: State;
+@group(0) @binding(2) var<storage, read> qkv: array<f32>;
+@group(0) @binding(3) var<storage, read> k_cache: array<f32>;
+@group(0) @binding(4) var<storage, read> v_cache: array<f32>;
+@group(0) @binding(5) var<storage, read_write> out: array<f32>;
+
+// grid: (ceil(T·H / THREADS)); (token, head) pairs flattened so that small H wastes no lanes.
+@compute @workgroup_size(THREADS)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let h = gid.x % params.num_heads;
+  let t = gid.x / params.num_heads;
+  if (t >= params.tokens) { return; }
+  let dh = params.head_dim;
+  let kvh = h / (params.num_heads / params.num_kv_heads);
+  let qo = t * params.q_stride + h * dh;
+  var q: array<f32, MAX_HEAD_DIM>;
+  var acc: array<f32, MAX_HEAD_DIM>;
+  for (var d = 0u; d < dh; d++) { q[d] = qkv[qo + d]; acc[d] = 0.0; }
+  let visible = state.pos + t + 1u;
+  var running_max = -3.0e38;
+  var sum = 0.0;
+  for (var p = 0u; p < visible; p++) {
+    let ko = (p * params.num_kv_heads + kvh) * dh;
+    var dot_qk = 0.0;
+    for (var d = 0u; d < dh; d++) { dot_qk += q[d] * k_cache[ko + d]; }
+    let s = dot_qk * params.scale;
+    if (s > running_max) {
+      let rescale = exp(running_max - s);
+      sum *= rescale;
+      for (var d = 0u; d < dh; d++) { acc[d] *= rescale; }
+      running_max = s;
+    }
+    let w = exp(s - running_max);
+    sum += w;
+    for (var d = 0u; d < dh; d++) { acc[d] += w * v_cache[ko + d]; }
+  }
+  let oo = (t * params.num_heads + h) * dh;
+  let inv = 1.0 / sum;
+  for (var d = 0u; d < dh; d++) { out[oo + d] = acc[d] * inv; }
+}

@@ -1,0 +1,34 @@
+// Embedding gather: out[t, :] = E[ids[t], :], reading the token id from a GPU buffer (so the
+// sampled id of the previous step feeds this one with no host round trip). E is a tile-major
+// matrix (the same buffer the tied lm_head GEMV streams), prepended with a weight-format prelude.
+
+override THREADS: u32 = 64u;
+
+struct Params {
+  dim: u32,        // D = K of the table
+  tokens: u32,     // T
+  vocab: u32,      // N of the table
+  tile_rows: u32,
+  tile_cols: u32,
+  col_tiles: u32,
+  _pad0: u32,
+  _pad1: u32,
+}
+
+@group(0) @binding(1) var<uniform> params: Params;
+@group(0) @binding(2) var<storage, read> ids: array<u32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>; // [T, D]
+
+// grid: (ceil(D / THREADS), T)
+@compute @workgroup_size(THREADS)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let k = gid.x;
+  let t = gid.y;
+  if (k >= params.dim || t >= params.tokens) { return; }
+  let id = ids[t];
+  if (id >= params.vocab) { out[t * params.dim + k] = 0.0; return; } // ids are checked on the CPU; never read out of the table
+  let tr = params.tile_rows;
+  let tc = params.tile_cols;
+  let e = (((id / tr) * params.col_tiles + k / tc) * tr + id % tr) * tc + k % tc;
+  out[t * params.dim + k] = load_w(e);
+}

@@ -1,0 +1,97 @@
+// The one Monaco editor on the page and its document model. Everything outside src/editor talks
+// to it through snapshots (text, language, selections) so the share, persistence and automation
+// code never depends on Monaco types.
+
+import * as monaco from 'monaco-editor';
+import { DisposableStore, type Disposable } from '../util/disposable.ts';
+import { Emitter } from '../util/emitter.ts';
+import { isSupportedLanguage } from './languages.ts';
+import { collapsedSelection, type EditorSnapshot, type SelectionState } from '../share/share-state.ts';
+
+export type EditorChange = 'content' | 'selection' | 'language';
+
+function toMonacoSelection(s: SelectionState): monaco.Selection {
+  return new monaco.Selection(s.anchorLine, s.anchorColumn, s.activeLine, s.activeColumn);
+}
+
+function fromMonacoSelection(s: monaco.Selection): SelectionState {
+  return {
+    anchorLine: s.selectionStartLineNumber, anchorColumn: s.selectionStartColumn,
+    activeLine: s.positionLineNumber, activeColumn: s.positionColumn,
+  };
+}
+
+export class EditorHost implements Disposable {
+  readonly editor: monaco.editor.IStandaloneCodeEditor;
+  readonly model: monaco.editor.ITextModel;
+  private readonly store = new DisposableStore();
+  private readonly changes = this.store.add(new Emitter<EditorChange>());
+  /** Fires on every edit, cursor move and language switch. */
+  readonly onDidChange = this.changes.event;
+
+  constructor(container: HTMLElement, initial: EditorSnapshot) {
+    this.model = this.store.add(monaco.editor.createModel(initial.text, initial.language));
+    this.editor = this.store.add(monaco.editor.create(container, {
+      model: this.model,
+      theme: 'vs-dark',
+      automaticLayout: true, // follows the container when the window or the HUD resizes it
+      bracketPairColorization: { enabled: true, independentColorPoolPerBracketType: false },
+      guides: { bracketPairs: 'active' },
+      fontSize: 14,
+      minimap: { enabled: true },
+      scrollBeyondLastLine: false,
+      fixedOverflowWidgets: true,
+      inlineSuggest: { enabled: true },
+    }));
+    this.setSelections(initial.selections);
+    this.store.add(this.model.onDidChangeContent(() => this.changes.fire('content')));
+    this.store.add(this.editor.onDidChangeCursorSelection(() => this.changes.fire('selection')));
+    this.store.add(this.model.onDidChangeLanguage(() => this.changes.fire('language')));
+  }
+
+  get language(): string {
+    return this.model.getLanguageId();
+  }
+
+  getSnapshot(): EditorSnapshot {
+    const selections = this.editor.getSelections() ?? [];
+    return {
+      text: this.model.getValue(),
+      language: this.language,
+      selections: selections.length > 0 ? selections.map(fromMonacoSelection) : [collapsedSelection(1, 1)],
+    };
+  }
+
+  /** Replaces the document, language and selections: the text is only ever model text, never markup. */
+  setSnapshot(snapshot: EditorSnapshot): void {
+    this.setLanguage(snapshot.language);
+    if (this.model.getValue() !== snapshot.text) this.model.setValue(snapshot.text);
+    this.setSelections(snapshot.selections);
+  }
+
+  /** Sets the document as one undoable edit (automation and demos), keeping the cursor where Monaco puts it. */
+  setText(text: string): void {
+    this.model.pushEditOperations([], [{ range: this.model.getFullModelRange(), text }], () => null);
+  }
+
+  setLanguage(language: string): void {
+    if (!isSupportedLanguage(language)) throw new Error(`unsupported language ${JSON.stringify(language)}`);
+    if (this.language !== language) monaco.editor.setModelLanguage(this.model, language);
+  }
+
+  /** Out-of-range positions are clamped by Monaco (links are validated before they get here). */
+  setSelections(selections: readonly SelectionState[]): void {
+    const first = selections[0];
+    if (!first) return;
+    this.editor.setSelections(selections.map(toMonacoSelection));
+    this.editor.revealPositionInCenterIfOutsideViewport({ lineNumber: first.activeLine, column: first.activeColumn });
+  }
+
+  focus(): void {
+    this.editor.focus();
+  }
+
+  dispose(): void {
+    this.store.dispose();
+  }
+}

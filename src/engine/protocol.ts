@@ -1,0 +1,147 @@
+// The typed message boundary between the UI thread and the engine worker: one union for requests
+// (UI → worker) and one for events (worker → UI). Everything here is structured-clone safe.
+import type { ModelConfig } from '../model/config.ts';
+import type { BackendKind, GenerateStats, SamplingParams } from './backend.ts';
+
+/** What to complete: plain text (complete after it), fill-in-the-middle, or exact token ids. */
+export type PromptSpec =
+  | { kind: 'plain'; text: string }
+  | { kind: 'fim'; prefix: string; suffix: string }
+  | { kind: 'ids'; ids: number[] };
+
+/** 'auto': WebGPU, falling back to the CPU reference with the reason; 'webgpu': WebGPU or an error. */
+export type BackendPreference = 'auto' | 'webgpu' | 'cpu';
+
+export type ModelFilesMessage = Record<string, Uint8Array>;
+
+export interface LoadMessage {
+  type: 'load';
+  /** Base URL of an HF-layout model directory; with `files`, just a label. */
+  modelUrl: string;
+  /** In-memory model directory (tests, drag-and-drop); buffers are transferred. */
+  files?: ModelFilesMessage;
+  backend?: BackendPreference;
+  /** Passed through to createGpuBackend (e.g. a forced wafer grid for experiments). */
+  gpuOptions?: Record<string, unknown>;
+}
+
+export interface GenerateMessage {
+  type: 'generate';
+  /** Chosen by the client, increasing; a new generate cancels every earlier one. */
+  id: number;
+  prompt: PromptSpec;
+  maxNewTokens: number;
+  /** Default: greedy. */
+  sampling?: SamplingParams;
+  /** Tokens per GPU submit (N); default 8. */
+  tokensPerSubmit?: number;
+  /** Prompt-lookup drafts verified in batch (output unchanged). Default false. */
+  drafts?: boolean;
+  /** Token budget for the prompt (prefix/suffix are trimmed to fit). Default 1024. */
+  maxPromptTokens?: number;
+}
+
+export interface CancelMessage { type: 'cancel'; id: number }
+export interface SetProfilingMessage { type: 'setProfiling'; on: boolean }
+export interface DisposeMessage { type: 'dispose' }
+
+export type EngineRequest = LoadMessage | GenerateMessage | CancelMessage | SetProfilingMessage | DisposeMessage;
+
+export interface LoadProgressEvent {
+  type: 'loadProgress';
+  file: string;
+  loadedBytes: number;
+  totalBytes?: number;
+}
+
+export interface ReadyEvent {
+  type: 'ready';
+  backend: BackendKind;
+  /** Adapter vendor/architecture, or "CPU reference ...". */
+  description: string;
+  config: ModelConfig;
+  /** Why the CPU fallback runs when WebGPU was wanted (absent when the CPU was asked for). */
+  fallbackReason?: string;
+  /** The GPU backend's wafer plan summary, when it offers one. */
+  plan?: unknown;
+  loadMs: number;
+  /** Special token ids the editor may care about. */
+  specialTokens: { fimPrefix?: number; fimSuffix?: number; fimMiddle?: number; endOfText?: number };
+}
+
+export interface TokensEvent {
+  type: 'tokens';
+  id: number;
+  /** New text since the previous event (complete UTF-8 characters only). */
+  text: string;
+  /** New token ids since the previous event (may be empty on the final flush). */
+  ids: number[];
+}
+
+export type FinishReason = 'stop' | 'length' | 'cancelled';
+
+export interface DoneEvent {
+  type: 'done';
+  id: number;
+  finishReason: FinishReason;
+  /** All text streamed for this request (the concatenation of its tokens events). */
+  text: string;
+  /** All generated ids delivered (a stop id included). */
+  tokens: number[];
+  /** The prompt as the model saw it, after budgeting. */
+  promptTokenCount: number;
+  stats: GenerateStats;
+}
+
+export interface ErrorEvent {
+  type: 'error';
+  /** The generate request that failed; absent for load and other failures. */
+  id?: number;
+  message: string;
+}
+
+export type EngineEvent = LoadProgressEvent | ReadyEvent | TokensEvent | DoneEvent | ErrorEvent;
+
+export const DEFAULT_TOKENS_PER_SUBMIT = 8;
+export const DEFAULT_MAX_PROMPT_TOKENS = 1024;
+
+/** A runtime check at the boundary: messages from other code are not trusted to be well-formed. */
+export function validateRequest(msg: unknown): EngineRequest {
+  if (typeof msg !== 'object' || msg === null) throw new Error('engine: message is not an object');
+  const m = msg as Record<string, unknown>;
+  const int = (field: string, min: number) => {
+    const v = m[field];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new Error(`engine: ${String(m['type'])}.${field} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  };
+  switch (m['type']) {
+    case 'load':
+      if (typeof m['modelUrl'] !== 'string') throw new Error('engine: load.modelUrl must be a string');
+      if (m['backend'] !== undefined && !['auto', 'webgpu', 'cpu'].includes(m['backend'] as string)) {
+        throw new Error(`engine: load.backend must be auto, webgpu or cpu, got ${JSON.stringify(m['backend'])}`);
+      }
+      break;
+    case 'generate': {
+      int('id', 0);
+      int('maxNewTokens', 0);
+      if (m['tokensPerSubmit'] !== undefined) int('tokensPerSubmit', 1);
+      if (m['maxPromptTokens'] !== undefined) int('maxPromptTokens', 4);
+      const p = m['prompt'] as Record<string, unknown> | undefined;
+      const ok = p && ((p['kind'] === 'plain' && typeof p['text'] === 'string')
+        || (p['kind'] === 'fim' && typeof p['prefix'] === 'string' && typeof p['suffix'] === 'string')
+        || (p['kind'] === 'ids' && Array.isArray(p['ids'])));
+      if (!ok) throw new Error('engine: generate.prompt must be {kind:"plain",text} | {kind:"fim",prefix,suffix} | {kind:"ids",ids}');
+      break;
+    }
+    case 'cancel':
+      int('id', 0);
+      break;
+    case 'setProfiling':
+      if (typeof m['on'] !== 'boolean') throw new Error('engine: setProfiling.on must be a boolean');
+      break;
+    case 'dispose':
+      break;
+    default:
+      throw new Error(`engine: unknown message type ${JSON.stringify(m['type'])}`);
+  }
+  return msg as EngineRequest;
+}

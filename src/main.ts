@@ -1,0 +1,114 @@
+// Boot: wires the page's modules together. No logic of its own lives here; each piece is a
+// Disposable owned by one store that is disposed when the page goes away.
+
+import './ui/styles.css';
+import { installAutomation, type SparkAutomation } from './automation.ts';
+import { EditorHost } from './editor/editor-host.ts';
+import { installMonacoEnvironment } from './editor/monaco-environment.ts';
+import { probeWebGpu, type ProbeResult } from './engine/probe.ts';
+import { DEFAULT_SETTINGS, SettingsModel } from './settings.ts';
+import { WELCOME, WorkspaceSession } from './share/session.ts';
+import { collapsedSelection } from './share/share-state.ts';
+import { idbWorkspaceStore } from './share/workspace.ts';
+import { byTestId } from './ui/dom.ts';
+import { LanguagePicker } from './ui/language-picker.ts';
+import { SettingsPanel } from './ui/settings-panel.ts';
+import { ShareBanner } from './ui/share-banner.ts';
+import { StatusBar } from './ui/status-bar.ts';
+import { Toast } from './ui/toast.ts';
+import { DisposableStore, listen } from './util/disposable.ts';
+
+function boot(): DisposableStore {
+  const app = new DisposableStore();
+  app.add(installMonacoEnvironment());
+
+  const toast = app.add(new Toast(byTestId('toast')));
+  const statusBar = app.add(new StatusBar(byTestId('status-bar')));
+  const banner = app.add(new ShareBanner(byTestId('share-banner')));
+  const settings = app.add(new SettingsModel(DEFAULT_SETTINGS));
+  app.add(new SettingsPanel(byTestId('settings-panel'), byTestId<HTMLButtonElement>('settings-button'), settings));
+
+  // The probe runs alongside everything else; the editor never waits for it.
+  const probe: Promise<ProbeResult> = probeWebGpu().then((result) => {
+    statusBar.showProbe(result);
+    return result;
+  });
+
+  const editor = app.add(new EditorHost(byTestId('editor'), WELCOME));
+  const session = app.add(new WorkspaceSession({
+    editor,
+    settings,
+    store: idbWorkspaceStore(),
+    welcome: WELCOME,
+    location: {
+      hash: () => window.location.hash,
+      replaceHash: (hash) => history.replaceState(history.state, '', hash || window.location.pathname + window.location.search),
+      href: () => window.location.href,
+    },
+    ui: {
+      toast: (message, kind) => toast.show(message, kind),
+      showBanner: (onChoice) => banner.show(onChoice),
+      hideBanner: () => banner.hide(),
+      saveState: (text) => statusBar.showSaveState(text),
+    },
+    copyToClipboard: (text) => navigator.clipboard.writeText(text),
+  }));
+
+  const picker = app.add(new LanguagePicker(byTestId<HTMLSelectElement>('language-picker'), (id) => editor.setLanguage(id)));
+  picker.show(editor.language);
+  app.add(editor.onDidChange((kind) => {
+    session.onEditorChange(kind);
+    if (kind === 'language') picker.show(editor.language);
+    if (kind === 'selection') statusBar.showSelections(editor.getSnapshot().selections);
+  }));
+  statusBar.showSelections(editor.getSnapshot().selections);
+
+  const share = () => void session.share();
+  app.add(listen(byTestId('share-button'), 'click', share));
+  // Capture phase, so Ctrl/Cmd+S is ours (not the browser's "save page") wherever focus is.
+  app.add(listen(window, 'keydown', (event) => {
+    if ((event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey && event.key.toLowerCase() === 's') {
+      event.preventDefault();
+      share();
+    }
+  }, { capture: true }));
+  app.add(listen(window, 'hashchange', () => void session.onHashChange()));
+  // Flush on hide/unload: the debounce must not cost the last keystrokes of a closing tab.
+  app.add(listen(document, 'visibilitychange', () => {
+    if (document.visibilityState === 'hidden') void session.flush();
+  }));
+  app.add(listen(window, 'pagehide', () => void session.flush()));
+
+  const ready = session.start();
+  const handle: SparkAutomation = {
+    ready,
+    probe,
+    getState: () => {
+      const state = session.snapshot();
+      const primary = state.selections[0] ?? collapsedSelection(1, 1);
+      return { ...state, cursor: { line: primary.activeLine, column: primary.activeColumn }, mode: session.mode };
+    },
+    setDocument: (text, language) => {
+      if (language !== undefined) editor.setLanguage(language);
+      editor.setText(text);
+    },
+    setLanguage: (language) => editor.setLanguage(language),
+    setCursor: (line, column) => {
+      editor.setSelections([collapsedSelection(line, column)]);
+      editor.focus();
+    },
+    setSelections: (selections) => editor.setSelections(selections),
+    setSettings: (partial) => settings.update(partial),
+    share: () => session.share(),
+    flushWorkspace: () => session.flush(),
+  };
+  app.add(installAutomation(window, handle));
+  void ready.then(() => editor.focus());
+  return app;
+}
+
+const page = boot();
+window.addEventListener('pagehide', (event) => {
+  // A page kept in the back/forward cache comes back alive; only a real unload tears down.
+  if (!event.persisted) page.dispose();
+}, { once: false });

@@ -1,0 +1,123 @@
+// Loads a Hugging Face-layout model directory into memory: config.json, tokenizer.json
+// (+ tokenizer_config.json if present), and model.safetensors or model.safetensors.index.json with
+// its shards. Every tensor the forward pass needs is checked against the config before returning.
+import { parseModelConfig, type ModelConfig } from './config.ts';
+import { urlFetcher, type ModelFileFetcher } from './model-files.ts';
+import { parseShardIndex, SafetensorsFile } from './safetensors.ts';
+import type { WeightTensor } from './tensor.ts';
+import { ModelTokenizer } from './tokenizer.ts';
+import { validateWeights } from './weights.ts';
+
+export interface LoadedModel {
+  config: ModelConfig;
+  tokenizer: ModelTokenizer;
+  /** HF tensor names → tensors (views into the downloaded files; nothing decoded yet). */
+  weights: ReadonlyMap<string, WeightTensor>;
+  /** Where it came from (URL or a label), for the UI. */
+  source: string;
+  /** Bytes of weight files downloaded. */
+  weightBytes: number;
+}
+
+export interface LoadProgress {
+  file: string;
+  loadedBytes: number;
+  /** From Content-Length; undefined when the server does not say. */
+  totalBytes?: number;
+}
+
+export interface LoadOptions {
+  onProgress?: (p: LoadProgress) => void;
+  signal?: AbortSignal;
+  /** Label for `source` when loading through a custom fetcher. */
+  label?: string;
+}
+
+/** source: a base URL of the model directory, or a fetcher (e.g. memoryFetcher for tests). */
+export async function loadModel(source: string | ModelFileFetcher, options: LoadOptions = {}): Promise<LoadedModel> {
+  const fetchFile = typeof source === 'string' ? urlFetcher(source) : source;
+  const label = typeof source === 'string' ? source : (options.label ?? 'in-memory model');
+  const get = (name: string) => fetchBytes(fetchFile, name, options);
+  const getJson = async (name: string) => parseJson(name, await get(name));
+
+  const configBytes = await get('config.json');
+  if (!configBytes) throw new Error(`${label}: config.json not found`);
+  const config = parseModelConfig(parseJson('config.json', configBytes));
+
+  const tokenizerJson = await getJson('tokenizer.json');
+  if (tokenizerJson === undefined) throw new Error(`${label}: tokenizer.json not found`);
+  const tokenizer = ModelTokenizer.fromJson(tokenizerJson, (await getJson('tokenizer_config.json')) ?? {});
+  if (tokenizer.vocabSize > config.vocabSize) {
+    throw new Error(`${label}: tokenizer has ${tokenizer.vocabSize} tokens but config.json vocab_size is ${config.vocabSize}`);
+  }
+
+  const weights = new Map<string, WeightTensor>();
+  let weightBytes = 0;
+  const single = await get('model.safetensors');
+  if (single) {
+    weightBytes = single.byteLength;
+    const file = SafetensorsFile.parse(single, 'model.safetensors');
+    for (const name of file.names()) weights.set(name, file.tensor(name));
+  } else {
+    const index = await getJson('model.safetensors.index.json');
+    if (index === undefined) throw new Error(`${label}: neither model.safetensors nor model.safetensors.index.json found`);
+    const { weightMap, files } = parseShardIndex(index);
+    for (const shard of files) {
+      const bytes = await get(shard);
+      if (!bytes) throw new Error(`${label}: shard ${shard} (listed in model.safetensors.index.json) not found`);
+      weightBytes += bytes.byteLength;
+      const file = SafetensorsFile.parse(bytes, shard);
+      for (const [name, inFile] of weightMap) {
+        if (inFile === shard) weights.set(name, file.tensor(name)); // file.tensor throws naming a missing tensor
+      }
+    }
+  }
+  validateWeights(config, weights);
+  return { config, tokenizer, weights, source: label, weightBytes };
+}
+
+/** The file's bytes, or undefined on 404; other HTTP errors throw. Reports progress as it streams. */
+async function fetchBytes(fetchFile: ModelFileFetcher, name: string, options: LoadOptions): Promise<Uint8Array | undefined> {
+  const res = await fetchFile(name, options.signal);
+  if (res.status === 404) return undefined;
+  if (!res.ok) throw new Error(`${name}: HTTP ${res.status} ${res.statusText}`);
+  // Content-Length counts encoded bytes; with gzip etc. it says nothing about the body we read.
+  const header = res.headers.get('content-length');
+  const encoding = res.headers.get('content-encoding');
+  const identity = encoding === null || encoding === 'identity';
+  const totalBytes = identity && header !== null && /^\d+$/.test(header) ? Number(header) : undefined;
+  const report = (loadedBytes: number) => options.onProgress?.({ file: name, loadedBytes, ...(totalBytes !== undefined ? { totalBytes } : {}) });
+  if (!res.body) {
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    report(bytes.byteLength);
+    return bytes;
+  }
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  report(0);
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.byteLength;
+    report(loaded);
+  }
+  if (totalBytes !== undefined && loaded !== totalBytes) {
+    throw new Error(`${name}: truncated download, got ${loaded} of ${totalBytes} bytes`);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(loaded);
+  let at = 0;
+  for (const c of chunks) { out.set(c, at); at += c.byteLength; }
+  return out;
+}
+
+function parseJson(name: string, bytes: Uint8Array | undefined): unknown {
+  if (!bytes) return undefined;
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (err) {
+    throw new Error(`${name}: not valid JSON: ${(err as Error).message}`, { cause: err });
+  }
+}

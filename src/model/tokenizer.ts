@@ -1,0 +1,105 @@
+// The model's tokenizer: a thin wrapper over @huggingface/tokenizers built from tokenizer.json
+// (+ tokenizer_config.json when present). It never adds BOS/EOS or other template tokens —
+// the prompt builder decides exactly which special tokens a prompt holds — and never applies
+// "clean up tokenization spaces", which would corrupt code (" ." → ".").
+import { Tokenizer } from '@huggingface/tokenizers';
+
+/** Spellings of the FIM / document tokens across model families (StarCoder, Qwen2.5-Coder). */
+const SPECIAL_SPELLINGS = {
+  fimPrefix: ['<fim_prefix>', '<|fim_prefix|>'],
+  fimSuffix: ['<fim_suffix>', '<|fim_suffix|>'],
+  fimMiddle: ['<fim_middle>', '<|fim_middle|>'],
+  endOfText: ['<|endoftext|>'],
+  fileSep: ['<file_sep>', '<|file_sep|>'],
+} as const;
+
+export interface SpecialTokenIds {
+  fimPrefix?: number;
+  fimSuffix?: number;
+  fimMiddle?: number;
+  endOfText?: number;
+  fileSep?: number;
+  /** tokenizer_config.json's eos_token, if it names a known token. */
+  eos?: number;
+  bos?: number;
+  /** Every added token marked special (the natural stop set for completions). */
+  all: readonly number[];
+}
+
+export class ModelTokenizer {
+  readonly specials: SpecialTokenIds;
+  /** One more than the largest token id (model vocab plus added tokens). */
+  readonly vocabSize: number;
+  private readonly specialIds: ReadonlySet<number>;
+
+  private constructor(private readonly inner: Tokenizer, config: Record<string, unknown>) {
+    const added = inner.get_added_tokens_decoder();
+    const all = [...added.values()].filter((t) => t.special).map((t) => t.id).sort((a, b) => a - b);
+    this.specialIds = new Set(all);
+    const find = (spellings: readonly string[]) => {
+      for (const s of spellings) {
+        const id = inner.token_to_id(s);
+        if (id !== undefined) return id;
+      }
+      return undefined;
+    };
+    const named = (field: string) => {
+      const v = config[field];
+      const content = typeof v === 'string' ? v : (v as { content?: unknown } | null)?.content;
+      return typeof content === 'string' ? inner.token_to_id(content) : undefined;
+    };
+    this.specials = {
+      fimPrefix: find(SPECIAL_SPELLINGS.fimPrefix),
+      fimSuffix: find(SPECIAL_SPELLINGS.fimSuffix),
+      fimMiddle: find(SPECIAL_SPELLINGS.fimMiddle),
+      endOfText: find(SPECIAL_SPELLINGS.endOfText),
+      fileSep: find(SPECIAL_SPELLINGS.fileSep),
+      eos: named('eos_token'),
+      bos: named('bos_token'),
+      all,
+    };
+    let max = -1;
+    for (const id of inner.get_vocab(true).values()) max = Math.max(max, id);
+    this.vocabSize = max + 1;
+  }
+
+  /** tokenizerJson: parsed tokenizer.json; tokenizerConfig: parsed tokenizer_config.json or {}. */
+  static fromJson(tokenizerJson: unknown, tokenizerConfig: unknown = {}): ModelTokenizer {
+    if (typeof tokenizerJson !== 'object' || tokenizerJson === null) throw new Error('tokenizer.json: expected a JSON object');
+    const config = (typeof tokenizerConfig === 'object' && tokenizerConfig !== null ? tokenizerConfig : {}) as Record<string, unknown>;
+    let inner: Tokenizer;
+    try {
+      inner = new Tokenizer(tokenizerJson, config);
+    } catch (err) {
+      throw new Error(`tokenizer.json: ${(err as Error).message}`, { cause: err });
+    }
+    return new ModelTokenizer(inner, config);
+  }
+
+  /**
+   * Token ids for `text`, with no BOS/EOS added. Special-token text inside `text` (e.g. a
+   * literal "<fim_prefix>") is matched as the special token, as in the HF tokenizers.
+   */
+  encode(text: string): number[] {
+    if (text.length === 0) return [];
+    return this.inner.encode(text, { add_special_tokens: false }).ids;
+  }
+
+  /** Text for ids; partial UTF-8 sequences decode to U+FFFD (use IncrementalDetokenizer to stream). */
+  decode(ids: readonly number[], options: { skipSpecialTokens?: boolean } = {}): string {
+    if (ids.length === 0) return '';
+    return this.inner.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? false, clean_up_tokenization_spaces: false });
+  }
+
+  tokenId(content: string): number | undefined {
+    return this.inner.token_to_id(content);
+  }
+
+  tokenString(id: number): string | undefined {
+    return this.inner.id_to_token(id);
+  }
+
+  isSpecial(id: number): boolean {
+    return this.specialIds.has(id);
+  }
+}

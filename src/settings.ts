@@ -1,0 +1,183 @@
+// Engine settings the page owns: edited in the settings panel, carried in playground links,
+// autosaved with the workspace, and read by the engine loop. One definition of every field's
+// type, default and range, so the link decoder, the panel and the engine agree.
+
+import { Emitter } from './util/emitter.ts';
+
+export interface Settings {
+  /** Model directory under public/models/ (or a future registry id). */
+  modelId: string;
+  /** 0 = greedy (see SamplingParams in src/engine/backend.ts). */
+  temperature: number;
+  /** 0 = no top-k cut. */
+  topK: number;
+  /** 1 = no nucleus cut. */
+  topP: number;
+  /** u32 seed of the sampler's random stream. */
+  seed: number;
+  /** Keystroke debounce before a request is sent. */
+  debounceMs: number;
+  /** Tokens decoded per GPU submit (N): readbacks happen once per submit. */
+  tokensPerSubmit: number;
+  /** Most tokens one suggestion may have. */
+  maxTokens: number;
+}
+
+export type SettingKey = keyof Settings;
+
+export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
+  modelId: 'spark-nano',
+  temperature: 0,
+  topK: 0,
+  topP: 1,
+  seed: 0,
+  debounceMs: 10,
+  tokensPerSubmit: 4,
+  maxTokens: 64,
+});
+
+interface NumberRule {
+  kind: 'number';
+  label: string;
+  min: number;
+  max: number;
+  integer: boolean;
+  /** topP must be > 0; other minimums are inclusive. */
+  exclusiveMin?: boolean;
+}
+interface StringRule {
+  kind: 'string';
+  label: string;
+  pattern: RegExp;
+  hint: string;
+}
+export type SettingRule = NumberRule | StringRule;
+
+export const SETTING_RULES: Readonly<Record<SettingKey, SettingRule>> = Object.freeze({
+  modelId: {
+    kind: 'string', label: 'Model id', pattern: /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/,
+    hint: '1–128 characters: letters, digits, . _ / -',
+  },
+  temperature: { kind: 'number', label: 'Temperature', min: 0, max: 2, integer: false },
+  topK: { kind: 'number', label: 'Top-k', min: 0, max: 1000, integer: true },
+  topP: { kind: 'number', label: 'Top-p', min: 0, max: 1, integer: false, exclusiveMin: true },
+  seed: { kind: 'number', label: 'Seed', min: 0, max: 0xffff_ffff, integer: true },
+  debounceMs: { kind: 'number', label: 'Debounce (ms)', min: 0, max: 2000, integer: true },
+  tokensPerSubmit: { kind: 'number', label: 'Tokens per submit', min: 1, max: 64, integer: true },
+  maxTokens: { kind: 'number', label: 'Max tokens', min: 1, max: 1024, integer: true },
+});
+
+export const SETTING_KEYS: readonly SettingKey[] = Object.keys(SETTING_RULES) as SettingKey[];
+
+export type FieldResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** Checks one field's value (already typed: a number or a string), returning a message that names the field. */
+export function validateSettingValue(key: SettingKey, value: unknown): FieldResult<string | number> {
+  const rule = SETTING_RULES[key];
+  if (rule.kind === 'string') {
+    if (typeof value !== 'string') return { ok: false, error: `${rule.label} must be text` };
+    if (!rule.pattern.test(value)) return { ok: false, error: `${rule.label}: ${rule.hint}` };
+    return { ok: true, value };
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    return { ok: false, error: `${rule.label} must be a number` };
+  }
+  if (rule.integer && !Number.isInteger(value)) return { ok: false, error: `${rule.label} must be a whole number` };
+  const belowMin = rule.exclusiveMin ? value <= rule.min : value < rule.min;
+  if (belowMin || value > rule.max) {
+    const lower = rule.exclusiveMin ? `greater than ${rule.min}` : `at least ${rule.min}`;
+    return { ok: false, error: `${rule.label} must be ${lower} and at most ${rule.max}` };
+  }
+  return { ok: true, value };
+}
+
+/** Parses what the user typed into a settings field (a string) into the field's type, then validates it. */
+export function parseSettingInput(key: SettingKey, text: string): FieldResult<string | number> {
+  const rule = SETTING_RULES[key];
+  if (rule.kind === 'string') return validateSettingValue(key, text.trim());
+  const trimmed = text.trim();
+  // Number('') is 0 and Number('0x10') is 16: accept only plain decimal notation.
+  if (!/^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(trimmed)) return { ok: false, error: `${rule.label} must be a number` };
+  return validateSettingValue(key, Number(trimmed));
+}
+
+export type SettingsResult = { ok: true; settings: Settings } | { ok: false; errors: string[] };
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Strict validation (playground links): every field present, right type, in range, and no
+ * unknown fields — a link that carries something we don't understand is from another version.
+ */
+export function validateSettings(input: unknown): SettingsResult {
+  if (!isPlainObject(input)) return { ok: false, errors: ['settings must be an object'] };
+  const errors: string[] = [];
+  for (const key of Object.keys(input)) {
+    if (!(key in SETTING_RULES)) errors.push(`unknown setting "${key.slice(0, 40)}"`);
+  }
+  const settings: Record<string, unknown> = {};
+  for (const key of SETTING_KEYS) {
+    if (!Object.hasOwn(input, key)) {
+      errors.push(`${SETTING_RULES[key].label} is missing`);
+      continue;
+    }
+    const result = validateSettingValue(key, input[key]);
+    if (result.ok) settings[key] = result.value;
+    else errors.push(result.error);
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, settings: settings as unknown as Settings };
+}
+
+/**
+ * Lenient reading (the autosaved workspace, which may predate a new field): each valid field is
+ * kept, anything missing or invalid falls back to its default, unknown fields are dropped.
+ */
+export function settingsWithDefaults(input: unknown): Settings {
+  const settings: Record<string, unknown> = { ...DEFAULT_SETTINGS };
+  if (isPlainObject(input)) {
+    for (const key of SETTING_KEYS) {
+      if (!Object.hasOwn(input, key)) continue;
+      const result = validateSettingValue(key, input[key]);
+      if (result.ok) settings[key] = result.value;
+    }
+  }
+  return settings as unknown as Settings;
+}
+
+export function settingsEqual(a: Settings, b: Settings): boolean {
+  return SETTING_KEYS.every((key) => a[key] === b[key]);
+}
+
+/** The live settings of the page: one instance, created by main.ts, observed by whoever needs them. */
+export class SettingsModel {
+  private current: Settings;
+  private readonly changes = new Emitter<Settings>();
+  readonly onDidChange = this.changes.event;
+
+  constructor(initial: Settings = DEFAULT_SETTINGS) {
+    this.current = { ...initial };
+  }
+
+  get value(): Readonly<Settings> {
+    return this.current;
+  }
+
+  /** Replaces all settings; throws on invalid input (callers validate user input first). */
+  set(next: Settings): void {
+    const result = validateSettings(next);
+    if (!result.ok) throw new Error(`invalid settings: ${result.errors.join('; ')}`);
+    if (settingsEqual(this.current, result.settings)) return;
+    this.current = result.settings;
+    this.changes.fire({ ...this.current });
+  }
+
+  /** Updates some fields; same validation as set(). */
+  update(partial: Partial<Settings>): void {
+    this.set({ ...this.current, ...partial });
+  }
+
+  dispose(): void {
+    this.changes.dispose();
+  }
+}

@@ -1,0 +1,105 @@
+// What a playground link (and the autosaved workspace) holds, and the schema check that every
+// decoded link goes through before any of it reaches the editor.
+
+import { isSupportedLanguage } from '../editor/languages.ts';
+import { validateSettings, type Settings } from '../settings.ts';
+
+/** A selection in Monaco's 1-based coordinates. anchor = where it started, active = the cursor end. */
+export interface SelectionState {
+  anchorLine: number;
+  anchorColumn: number;
+  activeLine: number;
+  activeColumn: number;
+}
+
+/** The editor-side state: text, language and every cursor/selection (the first is the primary). */
+export interface EditorSnapshot {
+  text: string;
+  language: string;
+  selections: SelectionState[];
+}
+
+export interface ShareState extends EditorSnapshot {
+  settings: Settings;
+}
+
+/** Many-cursor states are legitimate; tens of thousands are not. */
+export const MAX_SELECTIONS = 1000;
+
+/** Line lengths as Monaco counts them: \r\n, \n and a lone \r each end a line. */
+export function lineLengths(text: string): number[] {
+  return text.split(/\r\n|\r|\n/).map((line) => line.length);
+}
+
+export function collapsedSelection(line: number, column: number): SelectionState {
+  return { anchorLine: line, anchorColumn: column, activeLine: line, activeColumn: column };
+}
+
+/** A position is valid when the line exists and the column is at most one past its last character. */
+function positionError(lengths: readonly number[], line: unknown, column: unknown): string | undefined {
+  if (!Number.isInteger(line) || !Number.isInteger(column)) return 'positions must be whole numbers';
+  const l = line as number;
+  const c = column as number;
+  if (l < 1 || l > lengths.length) return `line ${l} is outside the document (1–${lengths.length})`;
+  const max = lengths[l - 1]! + 1;
+  if (c < 1 || c > max) return `column ${c} is outside line ${l} (1–${max})`;
+  return undefined;
+}
+
+export type Validated<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+
+/** Selections on the wire are [anchorLine, anchorColumn, activeLine, activeColumn] tuples. */
+export type WireSelection = [number, number, number, number];
+
+export function selectionsToWire(selections: readonly SelectionState[]): WireSelection[] {
+  return selections.map((s) => [s.anchorLine, s.anchorColumn, s.activeLine, s.activeColumn]);
+}
+
+export function validateSelections(input: unknown, text: string): Validated<SelectionState[]> {
+  if (!Array.isArray(input)) return { ok: false, errors: ['selections must be a list'] };
+  if (input.length < 1 || input.length > MAX_SELECTIONS) {
+    return { ok: false, errors: [`there must be 1–${MAX_SELECTIONS} selections`] };
+  }
+  const lengths = lineLengths(text);
+  const selections: SelectionState[] = [];
+  for (const item of input) {
+    if (!Array.isArray(item) || item.length !== 4) {
+      return { ok: false, errors: ['each selection must be [anchorLine, anchorColumn, activeLine, activeColumn]'] };
+    }
+    const [anchorLine, anchorColumn, activeLine, activeColumn] = item as unknown[];
+    const error = positionError(lengths, anchorLine, anchorColumn) ?? positionError(lengths, activeLine, activeColumn);
+    if (error) return { ok: false, errors: [`selection: ${error}`] };
+    selections.push({
+      anchorLine: anchorLine as number, anchorColumn: anchorColumn as number,
+      activeLine: activeLine as number, activeColumn: activeColumn as number,
+    });
+  }
+  return { ok: true, value: selections };
+}
+
+const WIRE_KEYS = ['text', 'language', 'selections', 'settings'] as const;
+
+/** Checks a decoded link payload field by field; the result is safe to hand to the editor. */
+export function validateShareWire(input: unknown): Validated<ShareState> {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    return { ok: false, errors: ['the link does not hold an object'] };
+  }
+  const record = input as Record<string, unknown>;
+  const errors: string[] = [];
+  for (const key of Object.keys(record)) {
+    if (!(WIRE_KEYS as readonly string[]).includes(key)) errors.push(`unknown field "${key.slice(0, 40)}"`);
+  }
+  for (const key of WIRE_KEYS) if (!Object.hasOwn(record, key)) errors.push(`missing field "${key}"`);
+  if (errors.length > 0) return { ok: false, errors };
+
+  const { text, language } = record;
+  if (typeof text !== 'string') return { ok: false, errors: ['text must be a string'] };
+  if (!isSupportedLanguage(language)) {
+    return { ok: false, errors: [`unsupported language ${JSON.stringify(String(language).slice(0, 40))}`] };
+  }
+  const selections = validateSelections(record['selections'], text);
+  if (!selections.ok) return selections;
+  const settings = validateSettings(record['settings']);
+  if (!settings.ok) return { ok: false, errors: settings.errors };
+  return { ok: true, value: { text, language, selections: selections.value, settings: settings.settings } };
+}

@@ -1,0 +1,288 @@
+#!/usr/bin/python3
+"""Train spark-nano. Resumable: rerunning the same command continues from runs/<name>/ckpt.pt.
+
+  nice -n 19 /usr/bin/python3 training/train.py --name nano            # start or resume
+  nice -n 19 /usr/bin/python3 training/train.py --name nano --init-from shipped
+        # no checkpoint yet -> start from public/models/spark-nano/model.safetensors
+
+Schedule (a function of tokens seen, so it survives restarts): linear warmup over
+--warmup-steps, constant --lr, then linear decay to --lr * --min-lr-frac over the last
+--decay-frac of --total-tokens (WSD). The checkpoint taken when decay begins is kept as
+ckpt_predecay.pt: a later session that wants to train longer resumes from it with a larger
+--total-tokens (--resume-from predecay). Sequence length: --seq-len until --long-frac of the
+budget is left, then --long-seq-len (1024), batch size scaled to keep tokens/step constant.
+
+Every example is a window of the token stream (documents joined by <|endoftext|>). Each
+document piece in the window is, with probability --fim-rate, turned into FIM (token level):
+  PSM: <fim_prefix> prefix <fim_suffix> suffix <fim_middle> middle
+  SPM: <fim_prefix> <fim_suffix> suffix <fim_middle> prefix middle
+(SPM with probability --spm-rate among FIM pieces). The piece's trailing <|endoftext|>
+stays after the middle, so the model learns to stop when the middle is complete.
+"""
+import argparse
+import json
+import math
+import os
+import random
+import shutil
+import sys
+import time
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from model import Config, LlamaForCausalLM  # noqa: E402
+from tokenizer import EOT, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, Tokenizer  # noqa: E402
+
+ROOT = os.path.dirname(HERE)
+SHIPPED = os.path.join(ROOT, "public", "models", "spark-nano")
+
+
+def model_config(a, vocab):
+    return Config(vocab_size=vocab, hidden_size=a.d_model, intermediate_size=a.d_ff,
+                  num_hidden_layers=a.n_layer, num_attention_heads=a.n_head,
+                  num_key_value_heads=a.n_kv_head, max_position_embeddings=a.ctx,
+                  rms_norm_eps=1e-5, rope_theta=10000.0, tie_word_embeddings=True)
+
+
+# ------------------------------------------------------------------ FIM
+def fim_piece(piece, rng, spm_rate):
+    """piece: np.int array of one document fragment (without EOT). Returns FIM'd array."""
+    n = len(piece)
+    i, j = sorted(rng.integers(0, n + 1, size=2))
+    pre, mid, suf = piece[:i], piece[i:j], piece[j:]
+    if rng.random() < spm_rate:
+        return np.concatenate([[FIM_PREFIX, FIM_SUFFIX], suf, [FIM_MIDDLE], pre, mid])
+    return np.concatenate([[FIM_PREFIX], pre, [FIM_SUFFIX], suf, [FIM_MIDDLE], mid])
+
+
+def apply_fim(window, rng, fim_rate, spm_rate, min_len=16):
+    """window: np array of T+1 tokens. FIM each EOT-delimited piece with prob fim_rate,
+    then cut back to T+1 tokens."""
+    if fim_rate <= 0:
+        return window
+    L = len(window)
+    cuts = np.flatnonzero(window == EOT)
+    out = []
+    start = 0
+    for c in list(cuts) + [L]:
+        piece = window[start:c]
+        if len(piece) >= min_len and rng.random() < fim_rate:
+            piece = fim_piece(piece, rng, spm_rate)
+        out.append(piece)
+        if c < L:
+            out.append(window[c:c + 1])
+        start = c + 1
+    return np.concatenate(out)[:L].astype(np.int64)
+
+
+class Data:
+    def __init__(self, corpus, split):
+        self.tokens = np.memmap(os.path.join(corpus, split + ".bin"), dtype=np.uint16, mode="r")
+
+    def batch(self, B, T, rng, fim_rate=0.0, spm_rate=0.5):
+        n = len(self.tokens)
+        xs = []
+        for _ in range(B):
+            s = int(rng.integers(0, n - T - 1))
+            w = np.asarray(self.tokens[s:s + T + 1], dtype=np.int64)
+            w = apply_fim(w, rng, fim_rate, spm_rate)
+            xs.append(w)
+        a = torch.from_numpy(np.stack(xs))
+        return a[:, :-1].contiguous(), a[:, 1:].contiguous()
+
+
+def token_byte_lengths(tok):
+    return np.array([0 if i < 5 else len(b) for i, b in enumerate(tok.vocab_bytes)], dtype=np.int64)
+
+
+@torch.no_grad()
+def evaluate(model, data, T, nwin, tbl, seed=1234):
+    """Held-out loss on fixed windows (no FIM). Returns (mean nats/token, bits/byte)."""
+    model.eval()
+    rng = np.random.default_rng(seed)
+    tot_nats, tot_bytes, tot_tok = 0.0, 0, 0
+    B = max(1, 4096 // T)
+    done = 0
+    while done < nwin:
+        b = min(B, nwin - done)
+        x, y = data.batch(b, T, rng)
+        logits, _ = model(x)
+        nll = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1),
+                                                reduction="none")
+        tot_nats += float(nll.sum())
+        tot_tok += y.numel()
+        tot_bytes += int(tbl[y.numpy()].sum())
+        done += b
+    model.train()
+    return tot_nats / tot_tok, tot_nats / math.log(2) / max(1, tot_bytes)
+
+
+def lr_at(tokens, a, step):
+    if step < a.warmup_steps:
+        return a.lr * (step + 1) / a.warmup_steps
+    decay_start = a.total_tokens * (1 - a.decay_frac)
+    if tokens < decay_start:
+        return a.lr
+    frac = min(1.0, (tokens - decay_start) / max(1, a.total_tokens - decay_start))
+    return a.lr * (1 - frac * (1 - a.min_lr_frac))
+
+
+def seq_len_at(tokens, a):
+    return a.long_seq_len if tokens >= a.total_tokens * (1 - a.long_frac) else a.seq_len
+
+
+def atomic_save(obj, path):
+    tmp = path + ".tmp"
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--name", default="nano")
+    ap.add_argument("--runs", default=os.path.join(HERE, "runs"))
+    ap.add_argument("--corpus", default=os.path.join(HERE, "data", "corpus"))
+    ap.add_argument("--tokenizer", default=None)
+    ap.add_argument("--d-model", type=int, default=192)
+    ap.add_argument("--d-ff", type=int, default=512)
+    ap.add_argument("--n-layer", type=int, default=4)
+    ap.add_argument("--n-head", type=int, default=4)
+    ap.add_argument("--n-kv-head", type=int, default=2)
+    ap.add_argument("--ctx", type=int, default=1024)
+    ap.add_argument("--seq-len", type=int, default=256)
+    ap.add_argument("--long-seq-len", type=int, default=1024)
+    ap.add_argument("--long-frac", type=float, default=0.25)
+    ap.add_argument("--tokens-per-step", type=int, default=4096)
+    ap.add_argument("--total-tokens", type=float, default=8e6)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--min-lr-frac", type=float, default=0.1)
+    ap.add_argument("--warmup-steps", type=int, default=100)
+    ap.add_argument("--decay-frac", type=float, default=0.25)
+    ap.add_argument("--weight-decay", type=float, default=0.1)
+    ap.add_argument("--grad-clip", type=float, default=1.0)
+    ap.add_argument("--fim-rate", type=float, default=0.5)
+    ap.add_argument("--spm-rate", type=float, default=0.5)
+    ap.add_argument("--eval-every", type=int, default=150, help="steps")
+    ap.add_argument("--eval-windows", type=int, default=48)
+    ap.add_argument("--ckpt-every-sec", type=float, default=180)
+    ap.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (this run)")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init-from", choices=["scratch", "shipped"], default="scratch")
+    ap.add_argument("--resume-from", choices=["latest", "predecay"], default="latest")
+    a = ap.parse_args(argv)
+
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    run = os.path.join(a.runs, a.name)
+    os.makedirs(run, exist_ok=True)
+    tok = Tokenizer.load(a.tokenizer or os.path.join(a.corpus, "tokenizer.json"))
+    tbl = token_byte_lengths(tok)
+    train, val = Data(a.corpus, "train"), Data(a.corpus, "val")
+
+    ckpt_path = os.path.join(run, "ckpt.pt" if a.resume_from == "latest" else "ckpt_predecay.pt")
+    state = None
+    if os.path.exists(ckpt_path):
+        state = torch.load(ckpt_path, map_location="cpu")
+        cfg = Config(**state["config"])
+        print(f"resuming from {ckpt_path} at step {state['step']}, {state['tokens']:.0f} tokens", flush=True)
+    else:
+        cfg = model_config(a, tok.vocab_size)
+    model = LlamaForCausalLM(cfg)
+    opt = torch.optim.AdamW(
+        [{"params": [p for p in model.parameters() if p.dim() >= 2], "weight_decay": a.weight_decay},
+         {"params": [p for p in model.parameters() if p.dim() < 2], "weight_decay": 0.0}],
+        lr=a.lr, betas=(0.9, 0.95), eps=1e-8)
+    step, tokens, best = 0, 0.0, (0, -float("inf"))
+    rng = np.random.default_rng(a.seed)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        step, tokens, best = state["step"], state["tokens"], tuple(state.get("best", (0, -float("inf"))))
+        rng = np.random.default_rng([a.seed, step])
+    elif a.init_from == "shipped":
+        from export import load_hf_dir
+        cfg, sd = load_hf_dir(SHIPPED)
+        model = LlamaForCausalLM(cfg)
+        model.load_state_dict(sd, strict=False)
+        opt = torch.optim.AdamW(
+            [{"params": [p for p in model.parameters() if p.dim() >= 2], "weight_decay": a.weight_decay},
+             {"params": [p for p in model.parameters() if p.dim() < 2], "weight_decay": 0.0}],
+            lr=a.lr, betas=(0.9, 0.95), eps=1e-8)
+        print("initialised from shipped weights", flush=True)
+    print(f"model: {model.num_params()} params, config {cfg.to_dict()}", flush=True)
+    with open(os.path.join(run, "args.json"), "w") as f:
+        json.dump(vars(a), f, indent=1)
+
+    log = open(os.path.join(run, "log.jsonl"), "a")
+
+    def save(path):
+        atomic_save({"model": model.state_dict(), "opt": opt.state_dict(), "config": cfg.to_dict(),
+                     "step": step, "tokens": tokens, "best": best, "args": vars(a)}, path)
+
+    def do_eval():
+        nonlocal best
+        T = seq_len_at(tokens, a)
+        vl, bpb = evaluate(model, val, T, a.eval_windows, tbl)
+        rec = {"t": time.time(), "step": step, "tokens": tokens, "val_loss": vl, "val_bpb": bpb, "T": T}
+        # a model evaluated at a longer context supersedes (the editor runs at 1024)
+        if (T, -bpb) > best:
+            best = (T, -bpb)
+            atomic_save({"model": model.state_dict(), "config": cfg.to_dict(), "step": step, "tokens": tokens,
+                         "val_bpb": bpb, "val_T": T}, os.path.join(run, "best.pt"))
+            rec["best"] = True
+        log.write(json.dumps(rec) + "\n")
+        log.flush()
+        print(f"eval step {step} tokens {tokens:.0f} T {T} val_loss {vl:.4f} val_bpb {bpb:.4f}"
+              f"{' *' if rec.get('best') else ''}", flush=True)
+
+    last_ckpt = time.time()
+    t_last, tok_last = time.time(), tokens
+    decay_start = a.total_tokens * (1 - a.decay_frac)
+    steps_this_run = 0
+    model.train()
+    while tokens < a.total_tokens:
+        if a.max_steps is not None and steps_this_run >= a.max_steps:
+            break
+        T = seq_len_at(tokens, a)
+        B = max(1, a.tokens_per_step // T)
+        lr = lr_at(tokens, a, step)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        x, y = train.batch(B, T, rng, a.fim_rate, a.spm_rate)
+        _, loss = model(x, y)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        gn = torch.nn.utils.clip_grad_norm_(model.parameters(), a.grad_clip)
+        opt.step()
+        if tokens < decay_start <= tokens + B * T:
+            save(os.path.join(run, "ckpt_predecay.pt"))
+        step += 1
+        steps_this_run += 1
+        tokens += B * T
+        if step % 10 == 0:
+            now = time.time()
+            tps = (tokens - tok_last) / (now - t_last)
+            t_last, tok_last = now, tokens
+            rec = {"t": now, "step": step, "tokens": tokens, "loss": float(loss), "lr": lr,
+                   "grad_norm": float(gn), "T": T, "tok_per_s": tps}
+            log.write(json.dumps(rec) + "\n")
+            log.flush()
+            if step % 50 == 0:
+                print(f"step {step} tokens {tokens:.0f} loss {float(loss):.4f} lr {lr:.2e} T {T} "
+                      f"{tps:.0f} tok/s", flush=True)
+        if step % a.eval_every == 0:
+            do_eval()
+        if time.time() - last_ckpt > a.ckpt_every_sec:
+            save(os.path.join(run, "ckpt.pt"))
+            last_ckpt = time.time()
+    do_eval()
+    save(os.path.join(run, "ckpt.pt"))
+    print("done", flush=True)
+
+
+if __name__ == "__main__":
+    main()
