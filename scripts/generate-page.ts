@@ -13,6 +13,7 @@ export interface PageGenerateOptions {
   tokensPerSubmit: number;
   drafts: boolean;
   maxPromptTokens: number;
+  ignoreStopTokens: boolean;
 }
 
 export interface PageGenerateResult {
@@ -45,6 +46,7 @@ async function sparkGenerate(options: PageGenerateOptions): Promise<PageGenerate
       tokensPerSubmit: options.tokensPerSubmit,
       drafts: options.drafts,
       maxPromptTokens: options.maxPromptTokens,
+      ignoreStopTokens: options.ignoreStopTokens,
     }, () => {
       if (firstTokenMs < 0) firstTokenMs = performance.now() - started;
     });

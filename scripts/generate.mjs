@@ -25,6 +25,7 @@ const USAGE = `usage: npm run generate -- --model <dir> (--prompt-file <file> | 
   --seed <s>                random seed for sampling (default 0)
   --tokens-per-submit <n>   tokens decoded per GPU submit (default 8)
   --max-prompt-tokens <n>   prompt token budget (default 4096)
+  --ignore-eos              generate exactly --max-tokens (no stop at EOS/special tokens; for benchmarks)
   --drafts                  verify prompt-lookup drafts in batch (output unchanged)
   --backend <b>             webgpu | cpu | auto (default auto: WebGPU, else the CPU reference with a warning)
   --json                    print one JSON object on stdout
@@ -34,12 +35,13 @@ const USAGE = `usage: npm run generate -- --model <dir> (--prompt-file <file> | 
 class UsageError extends Error {}
 
 function parseArgs(argv) {
-  const opts = { greedy: false, json: false, drafts: false, verbose: false, backend: 'auto', tokensPerSubmit: 8, topK: 0, topP: 1, seed: 0, maxPromptTokens: 4096, timeout: 600 };
-  const flags = new Set(['--greedy', '--json', '--drafts', '--verbose', '--help', '-h']);
+  const opts = { greedy: false, json: false, drafts: false, verbose: false, ignoreEos: false, backend: 'auto', tokensPerSubmit: 8, topK: 0, topP: 1, seed: 0, maxPromptTokens: 4096, timeout: 600 };
+  const flags = new Set(['--greedy', '--json', '--drafts', '--verbose', '--ignore-eos', '--help', '-h']);
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (flags.has(arg)) {
       if (arg === '--help' || arg === '-h') opts.help = true;
+      else if (arg === '--ignore-eos') opts.ignoreEos = true;
       else opts[arg.slice(2)] = true;
       continue;
     }
@@ -166,6 +168,7 @@ async function main() {
     const result = await page.evaluate((o) => window.sparkGenerate(o), {
       modelUrl: `${origin}${MODEL_ROUTE}`, backend: opts.backend, prompt, maxNewTokens: opts.maxTokens, sampling,
       tokensPerSubmit: opts.tokensPerSubmit, drafts: opts.drafts, maxPromptTokens: opts.maxPromptTokens,
+      ignoreStopTokens: opts.ignoreEos,
     });
     report(opts, result);
   } finally {

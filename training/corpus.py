@@ -162,7 +162,11 @@ def iter_package_files(p, tiny=False):
                 files = files[:25]
             yield from files
         else:
-            out = sh(["dpkg", "-L", p["name"]]).split("\n")
+            try:
+                out = sh(["dpkg", "-L", p["name"]]).split("\n")
+            except subprocess.CalledProcessError:
+                print(f"warning: Debian package {p['name']} is not installed; skipped", file=sys.stderr)
+                return
             files = sorted(f for f in out if f.endswith(".py") and "/dist-packages/" in f
                            and "/tests/" not in f and "/test/" not in f and os.path.isfile(f))
             if tiny:

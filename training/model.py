@@ -77,17 +77,23 @@ class Attention(nn.Module):
         self.v_proj = nn.Linear(d, cfg.num_key_value_heads * hd, bias=False)
         self.o_proj = nn.Linear(cfg.num_attention_heads * hd, d, bias=False)
 
-    def forward(self, x, cos, sin, mask):
+    def forward(self, x, cos, sin, mask, cache=None):
         B, T, _ = x.shape
         H, KV, hd = self.cfg.num_attention_heads, self.cfg.num_key_value_heads, self.cfg.head_dim
         q = self.q_proj(x).view(B, T, H, hd).transpose(1, 2)
         k = self.k_proj(x).view(B, T, KV, hd).transpose(1, 2)
         v = self.v_proj(x).view(B, T, KV, hd).transpose(1, 2)
         q, k = apply_rope(q, k, cos, sin)
+        if cache is not None:  # cache: dict with "k", "v" of shape (B, KV, past, hd)
+            if "k" in cache:
+                k = torch.cat([cache["k"], k], dim=2)
+                v = torch.cat([cache["v"], v], dim=2)
+            cache["k"], cache["v"] = k, v
+        S = k.shape[2]
         if KV != H:
             rep = H // KV
-            k = k[:, :, None].expand(B, KV, rep, T, hd).reshape(B, H, T, hd)
-            v = v[:, :, None].expand(B, KV, rep, T, hd).reshape(B, H, T, hd)
+            k = k[:, :, None].expand(B, KV, rep, S, hd).reshape(B, H, S, hd)
+            v = v[:, :, None].expand(B, KV, rep, S, hd).reshape(B, H, S, hd)
         att = (q @ k.transpose(-2, -1)) / math.sqrt(hd)
         att = att + mask
         att = F.softmax(att.float(), dim=-1).to(q.dtype)
@@ -114,8 +120,8 @@ class DecoderLayer(nn.Module):
         self.input_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
         self.post_attention_layernorm = RMSNorm(cfg.hidden_size, cfg.rms_norm_eps)
 
-    def forward(self, x, cos, sin, mask):
-        x = x + self.self_attn(self.input_layernorm(x), cos, sin, mask)
+    def forward(self, x, cos, sin, mask, cache=None):
+        x = x + self.self_attn(self.input_layernorm(x), cos, sin, mask, cache)
         x = x + self.mlp(self.post_attention_layernorm(x))
         return x
 
@@ -152,14 +158,16 @@ class LlamaForCausalLM(nn.Module):
     def num_params(self):
         return sum(p.numel() for p in self.parameters())
 
-    def forward(self, idx, targets=None, loss_mask=None, start_pos=0):
+    def forward(self, idx, targets=None, loss_mask=None, start_pos=0, cache=None):
+        """cache: None, or a list (one dict per layer) that is filled/extended in place;
+        start_pos must then be the number of tokens already in the cache."""
         B, T = idx.shape
         x = self.model.embed_tokens(idx)
         pos = torch.arange(start_pos, start_pos + T)
         cos, sin = rope_cos_sin(self.cfg, pos, x.dtype)
-        mask = torch.full((T, T), float("-inf")).triu(1).to(x.dtype)
-        for layer in self.model.layers:
-            x = layer(x, cos, sin, mask)
+        mask = torch.full((T, start_pos + T), float("-inf")).triu(start_pos + 1).to(x.dtype)
+        for i, layer in enumerate(self.model.layers):
+            x = layer(x, cos, sin, mask, None if cache is None else cache[i])
         x = self.model.norm(x)
         logits = self.lm_head(x)
         if targets is None:
@@ -174,18 +182,21 @@ class LlamaForCausalLM(nn.Module):
 
     @torch.no_grad()
     def generate(self, ids, max_new_tokens, stop_ids=(), stop_fn=None):
-        """Greedy decoding (no KV cache: the model is tiny). ids: list[int]. Returns new ids."""
-        out = []
-        ctx = list(ids)
+        """Greedy decoding with a KV cache. ids: list[int] (the last max_position_embeddings -
+        max_new_tokens are used). Returns the new ids (without the stop token)."""
         L = self.cfg.max_position_embeddings
+        ctx = list(ids)[-(L - max_new_tokens):]
+        cache = [dict() for _ in self.model.layers]
+        logits, _ = self(torch.tensor([ctx]), cache=cache)
+        pos = len(ctx)
+        out = []
         for _ in range(max_new_tokens):
-            x = torch.tensor([ctx[-L:]])
-            logits, _ = self(x)
             nxt = int(logits[0, -1].argmax())
             if nxt in stop_ids:
                 break
             out.append(nxt)
-            ctx.append(nxt)
             if stop_fn is not None and stop_fn(out):
                 break
+            logits, _ = self(torch.tensor([[nxt]]), start_pos=pos, cache=cache)
+            pos += 1
         return out

@@ -1,7 +1,7 @@
 // Peer: transformers.js (onnxruntime-web, WebGPU or WASM backend) on the ONNX export of the model
 // (bench/peers/export_onnx.py). Runs in the page, fed token ids directly (no tokenizer): the
 // comparison is of the forward pass and the cache, not of tokenization.
-import { AutoModelForCausalLM, BaseStreamer, LogLevel, Tensor, env } from '@huggingface/transformers';
+import { AutoModelForCausalLM, BaseStreamer, LogLevel, Tensor, env, type TextStreamer } from '@huggingface/transformers';
 import { failedRow, okRow, type PeerRequest, type PeerResult } from './common.ts';
 
 export interface TransformersPeerOptions {
@@ -79,7 +79,7 @@ export async function runTransformersPeer(opts: TransformersPeerOptions, req: Pe
         // Exactly N tokens, like the other peers: EOS may not end the run early.
         min_new_tokens: req.maxNewTokens,
         do_sample: false,
-        suppress_tokens: req.suppress.length > 0 ? req.suppress : null,
+        ...(req.suppress.length > 0 ? { suppress_tokens: req.suppress } : {}),
       };
       // One untimed warm-up generation of 2 tokens: the first run compiles WebGPU pipelines and
       // uploads weights; the benchmark is of steady-state decoding, as for the other engines.
@@ -88,7 +88,8 @@ export async function runTransformersPeer(opts: TransformersPeerOptions, req: Pe
       stage = 'generate';
       const streamer = new TimingStreamer();
       const start = performance.now();
-      await model.generate({ ...gen, streamer });
+      // The typings (from JSDoc) ask for a TextStreamer, but generate() only calls put()/end().
+      await model.generate({ ...gen, streamer: streamer as unknown as TextStreamer });
       const end = performance.now();
       const first = streamer.stamps[0];
       if (first === undefined) throw new Error('generate() produced no tokens');

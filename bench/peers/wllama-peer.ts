@@ -58,6 +58,7 @@ export async function runWllamaPeer(opts: WllamaPeerOptions, req: PeerRequest): 
   let stage = 'fetch';
   let wllama: Wllama | undefined;
   const chunks: unknown[] = [];
+  const nativeLog: string[] = [];
   try {
     const [gguf, tokJson] = await Promise.all([
       fetch(opts.ggufUrl).then((r) => {
@@ -71,7 +72,16 @@ export async function runWllamaPeer(opts: WllamaPeerOptions, req: PeerRequest): 
     ]);
     const inverse = byteLevelInverse(tokJson.model.vocab);
     stage = 'load';
-    wllama = new Wllama({ default: opts.wasmUrl }, { suppressNativeLog: true });
+    // llama.cpp reports why a request failed only in its native log (the JS side then sees a
+    // garbled reply), so keep the native log and surface its warnings/errors in the row.
+    const quiet = () => undefined;
+    const keep = (...a: unknown[]) => {
+      if (nativeLog.length < 40) nativeLog.push(a.map(String).join(' '));
+    };
+    wllama = new Wllama(
+      { default: opts.wasmUrl },
+      { suppressNativeLog: false, logger: { debug: quiet, log: quiet, warn: keep, error: keep } },
+    );
     const t0 = performance.now();
     await wllama.loadModel([gguf], {
       n_ctx: opts.nCtx,
@@ -90,7 +100,9 @@ export async function runWllamaPeer(opts: WllamaPeerOptions, req: PeerRequest): 
       temperature: 0, // llama.cpp: temp <= 0 is greedy (argmax)
       top_k: 1,
       ignore_eos: true,
-      logit_bias: bias,
+      // llama-server takes {"id": bias}; wllama's typings intersect that with an array form no
+      // value can satisfy, hence the cast.
+      logit_bias: bias as never,
       cache_prompt: false, // every run pays its own prefill
       n_probs: 1, // makes the server report each token (id and bytes), so ids can be checked
       return_tokens: true,
@@ -104,7 +116,7 @@ export async function runWllamaPeer(opts: WllamaPeerOptions, req: PeerRequest): 
     await wllama.createCompletion({
       ...params,
       stream: true,
-      onData: (chunk) => {
+      onData: (chunk: unknown) => {
         const now = performance.now();
         if (chunks.length < 3) chunks.push(chunk);
         const got = idsFromChunk(chunk as CompletionChunk, inverse);
@@ -127,7 +139,9 @@ export async function runWllamaPeer(opts: WllamaPeerOptions, req: PeerRequest): 
       libllama: Wllama.getLibllamaVersion(),
     });
   } catch (err) {
-    return failedRow(name, err, { stage });
+    const detail: Record<string, string> = { stage };
+    if (nativeLog.length > 0) detail['nativeLog'] = nativeLog.join(' | ').slice(-2000);
+    return failedRow(name, err, detail);
   } finally {
     await wllama?.exit().catch(() => undefined);
   }

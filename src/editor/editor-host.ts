@@ -71,6 +71,9 @@ export class EditorHost implements Disposable {
 
   /** Sets the document as one undoable edit (automation and demos), keeping the cursor where Monaco puts it. */
   setText(text: string): void {
+    // Edits are normalised to the model's line ending, so switch it first to keep CRLF documents CRLF.
+    const eol = text.includes('\r\n') ? monaco.editor.EndOfLineSequence.CRLF : monaco.editor.EndOfLineSequence.LF;
+    this.model.pushEOL(eol);
     this.model.pushEditOperations([], [{ range: this.model.getFullModelRange(), text }], () => null);
   }
 

@@ -4,7 +4,7 @@ import { DisposableStore } from '../util/disposable.ts';
 import type { Backend } from './backend.ts';
 import { EngineClient } from './client.ts';
 import { InProcessWorker } from './fake-worker.ts';
-import { validateRequest, type TokensEvent } from './protocol.ts';
+import { parseEngineRequest, type TokensEvent } from './protocol.ts';
 
 const store = new DisposableStore();
 afterEach(() => store.clear());
@@ -122,14 +122,14 @@ describe('EngineClient ↔ EngineHost (in-process worker, CPU backend)', () => {
   });
 });
 
-describe('validateRequest', () => {
+describe('parseEngineRequest', () => {
   it('accepts well-formed requests and names the bad field otherwise', () => {
-    expect(validateRequest({ type: 'cancel', id: 3 })).toEqual({ type: 'cancel', id: 3 });
-    expect(() => validateRequest({ type: 'generate', id: 1, maxNewTokens: 5, prompt: { kind: 'fim', prefix: 'a' } })).toThrow(/generate\.prompt/);
-    expect(() => validateRequest({ type: 'generate', id: 1, maxNewTokens: -5, prompt: { kind: 'plain', text: '' } })).toThrow(/generate\.maxNewTokens/);
-    expect(() => validateRequest({ type: 'generate', id: 1, maxNewTokens: 5, tokensPerSubmit: 0, prompt: { kind: 'plain', text: '' } })).toThrow(/tokensPerSubmit/);
-    expect(() => validateRequest({ type: 'load', modelUrl: 'x', backend: 'tpu' })).toThrow(/load\.backend/);
-    expect(() => validateRequest({ type: 'launch' })).toThrow(/unknown message type "launch"/);
-    expect(() => validateRequest(null)).toThrow(/not an object/);
+    expect(parseEngineRequest({ type: 'cancel', id: 3 })).toEqual({ type: 'cancel', id: 3 });
+    expect(() => parseEngineRequest({ type: 'generate', id: 1, maxNewTokens: 5, prompt: { kind: 'fim', prefix: 'a' } })).toThrow(/generate\.prompt/);
+    expect(() => parseEngineRequest({ type: 'generate', id: 1, maxNewTokens: -5, prompt: { kind: 'plain', text: '' } })).toThrow(/generate\.maxNewTokens/);
+    expect(() => parseEngineRequest({ type: 'generate', id: 1, maxNewTokens: 5, tokensPerSubmit: 0, prompt: { kind: 'plain', text: '' } })).toThrow(/tokensPerSubmit/);
+    expect(() => parseEngineRequest({ type: 'load', modelUrl: 'x', backend: 'tpu' })).toThrow(/load\.backend/);
+    expect(() => parseEngineRequest({ type: 'launch' })).toThrow(/unknown message type "launch"/);
+    expect(() => parseEngineRequest(null)).toThrow(/not an object/);
   });
 });

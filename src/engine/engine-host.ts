@@ -11,7 +11,7 @@ import { errorMessage, selectBackend, type SelectOptions } from './backend-selec
 import { promptLookupDraft } from './draft/prompt-lookup.ts';
 import { buildPrompt } from './prompt.ts';
 import {
-  DEFAULT_MAX_PROMPT_TOKENS, DEFAULT_TOKENS_PER_SUBMIT, validateRequest,
+  DEFAULT_MAX_PROMPT_TOKENS, DEFAULT_TOKENS_PER_SUBMIT, parseEngineRequest,
   type EngineEvent, type FinishReason, type GenerateMessage, type LoadMessage,
 } from './protocol.ts';
 
@@ -21,7 +21,8 @@ export type PostEvent = (event: EngineEvent) => void;
 const PROGRESS_INTERVAL_MS = 100;
 
 export class EngineHost implements Disposable {
-  private model: LoadedModel | undefined;
+  /** What generation needs of the loaded model; the weights themselves live only in the backend. */
+  private model: Pick<LoadedModel, 'config' | 'tokenizer'> | undefined;
   private backend: Backend | undefined;
   private active: { id: number; controller: AbortController } | undefined;
   /** Highest generate id seen: anything older is superseded. */
@@ -45,7 +46,7 @@ export class EngineHost implements Disposable {
     let msg;
     try {
       if (this.disposed) throw new Error('engine: disposed');
-      msg = validateRequest(raw);
+      msg = parseEngineRequest(raw);
     } catch (err) {
       const id = (raw as { id?: unknown } | null)?.id;
       this.post({ type: 'error', ...(typeof id === 'number' ? { id } : {}), message: errorMessage(err) });
@@ -108,13 +109,13 @@ export class EngineHost implements Disposable {
       });
       if (this.disposed) { backend.dispose(); return; }
       backend.setProfiling(this.profiling);
-      this.model = model;
+      this.model = { config: model.config, tokenizer: model.tokenizer }; // let the file buffers go
       this.backend = backend;
       const { fimPrefix, fimSuffix, fimMiddle, endOfText } = model.tokenizer.specials;
-      const plan = (backend as { plan?: unknown }).plan;
+      const plan = cloneablePlan((backend as { plan?: unknown }).plan);
       this.post({
         type: 'ready', backend: backend.kind, description: backend.description, config: model.config,
-        ...(fallbackReason ? { fallbackReason } : {}), ...(plan !== undefined ? { plan: structuredClone(plan) } : {}),
+        ...(fallbackReason ? { fallbackReason } : {}), ...(plan !== undefined ? { plan } : {}),
         loadMs: performance.now() - started,
         specialTokens: { fimPrefix, fimSuffix, fimMiddle, endOfText },
       });
@@ -141,7 +142,9 @@ export class EngineHost implements Disposable {
     const detokenizer = new IncrementalDetokenizer((ids) => tokenizer.decode(ids, { skipSpecialTokens: true }));
     try {
       const prompt = buildPrompt(tokenizer, msg.prompt, { maxPromptTokens: msg.maxPromptTokens ?? DEFAULT_MAX_PROMPT_TOKENS });
-      const stopIds = [...new Set([...tokenizer.specials.all, ...model.config.eosTokenIds, ...(tokenizer.specials.eos !== undefined ? [tokenizer.specials.eos] : [])])];
+      const stopIds = msg.ignoreStopTokens ? [] : [...new Set([
+        ...tokenizer.specials.all, ...model.config.eosTokenIds, ...(tokenizer.specials.eos !== undefined ? [tokenizer.specials.eos] : []),
+      ])];
       const stats = await backend.generate({
         promptIds: prompt.ids,
         maxNewTokens: msg.maxNewTokens,
@@ -186,6 +189,16 @@ export class EngineHost implements Disposable {
       this.backend = undefined;
       this.model = undefined;
     });
+  }
+}
+
+/** The backend's plan as plain data, or undefined if it has none or it cannot cross postMessage. */
+function cloneablePlan(plan: unknown): unknown {
+  if (plan === undefined) return undefined;
+  try {
+    return structuredClone(plan);
+  } catch {
+    return undefined;
   }
 }
 

@@ -39,6 +39,8 @@ export interface GenerateMessage {
   drafts?: boolean;
   /** Token budget for the prompt (prefix/suffix are trimmed to fit). Default 1024. */
   maxPromptTokens?: number;
+  /** Generate exactly maxNewTokens, ignoring EOS and special tokens (benchmarks). Default false. */
+  ignoreStopTokens?: boolean;
 }
 
 export interface CancelMessage { type: 'cancel'; id: number }
@@ -106,7 +108,7 @@ export const DEFAULT_TOKENS_PER_SUBMIT = 8;
 export const DEFAULT_MAX_PROMPT_TOKENS = 1024;
 
 /** A runtime check at the boundary: messages from other code are not trusted to be well-formed. */
-export function validateRequest(msg: unknown): EngineRequest {
+export function parseEngineRequest(msg: unknown): EngineRequest {
   if (typeof msg !== 'object' || msg === null) throw new Error('engine: message is not an object');
   const m = msg as Record<string, unknown>;
   const int = (field: string, min: number) => {

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_SETTINGS } from '../settings.ts';
-import { WorkspaceSaver, readWorkspace, type Workspace, type WorkspaceStore } from './workspace.ts';
+import { WorkspaceSaver, readWorkspace, workspaceRecord, type Workspace, type WorkspaceStore } from './workspace.ts';
 
 /** An in-memory store that records every save, standing in for IndexedDB. */
 class StoreDouble implements WorkspaceStore {
@@ -130,9 +130,19 @@ describe('WorkspaceSaver', () => {
 });
 
 describe('readWorkspace', () => {
-  it('reads a stored record back', () => {
-    const w = doc('hello\nworld');
-    expect(readWorkspace({ ...w, savedAt: 1 })).toEqual(w);
+  it('reads back exactly what workspaceRecord stores', () => {
+    const w: Workspace = {
+      ...doc('hello\r\nworld\tx'),
+      language: 'rust',
+      selections: [
+        { anchorLine: 2, anchorColumn: 3, activeLine: 1, activeColumn: 2 },
+        { anchorLine: 2, anchorColumn: 8, activeLine: 2, activeColumn: 8 },
+      ],
+      settings: { ...DEFAULT_SETTINGS, temperature: 0.3, seed: 99 },
+    };
+    const record = structuredClone(workspaceRecord(w, 1)); // what IndexedDB hands back
+    expect(record.selections).toEqual([[2, 3, 1, 2], [2, 8, 2, 8]]);
+    expect(readWorkspace(record)).toEqual(w);
   });
 
   it('treats records without text as no workspace', () => {

@@ -6,7 +6,7 @@ import { get, set } from 'idb-keyval';
 import { DEFAULT_LANGUAGE, isSupportedLanguage } from '../editor/languages.ts';
 import { settingsWithDefaults, type Settings } from '../settings.ts';
 import type { Disposable } from '../util/disposable.ts';
-import { collapsedSelection, validateSelections, type ShareState } from './share-state.ts';
+import { collapsedSelection, selectionsToWire, validateSelections, type ShareState } from './share-state.ts';
 
 export type Workspace = ShareState;
 
@@ -19,10 +19,21 @@ export interface WorkspaceStore {
 /** The IndexedDB key; the suffix is the record's format version. */
 export const WORKSPACE_KEY = 'spark.workspace.v1';
 
+/** The stored record: selections as [anchorLine, anchorColumn, activeLine, activeColumn], like links. */
+export function workspaceRecord(workspace: Workspace, savedAt = Date.now()) {
+  return {
+    text: workspace.text,
+    language: workspace.language,
+    selections: selectionsToWire(workspace.selections),
+    settings: { ...workspace.settings },
+    savedAt,
+  };
+}
+
 export function idbWorkspaceStore(key = WORKSPACE_KEY): WorkspaceStore {
   return {
     load: () => get(key),
-    save: (workspace) => set(key, { ...workspace, savedAt: Date.now() }),
+    save: (workspace) => set(key, workspaceRecord(workspace)),
   };
 }
 
@@ -32,6 +43,7 @@ export function idbWorkspaceStore(key = WORKSPACE_KEY): WorkspaceStore {
  * without any text is treated as no workspace.
  */
 export function readWorkspace(raw: unknown): Workspace | undefined {
+  // (Reads what workspaceRecord wrote.)
   if (typeof raw !== 'object' || raw === null) return undefined;
   const record = raw as Record<string, unknown>;
   if (typeof record['text'] !== 'string') return undefined;

@@ -12,8 +12,8 @@ describe('attention.wgsl: causal GQA over the KV cache vs reference attention()'
 
   it.each([
     { h: 4, hkv: 2, dh: 8, tokens: 1, past: 0 },
-    { h: 4, hkv: 1, dh: 6, tokens: 1, past: 37 },
-    { h: 3, hkv: 3, dh: 10, tokens: 9, past: 5 },
+    { h: 4, hkv: 1, dh: 12, tokens: 1, past: 37 },
+    { h: 3, hkv: 3, dh: 20, tokens: 9, past: 5 },
     { h: 6, hkv: 2, dh: 64, tokens: 33, past: 0 },
   ])('H=$h Hkv=$hkv Dh=$dh T=$tokens past=$past', async ({ h, hkv, dh, tokens, past }) => {
     using group = new BufferGroup(device, 'test');
@@ -40,5 +40,8 @@ describe('attention.wgsl: causal GQA over the KV cache vs reference attention()'
     await expect(attentionDispatch(ctx, group, {
       heads: { numHeads: 1, numKvHeads: 1, headDim: 512 }, tokens: 1, state: b, qkv: b, kCache: b, vCache: b, out: b,
     })).rejects.toThrow(/MAX_HEAD_DIM/);
+    await expect(attentionDispatch(ctx, group, {
+      heads: { numHeads: 1, numKvHeads: 1, headDim: 6 }, tokens: 1, state: b, qkv: b, kCache: b, vCache: b, out: b,
+    })).rejects.toThrow(/multiple of 4/);
   });
 });

@@ -15,11 +15,12 @@ export async function attentionDispatch(
   const { numHeads: h, numKvHeads: hkv, headDim: dh } = args.heads;
   const { tokens } = args;
   if (dh > MAX_HEAD_DIM) throw new Error(`attention: headDim ${dh} exceeds the kernel's MAX_HEAD_DIM ${MAX_HEAD_DIM}`);
+  if (dh % 4 !== 0) throw new Error(`attention: headDim ${dh} must be a multiple of 4 (the kernel works in vec4s)`);
   if (h % hkv !== 0) throw new Error(`attention: numHeads ${h} is not a multiple of numKvHeads ${hkv}`);
   const qStride = (h + 2 * hkv) * dh;
   if (args.qkv.size < tokens * qStride * 4) throw new Error(`attention: qkv too small for ${tokens} tokens`);
   if (args.out.size < tokens * h * dh * 4) throw new Error('attention: out too small');
-  const pipeline = await ctx.pipeline('attention', attentionSource, 'main', { THREADS });
+  const pipeline = await ctx.pipeline('attention', attentionSource, 'main', { THREADS, HEAD_DIM4: dh / 4 });
   const words = new Uint32Array([tokens, h, hkv, dh, qStride, 0, 0, 0]);
   new Float32Array(words.buffer)[5] = 1 / Math.sqrt(dh);
   const params = group.uniform('attention:params', words);

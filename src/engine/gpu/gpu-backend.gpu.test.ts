@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type LoadedModel } from '../../model/load.ts';
 import { TEST_MODEL_VARIANTS, testModelFetcher, type TestModelVariant } from '../../model/test-model.ts';
-import { GREEDY, type GenerateRequest, type SamplingParams } from '../backend.ts';
+import { GREEDY, type GenerateRequest } from '../backend.ts';
 import { CpuBackend } from '../cpu-backend.ts';
 import { ReferenceModel } from '../reference/forward.ts';
 import { createGpuBackend, type GpuBackend } from './gpu-backend.ts';

@@ -219,12 +219,11 @@ export class GpuBackend implements Backend {
 
     // ids[0] of `first` was sampled after the prompt; any more came from decode steps that fed
     // their predecessor into the cache.
-    let pending = -1;
     for (let i = 0; i < first.length; i++) {
       if (i > 0) this.cached.push(first[i - 1]!);
       if (emit(first[i]!)) break;
     }
-    pending = first[first.length - 1]!;
+    let pending = first[first.length - 1]!;
     if (!deliver()) return this.finish(stats, phases, start);
     this.trimCache(sequence);
 

@@ -1,0 +1,52 @@
+// Measures the adapter's streaming read bandwidth with shaders/stream_read.wgsl: the roofline
+// that decode tokens/s is reported against (bench/ reuses this). Wall clock around submit +
+// onSubmittedWorkDone, best of a few trials, several passes per submit to amortise the ~1 ms
+// submit round trip.
+import streamSource from '../../../shaders/stream_read.wgsl?raw';
+import { BufferGroup, GpuContext } from './context.ts';
+
+const THREADS = 64;
+
+export interface BandwidthResult {
+  bytes: number;
+  bestMs: number;
+  /** Bytes read per second / 1e9. */
+  gbPerSecond: number;
+}
+
+export async function measureReadBandwidth(
+  device: GPUDevice, options: { megabytes?: number; vec4sPerThread?: number; passes?: number; trials?: number } = {},
+): Promise<BandwidthResult> {
+  const bytes = Math.round((options.megabytes ?? 32) * 1024 * 1024 / 16) * 16;
+  if (bytes > device.limits.maxStorageBufferBindingSize) throw new Error(`bandwidth: ${bytes} bytes exceed maxStorageBufferBindingSize`);
+  const perThread = options.vec4sPerThread ?? 256;
+  const passes = options.passes ?? 4;
+  const trials = options.trials ?? 3;
+  const ctx = new GpuContext(device);
+  using group = new BufferGroup(device, 'bandwidth');
+  const total = bytes / 16;
+  const threads = Math.ceil(total / perThread);
+  const data = group.create('data', bytes, GPUBufferUsage.STORAGE); // zero-filled: values do not matter
+  const sink = group.create('sink', threads * 4, GPUBufferUsage.STORAGE);
+  const params = group.uniform('params', new Uint32Array([perThread, total, 0, 0]));
+  const pipeline = await ctx.pipeline('stream_read', streamSource, 'main', { THREADS });
+  const bind = ctx.bindGroup(pipeline, 'stream_read', { 0: params, 1: data, 2: sink });
+  const workgroups = Math.ceil(threads / THREADS);
+  if (workgroups > device.limits.maxComputeWorkgroupsPerDimension) throw new Error('bandwidth: buffer too large for one dispatch row; raise vec4sPerThread');
+  const run = async () => {
+    const enc = device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bind);
+    for (let p = 0; p < passes; p++) pass.dispatchWorkgroups(workgroups);
+    pass.end();
+    const t0 = performance.now();
+    device.queue.submit([enc.finish()]);
+    await device.queue.onSubmittedWorkDone();
+    return (performance.now() - t0) / passes;
+  };
+  await run();
+  let best = Infinity;
+  for (let t = 0; t < trials; t++) best = Math.min(best, await run());
+  return { bytes, bestMs: best, gbPerSecond: bytes / (best / 1000) / 1e9 };
+}

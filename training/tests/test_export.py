@@ -1,0 +1,56 @@
+import json
+import os
+
+import numpy as np
+import torch
+
+from export import (export_model, hf_permute, load_hf_dir, read_gguf, read_safetensors, round_f16_)
+from model import Config, LlamaForCausalLM
+
+
+def tiny(vocab):
+    torch.manual_seed(0)
+    return LlamaForCausalLM(Config(vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                                   num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=64))
+
+
+def test_safetensors_round_trip(toy_corpus, tmp_path):
+    m = round_f16_(tiny(320)).eval()
+    export_model(m, os.path.join(toy_corpus, "tokenizer.json"), str(tmp_path), {"x": 1})
+    names = set(read_safetensors(str(tmp_path / "model.safetensors")))
+    assert "model.layers.1.self_attn.q_proj.weight" in names and "lm_head.weight" not in names
+    cfg, sd = load_hf_dir(str(tmp_path))
+    m2 = LlamaForCausalLM(cfg)
+    m2.load_state_dict(sd)
+    m2.eval()
+    x = torch.tensor([[0, 5, 17, 100, 250, 3]])
+    with torch.no_grad():
+        assert torch.equal(m(x)[0], m2(x)[0])
+    c = json.load(open(tmp_path / "config.json"))
+    assert c["architectures"] == ["LlamaForCausalLM"] and c["torch_dtype"] == "float16"
+    assert c["tie_word_embeddings"] is True and c["head_dim"] == 8
+
+
+def test_gguf_reads_back(toy_corpus, tmp_path):
+    m = tiny(320)
+    export_model(m, os.path.join(toy_corpus, "tokenizer.json"), str(tmp_path))
+    kv, t = read_gguf(str(tmp_path / "spark-nano.gguf"))
+    assert kv["__version__"] == 3 and kv["general.architecture"] == "llama"
+    assert kv["llama.block_count"] == 2 and kv["llama.attention.head_count_kv"] == 2
+    assert kv["llama.rope.dimension_count"] == 8 and kv["tokenizer.ggml.model"] == "gpt2"
+    assert len(kv["tokenizer.ggml.tokens"]) == 320 and kv["tokenizer.ggml.tokens"][1] == "<fim_prefix>"
+    sd = {k: v.detach().numpy() for k, v in m.state_dict().items()}
+    assert t["token_embd.weight"].shape == (320, 32)
+    np.testing.assert_array_equal(t["blk.1.ffn_down.weight"], sd["model.layers.1.mlp.down_proj.weight"].astype(np.float16))
+    q = sd["model.layers.0.self_attn.q_proj.weight"]
+    np.testing.assert_array_equal(t["blk.0.attn_q.weight"], hf_permute(q, 4, 4).astype(np.float16))
+    k = sd["model.layers.0.self_attn.k_proj.weight"]
+    np.testing.assert_array_equal(t["blk.0.attn_k.weight"], hf_permute(k, 4, 2).astype(np.float16))
+    assert t["output_norm.weight"].dtype == np.float32
+
+
+def test_permute_is_pairing():
+    # row r of head h (HF half layout: [x0..x_{d/2-1} | y0..]) goes to interleaved x0,y0,x1,y1
+    w = np.arange(8)[:, None].repeat(2, 1)  # one head, head_dim 8
+    p = hf_permute(w, 1)
+    assert list(p[:, 0]) == [0, 4, 1, 5, 2, 6, 3, 7]
