@@ -34,6 +34,9 @@ const USAGE = `usage: npm run generate -- --model <dir> (--prompt-file <file> | 
 
 class UsageError extends Error {}
 
+const VALUE_FLAGS = new Set(['--model', '--prompt-file', '--prompt', '--suffix-file', '--max-tokens', '--temperature', '--top-k',
+  '--top-p', '--seed', '--tokens-per-submit', '--max-prompt-tokens', '--timeout', '--backend']);
+
 function parseArgs(argv) {
   const opts = { greedy: false, json: false, drafts: false, verbose: false, ignoreEos: false, backend: 'auto', tokensPerSubmit: 8, topK: 0, topP: 1, seed: 0, maxPromptTokens: 4096, timeout: 600 };
   const flags = new Set(['--greedy', '--json', '--drafts', '--verbose', '--ignore-eos', '--help', '-h']);
@@ -46,6 +49,7 @@ function parseArgs(argv) {
       continue;
     }
     const [name, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    if (!VALUE_FLAGS.has(name)) throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
     const value = inline ?? argv[++i];
     if (value === undefined) throw new UsageError(`${name} needs a value`);
     const number = (min, integer = true) => {

@@ -4,6 +4,8 @@ export interface PeersArgs {
   /** HF-layout model dir; empty = public/models/spark-nano if it has weights, else a fixture. */
   model: string;
   prompt?: number[];
+  /** Prompt as text; tokenized with the model's tokenizer.json when --prompt ids are not given. */
+  promptText?: string;
   reference?: number[];
   maxNewTokens: number;
   /** Which rows to run. */
@@ -46,6 +48,7 @@ export function parseArgs(argv: readonly string[]): PeersArgs {
     switch (flag) {
       case '--model': out.model = value(); break;
       case '--prompt': out.prompt = parseIdList(value()); break;
+      case '--prompt-text': out.promptText = value(); break;
       case '--reference': out.reference = parseIdList(value()); break;
       case '--n': out.maxNewTokens = positiveInt(value(), flag); break;
       case '--timeout': out.timeoutMs = positiveInt(value(), flag); break;
@@ -75,18 +78,15 @@ function parsePeers(s: string): PeerName[] {
 }
 
 /**
- * A deterministic prompt of `length` ids in [0, vocab) that avoids the suppressed ids, for when
- * the caller gives none. Spread over the vocabulary (a multiplicative walk) so the prompt is not
- * one repeated token, which would make a wrong cache look right.
+ * The default benchmark prompt: ordinary code, no apostrophes (llama.cpp's llama-bpe
+ * pre-tokenizer splits English contractions, ours does not) so every peer sees the same ids.
  */
-export function defaultPrompt(length: number, vocab: number, suppress: readonly number[]): number[] {
-  const banned = new Set(suppress);
-  const out: number[] = [];
-  let x = 12345;
-  while (out.length < length) {
-    x = (x * 48271) % 2147483647; // MINSTD: products stay below 2^53, so exact in a double
-    const id = x % vocab;
-    if (!banned.has(id)) out.push(id);
-  }
-  return out;
-}
+export const DEFAULT_PROMPT_TEXT = [
+  'def merge_sorted(left, right):',
+  '    result = []',
+  '    i = j = 0',
+  '    while i < len(left) and j < len(right):',
+  '        if left[i] <= right[j]:',
+  '            result.append(left[i])',
+  '',
+].join('\n');

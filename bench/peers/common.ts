@@ -3,13 +3,16 @@
 
 /** What every peer is asked to do: greedy-decode exactly `maxNewTokens` after `prompt`. */
 export interface PeerRequest {
-  /** Prompt token ids (already tokenized: every peer must see the same ids). */
+  /** Prompt token ids (already tokenized: every peer that takes ids must see these). */
   prompt: number[];
-  maxNewTokens: number;
   /**
-   * Ids no peer may emit (the tokenizer's special tokens). llama.cpp refuses EOS/FIM separators
-   * when asked for a fixed token count, so all peers and the reference suppress one explicit set.
+   * The same prompt as text, for peers that only take text (wllama 3's completion API rejects
+   * token arrays: "type must be string, but is array"). The row reports how many tokens the peer
+   * saw, so a tokenization difference shows up instead of hiding.
    */
+  promptText: string;
+  maxNewTokens: number;
+  /** Ids no peer may emit; see suppressedIds(). Every peer and the reference apply the same set. */
   suppress: number[];
   /** The greedy tokens the comparison is against (our engine or the PyTorch reference). */
   reference?: number[];
@@ -103,6 +106,40 @@ export function okRow(
     ...compareTokens(tokens, reference),
     ...(detail ? { detail } : {}),
   };
+}
+
+/** The parts of a Hugging Face tokenizer.json the peers read. */
+export interface TokenizerJson {
+  model: { vocab: Record<string, number> };
+  added_tokens?: { id: number; content: string; special?: boolean }[];
+}
+
+/**
+ * The ids every peer is forbidden to emit during the benchmark, so that greedy decoding is the
+ * same work everywhere:
+ *  - special added tokens: llama.cpp treats EOS and FIM separators as end-of-generation and,
+ *    asked for a fixed token count, biases them to -inf; transformers.js's min_new_tokens does the
+ *    same for EOS only. One explicit set removes the disagreement.
+ *  - tokens with non-ASCII bytes (when asciiOnly): llama-server (inside wllama) throws
+ *    "[json.exception.type_error.316] invalid UTF-8 byte" when a generated piece is not valid
+ *    UTF-8, which an untrained or small model emits easily. Code prompts lose little by it.
+ */
+export function suppressedIds(tok: TokenizerJson, asciiOnly = true): number[] {
+  const out = new Set<number>();
+  for (const t of tok.added_tokens ?? []) if (t.special !== false) out.add(t.id);
+  if (asciiOnly) {
+    const alphabet = gpt2ByteAlphabet();
+    const nonAscii = new Set(alphabet.filter((_, byte) => byte >= 0x80));
+    for (const [piece, id] of Object.entries(tok.model.vocab)) {
+      for (const ch of piece) {
+        if (nonAscii.has(ch)) {
+          out.add(id);
+          break;
+        }
+      }
+    }
+  }
+  return [...out].sort((a, b) => a - b);
 }
 
 /**

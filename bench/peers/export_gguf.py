@@ -125,7 +125,9 @@ def export(model_dir, out_path):
         _kv("llama.attention.layer_norm_rms_epsilon", T_F32, c.rms_norm_eps),
         _kv("llama.rope.freq_base", T_F32, c.rope_theta),
         _kv("tokenizer.ggml.model", T_STR, "gpt2"),
-        _kv("tokenizer.ggml.pre", T_STR, "default"),
+        # llama-bpe splits text with the same regex as training/tokenizer.py's PATTERN except for
+        # English contractions ('s, 't, ...), so prompt text tokenizes to the same ids.
+        _kv("tokenizer.ggml.pre", T_STR, "llama-bpe"),
         _arr("tokenizer.ggml.tokens", T_STR, tokens),
         _arr("tokenizer.ggml.token_type", T_I32, types),
         _arr("tokenizer.ggml.merges", T_STR, merges),

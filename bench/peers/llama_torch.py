@@ -179,10 +179,8 @@ def load(model_dir):
 
 
 def suppress_ids(model_dir):
-    """Token ids every peer must never emit in the benchmark: the tokenizer's added/special
-    tokens. Why: llama.cpp treats EOS and FIM separators as end-of-generation and, asked to
-    generate a fixed count, biases them to -inf; transformers.js's min_new_tokens does the
-    same for EOS only. Suppressing one explicit set everywhere keeps greedy decoding identical."""
+    """The tokenizer's special added tokens (the default suppress set when none is given; the
+    benchmark driver passes its own, see bench/peers/common.ts suppressedIds)."""
     path = os.path.join(model_dir, "tokenizer.json")
     if not os.path.exists(path):
         return []
@@ -221,10 +219,12 @@ def main():
     g.add_argument("--model", required=True)
     g.add_argument("--prompt", required=True, help="comma-separated token ids")
     g.add_argument("--n", type=int, default=50)
+    g.add_argument("--suppress", default=None,
+                   help="comma-separated ids never to emit (default: the special added tokens)")
     a = ap.parse_args()
     model = load(a.model)
     prompt = [int(t) for t in a.prompt.split(",") if t]
-    sup = suppress_ids(a.model)
+    sup = suppress_ids(a.model) if a.suppress is None else [int(t) for t in a.suppress.split(",") if t]
     json.dump({"tokens": greedy(model, prompt, a.n, sup), "suppress": sup}, sys.stdout)
     print()
 

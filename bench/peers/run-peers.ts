@@ -15,8 +15,9 @@ import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from '@playwright/test';
 import { createServer, type ViteDevServer } from 'vite';
 import { launchOptions } from '../../scripts/browser.ts';
-import { defaultPrompt, parseArgs, type PeerName, type PeersArgs } from './args.ts';
-import { failedRow, type PeerRequest, type PeerResult } from './common.ts';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { DEFAULT_PROMPT_TEXT, parseArgs, type PeerName, type PeersArgs } from './args.ts';
+import { failedRow, suppressedIds, type PeerRequest, type PeerResult, type TokenizerJson } from './common.ts';
 import type { PeerSpec } from './peers-page.ts';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -39,6 +40,7 @@ export interface PreparedModel {
   /** Dir served to the page: config.json, tokenizer.json, onnx/model.onnx, model.gguf. */
   served: string;
   vocabSize: number;
+  tokenizer: TokenizerJson;
   suppress: number[];
   log: string[];
 }
@@ -67,17 +69,25 @@ export function prepareModel(model: string): PreparedModel {
     log.push(py('export_gguf.py', ['--model', source, '--out', join(served, 'model.gguf')]).trim());
   }
   const config = JSON.parse(readFileSync(join(source, 'config.json'), 'utf8')) as { vocab_size: number };
-  const tok = JSON.parse(readFileSync(join(source, 'tokenizer.json'), 'utf8')) as {
-    added_tokens?: { id: number; special?: boolean }[];
-  };
-  // Same rule as llama_torch.suppress_ids: every special added token.
-  const suppress = (tok.added_tokens ?? []).filter((t) => t.special !== false).map((t) => t.id).sort((a, b) => a - b);
-  return { source, served, vocabSize: config.vocab_size, suppress, log };
+  const tokenizer = JSON.parse(readFileSync(join(source, 'tokenizer.json'), 'utf8')) as TokenizerJson;
+  return { source, served, vocabSize: config.vocab_size, tokenizer, suppress: suppressedIds(tokenizer), log };
+}
+
+/** Prompt ids and text, each from the other when only one is given (no BOS, no template). */
+export function resolvePrompt(args: PeersArgs, tokenizer: TokenizerJson): { ids: number[]; text: string } {
+  const tok = new Tokenizer(tokenizer, {});
+  if (args.prompt) {
+    return { ids: args.prompt, text: args.promptText ?? tok.decode(args.prompt, { skip_special_tokens: false }) };
+  }
+  const text = args.promptText ?? DEFAULT_PROMPT_TEXT;
+  return { ids: tok.encode(text, { add_special_tokens: false }).ids, text };
 }
 
 /** The PyTorch KV-cache greedy tokens (bench/peers/llama_torch.py), used when the caller has none. */
-export function referenceTokens(source: string, prompt: number[], n: number): number[] {
-  const out = py('llama_torch.py', ['greedy', '--model', source, '--prompt', prompt.join(','), '--n', String(n)]);
+export function referenceTokens(source: string, prompt: number[], n: number, suppress: number[]): number[] {
+  const out = py('llama_torch.py', [
+    'greedy', '--model', source, '--prompt', prompt.join(','), '--n', String(n), '--suppress', suppress.join(','),
+  ]);
   return (JSON.parse(out) as { tokens: number[] }).tokens;
 }
 
@@ -168,6 +178,8 @@ async function runOne(browser: Browser, origin: string, name: PeerName, spec: Pe
 export interface PeersReport {
   model: string;
   prompt: number[];
+  promptText: string;
+  suppressedCount: number;
   reference: number[];
   referenceSource: 'caller' | 'pytorch';
   environment: Record<string, string | boolean | number>;
@@ -177,9 +189,11 @@ export interface PeersReport {
 export async function runPeers(args: PeersArgs): Promise<PeersReport> {
   const prepared = prepareModel(args.model);
   for (const line of prepared.log) process.stderr.write(`[peers] ${line}\n`);
-  const prompt = args.prompt ?? defaultPrompt(32, prepared.vocabSize, prepared.suppress);
-  const reference = args.reference ?? referenceTokens(prepared.source, prompt, args.maxNewTokens);
-  const request: PeerRequest = { prompt, maxNewTokens: args.maxNewTokens, suppress: prepared.suppress, reference };
+  const { ids: prompt, text: promptText } = resolvePrompt(args, prepared.tokenizer);
+  const reference = args.reference ?? referenceTokens(prepared.source, prompt, args.maxNewTokens, prepared.suppress);
+  const request: PeerRequest = {
+    prompt, promptText, maxNewTokens: args.maxNewTokens, suppress: prepared.suppress, reference,
+  };
 
   const { server, origin } = await startServer(args.isolate);
   let browser: Browser | undefined;
@@ -198,6 +212,8 @@ export async function runPeers(args: PeersArgs): Promise<PeersReport> {
     return {
       model: relative(ROOT, prepared.source),
       prompt,
+      promptText,
+      suppressedCount: prepared.suppress.length,
       reference,
       referenceSource: args.reference ? 'caller' : 'pytorch',
       environment,

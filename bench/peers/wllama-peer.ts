@@ -27,6 +27,8 @@ interface CompletionChunk {
   choices?: { text?: string; logprobs?: unknown }[];
   completion_probabilities?: { id?: number; bytes?: number[] }[];
   tokens?: number[];
+  timings?: { prompt_n?: number; prompt_ms?: number; predicted_n?: number; predicted_per_second?: number };
+  usage?: { prompt_tokens?: number } | null;
 }
 
 /** llama-server puts token info in different places depending on the options; take what is there. */
@@ -94,8 +96,9 @@ export async function runWllamaPeer(opts: WllamaPeerOptions, req: PeerRequest): 
     const bias: Record<string, number> = {};
     for (const id of req.suppress) bias[String(id)] = -1e9; // see PeerRequest.suppress
     const params = {
-      // llama-server accepts a token-id array as the prompt; wllama's type only names strings.
-      prompt: req.prompt as unknown as string[],
+      // Text, not ids: wllama 3 rejects a token array ("type must be string, but is array").
+      // The GGUF's pre-tokenizer matches ours, and the row reports the prompt length it saw.
+      prompt: req.promptText,
       max_tokens: req.maxNewTokens,
       temperature: 0, // llama.cpp: temp <= 0 is greedy (argmax)
       top_k: 1,
@@ -112,6 +115,8 @@ export async function runWllamaPeer(opts: WllamaPeerOptions, req: PeerRequest): 
     stage = 'generate';
     const stamps: number[] = [];
     const ids: number[] = [];
+    let timings: CompletionChunk['timings'];
+    let promptTokens: number | undefined;
     const start = performance.now();
     await wllama.createCompletion({
       ...params,
@@ -119,7 +124,10 @@ export async function runWllamaPeer(opts: WllamaPeerOptions, req: PeerRequest): 
       onData: (chunk: unknown) => {
         const now = performance.now();
         if (chunks.length < 3) chunks.push(chunk);
-        const got = idsFromChunk(chunk as CompletionChunk, inverse);
+        const c = chunk as CompletionChunk;
+        if (c.timings) timings = c.timings;
+        if (typeof c.usage?.prompt_tokens === 'number') promptTokens = c.usage.prompt_tokens;
+        const got = idsFromChunk(c, inverse);
         if (got) for (const id of got) {
           ids.push(id);
           stamps.push(now);
@@ -131,8 +139,16 @@ export async function runWllamaPeer(opts: WllamaPeerOptions, req: PeerRequest): 
     if (first === undefined) {
       throw new Error(`no token ids in wllama's stream; first chunks: ${JSON.stringify(chunks).slice(0, 600)}`);
     }
+    // llama.cpp's count of the prompt tokens it evaluated: equal to ours means it tokenized the
+    // text to the same length (the ids themselves are not reported back).
+    const seen = timings?.prompt_n ?? promptTokens ?? -1;
     return okRow(name, ids, { start, firstToken: first, end, tokens: ids.length }, req.reference, {
       loadMs: Math.round(loadMs),
+      promptTokens: req.prompt.length,
+      promptTokensSeen: seen,
+      llamaPromptMs: timings?.prompt_ms ?? -1,
+      llamaDecodeTokensPerSecond: timings?.predicted_per_second ?? -1,
+      firstChunk: JSON.stringify(chunks[0] ?? null).slice(0, 400),
       threads: wllama.getNumThreads(),
       multithread: wllama.isMultithread(),
       webgpu: wllama.isSupportWebGPU(),

@@ -80,6 +80,21 @@ describe('EngineClient ↔ EngineHost (in-process worker, CPU backend)', () => {
     expect(done[1]!.tokens).toEqual([]);
   });
 
+  it('typing one character at the end of a 2,000-token document prefills at most 4 tokens', async () => {
+    const { client } = start();
+    await client.load('test://llama', { files: makeTestModelFiles({ maxPositionEmbeddings: 4096 }), backend: 'cpu' });
+    let doc = '';
+    for (let i = 0; doc.length < 2300; i++) doc += `    value_${i} = compute(items[${i}], scale=${i % 13})\n`;
+    const first = await client.generate({ prompt: { kind: 'plain', text: doc }, maxNewTokens: 2, maxPromptTokens: 4096 }).done;
+    expect(first.promptTokenCount).toBeGreaterThanOrEqual(2000);
+    expect(first.stats.prefillTokens).toBe(first.promptTokenCount);
+    for (const typed of ['r', 're', 'res']) {
+      const next = await client.generate({ prompt: { kind: 'plain', text: doc + typed }, maxNewTokens: 2, maxPromptTokens: 4096 }).done;
+      expect(next.stats.prefillTokens, `after typing ${typed}`).toBeLessThanOrEqual(4);
+      expect(next.stats.reusedTokens).toBeGreaterThanOrEqual(first.promptTokenCount - 4);
+    }
+  }, 120_000);
+
   it('greedy output is the same with drafts on and off', async () => {
     const { client } = start();
     await client.load('test://qwen2', { files: makeTestModelFiles({ architecture: 'Qwen2ForCausalLM', tieWordEmbeddings: true }), backend: 'cpu' });

@@ -2,6 +2,7 @@
 // the engine's token loop (prefix reuse, chunked streaming, stops, drafts, cancellation).
 // "Submit" here means one forward call and "readback" one delivery of ids, so its stats line up
 // with the GPU backend's; it dispatches nothing.
+import type { ModelConfig } from '../model/config.ts';
 import type { LoadedModel } from '../model/load.ts';
 import type { Backend, GenerateRequest, GenerateStats } from './backend.ts';
 import { ReferenceModel } from './reference/forward.ts';
@@ -41,7 +42,7 @@ export function commonPrefixLength(a: readonly number[], b: readonly number[]): 
 export class CpuBackend implements Backend {
   readonly kind = 'cpu' as const;
   readonly description: string;
-  readonly config;
+  readonly config: ModelConfig;
   private readonly model: ReferenceModel;
   private readonly maxDraftTokens: number;
   /** Tokens whose keys/values the cache holds, position by position. */

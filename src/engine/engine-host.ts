@@ -27,6 +27,8 @@ export class EngineHost implements Disposable {
   private active: { id: number; controller: AbortController } | undefined;
   /** Highest generate id seen: anything older is superseded. */
   private latestId = -1;
+  /** Generations waiting on the chain, and those of them cancelled before they started. */
+  private readonly queued = new Set<number>();
   private readonly cancelled = new Set<number>();
   /** Bumped by every load. */
   private loadEpoch = 0;
@@ -67,12 +69,13 @@ export class EngineHost implements Disposable {
         this.active?.controller.abort(); // cancel the running request at its next submit boundary
         {
           const epoch = this.loadEpoch;
+          this.queued.add(msg.id);
           this.enqueue(() => this.generate(msg, epoch));
         }
         break;
       case 'cancel':
-        this.cancelled.add(msg.id);
         if (this.active?.id === msg.id) this.active.controller.abort();
+        else if (this.queued.has(msg.id)) this.cancelled.add(msg.id);
         break;
       case 'setProfiling':
         this.profiling = msg.on;
@@ -126,6 +129,7 @@ export class EngineHost implements Disposable {
 
   private async generate(msg: GenerateMessage, epoch: number): Promise<void> {
     const { id } = msg;
+    this.queued.delete(id);
     if (id < this.latestId || epoch !== this.loadEpoch || this.cancelled.delete(id)) {
       this.post({ type: 'done', id, finishReason: 'cancelled', text: '', tokens: [], promptTokenCount: 0, stats: emptyStats() });
       return;

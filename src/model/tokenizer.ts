@@ -87,8 +87,11 @@ export class ModelTokenizer {
 
   /** Text for ids; partial UTF-8 sequences decode to U+FFFD (use IncrementalDetokenizer to stream). */
   decode(ids: readonly number[], options: { skipSpecialTokens?: boolean } = {}): string {
-    if (ids.length === 0) return '';
-    return this.inner.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? false, clean_up_tokenization_spaces: false });
+    // Checkpoints often pad the embedding past the tokenizer (vocab_size 151936 vs ~151665
+    // tokens): a model can emit such an id, which has no text, so it decodes to nothing.
+    const known = ids.filter((id) => this.inner.id_to_token(id) !== undefined);
+    if (known.length === 0) return '';
+    return this.inner.decode(known, { skip_special_tokens: options.skipSpecialTokens ?? false, clean_up_tokenization_spaces: false });
   }
 
   tokenId(content: string): number | undefined {

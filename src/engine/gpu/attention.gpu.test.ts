@@ -15,7 +15,9 @@ describe('attention.wgsl: causal GQA over the KV cache vs reference attention()'
     { h: 4, hkv: 1, dh: 12, tokens: 1, past: 37 },
     { h: 3, hkv: 3, dh: 20, tokens: 9, past: 5 },
     { h: 6, hkv: 2, dh: 64, tokens: 33, past: 0 },
-  ])('H=$h Hkv=$hkv Dh=$dh T=$tokens past=$past', async ({ h, hkv, dh, tokens, past }) => {
+    { h: 2, hkv: 1, dh: 128, tokens: 70, past: 19 },
+    { h: 6, hkv: 2, dh: 12, tokens: 9, past: 5, perQueryOnly: true },
+  ])('H=$h Hkv=$hkv Dh=$dh T=$tokens past=$past perQueryOnly=$perQueryOnly', async ({ h, hkv, dh, tokens, past, perQueryOnly }) => {
     using group = new BufferGroup(device, 'test');
     const maxPos = past + tokens + 3;
     const width = (h + 2 * hkv) * dh;
@@ -24,7 +26,7 @@ describe('attention.wgsl: causal GQA over the KV cache vs reference attention()'
     const out = group.create('out', tokens * h * dh * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
     const d = await attentionDispatch(ctx, group, {
       heads: { numHeads: h, numKvHeads: hkv, headDim: dh }, tokens, state: group.storage('state', new Uint32Array([past, 0])),
-      qkv: group.storage('qkv', qkv), kCache: group.storage('k', kc), vCache: group.storage('v', vc), out,
+      qkv: group.storage('qkv', qkv), kCache: group.storage('k', kc), vCache: group.storage('v', vc), out, perQueryOnly,
     });
     await runDispatches(device, [d]);
     const q = new Float32Array(tokens * h * dh);

@@ -5,12 +5,13 @@ import { checkWorkgroups, type BufferGroup, type Dispatch, type GpuContext } fro
 import type { HeadShape } from './rope-kv.ts';
 
 const THREADS = 32;
+const QUERY_BLOCK = 32;
 /** Must match MAX_HEAD_DIM in attention.wgsl (the private accumulator's size). */
 export const MAX_HEAD_DIM = 256;
 
 export async function attentionDispatch(
   ctx: GpuContext, group: BufferGroup,
-  args: { heads: HeadShape; tokens: number; state: GPUBuffer; qkv: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; out: GPUBuffer; label?: string },
+  args: { heads: HeadShape; tokens: number; state: GPUBuffer; qkv: GPUBuffer; kCache: GPUBuffer; vCache: GPUBuffer; out: GPUBuffer; label?: string; perQueryOnly?: boolean },
 ): Promise<Dispatch> {
   const { numHeads: h, numKvHeads: hkv, headDim: dh } = args.heads;
   const { tokens } = args;
@@ -20,7 +21,14 @@ export async function attentionDispatch(
   const qStride = (h + 2 * hkv) * dh;
   if (args.qkv.size < tokens * qStride * 4) throw new Error(`attention: qkv too small for ${tokens} tokens`);
   if (args.out.size < tokens * h * dh * 4) throw new Error('attention: out too small');
-  const pipeline = await ctx.pipeline('attention', attentionSource, 'main', { THREADS, HEAD_DIM4: dh / 4 });
+  // T > 1: the tiled prefill kernel (K/V tiles shared by a block of queries in workgroup memory);
+  // T = 1: one thread per head, no barriers. K + V tiles stay under the 16 KB of workgroup
+  // storage every adapter guarantees (16 bytes left for the shared position).
+  const tiled = tokens > 1 && !args.perQueryOnly;
+  const keyTile = Math.max(1, Math.min(64, Math.floor((16384 - 16) / (8 * dh))));
+  const pipeline = tiled
+    ? await ctx.pipeline('attention', attentionSource, 'prefill_tiled', { QUERY_BLOCK, KEY_TILE: keyTile, TILE_VEC4S: (keyTile * dh) / 4 })
+    : await ctx.pipeline('attention', attentionSource, 'main', { THREADS });
   const words = new Uint32Array([tokens, h, hkv, dh, qStride, 0, 0, 0]);
   new Float32Array(words.buffer)[5] = 1 / Math.sqrt(dh);
   const params = group.uniform('attention:params', words);
@@ -28,6 +36,6 @@ export async function attentionDispatch(
   return {
     label, pipeline,
     bindGroup: ctx.bindGroup(pipeline, label, { 0: params, 1: args.state, 2: args.qkv, 3: args.kCache, 4: args.vCache, 5: args.out }),
-    workgroups: checkWorkgroups(ctx.device, label, [Math.ceil((tokens * h) / THREADS), 1, 1]),
+    workgroups: checkWorkgroups(ctx.device, label, tiled ? [Math.ceil(tokens / QUERY_BLOCK), h, 1] : [Math.ceil((tokens * h) / THREADS), 1, 1]),
   };
 }

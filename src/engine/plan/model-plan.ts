@@ -71,7 +71,8 @@ export function buildModelPlan(
     const plan = planMatrix(s.role, s.rows, s.cols, format, pick.grid, s.rowsPerThread);
     roles[s.role] = plan;
     source[s.role] = pick.source;
-    for (let l = 0; l < (s.perLayer ? config.numLayers : 1); l++) all.push(plan);
+    // The untied embedding table is gathered (one row per token), never streamed: not in the totals.
+    if (s.role !== 'embed') for (let l = 0; l < (s.perLayer ? config.numLayers : 1); l++) all.push(plan);
   }
   return { format, numLayers: config.numLayers, roles, source, summary: summarisePlans(all) };
 }
