@@ -386,7 +386,7 @@ def main():
     ap.add_argument("--out", default=DEFAULT_OUT)
     ap.add_argument("--force", action="store_true")
     ap.add_argument("--no-gguf", action="store_true")
-    ap.add_argument("--eval-windows", type=int, default=32)
+    ap.add_argument("--eval-windows", type=int, default=16)
     a = ap.parse_args()
     torch.set_num_threads(2)
     model, info = load_model(a.ckpt)
@@ -397,7 +397,9 @@ def main():
     old = None
     if os.path.exists(mpath):
         with open(mpath) as f:
-            old = json.load(f).get("heldout_bpb_ctx1024")
+            om = json.load(f)
+        if om.get("eval_windows") == a.eval_windows:  # otherwise not comparable: export
+            old = om.get("heldout_bpb_ctx1024")
     print(f"held-out bits/byte (ctx 1024, f16 weights): {bpb:.4f} (shipped: {old}) [{time.time() - t0:.0f}s]")
     if old is not None and bpb >= old and not a.force:
         print("not better than the shipped model: nothing exported")

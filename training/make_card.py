@@ -146,12 +146,12 @@ def main():
              f"median {sorted(tps)[len(tps) // 2]:.0f} tokens/s (the same model trains at ≈1,950 tokens/s on idle cores).\n"
              if tps else "")
     L.append("![loss curve](loss.png)\n")
-    L.append(f"Held-out bits/byte at context 1024 (f16 weights, 32 fixed windows): **{metrics['heldout_bpb_ctx1024']:.3f}**.\n")
+    L.append(f"Held-out bits/byte at context 1024 (f16 weights, 16 fixed windows): **{metrics['heldout_bpb_ctx1024']:.3f}**.\n")
     L.append("## Evaluation\n")
     L.append("On the held-out packages, per language, with fixed seeds (`training/eval/evaluate.py`). bits/byte: "
-             "cross-entropy over windows of ≤1024 tokens. Next-line: the file up to a line break, greedy until "
+             "cross-entropy over windows of ≤1024 tokens. Next-line: the file up to a line break (last 512 tokens), greedy until "
              "newline; exact match and edit similarity. FIM: a random span of 1-3 whole lines removed and "
-             "regenerated from a PSM prompt until `<|endoftext|>`; exact match (trailing whitespace ignored). "
+             "regenerated from a PSM prompt (512 tokens: ≤128 of suffix, the rest prefix) until `<|endoftext|>`; exact match (trailing whitespace ignored). "
              "Baselines on the same tokens: an interpolated Kneser-Ney 4-gram trained on the training split, and "
              "copy-from-context (prompt lookup, up to 4-token suffix match). For FIM both baselines see only "
              "the prefix (plus the suffix as lookup text for copy) and are *told the true number of lines*, an "

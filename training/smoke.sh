@@ -27,4 +27,8 @@ if command -v node >/dev/null && [ -d node_modules/@huggingface/tokenizers ]; th
   $PY training/tokenizer_sample.py --tokenizer "$D/model/tokenizer.json" --corpus "$D" --n 10 > "$D/sample.json"
   node training/check_tokenizer.mjs "$D/model/tokenizer.json" "$D/sample.json"
 fi
+if command -v node >/dev/null && [ -d node_modules/@huggingface/gguf ]; then
+  echo "== GGUF parses with @huggingface/gguf"
+  node training/check_gguf.mjs "$D/model/spark-nano.gguf"
+fi
 echo "smoke OK"

@@ -78,8 +78,9 @@ function parsePeers(s: string): PeerName[] {
 }
 
 /**
- * The default benchmark prompt: ordinary code, no apostrophes (llama.cpp's llama-bpe
- * pre-tokenizer splits English contractions, ours does not) so every peer sees the same ids.
+ * The default benchmark prompt: ordinary code with no apostrophes and no multi-digit numbers,
+ * because wllama only takes text and llama.cpp's qwen2 pre-tokenizer (export_gguf.py) splits
+ * those differently from ours; anything else tokenizes to the same ids in every peer.
  */
 export const DEFAULT_PROMPT_TEXT = [
   'def merge_sorted(left, right):',

@@ -82,7 +82,7 @@ def tokenizer_arrays(model_dir, vocab_size):
     return tokens, types, merges
 
 
-def export(model_dir, out_path):
+def export(model_dir, out_path, pre="qwen2"):
     with open(os.path.join(model_dir, "config.json")) as f:
         raw = json.load(f)
     c = llama_torch.Cfg(raw)
@@ -125,9 +125,11 @@ def export(model_dir, out_path):
         _kv("llama.attention.layer_norm_rms_epsilon", T_F32, c.rms_norm_eps),
         _kv("llama.rope.freq_base", T_F32, c.rope_theta),
         _kv("tokenizer.ggml.model", T_STR, "gpt2"),
-        # llama-bpe splits text with the same regex as training/tokenizer.py's PATTERN except for
-        # English contractions ('s, 't, ...), so prompt text tokenizes to the same ids.
-        _kv("tokenizer.ggml.pre", T_STR, "llama-bpe"),
+        # qwen2's split regex is training/tokenizer.py's PATTERN except that digits go one at a
+        # time (ours: up to 3) and English contractions split; prompts without those tokenize to
+        # the same ids. Measured here: "llama-bpe" (same regex, but llama.cpp also sets
+        # ignore_merges) gave 72 prompt tokens where ours gives 54; qwen2 gives 54.
+        _kv("tokenizer.ggml.pre", T_STR, pre),
         _arr("tokenizer.ggml.tokens", T_STR, tokens),
         _arr("tokenizer.ggml.token_type", T_I32, types),
         _arr("tokenizer.ggml.merges", T_STR, merges),
@@ -162,8 +164,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True)
     ap.add_argument("--out", default="")
+    ap.add_argument("--pre", default="qwen2", help="llama.cpp pre-tokenizer name")
     a = ap.parse_args()
-    print(json.dumps(export(a.model, a.out or os.path.join(a.model, "model.gguf"))))
+    print(json.dumps(export(a.model, a.out or os.path.join(a.model, "model.gguf"), a.pre)))
 
 
 if __name__ == "__main__":

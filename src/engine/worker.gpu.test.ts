@@ -23,6 +23,7 @@ describe('engine worker in Chromium', () => {
     const auto = store.add(EngineClient.create());
     const ready = await auto.load('test://llama', { files: makeTestModelFiles() });
     if (ready.backend === 'cpu') expect(ready.fallbackReason).toBeTruthy();
+    console.info(`engine worker test: backend ${ready.backend} (${ready.description})`);
     const events: TokensEvent[] = [];
     const done = await auto.generate({ prompt: { kind: 'plain', text: PROMPT }, maxNewTokens: 16, tokensPerSubmit: 4, ignoreStopTokens: true }, (e) => events.push(e)).done;
     expect(events.length).toBeGreaterThan(1);

@@ -68,6 +68,7 @@ describe('parseModelConfig', () => {
     expectUnsupported({ ...llama, rope_scaling: { type: 'linear', factor: 2 } }, 'rope_scaling');
     expectUnsupported({ ...llama, rope_parameters: { rope_type: 'yarn', factor: 4 } }, 'rope_parameters.rope_type');
     expectUnsupported({ ...llama, hidden_act: 'gelu' }, 'hidden_act');
+    expectUnsupported({ ...llama, rope_interleaved: true }, 'rope_interleaved');
     expectUnsupported({ ...llama, attention_bias: true }, 'attention_bias');
     expectUnsupported({ ...llama, mlp_bias: true }, 'mlp_bias');
     expectUnsupported({ ...llama, pretraining_tp: 2 }, 'pretraining_tp');

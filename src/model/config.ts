@@ -126,6 +126,8 @@ function rejectUnsupportedMaths(c: Json, isQwen2: boolean): void {
   if (c['partial_rotary_factor'] != null && c['partial_rotary_factor'] !== 1) {
     throw new UnsupportedConfigError('partial_rotary_factor', `${String(c['partial_rotary_factor'])} (only full rotary embeddings)`);
   }
+  // SmolLM2-style configs say rope_interleaved: false (HF rotate_half); true is the GPT-J pairing.
+  if (c['rope_interleaved'] === true) throw new UnsupportedConfigError('rope_interleaved', 'true (only the rotate_half RoPE layout is implemented)');
   const tp = c['pretraining_tp'];
   if (tp != null && tp !== 1) throw new UnsupportedConfigError('pretraining_tp', `${String(tp)} (only 1 is supported)`);
   if (c['quantization_config'] != null) throw new UnsupportedConfigError('quantization_config', 'quantized checkpoints are not supported; use f32, f16 or bf16 weights');

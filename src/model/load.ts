@@ -93,18 +93,26 @@ async function fetchBytes(fetchFile: ModelFileFetcher, name: string, options: Lo
     return bytes;
   }
   const reader = res.body.getReader();
+  // With a known size, stream straight into one buffer: a 1 GB checkpoint must not need 2 GB.
+  const whole = totalBytes !== undefined ? new Uint8Array(totalBytes) : undefined;
   const chunks: Uint8Array[] = [];
   let loaded = 0;
   report(0);
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    chunks.push(value);
+    if (whole) {
+      if (loaded + value.byteLength > whole.byteLength) throw new Error(`${name}: server sent more than its Content-Length of ${totalBytes} bytes`);
+      whole.set(value, loaded);
+    } else {
+      chunks.push(value);
+    }
     loaded += value.byteLength;
     report(loaded);
   }
-  if (totalBytes !== undefined && loaded !== totalBytes) {
-    throw new Error(`${name}: truncated download, got ${loaded} of ${totalBytes} bytes`);
+  if (whole) {
+    if (loaded !== whole.byteLength) throw new Error(`${name}: truncated download, got ${loaded} of ${totalBytes} bytes`);
+    return whole;
   }
   if (chunks.length === 1) return chunks[0]!;
   const out = new Uint8Array(loaded);

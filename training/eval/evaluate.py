@@ -7,11 +7,12 @@
 Metrics (held-out packages only: split=val in corpus_manifest.json):
   bpb        cross-entropy in bits per UTF-8 byte: documents cut into windows of 1024 tokens,
              each window preceded by <|endoftext|> (so every token of the window is scored)
-  line_em    next-line exact match: prompt = file up to a line break (last 960 tokens),
+  line_em    next-line exact match: prompt = file up to a line break (last --prompt-ctx tokens),
              greedy generation until a newline; the line must match exactly (sans trailing \\r)
   line_es    next-line edit similarity: 1 - Levenshtein / max(len), averaged
   fim_em     FIM exact match: a random span of 1-3 whole lines removed, regenerated from
-             PSM prompt <fim_prefix>prefix<fim_suffix>suffix<fim_middle> until <|endoftext|>;
+             PSM prompt <fim_prefix>prefix<fim_suffix>suffix<fim_middle> until <|endoftext|>
+             (suffix: up to 1/4 of --prompt-ctx tokens, prefix: the rest);
              compared after stripping trailing whitespace of the span
 Baselines, on the same tokens:
   ngram4     interpolated Kneser-Ney 4-gram trained on the training split tokens. For FIM it
@@ -224,7 +225,7 @@ def run(systems, tok, corpus, a):
             em, es = 0, 0.0
             ex_lines = []
             for s in lines:
-                ids = tok.encode(s["prefix"])[-(CTX - 64):]
+                ids = tok.encode(s["prefix"])[-a.prompt_ctx:]
 
                 def stop_line(out):
                     return b"\n" in tok.decode_bytes(out[-1:])
@@ -240,7 +241,7 @@ def run(systems, tok, corpus, a):
             for s in fims:
                 pre = tok.encode(s["prefix"])
                 suf = tok.encode(s["suffix"])
-                budget = CTX - 96
+                budget = a.prompt_ctx
                 suf = suf[: budget // 4]
                 pre = pre[-(budget - len(suf)):]
                 n_lines = s["n_lines"]
@@ -284,10 +285,11 @@ def main():
     ap.add_argument("--model", default=os.path.join(ROOT, "public", "models", "spark-nano"),
                     help="exported HF directory (f16 weights) or a .pt checkpoint")
     ap.add_argument("--corpus", default=os.path.join(TRAINING, "data", "corpus"))
-    ap.add_argument("--n-bpb-windows", type=int, default=12)
-    ap.add_argument("--n-line", type=int, default=40)
-    ap.add_argument("--n-fim", type=int, default=30)
+    ap.add_argument("--n-bpb-windows", type=int, default=8)
+    ap.add_argument("--n-line", type=int, default=30)
+    ap.add_argument("--n-fim", type=int, default=24)
     ap.add_argument("--order", type=int, default=4)
+    ap.add_argument("--prompt-ctx", type=int, default=512, help="prompt tokens for next-line and FIM")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()

@@ -54,3 +54,16 @@ def test_permute_is_pairing():
     w = np.arange(8)[:, None].repeat(2, 1)  # one head, head_dim 8
     p = hf_permute(w, 1)
     assert list(p[:, 0]) == [0, 4, 1, 5, 2, 6, 3, 7]
+
+
+def test_gguf_parses_in_js(toy_corpus, tmp_path):
+    import shutil
+    import subprocess
+    import pytest
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    if shutil.which("node") is None or not os.path.isdir(os.path.join(root, "node_modules", "@huggingface", "gguf")):
+        pytest.skip("node or @huggingface/gguf not installed")
+    export_model(tiny(320), os.path.join(toy_corpus, "tokenizer.json"), str(tmp_path))
+    r = subprocess.run(["node", os.path.join(root, "training", "check_gguf.mjs"), str(tmp_path / "spark-nano.gguf")],
+                       capture_output=True, text=True, cwd=root)
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -5,7 +5,7 @@
 
 import type { ModelConfig } from '../../model/config.ts';
 import { roleShapes, type MatrixRole } from '../plan/model-plan.ts';
-import { candidateGrids, planMatrix, type GridChoice, type WeightFormat } from '../plan/wafer-plan.ts';
+import { candidateGrids, defaultGrid, planMatrix, type GridChoice, type WeightFormat } from '../plan/wafer-plan.ts';
 import { BufferGroup, encodeDispatches, type GpuContext } from './context.ts';
 import { matmulDispatches } from './matmul.ts';
 
@@ -29,6 +29,11 @@ export interface AutotuneOptions {
   reps?: number;
   /** Timed submits per candidate; the fastest counts. Default 2. */
   trials?: number;
+  /**
+   * Wall-clock budget for the whole tune (default 4000 ms): each role gets an equal share and
+   * stops trying candidates when it is spent (the default grid is always tried first).
+   */
+  budgetMs?: number;
   /** Restrict the candidates (tests, or a quick tune). */
   candidates?: (rows: number, cols: number, rowsPerThread: number) => GridChoice[];
 }
@@ -38,11 +43,16 @@ export async function autotunePlan(ctx: GpuContext, config: ModelConfig, format:
   const trials = options.trials ?? 2;
   const device = ctx.device;
   const out: TunedPlan = {};
-  for (const shape of roleShapes(config)) {
-    if (shape.role === 'embed') continue; // gathered, never multiplied: its grid does not matter for speed
-    const grids = (options.candidates ?? candidateGrids)(shape.rows, shape.cols, shape.rowsPerThread);
+  const shapes = roleShapes(config).filter((s) => s.role !== 'embed'); // gathered, never multiplied
+  const perRoleMs = (options.budgetMs ?? 4000) / shapes.length;
+  for (const shape of shapes) {
+    const first = defaultGrid(shape.rowsPerThread);
+    const grids = [first, ...(options.candidates ?? candidateGrids)(shape.rows, shape.cols, shape.rowsPerThread)
+      .filter((g) => !(g.tileRows === first.tileRows && g.colTiles === first.colTiles && g.reduce === first.reduce))];
     const results: { grid: GridChoice; ms: number }[] = [];
+    const roleStart = performance.now();
     for (const grid of grids) {
+      if (results.length > 0 && performance.now() - roleStart > perRoleMs) break;
       using group = new BufferGroup(device, `autotune-${shape.role}`);
       const plan = planMatrix(shape.role, shape.rows, shape.cols, format, grid, shape.rowsPerThread);
       const bpe = format === 'f16' ? 2 : 4;

@@ -71,8 +71,10 @@ describe('GpuBackend vs the CPU reference', async () => {
         const drafted = await collect(gpu, request(prompt, { tokensPerSubmit: n, draft: oracle }));
         expect(drafted.tokens).toEqual(want);
         expect(drafted.stats.acceptedDraftTokens).toBeGreaterThan(20);
-        const junk = await collect(gpu, request(prompt, { tokensPerSubmit: n, draft: (_s, max) => Array.from({ length: max }, () => 7) }));
-        expect(junk.tokens).toEqual(want);
+        if (n === 8) { // junk drafts: every one rejected, output unchanged
+          const junk = await collect(gpu, request(prompt, { tokensPerSubmit: n, draft: (_s, max) => Array.from({ length: max }, () => 7) }));
+          expect(junk.tokens).toEqual(want);
+        }
       }
     });
   });

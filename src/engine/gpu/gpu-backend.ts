@@ -16,6 +16,7 @@ import type { WeightFormat } from '../plan/wafer-plan.ts';
 import { autotunePlan, type AutotuneOptions, type PlanCache, type TunedPlan } from './autotune.ts';
 import { encodeDispatches, GpuContext } from './context.ts';
 import { GpuModel, type ForwardGraph } from './gpu-model.ts';
+import { indexedDbPlanCache } from './plan-cache.ts';
 import { samplerParamWords } from './sampler.ts';
 
 export interface GpuBackendOptions {
@@ -32,7 +33,8 @@ export interface GpuBackendOptions {
   maxTokensPerSubmit?: number; // default 32
   /** Measure grids at load (default true); a PlanCache skips the measuring next time. */
   autotune?: boolean | AutotuneOptions;
-  planCache?: PlanCache;
+  /** Where tuned plans persist: a PlanCache, or 'indexeddb' (idb-keyval; survives postMessage). */
+  planCache?: PlanCache | 'indexeddb';
   /**
    * Deliver the first token from its own submit (default true: lowest time to first token).
    * false: the first submit also decodes N-1 tokens, so readbacks per token are exactly ≤ 1/N.
@@ -73,11 +75,12 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
     let source: 'autotune' | 'cache' = 'autotune';
     const tune = options.autotune ?? true;
     if (tune !== false && !options.forceGrid) {
-      tuned = await options.planCache?.get(key);
+      const cache = options.planCache === 'indexeddb' ? indexedDbPlanCache() : options.planCache;
+      tuned = await cache?.get(key);
       if (tuned) source = 'cache';
       else {
         tuned = await autotunePlan(ctx, c, format, typeof tune === 'object' ? tune : {});
-        await options.planCache?.set(key, tuned);
+        await cache?.set(key, tuned);
       }
     }
     const choices = Object.fromEntries(Object.entries(tuned ?? {}).map(([role, t]) => [role, { grid: t!.grid, source }]));
