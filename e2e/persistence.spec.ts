@@ -19,6 +19,7 @@ test.describe('workspace persistence', () => {
   });
 
   test('a share link does not overwrite the saved workspace without asking', async ({ page, browser }) => {
+    test.slow(); // several full page loads of the 4 MB editor bundle on a shared 2-core box
     const link = await linkFromFreshContext(browser, 'shared = "from a friend"\n', 'python', { temperature: 1.2 });
 
     await openApp(page);

@@ -7,6 +7,7 @@ const SNIPPET = 'def greet(name):\r\n\treturn f"héllo, {name} 🚀"\r\n\r\nprin
 
 test.describe('playground links', () => {
   test('a link made in one context opens the identical state in a fresh one', async ({ page, browser }) => {
+    test.slow(); // several full page loads of the 4 MB editor bundle on a shared 2-core box
     await openApp(page);
     await setDocument(page, SNIPPET, 'python');
     await setSelections(page, [
@@ -59,6 +60,7 @@ test.describe('playground links', () => {
   });
 
   test('a link pasted into the address bar of an open tab (hashchange) opens with the banner', async ({ page, browser }) => {
+    test.slow(); // several full page loads of the 4 MB editor bundle on a shared 2-core box
     const other = await browser.newContext();
     const maker = await other.newPage();
     await openApp(maker);
@@ -77,6 +79,7 @@ test.describe('playground links', () => {
   });
 
   test('malformed, truncated, future-version and oversized links show a clear message and change nothing', async ({ page }) => {
+    test.slow(); // several full page loads of the 4 MB editor bundle on a shared 2-core box
     await openApp(page);
     await setDocument(page, 'my saved work\n', 'go');
     const good = hashOf(await shareLink(page));

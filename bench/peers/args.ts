@@ -15,6 +15,8 @@ export interface PeersArgs {
   /** Per-peer budget in ms (a hung peer becomes a failed row, not a hung bench). */
   timeoutMs: number;
   json: string;
+  /** Serve this GGUF to wllama instead of exporting one (e.g. training/export.py's f16 file). */
+  gguf: string;
 }
 
 export const PEER_NAMES = ['transformers.js:webgpu', 'transformers.js:wasm', 'wllama:wasm', 'wllama:webgpu'] as const;
@@ -37,6 +39,7 @@ export function parseArgs(argv: readonly string[]): PeersArgs {
     isolate: true,
     timeoutMs: 300_000,
     json: '',
+    gguf: '',
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -53,6 +56,7 @@ export function parseArgs(argv: readonly string[]): PeersArgs {
       case '--n': out.maxNewTokens = positiveInt(value(), flag); break;
       case '--timeout': out.timeoutMs = positiveInt(value(), flag); break;
       case '--json': out.json = value(); break;
+      case '--gguf': out.gguf = value(); break;
       case '--no-isolate': out.isolate = false; break;
       case '--peers': out.peers = parsePeers(value()); break;
       default: throw new Error(`unknown argument: ${flag}`);
@@ -78,9 +82,9 @@ function parsePeers(s: string): PeerName[] {
 }
 
 /**
- * The default benchmark prompt: ordinary code with no apostrophes and no multi-digit numbers,
- * because wllama only takes text and llama.cpp's qwen2 pre-tokenizer (export_gguf.py) splits
- * those differently from ours; anything else tokenizes to the same ids in every peer.
+ * The default benchmark prompt: ordinary code with no apostrophes, because wllama only takes
+ * text and llama.cpp's llama-bpe pre-tokenizer (export_gguf.py) splits English contractions
+ * where ours does not; anything else tokenizes to the same ids in every peer.
  */
 export const DEFAULT_PROMPT_TEXT = [
   'def merge_sorted(left, right):',

@@ -82,7 +82,7 @@ def tokenizer_arrays(model_dir, vocab_size):
     return tokens, types, merges
 
 
-def export(model_dir, out_path, pre="qwen2"):
+def export(model_dir, out_path, pre="llama-bpe"):
     with open(os.path.join(model_dir, "config.json")) as f:
         raw = json.load(f)
     c = llama_torch.Cfg(raw)
@@ -125,10 +125,9 @@ def export(model_dir, out_path, pre="qwen2"):
         _kv("llama.attention.layer_norm_rms_epsilon", T_F32, c.rms_norm_eps),
         _kv("llama.rope.freq_base", T_F32, c.rope_theta),
         _kv("tokenizer.ggml.model", T_STR, "gpt2"),
-        # qwen2's split regex is training/tokenizer.py's PATTERN except that digits go one at a
-        # time (ours: up to 3) and English contractions split; prompts without those tokenize to
-        # the same ids. Measured here: "llama-bpe" (same regex, but llama.cpp also sets
-        # ignore_merges) gave 72 prompt tokens where ours gives 54; qwen2 gives 54.
+        # llama-bpe splits text with training/tokenizer.py's PATTERN plus English contractions
+        # ('s, 't, ...), so prompt text without those tokenizes to the same ids (wllama only
+        # takes text). qwen2 would also split digits one by one; ours groups up to 3.
         _kv("tokenizer.ggml.pre", T_STR, pre),
         _arr("tokenizer.ggml.tokens", T_STR, tokens),
         _arr("tokenizer.ggml.token_type", T_I32, types),
@@ -164,7 +163,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", required=True)
     ap.add_argument("--out", default="")
-    ap.add_argument("--pre", default="qwen2", help="llama.cpp pre-tokenizer name")
+    ap.add_argument("--pre", default="llama-bpe", help="llama.cpp pre-tokenizer name")
     a = ap.parse_args()
     print(json.dumps(export(a.model, a.out or os.path.join(a.model, "model.gguf"), a.pre)))
 

@@ -4,7 +4,8 @@
 // of headless Chromium (real WebGPU on SwiftShader here). Prints a JSON array of rows.
 //
 //   node bench/peers/run-peers.mjs [--model DIR] [--prompt 1,2,3] [--reference 4,5,...] [--n 50]
-//        [--peers transformers.js:webgpu,wllama:wasm] [--no-isolate] [--timeout ms] [--json FILE]
+//        [--prompt-text TEXT] [--peers transformers.js:webgpu,wllama:wasm] [--gguf FILE]
+//        [--no-isolate] [--timeout ms] [--json FILE]
 //
 // The lead wires runPeers() into `npm run bench`; the CLI is for running this piece alone.
 import { execFileSync } from 'node:child_process';
@@ -39,6 +40,8 @@ export interface PreparedModel {
   source: string;
   /** Dir served to the page: config.json, tokenizer.json, onnx/model.onnx, model.gguf. */
   served: string;
+  /** The GGUF wllama loads (inside the repo, so vite serves it). */
+  gguf: string;
   vocabSize: number;
   tokenizer: TokenizerJson;
   suppress: number[];
@@ -46,7 +49,7 @@ export interface PreparedModel {
 }
 
 /** Pick the model, then build what each peer needs into bench/peers/out/<name>/. */
-export function prepareModel(model: string): PreparedModel {
+export function prepareModel(model: string, gguf = ''): PreparedModel {
   const log: string[] = [];
   let source = model ? resolve(model) : join(ROOT, 'public', 'models', 'spark-nano');
   if (!existsSync(join(source, 'model.safetensors'))) {
@@ -65,12 +68,20 @@ export function prepareModel(model: string): PreparedModel {
   if (stale(join(served, 'onnx', 'model.onnx'), weights)) {
     log.push(py('export_onnx.py', ['--model', source, '--out', served]).trim());
   }
-  if (stale(join(served, 'model.gguf'), weights)) {
+  if (gguf) {
+    if (!existsSync(gguf)) throw new Error(`--gguf ${gguf} does not exist`);
+    if (relative(ROOT, resolve(gguf)).startsWith('..')) throw new Error(`--gguf must be inside ${ROOT} to be served`);
+  } else if (stale(join(served, 'model.gguf'), weights)) {
+    // Our own writer by default: f32 weights, so llama.cpp computes in f32 like the others
+    // (with f16 weights its CPU matmuls round the activations to f16 too).
     log.push(py('export_gguf.py', ['--model', source, '--out', join(served, 'model.gguf')]).trim());
   }
   const config = JSON.parse(readFileSync(join(source, 'config.json'), 'utf8')) as { vocab_size: number };
   const tokenizer = JSON.parse(readFileSync(join(source, 'tokenizer.json'), 'utf8')) as TokenizerJson;
-  return { source, served, vocabSize: config.vocab_size, tokenizer, suppress: suppressedIds(tokenizer), log };
+  return {
+    source, served, gguf: gguf ? resolve(gguf) : join(served, 'model.gguf'),
+    vocabSize: config.vocab_size, tokenizer, suppress: suppressedIds(tokenizer), log,
+  };
 }
 
 /** Prompt ids and text, each from the other when only one is given (no BOS, no template). */
@@ -134,7 +145,7 @@ function specFor(name: PeerName, prepared: PreparedModel, request: PeerRequest):
       return {
         peer: 'wllama',
         gpuLayers: name === 'wllama:webgpu' ? 999 : 0,
-        ggufUrl: `${base}/model.gguf`,
+        ggufUrl: '/' + relative(ROOT, prepared.gguf).split('\\').join('/'),
         tokenizerUrl: `${base}/tokenizer.json`,
         nCtx: 512,
         request,
@@ -177,6 +188,7 @@ async function runOne(browser: Browser, origin: string, name: PeerName, spec: Pe
 
 export interface PeersReport {
   model: string;
+  gguf: string;
   prompt: number[];
   promptText: string;
   suppressedCount: number;
@@ -187,7 +199,7 @@ export interface PeersReport {
 }
 
 export async function runPeers(args: PeersArgs): Promise<PeersReport> {
-  const prepared = prepareModel(args.model);
+  const prepared = prepareModel(args.model, args.gguf);
   for (const line of prepared.log) process.stderr.write(`[peers] ${line}\n`);
   const { ids: prompt, text: promptText } = resolvePrompt(args, prepared.tokenizer);
   const reference = args.reference ?? referenceTokens(prepared.source, prompt, args.maxNewTokens, prepared.suppress);
@@ -211,6 +223,7 @@ export async function runPeers(args: PeersArgs): Promise<PeersReport> {
     }
     return {
       model: relative(ROOT, prepared.source),
+      gguf: relative(ROOT, prepared.gguf),
       prompt,
       promptText,
       suppressedCount: prepared.suppress.length,

@@ -108,6 +108,10 @@ export async function runWllamaPeer(opts: WllamaPeerOptions, req: PeerRequest): 
       logit_bias: bias as never,
       cache_prompt: false, // every run pays its own prefill
       n_probs: 1, // makes the server report each token (id and bytes), so ids can be checked
+      // ...taken after the sampler chain (logit_bias applied), so the reported candidate is the
+      // chosen token: before it, a suppressed non-UTF-8 byte token could be the top candidate
+      // and llama-server fails to serialize it ("invalid UTF-8 byte").
+      post_sampling_probs: true,
       return_tokens: true,
     };
     stage = 'warmup';

@@ -36,6 +36,24 @@ describe('attention.wgsl: causal GQA over the KV cache vs reference attention()'
     expect(maxMixedError(await readF32(device, out, tokens * h * dh), want)).toBeLessThan(1e-5);
   });
 
+  it('the tiled prefill kernel and the per-query kernel agree to the bit (drafts rely on it)', async () => {
+    using group = new BufferGroup(device, 'test');
+    const h = 6, hkv = 2, dh = 12, tokens = 40, past = 7;
+    const width = (h + 2 * hkv) * dh;
+    const args = {
+      heads: { numHeads: h, numKvHeads: hkv, headDim: dh }, tokens, state: group.storage('state', new Uint32Array([past, 0])),
+      qkv: group.storage('qkv', randomArray(tokens * width, 3, 2)), kCache: group.storage('k', randomArray((past + tokens) * hkv * dh, 4, 2)),
+      vCache: group.storage('v', randomArray((past + tokens) * hkv * dh, 5)),
+    };
+    const outs = [0, 1].map((i) => group.create(`out${i}`, tokens * h * dh * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC));
+    await runDispatches(device, [
+      await attentionDispatch(ctx, group, { ...args, out: outs[0]! }),
+      await attentionDispatch(ctx, group, { ...args, out: outs[1]!, perQueryOnly: true }),
+    ]);
+    const [a, b] = await Promise.all(outs.map((o) => readF32(device, o, tokens * h * dh)));
+    expect(Array.from(a!)).toEqual(Array.from(b!));
+  });
+
   it('rejects heads larger than the kernel supports', async () => {
     using group = new BufferGroup(device, 'test');
     const b = group.create('b', 16, GPUBufferUsage.STORAGE);

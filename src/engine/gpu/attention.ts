@@ -21,10 +21,12 @@ export async function attentionDispatch(
   const qStride = (h + 2 * hkv) * dh;
   if (args.qkv.size < tokens * qStride * 4) throw new Error(`attention: qkv too small for ${tokens} tokens`);
   if (args.out.size < tokens * h * dh * 4) throw new Error('attention: out too small');
-  // T > 1: the tiled prefill kernel (K/V tiles shared by a block of queries in workgroup memory);
-  // T = 1: one thread per head, no barriers. K + V tiles stay under the 16 KB of workgroup
+  // T ≥ 32: the tiled prefill kernel (K/V tiles shared by a block of queries in workgroup memory);
+  // otherwise one thread per (token, head), no barriers. K + V tiles stay under the 16 KB of workgroup
   // storage every adapter guarantees (16 bytes left for the shared position).
-  const tiled = tokens > 1 && !args.perQueryOnly;
+  // Below one query block the tile's barriers and idle lanes cost more than the shared loads save
+  // (a 3-token verify pass took ~12 ms tiled vs well under 1 ms per query, measured with the profiler).
+  const tiled = tokens >= QUERY_BLOCK && !args.perQueryOnly;
   const keyTile = Math.max(1, Math.min(64, Math.floor((16384 - 16) / (8 * dh))));
   const pipeline = tiled
     ? await ctx.pipeline('attention', attentionSource, 'prefill_tiled', { QUERY_BLOCK, KEY_TILE: keyTile, TILE_VEC4S: (keyTile * dh) / 4 })

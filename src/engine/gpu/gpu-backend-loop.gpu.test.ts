@@ -143,15 +143,35 @@ describe('GpuBackend token loop', async () => {
     again.dispose();
   });
 
+  it("persists tuned plans in IndexedDB with planCache: 'indexeddb'", async () => {
+    const quick = { budgetMs: 600_000, candidates: () => [{ tileRows: 32, colTiles: 1, reduce: 'chain' as const }] };
+    const a = await createGpuBackend(model, { device, planCache: 'indexeddb', autotune: quick, maxContext: 64 });
+    const b = await createGpuBackend(model, { device, planCache: 'indexeddb', autotune: quick, maxContext: 64 });
+    expect(a.plan.source.qkv).toMatch(/autotune|cache/); // another test run may have stored it already
+    expect(b.plan.source.qkv).toBe('cache');
+    a.dispose();
+    b.dispose();
+  });
+
   it('profiles per phase only when asked', async () => {
     const off = await collect(gpu, request(PROMPT, { maxNewTokens: 9 }));
     expect(off.stats.phases).toBeUndefined();
     gpu.setProfiling(true);
     const on = await collect(gpu, request([...PROMPT, 3], { maxNewTokens: 9, draft: (s, max) => s.slice(-Math.min(max, 2)) }));
+    const plain = await collect(gpu, request([...PROMPT, 4], { maxNewTokens: 9 }));
     gpu.setProfiling(false);
+    Object.assign(on.stats.phases!, Object.fromEntries(Object.entries(plain.stats.phases!).filter(([k]) => k.startsWith('decode'))));
     expect(on.stats.phaseClock).toBe(device.features.has('timestamp-query') ? 'gpu-timestamp' : 'wall-clock');
     expect(on.stats.phases!['prefill']).toBeGreaterThan(0);
     expect(Object.keys(on.stats.phases!).length).toBeGreaterThanOrEqual(2);
+    if (on.stats.phaseClock === 'gpu-timestamp') {
+      // per op category within each phase, summing to the phase
+      const p = on.stats.phases!;
+      for (const k of ['decode:attention', 'decode:matmul:qkv', 'decode:sampler', 'prefill:embed', 'prefill:rmsnorm', 'verify:attention', 'verify:matmul:lm_head']) expect(p).toHaveProperty([k]);
+      const sum = Object.entries(p).filter(([k]) => k.startsWith('decode:')).reduce((s, [, v]) => s + v, 0);
+      expect(sum).toBeCloseTo(p['decode']!, 6);
+      console.log('profile', JSON.stringify(Object.fromEntries(Object.entries(p).map(([k, v]) => [k, +v.toFixed(3)]))));
+    }
   });
 
   it('rejects use after dispose', async () => {

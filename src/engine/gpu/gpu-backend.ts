@@ -17,6 +17,7 @@ import { autotunePlan, type AutotuneOptions, type PlanCache, type TunedPlan } fr
 import { encodeDispatches, GpuContext } from './context.ts';
 import { GpuModel, type ForwardGraph } from './gpu-model.ts';
 import { indexedDbPlanCache } from './plan-cache.ts';
+import { PassProfiler } from './profiler.ts';
 import { samplerParamWords } from './sampler.ts';
 
 export interface GpuBackendOptions {
@@ -88,7 +89,10 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
     const maxContext = options.maxContext ?? Math.min(c.maxPositionEmbeddings, 2048);
     const maxDraft = options.maxDraftTokens ?? 8;
     const maxN = options.maxTokensPerSubmit ?? 32;
-    const sizes = { maxContext, maxBatch: Math.min(options.maxBatch ?? maxContext, maxContext), maxRows: maxDraft + 1, outSlots: Math.max(maxN, maxDraft + 1) };
+    if (maxContext < 2 || maxContext > c.maxPositionEmbeddings) throw new Error(`maxContext ${maxContext} outside 2..${c.maxPositionEmbeddings} (max_position_embeddings)`);
+    // A verify pass is a batch of 1 + maxDraft tokens, so the batch is never smaller than that.
+    const maxBatch = Math.min(maxContext, Math.max(options.maxBatch ?? maxContext, maxDraft + 1));
+    const sizes = { maxContext, maxBatch, maxRows: maxDraft + 1, outSlots: Math.max(maxN, maxDraft + 1) };
     const gpuModel = new GpuModel(ctx, model, plan, sizes);
     const decode = await gpuModel.buildForward(1, 1, { temperature: 0, topK: 0, topP: 1, seed: 0 });
     const description = options.description ?? `WebGPU ${info.vendor || 'unknown'} ${info.architecture || ''}`.trim();
@@ -113,7 +117,8 @@ export class GpuBackend implements Backend {
   private profiling = false;
   private busy = false;
   private disposed = false;
-  private readonly timestamps?: { query: GPUQuerySet; resolve: GPUBuffer; read: GPUBuffer };
+  /** GPU timestamps per op category, when the device has 'timestamp-query'. */
+  private readonly profiler?: PassProfiler;
 
   constructor(
     readonly ctx: GpuContext, readonly model: GpuModel, private readonly decodeGraph: ForwardGraph,
@@ -127,13 +132,7 @@ export class GpuBackend implements Backend {
     const bytes = model.sizes.outSlots * 4;
     this.staging = Array.from({ length: STAGING_RING }, (_, i) =>
       this.device.createBuffer({ label: `ids-staging-${i}`, size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
-    if (this.device.features.has('timestamp-query')) {
-      this.timestamps = {
-        query: this.device.createQuerySet({ type: 'timestamp', count: 2 }),
-        resolve: this.device.createBuffer({ size: 16, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }),
-        read: this.device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
-      };
-    }
+    if (this.device.features.has('timestamp-query')) this.profiler = new PassProfiler(this.device);
   }
 
   /** The wafer plan in use (the HUD draws it). */
@@ -280,7 +279,7 @@ export class GpuBackend implements Backend {
     if (stats.prefillMs === 0) stats.prefillMs = performance.now() - start;
     if (this.profiling) {
       stats.phases = phases;
-      stats.phaseClock = this.timestamps ? 'gpu-timestamp' : 'wall-clock';
+      stats.phaseClock = this.profiler ? 'gpu-timestamp' : 'wall-clock';
     }
     return stats;
   }
@@ -317,20 +316,20 @@ export class GpuBackend implements Backend {
       this.device.queue.writeBuffer(graph.samplerParams, 0, words);
     }
     const enc = this.device.createCommandEncoder({ label: phase });
-    const timed = this.profiling && this.timestamps;
-    const pass = enc.beginComputePass(timed ? { timestampWrites: { querySet: this.timestamps.query, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 } } : {});
-    for (const { graph, repeat } of work) {
-      for (let r = 0; r < repeat; r++) encodeDispatches(pass, graph.dispatches);
-      stats.dispatches += repeat * graph.dispatches.length;
+    const timed = this.profiling ? this.profiler : undefined;
+    if (timed) {
+      // One encode() for the whole submit, so the query set is sized once before any pass uses it.
+      timed.encode(enc, work.flatMap(({ graph, repeat }) => Array.from({ length: repeat }, () => graph.dispatches).flat()));
+    } else {
+      const pass = enc.beginComputePass();
+      for (const { graph, repeat } of work) for (let r = 0; r < repeat; r++) encodeDispatches(pass, graph.dispatches);
+      pass.end();
     }
-    pass.end();
+    for (const { graph, repeat } of work) stats.dispatches += repeat * graph.dispatches.length;
     const staging = this.staging[this.ring]!;
     this.ring = (this.ring + 1) % this.staging.length;
     enc.copyBufferToBuffer(this.model.outIds, 0, staging, 0, count * 4);
-    if (timed) {
-      enc.resolveQuerySet(this.timestamps.query, 0, 2, this.timestamps.resolve, 0);
-      enc.copyBufferToBuffer(this.timestamps.resolve, 0, this.timestamps.read, 0, 16);
-    }
+    timed?.finishEncoding(enc);
     const t0 = performance.now();
     this.device.queue.submit([enc.finish()]);
     stats.submits++;
@@ -339,14 +338,17 @@ export class GpuBackend implements Backend {
     staging.unmap();
     stats.readbacks++;
     if (this.profiling) {
-      let ms = performance.now() - t0;
+      const wall = performance.now() - t0;
       if (timed) {
-        await this.timestamps.read.mapAsync(GPUMapMode.READ);
-        const ns = new BigUint64Array(this.timestamps.read.getMappedRange());
-        ms = Number(ns[1]! - ns[0]!) / 1e6;
-        this.timestamps.read.unmap();
+        let total = 0;
+        for (const [category, ms] of Object.entries(await timed.collect())) {
+          phases[`${phase}:${category}`] = (phases[`${phase}:${category}`] ?? 0) + ms;
+          total += ms;
+        }
+        phases[phase] = (phases[phase] ?? 0) + total;
+      } else {
+        phases[phase] = (phases[phase] ?? 0) + wall;
       }
-      phases[phase] = (phases[phase] ?? 0) + ms;
     }
     return ids;
   }
@@ -359,11 +361,7 @@ export class GpuBackend implements Backend {
     for (const g of this.verifyGraphs.values()) g[Symbol.dispose]();
     this.verifyGraphs.clear();
     for (const s of this.staging) s.destroy();
-    if (this.timestamps) {
-      this.timestamps.query.destroy();
-      this.timestamps.resolve.destroy();
-      this.timestamps.read.destroy();
-    }
+    this.profiler?.dispose();
     this.model.dispose();
     if (this.ownsDevice) this.device.destroy();
   }

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import {
+  byteLevelInverse,
+  bytesKey,
+  compareTokens,
+  errorMessage,
+  failedRow,
+  gpt2ByteAlphabet,
+  okRow,
+  suppressedIds,
+  timingFigures,
+  type TokenizerJson,
+} from './common.ts';
+import { DEFAULT_PROMPT_TEXT, parseArgs, parseIdList, PEER_NAMES } from './args.ts';
+
+describe('timingFigures', () => {
+  it('charges the first token to prefill and rates only the later ones as decode', () => {
+    const f = timingFigures({ start: 100, firstToken: 300, end: 1300, tokens: 11 });
+    expect(f.prefillMs).toBe(200);
+    expect(f.decodeTokensPerSecond).toBe(10); // 10 tokens in 1000 ms
+  });
+
+  it('reports 0 tokens/s rather than Infinity or NaN when nothing was decoded after the first', () => {
+    expect(timingFigures({ start: 0, firstToken: 5, end: 5, tokens: 1 }).decodeTokensPerSecond).toBe(0);
+  });
+});
+
+describe('compareTokens', () => {
+  it('is silent without a reference', () => {
+    expect(compareTokens([1, 2], undefined)).toEqual({});
+  });
+  it('finds the first mismatch, including a length difference', () => {
+    expect(compareTokens([1, 2, 3], [1, 2, 3])).toEqual({ sameTokens: true });
+    expect(compareTokens([1, 9, 3], [1, 2, 3])).toEqual({ sameTokens: false, firstMismatch: 1 });
+    expect(compareTokens([1, 2], [1, 2, 3])).toEqual({ sameTokens: false, firstMismatch: 2 });
+  });
+});
+
+describe('rows', () => {
+  it('keeps the exact error text of Errors, causes, strings and objects', () => {
+    expect(errorMessage(new TypeError('bad'))).toBe('TypeError: bad');
+    expect(errorMessage(new Error('outer', { cause: new Error('inner') }))).toBe('Error: outer (cause: Error: inner)');
+    expect(errorMessage('plain')).toBe('plain');
+    expect(errorMessage({ code: 7 })).toBe('{"code":7}');
+    expect(failedRow('x', new Error('boom'))).toEqual({ name: 'x', status: 'failed', error: 'Error: boom' });
+  });
+
+  it('builds an ok row with rounded figures and the token comparison', () => {
+    const row = okRow('p', [4, 5, 6], { start: 0, firstToken: 10.123, end: 1010.123, tokens: 3 }, [4, 5, 6]);
+    expect(row).toMatchObject({ name: 'p', status: 'ok', prefillMs: 10.12, decodeTokensPerSecond: 2, sameTokens: true });
+  });
+});
+
+describe('byte-level vocabulary helpers', () => {
+  it('has 256 distinct printable characters, identity on printable ASCII', () => {
+    const a = gpt2ByteAlphabet();
+    expect(new Set(a).size).toBe(256);
+    expect(a[0x41]).toBe('A');
+    expect(a[0x20]).toBe('Ġ'); // space maps to U+0120, as in GPT-2 / HF ByteLevel
+    expect(a[0x0a]).toBe('Ċ');
+  });
+
+  it('maps reported byte strings back to ids', () => {
+    const inv = byteLevelInverse({ 'Ġdef': 7, 'Ċ': 8, 'ab': 9 });
+    expect(inv.get(bytesKey([0x20, 0x64, 0x65, 0x66]))).toBe(7);
+    expect(inv.get(bytesKey([0x0a]))).toBe(8);
+    expect(inv.get(bytesKey([0x61, 0x62]))).toBe(9);
+  });
+
+  it('suppresses special tokens and, by default, tokens holding non-ASCII bytes', () => {
+    const hi = gpt2ByteAlphabet()[0xc3]!;
+    const tok: TokenizerJson = {
+      model: { vocab: { a: 5, ['Ġ' + hi]: 6, b: 7 } },
+      added_tokens: [
+        { id: 0, content: '<|endoftext|>', special: true },
+        { id: 1, content: '<fim_prefix>', special: true },
+        { id: 2, content: 'plain-added', special: false },
+      ],
+    };
+    expect(suppressedIds(tok)).toEqual([0, 1, 6]);
+    expect(suppressedIds(tok, false)).toEqual([0, 1]);
+  });
+});
+
+describe('args', () => {
+  it('parses id lists strictly', () => {
+    expect(parseIdList('1, 2,3')).toEqual([1, 2, 3]);
+    expect(() => parseIdList('1,x')).toThrow('not a token id: "x"');
+  });
+
+  it('defaults to every peer and parses the flags', () => {
+    expect(parseArgs([]).peers).toEqual([...PEER_NAMES]);
+    const a = parseArgs(['--n', '8', '--peers', 'wllama:wasm', '--no-isolate', '--prompt', '5,6']);
+    expect(a).toMatchObject({ maxNewTokens: 8, peers: ['wllama:wasm'], isolate: false, prompt: [5, 6] });
+    expect(() => parseArgs(['--peers', 'llama.cpp'])).toThrow('unknown peer');
+    expect(() => parseArgs(['--n', '0'])).toThrow('positive integer');
+  });
+
+  it('keeps the default prompt free of what llama.cpp tokenizes differently', () => {
+    expect(DEFAULT_PROMPT_TEXT).not.toMatch(/'/);
+  });
+});
