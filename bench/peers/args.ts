@@ -17,6 +17,8 @@ export interface PeersArgs {
   json: string;
   /** Serve this GGUF to wllama instead of exporting one (e.g. training/export.py's f16 file). */
   gguf: string;
+  /** Timed generations per peer after its warm-up; rows report the median. */
+  repeats: number;
 }
 
 export const PEER_NAMES = ['transformers.js:webgpu', 'transformers.js:wasm', 'wllama:wasm', 'wllama:webgpu'] as const;
@@ -40,6 +42,7 @@ export function parseArgs(argv: readonly string[]): PeersArgs {
     timeoutMs: 300_000,
     json: '',
     gguf: '',
+    repeats: 3,
   };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
@@ -57,6 +60,7 @@ export function parseArgs(argv: readonly string[]): PeersArgs {
       case '--timeout': out.timeoutMs = positiveInt(value(), flag); break;
       case '--json': out.json = value(); break;
       case '--gguf': out.gguf = value(); break;
+      case '--repeats': out.repeats = positiveInt(value(), flag); break;
       case '--no-isolate': out.isolate = false; break;
       case '--peers': out.peers = parsePeers(value()); break;
       default: throw new Error(`unknown argument: ${flag}`);

@@ -16,6 +16,14 @@ export interface PeerRequest {
   suppress: number[];
   /** The greedy tokens the comparison is against (our engine or the PyTorch reference). */
   reference?: number[];
+  /** Timed generations after the warm-up (default 1); the row reports the median run. */
+  repeats?: number;
+}
+
+/** One timed generation: the ids it produced and when. */
+export interface GenerationRun {
+  ids: number[];
+  timing: GenerationTiming;
 }
 
 /** One row of the peers table; field names follow issue 6's report format. */
@@ -86,6 +94,30 @@ export function errorMessage(err: unknown): string {
 /** A failed row that keeps the peer's name and exact error, never numbers. */
 export function failedRow(name: string, err: unknown, detail?: PeerResult['detail']): PeerResult {
   return { name, status: 'failed', error: errorMessage(err), ...(detail ? { detail } : {}) };
+}
+
+/**
+ * Assemble an ok row from repeated runs: figures of the median run by decode rate (this machine is
+ * shared, so single runs are noisy), every run's rate in detail, and sameTokens only if every run
+ * matched the reference (a peer that is deterministic once but not twice is not the same work).
+ */
+export function medianRow(
+  name: string,
+  runs: readonly GenerationRun[],
+  reference: readonly number[] | undefined,
+  detail?: PeerResult['detail'],
+): PeerResult {
+  if (runs.length === 0) throw new Error('medianRow needs at least one run');
+  const rated = runs.map((r) => ({ r, tps: timingFigures(r.timing).decodeTokensPerSecond }));
+  const sorted = [...rated].sort((a, b) => a.tps - b.tps);
+  const mid = sorted[Math.floor((sorted.length - 1) / 2)]!.r;
+  const row = okRow(name, mid.ids, mid.timing, reference, detail);
+  if (runs.length > 1) {
+    const mismatch = runs.map((r) => compareTokens(r.ids, reference)).find((c) => c.sameTokens === false);
+    if (mismatch) Object.assign(row, mismatch);
+    row.detail = { ...row.detail, runs: runs.length, decodeTokensPerSecondRuns: rated.map((x) => round(x.tps, 2)).join(',') };
+  }
+  return row;
 }
 
 /** Assemble an ok row from the generated ids and timing. */

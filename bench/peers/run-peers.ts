@@ -5,7 +5,7 @@
 //
 //   node bench/peers/run-peers.mjs [--model DIR] [--prompt 1,2,3] [--reference 4,5,...] [--n 50]
 //        [--prompt-text TEXT] [--peers transformers.js:webgpu,wllama:wasm] [--gguf FILE]
-//        [--no-isolate] [--timeout ms] [--json FILE]
+//        [--repeats 3] [--no-isolate] [--timeout ms] [--json FILE]
 //
 // The lead wires runPeers() into `npm run bench`; the CLI is for running this piece alone.
 import { execFileSync } from 'node:child_process';
@@ -204,7 +204,7 @@ export async function runPeers(args: PeersArgs): Promise<PeersReport> {
   const { ids: prompt, text: promptText } = resolvePrompt(args, prepared.tokenizer);
   const reference = args.reference ?? referenceTokens(prepared.source, prompt, args.maxNewTokens, prepared.suppress);
   const request: PeerRequest = {
-    prompt, promptText, maxNewTokens: args.maxNewTokens, suppress: prepared.suppress, reference,
+    prompt, promptText, maxNewTokens: args.maxNewTokens, suppress: prepared.suppress, reference, repeats: args.repeats,
   };
 
   const { server, origin } = await startServer(args.isolate);

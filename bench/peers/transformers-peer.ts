@@ -2,7 +2,7 @@
 // (bench/peers/export_onnx.py). Runs in the page, fed token ids directly (no tokenizer): the
 // comparison is of the forward pass and the cache, not of tokenization.
 import { AutoModelForCausalLM, BaseStreamer, LogLevel, Tensor, env, type TextStreamer } from '@huggingface/transformers';
-import { failedRow, okRow, type PeerRequest, type PeerResult } from './common.ts';
+import { failedRow, medianRow, type GenerationRun, type PeerRequest, type PeerResult } from './common.ts';
 
 export interface TransformersPeerOptions {
   /** URL of the directory holding model dirs (transformers.js `env.localModelPath`), e.g. '/bench/peers/out/'. */
@@ -86,20 +86,21 @@ export async function runTransformersPeer(opts: TransformersPeerOptions, req: Pe
       stage = 'warmup';
       await model.generate({ ...gen, max_new_tokens: 2, min_new_tokens: 2 });
       stage = 'generate';
-      const streamer = new TimingStreamer();
-      const start = performance.now();
-      // The typings (from JSDoc) ask for a TextStreamer, but generate() only calls put()/end().
-      await model.generate({ ...gen, streamer: streamer as unknown as TextStreamer });
-      const end = performance.now();
-      const first = streamer.stamps[0];
-      if (first === undefined) throw new Error('generate() produced no tokens');
-      return okRow(
-        name,
-        streamer.ids,
-        { start, firstToken: first, end, tokens: streamer.ids.length },
-        req.reference,
-        { loadMs: Math.round(loadMs), threads: (env.backends.onnx as { wasm?: { numThreads?: number } }).wasm?.numThreads ?? 0 },
-      );
+      const runs: GenerationRun[] = [];
+      for (let r = 0; r < (req.repeats ?? 1); r++) {
+        const streamer = new TimingStreamer();
+        const start = performance.now();
+        // The typings (from JSDoc) ask for a TextStreamer, but generate() only calls put()/end().
+        await model.generate({ ...gen, streamer: streamer as unknown as TextStreamer });
+        const end = performance.now();
+        const first = streamer.stamps[0];
+        if (first === undefined) throw new Error('generate() produced no tokens');
+        runs.push({ ids: streamer.ids, timing: { start, firstToken: first, end, tokens: streamer.ids.length } });
+      }
+      return medianRow(name, runs, req.reference, {
+        loadMs: Math.round(loadMs),
+        threads: (env.backends.onnx as { wasm?: { numThreads?: number } }).wasm?.numThreads ?? 0,
+      });
     } finally {
       await model.dispose();
     }

@@ -5,7 +5,8 @@ import {
   byteLevelInverse,
   bytesKey,
   failedRow,
-  okRow,
+  medianRow,
+  type GenerationRun,
   type PeerRequest,
   type PeerResult,
 } from './common.ts';
@@ -117,42 +118,44 @@ export async function runWllamaPeer(opts: WllamaPeerOptions, req: PeerRequest): 
     stage = 'warmup';
     await wllama.createCompletion({ ...params, max_tokens: 2 });
     stage = 'generate';
-    const stamps: number[] = [];
-    const ids: number[] = [];
+    const runs: GenerationRun[] = [];
     let timings: CompletionChunk['timings'];
     let promptTokens: number | undefined;
-    const start = performance.now();
-    await wllama.createCompletion({
-      ...params,
-      stream: true,
-      onData: (chunk: unknown) => {
-        const now = performance.now();
-        if (chunks.length < 3) chunks.push(chunk);
-        const c = chunk as CompletionChunk;
-        if (c.timings) timings = c.timings;
-        if (typeof c.usage?.prompt_tokens === 'number') promptTokens = c.usage.prompt_tokens;
-        const got = idsFromChunk(c, inverse);
-        if (got) for (const id of got) {
-          ids.push(id);
-          stamps.push(now);
-        }
-      },
-    });
-    const end = performance.now();
-    const first = stamps[0];
-    if (first === undefined) {
-      throw new Error(`no token ids in wllama's stream; first chunks: ${JSON.stringify(chunks).slice(0, 600)}`);
+    for (let r = 0; r < (req.repeats ?? 1); r++) {
+      const stamps: number[] = [];
+      const ids: number[] = [];
+      const start = performance.now();
+      await wllama.createCompletion({
+        ...params,
+        stream: true,
+        onData: (chunk: unknown) => {
+          const now = performance.now();
+          if (chunks.length < 3) chunks.push(chunk);
+          const c = chunk as CompletionChunk;
+          if (c.timings) timings = c.timings;
+          if (typeof c.usage?.prompt_tokens === 'number') promptTokens = c.usage.prompt_tokens;
+          for (const id of idsFromChunk(c, inverse) ?? []) {
+            ids.push(id);
+            stamps.push(now);
+          }
+        },
+      });
+      const end = performance.now();
+      const first = stamps[0];
+      if (first === undefined) {
+        throw new Error(`no token ids in wllama's stream; first chunks: ${JSON.stringify(chunks).slice(0, 600)}`);
+      }
+      runs.push({ ids, timing: { start, firstToken: first, end, tokens: ids.length } });
     }
     // llama.cpp's count of the prompt tokens it evaluated: equal to ours means it tokenized the
     // text to the same length (the ids themselves are not reported back).
     const seen = timings?.prompt_n ?? promptTokens ?? -1;
-    return okRow(name, ids, { start, firstToken: first, end, tokens: ids.length }, req.reference, {
+    return medianRow(name, runs, req.reference, {
       loadMs: Math.round(loadMs),
       promptTokens: req.prompt.length,
       promptTokensSeen: seen,
       llamaPromptMs: timings?.prompt_ms ?? -1,
       llamaDecodeTokensPerSecond: timings?.predicted_per_second ?? -1,
-      firstChunk: JSON.stringify(chunks[0] ?? null).slice(0, 400),
       threads: wllama.getNumThreads(),
       multithread: wllama.isMultithread(),
       webgpu: wllama.isSupportWebGPU(),

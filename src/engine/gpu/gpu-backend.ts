@@ -94,7 +94,17 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
     const maxBatch = Math.min(maxContext, Math.max(options.maxBatch ?? maxContext, maxDraft + 1));
     const sizes = { maxContext, maxBatch, maxRows: maxDraft + 1, outSlots: Math.max(maxN, maxDraft + 1) };
     const gpuModel = new GpuModel(ctx, model, plan, sizes);
-    const decode = await gpuModel.buildForward(1, 1, { temperature: 0, topK: 0, topP: 1, seed: 0 });
+    let decode: ForwardGraph;
+    try {
+      decode = await gpuModel.buildForward(1, 1, { temperature: 0, topK: 0, topP: 1, seed: 0 });
+      // Compile the batched (GEMM, tiled attention) pipelines now, at load, not on the first
+      // keystroke: one 32-token forward is enough (pipelines are cached by their constants).
+      const warm = await gpuModel.buildForward(Math.min(32, sizes.maxBatch), 1, { temperature: 0, topK: 0, topP: 1, seed: 0 });
+      warm[Symbol.dispose]();
+    } catch (err) {
+      gpuModel.dispose();
+      throw err;
+    }
     const description = options.description ?? `WebGPU ${info.vendor || 'unknown'} ${info.architecture || ''}`.trim();
     return new GpuBackend(ctx, gpuModel, decode, { ...options, maxDraftTokens: maxDraft, maxTokensPerSubmit: maxN }, description, ownsDevice, key, tuned);
   } catch (err) {
