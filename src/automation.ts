@@ -2,7 +2,12 @@
 // scripts drive the page through the same operations a user has instead of scraping the DOM.
 // Issue 5 adds the HUD's stats here.
 
+import type { Assistant } from './editor/assistant.ts';
+import type { CompletionEvent } from './editor/inline/completion-controller.ts';
 import type { ProbeResult } from './engine/probe.ts';
+import type { DoneEvent } from './engine/protocol.ts';
+import type { Hud } from './hud/hud.ts';
+import type { HudSnapshot } from './hud/hud-model.ts';
 import type { Settings } from './settings.ts';
 import type { SelectionState } from './share/share-state.ts';
 import type { SessionMode, ShareOutcome } from './share/session.ts';
@@ -37,6 +42,54 @@ export interface SparkAutomation {
   share(): Promise<ShareOutcome>;
   /** Writes any pending autosave to IndexedDB now. */
   flushWorkspace(): Promise<void>;
+  /** Resolves when the engine has loaded the model: which backend runs it, and why a fallback. */
+  engineReady(): Promise<{ backend: 'webgpu' | 'cpu'; description: string; fallbackReason?: string }>;
+  /** Starts measuring (HUD figures and the completion event log) even with the HUD collapsed. */
+  startMeasuring(): void;
+  /** The HUD's figures (empty until measuring, or while the HUD is collapsed and nothing measures). */
+  hudStats(): HudSnapshot;
+  /** Completion controller events since startMeasuring() (newest last, at most 1000). */
+  completionEvents(): CompletionEvent[];
+  /** The last finished engine request: its text, token ids and stats. */
+  lastRequest(): { kind: 'completion' | 'rewrite'; text: string; tokens: number[]; stats: DoneEvent['stats'] } | undefined;
+  /** Edit (Ctrl/Cmd+K) on the selection or the block at the cursor; resolves when the proposal is complete. */
+  edit(instruction?: string): Promise<{ output: string; preview: string | undefined }>;
+  acceptEdit(): boolean;
+  rejectEdit(): void;
+}
+
+/** The edit loop's part of the handle. */
+export function assistantAutomation(assistant: Assistant, hud: Hud): Pick<SparkAutomation,
+  'engineReady' | 'startMeasuring' | 'hudStats' | 'completionEvents' | 'lastRequest' | 'edit' | 'acceptEdit' | 'rejectEdit'> {
+  const log: CompletionEvent[] = [];
+  let measuring = false;
+  return {
+    engineReady: async () => {
+      const r = await assistant.whenReady();
+      return { backend: r.backend, description: r.description, ...(r.fallbackReason ? { fallbackReason: r.fallbackReason } : {}) };
+    },
+    startMeasuring: () => {
+      if (measuring) return;
+      measuring = true;
+      hud.measure();
+      assistant.onCompletionEvent((e) => {
+        log.push(e);
+        if (log.length > 1000) log.shift();
+      });
+    },
+    hudStats: () => hud.snapshot(),
+    completionEvents: () => [...log],
+    lastRequest: () => {
+      const last = assistant.lastRequest;
+      return last && { kind: last.kind, text: last.done.text, tokens: last.done.tokens, stats: last.done.stats };
+    },
+    edit: async (instruction = '') => {
+      await assistant.startRewrite(instruction);
+      return { output: assistant.rewrite.output, preview: assistant.rewrite.preview() };
+    },
+    acceptEdit: () => assistant.acceptRewrite(),
+    rejectEdit: () => assistant.rewrite.reject(),
+  };
 }
 
 declare global {

@@ -2,10 +2,13 @@
 // Disposable owned by one store that is disposed when the page goes away.
 
 import './ui/styles.css';
-import { installAutomation, type SparkAutomation } from './automation.ts';
+import { assistantAutomation, installAutomation, type SparkAutomation } from './automation.ts';
 import { EditorHost } from './editor/editor-host.ts';
 import { installMonacoEnvironment } from './editor/monaco-environment.ts';
+import { Assistant } from './editor/assistant.ts';
 import { probeWebGpu, type ProbeResult } from './engine/probe.ts';
+import { Hud } from './hud/hud.ts';
+import { PerfHub } from './hud/perf-hub.ts';
 import { DEFAULT_SETTINGS, SettingsModel } from './settings.ts';
 import { WELCOME, WorkspaceSession } from './share/session.ts';
 import { collapsedSelection } from './share/share-state.ts';
@@ -52,6 +55,17 @@ function boot(): DisposableStore {
       saveState: (text) => statusBar.showSaveState(text),
     },
     copyToClipboard: (text) => navigator.clipboard.writeText(text),
+  }));
+
+  const hub = app.add(new PerfHub());
+  const hud = app.add(new Hud(byTestId('hud-slot'), hub));
+  const assistant = app.add(new Assistant({
+    editor: editor.editor,
+    settings,
+    hub,
+    hud,
+    showStatus: (text, state) => statusBar.showEngine(text, state),
+    showRewrite: (state, edits) => statusBar.showRewrite(byTestId('rewrite-bar'), state, edits),
   }));
 
   const picker = app.add(new LanguagePicker(byTestId<HTMLSelectElement>('language-picker'), (id) => editor.setLanguage(id)));
@@ -101,6 +115,7 @@ function boot(): DisposableStore {
     setSettings: (partial) => settings.update(partial),
     share: () => session.share(),
     flushWorkspace: () => session.flush(),
+    ...assistantAutomation(assistant, hud),
   };
   app.add(installAutomation(window, handle));
   void ready.then(() => editor.focus());

@@ -6,6 +6,7 @@ import {
   errorMessage,
   failedRow,
   gpt2ByteAlphabet,
+  medianRow,
   okRow,
   suppressedIds,
   timingFigures,
@@ -48,6 +49,22 @@ describe('rows', () => {
   it('builds an ok row with rounded figures and the token comparison', () => {
     const row = okRow('p', [4, 5, 6], { start: 0, firstToken: 10.123, end: 1010.123, tokens: 3 }, [4, 5, 6]);
     expect(row).toMatchObject({ name: 'p', status: 'ok', prefillMs: 10.12, decodeTokensPerSecond: 2, sameTokens: true });
+  });
+});
+
+describe('medianRow', () => {
+  const run = (ids: number[], decodeMs: number) => ({ ids, timing: { start: 0, firstToken: 10, end: 10 + decodeMs, tokens: 11 } });
+
+  it('reports the median run and lists every run', () => {
+    const row = medianRow('p', [run([1], 1000), run([1], 500), run([1], 2000)], [1]);
+    expect(row.decodeTokensPerSecond).toBe(10); // 10 tokens over 1000 ms: the middle rate
+    expect(row.detail).toMatchObject({ runs: 3, decodeTokensPerSecondRuns: '10,20,5' });
+    expect(row.sameTokens).toBe(true);
+  });
+
+  it('is not sameTokens when any run differs', () => {
+    const row = medianRow('p', [run([1, 2], 1000), run([1, 3], 1000), run([1, 2], 1000)], [1, 2]);
+    expect(row).toMatchObject({ sameTokens: false, firstMismatch: 1 });
   });
 });
 

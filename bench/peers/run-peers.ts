@@ -159,8 +159,10 @@ const rowName = (n: PeerName) => n.replace(':', ' (') + ')';
 async function runOne(browser: Browser, origin: string, name: PeerName, spec: PeerSpec, timeoutMs: number): Promise<PeerResult> {
   const page = await browser.newPage();
   const console: string[] = [];
+  const warnings: string[] = [];
   page.on('console', (m) => {
     if (m.type() === 'error' && console.length < 20) console.push(m.text());
+    if (m.type() === 'warning' && warnings.length < 8) warnings.push(m.text().slice(0, 400));
   });
   page.on('pageerror', (e) => console.push(`pageerror: ${e.message}`));
   try {
@@ -176,6 +178,7 @@ async function runOne(browser: Browser, origin: string, name: PeerName, spec: Pe
     const row = await Promise.race([page.evaluate((s) => window.sparkPeers!.run(s), spec), timeout, crashed]);
     clearTimeout(timer);
     if (row.status === 'failed' && console.length > 0) row.detail = { ...row.detail, console: console.join(' | ').slice(0, 2000) };
+    if (warnings.length > 0) row.detail = { ...row.detail, warnings: warnings.join(' | ').slice(0, 2000) };
     return row;
   } catch (err) {
     const row = failedRow(rowName(name), err);

@@ -45,7 +45,9 @@ function configureEnv(opts: TransformersPeerOptions): void {
   env.localModelPath = opts.modelRoot;
   env.useBrowserCache = false; // measure the same path every run, no Cache API state
   env.useWasmCache = false;
-  env.logLevel = LogLevel.ERROR;
+  // Warnings stay on: ORT says there which nodes it did not place on the WebGPU EP, and
+  // run-peers.ts copies page warnings into the row.
+  env.logLevel = LogLevel.WARNING;
   const onnx = env.backends.onnx as { wasm?: { wasmPaths?: unknown; numThreads?: number } };
   if (onnx.wasm) {
     onnx.wasm.wasmPaths = { ...opts.ortWasm };

@@ -62,6 +62,7 @@ export async function runWllamaPeer(opts: WllamaPeerOptions, req: PeerRequest): 
   let wllama: Wllama | undefined;
   const chunks: unknown[] = [];
   const nativeLog: string[] = [];
+  const placementLog: string[] = [];
   try {
     const [gguf, tokJson] = await Promise.all([
       fetch(opts.ggufUrl).then((r) => {
@@ -77,13 +78,18 @@ export async function runWllamaPeer(opts: WllamaPeerOptions, req: PeerRequest): 
     stage = 'load';
     // llama.cpp reports why a request failed only in its native log (the JS side then sees a
     // garbled reply), so keep the native log and surface its warnings/errors in the row.
-    const quiet = () => undefined;
     const keep = (...a: unknown[]) => {
       if (nativeLog.length < 40) nativeLog.push(a.map(String).join(' '));
     };
+    // Info lines are dropped except the ones saying where the layers went, which is how a
+    // "webgpu" row proves it ran on WebGPU.
+    const placement = (...a: unknown[]) => {
+      const line = a.map(String).join(' ');
+      if (/offload|WebGPU|using device/i.test(line) && placementLog.length < 12) placementLog.push(line.trim());
+    };
     wllama = new Wllama(
       { default: opts.wasmUrl },
-      { suppressNativeLog: false, logger: { debug: quiet, log: quiet, warn: keep, error: keep } },
+      { suppressNativeLog: false, logger: { debug: placement, log: placement, warn: keep, error: keep } },
     );
     const t0 = performance.now();
     await wllama.loadModel([gguf], {
@@ -160,6 +166,7 @@ export async function runWllamaPeer(opts: WllamaPeerOptions, req: PeerRequest): 
       multithread: wllama.isMultithread(),
       webgpu: wllama.isSupportWebGPU(),
       libllama: Wllama.getLibllamaVersion(),
+      placement: placementLog.join(' | ').slice(0, 1500),
     });
   } catch (err) {
     const detail: Record<string, string> = { stage };

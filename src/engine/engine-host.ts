@@ -9,6 +9,7 @@ import type { Disposable } from '../util/disposable.ts';
 import { GREEDY, type Backend, type GenerateStats } from './backend.ts';
 import { errorMessage, selectBackend, type SelectOptions } from './backend-select.ts';
 import { promptLookupDraft } from './draft/prompt-lookup.ts';
+import { speculativeEditDraft } from './draft/speculative-edit.ts';
 import { buildPrompt } from './prompt.ts';
 import {
   DEFAULT_MAX_PROMPT_TOKENS, DEFAULT_TOKENS_PER_SUBMIT, parseEngineRequest,
@@ -155,7 +156,9 @@ export class EngineHost implements Disposable {
         stopIds,
         sampling: msg.sampling ?? GREEDY,
         tokensPerSubmit: msg.tokensPerSubmit ?? DEFAULT_TOKENS_PER_SUBMIT,
-        ...(msg.drafts ? { draft: promptLookupDraft } : {}),
+        ...(msg.drafts ? { draft: msg.draftText !== undefined
+          ? speculativeEditDraft(tokenizer.encode(msg.draftText), prompt.ids.length)
+          : promptLookupDraft } : {}),
       }, (ids) => {
         if (controller.signal.aborted) return; // stale: never posted after a cancel
         delivered.push(...ids);

@@ -37,6 +37,11 @@ export interface GenerateMessage {
   tokensPerSubmit?: number;
   /** Prompt-lookup drafts verified in batch (output unchanged). Default false. */
   drafts?: boolean;
+  /**
+   * Speculative edits: text the output will mostly copy (a rewrite's original window). With
+   * drafts on, its tokens are the draft; output is unchanged, only faster.
+   */
+  draftText?: string;
   /** Token budget for the prompt (prefix/suffix are trimmed to fit). Default 1024. */
   maxPromptTokens?: number;
   /** Generate exactly maxNewTokens, ignoring EOS and special tokens (benchmarks). Default false. */
@@ -127,6 +132,7 @@ export function parseEngineRequest(msg: unknown): EngineRequest {
       int('maxNewTokens', 0);
       if (m['tokensPerSubmit'] !== undefined) int('tokensPerSubmit', 1);
       if (m['maxPromptTokens'] !== undefined) int('maxPromptTokens', 4);
+      if (m['draftText'] !== undefined && typeof m['draftText'] !== 'string') throw new Error('engine: generate.draftText must be a string');
       const p = m['prompt'] as Record<string, unknown> | undefined;
       const ok = p && ((p['kind'] === 'plain' && typeof p['text'] === 'string')
         || (p['kind'] === 'fim' && typeof p['prefix'] === 'string' && typeof p['suffix'] === 'string')

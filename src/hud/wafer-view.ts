@@ -4,6 +4,7 @@
 // border brightness is the *measured* activity (the phase's GPU time spread over the PEs that did
 // that work). Text under the canvas gives the modelled wavelet hops, chain against tree.
 
+import type { ModelWaferPlan } from '../engine/plan/model-plan.ts';
 import type { MatrixPlan } from '../engine/plan/wafer-plan.ts';
 import { PE_SRAM_BYTES } from '../engine/plan/wafer-plan.ts';
 import type { Disposable } from '../util/disposable.ts';
@@ -38,6 +39,20 @@ export function layoutWafer(plans: readonly MatrixPlan[], maxWidth: number): Waf
 
 /** Modelled hops of the partial-sum reduce for Q tile columns: chain Q-1, tree ceil(log2 Q). */
 export const reduceHops = (q: number) => ({ chain: Math.max(0, q - 1), tree: q > 1 ? Math.ceil(Math.log2(q)) : 0 });
+
+/** The matrices to draw from the engine's model plan (a role's grid is shared by every layer). */
+export function planMatrices(plan: ModelWaferPlan | undefined): MatrixPlan[] {
+  if (!plan) return [];
+  return Object.values(plan.roles).filter((m): m is MatrixPlan => m !== undefined);
+}
+
+/** Measured GPU ms of a role's matmul phase (profiler category `matmul:<role>`), per PE that did it. */
+export function roleActivityPerPe(plan: ModelWaferPlan, m: MatrixPlan, phases: Record<string, number> | undefined): number | undefined {
+  const ms = phases?.[`matmul:${m.name}`];
+  if (ms === undefined) return undefined;
+  const layers = m.name === 'lm_head' || m.name === 'embed' ? 1 : plan.numLayers;
+  return ms / (m.grid.p * m.grid.q * layers);
+}
 
 export interface WaferViewSource {
   plans: () => readonly MatrixPlan[] | undefined;

@@ -10,11 +10,13 @@ export class StatusBar implements Disposable {
   private readonly probe: HTMLElement;
   private readonly cursor: HTMLElement;
   private readonly save: HTMLElement;
+  private readonly engine: HTMLElement;
 
   constructor(root: HTMLElement) {
     this.probe = byTestId('webgpu-probe', root);
     this.cursor = byTestId('cursor-position', root);
     this.save = byTestId('save-status', root);
+    this.engine = byTestId('engine-status', root);
   }
 
   showProbe(result: ProbeResult): void {
@@ -28,6 +30,19 @@ export class StatusBar implements Disposable {
     if (!primary) return;
     const extra = selections.length > 1 ? ` (${selections.length} selections)` : '';
     this.cursor.textContent = `Ln ${primary.activeLine}, Col ${primary.activeColumn}${extra}`;
+  }
+
+  /** The engine line: model, backend (or the CPU fallback and why), load progress, errors. */
+  showEngine(text: string, state: 'loading' | 'ready' | 'fallback' | 'error'): void {
+    this.engine.textContent = text;
+    this.engine.dataset['state'] = state;
+  }
+
+  /** The Edit proposal's bar in the toolbar. */
+  showRewrite(bar: HTMLElement, state: 'idle' | 'streaming' | 'ready', edits: number): void {
+    bar.hidden = state === 'idle';
+    bar.dataset['state'] = state;
+    bar.textContent = state === 'streaming' ? 'Edit: rewriting…' : `Edit: ${edits} change${edits === 1 ? '' : 's'} — Tab accept · Esc reject`;
   }
 
   showSaveState(text: string): void {
