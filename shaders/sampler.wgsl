@@ -92,7 +92,9 @@ fn wg_extreme_u(lid: u32, v: u32, take_max: bool) -> u32 {
   return workgroupUniformLoad(&result_u);
 }
 
-// Greedy: largest logit, lowest id on ties.
+// Greedy: largest logit, lowest id on ties. Each thread scans a strided slice, then thread 0
+// folds the THREADS partials serially: 2 barriers instead of a log2(THREADS)-level tree — on
+// SwiftShader a barrier costs far more than 64 compares, and this runs once per token.
 fn argmax_row(lid: u32, base: u32) -> u32 {
   var best_v = -3.4e38;
   var best_i = 0xffffffffu;
@@ -103,15 +105,14 @@ fn argmax_row(lid: u32, base: u32) -> u32 {
   red_f[lid] = best_v;
   red_u[lid] = best_i;
   workgroupBarrier();
-  for (var s = THREADS / 2u; s > 0u; s >>= 1u) {
-    if (lid < s) {
-      let v = red_f[lid + s];
-      let i = red_u[lid + s];
-      if (v > red_f[lid] || (v == red_f[lid] && i < red_u[lid])) { red_f[lid] = v; red_u[lid] = i; }
+  if (lid == 0u) {
+    for (var j = 1u; j < THREADS; j++) {
+      let v = red_f[j];
+      let i = red_u[j];
+      if (v > best_v || (v == best_v && i < best_i)) { best_v = v; best_i = i; }
     }
-    workgroupBarrier();
+    result_u = select(best_i, 0u, best_i >= params.vocab); // all-NaN row → 0
   }
-  if (lid == 0u) { result_u = select(red_u[0], 0u, red_u[0] >= params.vocab); } // all-NaN row → 0
   return workgroupUniformLoad(&result_u);
 }
 

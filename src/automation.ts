@@ -5,6 +5,7 @@
 import type { Assistant } from './editor/assistant.ts';
 import type { CompletionEvent } from './editor/inline/completion-controller.ts';
 import type { ProbeResult } from './engine/probe.ts';
+import type { GenerateOptions } from './engine/client.ts';
 import type { DoneEvent } from './engine/protocol.ts';
 import type { Hud } from './hud/hud.ts';
 import type { HudSnapshot } from './hud/hud-model.ts';
@@ -56,11 +57,13 @@ export interface SparkAutomation {
   edit(instruction?: string): Promise<{ output: string; preview: string | undefined }>;
   acceptEdit(): boolean;
   rejectEdit(): void;
+  /** Runs one raw engine request (cancelling any suggestion in flight): for demos, benches and tests. */
+  generate(options: GenerateOptions): Promise<{ text: string; tokens: number[]; stats: DoneEvent['stats']; finishReason: string }>;
 }
 
 /** The edit loop's part of the handle. */
 export function assistantAutomation(assistant: Assistant, hud: Hud): Pick<SparkAutomation,
-  'engineReady' | 'startMeasuring' | 'hudStats' | 'completionEvents' | 'lastRequest' | 'edit' | 'acceptEdit' | 'rejectEdit'> {
+  'engineReady' | 'startMeasuring' | 'hudStats' | 'completionEvents' | 'lastRequest' | 'edit' | 'acceptEdit' | 'rejectEdit' | 'generate'> {
   const log: CompletionEvent[] = [];
   let measuring = false;
   return {
@@ -89,6 +92,11 @@ export function assistantAutomation(assistant: Assistant, hud: Hud): Pick<SparkA
     },
     acceptEdit: () => assistant.acceptRewrite(),
     rejectEdit: () => assistant.rewrite.reject(),
+    generate: async (options) => {
+      await assistant.whenReady();
+      const done = await assistant.client.generate(options).done;
+      return { text: done.text, tokens: done.tokens, stats: done.stats, finishReason: done.finishReason };
+    },
   };
 }
 

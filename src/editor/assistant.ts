@@ -112,7 +112,7 @@ export class Assistant implements Disposable {
       this.readyEvent = ready;
       this.deps.hud.setBackend(ready.backend, ready.description);
       this.deps.hud.setPlan(ready.plan);
-      const where = ready.backend === 'webgpu' ? `WebGPU · ${ready.description}` : `CPU fallback (${ready.fallbackReason ?? 'requested'})`;
+      const where = ready.backend === 'webgpu' ? ready.description : `CPU fallback (${ready.fallbackReason ?? 'requested'})`;
       this.deps.showStatus(`${id} · ${where}`, ready.backend === 'webgpu' ? 'ready' : 'fallback');
       return ready;
     } catch (err) {

@@ -15,6 +15,11 @@ export class BufferGroup implements Disposable {
   constructor(readonly device: GPUDevice, readonly label: string) {}
 
   create(label: string, size: number, usage: GPUBufferUsageFlags): GPUBuffer {
+    const limits = this.device.limits;
+    const max = usage & GPUBufferUsage.STORAGE ? Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize) : limits.maxBufferSize;
+    if (size > max) {
+      throw new Error(`${this.label}/${label}: ${size} bytes exceed this device's limit of ${max} (request higher limits, use f16 weights or a smaller context)`);
+    }
     // Zero-sized bindings are invalid; 16 bytes also satisfies every alignment rule.
     const buf = this.device.createBuffer({ label: `${this.label}/${label}`, size: Math.max(16, Math.ceil(size / 4) * 4), usage });
     this.buffers.add(buf);

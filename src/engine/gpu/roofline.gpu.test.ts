@@ -1,6 +1,7 @@
 // Bench-style measurement, not a timed assertion: decode tokens/s of a ~3M-parameter random model
 // on this adapter vs the streaming-read roofline measured on the same adapter in the same run.
-//   npx vitest run --project gpu src/engine/gpu/roofline.gpu.test.ts
+// Skipped in the normal suite (it takes minutes on SwiftShader and wants the machine to itself):
+//   VITE_SPARK_BENCH=1 npx vitest run --project gpu src/engine/gpu/roofline.gpu.test.ts
 // Prints one line per configuration: tok/s, weight bytes per token, achieved GB/s, roofline fraction.
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../model/load.ts';
@@ -10,7 +11,7 @@ import { measureReadBandwidth } from './bandwidth.ts';
 import { createGpuBackend } from './gpu-backend.ts';
 import { testDevice } from './test-util.ts';
 
-describe('decode roofline (report)', () => {
+describe.skipIf(!import.meta.env['VITE_SPARK_BENCH'])('decode roofline (report)', () => {
   it('measures decode tok/s against the streaming-bandwidth roofline', async () => {
     const device = await testDevice(['timestamp-query']);
     const bw = await measureReadBandwidth(device, { megabytes: 32 });
@@ -24,9 +25,15 @@ describe('decode roofline (report)', () => {
         const prompt = Array.from({ length: 16 }, (_, i) => 10 + i * 7);
         await backend.generate({ promptIds: prompt, maxNewTokens: 9, stopIds: [], sampling: GREEDY, tokensPerSubmit: 8 }, () => {}, new AbortController().signal); // warm-up
         for (const n of [1, 8]) {
-          const stats = await backend.generate({ promptIds: [...prompt, 3], maxNewTokens: 33, stopIds: [], sampling: GREEDY, tokensPerSubmit: n }, () => {}, new AbortController().signal);
-          const decodeTokens = stats.decodeTokens - 1; // the first token belongs to the prefill submit
-          const tokPerS = decodeTokens / (stats.decodeMs / 1000);
+          // Best of 3: the machine is shared, and interference only ever makes a run slower.
+          let tokPerS = 0;
+          let stats = undefined as Awaited<ReturnType<typeof backend.generate>> | undefined;
+          for (let trial = 0; trial < 3; trial++) {
+            const s = await backend.generate({ promptIds: [...prompt, 3 + trial], maxNewTokens: 33, stopIds: [], sampling: GREEDY, tokensPerSubmit: n }, () => {}, new AbortController().signal);
+            const rate = (s.decodeTokens - 1) / (s.decodeMs / 1000); // the first token belongs to the prefill submit
+            if (rate > tokPerS) { tokPerS = rate; stats = s; }
+          }
+          if (!stats) throw new Error('no run');
           const bytes = backend.plan.summary.bytesPerToken;
           const achieved = (bytes * tokPerS) / 1e9;
           const grids = Object.entries(backend.plan.roles).filter(([, p]) => p).map(([r, p]) => `${r}:${p!.tile.rows}x${p!.grid.q}${p!.reduce === 'none' ? '' : p!.reduce[0]}`).join(' ');

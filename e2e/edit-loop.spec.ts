@@ -1,0 +1,103 @@
+// The edit loop with the real engine (WebGPU here: SwiftShader) and the shipped default model.
+// Suggestions are read back from the page (Monaco's ghost text) and from the automation handle's
+// event log, never assumed: whatever the model proposes, the rules around it must hold.
+
+import { expect, openApp, setDocument, test } from './fixtures.ts';
+import type { Page } from '@playwright/test';
+
+const ghostText = (page: Page) => page.locator('.ghost-text-decoration, .ghost-text').allTextContents().then((t) => t.join(''));
+
+async function openWithEngine(page: Page): Promise<void> {
+  await openApp(page);
+  const ready = await page.evaluate(() => window.spark!.engineReady());
+  expect(ready.backend).toBe('webgpu');
+  await page.evaluate(() => window.spark!.startMeasuring());
+}
+
+/** Puts the cursor at the end of `text` and focuses the editor. */
+async function startAtEnd(page: Page, text: string, language: string): Promise<void> {
+  await setDocument(page, text, language);
+  const lines = text.split('\n');
+  await page.evaluate(([l, c]) => window.spark!.setCursor(l!, c!), [lines.length, lines.at(-1)!.length + 1]);
+}
+
+test.describe('edit loop on the default model', () => {
+  test.slow();
+
+  test('typing produces ghost text and Tab inserts exactly it', async ({ page }) => {
+    await openWithEngine(page);
+    await startAtEnd(page, 'def add(a, b):\n    return a', 'python');
+    await page.keyboard.type(' +', { delay: 60 });
+    await expect.poll(() => ghostText(page), { timeout: 60_000 }).not.toBe('');
+    // Let the stream settle, then accept what is on screen.
+    await expect.poll(async () => (await page.evaluate(() => window.spark!.completionEvents())).some((e) => e.type === 'first-ghost')).toBe(true);
+    const before = (await page.evaluate(() => window.spark!.getState())).text;
+    const shown = await ghostText(page);
+    await page.keyboard.press('Tab');
+    const after = (await page.evaluate(() => window.spark!.getState())).text;
+    expect(after.startsWith(before)).toBe(true);
+    expect(after.length).toBeGreaterThan(before.length);
+    // Monaco renders spaces in ghost text as non-breaking spaces.
+    expect(after.slice(before.length).replace(/\u00a0/g, ' ')).toBe(shown.replace(/\u00a0/g, ' '));
+  });
+
+  test('typing fast never shows a stale suggestion', async ({ page }) => {
+    await openWithEngine(page);
+    await startAtEnd(page, 'const values = [1, 2, 3];\nconst total = ', 'typescript');
+    await page.keyboard.type('values.', { delay: 15 });
+    await expect.poll(async () => (await page.evaluate(() => window.spark!.completionEvents())).some((e) => e.type === 'first-ghost'), { timeout: 60_000 }).toBe(true);
+    const events = await page.evaluate(() => window.spark!.completionEvents());
+    // Every request but the last was cancelled before showing anything.
+    const requests = events.filter((e) => e.type === 'request').length;
+    expect(requests).toBeGreaterThanOrEqual(1);
+    const state = await page.evaluate(() => window.spark!.getState());
+    expect(state.text.endsWith('const total = values.')).toBe(true);
+    // The ghost on screen belongs to the final context: it continues after "values.".
+    const lastGhost = events.filter((e) => e.type === 'first-ghost').at(-1)!;
+    const lastRequest = events.filter((e) => e.type === 'request').at(-1)!;
+    expect(lastGhost.at).toBeGreaterThanOrEqual(lastRequest.at);
+  });
+
+  test('typing the suggested characters makes no new request', async ({ page }) => {
+    await openWithEngine(page);
+    await startAtEnd(page, 'import os\n\nprint(os.', 'python');
+    await expect.poll(() => ghostText(page), { timeout: 60_000 }).not.toBe('');
+    const shown = (await ghostText(page)).replace(/\u00a0/g, ' ');
+    const requestsBefore = (await page.evaluate(() => window.spark!.completionEvents())).filter((e) => e.type === 'request').length;
+    await page.keyboard.type(shown.slice(0, 1), { delay: 50 });
+    await page.waitForTimeout(500);
+    const events = await page.evaluate(() => window.spark!.completionEvents());
+    expect(events.filter((e) => e.type === 'request').length).toBe(requestsBefore);
+    expect(events.some((e) => e.type === 'typed-through')).toBe(true);
+  });
+
+  test('an Edit proposes minimal edits whose application equals the model output', async ({ page }) => {
+    await openWithEngine(page);
+    const doc = 'def area(w, h):\n    result = w * h\n    return result\n\nprint(area(2, 3))\n';
+    await setDocument(page, doc, 'python');
+    await page.evaluate(() => window.spark!.setSelections([{ anchorLine: 2, anchorColumn: 1, activeLine: 3, activeColumn: 18 }]));
+    const proposal = await page.evaluate(() => window.spark!.edit());
+    expect(proposal.preview).toBe(proposal.output);
+    const original = '    result = w * h\n    return result';
+    expect(await page.evaluate(() => window.spark!.acceptEdit())).toBe(true);
+    const after = (await page.evaluate(() => window.spark!.getState())).text;
+    expect(after).toBe(doc.replace(original, proposal.output));
+    // One undo step restores the original.
+    await page.locator('.monaco-editor textarea').first().focus();
+    await page.keyboard.press('Control+z');
+    expect((await page.evaluate(() => window.spark!.getState())).text).toBe(doc);
+  });
+
+  test('drafted and undrafted greedy outputs are identical', async ({ page }) => {
+    await openWithEngine(page);
+    const prompt = 'function add(a, b) {\n  return a + b;\n}\n\nfunction sub(a, b) {\n  return a - b;\n}\n\nfunction mul(a, b) {\n';
+    const run = (drafts: boolean) => page.evaluate(([p, d]) => window.spark!.generate({
+      prompt: { kind: 'plain', text: p as string }, maxNewTokens: 48, drafts: d as boolean, tokensPerSubmit: 8, ignoreStopTokens: true,
+    }), [prompt, drafts] as const);
+    const plain = await run(false);
+    const drafted = await run(true);
+    expect(drafted.tokens).toEqual(plain.tokens);
+    expect(plain.tokens).toHaveLength(48);
+    expect(drafted.stats.draftedTokens).toBeGreaterThan(0);
+  });
+});
