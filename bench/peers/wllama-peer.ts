@@ -189,7 +189,7 @@ export async function runWllamaPeer(opts: WllamaPeerOptions, req: PeerRequest): 
       llamaDecodeTokensPerSecond: timings?.predicted_per_second ?? -1,
       threads: wllama.getNumThreads(),
       multithread: wllama.isMultithread(),
-      webgpu: wllama.isSupportWebGPU(),
+      navigatorGpu: wllama.isSupportWebGPU(), // navigator.gpu exists; see placement for where it ran
       libllama: Wllama.getLibllamaVersion(),
       placement: placementLog.join(' | ').slice(0, 600),
     });

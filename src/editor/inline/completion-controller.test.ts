@@ -122,6 +122,19 @@ describe('CompletionController', () => {
     expect(engine.requests).toHaveLength(1);
   });
 
+  it('a whitespace-only first chunk shows nothing yet and does not restart the request', () => {
+    const { clock, engine, ctl } = setup();
+    const ctx = { prefix: 'return a +', suffix: '' };
+    ctl.suggest(ctx);
+    clock.advance(5);
+    engine.requests[0]!.emit(' ');
+    expect(ctl.suggest(ctx)).toBeUndefined();
+    expect(engine.requests[0]!.signal.aborted).toBe(false);
+    engine.requests[0]!.emit(' b');
+    expect(ctl.suggest(ctx)).toBe(' b');
+    expect(engine.requests).toHaveLength(1);
+  });
+
   it('asks nothing mid-line before real text', () => {
     const { clock, engine, ctl } = setup();
     ctl.suggest({ prefix: 'foo(', suffix: 'bar)' });

@@ -62,6 +62,7 @@ export class CompletionController implements Disposable {
   private pendingTimer: unknown;
   private pendingKey: string | undefined;
   private readonly dismissed = new Set<string>();
+  private readonly changeWaiters = new Set<() => void>();
 
   constructor(private readonly options: CompletionControllerOptions) {
     this.clock = options.clock ?? realClock;
@@ -74,12 +75,33 @@ export class CompletionController implements Disposable {
    */
   suggest(ctx: CursorContext): string | undefined {
     if (this.dismissed.has(contextKey(ctx))) return undefined;
-    const reuse = this.typedThrough(ctx);
-    if (reuse !== undefined) return reuse;
+    const continuation = this.typedThrough(ctx);
+    if (continuation) return continuation.text;
     // The editor may ask again for the same context while we wait out the debounce: keep waiting.
     if (this.pendingTimer !== undefined && this.pendingKey === contextKey(ctx)) return undefined;
     this.restart(ctx);
     return undefined;
+  }
+
+  /**
+   * True while a suggestion for ctx is on its way (debouncing, or streaming with nothing to show
+   * yet): the editor may wait for nextChange() instead of showing nothing.
+   */
+  isPending(ctx: CursorContext): boolean {
+    if (this.pendingTimer !== undefined) return this.pendingKey === contextKey(ctx);
+    const cur = this.current;
+    return !!cur && !cur.done && cur.ctx.prefix === ctx.prefix && cur.ctx.suffix === ctx.suffix;
+  }
+
+  /** Resolves at the next change of the suggestion in flight (text, completion, or cancellation). */
+  nextChange(): Promise<void> {
+    return new Promise((resolve) => this.changeWaiters.add(resolve));
+  }
+
+  private notifyChange(): void {
+    const waiters = [...this.changeWaiters];
+    this.changeWaiters.clear();
+    for (const w of waiters) w();
   }
 
   /** The user dismissed the suggestion (Esc): don't offer it again for the same context. */
@@ -97,6 +119,7 @@ export class CompletionController implements Disposable {
       this.options.onEvent?.({ type: 'cancelled', at: this.clock.now() });
     }
     this.current = undefined;
+    this.notifyChange();
   }
 
   dispose(): void {
@@ -104,8 +127,12 @@ export class CompletionController implements Disposable {
     this.dismissed.clear();
   }
 
-  /** If ctx is the in-flight context plus characters the suggestion predicted, the rest of it. */
-  private typedThrough(ctx: CursorContext): string | undefined {
+  /**
+   * If ctx is the in-flight context plus characters the suggestion predicted, what to show now:
+   * the rest of the suggestion, or nothing yet while it streams. Undefined when ctx is not such
+   * a continuation (then a new request is due).
+   */
+  private typedThrough(ctx: CursorContext): { text: string | undefined } | undefined {
     const cur = this.current;
     if (!cur || ctx.suffix !== cur.ctx.suffix || !ctx.prefix.startsWith(cur.ctx.prefix)) return undefined;
     const typed = ctx.prefix.slice(cur.ctx.prefix.length);
@@ -114,13 +141,13 @@ export class CompletionController implements Disposable {
     if (typed.length > 0 && typed.length === full.length && cur.done) return undefined; // all typed: ask anew
     if (typed.length > 0) this.options.onEvent?.({ type: 'typed-through', at: this.clock.now(), chars: typed.length });
     const rest = full.slice(typed.length);
-    if (rest === '' && !cur.done) return undefined; // still streaming: more may come
-    if (rest !== '' && !cur.shownFirstGhost) {
+    if (rest === '') return { text: undefined }; // still streaming (or nothing worth showing yet)
+    if (!cur.shownFirstGhost) {
       cur.shownFirstGhost = true;
       const at = this.clock.now();
       this.options.onEvent?.({ type: 'first-ghost', at, keystrokeToGhostMs: at - cur.keystrokeAt });
     }
-    return rest === '' ? undefined : rest;
+    return { text: rest };
   }
 
   private restart(ctx: CursorContext): void {
@@ -149,15 +176,18 @@ export class CompletionController implements Disposable {
           flight.done = true;
           flight.abort.abort();
         }
+        this.notifyChange();
         this.options.onSuggestionChanged();
       }, flight.abort.signal)
       .then(() => {
         if (this.current !== flight) return;
         flight.done = true;
+        this.notifyChange();
         this.options.onSuggestionChanged();
       }, (err: unknown) => {
         if (this.current !== flight || flight.abort.signal.aborted) return;
         flight.done = true;
+        this.notifyChange();
         this.options.onEvent?.({ type: 'error', at: this.clock.now(), message: err instanceof Error ? err.message : String(err) });
       });
   }

@@ -1,6 +1,6 @@
 // Monaco adapter for the completion controller. Monaco asks for inline completions; the
-// controller answers from what it already has and, when the engine streams more text, fires
-// onDidChangeInlineCompletions so Monaco asks again and the ghost text grows.
+// controller answers from what it already has and, when the engine streams more text, asks
+// Monaco to fetch again (see refresh) so the ghost text grows.
 // Keys are Monaco's own inline-suggest bindings: Tab accepts, Ctrl/Cmd+Right accepts a word,
 // Esc dismisses, Alt+] / Alt+[ cycle. Each accept is a single edit, hence one undo step.
 
@@ -34,11 +34,25 @@ export function cursorContext(model: Monaco.editor.ITextModel, position: Monaco.
 
 export function registerInlineCompletions(options: InlineCompletionsOptions): Disposable & { controller: CompletionController } {
   const { monaco, editor } = options;
-  const changed = new monaco.Emitter<void>();
+  // Monaco does not refetch at an unchanged position and text version (a provider's
+  // onDidChangeInlineCompletions is "satisfied" by the previous request), so a grown suggestion is
+  // shown by clearing the current one and triggering afresh. Clearing reports the old suggestion
+  // as rejected; while refreshing, that is not the user's rejection and must not dismiss it.
+  const refreshing = { on: false };
+  const refresh = () => {
+    refreshing.on = true;
+    try {
+      editor.trigger('spark', 'editor.action.inlineSuggest.hide', undefined);
+    } finally {
+      refreshing.on = false;
+    }
+    // A newer refresh supersedes this fetch, which then rejects with Monaco's "Canceled": expected.
+    editor.getAction('editor.action.inlineSuggest.trigger')?.run().catch(() => {});
+  };
   const controller = new CompletionController({
     engine: options.engine,
     debounceMs: options.debounceMs,
-    onSuggestionChanged: () => changed.fire(),
+    onSuggestionChanged: refresh,
     onEvent: (e) => {
       options.onEvent?.(e);
       if (e.type === 'first-ghost') options.perf()?.({ type: 'keystroke-to-ghost', ms: e.keystrokeToGhostMs });
@@ -48,11 +62,16 @@ export function registerInlineCompletions(options: InlineCompletionsOptions): Di
   const provider: Monaco.languages.InlineCompletionsProvider<SparkCompletions> = {
     displayName: 'Spark',
     debounceDelayMs: 0, // the controller debounces, by the user's setting
-    onDidChangeInlineCompletions: changed.event,
-    provideInlineCompletions(model, position) {
+    async provideInlineCompletions(model, position, _context, token) {
       if (model !== editor.getModel()) return { items: [], ctx: { prefix: '', suffix: '' } };
       const ctx = cursorContext(model, position);
-      const text = controller.suggest(ctx);
+      let text = controller.suggest(ctx);
+      // Nothing to show yet but a suggestion is coming: hold this request open until it arrives
+      // (Monaco will not ask again at the same position by itself).
+      while (text === undefined && controller.isPending(ctx) && !token.isCancellationRequested) {
+        await controller.nextChange();
+        text = controller.suggest(ctx);
+      }
       if (text === undefined) return { items: [], ctx };
       // A multi-line insert must replace to the end of the line: carry the rest of the line along.
       const lineEnd = model.getLineMaxColumn(position.lineNumber);
@@ -77,7 +96,7 @@ export function registerInlineCompletions(options: InlineCompletionsOptions): Di
       if (reason.kind === monaco.languages.InlineCompletionEndOfLifeReasonKind.Accepted) {
         options.perf()?.({ type: 'suggestion-accepted', part: 'full' });
         controller.cancel();
-      } else if (reason.kind === monaco.languages.InlineCompletionEndOfLifeReasonKind.Rejected) {
+      } else if (reason.kind === monaco.languages.InlineCompletionEndOfLifeReasonKind.Rejected && !refreshing.on) {
         controller.dismiss(completions.ctx);
       }
     },
@@ -90,7 +109,6 @@ export function registerInlineCompletions(options: InlineCompletionsOptions): Di
     dispose() {
       registration.dispose();
       controller.dispose();
-      changed.dispose();
     },
   };
 }
