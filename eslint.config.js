@@ -10,7 +10,7 @@ export default tseslint.config(
       globals: {
         console: 'readonly', process: 'readonly', window: 'readonly', document: 'readonly',
         navigator: 'readonly', self: 'readonly', URL: 'readonly', setTimeout: 'readonly',
-        clearTimeout: 'readonly', performance: 'readonly',
+        clearTimeout: 'readonly', performance: 'readonly', fetch: 'readonly',
       },
     },
     rules: {

@@ -60,7 +60,8 @@ test.describe('edit loop on the default model', () => {
 
   test('typing the suggested characters makes no new request', async ({ page }) => {
     await openWithEngine(page);
-    await startAtEnd(page, 'import os\n\nprint(os.', 'python');
+    await startAtEnd(page, 'import os\n\nprint(os', 'python');
+    await page.keyboard.type('.', { delay: 50 });
     await expect.poll(() => ghostText(page), { timeout: 60_000 }).not.toBe('');
     const shown = (await ghostText(page)).replace(/\u00a0/g, ' ');
     const requestsBefore = (await page.evaluate(() => window.spark!.completionEvents())).filter((e) => e.type === 'request').length;
@@ -83,7 +84,7 @@ test.describe('edit loop on the default model', () => {
     const after = (await page.evaluate(() => window.spark!.getState())).text;
     expect(after).toBe(doc.replace(original, proposal.output));
     // One undo step restores the original.
-    await page.locator('.monaco-editor textarea').first().focus();
+    await page.getByTestId('editor').click({ position: { x: 300, y: 300 } });
     await page.keyboard.press('Control+z');
     expect((await page.evaluate(() => window.spark!.getState())).text).toBe(doc);
   });
