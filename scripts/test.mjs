@@ -5,7 +5,7 @@
 //   lint      eslint                           — counts as one test
 //   unit+gpu  vitest (Node, and real Chromium WebGPU)
 //   e2e       Playwright Test on the production build
-//   training  pytest + the pipeline smoke run (Debian python3-torch; installed when root on Debian)
+//   training  pytest, then training/smoke.sh (Debian python3-torch; installed when root on Debian)
 // A suite that cannot start is a failure, never a silent skip.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -79,6 +79,9 @@ if (wants('training') && existsSync('training/tests')) {
     const attr = (name) => Number(new RegExp(`<testsuite[^>]* ${name}="(\\d+)"`).exec(text)?.[1] ?? 0);
     const total = attr('tests'), failed = attr('failures') + attr('errors'), skipped = attr('skipped');
     record('training', total - failed - skipped, failed + (code !== 0 && failed === 0 ? 1 : 0), skipped);
+    // The whole pipeline on a tiny corpus: corpus -> tokenizer -> train -> export -> eval (one test).
+    const smoke = sh('bash', ['training/smoke.sh']);
+    record('smoke', smoke === 0 ? 1 : 0, smoke === 0 ? 0 : 1);
   }
 }
 
