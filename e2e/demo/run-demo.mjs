@@ -45,8 +45,21 @@ async function main() {
   try {
     await waitForServer();
     const browser = await chromium.launch({ executablePath, args: ARGS });
-    const context = await browser.newContext({ recordVideo: { dir: OUT, size: { width: 1280, height: 720 } }, viewport: { width: 1280, height: 720 }, permissions: ['clipboard-read', 'clipboard-write'] });
-    const page = await context.newPage();
+    // Playwright records video with its own ffmpeg build; where it cannot be downloaded (as on the
+    // machine this was written on), the session still runs and the report says why there is no video.
+    const contextOptions = { viewport: { width: 1280, height: 720 }, permissions: ['clipboard-read', 'clipboard-write'] };
+    let context = await browser.newContext({ ...contextOptions, recordVideo: { dir: OUT, size: { width: 1280, height: 720 } } });
+    let page;
+    let videoError;
+    try {
+      page = await context.newPage();
+    } catch (err) {
+      videoError = String(err?.message ?? err).split('\n')[0];
+      console.error(`[demo] no video: ${videoError}`);
+      await context.close();
+      context = await browser.newContext(contextOptions);
+      page = await context.newPage();
+    }
     await page.goto(BASE);
     await page.waitForFunction(() => window.spark !== undefined);
     await page.evaluate(() => window.spark.ready);
@@ -107,7 +120,7 @@ async function main() {
 
     const ghostMs = events.filter((e) => e.type === 'first-ghost').map((e) => e.keystrokeToGhostMs);
     const report = {
-      engine, accepted, acceptedChars, typedCharacters: SCRIPT.join('\n').length,
+      engine, video: videoError ? { error: videoError } : 'session.webm', accepted, acceptedChars, typedCharacters: SCRIPT.join('\n').length,
       keystrokeToFirstGhostMs: { count: ghostMs.length, p50: pct(ghostMs, 50), p95: pct(ghostMs, 95), p99: pct(ghostMs, 99) },
       requests: events.filter((e) => e.type === 'request').length,
       cancelled: events.filter((e) => e.type === 'cancelled').length,
@@ -123,6 +136,7 @@ async function main() {
     writeFileSync(join(OUT, 'latency.md'), [
       `# Spark demo — ${new Date().toISOString()}`, '',
       `Backend: ${engine.backend} (${engine.description}).`, '',
+      videoError ? `No video: ${videoError}` : 'Video: session.webm', '',
       '| metric | value |', '|---|---|',
       `| keystroke → first ghost p50 / p95 / p99 (ms) | ${f(report.keystrokeToFirstGhostMs.p50)} / ${f(report.keystrokeToFirstGhostMs.p95)} / ${f(report.keystrokeToFirstGhostMs.p99)} (n=${ghostMs.length}) |`,
       `| requests / cancelled / typed-through | ${report.requests} / ${report.cancelled} / ${report.typedThrough} |`,
