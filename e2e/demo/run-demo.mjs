@@ -65,8 +65,9 @@ async function main() {
     await page.evaluate(() => window.spark.ready);
     const engine = await page.evaluate(() => window.spark.engineReady());
     console.error(`[demo] engine: ${engine.backend} — ${engine.description}`);
-    await page.evaluate(() => { window.spark.startMeasuring(); window.spark.setDocument('', 'python'); window.spark.setCursor(1, 1); });
+    // Open the HUD first: clicking it takes the focus, and setCursor gives it back to the editor.
     await page.getByTestId('hud-toggle').click();
+    await page.evaluate(() => { window.spark.startMeasuring(); window.spark.setDocument('', 'python'); window.spark.setCursor(1, 1); });
 
     // Type each line a key at a time, as a person would; whenever the ghost text is exactly what
     // the line continues with, accept it with Tab and skip those keys.
@@ -88,9 +89,10 @@ async function main() {
       }
       await page.keyboard.press('End');
       await page.keyboard.press('Enter');
-      // Monaco auto-indents after Enter; the script supplies its own indentation.
+      // Monaco auto-indents after Enter; the script supplies its own indentation. (Delete, not
+      // Backspace: on a line with no indentation there is no selection, and Backspace would join lines.)
       await page.keyboard.press('Shift+Home');
-      await page.keyboard.press('Backspace');
+      await page.keyboard.press('Delete');
     }
     await page.screenshot({ path: join(OUT, '01-typed.png') });
 
