@@ -26,6 +26,15 @@ const readJson = (path) => (existsSync(path) ? JSON.parse(readFileSync(path, 'ut
 
 mkdirSync('test-results', { recursive: true });
 
+// Debian's python3-torch and friends: the training suite needs them, and so does the unit test
+// that checks the TypeScript CPU reference against PyTorch's logits — so install them first.
+const PYTHON = '/usr/bin/python3';
+const hasPythonDeps = () => spawnSync(PYTHON, ['-c', 'import torch, regex, numpy, pytest'], { stdio: 'ignore' }).status === 0;
+if ((wants('training') || wants('unit')) && !hasPythonDeps() && process.getuid?.() === 0 && existsSync('/etc/debian_version')) {
+  console.log('[test] installing Debian python3-torch, python3-regex, python3-numpy, python3-pytest for training/ and the PyTorch parity test');
+  sh('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-regex python3-numpy python3-pytest libopenblas0-pthread']);
+}
+
 let chromium;
 try {
   chromium = ensureBrowser();
@@ -62,19 +71,13 @@ if (wants('e2e')) {
   else record('e2e', 0, 1);
 }
 if (wants('training') && existsSync('training/tests')) {
-  const python = '/usr/bin/python3';
-  const hasTorch = () => spawnSync(python, ['-c', 'import torch, regex, numpy, pytest'], { stdio: 'ignore' }).status === 0;
-  if (!hasTorch() && process.getuid?.() === 0 && existsSync('/etc/debian_version')) {
-    console.log('[test] installing Debian python3-torch, python3-regex, python3-numpy, python3-pytest for training/');
-    sh('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-regex python3-numpy python3-pytest libopenblas0-pthread']);
-  }
-  if (!hasTorch()) {
+  if (!hasPythonDeps()) {
     console.error('[test] training: /usr/bin/python3 lacks torch/regex/numpy/pytest (install Debian python3-torch python3-regex python3-numpy python3-pytest)');
     record('training', 0, 1);
   } else {
     const xml = 'test-results/training.xml';
     rmSync(xml, { force: true });
-    const code = sh(python, ['-m', 'pytest', 'training/tests', '-q', `--junitxml=${xml}`]);
+    const code = sh(PYTHON, ['-m', 'pytest', 'training/tests', '-q', `--junitxml=${xml}`]);
     const text = existsSync(xml) ? readFileSync(xml, 'utf8') : '';
     const attr = (name) => Number(new RegExp(`<testsuite[^>]* ${name}="(\\d+)"`).exec(text)?.[1] ?? 0);
     const total = attr('tests'), failed = attr('failures') + attr('errors'), skipped = attr('skipped');
