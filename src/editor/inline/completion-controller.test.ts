@@ -135,6 +135,18 @@ describe('CompletionController', () => {
     expect(engine.requests).toHaveLength(1);
   });
 
+  it('peek never starts or cancels a request', () => {
+    const { clock, engine, ctl } = setup();
+    ctl.suggest({ prefix: 'a = ', suffix: '' });
+    clock.advance(5);
+    engine.requests[0]!.emit('1');
+    expect(ctl.peek({ prefix: 'b = ', suffix: '' })).toBeUndefined(); // a stale or foreign context
+    clock.advance(50);
+    expect(engine.requests).toHaveLength(1);
+    expect(engine.requests[0]!.signal.aborted).toBe(false);
+    expect(ctl.peek({ prefix: 'a = ', suffix: '' })).toBe('1');
+  });
+
   it('asks nothing mid-line before real text', () => {
     const { clock, engine, ctl } = setup();
     ctl.suggest({ prefix: 'foo(', suffix: 'bar)' });

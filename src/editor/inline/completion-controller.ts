@@ -84,6 +84,15 @@ export class CompletionController implements Disposable {
   }
 
   /**
+   * What suggest(ctx) would show, without ever starting or cancelling a request: for an editor
+   * request that waited and may since have been superseded by a newer context.
+   */
+  peek(ctx: CursorContext): string | undefined {
+    if (this.dismissed.has(contextKey(ctx))) return undefined;
+    return this.typedThrough(ctx)?.text;
+  }
+
+  /**
    * True while a suggestion for ctx is on its way (debouncing, or streaming with nothing to show
    * yet): the editor may wait for nextChange() instead of showing nothing.
    */

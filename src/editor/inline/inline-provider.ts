@@ -68,9 +68,11 @@ export function registerInlineCompletions(options: InlineCompletionsOptions): Di
       let text = controller.suggest(ctx);
       // Nothing to show yet but a suggestion is coming: hold this request open until it arrives
       // (Monaco will not ask again at the same position by itself).
+      // After waking, only peek: if a newer keystroke superseded this context, asking with it
+      // again would restart a stale request.
       while (text === undefined && controller.isPending(ctx) && !token.isCancellationRequested) {
         await controller.nextChange();
-        text = controller.suggest(ctx);
+        text = controller.peek(ctx);
       }
       if (text === undefined) return { items: [], ctx };
       // A multi-line insert must replace to the end of the line: carry the rest of the line along.
