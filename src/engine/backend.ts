@@ -78,3 +78,23 @@ export interface Backend {
   setProfiling(on: boolean): void;
   dispose(): void;
 }
+
+/**
+ * Drop-oldest windowing, the same on every backend: when prompt + generation would not fit in
+ * `capacity` positions, keep the newest prompt tokens. Returns the kept prompt, how many tokens
+ * were dropped from the front, and the generation length that fits.
+ */
+export function fitToContext(promptIds: readonly number[], maxNewTokens: number, capacity: number) {
+  const maxNew = Math.min(maxNewTokens, capacity - 1);
+  const dropped = Math.max(0, promptIds.length + maxNew - capacity);
+  return { prompt: promptIds.slice(dropped), dropped, maxNew };
+}
+
+/** Stats with every counter at zero, for a request of `promptTokens` tokens. */
+export function emptyStats(promptTokens = 0, droppedTokens = 0): GenerateStats {
+  return {
+    promptTokens, prefillTokens: 0, reusedTokens: 0, droppedTokens,
+    decodeTokens: 0, ttftMs: 0, prefillMs: 0, decodeMs: 0, submits: 0, dispatches: 0, readbacks: 0,
+    draftedTokens: 0, acceptedDraftTokens: 0,
+  };
+}

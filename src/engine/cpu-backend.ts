@@ -4,7 +4,7 @@
 // with the GPU backend's; it dispatches nothing.
 import type { ModelConfig } from '../model/config.ts';
 import type { LoadedModel } from '../model/load.ts';
-import type { Backend, GenerateRequest, GenerateStats } from './backend.ts';
+import { emptyStats, fitToContext, type Backend, type GenerateRequest, type GenerateStats } from './backend.ts';
 import { ReferenceModel } from './reference/forward.ts';
 import { sample } from './reference/sampler.ts';
 
@@ -93,15 +93,9 @@ export class CpuBackend implements Backend {
   private async run(req: GenerateRequest, onTokens: (ids: number[]) => void, signal: AbortSignal): Promise<GenerateStats> {
     const start = performance.now();
     const capacity = this.model.capacity;
-    const maxNew = Math.min(req.maxNewTokens, capacity - 1);
     // Keep the newest context when prompt + generation would not fit: drop from the front.
-    const dropped = Math.max(0, req.promptIds.length + maxNew - capacity);
-    const prompt = req.promptIds.slice(dropped);
-    const stats: GenerateStats = {
-      promptTokens: req.promptIds.length, prefillTokens: 0, reusedTokens: 0, droppedTokens: dropped,
-      decodeTokens: 0, ttftMs: 0, prefillMs: 0, decodeMs: 0, submits: 0, dispatches: 0, readbacks: 0,
-      draftedTokens: 0, acceptedDraftTokens: 0,
-    };
+    const { prompt, dropped, maxNew } = fitToContext(req.promptIds, req.maxNewTokens, capacity);
+    const stats: GenerateStats = emptyStats(req.promptIds.length, dropped);
     if (signal.aborted || maxNew === 0) return stats;
 
     // Prefill: reuse the longest cached prefix, but always run at least the last prompt token,

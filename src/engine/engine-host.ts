@@ -6,7 +6,7 @@ import { IncrementalDetokenizer } from '../model/detokenizer.ts';
 import { loadModel, type LoadedModel, type LoadProgress } from '../model/load.ts';
 import { memoryFetcher } from '../model/model-files.ts';
 import type { Disposable } from '../util/disposable.ts';
-import { GREEDY, type Backend, type GenerateStats } from './backend.ts';
+import { emptyStats, GREEDY, type Backend } from './backend.ts';
 import { errorMessage, selectBackend, type SelectOptions } from './backend-select.ts';
 import { promptLookupDraft } from './draft/prompt-lookup.ts';
 import { speculativeEditDraft } from './draft/speculative-edit.ts';
@@ -207,11 +207,4 @@ function cloneablePlan(plan: unknown): unknown {
   } catch {
     return undefined;
   }
-}
-
-function emptyStats(): GenerateStats {
-  return {
-    promptTokens: 0, prefillTokens: 0, reusedTokens: 0, droppedTokens: 0, decodeTokens: 0, ttftMs: 0, prefillMs: 0,
-    decodeMs: 0, submits: 0, dispatches: 0, readbacks: 0, draftedTokens: 0, acceptedDraftTokens: 0,
-  };
 }

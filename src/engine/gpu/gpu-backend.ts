@@ -9,7 +9,7 @@
 // Semantics (drop, reuse, stops, drafts, positions) mirror cpu-backend.ts token for token.
 
 import type { LoadedModel } from '../../model/load.ts';
-import type { Backend, GenerateRequest, GenerateStats, SamplingParams } from '../backend.ts';
+import { emptyStats, fitToContext, type Backend, type GenerateRequest, type GenerateStats, type SamplingParams } from '../backend.ts';
 import { commonPrefixLength, validateRequest } from '../cpu-backend.ts';
 import { buildModelPlan, planCacheKey, type ForcedGrid, type ModelWaferPlan } from '../plan/model-plan.ts';
 import type { WeightFormat } from '../plan/wafer-plan.ts';
@@ -175,14 +175,9 @@ export class GpuBackend implements Backend {
     const start = performance.now();
     const { maxContext, maxBatch } = this.model.sizes;
     const n = req.tokensPerSubmit;
-    const maxNew = Math.min(req.maxNewTokens, maxContext - 1);
-    const dropped = Math.max(0, req.promptIds.length + maxNew - maxContext);
-    const prompt = req.promptIds.slice(dropped);
-    const stats: GenerateStats = {
-      promptTokens: req.promptIds.length, prefillTokens: 0, reusedTokens: 0, droppedTokens: dropped,
-      decodeTokens: 0, ttftMs: 0, prefillMs: 0, decodeMs: 0, submits: 0, dispatches: 0, readbacks: 0,
-      draftedTokens: 0, acceptedDraftTokens: 0,
-    };
+    // Keep the newest context when prompt + generation would not fit: drop from the front.
+    const { prompt, dropped, maxNew } = fitToContext(req.promptIds, req.maxNewTokens, maxContext);
+    const stats: GenerateStats = emptyStats(req.promptIds.length, dropped);
     const phases: Record<string, number> = {};
     if (signal.aborted || maxNew === 0) return stats;
 
