@@ -11,6 +11,9 @@ Schedule (a function of tokens seen, so it survives restarts): linear warmup ove
 ckpt_predecay.pt: a later session that wants to train longer resumes from it with a larger
 --total-tokens (--resume-from predecay). Sequence length: --seq-len until --long-frac of the
 budget is left, then --long-seq-len (1024), batch size scaled to keep tokens/step constant.
+--budget-min M: the run must end within M minutes (a session's time box). Until decay starts,
+--total-tokens is pulled in to what the measured throughput can reach by then, so the run still
+ends with its full decay instead of being cut off mid-plateau.
 
 Every example is a window of the token stream (documents joined by <|endoftext|>). Each
 document piece in the window is, with probability --fim-rate, turned into FIM (token level):
@@ -169,6 +172,8 @@ def main(argv=None):
     ap.add_argument("--eval-windows", type=int, default=48)
     ap.add_argument("--ckpt-every-sec", type=float, default=180)
     ap.add_argument("--max-steps", type=int, default=None, help="stop after this many steps (this run)")
+    ap.add_argument("--budget-min", type=float, default=None,
+                    help="finish (decay included) within this many minutes; shrinks --total-tokens if needed")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--init-from", choices=["scratch", "shipped"], default="scratch")
@@ -203,6 +208,11 @@ def main(argv=None):
         opt.load_state_dict(state["opt"])
         step, tokens, best = state["step"], state["tokens"], tuple(state.get("best", (0, -float("inf"))))
         rng = np.random.default_rng([a.seed, step])
+        saved = state.get("args", {}).get("total_tokens")
+        if a.resume_from == "latest" and saved and tokens >= saved * (1 - a.decay_frac) and saved != a.total_tokens:
+            # decay already began under the saved budget (maybe shrunk by --budget-min): finish it
+            print(f"decay in progress: keeping total_tokens {saved:.0f}", flush=True)
+            a.total_tokens = saved
     elif a.init_from == "shipped":
         from export import load_hf_dir
         cfg, sd = load_hf_dir(SHIPPED)
@@ -241,6 +251,8 @@ def main(argv=None):
 
     last_ckpt = time.time()
     t_last, tok_last = time.time(), tokens
+    deadline = time.time() + 60 * a.budget_min if a.budget_min else None
+    tps_avg = None  # tokens/s, smoothed: the machine is shared, single readings swing 3x
     decay_start = a.total_tokens * (1 - a.decay_frac)
     steps_this_run = 0
     model.train()
@@ -267,6 +279,14 @@ def main(argv=None):
             now = time.time()
             tps = (tokens - tok_last) / (now - t_last)
             t_last, tok_last = now, tokens
+            tps_avg = tps if tps_avg is None else 0.8 * tps_avg + 0.2 * tps
+            if deadline is not None and tokens < decay_start:
+                # 0.8: the long-context phase runs slower per token than the short one
+                reachable = tokens + 0.8 * tps_avg * max(0.0, deadline - now)
+                if reachable < a.total_tokens:
+                    # never behind us: decay starts at the next step at the earliest
+                    a.total_tokens = max((tokens + B * T) / (1 - a.decay_frac), reachable)
+                    decay_start = a.total_tokens * (1 - a.decay_frac)
             rec = {"t": now, "step": step, "tokens": tokens, "loss": float(loss), "lr": lr,
                    "grad_norm": float(gn), "T": T, "tok_per_s": tps}
             log.write(json.dumps(rec) + "\n")

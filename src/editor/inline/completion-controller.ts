@@ -29,8 +29,10 @@ export const realClock: Clock = {
 
 /** Typed perf events, for the HUD and the bench; nothing is built when nobody listens. */
 export type CompletionEvent =
-  | { type: 'request'; at: number; mode: CompletionMode }
-  | { type: 'first-ghost'; at: number; keystrokeToGhostMs: number }
+  // prefixChars: where the cursor is (characters before it) in the context the event is about,
+  // so a reader can tell which keystroke a ghost belongs to.
+  | { type: 'request'; at: number; mode: CompletionMode; prefixChars: number }
+  | { type: 'first-ghost'; at: number; keystrokeToGhostMs: number; prefixChars: number }
   | { type: 'typed-through'; at: number; chars: number }
   | { type: 'cancelled'; at: number }
   | { type: 'error'; at: number; message: string };
@@ -154,7 +156,7 @@ export class CompletionController implements Disposable {
     if (!cur.shownFirstGhost) {
       cur.shownFirstGhost = true;
       const at = this.clock.now();
-      this.options.onEvent?.({ type: 'first-ghost', at, keystrokeToGhostMs: at - cur.keystrokeAt });
+      this.options.onEvent?.({ type: 'first-ghost', at, keystrokeToGhostMs: at - cur.keystrokeAt, prefixChars: ctx.prefix.length });
     }
     return { text: rest };
   }
@@ -174,7 +176,7 @@ export class CompletionController implements Disposable {
     const mode = completionMode(ctx);
     const flight: InFlight = { ctx, mode, raw: '', done: false, keystrokeAt, shownFirstGhost: false, abort: new AbortController() };
     this.current = flight;
-    this.options.onEvent?.({ type: 'request', at: this.clock.now(), mode });
+    this.options.onEvent?.({ type: 'request', at: this.clock.now(), mode, prefixChars: ctx.prefix.length });
     const isCurrent = () => this.current === flight && !flight.abort.signal.aborted;
     this.options.engine
       .complete({ ...ctx, mode }, (raw) => {
