@@ -6,6 +6,7 @@
 //   unit+gpu  vitest (Node, and real Chromium WebGPU)
 //   e2e       Playwright Test on the production build
 //   training  pytest, then training/smoke.sh (Debian python3-torch; installed when root on Debian)
+//   bench     `npm run bench -- --quick` end to end, and its bench.json has every stable field
 // A suite that cannot start is a failure, never a silent skip.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -30,7 +31,7 @@ mkdirSync('test-results', { recursive: true });
 // that checks the TypeScript CPU reference against PyTorch's logits — so install them first.
 const PYTHON = '/usr/bin/python3';
 const hasPythonDeps = () => spawnSync(PYTHON, ['-c', 'import torch, regex, numpy, pytest'], { stdio: 'ignore' }).status === 0;
-if ((wants('training') || wants('unit')) && !hasPythonDeps() && process.getuid?.() === 0 && existsSync('/etc/debian_version')) {
+if ((wants('training') || wants('unit') || wants('bench')) && !hasPythonDeps() && process.getuid?.() === 0 && existsSync('/etc/debian_version')) {
   console.log('[test] installing Debian python3-torch, python3-regex, python3-numpy, python3-pytest for training/ and the PyTorch parity test');
   sh('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-regex python3-numpy python3-pytest libopenblas0-pthread']);
 }
@@ -86,6 +87,40 @@ if (wants('training') && existsSync('training/tests')) {
     const smoke = sh('bash', ['training/smoke.sh']);
     record('smoke', smoke === 0 ? 1 : 0, smoke === 0 ? 0 : 1);
   }
+}
+if (wants('bench')) {
+  // The quick bench is a smoke test of the whole measuring machinery (our engine, the app, one
+  // peer, the PyTorch reference); its numbers are reported, never asserted.
+  const dir = 'test-results/bench-quick';
+  rmSync(dir, { recursive: true, force: true });
+  console.log(`[test] $ node scripts/bench.mjs --quick --out ${dir}`);
+  const run = spawnSync('node', ['scripts/bench.mjs', '--quick', '--out', dir], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const lastLine = (run.stdout ?? '').trim().split('\n').at(-1) ?? '';
+  const problems = run.status === 0 ? checkBenchJson(lastLine) : [`exit code ${run.status}`];
+  for (const p of problems) console.error(`[test] bench: ${p}`);
+  record('bench', problems.length === 0 ? 1 : 0, problems.length === 0 ? 0 : 1);
+}
+
+/** The stable fields of bench.json (issue 6's report format); returns what is wrong. */
+function checkBenchJson(path) {
+  if (!path.endsWith('bench.json') || !existsSync(path)) return [`the last line printed is not bench.json's path: "${path}"`];
+  const r = JSON.parse(readFileSync(path, 'utf8'));
+  const problems = [];
+  const num = (v, name) => { if (typeof v !== 'number' || !Number.isFinite(v)) problems.push(`${name} is not a number`); };
+  if (typeof r.adapter !== 'string' || typeof r.model !== 'string') problems.push('adapter/model missing');
+  num(r.ours?.decodeTokensPerSecond, 'ours.decodeTokensPerSecond');
+  for (const k of ['128', '512', '2048']) num(r.ours?.prefillTokensPerSecond?.[k], `ours.prefillTokensPerSecond.${k}`);
+  num(r.ours?.ttftMs, 'ours.ttftMs');
+  for (const k of ['prefillTokens', 'ms', 'fullPrefillMs']) num(r.ours?.keystroke?.[k], `ours.keystroke.${k}`);
+  num(r.ours?.readbacksPerToken, 'ours.readbacksPerToken');
+  num(r.ours?.dispatchesPerToken, 'ours.dispatchesPerToken');
+  for (const k of ['bandwidthGBps', 'weightBytesPerToken', 'boundTokensPerSecond', 'fraction']) num(r.roofline?.[k], `roofline.${k}`);
+  if (!Array.isArray(r.peers) || r.peers.length === 0) problems.push('peers is empty');
+  for (const p of r.peers ?? []) {
+    if (p.status !== 'ok' && p.status !== 'failed') problems.push(`peer ${p.name}: status ${p.status}`);
+    if (p.status === 'failed' && typeof p.error !== 'string') problems.push(`peer ${p.name}: failed without an error`);
+  }
+  return problems;
 }
 
 const sum = (k) => results.reduce((n, r) => n + r[k], 0);

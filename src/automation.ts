@@ -4,6 +4,7 @@
 
 import type { Assistant } from './editor/assistant.ts';
 import type { CompletionEvent } from './editor/inline/completion-controller.ts';
+import type { OfferedSuggestions } from './editor/inline/inline-provider.ts';
 import type { ProbeResult } from './engine/probe.ts';
 import type { GenerateOptions } from './engine/client.ts';
 import type { DoneEvent } from './engine/protocol.ts';
@@ -51,6 +52,11 @@ export interface SparkAutomation {
   hudStats(): HudSnapshot;
   /** Completion controller events since startMeasuring() (newest last, at most 1000). */
   completionEvents(): CompletionEvent[];
+  /**
+   * What the editor was last offered when the user asked for alternatives (Alt+] / Alt+[): the
+   * suggestion texts in cycling order (the main one first, then the distinct sampled ones).
+   */
+  lastAlternatives(): OfferedSuggestions | undefined;
   /** The last finished engine request: its text, token ids and stats. */
   lastRequest(): { kind: 'completion' | 'rewrite'; text: string; tokens: number[]; stats: DoneEvent['stats'] } | undefined;
   /** Edit (Ctrl/Cmd+K) on the selection or the block at the cursor; resolves when the proposal is complete. */
@@ -63,7 +69,8 @@ export interface SparkAutomation {
 
 /** The edit loop's part of the handle. */
 export function assistantAutomation(assistant: Assistant, hud: Hud): Pick<SparkAutomation,
-  'engineReady' | 'startMeasuring' | 'hudStats' | 'completionEvents' | 'lastRequest' | 'edit' | 'acceptEdit' | 'rejectEdit' | 'generate'> {
+  'engineReady' | 'startMeasuring' | 'hudStats' | 'completionEvents' | 'lastAlternatives' | 'lastRequest' | 'edit' | 'acceptEdit' | 'rejectEdit'
+  | 'generate'> {
   const log: CompletionEvent[] = [];
   let measuring = false;
   return {
@@ -82,6 +89,7 @@ export function assistantAutomation(assistant: Assistant, hud: Hud): Pick<SparkA
     },
     hudStats: () => hud.snapshot(),
     completionEvents: () => [...log],
+    lastAlternatives: () => assistant.completions.lastOffered(),
     lastRequest: () => {
       const last = assistant.lastRequest;
       return last && { kind: last.kind, text: last.done.text, tokens: last.done.tokens, stats: last.done.stats };

@@ -49,7 +49,7 @@ export interface PreparedModel {
 }
 
 /** Pick the model, then build what each peer needs into bench/peers/out/<name>/. */
-export function prepareModel(model: string, gguf = ''): PreparedModel {
+export function prepareModel(model: string, gguf = '', needs: { onnx: boolean; gguf: boolean } = { onnx: true, gguf: true }): PreparedModel {
   const log: string[] = [];
   let source = model ? resolve(model) : join(ROOT, 'public', 'models', 'spark-nano');
   if (!existsSync(join(source, 'model.safetensors'))) {
@@ -65,13 +65,13 @@ export function prepareModel(model: string, gguf = ''): PreparedModel {
   const served = join(OUT, basename(source));
   mkdirSync(served, { recursive: true });
   const weights = join(source, 'model.safetensors');
-  if (stale(join(served, 'onnx', 'model.onnx'), weights)) {
+  if (needs.onnx && stale(join(served, 'onnx', 'model.onnx'), weights)) {
     log.push(py('export_onnx.py', ['--model', source, '--out', served]).trim());
   }
   if (gguf) {
     if (!existsSync(gguf)) throw new Error(`--gguf ${gguf} does not exist`);
     if (relative(ROOT, resolve(gguf)).startsWith('..')) throw new Error(`--gguf must be inside ${ROOT} to be served`);
-  } else if (stale(join(served, 'model.gguf'), weights)) {
+  } else if (needs.gguf && stale(join(served, 'model.gguf'), weights)) {
     // Our own writer by default: f32 weights, so llama.cpp computes in f32 like the others
     // (with f16 weights its CPU matmuls round the activations to f16 too).
     log.push(py('export_gguf.py', ['--model', source, '--out', join(served, 'model.gguf')]).trim());
@@ -202,7 +202,11 @@ export interface PeersReport {
 }
 
 export async function runPeers(args: PeersArgs): Promise<PeersReport> {
-  const prepared = prepareModel(args.model, args.gguf);
+  // Build only the exports the chosen peers load (the ONNX export takes PyTorch a while).
+  const prepared = prepareModel(args.model, args.gguf, {
+    onnx: args.peers.some((p) => p.startsWith('transformers.js')),
+    gguf: args.peers.some((p) => p.startsWith('wllama')),
+  });
   for (const line of prepared.log) process.stderr.write(`[peers] ${line}\n`);
   const { ids: prompt, text: promptText } = resolvePrompt(args, prepared.tokenizer);
   const reference = args.reference ?? referenceTokens(prepared.source, prompt, args.maxNewTokens, prepared.suppress);

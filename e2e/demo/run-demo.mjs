@@ -1,14 +1,16 @@
 #!/usr/bin/env node
-// `npm run demo [-- --out <dir>]`: a scripted coding session in headless Chromium with the real
-// engine and the default model. It builds the app, serves it on 127.0.0.1, types code at human
-// speed, waits for suggestions and accepts some, uses Edit once, and opens the share link of what
-// it typed in a second page. Writes a video, screenshots and a latency report (JSON + markdown)
-// to the output folder, whose path it prints on the last line.
+// `npm run demo [-- [--out <dir>] [--no-video]]`: a scripted coding session in headless Chromium
+// with the real engine and the default model. It builds the app, serves it on 127.0.0.1, types code
+// at human speed, waits for suggestions and accepts some, uses Edit once, and opens the share link
+// of what it typed in a second page. Writes a video of the session (see screencast.mjs),
+// screenshots and a latency report (JSON + markdown) to the output folder, whose path it prints on
+// the last line.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium } from '@playwright/test';
 import { ensureBrowser } from '../../scripts/ensure-browser.mjs';
+import { openRecordedPage } from './screencast.mjs';
 
 // Not 4190: that is ManageSieve's, on the fetch spec's list of blocked ports (Node and Chromium refuse it).
 const PORT = 4195;
@@ -17,6 +19,7 @@ const BASE = `http://127.0.0.1:${PORT}/`;
 const KEY_DELAY_MS = 80;
 const argv = process.argv.slice(2);
 const outArg = argv.indexOf('--out');
+const RECORD = !argv.includes('--no-video');
 const OUT = resolve(outArg >= 0 && argv[outArg + 1] ? argv[outArg + 1] : `out/demo-${new Date().toISOString().replace(/[:.]/g, '-')}`);
 const ARGS = ['--enable-unsafe-webgpu', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
@@ -45,21 +48,12 @@ async function main() {
   try {
     await waitForServer();
     const browser = await chromium.launch({ executablePath, args: ARGS });
-    // Playwright records video with its own ffmpeg build; where it cannot be downloaded (as on the
-    // machine this was written on), the session still runs and the report says why there is no video.
+    // Recorded with the CDP screencast + ffmpeg (or Playwright's recorder); without either the
+    // session still runs and the report says why there is no video. The recorder costs CPU (JPEG
+    // frames in the browser, the encoder beside it): --no-video measures latency without it.
     const contextOptions = { viewport: { width: 1280, height: 720 }, permissions: ['clipboard-read', 'clipboard-write'] };
-    let context = await browser.newContext({ ...contextOptions, recordVideo: { dir: OUT, size: { width: 1280, height: 720 } } });
-    let page;
-    let videoError;
-    try {
-      page = await context.newPage();
-    } catch (err) {
-      videoError = String(err?.message ?? err).split('\n')[0];
-      console.error(`[demo] no video: ${videoError}`);
-      await context.close();
-      context = await browser.newContext(contextOptions);
-      page = await context.newPage();
-    }
+    const recording = await openRecordedPage(browser, contextOptions, { dir: OUT, name: 'session', record: RECORD });
+    const { context, page } = recording;
     await page.goto(BASE);
     await page.waitForFunction(() => window.spark !== undefined);
     await page.evaluate(() => window.spark.ready);
@@ -81,10 +75,24 @@ async function main() {
         await page.waitForTimeout(KEY_DELAY_MS);
         const ghost = await ghostText();
         if (ghost.trim() !== '' && !ghost.includes('\n') && line.slice(i).startsWith(ghost)) {
+          // The ghost may grow between reading it and Tab (tokens still stream), so check what
+          // Tab really inserted (the cursor is always at the end of the document here) and take
+          // it back if it goes beyond the script.
+          const before = (await page.evaluate(() => window.spark.getState())).text;
           await page.keyboard.press('Tab');
-          i += ghost.length;
-          accepted++;
-          acceptedChars += ghost.length;
+          const after = (await page.evaluate(() => window.spark.getState())).text;
+          const inserted = after.startsWith(before) ? after.slice(before.length) : undefined;
+          if (inserted !== undefined && inserted !== '' && line.slice(i).startsWith(inserted)) {
+            i += inserted.length;
+            accepted++;
+            acceptedChars += inserted.length;
+          } else if (after !== before) {
+            await page.evaluate((text) => {
+              window.spark.setDocument(text);
+              const lines = text.split('\n');
+              window.spark.setCursor(lines.length, lines.at(-1).length + 1);
+            }, before);
+          }
         }
       }
       await page.keyboard.press('End');
@@ -117,12 +125,14 @@ async function main() {
     const reopened = (await page2.evaluate(() => window.spark.getState())).text;
     await page2.screenshot({ path: join(OUT, '04-share-link-opened.png') });
     await second.close();
-    await context.close(); // flushes the video
+    const video = await recording.stop(); // before closing the context: ffmpeg finishes the file
+    console.error(video.error ? `[demo] no video: ${video.error}` : `[demo] video: ${video.file} (${video.probe ? `${video.probe.durationS.toFixed(1)} s, ${video.probe.frames} frames` : `${video.frames} frames`})`);
+    await context.close();
     await browser.close();
 
     const ghostMs = events.filter((e) => e.type === 'first-ghost').map((e) => e.keystrokeToGhostMs);
     const report = {
-      engine, video: videoError ? { error: videoError } : 'session.webm', accepted, acceptedChars, typedCharacters: SCRIPT.join('\n').length,
+      engine, video, accepted, acceptedChars, typedCharacters: SCRIPT.join('\n').length,
       keystrokeToFirstGhostMs: { count: ghostMs.length, p50: pct(ghostMs, 50), p95: pct(ghostMs, 95), p99: pct(ghostMs, 99) },
       requests: events.filter((e) => e.type === 'request').length,
       cancelled: events.filter((e) => e.type === 'cancelled').length,
@@ -131,14 +141,12 @@ async function main() {
       edit: { outputChars: edit.output.length },
       shareLink: share.ok ? { length: share.url.length, reopenedIdentical: reopened === typed } : { error: share.message },
     };
-    const video = readdirSync(OUT).find((f) => f.endsWith('.webm'));
-    if (video) renameSync(join(OUT, video), join(OUT, 'session.webm'));
     writeFileSync(join(OUT, 'latency.json'), JSON.stringify(report, null, 2) + '\n');
     const f = (v) => (v === undefined ? '–' : v.toFixed(1));
     writeFileSync(join(OUT, 'latency.md'), [
       `# Spark demo — ${new Date().toISOString()}`, '',
       `Backend: ${engine.backend} (${engine.description}).`, '',
-      videoError ? `No video: ${videoError}` : 'Video: session.webm', '',
+      video.error ? `No video: ${video.error}` : `Video: ${video.file} (${[video.method, video.codec, video.probe && `${video.probe.durationS.toFixed(1)} s`, video.probe && `${video.probe.frames} frames`, video.fps && `${video.fps} fps`].filter(Boolean).join(', ')}).`, '',
       '| metric | value |', '|---|---|',
       `| keystroke → first ghost p50 / p95 / p99 (ms) | ${f(report.keystrokeToFirstGhostMs.p50)} / ${f(report.keystrokeToFirstGhostMs.p95)} / ${f(report.keystrokeToFirstGhostMs.p99)} (n=${ghostMs.length}) |`,
       `| requests / cancelled / typed-through | ${report.requests} / ${report.cancelled} / ${report.typedThrough} |`,

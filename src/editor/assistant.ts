@@ -23,6 +23,8 @@ export interface AssistantDeps {
   showStatus: (text: string, state: 'loading' | 'ready' | 'fallback' | 'error') => void;
   /** Rewrite bar: shown while an Edit streams or waits for accept/reject. */
   showRewrite: (state: RewriteState, editCount: number) => void;
+  /** A passing message (a failed Edit); without it, the status line shows it. */
+  notify?: (message: string, kind: 'info' | 'error') => void;
 }
 
 /** Where a model id's files are served: public/models/<id>/ under the app's base URL. */
@@ -79,7 +81,7 @@ export class Assistant implements Disposable {
     this.store.add(editor.addAction({
       id: 'spark.edit', label: 'Spark: Edit selection or block (rewrite)',
       keybindings: [monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyK],
-      run: () => void this.startRewrite(''),
+      run: () => { this.startRewrite('').catch(() => {}); }, // startRewrite already reported it
     }));
     this.store.add(editor.addAction({
       id: 'spark.edit.accept', label: 'Spark: Accept edit', precondition: 'sparkRewriteReady',
@@ -134,8 +136,16 @@ export class Assistant implements Disposable {
     return toDisposable(() => this.completionEvents.delete(listener));
   }
 
+  /** Starts an Edit; a failure (e.g. a broken chat template) is shown to the user and rethrown. */
   async startRewrite(instruction: string): Promise<void> {
-    await this.rewrite.start(instruction);
+    try {
+      await this.rewrite.start(instruction);
+    } catch (err) {
+      const message = `Edit failed: ${err instanceof Error ? err.message : String(err)}. Your code is unchanged.`;
+      if (this.deps.notify) this.deps.notify(message, 'error');
+      else this.deps.showStatus(message, 'error');
+      throw err;
+    }
   }
 
   acceptRewrite(): boolean {

@@ -2,12 +2,14 @@
 // engine worker's client. Prompt shape, sampling and token budgets are decided here, from the
 // user's settings; the controllers above never see the protocol.
 
+import type { SamplingParams } from '../engine/backend.ts';
 import type { EngineClient } from '../engine/client.ts';
 import type { DoneEvent, PromptSpec } from '../engine/protocol.ts';
 import type { PerfEvent } from '../hud/perf-events.ts';
 import type { Settings } from '../settings.ts';
 import type { CompletionEngine } from './inline/completion-controller.ts';
-import type { RewriteEngine } from './rewrite/rewrite-session.ts';
+import { codeFromChatReply, rewriteMessages } from './rewrite/chat-rewrite.ts';
+import type { RewriteEngine, RewriteRequest } from './rewrite/rewrite-session.ts';
 
 /** A single-line suggestion rarely needs more; a stop at the newline ends it sooner anyway. */
 const SINGLE_LINE_MAX_TOKENS = 48;
@@ -15,6 +17,18 @@ const SINGLE_LINE_MAX_TOKENS = 48;
 const REWRITE_TOKENS_PER_CHAR = 0.5;
 const REWRITE_MIN_TOKENS = 32;
 const REWRITE_MAX_TOKENS = 1024;
+/** A chat reply wraps the code in a fence (and may say a word first). */
+const CHAT_REPLY_EXTRA_TOKENS = 32;
+/** A chat prompt is never cut (see prompt.ts): a bigger one is refused with a clear error. */
+const CHAT_PROMPT_MAX_TOKENS = 8192;
+
+/**
+ * Alternatives (Alt+] / Alt+[) must differ from the greedy suggestion, so they are sampled even
+ * when the user's settings are greedy: these apply where the settings don't already sample.
+ */
+const ALTERNATIVE_TEMPERATURE = 0.8;
+const ALTERNATIVE_TOP_K = 40;
+const ALTERNATIVE_TOP_P = 0.95;
 
 export interface EngineAdapterDeps {
   client: EngineClient;
@@ -25,19 +39,37 @@ export interface EngineAdapterDeps {
   onDone?: (done: DoneEvent, kind: 'completion' | 'rewrite') => void;
 }
 
-const sampling = (s: Readonly<Settings>) => ({ temperature: s.temperature, topK: s.topK, topP: s.topP, seed: s.seed });
+const sampling = (s: Readonly<Settings>): SamplingParams => ({ temperature: s.temperature, topK: s.topK, topP: s.topP, seed: s.seed });
 
-/** Streams one generation's text into onText; cancels it when signal aborts. */
-async function stream(
-  deps: EngineAdapterDeps, kind: 'completion' | 'rewrite', prompt: PromptSpec, maxNewTokens: number,
-  onText: (soFar: string) => void, signal: AbortSignal, draftText?: string,
-): Promise<void> {
-  if (signal.aborted) return;
+/** The k-th alternative's sampling (k >= 1): the user's, made random if greedy, with seed + k. */
+export function alternativeSampling(s: Readonly<Settings>, k: number): SamplingParams {
+  return {
+    temperature: s.temperature > 0 ? s.temperature : ALTERNATIVE_TEMPERATURE,
+    topK: s.topK > 0 ? s.topK : ALTERNATIVE_TOP_K,
+    topP: s.topP < 1 ? s.topP : ALTERNATIVE_TOP_P,
+    seed: (s.seed + k) >>> 0,
+  };
+}
+
+interface StreamOptions {
+  /** Only the main requests are the "last request" (onDone); alternatives count for the HUD. */
+  kind: 'completion' | 'alternative' | 'rewrite';
+  prompt: PromptSpec;
+  maxNewTokens: number;
+  sampling: SamplingParams;
+  draftText?: string;
+  maxPromptTokens?: number;
+}
+
+/** Streams one generation's text into onText; cancels it when signal aborts. Resolves with all text. */
+async function stream(deps: EngineAdapterDeps, o: StreamOptions, onText: (soFar: string) => void, signal: AbortSignal): Promise<string> {
+  if (signal.aborted) return '';
   const s = deps.settings();
   let text = '';
   const generation = deps.client.generate({
-    prompt, maxNewTokens, sampling: sampling(s), tokensPerSubmit: s.tokensPerSubmit, drafts: true,
-    ...(draftText !== undefined ? { draftText } : {}),
+    prompt: o.prompt, maxNewTokens: o.maxNewTokens, sampling: o.sampling, tokensPerSubmit: s.tokensPerSubmit, drafts: true,
+    ...(o.draftText !== undefined ? { draftText: o.draftText } : {}),
+    ...(o.maxPromptTokens !== undefined ? { maxPromptTokens: o.maxPromptTokens } : {}),
   }, (e) => {
     if (signal.aborted || e.text === '') return;
     text += e.text;
@@ -49,37 +81,62 @@ async function stream(
     const done = await generation.done;
     if (done.finishReason !== 'cancelled') {
       deps.perf()?.({ type: 'request-done', stats: done.stats });
-      deps.onDone?.(done, kind);
+      if (o.kind !== 'alternative') deps.onDone?.(done, o.kind);
     }
+    return text;
   } finally {
     signal.removeEventListener('abort', cancel);
   }
 }
 
-/** Completions: FIM when there is text after the cursor, a plain prompt otherwise. */
+/**
+ * Completions: FIM when there is text after the cursor, a plain prompt otherwise. Alternatives
+ * use the same prompt (so the worker's KV cache reuses all of it) with their own sampling.
+ */
 export function engineCompletions(deps: EngineAdapterDeps): CompletionEngine {
   return {
-    complete(req, onText, signal) {
+    async complete(req, onText, signal) {
       const s = deps.settings();
       const prompt: PromptSpec = req.suffix.trim() === ''
         ? { kind: 'plain', text: req.prefix }
         : { kind: 'fim', prefix: req.prefix, suffix: req.suffix };
       const max = req.mode === 'single-line' ? Math.min(s.maxTokens, SINGLE_LINE_MAX_TOKENS) : s.maxTokens;
-      return stream(deps, 'completion', prompt, max, onText, signal);
+      const k = req.alternative ?? 0;
+      await stream(deps, {
+        kind: k > 0 ? 'alternative' : 'completion', prompt, maxNewTokens: max, sampling: k > 0 ? alternativeSampling(s, k) : sampling(s),
+      }, onText, signal);
     },
   };
 }
 
+const rewriteBudget = (req: RewriteRequest) =>
+  Math.min(REWRITE_MAX_TOKENS, Math.max(REWRITE_MIN_TOKENS, Math.ceil(req.original.length * REWRITE_TOKENS_PER_CHAR)));
+
 /**
- * Rewrites for base (FIM) models: the window is regenerated from the code around it, with the
- * original as the speculative draft. The instruction is for instruct models' chat templates;
- * a base model cannot follow it, so it is not put in the prompt.
+ * Rewrites. Instruct models (the loaded model has a chat template): the instruction and the window
+ * as chat messages, the reply's code fence stripped. Base (FIM) models: the window is regenerated
+ * from the code around it; a base model cannot follow an instruction, so it is not in the prompt.
+ * Both send the original window as the speculative draft.
  */
 export function engineRewrites(deps: EngineAdapterDeps): RewriteEngine {
   return {
-    rewrite(req, onText, signal) {
-      const max = Math.min(REWRITE_MAX_TOKENS, Math.max(REWRITE_MIN_TOKENS, Math.ceil(req.original.length * REWRITE_TOKENS_PER_CHAR)));
-      return stream(deps, 'rewrite', { kind: 'fim', prefix: req.before, suffix: req.after }, max, onText, signal, req.original);
+    async rewrite(req, onText, signal) {
+      const s = deps.settings();
+      const chat = deps.client.readyInfo?.chatTemplate;
+      if (!chat) {
+        await stream(deps, {
+          kind: 'rewrite', prompt: { kind: 'fim', prefix: req.before, suffix: req.after }, maxNewTokens: rewriteBudget(req),
+          sampling: sampling(s), draftText: req.original,
+        }, onText, signal);
+        return;
+      }
+      // Fail before asking the engine, with the reason; the document is untouched either way.
+      if (chat.error !== undefined) throw new Error(`this model's chat template cannot be used: ${chat.error}`);
+      const reply = await stream(deps, {
+        kind: 'rewrite', prompt: { kind: 'chat', messages: rewriteMessages(req) }, maxNewTokens: rewriteBudget(req) + CHAT_REPLY_EXTRA_TOKENS,
+        sampling: sampling(s), draftText: req.original, maxPromptTokens: CHAT_PROMPT_MAX_TOKENS,
+      }, (soFar) => onText(codeFromChatReply(soFar, false)), signal);
+      if (!signal.aborted) onText(codeFromChatReply(reply, true));
     },
   };
 }

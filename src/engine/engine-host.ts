@@ -4,10 +4,11 @@
 // boundary; ids of a cancelled request are never posted after the cancel.
 import { IncrementalDetokenizer } from '../model/detokenizer.ts';
 import { loadModel, type LoadedModel, type LoadProgress } from '../model/load.ts';
-import { memoryFetcher } from '../model/model-files.ts';
+import { memoryFetcher, urlFetcher } from '../model/model-files.ts';
 import type { Disposable } from '../util/disposable.ts';
 import { emptyStats, GREEDY, type Backend } from './backend.ts';
 import { errorMessage, selectBackend, type SelectOptions } from './backend-select.ts';
+import { keepFile, loadChatTemplate, parseConfigBytes, type LoadedChatTemplate } from './chat-template.ts';
 import { promptLookupDraft } from './draft/prompt-lookup.ts';
 import { speculativeEditDraft } from './draft/speculative-edit.ts';
 import { buildPrompt } from './prompt.ts';
@@ -23,7 +24,7 @@ const PROGRESS_INTERVAL_MS = 100;
 
 export class EngineHost implements Disposable {
   /** What generation needs of the loaded model; the weights themselves live only in the backend. */
-  private model: Pick<LoadedModel, 'config' | 'tokenizer'> | undefined;
+  private model: (Pick<LoadedModel, 'config' | 'tokenizer'> & { chat: LoadedChatTemplate | undefined }) | undefined;
   private backend: Backend | undefined;
   private active: { id: number; controller: AbortController } | undefined;
   /** Highest generate id seen: anything older is superseded. */
@@ -106,14 +107,16 @@ export class EngineHost implements Disposable {
       this.post({ type: 'loadProgress', ...p });
     };
     try {
-      const source = msg.files ? memoryFetcher(msg.files) : msg.modelUrl;
-      const model = await loadModel(source, { onProgress, label: msg.modelUrl });
+      // tokenizer_config.json is kept as it loads: instruct models' chat template is in it.
+      const files = keepFile(msg.files ? memoryFetcher(msg.files) : urlFetcher(msg.modelUrl), 'tokenizer_config.json');
+      const model = await loadModel(files.fetcher, { onProgress, label: msg.modelUrl });
+      const chat = await loadChatTemplate(parseConfigBytes(await files.bytes()));
       const { backend, fallbackReason } = await selectBackend(model, {
         preference: msg.backend ?? 'auto', ...(msg.gpuOptions ? { gpuOptions: msg.gpuOptions } : {}), ...this.selectOverrides,
       });
       if (this.disposed) { backend.dispose(); return; }
       backend.setProfiling(this.profiling);
-      this.model = { config: model.config, tokenizer: model.tokenizer }; // let the file buffers go
+      this.model = { config: model.config, tokenizer: model.tokenizer, chat }; // let the file buffers go
       this.backend = backend;
       const { fimPrefix, fimSuffix, fimMiddle, endOfText } = model.tokenizer.specials;
       const plan = cloneablePlan((backend as { plan?: unknown }).plan);
@@ -122,6 +125,7 @@ export class EngineHost implements Disposable {
         ...(fallbackReason ? { fallbackReason } : {}), ...(plan !== undefined ? { plan } : {}),
         loadMs: performance.now() - started,
         specialTokens: { fimPrefix, fimSuffix, fimMiddle, endOfText },
+        ...(chat ? { chatTemplate: chat.ok ? {} : { error: chat.error } } : {}),
       });
     } catch (err) {
       this.post({ type: 'error', message: `loading ${msg.modelUrl} failed: ${errorMessage(err)}` });
@@ -146,7 +150,7 @@ export class EngineHost implements Disposable {
     const delivered: number[] = [];
     const detokenizer = new IncrementalDetokenizer((ids) => tokenizer.decode(ids, { skipSpecialTokens: true }));
     try {
-      const prompt = buildPrompt(tokenizer, msg.prompt, { maxPromptTokens: msg.maxPromptTokens ?? DEFAULT_MAX_PROMPT_TOKENS });
+      const prompt = buildPrompt(tokenizer, msg.prompt, { maxPromptTokens: msg.maxPromptTokens ?? DEFAULT_MAX_PROMPT_TOKENS }, model.chat);
       const stopIds = msg.ignoreStopTokens ? [] : [...new Set([
         ...tokenizer.specials.all, ...model.config.eosTokenIds, ...(tokenizer.specials.eos !== undefined ? [tokenizer.specials.eos] : []),
       ])];

@@ -1,6 +1,8 @@
 // Builds the token ids of a prompt within a token budget:
 //   plain:  the last tokens of the text
 //   FIM:    <fim_prefix>{prefix}<fim_suffix>{suffix}<fim_middle>  (PSM order, StarCoder / Qwen2.5-Coder)
+//   chat:   the model's chat template over the messages, ending with the assistant's turn; never
+//           cut (a cut would drop the system turn or the template's framing): over budget is an error
 // keeping the prefix tokens nearest the cursor (its end) and the suffix tokens nearest the cursor
 // (its start).
 //
@@ -10,6 +12,7 @@
 // window advances in steps of a quarter of the budget, and typing at the cursor changes only the
 // tokens near it. The character cut before tokenizing is snapped the same way, for the same reason.
 import type { ModelTokenizer } from '../model/tokenizer.ts';
+import type { LoadedChatTemplate } from './chat-template.ts';
 import type { PromptSpec } from './protocol.ts';
 
 export type PromptTokenizer = Pick<ModelTokenizer, 'encode' | 'specials'>;
@@ -37,7 +40,8 @@ export interface BuiltPrompt {
 const MAX_CHARS_PER_TOKEN = 16;
 const CHAR_CUT_STEP = 4096;
 
-export function buildPrompt(tokenizer: PromptTokenizer, spec: PromptSpec, budget: PromptBudget): BuiltPrompt {
+/** chat: the loaded model's chat template (needed for 'chat' prompts only). */
+export function buildPrompt(tokenizer: PromptTokenizer, spec: PromptSpec, budget: PromptBudget, chat?: LoadedChatTemplate): BuiltPrompt {
   if (!Number.isInteger(budget.maxPromptTokens) || budget.maxPromptTokens < 4) {
     throw new Error(`prompt: maxPromptTokens must be an integer >= 4, got ${budget.maxPromptTokens}`);
   }
@@ -52,6 +56,17 @@ export function buildPrompt(tokenizer: PromptTokenizer, spec: PromptSpec, budget
     }
     case 'fim':
       return buildFim(tokenizer, spec.prefix, spec.suffix, budget);
+    case 'chat': {
+      if (!chat) throw new Error('prompt: this model has no chat template (tokenizer_config.json chat_template), so it cannot take chat prompts');
+      if (!chat.ok) throw new Error(`prompt: ${chat.error}`);
+      // The template writes special tokens as text; encode() matches them as the tokens. BOS is
+      // whatever the template writes (bos_token), since encode() adds none.
+      const ids = tokenizer.encode(chat.template.render(spec.messages));
+      if (ids.length > budget.maxPromptTokens) {
+        throw new Error(`prompt: the chat prompt is ${ids.length} tokens, over its budget of ${budget.maxPromptTokens}; select less code`);
+      }
+      return { ids, prefixTokens: ids.length, droppedPrefixTokens: 0, suffixTokens: 0, droppedSuffixTokens: 0 };
+    }
   }
 }
 

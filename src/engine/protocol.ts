@@ -3,11 +3,21 @@
 import type { ModelConfig } from '../model/config.ts';
 import type { BackendKind, GenerateStats, SamplingParams } from './backend.ts';
 
-/** What to complete: plain text (complete after it), fill-in-the-middle, or exact token ids. */
+/** One turn of a chat, for instruct models' chat templates. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/**
+ * What to complete: plain text (complete after it), fill-in-the-middle, exact token ids, or chat
+ * messages rendered by the model's chat template (tokenizer_config.json) with the generation prompt.
+ */
 export type PromptSpec =
   | { kind: 'plain'; text: string }
   | { kind: 'fim'; prefix: string; suffix: string }
-  | { kind: 'ids'; ids: number[] };
+  | { kind: 'ids'; ids: number[] }
+  | { kind: 'chat'; messages: ChatMessage[] };
 
 /** 'auto': WebGPU, falling back to the CPU reference with the reason; 'webgpu': WebGPU or an error. */
 export type BackendPreference = 'auto' | 'webgpu' | 'cpu';
@@ -74,6 +84,11 @@ export interface ReadyEvent {
   loadMs: number;
   /** Special token ids the editor may care about. */
   specialTokens: { fimPrefix?: number; fimSuffix?: number; fimMiddle?: number; endOfText?: number };
+  /**
+   * Present when the model has a chat template (an instruct model): then 'chat' prompts work.
+   * `error` says why the template cannot be used (chat prompts then fail with it).
+   */
+  chatTemplate?: { error?: string };
 }
 
 export interface TokensEvent {
@@ -134,10 +149,16 @@ export function parseEngineRequest(msg: unknown): EngineRequest {
       if (m['maxPromptTokens'] !== undefined) int('maxPromptTokens', 4);
       if (m['draftText'] !== undefined && typeof m['draftText'] !== 'string') throw new Error('engine: generate.draftText must be a string');
       const p = m['prompt'] as Record<string, unknown> | undefined;
+      const isMessage = (x: unknown) => typeof x === 'object' && x !== null
+        && ['system', 'user', 'assistant'].includes((x as ChatMessage).role) && typeof (x as ChatMessage).content === 'string';
       const ok = p && ((p['kind'] === 'plain' && typeof p['text'] === 'string')
         || (p['kind'] === 'fim' && typeof p['prefix'] === 'string' && typeof p['suffix'] === 'string')
-        || (p['kind'] === 'ids' && Array.isArray(p['ids'])));
-      if (!ok) throw new Error('engine: generate.prompt must be {kind:"plain",text} | {kind:"fim",prefix,suffix} | {kind:"ids",ids}');
+        || (p['kind'] === 'ids' && Array.isArray(p['ids']))
+        || (p['kind'] === 'chat' && Array.isArray(p['messages']) && p['messages'].length > 0 && p['messages'].every(isMessage)));
+      if (!ok) {
+        throw new Error('engine: generate.prompt must be {kind:"plain",text} | {kind:"fim",prefix,suffix} | {kind:"ids",ids} '
+          + '| {kind:"chat",messages:[{role:"system"|"user"|"assistant",content}, ...]}');
+      }
       break;
     }
     case 'cancel':

@@ -19,10 +19,10 @@ class FakeClock implements Clock {
 
 /** An engine double whose streams the test drives by hand. */
 class ScriptedEngine implements CompletionEngine {
-  requests: { req: CompletionRequest; emit: (s: string) => void; finish: () => void; signal: AbortSignal }[] = [];
+  requests: { req: CompletionRequest; emit: (s: string) => void; finish: () => void; fail: (err: Error) => void; signal: AbortSignal }[] = [];
   complete(req: CompletionRequest, onText: (s: string) => void, signal: AbortSignal) {
-    return new Promise<void>((resolve) => {
-      this.requests.push({ req, emit: onText, finish: resolve, signal });
+    return new Promise<void>((resolve, reject) => {
+      this.requests.push({ req, emit: onText, finish: resolve, fail: reject, signal });
       signal.addEventListener('abort', () => resolve());
     });
   }
@@ -33,7 +33,7 @@ const setup = () => {
   const engine = new ScriptedEngine();
   const events: CompletionEvent[] = [];
   const changed = vi.fn();
-  const ctl = new CompletionController({ engine, clock, debounceMs: () => 5, onSuggestionChanged: changed, onEvent: (e) => events.push(e) });
+  const ctl = new CompletionController({ engine, clock, debounceMs: () => 5, onSuggestionChanged: changed, onEvent: (e) => events.push(e), alternatives: 3 });
   return { clock, engine, events, changed, ctl };
 };
 const flush = () => new Promise((r) => setTimeout(r, 0));
@@ -152,5 +152,139 @@ describe('CompletionController', () => {
     ctl.suggest({ prefix: 'foo(', suffix: 'bar)' });
     clock.advance(50);
     expect(engine.requests).toHaveLength(0);
+  });
+});
+
+describe('CompletionController alternatives (Alt+] / Alt+[)', () => {
+  const ctx = { prefix: 'const x = ', suffix: '' };
+  /** The main suggestion 'foo(1)' streamed and finished. */
+  const shown = async () => {
+    const t = setup();
+    t.ctl.suggest(ctx);
+    t.clock.advance(5);
+    t.engine.requests[0]!.emit('foo(1)');
+    t.engine.requests[0]!.finish();
+    await flush();
+    return t;
+  };
+  /** Answers alternative request i with text and lets the controller move on. */
+  const answer = async (engine: ScriptedEngine, i: number, text: string) => {
+    engine.requests[i]!.emit(text);
+    engine.requests[i]!.finish();
+    await flush();
+  };
+
+  it('samples K alternatives one after another, post-processed and de-duplicated, main first', async () => {
+    const { engine, ctl, events, changed } = await shown();
+    const changedBefore = changed.mock.calls.length;
+    expect(ctl.alternativesPending(ctx)).toBe(false);
+    ctl.requestAlternatives(ctx);
+    expect(ctl.alternativesPending(ctx)).toBe(true);
+    expect(engine.requests).toHaveLength(2); // one at a time: a second would cancel the first
+    expect(engine.requests[1]!.req).toMatchObject({ ...ctx, mode: 'single-line', alternative: 1 });
+    await answer(engine, 1, 'bar(2)');
+    expect(engine.requests[2]!.req.alternative).toBe(2);
+    await answer(engine, 2, 'foo(1)'); // the main suggestion again: not an alternative
+    expect(engine.requests[3]!.req.alternative).toBe(3);
+    engine.requests[3]!.emit('bar(2)\nmore'); // single-line: cut at the newline, so final ...
+    expect(engine.requests[3]!.signal.aborted).toBe(true); // ... and the sample is stopped early
+    await flush();
+    expect(engine.requests).toHaveLength(4);
+    expect(ctl.alternativesPending(ctx)).toBe(false);
+    expect(ctl.alternativesFor(ctx, 'foo(1)')).toEqual(['bar(2)']);
+    expect(events.find((e) => e.type === 'alternatives')).toMatchObject({ sampled: 3, distinct: 1, prefixChars: ctx.prefix.length });
+    // Alternatives never refresh what is shown: Monaco would lose the user's place in the cycle.
+    expect(changed.mock.calls.length).toBe(changedBefore);
+    ctl.requestAlternatives(ctx); // once per suggestion
+    expect(engine.requests).toHaveLength(4);
+  });
+
+  it('waits for the main request to finish before sampling', async () => {
+    const { clock, engine, ctl } = setup();
+    ctl.suggest(ctx);
+    clock.advance(5);
+    engine.requests[0]!.emit('foo(');
+    ctl.requestAlternatives(ctx);
+    expect(engine.requests).toHaveLength(1);
+    expect(engine.requests[0]!.signal.aborted).toBe(false);
+    engine.requests[0]!.emit('foo(1)');
+    engine.requests[0]!.finish();
+    await flush();
+    expect(engine.requests).toHaveLength(2);
+    expect(engine.requests[1]!.req.alternative).toBe(1);
+  });
+
+  it('a keystroke cancels the alternatives; their text is never offered', async () => {
+    const { clock, engine, ctl } = await shown();
+    ctl.requestAlternatives(ctx);
+    const alt = engine.requests[1]!;
+    const next = { prefix: 'const x = q', suffix: '' }; // not what the suggestion predicted
+    expect(ctl.suggest(next)).toBeUndefined();
+    expect(alt.signal.aborted).toBe(true);
+    alt.emit('STALE');
+    alt.finish();
+    await flush();
+    clock.advance(5);
+    expect(engine.requests).toHaveLength(3); // the new context's main request, no second alternative
+    expect(engine.requests[2]!.req.alternative).toBeUndefined();
+    expect(ctl.alternativesPending(ctx)).toBe(false);
+    expect(ctl.alternativesFor(ctx, 'foo(1)')).toEqual([]);
+    expect(ctl.alternativesFor(next, 'x')).toEqual([]);
+  });
+
+  it('typing through keeps the alternatives that still match, minus what was typed', async () => {
+    const { engine, ctl } = await shown();
+    ctl.requestAlternatives(ctx);
+    await answer(engine, 1, 'fob(2)');
+    await answer(engine, 2, 'bar');
+    await answer(engine, 3, 'fo');
+    const typed = { prefix: 'const x = fo', suffix: '' };
+    expect(ctl.suggest(typed)).toBe('o(1)');
+    // 'fo' is all typed: nothing left to offer; 'bar' no longer matches.
+    expect(ctl.alternativesFor(typed, 'o(1)')).toEqual(['b(2)']);
+  });
+
+  it('cancel and dismiss abort the alternatives in flight', async () => {
+    const a = await shown();
+    a.ctl.requestAlternatives(ctx);
+    a.ctl.cancel();
+    expect(a.engine.requests[1]!.signal.aborted).toBe(true);
+    const b = await shown();
+    b.ctl.requestAlternatives(ctx);
+    b.ctl.dismiss(ctx);
+    expect(b.engine.requests[1]!.signal.aborted).toBe(true);
+    expect(b.ctl.alternativesFor(ctx, 'foo(1)')).toEqual([]);
+  });
+
+  it('a failing sample ends the run with an error, keeping what was sampled', async () => {
+    const { engine, ctl, events } = await shown();
+    ctl.requestAlternatives(ctx);
+    await answer(engine, 1, 'bar(2)');
+    engine.requests[2]!.fail(new Error('GPU lost'));
+    await flush();
+    expect(engine.requests).toHaveLength(3);
+    expect(ctl.alternativesPending(ctx)).toBe(false);
+    expect(ctl.alternativesFor(ctx, 'foo(1)')).toEqual(['bar(2)']);
+    expect(events.some((e) => e.type === 'error' && e.message === 'GPU lost')).toBe(true);
+  });
+
+  it('is only for the suggestion in flight: another context gets none', async () => {
+    const { engine, ctl } = await shown();
+    ctl.requestAlternatives({ prefix: 'let y = ', suffix: '' });
+    expect(engine.requests).toHaveLength(1);
+    expect(ctl.alternativesPending(ctx)).toBe(false);
+  });
+
+  it('stays pending after typing through everything streamed so far, so the rest can arrive', () => {
+    const { clock, engine, ctl } = setup();
+    ctl.suggest(ctx);
+    clock.advance(5);
+    engine.requests[0]!.emit('fo');
+    const typed = { prefix: 'const x = fo', suffix: '' };
+    expect(ctl.suggest(typed)).toBeUndefined();
+    expect(ctl.isPending(typed)).toBe(true);
+    engine.requests[0]!.emit('foo(1)');
+    expect(ctl.peek(typed)).toBe('o(1)');
+    expect(engine.requests).toHaveLength(1);
   });
 });

@@ -8,7 +8,15 @@ import { completionMode, isSuggestionFinal, shouldSuggestHere, trimCompletion, t
 
 export interface CompletionRequest extends CursorContext {
   mode: CompletionMode;
+  /**
+   * 0 or absent: the main suggestion (the user's sampling settings). k >= 1: the k-th alternative,
+   * which the engine samples with temperature and a seed of its own, so each k gives a new sample.
+   */
+  alternative?: number;
 }
+
+/** Alternatives sampled when the user asks for more (Alt+] / Alt+[). */
+export const DEFAULT_ALTERNATIVES = 3;
 
 /** What the controller needs from the engine: stream the raw completion text, stop on abort. */
 export interface CompletionEngine {
@@ -35,7 +43,9 @@ export type CompletionEvent =
   | { type: 'first-ghost'; at: number; keystrokeToGhostMs: number; prefixChars: number }
   | { type: 'typed-through'; at: number; chars: number }
   | { type: 'cancelled'; at: number }
-  | { type: 'error'; at: number; message: string };
+  | { type: 'error'; at: number; message: string }
+  // The alternatives for one context are complete: `sampled` engine requests gave `distinct` new texts.
+  | { type: 'alternatives'; at: number; prefixChars: number; sampled: number; distinct: number };
 
 interface InFlight {
   ctx: CursorContext;
@@ -44,6 +54,19 @@ interface InFlight {
   done: boolean;
   keystrokeAt: number;
   shownFirstGhost: boolean;
+  abort: AbortController;
+  /** The engine call has returned (the engine runs one generation at a time: alternatives wait for this). */
+  settled: boolean;
+  /** Asked for by the user (explicit request); they belong to this flight and die with it. */
+  alternatives?: AlternativesRun;
+}
+
+interface AlternativesRun {
+  /** Distinct post-processed samples (never the main suggestion's text), in sampling order. */
+  texts: string[];
+  /** Every sample has been taken (or the run failed). */
+  finished: boolean;
+  /** Separate from the flight's: that one is aborted early when the main text is final. */
   abort: AbortController;
 }
 
@@ -54,6 +77,8 @@ export interface CompletionControllerOptions {
   /** Called when a suggestion grew or changed, so the editor asks for it again. */
   onSuggestionChanged: () => void;
   onEvent?: (e: CompletionEvent) => void;
+  /** How many alternatives to sample on request (default DEFAULT_ALTERNATIVES). */
+  alternatives?: number;
 }
 
 const contextKey = (ctx: CursorContext) => `${ctx.prefix.length}:${ctx.prefix.slice(-200)}\u0000${ctx.suffix.slice(0, 200)}`;
@@ -96,12 +121,57 @@ export class CompletionController implements Disposable {
 
   /**
    * True while a suggestion for ctx is on its way (debouncing, or streaming with nothing to show
-   * yet): the editor may wait for nextChange() instead of showing nothing.
+   * yet, also after typing through all of it so far): the editor may wait for nextChange()
+   * instead of showing nothing, so a grown suggestion reaches it without a refetch.
    */
   isPending(ctx: CursorContext): boolean {
     if (this.pendingTimer !== undefined) return this.pendingKey === contextKey(ctx);
     const cur = this.current;
-    return !!cur && !cur.done && cur.ctx.prefix === ctx.prefix && cur.ctx.suffix === ctx.suffix;
+    return !!cur && !cur.done && this.typedSince(cur, ctx) !== undefined;
+  }
+
+  /**
+   * The user asked for alternatives (Alt+] / Alt+[) while ctx's suggestion is shown: sample them,
+   * once per suggestion, after the main request has finished (the engine runs one generation at a
+   * time, and a new one would cancel it). They are cancelled with the suggestion they belong to.
+   */
+  requestAlternatives(ctx: CursorContext): void {
+    const cur = this.current;
+    if (!cur || cur.alternatives || this.dismissed.has(contextKey(ctx)) || this.typedSince(cur, ctx) === undefined) return;
+    const run: AlternativesRun = { texts: [], finished: false, abort: new AbortController() };
+    cur.alternatives = run;
+    if (cur.settled) void this.sampleAlternatives(cur, run);
+  }
+
+  /**
+   * True while the alternatives for ctx are being sampled: the editor holds an explicit request
+   * until they are all there, because Monaco caches an explicit answer and cycles through it
+   * without asking again.
+   */
+  alternativesPending(ctx: CursorContext): boolean {
+    const cur = this.current;
+    return !!cur?.alternatives && !cur.alternatives.finished && this.typedSince(cur, ctx) !== undefined;
+  }
+
+  /**
+   * The alternatives to offer after `main` (what suggest/peek shows for ctx): distinct, minus what
+   * was typed through, never equal to main. Never starts or cancels a request.
+   */
+  alternativesFor(ctx: CursorContext, main: string): string[] {
+    const cur = this.current;
+    const run = cur?.alternatives;
+    const typed = cur && this.typedSince(cur, ctx);
+    if (!run || typed === undefined || this.dismissed.has(contextKey(ctx))) return [];
+    const seen = new Set([main]);
+    const out: string[] = [];
+    for (const text of run.texts) {
+      if (!text.startsWith(typed)) continue;
+      const rest = text.slice(typed.length);
+      if (rest.trim() === '' || seen.has(rest)) continue;
+      seen.add(rest);
+      out.push(rest);
+    }
+    return out;
   }
 
   /** Resolves at the next change of the suggestion in flight (text, completion, or cancellation). */
@@ -125,6 +195,7 @@ export class CompletionController implements Disposable {
   cancel(): void {
     if (this.pendingTimer !== undefined) this.clock.clearTimeout(this.pendingTimer);
     this.pendingTimer = undefined;
+    this.current?.alternatives?.abort.abort();
     if (this.current && !this.current.done) {
       this.current.abort.abort();
       this.options.onEvent?.({ type: 'cancelled', at: this.clock.now() });
@@ -145,8 +216,8 @@ export class CompletionController implements Disposable {
    */
   private typedThrough(ctx: CursorContext): { text: string | undefined } | undefined {
     const cur = this.current;
-    if (!cur || ctx.suffix !== cur.ctx.suffix || !ctx.prefix.startsWith(cur.ctx.prefix)) return undefined;
-    const typed = ctx.prefix.slice(cur.ctx.prefix.length);
+    const typed = cur && this.typedSince(cur, ctx);
+    if (!cur || typed === undefined) return undefined;
     const full = trimCompletion(cur.raw, cur.ctx, cur.mode) ?? '';
     if (!full.startsWith(typed)) return undefined;
     if (typed.length > 0 && typed.length === full.length && cur.done) return undefined; // all typed: ask anew
@@ -159,6 +230,12 @@ export class CompletionController implements Disposable {
       this.options.onEvent?.({ type: 'first-ghost', at, keystrokeToGhostMs: at - cur.keystrokeAt, prefixChars: ctx.prefix.length });
     }
     return { text: rest };
+  }
+
+  /** The characters typed since flight's context, if ctx continues it (same suffix); else undefined. */
+  private typedSince(flight: InFlight, ctx: CursorContext): string | undefined {
+    if (ctx.suffix !== flight.ctx.suffix || !ctx.prefix.startsWith(flight.ctx.prefix)) return undefined;
+    return ctx.prefix.slice(flight.ctx.prefix.length);
   }
 
   private restart(ctx: CursorContext): void {
@@ -174,7 +251,7 @@ export class CompletionController implements Disposable {
 
   private start(ctx: CursorContext, keystrokeAt: number): void {
     const mode = completionMode(ctx);
-    const flight: InFlight = { ctx, mode, raw: '', done: false, keystrokeAt, shownFirstGhost: false, abort: new AbortController() };
+    const flight: InFlight = { ctx, mode, raw: '', done: false, keystrokeAt, shownFirstGhost: false, abort: new AbortController(), settled: false };
     this.current = flight;
     this.options.onEvent?.({ type: 'request', at: this.clock.now(), mode, prefixChars: ctx.prefix.length });
     const isCurrent = () => this.current === flight && !flight.abort.signal.aborted;
@@ -191,15 +268,65 @@ export class CompletionController implements Disposable {
         this.options.onSuggestionChanged();
       }, flight.abort.signal)
       .then(() => {
+        flight.settled = true;
         if (this.current !== flight) return;
         flight.done = true;
+        if (flight.alternatives) void this.sampleAlternatives(flight, flight.alternatives);
         this.notifyChange();
         this.options.onSuggestionChanged();
       }, (err: unknown) => {
+        flight.settled = true;
+        if (flight.alternatives) flight.alternatives.finished = true; // no main suggestion: nothing to vary
         if (this.current !== flight || flight.abort.signal.aborted) return;
         flight.done = true;
         this.notifyChange();
-        this.options.onEvent?.({ type: 'error', at: this.clock.now(), message: err instanceof Error ? err.message : String(err) });
+        this.emitError(err);
       });
+  }
+
+  /**
+   * Samples the alternatives one after another (each request would cancel a concurrent one),
+   * post-processed like the main suggestion and kept only when new. Nothing of a cancelled run is
+   * kept: every write checks that the flight is still current and the run not aborted.
+   */
+  private async sampleAlternatives(flight: InFlight, run: AlternativesRun): Promise<void> {
+    const { ctx, mode } = flight;
+    const main = trimCompletion(flight.raw, ctx, mode);
+    const live = () => this.current === flight && !run.abort.signal.aborted;
+    const count = Math.max(0, this.options.alternatives ?? DEFAULT_ALTERNATIVES);
+    let sampled = 0;
+    for (let k = 1; k <= count && live(); k++) {
+      const sample = new AbortController();
+      const stop = () => sample.abort();
+      run.abort.signal.addEventListener('abort', stop, { once: true });
+      let raw = '';
+      try {
+        await this.options.engine.complete({ ...ctx, mode, alternative: k }, (text) => {
+          if (!live()) return;
+          raw = text;
+          if (isSuggestionFinal(text, ctx, mode)) sample.abort(); // cut already: stop this sample early
+        }, sample.signal);
+      } catch (err) {
+        if (live()) this.emitError(err);
+        break;
+      } finally {
+        run.abort.signal.removeEventListener('abort', stop);
+      }
+      if (!live()) return;
+      sampled++;
+      const text = trimCompletion(raw, ctx, mode);
+      if (text !== undefined && text !== main && !run.texts.includes(text)) {
+        run.texts.push(text);
+        this.notifyChange();
+      }
+    }
+    if (!live()) return;
+    run.finished = true;
+    this.options.onEvent?.({ type: 'alternatives', at: this.clock.now(), prefixChars: ctx.prefix.length, sampled, distinct: run.texts.length });
+    this.notifyChange();
+  }
+
+  private emitError(err: unknown): void {
+    this.options.onEvent?.({ type: 'error', at: this.clock.now(), message: err instanceof Error ? err.message : String(err) });
   }
 }

@@ -3,6 +3,11 @@
 // Monaco to fetch again (see refresh) so the ghost text grows.
 // Keys are Monaco's own inline-suggest bindings: Tab accepts, Ctrl/Cmd+Right accepts a word,
 // Esc dismisses, Alt+] / Alt+[ cycle. Each accept is a single edit, hence one undo step.
+// Alternatives: Alt+] / Alt+[ first re-ask the provider with triggerKind Explicit, await that fetch,
+// then select the next / previous item of what it returned; later presses at the same position
+// and text version reuse that answer without asking (Monaco: an explicit request "satisfies" any
+// later one there). So an explicit request starts the controller's sampled alternatives and is
+// answered when they are all in; our own refreshes must therefore never be explicit.
 
 import type * as Monaco from 'monaco-editor';
 import type { Disposable } from '../../util/disposable.ts';
@@ -25,6 +30,23 @@ interface SparkCompletions extends Monaco.languages.InlineCompletions {
   ctx: CursorContext;
 }
 
+/** What the editor was last given on an explicit request (Alt+] / Alt+[), for tests and demos. */
+export interface OfferedSuggestions {
+  /** Characters before the cursor in the context they were offered for. */
+  prefixChars: number;
+  /** The suggestion texts in Monaco's order: the main one first, then the distinct alternatives. */
+  items: string[];
+}
+
+/** Resolves at the controller's next change, or when the editor cancels the request. */
+function nextChangeOrCancel(controller: CompletionController, token: Monaco.CancellationToken): Promise<void> {
+  if (token.isCancellationRequested) return Promise.resolve();
+  return new Promise((resolve) => {
+    const sub = token.onCancellationRequested(() => { sub.dispose(); resolve(); });
+    void controller.nextChange().then(() => { sub.dispose(); resolve(); });
+  });
+}
+
 /** Everything before and after the cursor, as the controller sees it. */
 export function cursorContext(model: Monaco.editor.ITextModel, position: Monaco.IPosition): CursorContext {
   const offset = model.getOffsetAt(position);
@@ -32,22 +54,32 @@ export function cursorContext(model: Monaco.editor.ITextModel, position: Monaco.
   return { prefix: text.slice(0, offset), suffix: text.slice(offset) };
 }
 
-export function registerInlineCompletions(options: InlineCompletionsOptions): Disposable & { controller: CompletionController } {
+export function registerInlineCompletions(options: InlineCompletionsOptions): Disposable & {
+  controller: CompletionController;
+  lastOffered(): OfferedSuggestions | undefined;
+} {
   const { monaco, editor } = options;
+  const offered: { last: OfferedSuggestions | undefined } = { last: undefined };
   // Monaco does not refetch at an unchanged position and text version (a provider's
   // onDidChangeInlineCompletions is "satisfied" by the previous request), so a grown suggestion is
   // shown by clearing the current one and triggering afresh. Clearing reports the old suggestion
   // as rejected; while refreshing, that is not the user's rejection and must not dismiss it.
+  // With nothing shown there is nothing to clear: a request for the context is then held open by
+  // the provider (controller.isPending) and the new text reaches it anyway; the trigger below is
+  // only a backstop (Monaco answers it from a request in progress for the same position).
   const refreshing = { on: false };
   const refresh = () => {
-    refreshing.on = true;
-    try {
-      editor.trigger('spark', 'editor.action.inlineSuggest.hide', undefined);
-    } finally {
-      refreshing.on = false;
+    if (editor.getAction('editor.action.inlineSuggest.hide')?.isSupported()) { // i.e. a suggestion is visible
+      refreshing.on = true;
+      try {
+        editor.trigger('spark', 'editor.action.inlineSuggest.hide', undefined);
+      } finally {
+        refreshing.on = false;
+      }
     }
     // A newer refresh supersedes this fetch, which then rejects with Monaco's "Canceled": expected.
-    editor.getAction('editor.action.inlineSuggest.trigger')?.run().catch(() => {});
+    // Not explicit: an explicit request means the user asked for alternatives.
+    editor.getAction('editor.action.inlineSuggest.trigger')?.run({ explicit: false }).catch(() => {});
   };
   const controller = new CompletionController({
     engine: options.engine,
@@ -62,7 +94,7 @@ export function registerInlineCompletions(options: InlineCompletionsOptions): Di
   const provider: Monaco.languages.InlineCompletionsProvider<SparkCompletions> = {
     displayName: 'Spark',
     debounceDelayMs: 0, // the controller debounces, by the user's setting
-    async provideInlineCompletions(model, position, _context, token) {
+    async provideInlineCompletions(model, position, context, token) {
       if (model !== editor.getModel()) return { items: [], ctx: { prefix: '', suffix: '' } };
       const ctx = cursorContext(model, position);
       let text = controller.suggest(ctx);
@@ -71,20 +103,36 @@ export function registerInlineCompletions(options: InlineCompletionsOptions): Di
       // After waking, only peek: if a newer keystroke superseded this context, asking with it
       // again would restart a stale request.
       while (text === undefined && controller.isPending(ctx) && !token.isCancellationRequested) {
-        await controller.nextChange();
+        await nextChangeOrCancel(controller, token);
         text = controller.peek(ctx);
       }
       if (text === undefined) return { items: [], ctx };
+      const explicit = context.triggerKind === monaco.languages.InlineCompletionTriggerKind.Explicit;
+      if (explicit) {
+        controller.requestAlternatives(ctx);
+        // Hold only once the main suggestion is complete: while it streams, each growth refreshes
+        // (which cancels this request), and the ghost must keep growing meanwhile. The samples
+        // then start as soon as it ends, ready for the next press.
+        while (controller.alternativesPending(ctx) && !controller.isPending(ctx) && !token.isCancellationRequested) {
+          await nextChangeOrCancel(controller, token);
+        }
+        text = controller.peek(ctx); // a keystroke while waiting cancels the alternatives with the suggestion
+        if (text === undefined || token.isCancellationRequested) return { items: [], ctx };
+      }
+      const texts = [text, ...controller.alternativesFor(ctx, text)];
+      if (explicit) offered.last = { prefixChars: ctx.prefix.length, items: texts };
       // A multi-line insert must replace to the end of the line: carry the rest of the line along.
       const lineEnd = model.getLineMaxColumn(position.lineNumber);
       const rest = model.getValueInRange(new monaco.Range(position.lineNumber, position.column, position.lineNumber, lineEnd));
-      const multiLine = text.includes('\n');
       return {
         ctx,
-        items: [{
-          insertText: multiLine ? text + rest : text,
-          range: new monaco.Range(position.lineNumber, position.column, position.lineNumber, multiLine ? lineEnd : position.column),
-        }],
+        items: texts.map((t) => {
+          const multiLine = t.includes('\n');
+          return {
+            insertText: multiLine ? t + rest : t,
+            range: new monaco.Range(position.lineNumber, position.column, position.lineNumber, multiLine ? lineEnd : position.column),
+          };
+        }),
         enableForwardStability: true,
       };
     },
@@ -108,6 +156,7 @@ export function registerInlineCompletions(options: InlineCompletionsOptions): Di
   const registration = monaco.languages.registerInlineCompletionsProvider({ pattern: '**' }, provider);
   return {
     controller,
+    lastOffered: () => offered.last && { prefixChars: offered.last.prefixChars, items: [...offered.last.items] },
     dispose() {
       registration.dispose();
       controller.dispose();

@@ -13,6 +13,8 @@ export interface RewriteRequest {
   after: string;
   /** What the user asked for; used by instruct models (chat template), ignored by base models. */
   instruction: string;
+  /** The editor's language id (e.g. "python"), to label the code for instruct models. */
+  language?: string;
 }
 
 export interface RewriteEngine {
@@ -51,6 +53,10 @@ export class RewriteSession implements Disposable {
   /** The rewritten text so far (the model's output for the window). */
   get output(): string { return this.rewritten; }
 
+  /**
+   * Proposes a rewrite of the selection (or the block at the cursor). Rejects when the engine
+   * fails; the proposal is then cleared and the document was never touched.
+   */
   async start(instruction: string): Promise<void> {
     this.reject();
     const model = this.editor.getModel();
@@ -65,12 +71,19 @@ export class RewriteSession implements Disposable {
     this.rewritten = '';
     const abort = (this.abort = new AbortController());
     this.setState('streaming', []);
+    const req: RewriteRequest = {
+      before: full.slice(0, startOffset), original, after: full.slice(endOffset), instruction, language: model.getLanguageId(),
+    };
     try {
-      await this.engine.rewrite({ before: full.slice(0, startOffset), original, after: full.slice(endOffset), instruction }, (text) => {
+      await this.engine.rewrite(req, (text) => {
         if (abort.signal.aborted) return;
         this.rewritten = text;
         this.show(streamingEdits(original, text));
       }, abort.signal);
+    } catch (err) {
+      if (abort.signal.aborted) return; // superseded or rejected: nothing to report
+      this.clear();
+      throw err;
     } finally {
       if (this.abort === abort) this.abort = undefined;
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { measureReadBandwidth } from './bandwidth.ts';
+import { measureDispatchOverhead, measureReadBandwidth } from './bandwidth.ts';
 import { testDevice } from './test-util.ts';
 
 describe('stream_read.wgsl bandwidth probe', () => {
@@ -10,6 +10,15 @@ describe('stream_read.wgsl bandwidth probe', () => {
     expect(r.bestMs).toBeGreaterThan(0);
     expect(r.gbPerSecond).toBeGreaterThan(0);
     await expect(measureReadBandwidth(device, { megabytes: 1e6 })).rejects.toThrow(/exceed/);
+    device.destroy();
+  });
+
+  it('times near-empty dispatches (a measurement, no speed asserted)', async () => {
+    const device = await testDevice();
+    const r = await measureDispatchOverhead(device, { dispatches: 32, trials: 1 });
+    expect(r.dispatches).toBe(32);
+    expect(r.msPerDispatch).toBeGreaterThan(0);
+    expect(Number.isFinite(r.msPerDispatch)).toBe(true);
     device.destroy();
   });
 });

@@ -1,5 +1,6 @@
 // Measures the adapter's streaming read bandwidth with shaders/stream_read.wgsl: the roofline
-// that decode tokens/s is reported against (bench/ reuses this). Wall clock around submit +
+// that decode tokens/s is reported against (bench/ reuses this). The same shader on a tiny
+// buffer measures the other limit of a decode step: the fixed cost of one dispatch. Wall clock around submit +
 // onSubmittedWorkDone, best of a few trials, several passes per submit to amortise the ~1 ms
 // submit round trip.
 import streamSource from '../../../shaders/stream_read.wgsl?raw';
@@ -49,4 +50,42 @@ export async function measureReadBandwidth(
   let best = Infinity;
   for (let t = 0; t < trials; t++) best = Math.min(best, await run());
   return { bytes, bestMs: best, gbPerSecond: bytes / (best / 1000) / 1e9 };
+}
+
+export interface DispatchOverheadResult {
+  dispatches: number;
+  /** Wall-clock ms per near-empty dispatch (one workgroup reading 1 KiB), best trial. */
+  msPerDispatch: number;
+}
+
+/**
+ * The fixed cost of a dispatch: `dispatches` one-workgroup stream_read dispatches in one pass,
+ * one submit, best of `trials`. A decode step of D dispatches can go no faster than D times this.
+ */
+export async function measureDispatchOverhead(device: GPUDevice, options: { dispatches?: number; trials?: number } = {}): Promise<DispatchOverheadResult> {
+  const dispatches = options.dispatches ?? 256;
+  const trials = options.trials ?? 3;
+  const ctx = new GpuContext(device);
+  using group = new BufferGroup(device, 'dispatch-overhead');
+  const data = group.create('data', THREADS * 16, GPUBufferUsage.STORAGE);
+  const sink = group.create('sink', THREADS * 4, GPUBufferUsage.STORAGE);
+  const params = group.uniform('params', new Uint32Array([1, THREADS, 0, 0]));
+  const pipeline = await ctx.pipeline('stream_read', streamSource, 'main', { THREADS });
+  const bind = ctx.bindGroup(pipeline, 'stream_read', { 0: params, 1: data, 2: sink });
+  const run = async () => {
+    const enc = device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bind);
+    for (let d = 0; d < dispatches; d++) pass.dispatchWorkgroups(1);
+    pass.end();
+    const t0 = performance.now();
+    device.queue.submit([enc.finish()]);
+    await device.queue.onSubmittedWorkDone();
+    return (performance.now() - t0) / dispatches;
+  };
+  await run();
+  let best = Infinity;
+  for (let t = 0; t < trials; t++) best = Math.min(best, await run());
+  return { dispatches, msPerDispatch: best };
 }

@@ -17,7 +17,8 @@ describe('matmul.wgsl: tiled GEMV/GEMM vs reference linear()', async () => {
 
   const cases: { n: number; k: number; t: number; grid: GridChoice; format: WeightFormat; epilogue: Epilogue; bias: boolean }[] = [];
   for (const format of ['f32', 'f16'] as const) {
-    for (const [n, k, t] of [[37, 66, 1], [130, 50, 5], [64, 64, 1], [6, 3, 9]] as const) {
+    // Awkward shapes (K not a multiple of 4, one token, odd batches) and a plain batched one.
+    for (const [n, k, t] of [[37, 66, 1], [130, 50, 5], [64, 64, 1], [64, 64, 6], [6, 3, 9]] as const) {
       for (const grid of [
         { tileRows: 64, colTiles: 1, reduce: 'chain' },
         { tileRows: 32, colTiles: 2, reduce: 'chain' },
@@ -70,5 +71,18 @@ describe('matmul.wgsl: tiled GEMV/GEMM vs reference linear()', async () => {
     const weights = uploadTiled(group, plan, new Float32Array(128));
     const buf = group.create('b', 1024, GPUBufferUsage.STORAGE);
     await expect(matmulDispatches(ctx, group, { weights, x: buf, out: buf, tokens: 1, epilogue: 'store' })).rejects.toThrow(/partials/);
+  });
+
+  it('runs with neither bias nor partials (Q = 1): no buffer is bound both read-only and writable', async () => {
+    // Regression: one shared placeholder for both made the dispatch invalid, so nothing ran.
+    using group = new BufferGroup(device, 'test');
+    const [n, k] = [40, 24];
+    const plan = planMatrix('w', n, k, 'f32', { tileRows: 64, colTiles: 1, reduce: 'chain' });
+    const w = randomArray(n * k, 3, 0.5), x = randomArray(k, 4);
+    const out = group.create('out', n * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+    device.pushErrorScope('validation');
+    await runDispatches(device, await matmulDispatches(ctx, group, { weights: uploadTiled(group, plan, w), x: group.storage('x', x), out, tokens: 1, epilogue: 'store' }));
+    expect(await device.popErrorScope()).toBeNull();
+    expect(maxMixedError(await readF32(device, out, n), linear(x, w, n, k))).toBeLessThan(TOL);
   });
 });

@@ -87,9 +87,10 @@ export async function matmulDispatches(ctx: GpuContext, group: BufferGroup, args
     throw new Error(`matmul ${name}: Q=${q} needs a partials buffer of ${q * tokens * plan.rows * 4} bytes`);
   }
   const tokensPerThread = tokens === 1 ? 1 : GEMM_TOKENS_PER_THREAD;
-  const dummy = group.create(`${name}:dummy`, 16, GPUBufferUsage.STORAGE);
-  const bias = args.bias ?? dummy;
-  const partials = args.partials ?? dummy;
+  // Two placeholders, never one: a buffer bound read-only (bias) and writable (partials) in one
+  // dispatch is a usage conflict, and WebGPU then drops the whole command buffer silently.
+  const bias = args.bias ?? group.create(`${name}:no-bias`, 16, GPUBufferUsage.STORAGE);
+  const partials = args.partials ?? group.create(`${name}:no-partials`, 16, GPUBufferUsage.STORAGE);
   const uniformFor = (treeStride: number) => group.uniform(`${name}:params`, new Uint32Array([
     plan.rows, plan.cols, tokens, plan.tile.rows, plan.tile.cols, q,
     EPILOGUE_CODE[epilogue], args.bias ? 1 : 0, xStride, outStride, treeStride, 0,

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { spread } from './bench-types.ts';
+import { compareWithSuppressed, decodeLimiter, markdown, percentile, profileSummary, svgChart, targets, type BenchReport } from './report.ts';
+
+const s = (...runs: number[]) => spread(runs);
+
+function report(over: Partial<BenchReport['ours']> = {}): Omit<BenchReport, 'targets'> {
+  return {
+    adapter: 'google swiftshader', model: 'public/models/spark-nano', quick: true, createdUtc: '2026-11-25T00:00:00Z', durationSeconds: 60,
+    ours: {
+      decodeTokensPerSecond: 40, prefillTokensPerSecond: { 128: 90 }, ttftMs: 500,
+      keystroke: { prefillTokens: 1, ms: 50, fullPrefillMs: 20000, speedup: 400, docTokens: 2000 },
+      readbacksPerToken: 0.28, dispatchesPerToken: 40, submitsPerToken: 0.28, tokensPerSubmit: 4, readbacksPerTokenN8Batched: 0.125,
+      sameTokens: true, comparedTokens: 16,
+      spread: { decodeTokensPerSecond: s(38, 40, 42), ttftMs: s(500), prefillTokensPerSecond: { 128: s(90) }, keystrokeMs: s(50) },
+      prefillGflopPerSecond: { 128: 0.3 }, ...over,
+    },
+    roofline: { bandwidthGBps: 0.8, weightBytesPerToken: 5e6, boundTokensPerSecond: 160, fraction: 0.25, msPerDispatch: 0.5, dispatchBoundTokensPerSecond: 50, limiter: 'dispatch overhead: …' },
+    profile: { clock: 'gpu-timestamp', decodeMsPerTokenByKernel: { attention: 2 } },
+    peers: [
+      { name: 'wllama (wasm)', status: 'ok', decodeTokensPerSecond: 5, prefillMs: 700, sameTokens: true },
+      { name: 'transformers.js (webgpu)', status: 'failed', error: 'Error: no | shader-f16\nat line 2' },
+      { name: 'Spark CPU reference (TypeScript)', status: 'ok', decodeTokensPerSecond: 300, sameTokens: true },
+    ],
+    sensitivity: [{ name: 'N=1', group: 'tokens-per-submit', decodeTokensPerSecond: s(39), dispatchesPerToken: 40, readbacksPerToken: 1 }],
+    drafts: {
+      completion: { off: s(30), on: s(45), accepted: 10, drafted: 16, identical: true },
+      rewrite: { off: s(40), on: s(40), accepted: 0, drafted: 0, identical: true },
+    },
+    editor: { keystrokeToGhostMs: { count: 3, p50: 70, p95: 200, p99: 200 }, keystrokes: 30, requests: 20, cancelled: 15, typedThrough: 5, keyDelayMs: 120 },
+    engine: { description: 'WebGPU google swiftshader', weightFormat: 'f16', params: 2.4e6, plan: { bytesPerToken: 5e6, grids: 'qkv:64x1' }, features: [] },
+    reference: { source: 'pytorch', tokens: [1, 2], prompt: [3], suppressedCount: 10 },
+  };
+}
+
+describe('bench report', () => {
+  it('compares our unsuppressed greedy with a suppressed reference only up to our first suppressed id', () => {
+    const suppressed = new Set([0, 9]);
+    expect(compareWithSuppressed([5, 6, 7], [5, 6, 7], suppressed)).toEqual({ sameTokens: true, comparedTokens: 3 });
+    expect(compareWithSuppressed([5, 0, 7], [5, 8, 1], suppressed)).toEqual({ sameTokens: true, comparedTokens: 1 });
+    expect(compareWithSuppressed([5, 6, 7], [5, 4, 7], suppressed)).toEqual({ sameTokens: false, comparedTokens: 1, firstMismatch: 1 });
+  });
+
+  it('percentiles are nearest-rank, undefined when empty', () => {
+    expect(percentile([], 50)).toBeUndefined();
+    expect(percentile([30, 10, 20, 40], 50)).toBe(20);
+    expect(percentile([30, 10, 20, 40], 95)).toBe(40);
+  });
+
+  it('names the limiter whose floor is nearer the measured time per token', () => {
+    // 40 tok/s = 25 ms/token; bandwidth floor 1000/160 = 6.25 ms, dispatch floor 1000/50 = 20 ms.
+    expect(decodeLimiter(40, 160, 50)).toMatch(/^dispatch overhead: of 25\.0 ms per token.*6\.3 ms \(25%\).*20\.0 ms \(80%\)/);
+    expect(decodeLimiter(40, 50, 160)).toMatch(/^memory bandwidth/);
+    expect(decodeLimiter(40, 400, 400)).toMatch(/^kernel execution above both floors/);
+  });
+
+  it('summarises the profile biggest first', () => {
+    expect(profileSummary({ attention: 1, 'matmul:lm_head': 3 })).toBe('matmul:lm_head 3.00 ms (75%), attention 1.00 ms (25%)');
+    expect(profileSummary({})).toBe('no profile');
+  });
+
+  it('reports the targets against the best peer other than our own CPU reference', () => {
+    const t = targets(report());
+    expect(t.find((x) => x.name === 'decode vs best peer')).toMatchObject({ measured: '8.00×', met: true });
+    expect(t.find((x) => x.name === 'decode vs roofline')).toMatchObject({ measured: '25%', met: false });
+    expect(t.find((x) => x.name.startsWith('readbacks/token'))).toMatchObject({ met: false });
+    expect(t.find((x) => x.name === 'keystroke → first ghost p95')).toMatchObject({ measured: '200 ms', met: false });
+    expect(targets(report({ decodeTokensPerSecond: 9 })).find((x) => x.name === 'decode vs best peer')!.met).toBe(false);
+  });
+
+  it('writes a markdown table that keeps failed peers with their error, and an SVG with every engine', () => {
+    const r = { ...report(), targets: targets(report()) };
+    const md = markdown(r);
+    expect(md).toContain('| **Spark (WebGPU, N=4)** | **40.0 (38.0–42.0)** |');
+    expect(md).toContain('| transformers.js (webgpu) | failed: Error: no \\| shader-f16 at line 2 | – | – |');
+    expect(md).toContain('| completion | 30.0 (30.0–30.0) | 45.0 (45.0–45.0) | 1.50× | 10 / 16 | yes |');
+    expect(md).toContain('p50 **70 ms**, p95 **200 ms**');
+    const svg = svgChart(r);
+    expect(svg.startsWith('<svg')).toBe(true);
+    for (const label of ['Spark WebGPU (N=4)', 'wllama (wasm)', 'roofline bound', 'N=1']) expect(svg).toContain(label);
+    expect(svg).not.toContain('transformers.js (webgpu)'); // failed rows have no bar
+  });
+});

@@ -1,0 +1,212 @@
+// bench.json, its markdown table and its SVG chart, from the measurements of one run. Pure, so
+// the report's shape and its arithmetic are unit-tested (report.test.ts). Field names under
+// ours/roofline/peers follow issue 6's stable format; everything else is added freely.
+import type { EngineBenchResult, SensitivityRow, Spread } from './bench-types.ts';
+
+export interface PeerRow {
+  name: string;
+  status: 'ok' | 'failed';
+  error?: string;
+  decodeTokensPerSecond?: number;
+  prefillMs?: number;
+  sameTokens?: boolean;
+  firstMismatch?: number;
+  detail?: Record<string, string | number | boolean>;
+}
+
+export interface EditorLatency {
+  keystrokeToGhostMs: { count: number; p50?: number; p95?: number; p99?: number };
+  keystrokes: number;
+  requests: number;
+  cancelled: number;
+  typedThrough: number;
+  keyDelayMs: number;
+}
+
+export interface Target { name: string; target: string; measured: string; met: boolean }
+
+export interface BenchReport {
+  adapter: string;
+  model: string;
+  quick: boolean;
+  createdUtc: string;
+  durationSeconds: number;
+  ours: {
+    decodeTokensPerSecond: number;
+    prefillTokensPerSecond: Record<string, number>;
+    ttftMs: number;
+    keystroke: { prefillTokens: number; ms: number; fullPrefillMs: number; speedup: number; docTokens: number };
+    readbacksPerToken: number;
+    dispatchesPerToken: number;
+    submitsPerToken: number;
+    tokensPerSubmit: number;
+    readbacksPerTokenN8Batched: number;
+    /** Ours against the reference the peers are checked against (see comparedTokens). */
+    sameTokens?: boolean;
+    comparedTokens?: number;
+    spread: { decodeTokensPerSecond: Spread; ttftMs: Spread; prefillTokensPerSecond: Record<string, Spread>; keystrokeMs: Spread };
+    prefillGflopPerSecond: Record<string, number>;
+  };
+  roofline: {
+    bandwidthGBps: number; weightBytesPerToken: number; boundTokensPerSecond: number; fraction: number;
+    /** The other bound: dispatches per token × the measured cost of an empty dispatch. */
+    msPerDispatch: number; dispatchBoundTokensPerSecond: number;
+    /** Which floor (or neither) explains the measured decode time per token. */
+    limiter: string;
+  };
+  /** One profiled decode: GPU ms per token by kernel category, and how it was timed. */
+  profile: { clock: string; decodeMsPerTokenByKernel: Record<string, number> };
+  peers: PeerRow[];
+  sensitivity: SensitivityRow[];
+  drafts: EngineBenchResult['drafts'];
+  editor?: EditorLatency | { error: string };
+  targets: Target[];
+  engine: Pick<EngineBenchResult, 'description' | 'weightFormat' | 'params' | 'plan' | 'features'>;
+  reference: { source: string; tokens: number[]; prompt: number[]; suppressedCount: number };
+}
+
+/**
+ * Ours is greedy with nothing suppressed; the reference (and every peer) never emits the
+ * suppressed ids. Greedy over a subset agrees with greedy over all until the unrestricted argmax
+ * is a suppressed id, so compare up to the first suppressed id we emitted, and say how far.
+ */
+export function compareWithSuppressed(ours: readonly number[], reference: readonly number[], suppressed: ReadonlySet<number>) {
+  const n = Math.min(ours.length, reference.length);
+  for (let i = 0; i < n; i++) {
+    if (suppressed.has(ours[i]!)) return { sameTokens: true, comparedTokens: i };
+    if (ours[i] !== reference[i]) return { sameTokens: false, comparedTokens: i, firstMismatch: i };
+  }
+  return { sameTokens: true, comparedTokens: n };
+}
+
+/**
+ * What limits decode: the time per token is compared with the two floors measured on the same
+ * adapter, streaming the weights (bandwidth) and issuing the dispatches (fixed cost each). When
+ * neither floor explains half the time, the kernels' own execution is the limit (the profile
+ * says which).
+ */
+export function decodeLimiter(tokensPerSecond: number, bandwidthBound: number, dispatchBound: number): string {
+  const msPerToken = 1000 / tokensPerSecond;
+  const streamMs = 1000 / bandwidthBound, dispatchMs = 1000 / dispatchBound;
+  const share = (ms: number) => `${Math.round((100 * ms) / msPerToken)}%`;
+  const floors = `streaming the weights at the measured bandwidth accounts for ${streamMs.toFixed(1)} ms (${share(streamMs)}) and the dispatches' fixed cost for ${dispatchMs.toFixed(1)} ms (${share(dispatchMs)})`;
+  const which = Math.max(streamMs, dispatchMs) < msPerToken / 2 ? 'kernel execution above both floors'
+    : dispatchMs >= streamMs ? 'dispatch overhead' : 'memory bandwidth';
+  return `${which}: of ${msPerToken.toFixed(1)} ms per token, ${floors}`;
+}
+
+/** "matmul:lm_head 9.1 ms (31%), attention 6.0 ms (20%), ..." — the biggest first. */
+export function profileSummary(msByKernel: Record<string, number>, top = 4): string {
+  const total = Object.values(msByKernel).reduce((a, b) => a + b, 0);
+  if (total <= 0) return 'no profile';
+  return Object.entries(msByKernel).sort((a, b) => b[1] - a[1]).slice(0, top)
+    .map(([k, ms]) => `${k} ${ms.toFixed(2)} ms (${Math.round((100 * ms) / total)}%)`).join(', ');
+}
+
+export function percentile(values: readonly number[], p: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
+}
+
+const fmt = (v: number | undefined, digits = 1) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
+const sp = (s: Spread, digits = 1) => `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`;
+
+export function targets(r: Omit<BenchReport, 'targets'>): Target[] {
+  const bestPeer = Math.max(0, ...r.peers.filter((p) => p.status === 'ok' && !p.name.startsWith('Spark')).map((p) => p.decodeTokensPerSecond ?? 0));
+  const out: Target[] = [
+    { name: 'decode vs best peer', target: '≥ 2×', measured: bestPeer > 0 ? `${fmt(r.ours.decodeTokensPerSecond / bestPeer, 2)}×` : 'no peer ran', met: bestPeer > 0 && r.ours.decodeTokensPerSecond >= 2 * bestPeer },
+    { name: 'decode vs roofline', target: '≥ 50%', measured: `${fmt(100 * r.roofline.fraction, 0)}%`, met: r.roofline.fraction >= 0.5 },
+    { name: `readbacks/token at default N=${r.ours.tokensPerSubmit}`, target: '≤ 1/8', measured: fmt(r.ours.readbacksPerToken, 3), met: r.ours.readbacksPerToken <= 1 / 8 },
+    { name: 'prefill per keystroke (end of 2k file)', target: '≤ 4 tokens', measured: `${r.ours.keystroke.prefillTokens} tokens`, met: r.ours.keystroke.prefillTokens <= 4 },
+    { name: 'keystroke vs full re-prefill', target: '≥ 20× faster', measured: `${fmt(r.ours.keystroke.speedup, 1)}×`, met: r.ours.keystroke.speedup >= 20 },
+  ];
+  if (r.editor && 'keystrokeToGhostMs' in r.editor) {
+    const k = r.editor.keystrokeToGhostMs;
+    out.push({ name: 'keystroke → first ghost p50', target: '≤ 50 ms', measured: `${fmt(k.p50, 0)} ms`, met: k.p50 !== undefined && k.p50 <= 50 });
+    out.push({ name: 'keystroke → first ghost p95', target: '≤ 150 ms', measured: `${fmt(k.p95, 0)} ms`, met: k.p95 !== undefined && k.p95 <= 150 });
+  }
+  return out;
+}
+
+export function markdown(r: BenchReport): string {
+  const o = r.ours;
+  const lines = [
+    `# Spark bench — ${r.createdUtc}${r.quick ? ' (quick)' : ''}`,
+    '',
+    `Adapter: **${r.adapter}**. Model: ${r.model} (${(r.engine.params / 1e6).toFixed(2)}M params, ${r.engine.weightFormat} weights). ` +
+      'Figures are medians over repeated runs (min–max in brackets), all from this one run on the same adapter.',
+    '',
+    '## Decode, same weights, same browser',
+    '',
+    '| engine | decode tok/s | prefill / TTFT ms | same greedy tokens |',
+    '|---|---|---|---|',
+    `| **Spark (WebGPU, N=${o.tokensPerSubmit})** | **${sp(o.spread.decodeTokensPerSecond)}** | ${sp(o.spread.ttftMs)} | ${o.sameTokens === undefined ? '–' : `${o.sameTokens ? 'yes' : 'NO'} (first ${o.comparedTokens})`} |`,
+    ...r.peers.map((p) => p.status === 'ok'
+      ? `| ${p.name} | ${fmt(p.decodeTokensPerSecond)} | ${fmt(p.prefillMs)} | ${p.sameTokens === undefined ? '–' : p.sameTokens ? 'yes' : `NO (from token ${p.firstMismatch})`} |`
+      : `| ${p.name} | failed: ${(p.error ?? '').replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 160)} | – | – |`),
+    `| roofline bound (${fmt(r.roofline.bandwidthGBps, 2)} GB/s ÷ ${fmt(r.roofline.weightBytesPerToken / 1e6, 2)} MB/token) | ${fmt(r.roofline.boundTokensPerSecond)} | – | – |`,
+    `| dispatch floor (${fmt(o.dispatchesPerToken)} dispatches × ${fmt(r.roofline.msPerDispatch, 3)} ms) | ${fmt(r.roofline.dispatchBoundTokensPerSecond)} | – | – |`,
+    '',
+    `Decode is **${fmt(100 * r.roofline.fraction, 0)}%** of the streaming-read roofline. Limiter: ${r.roofline.limiter}. ` +
+      `Decode GPU time per token by kernel (${r.profile.clock}): ${profileSummary(r.profile.decodeMsPerTokenByKernel)}. ` +
+      `Per token at N=${o.tokensPerSubmit}: ${fmt(o.dispatchesPerToken)} dispatches, ${fmt(o.submitsPerToken, 3)} submits, ${fmt(o.readbacksPerToken, 3)} readbacks ` +
+      `(${fmt(o.readbacksPerTokenN8Batched, 3)} at N=8 with the first token batched too).`,
+    '',
+    '## Prefill and the keystroke',
+    '',
+    '| prompt tokens | prefill tok/s | ≈ GFLOP/s |',
+    '|---|---|---|',
+    ...Object.entries(o.spread.prefillTokensPerSecond).map(([len, s]) => `| ${len} | ${sp(s, 0)} | ${fmt(o.prefillGflopPerSecond[len], 2)} |`),
+    '',
+    `One more character at the end of a ${o.keystroke.docTokens}-token file: ${o.keystroke.prefillTokens} token(s) prefilled, ${sp(o.spread.keystrokeMs)} ms, ` +
+      `against ${fmt(o.keystroke.fullPrefillMs, 0)} ms for a full re-prefill (**${fmt(o.keystroke.speedup, 0)}×**).`,
+    '',
+  ];
+  if (r.editor) {
+    lines.push('## Keystroke → first ghost character (the real page)', '');
+    if ('error' in r.editor) lines.push(`Failed: ${r.editor.error}`, '');
+    else {
+      const k = r.editor.keystrokeToGhostMs;
+      lines.push(`p50 **${fmt(k.p50, 0)} ms**, p95 **${fmt(k.p95, 0)} ms**, p99 ${fmt(k.p99, 0)} ms over ${k.count} ghosts; ${r.editor.keystrokes} keys typed ${r.editor.keyDelayMs} ms apart, ` +
+        `${r.editor.requests} requests (${r.editor.cancelled} cancelled, ${r.editor.typedThrough} typed through).`, '');
+    }
+  }
+  const d = r.drafts;
+  lines.push('## Drafts (output identical either way)', '',
+    '| request | without drafts tok/s | with drafts tok/s | speed-up | accepted / drafted | identical |', '|---|---|---|---|---|---|',
+    ...(['completion', 'rewrite'] as const).map((k) => `| ${k} | ${sp(d[k].off)} | ${sp(d[k].on)} | ${fmt(d[k].on.median / d[k].off.median, 2)}× | ${d[k].accepted} / ${d[k].drafted} | ${d[k].identical ? 'yes' : 'NO'} |`),
+    '', '## Sensitivity', '', '| change | decode tok/s | dispatches/token | readbacks/token |', '|---|---|---|---|',
+    ...r.sensitivity.map((s) => `| ${s.name} | ${sp(s.decodeTokensPerSecond)} | ${fmt(s.dispatchesPerToken)} | ${fmt(s.readbacksPerToken, 3)} |`),
+    '', '## Targets (reported, not asserted)', '', '| target | wanted | measured | met |', '|---|---|---|---|',
+    ...r.targets.map((t) => `| ${t.name} | ${t.target} | ${t.measured} | ${t.met ? 'yes' : 'no'} |`), '');
+  return lines.join('\n');
+}
+
+const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Two horizontal bar panels: decode tok/s of every engine and the roofline; then sensitivity. */
+export function svgChart(r: BenchReport): string {
+  const panel = (title: string, bars: { label: string; value: number; accent?: boolean }[], y0: number) => {
+    const max = Math.max(1, ...bars.map((b) => b.value));
+    const out = [`<text x="10" y="${y0 + 16}" font-weight="bold">${esc(title)}</text>`];
+    bars.forEach((b, i) => {
+      const y = y0 + 28 + i * 22;
+      const w = Math.max(1, (b.value / max) * 420);
+      out.push(`<text x="250" y="${y + 13}" text-anchor="end">${esc(b.label)}</text>`,
+        `<rect x="258" y="${y}" width="${w.toFixed(1)}" height="16" fill="${b.accent ? '#f5a623' : '#4a90d9'}"/>`,
+        `<text x="${(264 + w).toFixed(1)}" y="${y + 13}">${b.value.toFixed(1)}</text>`);
+    });
+    return { svg: out.join(''), height: 36 + bars.length * 22 };
+  };
+  const decode = [
+    { label: `Spark WebGPU (N=${r.ours.tokensPerSubmit})`, value: r.ours.decodeTokensPerSecond, accent: true },
+    ...r.peers.filter((p) => p.status === 'ok').map((p) => ({ label: p.name, value: p.decodeTokensPerSecond ?? 0 })),
+    { label: 'roofline bound', value: r.roofline.boundTokensPerSecond },
+  ];
+  const a = panel(`Decode tokens/s — ${r.adapter} (SwiftShader figures: compare ratios)`, decode, 0);
+  const b = panel('Sensitivity: decode tokens/s', r.sensitivity.map((s) => ({ label: s.name, value: s.decodeTokensPerSecond.median })), a.height + 10);
+  const height = a.height + b.height + 20;
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="760" height="${height}" font-family="sans-serif" font-size="12">` +
+    `<rect width="100%" height="100%" fill="#fff"/>${a.svg}${b.svg}</svg>\n`;
+}

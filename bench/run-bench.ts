@@ -1,0 +1,200 @@
+// `npm run bench`: our engine, the peers and the roofline on the same adapter in one run.
+//   1. prompts from real code (this repo's own sources), tokenized with the model's tokenizer;
+//   2. bench.html in headless Chromium: engine-bench.ts measures our engine, the bandwidth
+//      roofline, the CPU reference, drafts and the sensitivity grid;
+//   3. the app itself: keystroke → first ghost (editor-latency.ts);
+//   4. the peers (bench/peers/run-peers.ts), same prompt, checked against the same greedy tokens;
+//   5. bench.json + bench.md + bench.svg into --out; the last line printed is bench.json's path.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from '@playwright/test';
+import { Tokenizer } from '@huggingface/tokenizers';
+import { createServer, type ViteDevServer } from 'vite';
+import { launchOptions } from '../scripts/browser.ts';
+import { DEFAULT_SETTINGS } from '../src/settings.ts';
+import { parseBenchArgs } from './bench-args.ts';
+import type { EngineBenchResult, EngineBenchSpec } from './bench-types.ts';
+import { measureEditorLatency } from './editor-latency.ts';
+import { DEFAULT_PROMPT_TEXT } from './peers/args.ts';
+import { suppressedIds, type TokenizerJson } from './peers/common.ts';
+import { runPeers, type PeersReport } from './peers/run-peers.ts';
+import { compareWithSuppressed, decodeLimiter, markdown, svgChart, targets, type BenchReport, type EditorLatency, type PeerRow } from './report.ts';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const MODEL_DIR = join(ROOT, 'public', 'models', 'spark-nano');
+/** Real code for the prompts: this repo's own sources (present in every clone, never generated). */
+const CODE_SOURCES = ['src/engine/gpu/gpu-backend.ts', 'src/editor/inline/completion-controller.ts', 'src/engine/gpu/gpu-model.ts', 'src/hud/hud-view.ts'];
+const LONG_PROMPT_TOKENS = 2048;
+
+const T0 = Date.now();
+const say = (msg: string) => process.stderr.write(`[bench ${((Date.now() - T0) / 1000).toFixed(0)}s] ${msg}\n`);
+
+interface Sizes { repeats: number; longRepeats: number; decodeTokens: number; referenceTokens: number; keystrokes: number; cpuTokens: number; draftTokens: number }
+// longRepeats: ~2k-token prefills take tens of seconds on SwiftShader; fewer of them.
+const FULL: Sizes = { repeats: 5, longRepeats: 3, decodeTokens: 128, referenceTokens: 50, keystrokes: 8, cpuTokens: 32, draftTokens: 64 };
+const QUICK: Sizes = { repeats: 2, longRepeats: 1, decodeTokens: 32, referenceTokens: 16, keystrokes: 2, cpuTokens: 8, draftTokens: 16 };
+
+function buildSpec(tok: Tokenizer, tokJson: TokenizerJson, quick: boolean): EngineBenchSpec {
+  const z = quick ? QUICK : FULL;
+  const code = CODE_SOURCES.map((p) => readFileSync(join(ROOT, p), 'utf8')).join('\n');
+  const encode = (s: string) => tok.encode(s, { add_special_tokens: false }).ids;
+  const ids = encode(code);
+  if (ids.length < 2100) throw new Error(`bench: only ${ids.length} tokens of code in ${CODE_SOURCES.join(', ')}; need 2,100`);
+  // The keystroke file: 2k tokens of code, then the same text with 1, 2, ... more characters.
+  const docText = tok.decode(ids.slice(0, LONG_PROMPT_TOKENS), { skip_special_tokens: false });
+  const next = code.slice(docText.length, docText.length + z.keystrokes);
+  const keystrokeDocs = [encode(docText), ...Array.from({ length: z.keystrokes }, (_, k) => encode(docText + next.slice(0, k + 1)))];
+  const special = (content: string) => {
+    const t = tokJson.added_tokens?.find((a) => a.content === content);
+    if (!t) throw new Error(`bench: the tokenizer has no ${content}`);
+    return t.id;
+  };
+  // A rewrite as the editor sends it (FIM regeneration of a window) with the window as the draft.
+  const codeLines = code.split('\n');
+  const prefix = codeLines.slice(20, 60).join('\n') + '\n', middle = codeLines.slice(60, 68).join('\n') + '\n', suffix = codeLines.slice(68, 80).join('\n');
+  const rewritePrompt = [special('<fim_prefix>'), ...encode(prefix), special('<fim_suffix>'), ...encode(suffix), special('<fim_middle>')];
+  return {
+    modelUrl: '/models/spark-nano/',
+    maxContext: 2048 + 128,
+    prefillPrompts: { 128: ids.slice(0, 128), 512: ids.slice(0, 512) },
+    decodePrompt: encode(DEFAULT_PROMPT_TEXT),
+    decodeTokens: z.decodeTokens,
+    keystrokeDocs,
+    repeats: z.repeats,
+    longRepeats: z.longRepeats,
+    defaultTokensPerSubmit: DEFAULT_SETTINGS.tokensPerSubmit,
+    referenceTokens: z.referenceTokens,
+    cpuReferenceTokens: z.cpuTokens,
+    sensitivity: quick
+      ? { tokensPerSubmit: [1, 8], grids: false, formats: false, decodeTokens: 16, repeats: 1 }
+      : { tokensPerSubmit: [1, 4, 8, 16, 32], grids: true, formats: true, decodeTokens: 64, repeats: 3 },
+    drafts: { completionPrompt: ids.slice(0, 400), rewritePrompt, rewriteOriginal: encode(middle), tokens: z.draftTokens },
+  };
+}
+
+async function startServer(): Promise<{ server: ViteDevServer; origin: string }> {
+  // The app's own config (workers, ?raw shaders), on a free port: the bench serves both the
+  // app and bench.html from one origin. No HMR or watching: an edit in the tree must not
+  // reload a page in the middle of a measurement.
+  const server = await createServer({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), logLevel: 'error', clearScreen: false, server: { port: 0, strictPort: false, hmr: false, watch: null } });
+  await server.listen();
+  const addr = server.httpServer?.address() as AddressInfo | null;
+  if (!addr) throw new Error('vite did not report its address');
+  return { server, origin: `http://127.0.0.1:${addr.port}` };
+}
+
+async function runEngine(browser: Browser, origin: string, spec: EngineBenchSpec): Promise<EngineBenchResult> {
+  const page = await browser.newPage();
+  page.on('console', (m) => { if (m.text().startsWith('[bench]') || m.type() === 'error') say(`page: ${m.text()}`); });
+  try {
+    await page.goto(`${origin}/bench/bench.html`);
+    await page.waitForFunction(() => window.sparkBench !== undefined, undefined, { timeout: 120_000 });
+    return await page.evaluate((s) => window.sparkBench!.run(s), spec);
+  } finally {
+    await page.close().catch(() => undefined);
+  }
+}
+
+function assemble(engine: EngineBenchResult, peers: PeersReport | { error: string }, editor: EditorLatency | { error: string } | undefined, quick: boolean, started: number, suppress: number[]): BenchReport {
+  const p = engine.prefill;
+  const keyMs = engine.keystroke.ms.median;
+  const boundTokensPerSecond = (engine.bandwidth.gbPerSecond * 1e9) / engine.plan.bytesPerToken;
+  const dispatchBoundTokensPerSecond = 1000 / (engine.decode.dispatchesPerToken * engine.dispatchOverhead.msPerDispatch);
+  const cpuRow: PeerRow = { name: 'Spark CPU reference (TypeScript)', status: 'ok', decodeTokensPerSecond: engine.cpuReference.decodeTokensPerSecond.median, sameTokens: engine.cpuReference.sameTokens, detail: { comparedWith: 'Spark WebGPU greedy', tokens: engine.cpuReference.tokens.length } };
+  const peerRows: PeerRow[] = 'error' in peers
+    ? [{ name: 'peers', status: 'failed', error: peers.error }]
+    : peers.peers.map(({ tokens: _tokens, ...row }) => row);
+  const ref = 'error' in peers ? undefined : peers.reference;
+  const same = ref ? compareWithSuppressed(engine.greedy, ref, new Set(suppress)) : undefined;
+  const partial: Omit<BenchReport, 'targets'> = {
+    adapter: engine.adapter,
+    model: relative(ROOT, MODEL_DIR),
+    quick,
+    createdUtc: new Date().toISOString(),
+    durationSeconds: Math.round((Date.now() - started) / 1000),
+    ours: {
+      decodeTokensPerSecond: engine.decode.tokensPerSecond.median,
+      prefillTokensPerSecond: Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v.tokensPerSecond.median])),
+      ttftMs: engine.decode.ttftMs.median,
+      keystroke: {
+        prefillTokens: Math.max(...engine.keystroke.prefillTokens), ms: keyMs, fullPrefillMs: engine.keystroke.fullPrefillMs.median,
+        speedup: engine.keystroke.fullPrefillMs.median / keyMs, docTokens: engine.keystroke.docTokens,
+      },
+      readbacksPerToken: engine.decode.readbacksPerToken,
+      dispatchesPerToken: engine.decode.dispatchesPerToken,
+      submitsPerToken: engine.decode.submitsPerToken,
+      tokensPerSubmit: engine.decode.tokensPerSubmit,
+      readbacksPerTokenN8Batched: engine.decodeN8Batched.readbacksPerToken,
+      ...(same ? { sameTokens: same.sameTokens, comparedTokens: same.comparedTokens } : {}),
+      spread: {
+        decodeTokensPerSecond: engine.decode.tokensPerSecond, ttftMs: engine.decode.ttftMs,
+        prefillTokensPerSecond: Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v.tokensPerSecond])), keystrokeMs: engine.keystroke.ms,
+      },
+      prefillGflopPerSecond: Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v.gflopPerSecond])),
+    },
+    roofline: {
+      bandwidthGBps: engine.bandwidth.gbPerSecond, weightBytesPerToken: engine.plan.bytesPerToken,
+      boundTokensPerSecond, fraction: engine.decode.tokensPerSecond.median / boundTokensPerSecond,
+      msPerDispatch: engine.dispatchOverhead.msPerDispatch, dispatchBoundTokensPerSecond,
+      limiter: decodeLimiter(engine.decode.tokensPerSecond.median, boundTokensPerSecond, dispatchBoundTokensPerSecond),
+    },
+    profile: engine.profile,
+    peers: [...peerRows, cpuRow],
+    sensitivity: engine.sensitivity,
+    drafts: engine.drafts,
+    ...(editor ? { editor } : {}),
+    engine: { description: engine.description, weightFormat: engine.weightFormat, params: engine.params, plan: engine.plan, features: engine.features },
+    reference: 'error' in peers
+      ? { source: 'none (peers failed)', tokens: [], prompt: [], suppressedCount: suppress.length }
+      : { source: peers.referenceSource, tokens: peers.reference, prompt: peers.prompt, suppressedCount: peers.suppressedCount },
+  };
+  return { ...partial, targets: targets(partial) };
+}
+
+const message = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const started = Date.now();
+  const args = parseBenchArgs(argv);
+  const out = resolve(ROOT, args.out);
+  mkdirSync(out, { recursive: true });
+  const tokJson = JSON.parse(readFileSync(join(MODEL_DIR, 'tokenizer.json'), 'utf8')) as TokenizerJson;
+  const tok = new Tokenizer(tokJson, {});
+  const spec = buildSpec(tok, tokJson, args.quick);
+  const suppress = suppressedIds(tokJson);
+
+  const { server, origin } = await startServer();
+  let engine: EngineBenchResult;
+  let editor: EditorLatency | { error: string } | undefined;
+  const browser = await chromium.launch(launchOptions());
+  try {
+    say(`engine bench on ${origin} (${args.quick ? 'quick' : 'full'})`);
+    engine = await runEngine(browser, origin, spec);
+    if (args.editor) {
+      say('keystroke → ghost in the app');
+      editor = await measureEditorLatency(browser, `${origin}/`, args.quick).catch((err: unknown) => ({ error: message(err) }));
+    }
+  } finally {
+    await browser.close().catch(() => undefined);
+    await server.close();
+  }
+
+  let peers: PeersReport | { error: string } = { error: 'skipped (--no-peers)' };
+  if (args.peers) {
+    say('peers');
+    peers = await runPeers({
+      model: '', prompt: spec.decodePrompt, promptText: DEFAULT_PROMPT_TEXT, maxNewTokens: spec.referenceTokens,
+      peers: args.quick ? ['wllama:wasm'] : ['transformers.js:webgpu', 'transformers.js:wasm', 'wllama:wasm', 'wllama:webgpu'],
+      isolate: true, timeoutMs: args.quick ? 90_000 : 300_000, json: '', gguf: '', repeats: args.quick ? 1 : 3,
+    }).catch((err: unknown) => ({ error: message(err) }));
+  }
+
+  const report = assemble(engine, peers, editor, args.quick, started, suppress);
+  writeFileSync(join(out, 'bench.json'), JSON.stringify(report, null, 2) + '\n');
+  writeFileSync(join(out, 'bench.md'), markdown(report));
+  writeFileSync(join(out, 'bench.svg'), svgChart(report));
+  process.stderr.write(markdown(report) + '\n');
+  process.stdout.write(join(out, 'bench.json') + '\n');
+}

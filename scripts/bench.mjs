@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// `npm run bench -- [--quick] [--out <dir>]`: loads bench/run-bench.ts through Vite's module
+// runner (the repo has no other TypeScript runner for Node) and runs it. See bench/run-bench.ts.
+import { runnerImport } from 'vite';
+
+const { module } = await runnerImport(new URL('../bench/run-bench.ts', import.meta.url).pathname, {
+  configFile: false,
+  logLevel: 'error',
+});
+try {
+  await module.main(process.argv.slice(2));
+} catch (err) {
+  console.error(`[bench] failed: ${err instanceof Error ? err.stack ?? err.message : err}`);
+  process.exit(1);
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import type { EngineClient, GenerateOptions } from '../engine/client.ts';
+import { emptyStats } from '../engine/backend.ts';
+import type { DoneEvent, ReadyEvent, TokensEvent } from '../engine/protocol.ts';
+import { DEFAULT_SETTINGS, type Settings } from '../settings.ts';
+import { alternativeSampling, engineCompletions, engineRewrites } from './engine-adapters.ts';
+import { REWRITE_SYSTEM_PROMPT } from './rewrite/chat-rewrite.ts';
+
+/** A client double: records each generate and streams the given chunks. */
+function fakeClient(chunks: string[], ready: Partial<ReadyEvent> = {}) {
+  const calls: GenerateOptions[] = [];
+  const client = {
+    readyInfo: ready,
+    generate(options: GenerateOptions, onTokens?: (e: TokensEvent) => void) {
+      calls.push(options);
+      for (const text of chunks) onTokens?.({ type: 'tokens', id: calls.length, text, ids: [] });
+      const done: DoneEvent = { type: 'done', id: calls.length, finishReason: 'stop', text: chunks.join(''), tokens: [], promptTokenCount: 0, stats: emptyStats() };
+      return { id: calls.length, done: Promise.resolve(done), cancel: () => {} };
+    },
+  };
+  return { client: client as unknown as EngineClient, calls };
+}
+
+const deps = (client: EngineClient, settings: Partial<Settings> = {}) => ({
+  client, settings: () => ({ ...DEFAULT_SETTINGS, ...settings }), perf: () => undefined,
+});
+const signal = () => new AbortController().signal;
+const rewriteReq = { before: 'x = 1\n', original: 'def f(a):\n    return a', after: '\n', instruction: 'rename a to b', language: 'python' };
+
+describe('engineCompletions', () => {
+  it('the main request uses the settings; alternative k samples with its own seed on the same prompt', async () => {
+    const { client, calls } = fakeClient(['1']);
+    const engine = engineCompletions(deps(client));
+    const req = { prefix: 'x = ', suffix: '\nprint(x)\n', mode: 'single-line' as const };
+    await engine.complete(req, () => {}, signal());
+    await engine.complete({ ...req, alternative: 1 }, () => {}, signal());
+    await engine.complete({ ...req, alternative: 2 }, () => {}, signal());
+    expect(calls[0]!.sampling).toEqual({ temperature: 0, topK: 0, topP: 1, seed: 0 });
+    expect(calls[1]!.prompt).toEqual(calls[0]!.prompt);
+    expect(calls[1]!.sampling!.temperature).toBeGreaterThan(0);
+    expect(new Set(calls.map((c) => c.sampling!.seed)).size).toBe(3);
+  });
+
+  it('alternatives keep a user who already samples at their settings, with a different seed', () => {
+    const s = { ...DEFAULT_SETTINGS, temperature: 0.3, topK: 10, topP: 0.5, seed: 0xffff_ffff };
+    expect(alternativeSampling(s, 1)).toEqual({ temperature: 0.3, topK: 10, topP: 0.5, seed: 0 });
+  });
+});
+
+describe('engineRewrites', () => {
+  it('a base model: FIM around the window, the original as the draft, the instruction unused', async () => {
+    const { client, calls } = fakeClient(['def f(b):\n    return b']);
+    const out: string[] = [];
+    await engineRewrites(deps(client)).rewrite(rewriteReq, (t) => out.push(t), signal());
+    expect(calls[0]!.prompt).toEqual({ kind: 'fim', prefix: rewriteReq.before, suffix: rewriteReq.after });
+    expect(calls[0]!.draftText).toBe(rewriteReq.original);
+    expect(out.at(-1)).toBe('def f(b):\n    return b');
+  });
+
+  it('an instruct model: chat messages, and the reply streamed without its fence', async () => {
+    const { client, calls } = fakeClient(['```py', 'thon\ndef f(b):\n', '    return b\n`', '``\nDone.'], { chatTemplate: {} });
+    const out: string[] = [];
+    await engineRewrites(deps(client)).rewrite(rewriteReq, (t) => out.push(t), signal());
+    const prompt = calls[0]!.prompt;
+    expect(prompt.kind).toBe('chat');
+    if (prompt.kind !== 'chat') return;
+    expect(prompt.messages[0]).toEqual({ role: 'system', content: REWRITE_SYSTEM_PROMPT });
+    expect(prompt.messages[1]!.content).toContain('rename a to b');
+    expect(prompt.messages[1]!.content).toContain('```python\ndef f(a):\n    return a\n```');
+    expect(calls[0]!.draftText).toBe(rewriteReq.original);
+    for (const t of out) expect(t).not.toMatch(/`|Done/);
+    expect(out.at(-1)).toBe('def f(b):\n    return b');
+  });
+
+  it('a broken chat template fails before asking the engine, saying why', async () => {
+    const { client, calls } = fakeClient(['x'], { chatTemplate: { error: 'the chat template in tokenizer_config.json does not parse: x' } });
+    await expect(engineRewrites(deps(client)).rewrite(rewriteReq, () => {}, signal())).rejects.toThrow(/chat template cannot be used: .*does not parse/);
+    expect(calls).toHaveLength(0);
+  });
+});
