@@ -58,17 +58,25 @@ def write_safetensors(path, tensors, metadata=None):
 
 
 def read_safetensors(path):
+    """name -> np.ndarray in the stored dtype; BF16 (which numpy lacks) is widened to float32.
+    Also used by bench/peers/ for any HF checkpoint."""
     with open(path, "rb") as f:
         n = struct.unpack("<Q", f.read(8))[0]
         header = json.loads(f.read(n))
         data = f.read()
     out = {}
-    np_dt = {"F16": np.float16, "F32": np.float32}
+    np_dt = {"F16": np.float16, "F32": np.float32, "I64": np.int64, "I32": np.int32}
     for name, info in header.items():
         if name == "__metadata__":
             continue
         s, e = info["data_offsets"]
-        out[name] = np.frombuffer(data[s:e], dtype=np_dt[info["dtype"]]).reshape(info["shape"])
+        if info["dtype"] == "BF16":
+            a = (np.frombuffer(data[s:e], dtype="<u2").astype(np.uint32) << 16).view(np.float32)
+        elif info["dtype"] in np_dt:
+            a = np.frombuffer(data[s:e], dtype=np_dt[info["dtype"]])
+        else:
+            raise ValueError(f"{path}: tensor {name} has dtype {info['dtype']}, not one of F16, F32, BF16, I64, I32")
+        out[name] = a.reshape(info["shape"])
     return out
 
 

@@ -208,9 +208,12 @@ def main(argv=None):
         opt.load_state_dict(state["opt"])
         step, tokens, best = state["step"], state["tokens"], tuple(state.get("best", (0, -float("inf"))))
         rng = np.random.default_rng([a.seed, step])
-        saved = state.get("args", {}).get("total_tokens")
-        if a.resume_from == "latest" and saved and tokens >= saved * (1 - a.decay_frac) and saved != a.total_tokens:
-            # decay already began under the saved budget (maybe shrunk by --budget-min): finish it
+        saved_args = state.get("args", {})
+        saved = saved_args.get("total_tokens")
+        if (a.resume_from == "latest" and saved_args.get("budget_min") and saved and saved < a.total_tokens
+                and tokens >= saved * (1 - a.decay_frac)):
+            # --budget-min shrank the budget and decay already began under it: finish that decay
+            # (a bigger --total-tokens after a normal finish still continues, as before)
             print(f"decay in progress: keeping total_tokens {saved:.0f}", flush=True)
             a.total_tokens = saved
     elif a.init_from == "shipped":

@@ -3,7 +3,8 @@
 
   /usr/bin/python3 bench/peers/export_gguf.py --model DIR [--out FILE]   (default DIR/model.gguf)
 
-A minimal writer for the peers benchmark, used when training/ has no GGUF export of its own.
+The peers' GGUF: any HF-layout checkpoint, all f32 (so llama.cpp computes like the other peers),
+written with training/export.py's GGUF writer.
 What llama.cpp needs and why:
   - Q and K rows permuted per head from HF's rotate_half layout (pairs (j, j+hd/2)) to the
     interleaved layout llama.cpp's "llama" RoPE rotates (pairs (2j, 2j+1)). The attention scores
@@ -16,50 +17,15 @@ What llama.cpp needs and why:
 import argparse
 import json
 import os
-import struct
 
 import numpy as np
 
 import llama_torch
+from llama_torch import _st as training_export  # training/export.py: the GGUF writer and permute
 
-ALIGN = 32
-T_U32, T_I32, T_F32, T_BOOL, T_STR, T_ARR = 4, 5, 6, 7, 8, 9
-GGML_F32 = 0
+T = training_export.GGUF_T
+ALIGN = training_export.ALIGN
 TOKEN_NORMAL, TOKEN_CONTROL = 1, 3
-
-
-def _str(s):
-    b = s.encode("utf-8")
-    return struct.pack("<Q", len(b)) + b
-
-
-def _kv(key, typ, val):
-    out = _str(key) + struct.pack("<I", typ)
-    if typ == T_U32:
-        return out + struct.pack("<I", val)
-    if typ == T_F32:
-        return out + struct.pack("<f", val)
-    if typ == T_BOOL:
-        return out + struct.pack("<B", 1 if val else 0)
-    if typ == T_STR:
-        return out + _str(val)
-    raise ValueError(typ)
-
-
-def _arr(key, elem, vals):
-    out = _str(key) + struct.pack("<IIQ", T_ARR, elem, len(vals))
-    if elem == T_STR:
-        return out + b"".join(_str(v) for v in vals)
-    if elem == T_I32:
-        return out + np.asarray(vals, dtype="<i4").tobytes()
-    raise ValueError(elem)
-
-
-def permute_rope_rows(w, n_heads):
-    """(n_heads*hd, in) -> same shape; within each head, row order [0, hd/2, 1, hd/2+1, ...]."""
-    out_dim = w.shape[0]
-    hd = out_dim // n_heads
-    return w.reshape(n_heads, 2, hd // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
 
 
 def tokenizer_arrays(model_dir, vocab_size):
@@ -88,73 +54,57 @@ def export(model_dir, out_path, pre="llama-bpe"):
     c = llama_torch.Cfg(raw)
     w = {k: v.numpy() for k, v in llama_torch.read_safetensors(os.path.join(model_dir, "model.safetensors")).items()}
 
-    tensors = [("token_embd.weight", w["model.embed_tokens.weight"]),
-               ("output_norm.weight", w["model.norm.weight"])]
+    f32 = lambda a: np.asarray(a, dtype="<f4")  # noqa: E731 — all f32, so llama.cpp computes like the others
+    tensors = [("token_embd.weight", f32(w["model.embed_tokens.weight"])),
+               ("output_norm.weight", f32(w["model.norm.weight"]))]
     if not c.tie_word_embeddings and "lm_head.weight" in w:
-        tensors.append(("output.weight", w["lm_head.weight"]))
+        tensors.append(("output.weight", f32(w["lm_head.weight"])))
     hf = {"attn_norm": "input_layernorm", "ffn_norm": "post_attention_layernorm",
           "attn_v": "self_attn.v_proj", "attn_output": "self_attn.o_proj",
           "ffn_gate": "mlp.gate_proj", "ffn_up": "mlp.up_proj", "ffn_down": "mlp.down_proj"}
     for i in range(c.num_hidden_layers):
         p = f"model.layers.{i}."
         tensors.append((f"blk.{i}.attn_q.weight",
-                        permute_rope_rows(w[p + "self_attn.q_proj.weight"], c.num_attention_heads)))
+                        f32(training_export.hf_permute(w[p + "self_attn.q_proj.weight"], c.num_attention_heads))))
         tensors.append((f"blk.{i}.attn_k.weight",
-                        permute_rope_rows(w[p + "self_attn.k_proj.weight"], c.num_key_value_heads)))
+                        f32(training_export.hf_permute(w[p + "self_attn.k_proj.weight"], c.num_key_value_heads))))
         for g, h in hf.items():
-            tensors.append((f"blk.{i}.{g}.weight", w[p + h + ".weight"]))
+            tensors.append((f"blk.{i}.{g}.weight", f32(w[p + h + ".weight"])))
 
     tokens, types, merges = tokenizer_arrays(model_dir, c.vocab_size)
     eos = raw.get("eos_token_id", 0)
     bos = raw.get("bos_token_id", eos)
-    kvs = [
-        _kv("general.architecture", T_STR, "llama"),
-        _kv("general.name", T_STR, os.path.basename(os.path.abspath(model_dir))),
-        _kv("general.alignment", T_U32, ALIGN),
-        _kv("general.file_type", T_U32, 0),  # all f32
-        _kv("llama.vocab_size", T_U32, c.vocab_size),
-        _kv("llama.context_length", T_U32, c.max_position_embeddings),
-        _kv("llama.embedding_length", T_U32, c.hidden_size),
-        _kv("llama.block_count", T_U32, c.num_hidden_layers),
-        _kv("llama.feed_forward_length", T_U32, c.intermediate_size),
-        _kv("llama.rope.dimension_count", T_U32, c.head_dim),
-        _kv("llama.attention.head_count", T_U32, c.num_attention_heads),
-        _kv("llama.attention.head_count_kv", T_U32, c.num_key_value_heads),
-        _kv("llama.attention.key_length", T_U32, c.head_dim),
-        _kv("llama.attention.value_length", T_U32, c.head_dim),
-        _kv("llama.attention.layer_norm_rms_epsilon", T_F32, c.rms_norm_eps),
-        _kv("llama.rope.freq_base", T_F32, c.rope_theta),
-        _kv("tokenizer.ggml.model", T_STR, "gpt2"),
+    kv = [
+        ("general.architecture", T["str"], "llama"),
+        ("general.name", T["str"], os.path.basename(os.path.abspath(model_dir))),
+        ("general.alignment", T["u32"], ALIGN),
+        ("general.file_type", T["u32"], 0),  # all f32
+        ("llama.vocab_size", T["u32"], c.vocab_size),
+        ("llama.context_length", T["u32"], c.max_position_embeddings),
+        ("llama.embedding_length", T["u32"], c.hidden_size),
+        ("llama.block_count", T["u32"], c.num_hidden_layers),
+        ("llama.feed_forward_length", T["u32"], c.intermediate_size),
+        ("llama.rope.dimension_count", T["u32"], c.head_dim),
+        ("llama.attention.head_count", T["u32"], c.num_attention_heads),
+        ("llama.attention.head_count_kv", T["u32"], c.num_key_value_heads),
+        ("llama.attention.key_length", T["u32"], c.head_dim),
+        ("llama.attention.value_length", T["u32"], c.head_dim),
+        ("llama.attention.layer_norm_rms_epsilon", T["f32"], c.rms_norm_eps),
+        ("llama.rope.freq_base", T["f32"], c.rope_theta),
+        ("tokenizer.ggml.model", T["str"], "gpt2"),
         # llama-bpe splits text with training/tokenizer.py's PATTERN plus English contractions
         # ('s, 't, ...), so prompt text without those tokenizes to the same ids (wllama only
         # takes text). qwen2 would also split digits one by one; ours groups up to 3.
-        _kv("tokenizer.ggml.pre", T_STR, pre),
-        _arr("tokenizer.ggml.tokens", T_STR, tokens),
-        _arr("tokenizer.ggml.token_type", T_I32, types),
-        _arr("tokenizer.ggml.merges", T_STR, merges),
-        _kv("tokenizer.ggml.bos_token_id", T_U32, bos),
-        _kv("tokenizer.ggml.eos_token_id", T_U32, eos),
-        _kv("tokenizer.ggml.add_bos_token", T_BOOL, False),
-        _kv("tokenizer.ggml.add_eos_token", T_BOOL, False),
+        ("tokenizer.ggml.pre", T["str"], pre),
+        ("tokenizer.ggml.tokens", T["arr"], (T["str"], tokens)),
+        ("tokenizer.ggml.token_type", T["arr"], (T["i32"], types)),
+        ("tokenizer.ggml.merges", T["arr"], (T["str"], merges)),
+        ("tokenizer.ggml.bos_token_id", T["u32"], bos),
+        ("tokenizer.ggml.eos_token_id", T["u32"], eos),
+        ("tokenizer.ggml.add_bos_token", T["bool"], False),
+        ("tokenizer.ggml.add_eos_token", T["bool"], False),
     ]
-
-    infos, datas, off = [], [], 0
-    for name, a in tensors:
-        a = np.ascontiguousarray(a, dtype="<f4")
-        dims = list(reversed(a.shape))
-        infos.append(_str(name) + struct.pack("<I", len(dims)) + struct.pack(f"<{len(dims)}Q", *dims)
-                     + struct.pack("<IQ", GGML_F32, off))
-        b = a.tobytes()
-        pad = (-len(b)) % ALIGN
-        datas.append(b + b"\0" * pad)
-        off += len(b) + pad
-
-    head = b"GGUF" + struct.pack("<IQQ", 3, len(tensors), len(kvs)) + b"".join(kvs) + b"".join(infos)
-    head += b"\0" * ((-len(head)) % ALIGN)
-    with open(out_path, "wb") as f:
-        f.write(head)
-        for d in datas:
-            f.write(d)
+    training_export.write_gguf(out_path, kv, tensors)
     return {"gguf": out_path, "bytes": os.path.getsize(out_path), "tensors": len(tensors),
             "vocab": c.vocab_size, "merges": len(merges)}
 

@@ -10,7 +10,7 @@ Computes what HF LlamaForCausalLM computes: RMSNorm (f32 variance), RoPE with ro
 rope_theta, GQA, SwiGLU, optional tied lm_head. No biases (Qwen2-style qkv bias is accepted if
 the checkpoint has it).
 
-Also a tiny safetensors reader/writer (the Debian box has no `safetensors` module).
+Safetensors I/O is training/export.py's (the Debian box has no `safetensors` module).
 
   /usr/bin/python3 bench/peers/llama_torch.py greedy --model DIR --prompt 5,6,7 --n 50
       -> prints {"tokens": [...]} : greedy ids, special tokens suppressed (see suppress_ids)
@@ -19,7 +19,6 @@ import argparse
 import json
 import math
 import os
-import struct
 import sys
 
 import numpy as np
@@ -27,47 +26,18 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-_ST_DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64, "I32": np.int32}
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "training"))
+import export as _st  # noqa: E402  training/export.py: the one safetensors reader/writer
 
 
 def read_safetensors(path):
-    """name -> float32 torch tensor. BF16 is widened by hand (numpy has no bfloat16)."""
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        base = 8 + n
-        out = {}
-        for name, meta in header.items():
-            if name == "__metadata__":
-                continue
-            start, end = meta["data_offsets"]
-            f.seek(base + start)
-            raw = f.read(end - start)
-            if meta["dtype"] == "BF16":
-                u16 = np.frombuffer(raw, dtype="<u2").astype(np.uint32) << 16
-                arr = u16.view(np.float32)
-            else:
-                arr = np.frombuffer(raw, dtype=_ST_DTYPES[meta["dtype"]])
-            out[name] = torch.from_numpy(arr.reshape(meta["shape"]).astype(np.float32))
-    return out
+    """name -> float32 torch tensor (training/export.py reads; BF16 is widened there)."""
+    return {k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in _st.read_safetensors(path).items()}
 
 
 def write_safetensors(path, tensors):
     """tensors: name -> torch tensor; stored as F32 (the fixtures are tiny)."""
-    header, blobs, off = {}, [], 0
-    for name in sorted(tensors):
-        a = tensors[name].detach().to(torch.float32).contiguous().numpy()
-        b = a.tobytes()
-        header[name] = {"dtype": "F32", "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)  # keep the data 8-byte aligned, as the format recommends
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
+    _st.write_safetensors(path, {k: v.detach().to(torch.float32).contiguous().numpy() for k, v in tensors.items()})
 
 
 class Cfg:
