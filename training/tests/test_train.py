@@ -42,3 +42,17 @@ def test_few_steps_reduce_loss(toy_corpus, tmp_path):
     recs = [json.loads(l) for l in open(tmp_path / "t" / "log.jsonl")]
     steps = [r["step"] for r in recs if "loss" in r]
     assert steps[-1] == 60 and steps == sorted(steps)
+
+
+def test_budget_min_pulls_the_budget_in_and_still_decays(toy_corpus, tmp_path):
+    # A 1e9-token budget cannot fit in ~2 seconds: the run must shrink it, decay, and end.
+    args = ["--name", "b", "--runs", str(tmp_path), "--corpus", toy_corpus, "--d-model", "32", "--d-ff", "64",
+            "--n-layer", "1", "--n-head", "2", "--n-kv-head", "1", "--ctx", "64", "--seq-len", "32",
+            "--long-seq-len", "64", "--tokens-per-step", "256", "--total-tokens", "1e9", "--lr", "1e-2",
+            "--warmup-steps", "5", "--decay-frac", "0.5", "--eval-every", "1000", "--eval-windows", "2",
+            "--threads", "1", "--budget-min", "0.03"]
+    train.main(args)
+    recs = [r for r in (json.loads(l) for l in open(tmp_path / "b" / "log.jsonl")) if "lr" in r]
+    assert recs[-1]["tokens"] < 1e6  # it ended, far short of the nominal budget
+    assert recs[-1]["lr"] < 0.5 * 1e-2  # ... after decaying, not cut off at the peak rate
+    assert os.path.exists(tmp_path / "b" / "ckpt_predecay.pt")
