@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { makeTestModelFiles } from '../model/test-model.ts';
 import { DisposableStore } from '../util/disposable.ts';
 import type { Backend } from './backend.ts';
-import { EngineClient } from './client.ts';
+import { EngineClient, type Generation } from './client.ts';
 import { InProcessWorker } from './fake-worker.ts';
 import { parseEngineRequest, type TokensEvent } from './protocol.ts';
 
@@ -73,8 +73,11 @@ describe('EngineClient ↔ EngineHost (in-process worker, CPU backend)', () => {
     await client.load('test://llama', { files: makeTestModelFiles(), backend: 'cpu' });
     const a = client.generate({ prompt: { kind: 'plain', text: PROMPT }, maxNewTokens: 300, tokensPerSubmit: 1 });
     const b = client.generate({ prompt: { kind: 'plain', text: PROMPT }, maxNewTokens: 300, tokensPerSubmit: 1 });
-    const c = client.generate({ prompt: { kind: 'plain', text: PROMPT }, maxNewTokens: 300, tokensPerSubmit: 1 });
-    setTimeout(() => c.cancel(), 20);
+    // c cannot finish by itself (no stop tokens, 300 tokens) and is cancelled once it is running:
+    // a timer instead raced a fast machine, where c could reach a stop token first.
+    const c: Generation = client.generate(
+      { prompt: { kind: 'plain', text: PROMPT }, maxNewTokens: 300, tokensPerSubmit: 1, ignoreStopTokens: true },
+      () => c.cancel());
     const done = await Promise.all([a.done, b.done, c.done]);
     expect(done.map((d) => d.finishReason)).toEqual(['cancelled', 'cancelled', 'cancelled']);
     expect(done[1]!.tokens).toEqual([]);
