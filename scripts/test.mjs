@@ -116,6 +116,11 @@ function checkBenchJson(path) {
   num(r.ours?.dispatchesPerToken, 'ours.dispatchesPerToken');
   for (const k of ['bandwidthGBps', 'weightBytesPerToken', 'boundTokensPerSecond', 'fraction']) num(r.roofline?.[k], `roofline.${k}`);
   if (!Array.isArray(r.peers) || r.peers.length === 0) problems.push('peers is empty');
+  // The quick run's peer (wllama, wasm: no GPU needed) must really run, or the smoke test would
+  // pass on a machinery that compares us with nothing.
+  else if (!r.peers.some((p) => p.status === 'ok' && !p.name.startsWith('Spark'))) {
+    problems.push(`no peer ran: ${r.peers.map((p) => `${p.name}: ${p.error ?? p.status}`).join('; ')}`);
+  }
   for (const p of r.peers ?? []) {
     if (p.status !== 'ok' && p.status !== 'failed') problems.push(`peer ${p.name}: status ${p.status}`);
     if (p.status === 'failed' && typeof p.error !== 'string') problems.push(`peer ${p.name}: failed without an error`);

@@ -9,7 +9,7 @@
 //
 // The lead wires runPeers() into `npm run bench`; the CLI is for running this piece alone.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
@@ -64,6 +64,13 @@ export function prepareModel(model: string, gguf = '', needs: { onnx: boolean; g
   }
   const served = join(OUT, basename(source));
   mkdirSync(served, { recursive: true });
+  // Every peer reads these from the served dir (wllama its tokenizer.json), whichever exports
+  // this run builds; copied each time so they always match the weights.
+  if (resolve(served) !== resolve(source)) {
+    for (const f of ['config.json', 'generation_config.json', 'tokenizer.json', 'tokenizer_config.json']) {
+      if (existsSync(join(source, f))) copyFileSync(join(source, f), join(served, f));
+    }
+  }
   const weights = join(source, 'model.safetensors');
   if (needs.onnx && stale(join(served, 'onnx', 'model.onnx'), weights)) {
     log.push(py('export_onnx.py', ['--model', source, '--out', served]).trim());
