@@ -1,6 +1,7 @@
 // bench.json, its markdown table and its SVG chart, from the measurements of one run. Pure, so
 // the report's shape and its arithmetic are unit-tested (report.test.ts). Field names under
 // ours/roofline/peers follow issue 6's stable format; everything else is added freely.
+import { nearestRank } from '../src/hud/percentiles.ts';
 import type { EngineBenchResult, SensitivityRow, Spread } from './bench-types.ts';
 
 export interface PeerRow {
@@ -103,11 +104,8 @@ export function profileSummary(msByKernel: Record<string, number>, top = 4): str
     .map(([k, ms]) => `${k} ${ms.toFixed(2)} ms (${Math.round((100 * ms) / total)}%)`).join(', ');
 }
 
-export function percentile(values: readonly number[], p: number): number | undefined {
-  if (values.length === 0) return undefined;
-  const s = [...values].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))];
-}
+/** Nearest-rank, the same as the HUD's. */
+export const percentile = nearestRank;
 
 const fmt = (v: number | undefined, digits = 1) => (v === undefined || !Number.isFinite(v) ? '–' : v.toFixed(digits));
 const sp = (s: Spread, digits = 1) => `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`;

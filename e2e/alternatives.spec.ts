@@ -4,36 +4,17 @@
 // the event log says how many samples the engine took; the ghost on screen and what Tab inserts
 // must match that list, whatever is in it.
 
-import { expect, openApp, setDocument, test } from './fixtures.ts';
+import { expect, ghostText, openWithEngine, stableGhost, startAtEnd, test } from './fixtures.ts';
 import type { Page } from '@playwright/test';
 
-/** Monaco renders spaces in ghost text as non-breaking spaces. */
-const ghostText = (page: Page) => page.locator('.ghost-text-decoration, .ghost-text').allTextContents()
-  .then((t) => t.join('').replace(/\u00a0/g, ' '));
 const events = (page: Page) => page.evaluate(() => window.spark!.completionEvents());
 const text = async (page: Page) => (await page.evaluate(() => window.spark!.getState())).text;
 
-async function openWithEngine(page: Page): Promise<void> {
-  await openApp(page);
-  const ready = await page.evaluate(() => window.spark!.engineReady());
-  expect(ready.backend).toBe('webgpu');
-  await page.evaluate(() => window.spark!.startMeasuring());
-}
-
 /** Puts the cursor at the end of `doc`, types `typed`, and returns once the ghost stops growing. */
 async function typeUntilStableGhost(page: Page, doc: string, typed: string): Promise<string> {
-  await setDocument(page, doc, 'python');
-  const lines = doc.split('\n');
-  await page.evaluate(([l, c]) => window.spark!.setCursor(l!, c!), [lines.length, lines.at(-1)!.length + 1]);
+  await startAtEnd(page, doc, 'python');
   await page.keyboard.type(typed, { delay: 60 });
-  let previous = '';
-  await expect.poll(async () => {
-    const now = await ghostText(page);
-    const stable = now !== '' && now === previous;
-    previous = now;
-    return stable;
-  }, { timeout: 60_000, intervals: [750] }).toBe(true);
-  return previous;
+  return stableGhost(page);
 }
 
 test.describe('alternatives on the default model', () => {

@@ -78,3 +78,34 @@ export async function expectToast(page: Page, pattern: RegExp): Promise<void> {
   await expect(toast(page)).toBeVisible();
   await expect(toast(page)).toHaveText(pattern);
 }
+
+/** Opens the app, waits for the engine (which must be WebGPU) and starts the event log. */
+export async function openWithEngine(page: Page): Promise<void> {
+  await openApp(page);
+  const ready = await page.evaluate(() => window.spark!.engineReady());
+  expect(ready.backend).toBe('webgpu');
+  await page.evaluate(() => window.spark!.startMeasuring());
+}
+
+/** Replaces the document and puts the cursor at its end (the editor gets the focus). */
+export async function startAtEnd(page: Page, text: string, language: string): Promise<void> {
+  await setDocument(page, text, language);
+  const lines = text.split('\n');
+  await page.evaluate(([l, c]) => window.spark!.setCursor(l!, c!), [lines.length, lines.at(-1)!.length + 1]);
+}
+
+/** The ghost text on screen; Monaco renders its spaces as non-breaking spaces. */
+export const ghostText = (page: Page): Promise<string> => page.locator('.ghost-text-decoration, .ghost-text').allTextContents()
+  .then((t) => t.join('').replace(/\u00a0/g, ' '));
+
+/** Waits until a ghost is shown and has stopped growing (tokens stream), and returns it. */
+export async function stableGhost(page: Page): Promise<string> {
+  let previous = '';
+  await expect.poll(async () => {
+    const now = await ghostText(page);
+    const stable = now !== '' && now === previous;
+    previous = now;
+    return stable;
+  }, { timeout: 60_000, intervals: [750] }).toBe(true);
+  return previous;
+}

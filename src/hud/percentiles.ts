@@ -2,6 +2,14 @@
 // p50/p95/p99 rather than a mean: one 300 ms stall among fifty 30 ms suggestions is what a user
 // feels, and a mean hides it.
 
+/** Nearest-rank percentile of `values` (p in 0..100); undefined when empty. */
+export function nearestRank(values: readonly number[], p: number): number | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+}
+
 export class RollingPercentiles {
   private readonly samples: number[] = [];
   constructor(private readonly capacity = 200) {
@@ -21,10 +29,7 @@ export class RollingPercentiles {
 
   /** Nearest-rank percentile (p in 0..100); undefined when empty. */
   percentile(p: number): number | undefined {
-    if (this.samples.length === 0) return undefined;
-    const sorted = [...this.samples].sort((a, b) => a - b);
-    const rank = Math.ceil((p / 100) * sorted.length);
-    return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))];
+    return nearestRank(this.samples, p);
   }
 
   summary(): { p50?: number; p95?: number; p99?: number; count: number } {

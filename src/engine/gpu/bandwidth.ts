@@ -20,35 +20,7 @@ export async function measureReadBandwidth(
 ): Promise<BandwidthResult> {
   const bytes = Math.round((options.megabytes ?? 32) * 1024 * 1024 / 16) * 16;
   if (bytes > device.limits.maxStorageBufferBindingSize) throw new Error(`bandwidth: ${bytes} bytes exceed maxStorageBufferBindingSize`);
-  const perThread = options.vec4sPerThread ?? 256;
-  const passes = options.passes ?? 4;
-  const trials = options.trials ?? 3;
-  const ctx = new GpuContext(device);
-  using group = new BufferGroup(device, 'bandwidth');
-  const total = bytes / 16;
-  const threads = Math.ceil(total / perThread);
-  const data = group.create('data', bytes, GPUBufferUsage.STORAGE); // zero-filled: values do not matter
-  const sink = group.create('sink', threads * 4, GPUBufferUsage.STORAGE);
-  const params = group.uniform('params', new Uint32Array([perThread, total, 0, 0]));
-  const pipeline = await ctx.pipeline('stream_read', streamSource, 'main', { THREADS });
-  const bind = ctx.bindGroup(pipeline, 'stream_read', { 0: params, 1: data, 2: sink });
-  const workgroups = Math.ceil(threads / THREADS);
-  if (workgroups > device.limits.maxComputeWorkgroupsPerDimension) throw new Error('bandwidth: buffer too large for one dispatch row; raise vec4sPerThread');
-  const run = async () => {
-    const enc = device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bind);
-    for (let p = 0; p < passes; p++) pass.dispatchWorkgroups(workgroups);
-    pass.end();
-    const t0 = performance.now();
-    device.queue.submit([enc.finish()]);
-    await device.queue.onSubmittedWorkDone();
-    return (performance.now() - t0) / passes;
-  };
-  await run();
-  let best = Infinity;
-  for (let t = 0; t < trials; t++) best = Math.min(best, await run());
+  const best = await bestStreamReadMs(device, bytes, options.vec4sPerThread ?? 256, options.passes ?? 4, options.trials ?? 3);
   return { bytes, bestMs: best, gbPerSecond: bytes / (best / 1000) / 1e9 };
 }
 
@@ -64,20 +36,33 @@ export interface DispatchOverheadResult {
  */
 export async function measureDispatchOverhead(device: GPUDevice, options: { dispatches?: number; trials?: number } = {}): Promise<DispatchOverheadResult> {
   const dispatches = options.dispatches ?? 256;
-  const trials = options.trials ?? 3;
+  // THREADS vec4s, one per thread: exactly one workgroup.
+  return { dispatches, msPerDispatch: await bestStreamReadMs(device, THREADS * 16, 1, dispatches, options.trials ?? 3) };
+}
+
+/**
+ * stream_read over `bytes` (each thread sums `perThread` vec4s), `dispatches` times in one pass
+ * and one submit; wall clock around submit + onSubmittedWorkDone, per dispatch, best of `trials`
+ * after one untimed warm-up.
+ */
+async function bestStreamReadMs(device: GPUDevice, bytes: number, perThread: number, dispatches: number, trials: number): Promise<number> {
   const ctx = new GpuContext(device);
-  using group = new BufferGroup(device, 'dispatch-overhead');
-  const data = group.create('data', THREADS * 16, GPUBufferUsage.STORAGE);
-  const sink = group.create('sink', THREADS * 4, GPUBufferUsage.STORAGE);
-  const params = group.uniform('params', new Uint32Array([1, THREADS, 0, 0]));
+  using group = new BufferGroup(device, 'stream-read');
+  const total = bytes / 16;
+  const threads = Math.ceil(total / perThread);
+  const data = group.create('data', bytes, GPUBufferUsage.STORAGE); // zero-filled: values do not matter
+  const sink = group.create('sink', threads * 4, GPUBufferUsage.STORAGE);
+  const params = group.uniform('params', new Uint32Array([perThread, total, 0, 0]));
   const pipeline = await ctx.pipeline('stream_read', streamSource, 'main', { THREADS });
   const bind = ctx.bindGroup(pipeline, 'stream_read', { 0: params, 1: data, 2: sink });
+  const workgroups = Math.ceil(threads / THREADS);
+  if (workgroups > device.limits.maxComputeWorkgroupsPerDimension) throw new Error('bandwidth: buffer too large for one dispatch row; raise vec4sPerThread');
   const run = async () => {
     const enc = device.createCommandEncoder();
     const pass = enc.beginComputePass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bind);
-    for (let d = 0; d < dispatches; d++) pass.dispatchWorkgroups(1);
+    for (let d = 0; d < dispatches; d++) pass.dispatchWorkgroups(workgroups);
     pass.end();
     const t0 = performance.now();
     device.queue.submit([enc.finish()]);
@@ -87,5 +72,5 @@ export async function measureDispatchOverhead(device: GPUDevice, options: { disp
   await run();
   let best = Infinity;
   for (let t = 0; t < trials; t++) best = Math.min(best, await run());
-  return { dispatches, msPerDispatch: best };
+  return best;
 }
