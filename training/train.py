@@ -16,11 +16,12 @@ budget is left, then --long-seq-len (1024), batch size scaled to keep tokens/ste
 ends with its full decay instead of being cut off mid-plateau.
 
 Every example is a window of the token stream (documents joined by <|endoftext|>). Each
-document piece in the window is, with probability --fim-rate, turned into FIM (token level):
-  PSM: <fim_prefix> prefix <fim_suffix> suffix <fim_middle> middle
-  SPM: <fim_prefix> <fim_suffix> suffix <fim_middle> prefix middle
-(SPM with probability --spm-rate among FIM pieces). The piece's trailing <|endoftext|>
-stays after the middle, so the model learns to stop when the middle is complete.
+example is, with probability --fim-rate, a FIM example instead (token level, see fim_window):
+  PSM: <fim_prefix> prefix <fim_suffix> suffix <fim_middle> middle <|endoftext|>
+  SPM: <fim_prefix> <fim_suffix> suffix <fim_middle> prefix middle <|endoftext|>
+(SPM with probability --spm-rate). The middle is 1-4 whole lines with probability
+--fim-line-rate, else a random span; it always ends with <|endoftext|> inside the window,
+so the model learns to stop when the middle is complete.
 """
 import argparse
 import json
@@ -51,50 +52,74 @@ def model_config(a, vocab):
 
 
 # ------------------------------------------------------------------ FIM
-def fim_piece(piece, rng, spm_rate):
-    """piece: np.int array of one document fragment (without EOT). Returns FIM'd array."""
-    n = len(piece)
-    i, j = sorted(rng.integers(0, n + 1, size=2))
-    pre, mid, suf = piece[:i], piece[i:j], piece[j:]
+def fim_split(n, rng, line_starts, line_rate):
+    """Where to cut a fragment of n tokens into prefix | middle | suffix: (i, j), 0 <= i < j <= n.
+    With probability line_rate the middle is 1-4 whole lines (what the editor asks for when the
+    cursor sits on an empty line, and what the eval removes); otherwise a uniform random span."""
+    if rng.random() < line_rate and len(line_starts) >= 2:
+        a = int(rng.integers(0, len(line_starts) - 1))
+        b = min(len(line_starts) - 1, a + int(rng.integers(1, 5)))
+        return int(line_starts[a]), int(line_starts[b])
+    i, j = sorted(int(x) for x in rng.integers(0, n + 1, size=2))
+    return (i, j) if j > i else (i, min(n, i + 1)) if i < n else (i - 1, i)
+
+
+def fim_window(tokens, s, L, rng, spm_rate, ends_line, line_rate=0.5, min_len=32):
+    """A FIM training example of exactly L tokens read from the stream at offset s.
+
+    A document fragment (at most L-4 tokens, random length, cut at its document's end) becomes
+      PSM: <fim_prefix> prefix <fim_suffix> suffix <fim_middle> middle <|endoftext|>
+      SPM: <fim_prefix> <fim_suffix> suffix <fim_middle> prefix middle <|endoftext|>
+    and the stream after the fragment fills the rest of the window. The whole example fits in
+    the window, so the model always sees the middle end with <|endoftext|> and learns to stop
+    (cutting FIM'd pieces out of a longer window hid that ending from almost every example).
+    Returns None when the fragment is too short to split (the caller uses a plain window)."""
+    min_len = min(min_len, L - 4)
+    n = int(rng.integers(min_len, L - 4 + 1))
+    frag = np.asarray(tokens[s:s + n], dtype=np.int64)
+    eots = np.flatnonzero(frag == EOT)
+    if len(eots):
+        frag = frag[:eots[0]]
+    n = len(frag)
+    if n < min_len:
+        return None
+    nxt = s + n
+    if nxt < len(tokens) and tokens[nxt] == EOT:
+        nxt += 1  # the fragment's own EOT is replaced by the one after the middle
+    # token k starts a line when token k-1 ends with a newline
+    line_starts = np.concatenate([[0], np.flatnonzero(ends_line[frag[:-1]]) + 1, [n]])
+    i, j = fim_split(n, rng, np.unique(line_starts), line_rate)
+    pre, mid, suf = frag[:i], frag[i:j], frag[j:]
     if rng.random() < spm_rate:
-        return np.concatenate([[FIM_PREFIX, FIM_SUFFIX], suf, [FIM_MIDDLE], pre, mid])
-    return np.concatenate([[FIM_PREFIX], pre, [FIM_SUFFIX], suf, [FIM_MIDDLE], mid])
-
-
-def apply_fim(window, rng, fim_rate, spm_rate, min_len=16):
-    """window: np array of T+1 tokens. FIM each EOT-delimited piece with prob fim_rate,
-    then cut back to T+1 tokens."""
-    if fim_rate <= 0:
-        return window
-    L = len(window)
-    cuts = np.flatnonzero(window == EOT)
-    out = []
-    start = 0
-    for c in list(cuts) + [L]:
-        piece = window[start:c]
-        if len(piece) >= min_len and rng.random() < fim_rate:
-            piece = fim_piece(piece, rng, spm_rate)
-        out.append(piece)
-        if c < L:
-            out.append(window[c:c + 1])
-        start = c + 1
-    return np.concatenate(out)[:L].astype(np.int64)
+        ex = np.concatenate([[FIM_PREFIX, FIM_SUFFIX], suf, [FIM_MIDDLE], pre, mid, [EOT]])
+    else:
+        ex = np.concatenate([[FIM_PREFIX], pre, [FIM_SUFFIX], suf, [FIM_MIDDLE], mid, [EOT]])
+    rest = np.asarray(tokens[nxt:nxt + L - len(ex)], dtype=np.int64)
+    return np.concatenate([ex, rest]).astype(np.int64)
 
 
 class Data:
-    def __init__(self, corpus, split):
+    def __init__(self, corpus, split, ends_line=None):
         self.tokens = np.memmap(os.path.join(corpus, split + ".bin"), dtype=np.uint16, mode="r")
+        self.ends_line = ends_line  # bool per token id: its bytes end with a newline (FIM line spans)
 
-    def batch(self, B, T, rng, fim_rate=0.0, spm_rate=0.5):
+    def batch(self, B, T, rng, fim_rate=0.0, spm_rate=0.5, line_rate=0.5):
         n = len(self.tokens)
         xs = []
         for _ in range(B):
-            s = int(rng.integers(0, n - T - 1))
-            w = np.asarray(self.tokens[s:s + T + 1], dtype=np.int64)
-            w = apply_fim(w, rng, fim_rate, spm_rate)
+            s = int(rng.integers(0, n - 2 * (T + 1)))
+            w = None
+            if fim_rate > 0 and rng.random() < fim_rate:
+                w = fim_window(self.tokens, s, T + 1, rng, spm_rate, self.ends_line, line_rate)
+            if w is None:
+                w = np.asarray(self.tokens[s:s + T + 1], dtype=np.int64)
             xs.append(w)
         a = torch.from_numpy(np.stack(xs))
         return a[:, :-1].contiguous(), a[:, 1:].contiguous()
+
+
+def token_ends_line(tok):
+    return np.array([i >= 5 and b.endswith(b"\n") for i, b in enumerate(tok.vocab_bytes)], dtype=bool)
 
 
 def token_byte_lengths(tok):
@@ -168,6 +193,7 @@ def main(argv=None):
     ap.add_argument("--grad-clip", type=float, default=1.0)
     ap.add_argument("--fim-rate", type=float, default=0.5)
     ap.add_argument("--spm-rate", type=float, default=0.5)
+    ap.add_argument("--fim-line-rate", type=float, default=0.5, help="FIM middles that are whole lines")
     ap.add_argument("--eval-every", type=int, default=150, help="steps")
     ap.add_argument("--eval-windows", type=int, default=48)
     ap.add_argument("--ckpt-every-sec", type=float, default=180)
@@ -186,7 +212,7 @@ def main(argv=None):
     os.makedirs(run, exist_ok=True)
     tok = Tokenizer.load(a.tokenizer or os.path.join(a.corpus, "tokenizer.json"))
     tbl = token_byte_lengths(tok)
-    train, val = Data(a.corpus, "train"), Data(a.corpus, "val")
+    train, val = Data(a.corpus, "train", token_ends_line(tok)), Data(a.corpus, "val")
 
     ckpt_path = os.path.join(run, "ckpt.pt" if a.resume_from == "latest" else "ckpt_predecay.pt")
     state = None
@@ -267,7 +293,7 @@ def main(argv=None):
         lr = lr_at(tokens, a, step)
         for g in opt.param_groups:
             g["lr"] = lr
-        x, y = train.batch(B, T, rng, a.fim_rate, a.spm_rate)
+        x, y = train.batch(B, T, rng, a.fim_rate, a.spm_rate, a.fim_line_rate)
         _, loss = model(x, y)
         opt.zero_grad(set_to_none=True)
         loss.backward()

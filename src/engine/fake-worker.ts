@@ -14,6 +14,8 @@ export class InProcessWorker implements WorkerLike {
   readonly posted: EngineEvent[] = [];
   readonly sent: EngineRequest[] = [];
   private readonly listeners = new Set<Listener>();
+  /** Requests posted but not yet handed to the host. */
+  private inbox: EngineRequest[] = [];
   terminated = false;
 
   constructor(selectOverrides: Partial<SelectOptions> = {}) {
@@ -27,8 +29,17 @@ export class InProcessWorker implements WorkerLike {
   postMessage(message: EngineRequest): void {
     if (this.terminated) return;
     this.sent.push(message);
-    const copy = structuredClone(message);
-    setTimeout(() => this.host.handle(copy), 0);
+    // Requests posted in one task reach the host together, in order, in one later task: a real
+    // Worker has them all queued before it runs again. Delivering each in its own timer let the
+    // host start (and stream from) a request that a newer one, posted in the same task, supersedes.
+    if (this.inbox.length === 0) {
+      setTimeout(() => {
+        const burst = this.inbox;
+        this.inbox = [];
+        for (const request of burst) if (!this.terminated) this.host.handle(request);
+      }, 0);
+    }
+    this.inbox.push(structuredClone(message));
   }
 
   addEventListener(type: 'message' | 'error', listener: Listener | ((event: ErrorEvent) => void)): void {

@@ -8,22 +8,38 @@ import train
 
 def test_fim_format():
     from tokenizer import EOT, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX
-    rng = np.random.default_rng(0)
-    w = np.array(list(range(10, 40)) + [EOT] + list(range(50, 70)), dtype=np.int64)
-    out = train.apply_fim(w, rng, fim_rate=1.0, spm_rate=0.0, min_len=4)
-    assert len(out) == len(w)
-    assert out[0] == FIM_PREFIX
-    s = list(out)
-    i_suf, i_mid = s.index(FIM_SUFFIX), s.index(FIM_MIDDLE)
-    pre, suf = s[1:i_suf], s[i_suf + 1:i_mid]
-    mid = s[i_mid + 1:s.index(EOT)]
-    assert pre + mid + suf == list(range(10, 40))  # PSM: prefix, suffix, then middle
-    out = train.apply_fim(w, np.random.default_rng(1), fim_rate=1.0, spm_rate=1.0, min_len=4)
-    s = list(out)
-    assert s[:2] == [FIM_PREFIX, FIM_SUFFIX]  # SPM: <pre><suf> suffix <mid> prefix middle
-    i_mid = s.index(FIM_MIDDLE)
-    suf, rest = s[2:i_mid], s[i_mid + 1:s.index(EOT)]
-    assert rest + suf == list(range(10, 40))
+    NL = 9  # a token that ends a line
+    ends_line = np.zeros(100, dtype=bool)
+    ends_line[NL] = True
+    doc = [t if t % 5 else NL for t in range(10, 60)]
+    stream = np.array(doc + [EOT] + list(range(60, 99)) * 3, dtype=np.int64)
+    L = 80
+    seen_spm = seen_psm = seen_lines = 0
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        out = train.fim_window(stream, 0, L, rng, spm_rate=0.5, ends_line=ends_line, line_rate=0.5, min_len=8)
+        if out is None:
+            continue
+        s = list(out)
+        assert len(s) == L and s[0] == FIM_PREFIX
+        i_mid, end = s.index(FIM_MIDDLE), s.index(EOT)  # the middle always ends with EOT in the window
+        n = end - 3  # fragment tokens, a prefix of the document
+        if s[1] == FIM_SUFFIX:  # SPM: <pre><suf> suffix <mid> prefix middle
+            seen_spm += 1
+            suf, pre_mid = s[2:i_mid], s[i_mid + 1:end]
+            frag = pre_mid + suf
+        else:  # PSM: <pre> prefix <suf> suffix <mid> middle
+            seen_psm += 1
+            i_suf = s.index(FIM_SUFFIX)
+            pre, suf, mid = s[1:i_suf], s[i_suf + 1:i_mid], s[i_mid + 1:end]
+            assert mid, "the middle is never empty"
+            frag = pre + mid + suf
+            seen_lines += bool(mid[-1] == NL and (not pre or pre[-1] == NL))
+        assert frag == doc[:n]
+        # after the example, the stream continues where the fragment ended (skipping its own EOT)
+        nxt = n + 1 if n == len(doc) else n
+        assert s[end + 1:] == list(stream[nxt:nxt + L - end - 1])
+    assert seen_spm and seen_psm and seen_lines
 
 
 def test_few_steps_reduce_loss(toy_corpus, tmp_path):
