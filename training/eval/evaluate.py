@@ -11,7 +11,9 @@ Metrics (held-out packages only: split=val in corpus_manifest.json):
              greedy generation until a newline; the line must match exactly (sans trailing \\r)
   line_es    next-line edit similarity: 1 - Levenshtein / max(len), averaged
   fim_em     FIM exact match: a random span of 1-3 whole lines removed, regenerated from
-             PSM prompt <fim_prefix>prefix<fim_suffix>suffix<fim_middle> until <|endoftext|>
+             PSM prompt <fim_prefix>prefix<fim_suffix>suffix<fim_middle> until <|endoftext|>,
+             or until a generated line copies the document's next non-empty line (cut before
+             it, as the editor cuts a multi-line suggestion: src/editor/inline/postprocess.ts)
              (suffix: up to 1/4 of --prompt-ctx tokens, prefix: the rest);
              compared after stripping trailing whitespace of the span
 Baselines, on the same tokens:
@@ -63,6 +65,22 @@ def edit_sim(a, b):
     if not a and not b:
         return 1.0
     return 1.0 - levenshtein(a, b) / max(len(a), len(b))
+
+
+def first_nonempty_line(text):
+    return next((l.strip() for l in text.split("\n") if l.strip()), None)
+
+
+def cut_before_line(text, line):
+    """FIM output up to the first complete generated line that copies `line` (the document's next
+    non-empty line), as the editor cuts a multi-line suggestion; None if there is no such line."""
+    if line is None:
+        return None
+    lines = text.split("\n")
+    for i, l in enumerate(lines[:-1]):  # the last piece is not a complete line yet
+        if l.strip() == line:
+            return "\n".join(lines[:i]) + ("\n" if i else "")
+    return None
 
 
 # ------------------------------------------------------------------ copy baseline
@@ -247,12 +265,19 @@ def run(systems, tok, corpus, a):
                 n_lines = s["n_lines"]
                 if isinstance(sysm, ModelSystem):
                     prompt = [FIM_PREFIX] + pre + [FIM_SUFFIX] + suf + [FIM_MIDDLE]
-                    out = sysm.gen(prompt, 80, None, stop_ids=(EOT,))
+                    next_line = first_nonempty_line(s["suffix"])
+
+                    def stop_copy(out, nl=next_line):
+                        return cut_before_line(tok.decode(out), nl) is not None
+                    out = sysm.gen(prompt, 80, stop_copy, stop_ids=(EOT,))
+                    text = tok.decode(out)
+                    cut = cut_before_line(text, next_line)
+                    pred = text if cut is None else cut
                 else:
                     def stop_n(out, n=n_lines):
                         return tok.decode_bytes(out).count(b"\n") >= n
                     out = sysm.gen(pre, 80, stop_n, stop_ids=(EOT,), fim_suffix_ids=suf)
-                pred = tok.decode(out)
+                    pred = tok.decode(out)
                 ok = pred.rstrip() == s["middle"].rstrip()
                 fem += ok
                 ex_fim.append({"pkg": s["pkg"], "doc": s["doc"], "middle": s["middle"], "pred": pred, "ok": ok})

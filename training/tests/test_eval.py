@@ -1,6 +1,6 @@
 import numpy as np
 
-from evaluate import copy_generate, edit_sim
+from evaluate import copy_generate, cut_before_line, edit_sim, first_nonempty_line
 from ngram import KneserNey
 
 
@@ -24,3 +24,14 @@ def test_copy_and_edit_sim():
     out = copy_generate([1, 2, 3, 4, 9, 1, 2], 5, lambda o: False)
     assert out[:2] == [3, 4]
     assert edit_sim("abc", "abc") == 1.0 and edit_sim("abc", "abd") == 1 - 1 / 3
+
+
+def test_fim_cut_before_copied_next_line():
+    nxt = first_nonempty_line("\n\n    return x\n}\n")
+    assert nxt == "return x"
+    # the model wrote the middle, then ran on into the document's next line: cut before it
+    assert cut_before_line("    y = 1\n    return x\n", nxt) == "    y = 1\n"
+    assert cut_before_line("    return x\n", nxt) == ""
+    # an unfinished last line is not a copy yet; no copy at all gives None
+    assert cut_before_line("    y = 1\n    return x", nxt) is None
+    assert cut_before_line("    y = 1\n", None) is None
