@@ -386,6 +386,15 @@ def heldout_bpb(model, corpus, T=1024, nwin=32, seed=4321):
     return bpb
 
 
+def run_tokens_before(run_dir):
+    """Training tokens a run's starting weights had seen (train.py --init-from shipped), from its args.json."""
+    path = os.path.join(run_dir, "args.json")
+    if not os.path.exists(path):
+        return 0.0
+    with open(path) as f:
+        return float(json.load(f).get("tokens_before", 0.0))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", default=os.path.join(HERE, "runs", "nano", "best.pt"))
@@ -415,6 +424,9 @@ def main():
     metrics = {"heldout_bpb_ctx1024": round(bpb, 5), "eval_windows": a.eval_windows, "source": os.path.relpath(a.ckpt, ROOT),
                "params": model.num_params(), "exported_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                **{k: (float(v) if isinstance(v, (float, int)) else v) for k, v in info.items()}}
+    before = run_tokens_before(os.path.dirname(a.ckpt))
+    if before and "tokens" in metrics:  # a run that continued earlier weights: report the total
+        metrics["run_tokens"], metrics["tokens"] = metrics["tokens"], metrics["tokens"] + before
     export_model(model, a.tokenizer or os.path.join(a.corpus, "tokenizer.json"), a.out, metrics, gguf=not a.no_gguf)
     print("exported to", a.out, json.dumps(metrics))
     return 0

@@ -138,12 +138,25 @@ def main():
             if "loss" in r:
                 tr.append(r)
     tps = [r["tok_per_s"] for r in tr if r.get("tok_per_s")]
-    L.append(f"This export: step {int(metrics.get('step', 0))}, **{fmt_int(int(metrics.get('tokens', 0)))} training "
-             f"tokens** (≈{metrics.get('tokens', 0) / max(1, sum(s.get('tokens', 0) for s in stats['splits']['train'].values())):.2f} "
-             "epochs of the training split). AdamW (lr 2e-3, β 0.9/0.95, wd 0.1), warmup-stable-decay schedule, "
-             "4096 tokens/step, context 256 then 1024 for the last 20 % of the budget, FIM on 50 % of documents "
-             "(half PSM, half SPM). Two CPU cores at `nice 19` on a machine shared with browsers and test runs: "
-             f"median {sorted(tps)[len(tps) // 2]:.0f} tokens/s (the same model trains at ≈1,950 tokens/s on idle cores).\n"
+    with open(os.path.join(HERE, "runs", "nano", "args.json")) as f:
+        args = json.load(f)
+    before = args.get("tokens_before", 0.0)
+    L.append(f"This export: **{fmt_int(int(metrics.get('tokens', 0)))} training tokens** "
+             f"(≈{metrics.get('tokens', 0) / max(1, sum(s.get('tokens', 0) for s in stats['splits']['train'].values())):.2f} "
+             "epochs of the training split). AdamW (β 0.9/0.95, wd 0.1), warmup-stable-decay schedule, "
+             f"{args['tokens_per_step']} tokens/step, context {args['seq_len']} then {args['long_seq_len']}.\n")
+    if before:
+        L.append(f"- Earlier runs (logs not kept): {fmt_int(int(before))} tokens, lr 2e-3, context 1024 for the last "
+                 "20 %. Their FIM examples were cut out of longer windows, so a middle was almost never followed by "
+                 "`<|endoftext|>` inside the window: that model did not learn to stop (FIM exact match 0).")
+        L.append(f"- This run continued those weights for {fmt_int(int(metrics.get('run_tokens', 0)))} tokens: "
+                 f"lr {args['lr']:g} (re-warmed), context {args['long_seq_len']} for the last "
+                 f"{args['long_frac']:.0%}, decay over the last {args['decay_frac']:.0%}.")
+    L.append(f"- FIM on {args['fim_rate']:.0%} of examples ({args['spm_rate']:.0%} of them SPM, the rest PSM). Each "
+             "FIM example is a document fragment that fits its window, so the middle always ends with "
+             f"`<|endoftext|>`; {args.get('fim_line_rate', 0.5):.0%} of middles are 1-4 whole lines, the rest "
+             "random spans.")
+    L.append(f"- Two shared CPU cores: median {sorted(tps)[len(tps) // 2]:.0f} tokens/s in this run.\n"
              if tps else "")
     L.append("![loss curve](loss.png)\n")
     L.append(f"Held-out bits/byte at context 1024 (f16 weights, 16 fixed windows): **{metrics['heldout_bpb_ctx1024']:.3f}**.\n")
@@ -151,7 +164,9 @@ def main():
     L.append("On the held-out packages, per language, with fixed seeds (`training/eval/evaluate.py`). bits/byte: "
              "cross-entropy over windows of ≤1024 tokens. Next-line: the file up to a line break (last 512 tokens), greedy until "
              "newline; exact match and edit similarity. FIM: a random span of 1-3 whole lines removed and "
-             "regenerated from a PSM prompt (512 tokens: ≤128 of suffix, the rest prefix) until `<|endoftext|>`; exact match (trailing whitespace ignored). "
+             "regenerated from a PSM prompt (512 tokens: ≤128 of suffix, the rest prefix) until `<|endoftext|>`, or cut before "
+             "a generated line that copies the document's next non-empty line (as the editor cuts multi-line "
+             "suggestions); exact match (trailing whitespace ignored). "
              "Baselines on the same tokens: an interpolated Kneser-Ney 4-gram trained on the training split, and "
              "copy-from-context (prompt lookup, up to 4-token suffix match). For FIM both baselines see only "
              "the prefix (plus the suffix as lookup text for copy) and are *told the true number of lines*, an "

@@ -4,7 +4,8 @@
   /usr/bin/python3 training/plot.py [--run training/runs/nano] [--out public/models/spark-nano/loss.png]
 
 Plots the training loss (nats/token, mean of each 10-step log record; FIM examples included)
-and the held-out bits/byte against tokens seen. Restarts that re-log a few steps are de-duplicated
+and the held-out bits/byte against tokens seen (a run that continued earlier weights is placed after
+the tokens those had seen; the earlier runs' own logs are not kept in git). Restarts that re-log a few steps are de-duplicated
 (the last record for a step wins).
 """
 import argparse
@@ -36,6 +37,10 @@ def main():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     tr, ev = load(a.run)
+    from export import run_tokens_before
+    before = run_tokens_before(a.run)  # the run continued weights that had seen this many tokens
+    for r in tr + ev:
+        r["tokens"] += before
     fig, ax1 = plt.subplots(figsize=(7, 4), dpi=100)
     ax1.plot([r["tokens"] / 1e6 for r in tr], [r["loss"] for r in tr], lw=0.8, color="tab:blue",
              label="train loss (nats/token)")
@@ -49,7 +54,14 @@ def main():
         if r0["T"] != r1["T"]:
             ax1.axvline(r1["tokens"] / 1e6, color="gray", ls=":", lw=1)
             ax1.text(r1["tokens"] / 1e6, ax1.get_ylim()[1], f" ctx {r1['T']}", va="top", fontsize=8, color="gray")
-    ax1.set_title("spark-nano training")
+    title = "spark-nano training"
+    if before:
+        ax1.set_xlim(left=0)
+        ax1.axvspan(0, before / 1e6, color="0.93")
+        ax1.text(before / 2e6, ax1.get_ylim()[1], "earlier runs\n(log not kept)", ha="center", va="top",
+                 fontsize=8, color="gray")
+        title += f" (continued from {before / 1e6:.2f}M tokens)"
+    ax1.set_title(title)
     fig.tight_layout()
     os.makedirs(os.path.dirname(a.out), exist_ok=True)
     fig.savefig(a.out)

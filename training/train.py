@@ -228,6 +228,9 @@ def main(argv=None):
          {"params": [p for p in model.parameters() if p.dim() < 2], "weight_decay": 0.0}],
         lr=a.lr, betas=(0.9, 0.95), eps=1e-8)
     step, tokens, best = 0, 0.0, (0, -float("inf"))
+    # Training tokens the starting weights had already seen (--init-from shipped continues a
+    # model): reports and plots count from there; this run's schedules count from 0.
+    a.tokens_before = 0.0
     rng = np.random.default_rng(a.seed)
     if state is not None:
         model.load_state_dict(state["model"])
@@ -235,6 +238,7 @@ def main(argv=None):
         step, tokens, best = state["step"], state["tokens"], tuple(state.get("best", (0, -float("inf"))))
         rng = np.random.default_rng([a.seed, step])
         saved_args = state.get("args", {})
+        a.tokens_before = saved_args.get("tokens_before", 0.0)
         saved = saved_args.get("total_tokens")
         if (a.resume_from == "latest" and saved_args.get("budget_min") and saved and saved < a.total_tokens
                 and tokens >= saved * (1 - a.decay_frac)):
@@ -251,7 +255,9 @@ def main(argv=None):
             [{"params": [p for p in model.parameters() if p.dim() >= 2], "weight_decay": a.weight_decay},
              {"params": [p for p in model.parameters() if p.dim() < 2], "weight_decay": 0.0}],
             lr=a.lr, betas=(0.9, 0.95), eps=1e-8)
-        print("initialised from shipped weights", flush=True)
+        with open(os.path.join(SHIPPED, "metrics.json")) as f:
+            a.tokens_before = float(json.load(f).get("tokens", 0.0))
+        print(f"initialised from shipped weights ({a.tokens_before:.0f} tokens seen)", flush=True)
     print(f"model: {model.num_params()} params, config {cfg.to_dict()}", flush=True)
     with open(os.path.join(run, "args.json"), "w") as f:
         json.dump(vars(a), f, indent=1)
