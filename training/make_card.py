@@ -8,7 +8,9 @@ metrics.json, eval/results/eval.{json,md}, runs/nano/log.jsonl, and generates sa
 continuations with the shipped weights by a fixed rule: for each language, the first
 --samples held-out files (val.jsonl order) that contain a function definition; the prompt is
 the file up to and including the first line of its first function; greedy, 64 tokens max,
-stopping at the first blank line or <|endoftext|>.
+stopping at the first blank line or <|endoftext|>. Each sample then runs through `npm run generate`
+(the editor's engine, in headless Chromium) and the card says whether its tokens match PyTorch's
+(--no-engine skips that, e.g. without a browser).
 """
 import argparse
 import json
@@ -52,9 +54,28 @@ def samples(model, tok, corpus, n):
             if "\n\n" in text:
                 text = text[:text.index("\n\n") + 1]
             tail = "\n".join(prompt.rstrip("\n").split("\n")[-4:]) + "\n"
-            out.append({"lang": lang, "pkg": d["pkg"], "path": d["path"], "prompt_tail": tail, "completion": text})
+            out.append({"lang": lang, "pkg": d["pkg"], "path": d["path"], "prompt": prompt, "prompt_tail": tail,
+                        "completion": text, "tokens": gen})
             per[lang] = per.get(lang, 0) + 1
     return out
+
+
+def engine_generate(prompt, max_new):
+    """The same prompt through `npm run generate` (the editor's engine in headless Chromium, WebGPU):
+    returns its JSON report. Needs the repo's npm dependencies and a browser (npm test installs one)."""
+    import subprocess
+    import tempfile
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as f:
+        f.write(prompt)
+    try:
+        r = subprocess.run(["node", os.path.join(ROOT, "scripts", "generate.mjs"), "--model", OUT, "--prompt-file", f.name,
+                            "--max-tokens", str(max_new), "--max-prompt-tokens", str(1024 - max_new), "--json"],
+                           cwd=ROOT, capture_output=True, text=True, timeout=600)
+    finally:
+        os.unlink(f.name)
+    if r.returncode != 0:
+        raise SystemExit(f"npm run generate failed ({r.returncode}): {r.stderr[-2000:]}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 def fmt_int(x):
@@ -65,6 +86,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", default=os.path.join(HERE, "data", "corpus"))
     ap.add_argument("--samples", type=int, default=2)
+    ap.add_argument("--no-engine", action="store_true",
+                    help="skip running the samples through `npm run generate` (the browser engine)")
     a = ap.parse_args()
     torch.set_num_threads(2)
     man = json.load(open(os.path.join(HERE, "corpus_manifest.json")))
@@ -79,6 +102,11 @@ def main():
     tok = Tokenizer.load(os.path.join(OUT, "tokenizer.json"))
     cfg = model.cfg
     sm = samples(model, tok, a.corpus, a.samples)
+    for s in ([] if a.no_engine else sm):
+        rep = engine_generate(s["prompt"], 64)
+        n = len(s["tokens"])
+        s["engine"] = {"same": rep["tokens"][:n] == s["tokens"], "backend": rep["backend"],
+                       "adapter": rep.get("adapter", ""), "tok_s": rep["stats"]["decodeTokensPerSecond"]}
 
     L = []
     L.append("# spark-nano\n")
@@ -193,12 +221,18 @@ def main():
     L.append("## Sample continuations\n")
     L.append(f"Chosen by a fixed rule, not by quality: for each language, the first {a.samples} held-out files (corpus "
              "order) containing a function definition; prompt = the file up to and including the first line of its "
-             "first function (last 4 prompt lines shown); greedy, ≤64 tokens, cut at the first blank line.\n")
+             "first function (last 4 prompt lines shown); greedy, ≤64 tokens, cut at the first blank line. Generated "
+             "by PyTorch (`model.py`) and again by the editor's engine through `npm run generate -- --model "
+             "public/models/spark-nano --prompt-file <prompt> --max-tokens 64 --max-prompt-tokens 960`; each sample "
+             "says whether the engine produced the same tokens.\n")
     for s in sm:
         lang = {"python": "python", "typescript": "ts", "javascript": "js"}[s["lang"]]
         L.append(f"**{s['pkg']} — `{s['path']}`**\n")
         L.append(f"```{lang}\n{s['prompt_tail']}```\n")
-        L.append("continuation:\n")
+        e = s.get("engine")
+        how = ("" if e is None else f" (`npm run generate`, {e['backend']} on {e['adapter'] or 'unknown adapter'}: "
+               f"{'the same tokens' if e['same'] else '**different tokens**'}, {e['tok_s']:.0f} tokens/s)")
+        L.append(f"continuation{how}:\n")
         L.append(f"```{lang}\n{s['completion'] if s['completion'].strip() else '(empty)'}\n```\n")
     L.append("## Limitations\n")
     L.append("Trained for a tiny fraction of a normal budget on ~60 MB of code; it knows common syntax and local "
