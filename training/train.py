@@ -42,6 +42,11 @@ from tokenizer import EOT, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, Tokenizer  # noqa
 
 ROOT = os.path.dirname(HERE)
 SHIPPED = os.path.join(ROOT, "public", "models", "spark-nano")
+# Tokens/s at --long-seq-len relative to --seq-len, for --budget-min planning. Measured for spark-nano on
+# two cores: 610-720 tokens/s at 4x1024 vs 2,400-3,300 at 16x256 (attention materialises T x T scores,
+# so the long phase costs far more than its extra FLOPs suggest). 0.8 here once made a run overshoot
+# its time box by half an hour.
+LONG_CTX_SPEED = 0.25
 
 
 def model_config(a, vocab):
@@ -316,8 +321,14 @@ def main(argv=None):
             t_last, tok_last = now, tokens
             tps_avg = tps if tps_avg is None else 0.8 * tps_avg + 0.2 * tps
             if deadline is not None and tokens < decay_start:
-                # 0.8: the long-context phase runs slower per token than the short one
-                reachable = tokens + 0.8 * tps_avg * max(0.0, deadline - now)
+                left = max(0.0, deadline - now)
+                if T == a.seq_len and a.long_frac > 0:
+                    # short phase at tps_avg, then long_frac of the total at LONG_CTX_SPEED of it:
+                    # ((1-lf) X - tokens) / tps + lf X / (rho tps) = left, solved for X
+                    lf = a.long_frac
+                    reachable = (tps_avg * left + tokens) / ((1 - lf) + lf / LONG_CTX_SPEED)
+                else:  # already at the long context: tps_avg is that phase's rate
+                    reachable = tokens + tps_avg * left
                 if reachable < a.total_tokens:
                     # never behind us: decay starts at the next step at the earliest
                     a.total_tokens = max((tokens + B * T) / (1 - a.decay_frac), reachable)
