@@ -42,6 +42,13 @@ export class EditorHost implements Disposable {
       scrollBeyondLastLine: false,
       fixedOverflowWidgets: true,
       inlineSuggest: { enabled: true },
+      // The model's ghost text is the primary suggestion. Monaco hides an inline suggestion that does
+      // not extend the suggest widget's selected item, so a list popping up by itself (after `.` or
+      // while typing a word) hid the ghost whenever the two disagreed: after `values.` the TS list
+      // selected `length` while the model proposed `reduce(`, and no ghost showed. The list stays
+      // one Ctrl+Space away.
+      quickSuggestions: false,
+      suggestOnTriggerCharacters: false,
     }));
     this.setSelections(initial.selections);
     this.store.add(this.model.onDidChangeContent(() => this.changes.fire('content')));
