@@ -243,7 +243,11 @@ def main(argv=None):
         step, tokens, best = state["step"], state["tokens"], tuple(state.get("best", (0, -float("inf"))))
         rng = np.random.default_rng([a.seed, step])
         saved_args = state.get("args", {})
-        a.tokens_before = saved_args.get("tokens_before", 0.0)
+        if "tokens_before" in saved_args:
+            a.tokens_before = saved_args["tokens_before"]
+        else:  # a checkpoint written before it was recorded: the run's args.json may have it
+            from export import run_tokens_before
+            a.tokens_before = run_tokens_before(run)
         saved = saved_args.get("total_tokens")
         if (a.resume_from == "latest" and saved_args.get("budget_min") and saved and saved < a.total_tokens
                 and tokens >= saved * (1 - a.decay_frac)):
