@@ -174,9 +174,8 @@ def main():
              "epochs of the training split). AdamW (β 0.9/0.95, wd 0.1), warmup-stable-decay schedule, "
              f"{args['tokens_per_step']} tokens/step, context {args['seq_len']} then {args['long_seq_len']}.\n")
     if before:
-        L.append(f"- Earlier runs (logs not kept): {fmt_int(int(before))} tokens, lr 2e-3, context 1024 for the last "
-                 "20 %. Their FIM examples were cut out of longer windows, so a middle was almost never followed by "
-                 "`<|endoftext|>` inside the window: that model did not learn to stop (FIM exact match 0).")
+        # What the earlier runs did is history kept by hand in training/README.md; the card only knows the count.
+        L.append(f"- Earlier runs (logs not kept; see \"State\" in training/README.md): {fmt_int(int(before))} tokens.")
         L.append(f"- This run continued those weights for {fmt_int(int(metrics.get('run_tokens', 0)))} tokens: "
                  f"lr {args['lr']:g} (re-warmed), context {args['long_seq_len']} for the last "
                  f"{args['long_frac']:.0%}, decay over the last {args['decay_frac']:.0%}.")
