@@ -42,11 +42,16 @@ from tokenizer import EOT, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, Tokenizer  # noqa
 
 ROOT = os.path.dirname(HERE)
 SHIPPED = os.path.join(ROOT, "public", "models", "spark-nano")
-# Tokens/s at --long-seq-len relative to --seq-len, for --budget-min planning. Measured for spark-nano on
-# two cores: 610-720 tokens/s at 4x1024 vs 2,400-3,300 at 16x256 (attention materialises T x T scores,
-# so the long phase costs far more than its extra FLOPs suggest). 0.8 here once made a run overshoot
-# its time box by half an hour.
-LONG_CTX_SPEED = 0.25
+# Tokens/s at --long-seq-len relative to --seq-len, for --budget-min planning, taken as
+# (seq_len / long_seq_len) ** LONG_CTX_SPEED_EXP. Measured for spark-nano on two cores: 610-720 tokens/s
+# at 4x1024 vs 2,400-3,300 at 16x256, a ratio of about 0.25 for 4x the length (attention materialises
+# T x T scores, so the long phase costs far more than its extra FLOPs suggest): exponent 1. A fixed
+# 0.8 once made a run overshoot its time box by half an hour.
+LONG_CTX_SPEED_EXP = 1.0
+
+
+def long_ctx_speed(a):
+    return (a.seq_len / a.long_seq_len) ** LONG_CTX_SPEED_EXP
 
 
 def model_config(a, vocab):
@@ -69,13 +74,23 @@ def fim_split(n, rng, line_starts, line_rate):
     return (i, j) if j > i else (i, min(n, i + 1)) if i < n else (i - 1, i)
 
 
+def next_doc_start(tokens, k, look=1 << 16):
+    """First document start at or after stream offset k. The FIM example's <|endoftext|> ends
+    its fragment, so the fill after it must begin a document, not continue the fragment's one.
+    Looks at most `look` tokens ahead (documents are shorter); past that, k itself."""
+    if k == 0 or tokens[k - 1] == EOT:
+        return k
+    eots = np.flatnonzero(np.asarray(tokens[k:k + look]) == EOT)
+    return k + int(eots[0]) + 1 if len(eots) else k
+
+
 def fim_window(tokens, s, L, rng, spm_rate, ends_line, line_rate=0.5, min_len=32):
     """A FIM training example of exactly L tokens read from the stream at offset s.
 
     A document fragment (at most L-4 tokens, random length, cut at its document's end) becomes
       PSM: <fim_prefix> prefix <fim_suffix> suffix <fim_middle> middle <|endoftext|>
       SPM: <fim_prefix> <fim_suffix> suffix <fim_middle> prefix middle <|endoftext|>
-    and the stream after the fragment fills the rest of the window. The whole example fits in
+    and the stream from the next document start fills the rest of the window. The whole example fits in
     the window, so the model always sees the middle end with <|endoftext|> and learns to stop
     (cutting FIM'd pieces out of a longer window hid that ending from almost every example).
     Returns None when the fragment is too short to split (the caller uses a plain window)."""
@@ -88,9 +103,7 @@ def fim_window(tokens, s, L, rng, spm_rate, ends_line, line_rate=0.5, min_len=32
     n = len(frag)
     if n < min_len:
         return None
-    nxt = s + n
-    if nxt < len(tokens) and tokens[nxt] == EOT:
-        nxt += 1  # the fragment's own EOT is replaced by the one after the middle
+    nxt = next_doc_start(tokens, s + n)
     # token k starts a line when token k-1 ends with a newline
     line_starts = np.concatenate([[0], np.flatnonzero(ends_line[frag[:-1]]) + 1, [n]])
     i, j = fim_split(n, rng, np.unique(line_starts), line_rate)
@@ -327,10 +340,10 @@ def main(argv=None):
             if deadline is not None and tokens < decay_start:
                 left = max(0.0, deadline - now)
                 if T == a.seq_len and a.long_frac > 0:
-                    # short phase at tps_avg, then long_frac of the total at LONG_CTX_SPEED of it:
+                    # short phase at tps_avg, then long_frac of the total at rho = long_ctx_speed of it:
                     # ((1-lf) X - tokens) / tps + lf X / (rho tps) = left, solved for X
                     lf = a.long_frac
-                    reachable = (tps_avg * left + tokens) / ((1 - lf) + lf / LONG_CTX_SPEED)
+                    reachable = (tps_avg * left + tokens) / ((1 - lf) + lf / long_ctx_speed(a))
                 else:  # already at the long context: tps_avg is that phase's rate
                     reachable = tokens + tps_avg * left
                 if reachable < a.total_tokens:

@@ -36,10 +36,22 @@ def test_fim_format():
             frag = pre + mid + suf
             seen_lines += bool(mid[-1] == NL and (not pre or pre[-1] == NL))
         assert frag == doc[:n]
-        # after the example, the stream continues where the fragment ended (skipping its own EOT)
-        nxt = n + 1 if n == len(doc) else n
+        # after the example, the stream continues at the next document, never mid-fragment's document
+        nxt = len(doc) + 1
         assert s[end + 1:] == list(stream[nxt:nxt + L - end - 1])
     assert seen_spm and seen_psm and seen_lines
+
+
+def test_next_doc_start():
+    from tokenizer import EOT
+    stream = np.array([7, 8, EOT, 9, 10, 11, EOT, 12], dtype=np.int64)
+    assert train.next_doc_start(stream, 0) == 0  # the stream's start is a document start
+    assert train.next_doc_start(stream, 3) == 3  # just after an EOT
+    assert train.next_doc_start(stream, 1) == 3
+    assert train.next_doc_start(stream, 2) == 3  # at the EOT itself
+    assert train.next_doc_start(stream, 4) == 7
+    assert train.next_doc_start(stream, 7) == 7
+    assert train.next_doc_start(stream, 1, look=1) == 1  # nothing within reach: stays put
 
 
 def test_few_steps_reduce_loss(toy_corpus, tmp_path):
