@@ -4,7 +4,8 @@
   /usr/bin/python3 training/make_card.py [--samples 2]
 
 Reads corpus_manifest.json, data/corpus/stats.json, tokenizer_vocab_curve.json, the shipped
-metrics.json, eval/results/eval.{json,md}, runs/nano/log.jsonl, and generates sample
+metrics.json, eval/results/eval.{json,md}, the log of the run that produced the shipped checkpoint
+(metrics.json "source", e.g. runs/nano/), and generates sample
 continuations with the shipped weights by a fixed rule: for each language, the first
 --samples held-out files (val.jsonl order) that contain a function definition; the prompt is
 the file up to and including the first line of its first function; greedy, 64 tokens max,
@@ -160,13 +161,14 @@ def main():
              f"{curve['bytes_per_token_by_vocab']} — 4096 chosen (see training/README.md for the trade-off).\n")
     L.append("## Training\n")
     tr = []
-    with open(os.path.join(HERE, "runs", "nano", "log.jsonl")) as f:
+    run_dir = os.path.join(ROOT, os.path.dirname(metrics.get("source", "training/runs/nano/best.pt")))
+    with open(os.path.join(run_dir, "log.jsonl")) as f:
         for line in f:
             r = json.loads(line)
             if "loss" in r:
                 tr.append(r)
     tps = [r["tok_per_s"] for r in tr if r.get("tok_per_s")]
-    with open(os.path.join(HERE, "runs", "nano", "args.json")) as f:
+    with open(os.path.join(run_dir, "args.json")) as f:
         args = json.load(f)
     before = args.get("tokens_before", 0.0)
     L.append(f"This export: **{fmt_int(int(metrics.get('tokens', 0)))} training tokens** "

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Loss curve of a run -> PNG (matplotlib, Debian python3-matplotlib).
 
-  /usr/bin/python3 training/plot.py [--run training/runs/nano] [--out public/models/spark-nano/loss.png]
+  /usr/bin/python3 training/plot.py [--run training/runs/<name>] [--out public/models/spark-nano/loss.png]
+
+--run defaults to the run that produced the shipped weights ("source" in public/models/spark-nano/metrics.json).
 
 Plots the training loss (nats/token, mean of each 10-step log record; FIM examples included)
 and the held-out bits/byte against tokens seen (a run that continued earlier weights is placed after
@@ -30,9 +32,12 @@ def load(run):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--run", default=os.path.join(HERE, "runs", "nano"))
+    ap.add_argument("--run", default=None, help="run directory (default: the shipped weights' run)")
     ap.add_argument("--out", default=os.path.join(ROOT, "public", "models", "spark-nano", "loss.png"))
     a = ap.parse_args()
+    if a.run is None:
+        with open(os.path.join(ROOT, "public", "models", "spark-nano", "metrics.json")) as f:
+            a.run = os.path.join(ROOT, os.path.dirname(json.load(f).get("source", "training/runs/nano/best.pt")))
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
