@@ -112,6 +112,8 @@ def fim_window(tokens, s, L, rng, spm_rate, ends_line, line_rate=0.5, min_len=32
         ex = np.concatenate([[FIM_PREFIX, FIM_SUFFIX], suf, [FIM_MIDDLE], pre, mid, [EOT]])
     else:
         ex = np.concatenate([[FIM_PREFIX], pre, [FIM_SUFFIX], suf, [FIM_MIDDLE], mid, [EOT]])
+    if nxt + L - len(ex) > len(tokens):
+        nxt = 0  # too near the stream's end to fill the window: its start is a document start too
     rest = np.asarray(tokens[nxt:nxt + L - len(ex)], dtype=np.int64)
     return np.concatenate([ex, rest]).astype(np.int64)
 

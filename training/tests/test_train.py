@@ -42,6 +42,24 @@ def test_fim_format():
     assert seen_spm and seen_psm and seen_lines
 
 
+def test_fim_window_near_the_stream_end_stays_full():
+    from tokenizer import EOT
+    ends_line = np.zeros(100, dtype=bool)
+    doc = list(range(5, 95))  # longer than the window, so the fragment never reaches its end
+    stream = np.array(doc + [EOT] + [95, 96, 97], dtype=np.int64)  # too little after the next document start
+    wrapped = 0
+    for seed in range(20):
+        out = train.fim_window(stream, 0, 80, np.random.default_rng(seed), 0.5, ends_line, min_len=8)
+        if out is not None:
+            s = list(out)
+            end = s.index(EOT)
+            need, nxt = 80 - end - 1, len(doc) + 1
+            start = nxt if nxt + need <= len(stream) else 0  # else filled from the stream's start
+            assert len(s) == 80 and s[end + 1:] == list(stream[start:start + need])
+            wrapped += start == 0
+    assert wrapped
+
+
 def test_next_doc_start():
     from tokenizer import EOT
     stream = np.array([7, 8, EOT, 9, 10, 11, EOT, 12], dtype=np.int64)
