@@ -386,6 +386,11 @@ def heldout_bpb(model, corpus, T=1024, nwin=32, seed=4321):
     return bpb
 
 
+def shipped_run_dir(metrics):
+    """The run directory whose checkpoint was exported, from the shipped metrics.json's "source"."""
+    return os.path.join(ROOT, os.path.dirname(metrics.get("source", "training/runs/nano/best.pt")))
+
+
 def run_tokens_before(run_dir):
     """Training tokens a run's starting weights had seen (train.py --init-from shipped), from its args.json."""
     path = os.path.join(run_dir, "args.json")

@@ -23,7 +23,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from export import load_model  # noqa: E402
+from export import load_model, shipped_run_dir  # noqa: E402
 from tokenizer import EOT, Tokenizer  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
@@ -161,7 +161,7 @@ def main():
              f"{curve['bytes_per_token_by_vocab']} — 4096 chosen (see training/README.md for the trade-off).\n")
     L.append("## Training\n")
     tr = []
-    run_dir = os.path.join(ROOT, os.path.dirname(metrics.get("source", "training/runs/nano/best.pt")))
+    run_dir = shipped_run_dir(metrics)
     with open(os.path.join(run_dir, "log.jsonl")) as f:
         for line in f:
             r = json.loads(line)

@@ -36,8 +36,9 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "public", "models", "spark-nano", "loss.png"))
     a = ap.parse_args()
     if a.run is None:
+        from export import shipped_run_dir
         with open(os.path.join(ROOT, "public", "models", "spark-nano", "metrics.json")) as f:
-            a.run = os.path.join(ROOT, os.path.dirname(json.load(f).get("source", "training/runs/nano/best.pt")))
+            a.run = shipped_run_dir(json.load(f))
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -46,8 +46,8 @@ SHIPPED = os.path.join(ROOT, "public", "models", "spark-nano")
 # (seq_len / long_seq_len) ** LONG_CTX_SPEED_EXP. Measured for spark-nano on two cores: 610-720 tokens/s
 # at 4x1024 vs 2,400-3,300 at 16x256, a ratio of about 0.25 for 4x the length (attention materialises
 # T x T scores, so the long phase costs far more than its extra FLOPs suggest), and 480-570 at 4x1024 vs
-# ~1,000 at 8x512 (session 4): exponent 1. A fixed
-# 0.8 once made a run overshoot its time box by half an hour.
+# ~1,000 at 8x512 (session 4): exponent 1. A fixed 0.8 once made a run overshoot its time box by half
+# an hour.
 LONG_CTX_SPEED_EXP = 1.0
 
 
