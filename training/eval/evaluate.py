@@ -181,6 +181,13 @@ def sample_fim(docs, n, seed):
     return out
 
 
+def fit_fim_context(pre, suf, budget):
+    """Token ids of prefix and suffix cut to a prompt budget: at most a quarter for the suffix's
+    start, the rest for the prefix's end."""
+    suf = suf[: budget // 4]
+    return pre[-(budget - len(suf)):], suf
+
+
 # ------------------------------------------------------------------ systems
 class ModelSystem:
     name = "spark-nano"
@@ -259,9 +266,7 @@ def run(systems, tok, corpus, a):
             for s in fims:
                 pre = tok.encode(s["prefix"])
                 suf = tok.encode(s["suffix"])
-                budget = a.prompt_ctx
-                suf = suf[: budget // 4]
-                pre = pre[-(budget - len(suf)):]
+                pre, suf = fit_fim_context(pre, suf, a.prompt_ctx)
                 n_lines = s["n_lines"]
                 if isinstance(sysm, ModelSystem):
                     prompt = [FIM_PREFIX] + pre + [FIM_SUFFIX] + suf + [FIM_MIDDLE]

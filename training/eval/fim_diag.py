@@ -21,7 +21,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TRAINING = os.path.dirname(HERE)
 sys.path.insert(0, TRAINING)
 sys.path.insert(0, HERE)
-from evaluate import load_val, sample_fim  # noqa: E402
+from evaluate import fit_fim_context, load_val, sample_fim  # noqa: E402
 from tokenizer import EOT, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, Tokenizer  # noqa: E402
 
 
@@ -49,10 +49,9 @@ def main():
         fims = sample_fim(load_val(a.corpus, lang), a.n, seed=11)
         acc = {k: [] for k in ("psm_mid", "wrong_mid", "l2r_mid", "psm_first", "l2r_first", "psm_eot", "wrong_eot")}
         for k, s in enumerate(fims):
-            suf = tok.encode(s["suffix"])[: a.prompt_ctx // 4]
-            pre = tok.encode(s["prefix"])[-(a.prompt_ctx - len(suf)):]
+            pre, suf = fit_fim_context(tok.encode(s["prefix"]), tok.encode(s["suffix"]), a.prompt_ctx)
             mid = tok.encode(s["middle"])
-            wrong = tok.encode(fims[(k + 1) % len(fims)]["suffix"])[: a.prompt_ctx // 4]
+            _, wrong = fit_fim_context([], tok.encode(fims[(k + 1) % len(fims)]["suffix"]), a.prompt_ctx)
             for name, sx in (("psm", suf), ("wrong", wrong)):
                 p = [FIM_PREFIX] + pre + [FIM_SUFFIX] + sx + [FIM_MIDDLE]
                 nats = token_nats(model, p + mid + [EOT], len(p))
