@@ -23,7 +23,7 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from export import load_model, shipped_run_dir  # noqa: E402
+from export import fim_order_of, load_model, shipped_run_dir  # noqa: E402
 from tokenizer import EOT, Tokenizer  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
@@ -135,6 +135,10 @@ def main():
              "`<fim_middle>` = 2, `<fim_suffix>` = 3, `<file_sep>` = 4 (reserved). FIM prompts:\n")
     L.append("```\nPSM: <fim_prefix>{prefix}<fim_suffix>{suffix}<fim_middle>   -> middle ... <|endoftext|>\n"
              "SPM: <fim_prefix><fim_suffix>{suffix}<fim_middle>{prefix}   -> middle ... <|endoftext|>\n```\n")
+    L.append(f"config.json says `\"fim_order\": \"{fim_order_of(OUT)}\"`, and the editor sends that order. Why SPM: in SPM the "
+             "prefix runs straight into the middle; this small model cannot reach back across the suffix to the prefix "
+             "(`training/eval/fim_diag.py`: its first middle line comes out right far more often in SPM than in PSM), and "
+             "typing at the cursor changes only the prompt's end, which keeps the KV cache warm.\n")
     L.append("## Training data\n")
     npm = [p for p in man["packages"] if p["source"] == "npm"]
     deb = [p for p in man["packages"] if p["source"] == "debian"]
@@ -193,7 +197,7 @@ def main():
     L.append("On the held-out packages, per language, with fixed seeds (`training/eval/evaluate.py`). bits/byte: "
              "cross-entropy over windows of ≤1024 tokens. Next-line: the file up to a line break (last 512 tokens), greedy until "
              "newline; exact match and edit similarity. FIM: a random span of 1-3 whole lines removed and "
-             "regenerated from a PSM prompt (512 tokens: ≤128 of suffix, the rest prefix) until `<|endoftext|>`, or cut before "
+             f"regenerated from a{'n' if fim_order_of(OUT) == 'spm' else ''} {fim_order_of(OUT).upper()} prompt (512 tokens: ≤128 of suffix, the rest prefix) until `<|endoftext|>`, or cut before "
              "a generated line that copies the document's next non-empty line (as the editor cuts multi-line "
              "suggestions); exact match (trailing whitespace ignored). "
              "Baselines on the same tokens: an interpolated Kneser-Ney 4-gram trained on the training split, and "

@@ -22,9 +22,9 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from export import export_model, f16_state, round_f16_, write_safetensors  # noqa: E402
+from export import FIM_ORDER, export_model, f16_state, round_f16_, write_safetensors  # noqa: E402
 from model import Config, LlamaForCausalLM  # noqa: E402
-from tokenizer import FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, Tokenizer  # noqa: E402
+from tokenizer import Tokenizer, fim_prompt  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
 TEXT = "def add(a, b):\n\treturn a + b  # sum\r\nconst π = 3.14;\n"
@@ -69,7 +69,7 @@ def main():
         with open(os.path.join(a.out, "config.json"), "w") as f:
             json.dump(c, f, indent=1)
     ids = tok.encode(TEXT)
-    fim = [FIM_PREFIX] + tok.encode("def f(x):\n    ") + [FIM_SUFFIX] + tok.encode("\n    return y\n") + [FIM_MIDDLE]
+    fim = fim_prompt(tok.encode("def f(x):\n    "), tok.encode("\n    return y\n"), FIM_ORDER)  # as config.json says
     with torch.no_grad():
         logits, _ = m(torch.tensor([ids]))
         greedy = m.generate(ids, 8)

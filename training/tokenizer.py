@@ -35,6 +35,21 @@ DEFAULT_CORPUS = os.path.join(HERE, "data", "corpus")
 SPECIALS = ["<|endoftext|>", "<fim_prefix>", "<fim_middle>", "<fim_suffix>", "<file_sep>"]
 EOT, FIM_PREFIX, FIM_MIDDLE, FIM_SUFFIX, FILE_SEP = range(5)
 NSPEC = len(SPECIALS)
+FIM_ORDERS = ("psm", "spm")
+
+
+def fim_prompt(pre, suf, order):
+    """Token ids of a FIM prompt, up to where the middle starts.
+      psm: <fim_prefix> pre <fim_suffix> suf <fim_middle>
+      spm: <fim_prefix> <fim_suffix> suf <fim_middle> pre   (the FIM paper's SPM variant)
+    In SPM the prefix runs straight into the middle, so the middle's first tokens read like a
+    left-to-right continuation."""
+    pre, suf = [int(t) for t in pre], [int(t) for t in suf]
+    if order == "psm":
+        return [FIM_PREFIX] + pre + [FIM_SUFFIX] + suf + [FIM_MIDDLE]
+    if order == "spm":
+        return [FIM_PREFIX, FIM_SUFFIX] + suf + [FIM_MIDDLE] + pre
+    raise ValueError(f"FIM order must be one of {FIM_ORDERS}, got {order!r}")
 BYTE0 = NSPEC  # id of byte 0
 
 PATTERN = (r"[^\r\n\p{L}\p{N}]?\p{L}+"

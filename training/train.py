@@ -38,7 +38,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from model import Config, LlamaForCausalLM  # noqa: E402
-from tokenizer import EOT, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, Tokenizer  # noqa: E402
+from tokenizer import EOT, Tokenizer, fim_prompt  # noqa: E402
 
 ROOT = os.path.dirname(HERE)
 SHIPPED = os.path.join(ROOT, "public", "models", "spark-nano")
@@ -109,10 +109,8 @@ def fim_window(tokens, s, L, rng, spm_rate, ends_line, line_rate=0.5, min_len=32
     line_starts = np.concatenate([[0], np.flatnonzero(ends_line[frag[:-1]]) + 1, [n]])
     i, j = fim_split(n, rng, np.unique(line_starts), line_rate)
     pre, mid, suf = frag[:i], frag[i:j], frag[j:]
-    if rng.random() < spm_rate:
-        ex = np.concatenate([[FIM_PREFIX, FIM_SUFFIX], suf, [FIM_MIDDLE], pre, mid, [EOT]])
-    else:
-        ex = np.concatenate([[FIM_PREFIX], pre, [FIM_SUFFIX], suf, [FIM_MIDDLE], mid, [EOT]])
+    order = "spm" if rng.random() < spm_rate else "psm"
+    ex = np.concatenate([fim_prompt(pre, suf, order), mid, [EOT]]).astype(np.int64)
     if nxt + L - len(ex) > len(tokens):
         nxt = 0  # too near the stream's end to fill the window: its start is a document start too
     rest = np.asarray(tokens[nxt:nxt + L - len(ex)], dtype=np.int64)

@@ -94,7 +94,7 @@ describe('buildPrompt: chat', () => {
 
   it('ChatML: the template text, its markers encoded as the special tokens, ending in the assistant turn', async () => {
     const chat = await loadChatTemplate({ chat_template: CHATML });
-    const p = buildPrompt(tok, { kind: 'chat', messages: MESSAGES }, { maxPromptTokens: 1024 }, chat);
+    const p = buildPrompt(tok, { kind: 'chat', messages: MESSAGES }, { maxPromptTokens: 1024 }, { chat });
     expect(tok.decode(p.ids)).toBe(chat?.ok && chat.template.render(MESSAGES));
     expect(p.ids[0]).toBe(id('<|im_start|>'));
     expect(p.ids.filter((t) => t === id('<|im_start|>'))).toHaveLength(3);
@@ -105,7 +105,7 @@ describe('buildPrompt: chat', () => {
 
   it('Llama 3: starts with BOS exactly once (the template writes it; encode adds none)', async () => {
     const chat = await loadChatTemplate({ chat_template: LLAMA3, bos_token: '<|begin_of_text|>' });
-    const p = buildPrompt(tok, { kind: 'chat', messages: MESSAGES }, { maxPromptTokens: 1024 }, chat);
+    const p = buildPrompt(tok, { kind: 'chat', messages: MESSAGES }, { maxPromptTokens: 1024 }, { chat });
     expect(p.ids[0]).toBe(id('<|begin_of_text|>'));
     expect(p.ids.filter((t) => t === id('<|begin_of_text|>'))).toHaveLength(1);
     expect(p.ids.filter((t) => t === id('<|eot_id|>'))).toHaveLength(2);
@@ -114,12 +114,12 @@ describe('buildPrompt: chat', () => {
 
   it('is never cut: over budget is an error naming the sizes', async () => {
     const chat = await loadChatTemplate({ chat_template: CHATML });
-    expect(() => buildPrompt(tok, { kind: 'chat', messages: MESSAGES }, { maxPromptTokens: 8 }, chat)).toThrow(/chat prompt is \d+ tokens, over its budget of 8/);
+    expect(() => buildPrompt(tok, { kind: 'chat', messages: MESSAGES }, { maxPromptTokens: 8 }, { chat })).toThrow(/chat prompt is \d+ tokens, over its budget of 8/);
   });
 
   it('without a usable template: a clear error', () => {
     expect(() => buildPrompt(tok, { kind: 'chat', messages: MESSAGES }, { maxPromptTokens: 64 })).toThrow(/no chat template/);
-    expect(() => buildPrompt(tok, { kind: 'chat', messages: MESSAGES }, { maxPromptTokens: 64 }, { ok: false, error: 'bad {%' }))
+    expect(() => buildPrompt(tok, { kind: 'chat', messages: MESSAGES }, { maxPromptTokens: 64 }, { chat: { ok: false, error: 'bad {%' } }))
       .toThrow(/bad \{%/);
   });
 });

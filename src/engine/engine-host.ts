@@ -150,7 +150,8 @@ export class EngineHost implements Disposable {
     const delivered: number[] = [];
     const detokenizer = new IncrementalDetokenizer((ids) => tokenizer.decode(ids, { skipSpecialTokens: true }));
     try {
-      const prompt = buildPrompt(tokenizer, msg.prompt, { maxPromptTokens: msg.maxPromptTokens ?? DEFAULT_MAX_PROMPT_TOKENS }, model.chat);
+      const prompt = buildPrompt(tokenizer, msg.prompt, { maxPromptTokens: msg.maxPromptTokens ?? DEFAULT_MAX_PROMPT_TOKENS },
+        { chat: model.chat, fimOrder: model.config.fimOrder });
       const stopIds = msg.ignoreStopTokens ? [] : [...new Set([
         ...tokenizer.specials.all, ...model.config.eosTokenIds, ...(tokenizer.specials.eos !== undefined ? [tokenizer.specials.eos] : []),
       ])];

@@ -22,6 +22,34 @@ describe('buildPrompt', () => {
     expect(tok.decode(p.ids)).toBe('<fim_prefix>def f(x):\n    return <fim_suffix>\n\nprint(f(2))\n<fim_middle>');
   });
 
+  it('FIM: SPM layout for a model trained with it: the prompt ends with the prefix, next to the middle', () => {
+    const p = buildPrompt(tok, { kind: 'fim', prefix: 'def f(x):\n    return ', suffix: '\n\nprint(f(2))\n' }, { maxPromptTokens: 200 }, { fimOrder: 'spm' });
+    expect(tok.decode(p.ids)).toBe('<fim_prefix><fim_suffix>\n\nprint(f(2))\n<fim_middle>def f(x):\n    return ');
+    expect(p.ids).toEqual([fimPrefix, fimSuffix, ...tok.encode('\n\nprint(f(2))\n'), fimMiddle, ...tok.encode('def f(x):\n    return ')]);
+  });
+
+  it('FIM in SPM order: typing at the cursor keeps the tokens before it (the suffix comes first)', () => {
+    const suffix = code(200);
+    let typed = code(400);
+    const prompts = [];
+    for (const ch of 'result = ') {
+      typed += ch;
+      prompts.push(buildPrompt(tok, { kind: 'fim', prefix: typed, suffix }, { maxPromptTokens: 512 }, { fimOrder: 'spm' }).ids);
+    }
+    const suffixEnd = prompts[0]!.indexOf(fimMiddle);
+    expect(suffixEnd).toBe(2 + Math.floor(509 * 0.25)); // the suffix's fixed share, whatever the prefix does
+    let changedPrefixStarts = 0;
+    for (let i = 1; i < prompts.length; i++) {
+      const a = prompts[i - 1]!, b = prompts[i]!;
+      let common = 0;
+      while (common < Math.min(a.length, b.length) && a[common] === b[common]) common++;
+      expect(common, `keystroke ${i}: the suffix part is unchanged`).toBeGreaterThan(suffixEnd);
+      if (common === suffixEnd + 1) changedPrefixStarts++; // the prefix window stepped
+      else expect(b.length - common, `keystroke ${i}`).toBeLessThanOrEqual(4);
+    }
+    expect(changedPrefixStarts).toBeLessThanOrEqual(1);
+  });
+
   it('FIM within budget: keeps the prefix end and the suffix start (nearest the cursor)', () => {
     const prefix = code(200), suffix = code(200);
     const p = buildPrompt(tok, { kind: 'fim', prefix, suffix }, { maxPromptTokens: 256 });

@@ -1,6 +1,8 @@
 // Builds the token ids of a prompt within a token budget:
 //   plain:  the last tokens of the text
-//   FIM:    <fim_prefix>{prefix}<fim_suffix>{suffix}<fim_middle>  (PSM order, StarCoder / Qwen2.5-Coder)
+//   FIM, in the order the model was trained (config.json "fim_order"):
+//     PSM:  <fim_prefix>{prefix}<fim_suffix>{suffix}<fim_middle>  (StarCoder / Qwen2.5-Coder, the default)
+//     SPM:  <fim_prefix><fim_suffix>{suffix}<fim_middle>{prefix}  (the FIM paper's SPM variant; spark-nano)
 //   chat:   the model's chat template over the messages, ending with the assistant's turn; never
 //           cut (a cut would drop the system turn or the template's framing): over budget is an error
 // keeping the prefix tokens nearest the cursor (its end) and the suffix tokens nearest the cursor
@@ -11,6 +13,9 @@
 // first prompt token and re-prefill everything. So when text must be dropped, the start of the
 // window advances in steps of a quarter of the budget, and typing at the cursor changes only the
 // tokens near it. The character cut before tokenizing is snapped the same way, for the same reason.
+// SPM suits the cache best: the cursor is at the prompt's end, so typing changes only the last tokens
+// while the suffix is unchanged; in PSM every keystroke re-prefills the whole suffix after the prefix.
+import type { FimOrder } from '../model/config.ts';
 import type { ModelTokenizer } from '../model/tokenizer.ts';
 import type { LoadedChatTemplate } from './chat-template.ts';
 import type { PromptSpec } from './protocol.ts';
@@ -22,9 +27,17 @@ export interface PromptBudget {
   maxPromptTokens: number;
   /**
    * FIM: the share of the budget reserved for the suffix when both sides are long (default 0.25);
-   * the suffix also gets whatever room the prefix's stepped window leaves unused.
+   * in PSM order the suffix also gets whatever room the prefix's stepped window leaves unused.
    */
   suffixShare?: number;
+}
+
+/** What the prompt's layout depends on in the loaded model. */
+export interface PromptModel {
+  /** The model's chat template (needed for 'chat' prompts only). */
+  chat?: LoadedChatTemplate;
+  /** The FIM order the model was trained with (default 'psm'). */
+  fimOrder?: FimOrder;
 }
 
 export interface BuiltPrompt {
@@ -40,8 +53,8 @@ export interface BuiltPrompt {
 const MAX_CHARS_PER_TOKEN = 16;
 const CHAR_CUT_STEP = 4096;
 
-/** chat: the loaded model's chat template (needed for 'chat' prompts only). */
-export function buildPrompt(tokenizer: PromptTokenizer, spec: PromptSpec, budget: PromptBudget, chat?: LoadedChatTemplate): BuiltPrompt {
+export function buildPrompt(tokenizer: PromptTokenizer, spec: PromptSpec, budget: PromptBudget, model: PromptModel = {}): BuiltPrompt {
+  const { chat } = model;
   if (!Number.isInteger(budget.maxPromptTokens) || budget.maxPromptTokens < 4) {
     throw new Error(`prompt: maxPromptTokens must be an integer >= 4, got ${budget.maxPromptTokens}`);
   }
@@ -55,7 +68,7 @@ export function buildPrompt(tokenizer: PromptTokenizer, spec: PromptSpec, budget
       return { ids, prefixTokens: ids.length, droppedPrefixTokens: dropped, suffixTokens: 0, droppedSuffixTokens: 0 };
     }
     case 'fim':
-      return buildFim(tokenizer, spec.prefix, spec.suffix, budget);
+      return buildFim(tokenizer, spec.prefix, spec.suffix, budget, model.fimOrder ?? 'psm');
     case 'chat': {
       if (!chat) throw new Error('prompt: this model has no chat template (tokenizer_config.json chat_template), so it cannot take chat prompts');
       if (!chat.ok) throw new Error(`prompt: ${chat.error}`);
@@ -70,7 +83,7 @@ export function buildPrompt(tokenizer: PromptTokenizer, spec: PromptSpec, budget
   }
 }
 
-function buildFim(tokenizer: PromptTokenizer, prefix: string, suffix: string, budget: PromptBudget): BuiltPrompt {
+function buildFim(tokenizer: PromptTokenizer, prefix: string, suffix: string, budget: PromptBudget, order: FimOrder): BuiltPrompt {
   const { fimPrefix, fimSuffix, fimMiddle } = tokenizer.specials;
   if (fimPrefix === undefined || fimSuffix === undefined || fimMiddle === undefined) {
     throw new Error('prompt: this tokenizer has no <fim_prefix>/<fim_suffix>/<fim_middle> tokens, so it cannot fill in the middle');
@@ -80,9 +93,13 @@ function buildFim(tokenizer: PromptTokenizer, prefix: string, suffix: string, bu
   const suffixCap = Math.max(0, Math.floor(available * (budget.suffixShare ?? 0.25)));
   const suffixAll = headTokens(tokenizer, suffix, available);
   const prefixPart = tailTokens(tokenizer, prefix, available - Math.min(suffixAll.length, suffixCap));
-  const suffixIds = suffixAll.slice(0, available - prefixPart.ids.length);
+  // PSM: the suffix also takes whatever the prefix's stepped window leaves unused. SPM: never, since
+  // that room changes with every keystroke and the suffix comes first: its length must stay put.
+  const suffixIds = suffixAll.slice(0, order === 'spm' ? suffixCap : available - prefixPart.ids.length);
   return {
-    ids: [fimPrefix, ...prefixPart.ids, fimSuffix, ...suffixIds, fimMiddle],
+    ids: order === 'spm'
+      ? [fimPrefix, fimSuffix, ...suffixIds, fimMiddle, ...prefixPart.ids]
+      : [fimPrefix, ...prefixPart.ids, fimSuffix, ...suffixIds, fimMiddle],
     prefixTokens: prefixPart.ids.length,
     droppedPrefixTokens: prefixPart.dropped,
     suffixTokens: suffixIds.length,

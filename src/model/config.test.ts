@@ -32,6 +32,7 @@ describe('parseModelConfig', () => {
       architecture: 'LlamaForCausalLM', vocabSize: 300, hiddenSize: 72, intermediateSize: 200,
       numLayers: 2, numHeads: 6, numKvHeads: 2, headDim: 12, rmsNormEps: 1e-5, ropeTheta: 500000,
       maxPositionEmbeddings: 512, tieWordEmbeddings: true, attentionBias: false, bosTokenId: 1, eosTokenIds: [2, 3],
+      fimOrder: 'psm',
     });
   });
 
@@ -53,6 +54,12 @@ describe('parseModelConfig', () => {
     expect(c.tieWordEmbeddings).toBe(false);
     expect(c.eosTokenIds).toEqual([]);
     expect(c.bosTokenId).toBeUndefined();
+  });
+
+  it('reads the FIM prompt order, PSM when absent, and rejects an unknown one by name', () => {
+    expect(parseModelConfig({ ...llama, fim_order: 'spm' }).fimOrder).toBe('spm');
+    expect(parseModelConfig({ ...llama, fim_order: 'psm' }).fimOrder).toBe('psm');
+    expect(() => parseModelConfig({ ...llama, fim_order: 'middle-first' })).toThrow(/fim_order must be one of "psm", "spm", got "middle-first"/);
   });
 
   it('honours an explicit head_dim and rope_parameters.rope_theta', () => {

@@ -4,6 +4,14 @@
 
 export type Architecture = 'LlamaForCausalLM' | 'Qwen2ForCausalLM';
 
+/**
+ * The order of a fill-in-the-middle prompt, as the model was trained (see prompt.ts).
+ * config.json "fim_order"; absent means 'psm', which StarCoder and Qwen2.5-Coder expect. spark-nano
+ * says 'spm' (training/export.py FIM_ORDER has the measurement behind it).
+ */
+export type FimOrder = 'psm' | 'spm';
+export const FIM_ORDERS: readonly FimOrder[] = ['psm', 'spm'];
+
 export interface ModelConfig {
   architecture: Architecture;
   vocabSize: number;
@@ -20,6 +28,7 @@ export interface ModelConfig {
   attentionBias: boolean; // q/k/v projections carry a bias (Qwen2: always true)
   bosTokenId?: number;
   eosTokenIds: number[];
+  fimOrder: FimOrder;
 }
 
 export const SUPPORTED_ARCHITECTURES: readonly Architecture[] = ['LlamaForCausalLM', 'Qwen2ForCausalLM'];
@@ -92,9 +101,18 @@ export function parseModelConfig(json: unknown): ModelConfig {
     tieWordEmbeddings: bool(c, 'tie_word_embeddings', false),
     attentionBias: isQwen2, // Qwen2 always has q/k/v bias; Llama's attention_bias is rejected above
     eosTokenIds,
+    fimOrder: fimOrder(c),
   };
   if (bos != null) config.bosTokenId = bos as number;
   return config;
+}
+
+function fimOrder(c: Json): FimOrder {
+  const order = c['fim_order'] ?? 'psm';
+  if (!FIM_ORDERS.includes(order as FimOrder)) {
+    throw new Error(`config.json: fim_order must be one of ${FIM_ORDERS.map((o) => `"${o}"`).join(', ')}, got ${JSON.stringify(order)}`);
+  }
+  return order as FimOrder;
 }
 
 function parseArchitecture(c: Json): Architecture {

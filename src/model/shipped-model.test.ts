@@ -26,7 +26,10 @@ describe('shipped model public/models/spark-nano', () => {
     expect(model.tokenizer.decode(ids)).toBe(source);
     expect(ids.length).toBeLessThan(source.length / 2); // a real BPE: several bytes per token
 
-    const prompt = buildPrompt(model.tokenizer, { kind: 'fim', prefix: 'def add(a, b):\n    return ', suffix: '\n' }, { maxPromptTokens: 256 });
+    const prompt = buildPrompt(model.tokenizer, { kind: 'fim', prefix: 'def add(a, b):\n    return ', suffix: '\n' }, { maxPromptTokens: 256 },
+      { fimOrder: model.config.fimOrder });
+    expect(model.config.fimOrder).toBe('spm'); // training/export.py FIM_ORDER
+    expect(prompt.ids.at(-1)).not.toBe(fimMiddle); // SPM: the prompt ends with the prefix
     const out: number[] = [];
     const stats = await new CpuBackend(model).generate({
       promptIds: prompt.ids, maxNewTokens: 8, stopIds: [], sampling: GREEDY, tokensPerSubmit: 4,

@@ -10,8 +10,9 @@ Metrics (held-out packages only: split=val in corpus_manifest.json):
   line_em    next-line exact match: prompt = file up to a line break (last --prompt-ctx tokens),
              greedy generation until a newline; the line must match exactly (sans trailing \\r)
   line_es    next-line edit similarity: 1 - Levenshtein / max(len), averaged
-  fim_em     FIM exact match: a random span of 1-3 whole lines removed, regenerated from
-             PSM prompt <fim_prefix>prefix<fim_suffix>suffix<fim_middle> until <|endoftext|>,
+  fim_em     FIM exact match: a random span of 1-3 whole lines removed, regenerated from the
+             FIM prompt in the order the editor sends the model (config.json "fim_order", see
+             tokenizer.fim_prompt; spark-nano: SPM) until <|endoftext|>,
              or until a generated line copies the document's next non-empty line (cut before
              it, as the editor cuts a multi-line suggestion: src/editor/inline/postprocess.ts)
              (suffix: up to 1/4 of --prompt-ctx tokens, prefix: the rest);
@@ -40,7 +41,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TRAINING = os.path.dirname(HERE)
 sys.path.insert(0, TRAINING)
 sys.path.insert(0, HERE)
-from tokenizer import EOT, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, Tokenizer  # noqa: E402
+from tokenizer import EOT, Tokenizer, fim_prompt  # noqa: E402
 from ngram import KneserNey  # noqa: E402
 
 ROOT = os.path.dirname(TRAINING)
@@ -192,8 +193,9 @@ def fit_fim_context(pre, suf, budget):
 class ModelSystem:
     name = "spark-nano"
 
-    def __init__(self, model):
+    def __init__(self, model, fim_order):
         self.m = model
+        self.fim_order = fim_order  # the prompt order the editor sends this model
 
     @torch.no_grad()
     def window_nats(self, ids):
@@ -269,7 +271,7 @@ def run(systems, tok, corpus, a):
                 pre, suf = fit_fim_context(pre, suf, a.prompt_ctx)
                 n_lines = s["n_lines"]
                 if isinstance(sysm, ModelSystem):
-                    prompt = [FIM_PREFIX] + pre + [FIM_SUFFIX] + suf + [FIM_MIDDLE]
+                    prompt = fim_prompt(pre, suf, sysm.fim_order)
                     next_line = first_nonempty_line(s["suffix"])
 
                     def stop_copy(out, nl=next_line):
@@ -324,7 +326,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    from export import load_model, round_f16_
+    from export import fim_order_of, load_model, round_f16_
     tok = Tokenizer.load(os.path.join(a.corpus, "tokenizer.json"))
     model, info = load_model(a.model)
     if not os.path.isdir(a.model):
@@ -333,10 +335,11 @@ def main():
     train_tokens = np.fromfile(os.path.join(a.corpus, "train.bin"), dtype=np.uint16)
     kn = KneserNey(train_tokens, tok.vocab_size, order=a.order)
     print(f"n-gram built in {time.time() - t0:.0f}s", flush=True)
-    systems = [ModelSystem(model), NgramSystem(kn), CopySystem()]
+    systems = [ModelSystem(model, fim_order_of(a.model)), NgramSystem(kn), CopySystem()]
     results, samples = run(systems, tok, a.corpus, a)
     os.makedirs(a.out, exist_ok=True)
     meta = {"model": os.path.relpath(a.model, ROOT) if os.path.isabs(a.model) else a.model, "model_info": info,
+            "fim_order": systems[0].fim_order,
             "params": model.num_params(), "args": vars(a), "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
     with open(os.path.join(a.out, "eval.json"), "w") as f:
         json.dump({"meta": meta, "results": results}, f, indent=1)

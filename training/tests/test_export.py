@@ -4,7 +4,7 @@ import os
 import numpy as np
 import torch
 
-from export import (export_model, hf_permute, load_hf_dir, read_gguf, read_safetensors, round_f16_)
+from export import (FIM_ORDER, export_model, fim_order_of, hf_permute, load_hf_dir, read_gguf, read_safetensors, round_f16_)
 from model import Config, LlamaForCausalLM
 
 
@@ -29,6 +29,10 @@ def test_safetensors_round_trip(toy_corpus, tmp_path):
     c = json.load(open(tmp_path / "config.json"))
     assert c["architectures"] == ["LlamaForCausalLM"] and c["torch_dtype"] == "float16"
     assert c["tie_word_embeddings"] is True and c["head_dim"] == 8
+    assert c["fim_order"] == FIM_ORDER == fim_order_of(str(tmp_path))
+    del c["fim_order"]  # a config without it (any HF FIM model) means PSM
+    json.dump(c, open(tmp_path / "config.json", "w"))
+    assert fim_order_of(str(tmp_path)) == "psm"
 
 
 def test_gguf_reads_back(toy_corpus, tmp_path):

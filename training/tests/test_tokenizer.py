@@ -5,7 +5,8 @@ import subprocess
 
 import pytest
 
-from tokenizer import EOT, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, SPECIALS, Tokenizer, chunk_counts_from_docs, train_bpe
+from tokenizer import (EOT, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, SPECIALS, Tokenizer, chunk_counts_from_docs, fim_prompt,
+                       train_bpe)
 
 CASES = ["", "a", "def f(x):\n\treturn x  \r\n", "héllo wörld 日本語 🚀👍🏽", " " * 33 + "\n\n\n\t\t x",
          "a\u00a0b\u3000c\x85d\u2028e\x0bf", "n = 1234567 + 0xFF", "it's 'self' won't"]
@@ -36,6 +37,14 @@ def test_special_tokens(toy_corpus):
     j = json.load(open(os.path.join(toy_corpus, "tokenizer.json")))
     assert [t["id"] for t in j["added_tokens"]] == [0, 1, 2, 3, 4]
     assert j["pre_tokenizer"]["pretokenizers"][1]["type"] == "ByteLevel"
+
+
+def test_fim_prompt_orders():
+    pre, suf = [10, 11], [20]
+    assert fim_prompt(pre, suf, "psm") == [FIM_PREFIX, 10, 11, FIM_SUFFIX, 20, FIM_MIDDLE]
+    assert fim_prompt(pre, suf, "spm") == [FIM_PREFIX, FIM_SUFFIX, 20, FIM_MIDDLE, 10, 11]
+    with pytest.raises(ValueError, match="FIM order"):
+        fim_prompt(pre, suf, "pms")
 
 
 def test_bpe_merges_frequent_pairs():

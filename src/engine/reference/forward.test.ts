@@ -24,7 +24,7 @@ describe('ReferenceModel, a hand-checked tiny case', () => {
   const config: ModelConfig = {
     architecture: 'LlamaForCausalLM', vocabSize: 3, hiddenSize: 2, intermediateSize: 1, numLayers: 1,
     numHeads: 1, numKvHeads: 1, headDim: 2, rmsNormEps: 0, ropeTheta: 10000, maxPositionEmbeddings: 8,
-    tieWordEmbeddings: false, attentionBias: false, eosTokenIds: [],
+    tieWordEmbeddings: false, attentionBias: false, eosTokenIds: [], fimOrder: 'psm',
   };
   const weights = new Map([
     tensor('model.embed_tokens.weight', [3, 2], [3, 4, 1, 0, 0, 1]),

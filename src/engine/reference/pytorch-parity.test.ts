@@ -85,7 +85,8 @@ describe.each([['f16', []], ['f32', ['--f32']]] as const)('CPU reference vs PyTo
       }, (ids) => greedy.push(...ids), new AbortController().signal);
       expect(greedy).toEqual(expected.greedy);
 
-      const fim = buildPrompt(model.tokenizer, { kind: 'fim', prefix: 'def f(x):\n    ', suffix: '\n    return y\n' }, { maxPromptTokens: 256 });
+      const fim = buildPrompt(model.tokenizer, { kind: 'fim', prefix: 'def f(x):\n    ', suffix: '\n    return y\n' }, { maxPromptTokens: 256 },
+        { fimOrder: model.config.fimOrder });
       expect(fim.ids).toEqual(expected.fim_tokens);
       const fimLast = ReferenceModel.fromLoaded(model).forward(fim.ids, 0, { logits: 'last' });
       expect(worstExcess(fimLast, expected.fim_last_logits)).toBeLessThanOrEqual(0);
