@@ -34,10 +34,11 @@ ROOT = os.path.dirname(HERE)
 DEFAULT_OUT = os.path.join(ROOT, "public", "models", "spark-nano")
 # The FIM prompt order the editor sends this model, written to config.json as "fim_order" (the
 # engine reads it; configs without it mean PSM, as StarCoder and Qwen2.5-Coder expect). SPM, because
-# the 2.4M-parameter model cannot reach back across the suffix to the prefix in PSM: on 100 held-out
-# samples per language its first middle line was right 0-1 % of the time in PSM and 3-9 % in SPM
-# (session 11, training/eval/fim_diag.py). SPM also keeps the KV cache warm while typing: the cursor
-# is at the prompt's end.
+# the 2.4M-parameter model cannot reach back across the suffix to the prefix in PSM: on 40 held-out
+# samples per language (training/eval/fim_diag.py, session 5's shipped weights) the middle's first token
+# cost 2.9-3.3 nats in PSM and 2.1 in SPM (2.1-2.2 left to right), and its greedy first line was right
+# 0-3 % of the time in PSM and 3-15 % in SPM. SPM also keeps the KV cache warm while typing: the cursor
+# is at the prompt's end. (The stop is SPM's weak side: see the training README "State".)
 FIM_ORDER = "spm"
 
 
