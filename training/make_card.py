@@ -102,6 +102,7 @@ def main():
     model, _ = load_model(OUT)
     tok = Tokenizer.load(os.path.join(OUT, "tokenizer.json"))
     cfg = model.cfg
+    fim_order = fim_order_of(OUT)  # the order config.json tells the editor to use
     sm = samples(model, tok, a.corpus, a.samples)
     for s in ([] if a.no_engine else sm):
         rep = engine_generate(s["prompt"], 64)
@@ -135,7 +136,7 @@ def main():
              "`<fim_middle>` = 2, `<fim_suffix>` = 3, `<file_sep>` = 4 (reserved). FIM prompts:\n")
     L.append("```\nPSM: <fim_prefix>{prefix}<fim_suffix>{suffix}<fim_middle>   -> middle ... <|endoftext|>\n"
              "SPM: <fim_prefix><fim_suffix>{suffix}<fim_middle>{prefix}   -> middle ... <|endoftext|>\n```\n")
-    L.append(f"config.json says `\"fim_order\": \"{fim_order_of(OUT)}\"`, and the editor sends that order. Why SPM: in SPM the "
+    L.append(f"config.json says `\"fim_order\": \"{fim_order}\"`, and the editor sends that order. Why SPM: in SPM the "
              "prefix runs straight into the middle; this small model cannot reach back across the suffix to the prefix "
              "(`training/eval/fim_diag.py`: its first middle line comes out right far more often in SPM than in PSM), and "
              "typing at the cursor changes only the prompt's end, which keeps the KV cache warm.\n")
@@ -197,7 +198,7 @@ def main():
     L.append("On the held-out packages, per language, with fixed seeds (`training/eval/evaluate.py`). bits/byte: "
              "cross-entropy over windows of ≤1024 tokens. Next-line: the file up to a line break (last 512 tokens), greedy until "
              "newline; exact match and edit similarity. FIM: a random span of 1-3 whole lines removed and "
-             f"regenerated from a{'n' if fim_order_of(OUT) == 'spm' else ''} {fim_order_of(OUT).upper()} prompt (512 tokens: ≤128 of suffix, the rest prefix) until `<|endoftext|>`, or cut before "
+             f"regenerated from a{'n' if fim_order == 'spm' else ''} {fim_order.upper()} prompt (512 tokens: ≤128 of suffix, the rest prefix) until `<|endoftext|>`, or cut before "
              "a generated line that copies the document's next non-empty line (as the editor cuts multi-line "
              "suggestions); exact match (trailing whitespace ignored). "
              "Baselines on the same tokens: an interpolated Kneser-Ney 4-gram trained on the training split, and "
