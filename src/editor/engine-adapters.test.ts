@@ -3,7 +3,7 @@ import type { EngineClient, GenerateOptions } from '../engine/client.ts';
 import { emptyStats } from '../engine/backend.ts';
 import type { DoneEvent, ReadyEvent, TokensEvent } from '../engine/protocol.ts';
 import { DEFAULT_SETTINGS, type Settings } from '../settings.ts';
-import { alternativeSampling, engineCompletions, engineRewrites } from './engine-adapters.ts';
+import { alternativeSampling, engineCompletions, engineRewrites, lineAlignedFim } from './engine-adapters.ts';
 import { REWRITE_SYSTEM_PROMPT } from './rewrite/chat-rewrite.ts';
 
 /** A client double: records each generate and streams the given chunks. */
@@ -39,6 +39,14 @@ describe('engineCompletions', () => {
     expect(calls[1]!.prompt).toEqual(calls[0]!.prompt);
     expect(calls[1]!.sampling!.temperature).toBeGreaterThan(0);
     expect(new Set(calls.map((c) => c.sampling!.seed)).size).toBe(3);
+  });
+
+  it('FIM is line-aligned when nothing but whitespace follows the cursor on its line', async () => {
+    const { client, calls } = fakeClient(['1']);
+    await engineCompletions(deps(client)).complete({ prefix: 'x = ', suffix: '  \r\nprint(x)\n', mode: 'single-line' }, () => {}, signal());
+    expect(calls[0]!.prompt).toEqual({ kind: 'fim', prefix: 'x = ', suffix: 'print(x)\n' });
+    expect(lineAlignedFim('f(', ')\ny')).toEqual({ kind: 'fim', prefix: 'f(', suffix: ')\ny' });
+    expect(lineAlignedFim('a\n', '\n\nb')).toEqual({ kind: 'fim', prefix: 'a\n', suffix: '\nb' });
   });
 
   it('alternatives keep a user who already samples at their settings, with a different seed', () => {

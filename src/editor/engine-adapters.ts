@@ -90,6 +90,17 @@ async function stream(deps: EngineAdapterDeps, o: StreamOptions, onText: (soFar:
 }
 
 /**
+ * The FIM prompt for a cursor. When only whitespace follows the cursor on its line, the suffix
+ * starts at the next line, so the model writes the rest of the line and its newline: that is the
+ * shape FIM middles are trained in (whole lines, the suffix at a line start: training/train.py
+ * fim_split) and scored in (training/eval/evaluate.py). The postprocess drops the newline again.
+ */
+export function lineAlignedFim(prefix: string, suffix: string): PromptSpec {
+  const restOfLine = /^[ \t]*\r?\n/.exec(suffix);
+  return { kind: 'fim', prefix, suffix: restOfLine ? suffix.slice(restOfLine[0].length) : suffix };
+}
+
+/**
  * Completions: FIM when there is text after the cursor, a plain prompt otherwise. Alternatives
  * use the same prompt (so the worker's KV cache reuses all of it) with their own sampling.
  */
@@ -99,7 +110,7 @@ export function engineCompletions(deps: EngineAdapterDeps): CompletionEngine {
       const s = deps.settings();
       const prompt: PromptSpec = req.suffix.trim() === ''
         ? { kind: 'plain', text: req.prefix }
-        : { kind: 'fim', prefix: req.prefix, suffix: req.suffix };
+        : lineAlignedFim(req.prefix, req.suffix);
       const max = req.mode === 'single-line' ? Math.min(s.maxTokens, SINGLE_LINE_MAX_TOKENS) : s.maxTokens;
       const k = req.alternative ?? 0;
       await stream(deps, {

@@ -12,10 +12,13 @@ Metrics (held-out packages only: split=val in corpus_manifest.json):
   line_es    next-line edit similarity: 1 - Levenshtein / max(len), averaged
   fim_em     FIM exact match: a random span of 1-3 whole lines removed, regenerated from the
              FIM prompt in the order the editor sends the model (config.json "fim_order", see
-             tokenizer.fim_prompt; spark-nano: SPM) until <|endoftext|>,
-             or until a generated line copies the document's next non-empty line (cut before
-             it, as the editor cuts a multi-line suggestion: src/editor/inline/postprocess.ts)
-             (suffix: up to 1/4 of --prompt-ctx tokens, prefix: the rest);
+             tokenizer.fim_prompt; spark-nano: SPM) and shown as the editor shows it: the cursor
+             sits on the empty line the span leaves, and src/editor/inline/postprocess.ts itself
+             (run by editor_rules.mjs) picks single- or multi-line mode and trims the output
+             (single-line: its first line; multi-line: cut before a line that copies the
+             document's next non-empty line). The prompt is line-aligned (prefix up to the
+             span, suffix from the line after it, as the model was trained);
+             suffix: up to 1/4 of --prompt-ctx tokens, prefix: the rest;
              compared after stripping trailing whitespace of the span
 Baselines, on the same tokens:
   ngram4     interpolated Kneser-Ney 4-gram trained on the training split tokens. For FIM it
@@ -31,6 +34,7 @@ import json
 import math
 import os
 import random
+import subprocess
 import sys
 import time
 
@@ -72,16 +76,31 @@ def first_nonempty_line(text):
     return next((l.strip() for l in text.split("\n") if l.strip()), None)
 
 
-def cut_before_line(text, line):
-    """FIM output up to the first complete generated line that copies `line` (the document's next
-    non-empty line), as the editor cuts a multi-line suggestion; None if there is no such line."""
+def copies_line_after_first(text, line):
+    """True once a complete generated line after the first one copies `line` (the document's next
+    non-empty line): the editor's multi-line cut is then certain, so generating more is wasted."""
     if line is None:
-        return None
-    lines = text.split("\n")
-    for i, l in enumerate(lines[:-1]):  # the last piece is not a complete line yet
-        if l.strip() == line:
-            return "\n".join(lines[:i]) + ("\n" if i else "")
-    return None
+        return False
+    return any(l.strip() == line for l in text.split("\n")[1:-1])
+
+
+def editor_rules(op, items):
+    """Applies the editor's suggestion rules (src/editor/inline/postprocess.ts) through node:
+    op "mode" -> completionMode per {prefix, suffix}; "trim" -> trimCompletion per
+    {prefix, suffix, raw, mode}, None where the editor shows nothing."""
+    try:
+        r = subprocess.run(["node", os.path.join(HERE, "editor_rules.mjs")], input=json.dumps({"op": op, "items": items}),
+                           capture_output=True, text=True, cwd=ROOT)
+    except FileNotFoundError:
+        raise SystemExit("evaluate.py: FIM scoring runs the editor's rules with node; install Node.js and run npm install")
+    if r.returncode != 0:
+        raise SystemExit(f"evaluate.py: editor_rules.mjs failed (did npm install run?):\n{r.stderr.strip()}")
+    return json.loads(r.stdout)
+
+
+def editor_context(s):
+    """The editor's view of a FIM sample: the cursor on the empty line left where the span was."""
+    return {"prefix": s["prefix"], "suffix": "\n" + s["suffix"]}
 
 
 # ------------------------------------------------------------------ copy baseline
@@ -244,6 +263,7 @@ def run(systems, tok, corpus, a):
         nbytes = sum(len(tok.decode_bytes(w)) for w in wins)
         lines = sample_lines(docs, a.n_line, seed=2)
         fims = sample_fim(docs, a.n_fim, seed=3)
+        modes = editor_rules("mode", [editor_context(s) for s in fims])
         for sysm in systems:
             t0 = time.time()
             r = {}
@@ -265,7 +285,8 @@ def run(systems, tok, corpus, a):
             r["line_es"] = es / max(1, len(lines))
             fem = 0
             ex_fim = []
-            for s in fims:
+            raws = []
+            for s, mode in zip(fims, modes):
                 pre = tok.encode(s["prefix"])
                 suf = tok.encode(s["suffix"])
                 pre, suf = fit_fim_context(pre, suf, a.prompt_ctx)
@@ -274,22 +295,30 @@ def run(systems, tok, corpus, a):
                     prompt = fim_prompt(pre, suf, sysm.fim_order)
                     next_line = first_nonempty_line(s["suffix"])
 
-                    def stop_copy(out, nl=next_line):
-                        return cut_before_line(tok.decode(out), nl) is not None
-                    out = sysm.gen(prompt, 80, stop_copy, stop_ids=(EOT,))
-                    text = tok.decode(out)
-                    cut = cut_before_line(text, next_line)
-                    pred = text if cut is None else cut
+                    def stop_shown(out, single=mode == "single-line", nl=next_line):
+                        # stop once the editor's cut is certain; editor_rules applies it below
+                        text = tok.decode(out)
+                        return "\n" in text if single else copies_line_after_first(text, nl)
+                    out = sysm.gen(prompt, 80, stop_shown, stop_ids=(EOT,))
                 else:
                     def stop_n(out, n=n_lines):
                         return tok.decode_bytes(out).count(b"\n") >= n
                     out = sysm.gen(pre, 80, stop_n, stop_ids=(EOT,), fim_suffix_ids=suf)
-                    pred = tok.decode(out)
+                raws.append(tok.decode(out))
+            if isinstance(sysm, ModelSystem):
+                preds = editor_rules("trim", [dict(editor_context(s), raw=raw, mode=mode)
+                                              for s, raw, mode in zip(fims, raws, modes)])
+                preds = [p or "" for p in preds]
+            else:
+                preds = raws  # the baselines' oracle line count already cut them
+            for s, raw, pred in zip(fims, raws, preds):
                 ok = pred.rstrip() == s["middle"].rstrip()
                 fem += ok
-                ex_fim.append({"pkg": s["pkg"], "doc": s["doc"], "middle": s["middle"], "pred": pred, "ok": ok})
+                ex_fim.append({"pkg": s["pkg"], "doc": s["doc"], "middle": s["middle"], "raw": raw, "pred": pred,
+                               "ok": ok})
             r["fim_em"] = fem / max(1, len(fims))
-            r["n"] = {"bpb_windows": len(wins), "bpb_bytes": nbytes, "lines": len(lines), "fim": len(fims)}
+            r["n"] = {"bpb_windows": len(wins), "bpb_bytes": nbytes, "lines": len(lines), "fim": len(fims),
+                      "fim_single_line": modes.count("single-line")}
             r["seconds"] = round(time.time() - t0, 1)
             results.setdefault(lang, {})[sysm.name] = r
             samples_out.setdefault(lang, {})[sysm.name] = {"lines": ex_lines[:10], "fim": ex_fim[:10]}
@@ -309,6 +338,10 @@ def markdown(results):
     rows.append("")
     rows.append(f"Per language: {n['bpb_windows']} windows of ≤1024 tokens for bits/byte, {n['lines']} next-line "
                 f"samples, {n['fim']} FIM samples (fixed seeds).")
+    single = {lang: next(iter(sy.values()))["n"].get("fim_single_line") for lang, sy in results.items()}
+    if None not in single.values():
+        rows.append("FIM samples the editor completes in single-line mode (its first line only): "
+                    + ", ".join(f"{lang} {k}/{n['fim']}" for lang, k in single.items()) + ".")
     return "\n".join(rows) + "\n"
 
 
