@@ -83,6 +83,20 @@ def fmt_int(x):
     return f"{x:,}"
 
 
+def fim_mixes(log, args):
+    """[(run tokens, fim_rate, spm_rate, fim_line_rate)] for each stretch of the run with one FIM mix, from the
+    log's "start" records (train.py writes one per start; a start resumed from an earlier checkpoint supersedes
+    the stretches after it), or from args.json for a log that has none."""
+    mixes = []
+    for r in log:
+        if "start" in r:
+            mix = (r["start"]["fim_rate"], r["start"]["spm_rate"], r["start"]["fim_line_rate"])
+            mixes = [m for m in mixes if m[0] < r["tokens"]]
+            if not mixes or mixes[-1][1:] != mix:
+                mixes.append((r["tokens"],) + mix)
+    return mixes or [(0, args["fim_rate"], args["spm_rate"], args.get("fim_line_rate", 0.5))]
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", default=os.path.join(HERE, "data", "corpus"))
@@ -165,13 +179,10 @@ def main():
     L.append(f"Tokenizer: byte-level BPE trained on the training split; bytes/token by vocabulary size "
              f"{curve['bytes_per_token_by_vocab']} — 4096 chosen (see training/README.md for the trade-off).\n")
     L.append("## Training\n")
-    tr = []
     run_dir = shipped_run_dir(metrics)
     with open(os.path.join(run_dir, "log.jsonl")) as f:
-        for line in f:
-            r = json.loads(line)
-            if "loss" in r:
-                tr.append(r)
+        log = [json.loads(line) for line in f]
+    tr = [r for r in log if "loss" in r]
     tps = [r["tok_per_s"] for r in tr if r.get("tok_per_s")]
     with open(os.path.join(run_dir, "args.json")) as f:
         args = json.load(f)
@@ -186,10 +197,12 @@ def main():
         L.append(f"- This run continued those weights for {fmt_int(int(metrics.get('run_tokens', 0)))} tokens: "
                  f"lr {args['lr']:g} (re-warmed), context {args['long_seq_len']} for the last "
                  f"{args['long_frac']:.0%}, decay over the last {args['decay_frac']:.0%}.")
-    L.append(f"- FIM on {args['fim_rate']:.0%} of examples ({args['spm_rate']:.0%} of them SPM, the rest PSM). Each "
-             "FIM example is a document fragment that fits its window, so the middle always ends with "
-             f"`<|endoftext|>`; {args.get('fim_line_rate', 0.5):.0%} of middles are 1-4 whole lines, the rest "
-             "random spans.")
+    mixes = fim_mixes(log, args)
+    L.append("- FIM on " + ", then ".join(
+        f"{fim:.0%} of examples ({spm:.0%} of them SPM, the rest PSM; {line:.0%} of middles 1-4 whole lines, the rest "
+        f"random spans){'' if len(mixes) == 1 else f' from run token {fmt_int(int(at))}'}"
+        for at, fim, spm, line in mixes) + ". Each FIM example is a document fragment that fits its window, so the "
+        "middle always ends with `<|endoftext|>`.")
     L.append(f"- Two shared CPU cores: median {sorted(tps)[len(tps) // 2]:.0f} tokens/s in this run.\n"
              if tps else "")
     L.append("![loss curve](loss.png)\n")

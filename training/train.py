@@ -49,6 +49,9 @@ SHIPPED = os.path.join(ROOT, "public", "models", "spark-nano")
 # ~1,000 at 8x512 (session 4): exponent 1. A fixed 0.8 once made a run overshoot its time box by half
 # an hour.
 LONG_CTX_SPEED_EXP = 1.0
+# The flags a (re)start records in log.jsonl (see "start" records there).
+START_FLAGS = ("init_from", "resume_from", "lr", "total_tokens", "decay_frac", "seq_len", "long_seq_len", "long_frac",
+               "fim_rate", "spm_rate", "fim_line_rate")
 
 
 def long_ctx_speed(a):
@@ -286,6 +289,10 @@ def main(argv=None):
         json.dump(vars(a), f, indent=1)
 
     log = open(os.path.join(run, "log.jsonl"), "a")
+    # Each (re)start logs its data mix and schedule: a resumed run may change them, and the model card
+    # reports the mix per stretch of the run from these records (args.json keeps only the last start).
+    log.write(json.dumps({"t": time.time(), "step": step, "tokens": tokens,
+                          "start": {k: getattr(a, k) for k in START_FLAGS}}) + "\n")
 
     def save(path):
         atomic_save({"model": model.state_dict(), "opt": opt.state_dict(), "config": cfg.to_dict(),

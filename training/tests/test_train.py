@@ -88,6 +88,9 @@ def test_few_steps_reduce_loss(toy_corpus, tmp_path):
     recs = [json.loads(l) for l in open(tmp_path / "t" / "log.jsonl")]
     steps = [r["step"] for r in recs if "loss" in r]
     assert steps[-1] == 60 and steps == sorted(steps)
+    # each start records its flags where it began
+    starts = [r for r in recs if "start" in r]
+    assert [(r["tokens"], r["start"]["total_tokens"]) for r in starts] == [(0, 12800), (12800, 15360)]
 
 
 def test_budget_min_pulls_the_budget_in_and_still_decays(toy_corpus, tmp_path):
