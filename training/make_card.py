@@ -83,15 +83,26 @@ def fmt_int(x):
     return f"{x:,}"
 
 
-def fim_mixes(log, args):
-    """[(run tokens, fim_rate, spm_rate, fim_line_rate)] for each stretch of the run with one FIM mix, from the
-    log's "start" records (train.py writes one per start; a start resumed from an earlier checkpoint supersedes
-    the stretches after it), or from args.json for a log that has none."""
-    mixes = []
+def live_records(log):
+    """The log's records that led to the shipped weights: a "start" record (train.py writes one per start)
+    that resumed from an earlier checkpoint drops the records written after that point by the stretch it
+    replaced (e.g. a decay abandoned by --resume-from predecay)."""
+    live = []
     for r in log:
         if "start" in r:
+            # a start also replaces an earlier start at the same point (a restart there)
+            live = [x for x in live if x["tokens"] < r["tokens"] or (x["tokens"] == r["tokens"] and "start" not in x)]
+        live.append(r)
+    return live
+
+
+def fim_mixes(log, args):
+    """[(run tokens, fim_rate, spm_rate, fim_line_rate)] for each stretch of the run with one FIM mix, from the
+    live log's "start" records, or from args.json for a log that has none."""
+    mixes = []
+    for r in live_records(log):
+        if "start" in r:
             mix = (r["start"]["fim_rate"], r["start"]["spm_rate"], r["start"]["fim_line_rate"])
-            mixes = [m for m in mixes if m[0] < r["tokens"]]
             if not mixes or mixes[-1][1:] != mix:
                 mixes.append((r["tokens"],) + mix)
     return mixes or [(0, args["fim_rate"], args["spm_rate"], args.get("fim_line_rate", 0.5))]
@@ -182,7 +193,7 @@ def main():
     run_dir = shipped_run_dir(metrics)
     with open(os.path.join(run_dir, "log.jsonl")) as f:
         log = [json.loads(line) for line in f]
-    tr = [r for r in log if "loss" in r]
+    tr = [r for r in live_records(log) if "loss" in r]
     tps = [r["tok_per_s"] for r in tr if r.get("tok_per_s")]
     with open(os.path.join(run_dir, "args.json")) as f:
         args = json.load(f)
