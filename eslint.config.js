@@ -26,4 +26,18 @@ export default tseslint.config(
       }],
     },
   },
+  {
+    // The engine's façade (src/engine/index.ts) is its only door. Test support (src/testing/) may
+    // reach inside: it builds doubles of engine parts for the engine's own tests.
+    files: ['src/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', 'e2e/**/*.ts', 'scripts/**/*.mjs', 'e2e/**/*.mjs', 'bench/**/*.mjs'],
+    ignores: ['src/engine/**', 'src/testing/**'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        patterns: [{
+          group: ['**/engine/api/**', '**/engine/worker/**', '**/engine/backends/**'],
+          message: 'Import the engine through its façade, src/engine/index.ts.',
+        }],
+      }],
+    },
+  },
 );

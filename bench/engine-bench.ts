@@ -2,14 +2,7 @@
 // Chromium (real WebGPU: SwiftShader here) the peers run in. Exposes window.sparkBench.run(spec)
 // for run-bench.ts. Every figure comes from the engine's own counters (GenerateStats) or from
 // wall-clock around real generations; nothing here is modelled.
-import { GREEDY, type Backend, type GenerateRequest } from '../src/engine/backend.ts';
-import { CpuBackend } from '../src/engine/cpu-backend.ts';
-import { promptLookupDraft } from '../src/engine/draft/prompt-lookup.ts';
-import { speculativeEditDraft } from '../src/engine/draft/speculative-edit.ts';
-import type { TunedPlan } from '../src/engine/gpu/autotune.ts';
-import { measureDispatchOverhead, measureReadBandwidth } from '../src/engine/gpu/bandwidth.ts';
-import { createGpuBackend, type GpuBackend, type GpuBackendOptions } from '../src/engine/gpu/gpu-backend.ts';
-import { roleShapes, type ForcedGrid } from '../src/engine/plan/model-plan.ts';
+import { CpuBackend, GREEDY, createGpuBackend, measureDispatchOverhead, measureReadBandwidth, promptLookupDraft, roleShapes, speculativeEditDraft, type Backend, type ForcedGrid, type GenerateRequest, type GpuBackend, type GpuBackendOptions, type TunedPlan } from '../src/engine/index.ts';
 import { loadModel, type LoadedModel } from '../src/model/load.ts';
 import { spread, type EngineBenchResult, type EngineBenchSpec, type SensitivityRow } from './bench-types.ts';
 

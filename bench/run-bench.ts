@@ -24,8 +24,11 @@ import { compareWithSuppressed, decodeLimiter, markdown, svgChart, targets, type
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MODEL_DIR = join(ROOT, 'public', 'models', 'spark-nano');
-/** Real code for the prompts: this repo's own sources (present in every clone, never generated). */
-const CODE_SOURCES = ['src/engine/gpu/gpu-backend.ts', 'src/editor/inline/completion-controller.ts', 'src/engine/gpu/gpu-model.ts', 'src/hud/hud-view.ts'];
+/**
+ * Real code for the prompts: four of this repo's TypeScript sources, frozen as a fixture so that an
+ * edit to the engine never shifts the benchmark's input.
+ */
+const CODE_FIXTURE = 'bench/fixtures/prompt-code.txt';
 const LONG_PROMPT_TOKENS = 2048;
 
 const T0 = Date.now();
@@ -38,10 +41,10 @@ const QUICK: Sizes = { repeats: 2, longRepeats: 1, decodeTokens: 32, referenceTo
 
 function buildSpec(tok: Tokenizer, tokJson: TokenizerJson, quick: boolean): EngineBenchSpec {
   const z = quick ? QUICK : FULL;
-  const code = CODE_SOURCES.map((p) => readFileSync(join(ROOT, p), 'utf8')).join('\n');
+  const code = readFileSync(join(ROOT, CODE_FIXTURE), 'utf8');
   const encode = (s: string) => tok.encode(s, { add_special_tokens: false }).ids;
   const ids = encode(code);
-  if (ids.length < 2100) throw new Error(`bench: only ${ids.length} tokens of code in ${CODE_SOURCES.join(', ')}; need 2,100`);
+  if (ids.length < 2100) throw new Error(`bench: only ${ids.length} tokens of code in ${CODE_FIXTURE}; need 2,100`);
   // The keystroke file: 2k tokens of code, then the same text with 1, 2, ... more characters.
   const docText = tok.decode(ids.slice(0, LONG_PROMPT_TOKENS), { skip_special_tokens: false });
   const next = code.slice(docText.length, docText.length + z.keystrokes);

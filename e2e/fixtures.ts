@@ -4,7 +4,7 @@
 import { expect, type Browser, type Page } from '@playwright/test';
 import type { SparkState } from '../src/automation.ts';
 import type { Settings } from '../src/settings.ts';
-import type { SelectionState } from '../src/share/share-state.ts';
+import type { SelectionState } from '../src/document/snapshot.ts';
 
 export { expect, test } from '@playwright/test';
 

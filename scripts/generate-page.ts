@@ -1,8 +1,6 @@
-// The page behind `npm run generate`: runs the real engine worker (the same EngineClient the
+// The page behind `npm run generate`: runs the real engine worker (the same worker engine the
 // editor uses) and hands the result back to scripts/generate.mjs through window.sparkGenerate.
-import type { SamplingParams } from '../src/engine/backend.ts';
-import { EngineClient } from '../src/engine/client.ts';
-import type { BackendPreference, DoneEvent, PromptSpec, ReadyEvent } from '../src/engine/protocol.ts';
+import { createWorkerEngine, type BackendPreference, type DoneEvent, type PromptSpec, type ReadyEvent, type SamplingParams } from '../src/engine/index.ts';
 
 export interface PageGenerateOptions {
   modelUrl: string;
@@ -34,7 +32,7 @@ async function adapterName(ready: ReadyEvent): Promise<string> {
 }
 
 async function sparkGenerate(options: PageGenerateOptions): Promise<PageGenerateResult> {
-  const client = EngineClient.create();
+  const client = createWorkerEngine();
   try {
     const ready = await client.load(options.modelUrl, { backend: options.backend });
     const started = performance.now();

@@ -5,13 +5,11 @@
 import type { Assistant } from './editor/assistant.ts';
 import type { CompletionEvent } from './editor/inline/completion-controller.ts';
 import type { OfferedSuggestions } from './editor/inline/inline-provider.ts';
-import type { ProbeResult } from './engine/probe.ts';
-import type { GenerateOptions } from './engine/client.ts';
-import type { DoneEvent } from './engine/protocol.ts';
+import type { DoneEvent, GenerateOptions, ProbeResult } from './engine/index.ts';
 import type { Hud } from './hud/hud.ts';
 import type { HudSnapshot } from './hud/hud-model.ts';
 import type { Settings } from './settings.ts';
-import type { SelectionState } from './share/share-state.ts';
+import type { SelectionState } from './document/snapshot.ts';
 import type { SessionMode, ShareOutcome } from './share/session.ts';
 import { toDisposable, type Disposable } from './util/disposable.ts';
 

@@ -6,12 +6,12 @@ import { assistantAutomation, installAutomation, type SparkAutomation } from './
 import { EditorHost } from './editor/editor-host.ts';
 import { installMonacoEnvironment } from './editor/monaco-environment.ts';
 import { Assistant } from './editor/assistant.ts';
-import { probeWebGpu, type ProbeResult } from './engine/probe.ts';
+import { probeWebGpu, type ProbeResult } from './engine/index.ts';
 import { Hud } from './hud/hud.ts';
 import { PerfHub } from './hud/perf-hub.ts';
 import { DEFAULT_SETTINGS, SettingsModel } from './settings.ts';
 import { WELCOME, WorkspaceSession } from './share/session.ts';
-import { collapsedSelection } from './share/share-state.ts';
+import { collapsedSelection } from './document/snapshot.ts';
 import { idbWorkspaceStore } from './share/workspace.ts';
 import { byTestId } from './ui/dom.ts';
 import { LanguagePicker } from './ui/language-picker.ts';

@@ -2,12 +2,13 @@
 // autosaved with the workspace, and read by the engine loop. One definition of every field's
 // type, default and range, so the link decoder, the panel and the engine agree.
 
+import { MAX_TOKENS, TOKENS_PER_SUBMIT } from './engine/index.ts';
 import { Emitter } from './util/emitter.ts';
 
 export interface Settings {
   /** Model directory under public/models/ (or a future registry id). */
   modelId: string;
-  /** 0 = greedy (see SamplingParams in src/engine/backend.ts). */
+  /** 0 = greedy (see SamplingParams in src/engine/api/types.ts). */
   temperature: number;
   /** 0 = no top-k cut. */
   topK: number;
@@ -32,8 +33,8 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   topP: 1,
   seed: 0,
   debounceMs: 10,
-  tokensPerSubmit: 4,
-  maxTokens: 64,
+  tokensPerSubmit: TOKENS_PER_SUBMIT.default,
+  maxTokens: MAX_TOKENS.default,
 });
 
 interface NumberRule {
@@ -63,8 +64,8 @@ export const SETTING_RULES: Readonly<Record<SettingKey, SettingRule>> = Object.f
   topP: { kind: 'number', label: 'Top-p', min: 0, max: 1, integer: false, exclusiveMin: true },
   seed: { kind: 'number', label: 'Seed', min: 0, max: 0xffff_ffff, integer: true },
   debounceMs: { kind: 'number', label: 'Debounce (ms)', min: 0, max: 2000, integer: true },
-  tokensPerSubmit: { kind: 'number', label: 'Tokens per submit', min: 1, max: 64, integer: true },
-  maxTokens: { kind: 'number', label: 'Max tokens', min: 1, max: 1024, integer: true },
+  tokensPerSubmit: { kind: 'number', label: 'Tokens per submit', min: TOKENS_PER_SUBMIT.min, max: TOKENS_PER_SUBMIT.max, integer: true },
+  maxTokens: { kind: 'number', label: 'Max tokens', min: MAX_TOKENS.min, max: MAX_TOKENS.max, integer: true },
 });
 
 export const SETTING_KEYS: readonly SettingKey[] = Object.keys(SETTING_RULES) as SettingKey[];

@@ -3,8 +3,7 @@
 // it terminates the worker and unregisters everything.
 
 import * as monaco from 'monaco-editor';
-import { EngineClient } from '../engine/client.ts';
-import type { DoneEvent, ReadyEvent } from '../engine/protocol.ts';
+import { createWorkerEngine, type DoneEvent, type Engine, type ReadyEvent } from '../engine/index.ts';
 import type { Hud } from '../hud/hud.ts';
 import type { PerfHub } from '../hud/perf-hub.ts';
 import type { SettingsModel } from '../settings.ts';
@@ -32,7 +31,7 @@ export const modelUrl = (id: string) => new URL(`${import.meta.env.BASE_URL}mode
 
 export class Assistant implements Disposable {
   private readonly store = new DisposableStore();
-  readonly client: EngineClient;
+  readonly client: Engine;
   readonly rewrite: RewriteSession;
   private readyEvent: ReadyEvent | undefined;
   private loaded: Promise<ReadyEvent>;
@@ -45,7 +44,7 @@ export class Assistant implements Disposable {
 
   constructor(private readonly deps: AssistantDeps) {
     const { editor, settings, hub } = deps;
-    this.client = this.store.add(EngineClient.create());
+    this.client = this.store.add(createWorkerEngine());
     this.store.add(this.client.onError((message) => deps.showStatus(`Engine: ${message}`, 'error')));
     this.store.add(this.client.onLoadProgress((p) => {
       const pct = p.totalBytes ? ` ${Math.round((100 * p.loadedBytes) / p.totalBytes)}%` : '';

@@ -5,8 +5,8 @@
 import * as monaco from 'monaco-editor';
 import { DisposableStore, type Disposable } from '../util/disposable.ts';
 import { Emitter } from '../util/emitter.ts';
-import { isSupportedLanguage } from './languages.ts';
-import { collapsedSelection, type EditorSnapshot, type SelectionState } from '../share/share-state.ts';
+import { isSupportedLanguage } from '../document/languages.ts';
+import { collapsedSelection, type EditorSnapshot, type SelectionState } from '../document/snapshot.ts';
 
 export type EditorChange = 'content' | 'selection' | 'language';
 

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EngineClient, GenerateOptions } from '../engine/client.ts';
-import { emptyStats } from '../engine/backend.ts';
-import type { DoneEvent, ReadyEvent, TokensEvent } from '../engine/protocol.ts';
+import { emptyStats, type DoneEvent, type Engine, type GenerateOptions, type ReadyEvent, type TokensEvent } from '../engine/index.ts';
 import { DEFAULT_SETTINGS, type Settings } from '../settings.ts';
 import { alternativeSampling, engineCompletions, engineRewrites, lineAlignedFim } from './engine-adapters.ts';
 import { REWRITE_SYSTEM_PROMPT } from './rewrite/chat-rewrite.ts';
@@ -18,10 +16,10 @@ function fakeClient(chunks: string[], ready: Partial<ReadyEvent> = {}) {
       return { id: calls.length, done: Promise.resolve(done), cancel: () => {} };
     },
   };
-  return { client: client as unknown as EngineClient, calls };
+  return { client: client as unknown as Engine, calls };
 }
 
-const deps = (client: EngineClient, settings: Partial<Settings> = {}) => ({
+const deps = (client: Engine, settings: Partial<Settings> = {}) => ({
   client, settings: () => ({ ...DEFAULT_SETTINGS, ...settings }), perf: () => undefined,
 });
 const signal = () => new AbortController().signal;

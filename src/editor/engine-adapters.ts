@@ -2,9 +2,7 @@
 // engine worker's client. Prompt shape, sampling and token budgets are decided here, from the
 // user's settings; the controllers above never see the protocol.
 
-import type { SamplingParams } from '../engine/backend.ts';
-import type { EngineClient } from '../engine/client.ts';
-import type { DoneEvent, PromptSpec } from '../engine/protocol.ts';
+import type { DoneEvent, Engine, PromptSpec, SamplingParams } from '../engine/index.ts';
 import type { PerfEvent } from '../hud/perf-events.ts';
 import type { Settings } from '../settings.ts';
 import type { CompletionEngine } from './inline/completion-controller.ts';
@@ -31,7 +29,7 @@ const ALTERNATIVE_TOP_K = 40;
 const ALTERNATIVE_TOP_P = 0.95;
 
 export interface EngineAdapterDeps {
-  client: EngineClient;
+  client: Engine;
   settings: () => Readonly<Settings>;
   /** Perf events for the HUD; undefined while nobody watches (then nothing is built). */
   perf: () => ((e: PerfEvent) => void) | undefined;

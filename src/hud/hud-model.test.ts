@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { GenerateStats } from '../engine/backend.ts';
+import type { GenerateStats } from '../engine/index.ts';
 import { HudModel } from './hud-model.ts';
 
 const stats = (over: Partial<GenerateStats> = {}): GenerateStats => ({

@@ -1,6 +1,6 @@
 // Folds perf events into the figures the HUD shows. Pure: no DOM, no clock.
 
-import type { BackendKind, GenerateStats } from '../engine/backend.ts';
+import type { BackendKind, GenerateStats } from '../engine/index.ts';
 import { RollingPercentiles } from './percentiles.ts';
 import type { PerfEvent } from './perf-events.ts';
 

@@ -1,7 +1,7 @@
 // The HUD as the page uses it: model (figures), view (panel + sparkline + wafer view), and the
 // lazy subscription — while collapsed, it watches nothing and the engine profiles nothing.
 
-import type { ModelWaferPlan } from '../engine/plan/model-plan.ts';
+import type { ModelWaferPlan } from '../engine/index.ts';
 import { DisposableStore, toDisposable, type Disposable } from '../util/disposable.ts';
 import { HudModel, type HudSnapshot } from './hud-model.ts';
 import { HudView } from './hud-view.ts';

@@ -2,7 +2,7 @@
 // accept/reject handlers) emit these; the HUD model folds them into statistics. When the HUD is
 // hidden nobody subscribes, and producers skip building events (they check for a listener).
 
-import type { BackendKind, GenerateStats } from '../engine/backend.ts';
+import type { BackendKind, GenerateStats } from '../engine/index.ts';
 
 export type PerfEvent =
   | { type: 'backend'; kind: BackendKind; description: string }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planMatrix } from '../engine/plan/wafer-plan.ts';
+import { planMatrix } from '../engine/index.ts';
 import { layoutWafer, reduceHops } from './wafer-view.ts';
 
 describe('wafer view layout', () => {

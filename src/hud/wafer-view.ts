@@ -4,9 +4,7 @@
 // border brightness is the *measured* activity (the phase's GPU time spread over the PEs that did
 // that work). Text under the canvas gives the modelled wavelet hops, chain against tree.
 
-import type { ModelWaferPlan } from '../engine/plan/model-plan.ts';
-import type { MatrixPlan } from '../engine/plan/wafer-plan.ts';
-import { PE_SRAM_BYTES } from '../engine/plan/wafer-plan.ts';
+import { PE_SRAM_BYTES, type MatrixPlan, type ModelWaferPlan } from '../engine/index.ts';
 import type { Disposable } from '../util/disposable.ts';
 
 export interface WaferCell { x: number; y: number; w: number; h: number; sram: number; matrix: string }

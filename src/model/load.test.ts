@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { loadModel, type LoadProgress } from './load.ts';
 import { memoryFetcher } from './model-files.ts';
 import { SafetensorsFile } from './safetensors.ts';
-import { encodeSafetensors } from './safetensors-writer.ts';
-import { makeTestModelFiles, TEST_MODEL_VARIANTS, testModelFetcher } from './test-model.ts';
+import { encodeSafetensors } from '../testing/safetensors-writer.ts';
+import { makeTestModelFiles, TEST_MODEL_VARIANTS, testModelFetcher } from '../testing/test-model.ts';
 import { expectedWeightShapes } from './weights.ts';
 
 describe('loadModel on the generated test models', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from './half.ts';
 import { parseShardIndex, SafetensorsFile } from './safetensors.ts';
-import { encodeSafetensors } from './safetensors-writer.ts';
+import { encodeSafetensors } from '../testing/safetensors-writer.ts';
 
 /** A file with a hand-written header, to test what the writer would never produce. */
 function rawFile(header: object, data: Uint8Array): Uint8Array {

@@ -4,9 +4,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { GREEDY } from '../engine/backend.ts';
-import { CpuBackend } from '../engine/cpu-backend.ts';
-import { buildPrompt } from '../engine/prompt.ts';
+import { CpuBackend, GREEDY, buildPrompt } from '../engine/index.ts';
 import { loadModel } from './load.ts';
 import { memoryFetcher } from './model-files.ts';
 
@@ -21,7 +19,7 @@ describe('shipped model public/models/spark-nano', () => {
     const { fimPrefix, fimSuffix, fimMiddle, endOfText } = model.tokenizer.specials;
     expect([fimPrefix, fimSuffix, fimMiddle, endOfText].every((id) => id !== undefined)).toBe(true);
 
-    const source = readFileSync(fileURLToPath(new URL('../engine/prompt.ts', import.meta.url)), 'utf8') + '\tπ → ✓ 🚀\r\n';
+    const source = readFileSync(fileURLToPath(new URL('../engine/worker/prompt.ts', import.meta.url)), 'utf8') + '\tπ → ✓ 🚀\r\n';
     const ids = model.tokenizer.encode(source);
     expect(model.tokenizer.decode(ids)).toBe(source);
     expect(ids.length).toBeLessThan(source.length / 2); // a real BPE: several bytes per token

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { IncrementalDetokenizer } from './detokenizer.ts';
-import { buildTestTokenizer } from './test-tokenizer.ts';
+import { buildTestTokenizer } from '../testing/test-tokenizer.ts';
 import { ModelTokenizer } from './tokenizer.ts';
 
 const files = buildTestTokenizer();

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, SettingsModel } from '../settings.ts';
 import { encodeShareHash } from './link-codec.ts';
 import { WorkspaceSession, type SessionDeps } from './session.ts';
-import type { EditorSnapshot, ShareState } from './share-state.ts';
+import type { EditorSnapshot } from '../document/snapshot.ts';
+import type { ShareState } from './share-state.ts';
 import { readWorkspace, workspaceRecord, type Workspace } from './workspace.ts';
 
 const at1 = [{ anchorLine: 1, anchorColumn: 1, activeLine: 1, activeColumn: 1 }];

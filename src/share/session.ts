@@ -9,9 +9,10 @@ import type { Settings, SettingsModel } from '../settings.ts';
 import { DisposableStore, type Disposable } from '../util/disposable.ts';
 import { Emitter } from '../util/emitter.ts';
 import { decodeShareHash, encodeShareHash, hasShareHash } from './link-codec.ts';
-import { collapsedSelection, type EditorSnapshot, type ShareState } from './share-state.ts';
+import { collapsedSelection, type EditorSnapshot } from '../document/snapshot.ts';
+import type { ShareState } from './share-state.ts';
 import { WorkspaceSaver, readWorkspace, type Workspace, type WorkspaceStore } from './workspace.ts';
-import { DEFAULT_LANGUAGE } from '../editor/languages.ts';
+import { DEFAULT_LANGUAGE } from '../document/languages.ts';
 
 export type SessionMode = 'workspace' | 'shared';
 

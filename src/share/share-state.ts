@@ -1,23 +1,9 @@
 // What a playground link (and the autosaved workspace) holds, and the schema check that every
 // decoded link goes through before any of it reaches the editor.
 
-import { isSupportedLanguage } from '../editor/languages.ts';
+import { isSupportedLanguage } from '../document/languages.ts';
+import { lineLengths, type EditorSnapshot, type SelectionState } from '../document/snapshot.ts';
 import { validateSettings, type Settings } from '../settings.ts';
-
-/** A selection in Monaco's 1-based coordinates. anchor = where it started, active = the cursor end. */
-export interface SelectionState {
-  anchorLine: number;
-  anchorColumn: number;
-  activeLine: number;
-  activeColumn: number;
-}
-
-/** The editor-side state: text, language and every cursor/selection (the first is the primary). */
-export interface EditorSnapshot {
-  text: string;
-  language: string;
-  selections: SelectionState[];
-}
 
 export interface ShareState extends EditorSnapshot {
   settings: Settings;
@@ -25,15 +11,6 @@ export interface ShareState extends EditorSnapshot {
 
 /** Many-cursor states are legitimate; tens of thousands are not. */
 export const MAX_SELECTIONS = 1000;
-
-/** Line lengths as Monaco counts them: \r\n, \n and a lone \r each end a line. */
-export function lineLengths(text: string): number[] {
-  return text.split(/\r\n|\r|\n/).map((line) => line.length);
-}
-
-export function collapsedSelection(line: number, column: number): SelectionState {
-  return { anchorLine: line, anchorColumn: column, activeLine: line, activeColumn: column };
-}
 
 /** A position is valid when the line exists and the column is at most one past its last character. */
 function positionError(lengths: readonly number[], line: unknown, column: unknown): string | undefined {

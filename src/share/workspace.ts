@@ -3,10 +3,11 @@
 // never postponed for more than a second, and flushed when the page is hidden or unloaded.
 
 import { get, set } from 'idb-keyval';
-import { DEFAULT_LANGUAGE, isSupportedLanguage } from '../editor/languages.ts';
+import { DEFAULT_LANGUAGE, isSupportedLanguage } from '../document/languages.ts';
 import { settingsWithDefaults, type Settings } from '../settings.ts';
 import type { Disposable } from '../util/disposable.ts';
-import { collapsedSelection, selectionsToWire, validateSelections, type ShareState } from './share-state.ts';
+import { collapsedSelection } from '../document/snapshot.ts';
+import { selectionsToWire, validateSelections, type ShareState } from './share-state.ts';
 
 export type Workspace = ShareState;
 

@@ -1,6 +1,6 @@
 // The language <select>: options from LANGUAGES, built as elements (no markup strings).
 
-import { LANGUAGES } from '../editor/languages.ts';
+import { LANGUAGES } from '../document/languages.ts';
 import { listen, type Disposable } from '../util/disposable.ts';
 import { element } from './dom.ts';
 

@@ -1,8 +1,8 @@
 // The status bar's live parts: the WebGPU probe line, the cursor position and the save state.
 // (The settings button is wired by SettingsPanel; the HUD slot is filled by src/hud.)
 
-import { formatProbe, type ProbeResult } from '../engine/probe.ts';
-import type { SelectionState } from '../share/share-state.ts';
+import { formatProbe, type ProbeResult } from '../engine/index.ts';
+import type { SelectionState } from '../document/snapshot.ts';
 import type { Disposable } from '../util/disposable.ts';
 import { byTestId } from './dom.ts';
 

@@ -2,7 +2,7 @@
 // with the model's own chat template), and the reply turned back into code. Pure functions, so
 // both are tested as strings.
 
-import type { ChatMessage } from '../../engine/protocol.ts';
+import type { ChatMessage } from '../../engine/index.ts';
 import type { RewriteRequest } from './rewrite-session.ts';
 
 /** Ctrl/Cmd+K has no instruction box yet: an instruct model still needs to be asked something. */

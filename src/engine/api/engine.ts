@@ -1,0 +1,23 @@
+// The one engine interface the UI, the bench and the scripts program against, whether the engine
+// runs in its Worker (the app) or in the calling thread (a page that has no second thread to spare,
+// a test). Both are an EngineClient over a transport: a real Worker, or an in-page host.
+import type { ModelConfig } from '../../model/config.ts';
+import type { Disposable } from '../../util/disposable.ts';
+import type { GenerateOptions, Generation, LoadOptions } from './client.ts';
+import type { LoadProgressEvent, ReadyEvent, TokensEvent } from './protocol.ts';
+
+export interface Engine extends Disposable {
+  /** Load progress of model files. */
+  readonly onLoadProgress: (listener: (event: LoadProgressEvent) => void) => Disposable;
+  /** Errors not tied to a request (a crashed worker, a bad message). */
+  readonly onError: (listener: (message: string) => void) => Disposable;
+  /** The backend and model once loaded. */
+  readonly readyInfo: ReadyEvent | undefined;
+  readonly config: ModelConfig | undefined;
+  /** Loads a model (by base URL, or from in-memory files); resolves when the backend is ready. */
+  load(modelUrl: string, options?: LoadOptions): Promise<ReadyEvent>;
+  /** Starts a generation, cancelling the current one. onTokens gets this request's deltas only. */
+  generate(options: GenerateOptions, onTokens?: (event: TokensEvent) => void): Generation;
+  cancel(id: number): void;
+  setProfiling(on: boolean): void;
+}

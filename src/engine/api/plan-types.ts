@@ -1,0 +1,75 @@
+// The wafer plan as the UI sees it (the HUD draws it, the ready event carries it): plain data that
+// crosses postMessage. backends/plan/ computes it; this file only says its shape.
+
+export type WeightFormat = 'f32' | 'f16';
+export type ReduceStrategy = 'chain' | 'tree';
+
+/** One WSE-3 PE's SRAM: what a tile would have to fit in to stay resident on a wafer. */
+export const PE_SRAM_BYTES = 48 * 1024;
+
+/** The grid choice for one matrix: what the autotune picks or a setting forces. */
+export interface GridChoice {
+  /** Rows per tile (= threads × rows per thread of the workgroup that owns the tile). */
+  tileRows: number;
+  /** Q: tile columns. K is split into Q blocks; Q > 1 needs a reduce pass. */
+  colTiles: number;
+  reduce: ReduceStrategy;
+}
+
+export interface MatrixPlan {
+  name: string;
+  rows: number; // N (logical, unpadded)
+  cols: number; // K
+  format: WeightFormat;
+  /** Rows a kernel thread computes together (2 for the fused gate/up pair, else 1). */
+  rowsPerThread: number;
+  grid: { p: number; q: number };
+  tile: { rows: number; cols: number }; // cols padded to TILE_COL_ALIGN
+  reduce: 'none' | ReduceStrategy;
+  /** Elements in the tile-major buffer, padding included (P·Q·tileRows·tileCols). */
+  storedElements: number;
+  storedBytes: number;
+  pe: {
+    bytesOwned: number;
+    fitsSram: boolean;
+    /** Wavelet hops for x to reach the last PE of a column (broadcast depth). */
+    broadcastHops: number;
+    /** Serial hops of the partial-sum reduce along a row: chain Q-1, tree ceil(log2 Q). */
+    reduceHops: number;
+  };
+  /** Bytes moved per token (one GEMV): weights streamed + x broadcast + partials + y. */
+  bytesPerToken: number;
+  /** Extra dispatches the reduce costs: chain 1, tree ceil(log2 Q). */
+  reducePasses: number;
+}
+
+/**
+ * Matrix roles as the engine fuses them:
+ *   qkv     [(H + 2Hkv)·Dh, D]  q, k, v projections stacked (one GEMV, then RoPE + KV write)
+ *   o       [D, H·Dh]           o_proj, residual add in the epilogue
+ *   gate_up [2I, D]             gate/up rows interleaved, SwiGLU in the epilogue (2 rows per thread)
+ *   down    [D, I]              down_proj, residual add in the epilogue
+ *   lm_head [V, D]              logits (the embedding table itself when tied)
+ *   embed   [V, D]              the embedding table, only when untied (gathered, never multiplied)
+ */
+export type MatrixRole = 'qkv' | 'o' | 'gate_up' | 'down' | 'lm_head' | 'embed';
+
+/** A forced grid for every role, or per role (roles not named keep their tuned/default grid). */
+export type ForcedGrid = GridChoice | Partial<Record<MatrixRole, GridChoice>>;
+
+export interface PlanSummary {
+  matrices: number;
+  pes: number;
+  bytesPerToken: number;
+  storedBytes: number;
+  matricesOverSramBudget: number;
+}
+
+export interface ModelWaferPlan {
+  format: WeightFormat;
+  numLayers: number;
+  roles: Record<MatrixRole, MatrixPlan | undefined>;
+  /** Where each role's grid came from. */
+  source: Record<MatrixRole, 'default' | 'autotune' | 'cache' | 'forced' | undefined>;
+  summary: PlanSummary;
+}

@@ -1,0 +1,181 @@
+// The typed message boundary between the UI thread and the engine worker: one union for requests
+// (UI → worker) and one for events (worker → UI). Everything here is structured-clone safe.
+import type { ModelConfig } from '../../model/config.ts';
+import { parseGpuOptions, type GpuOptions } from './gpu-options.ts';
+import { inRange, PROMPT_TOKENS, TOKENS_PER_SUBMIT } from './limits.ts';
+import type { ModelWaferPlan } from './plan-types.ts';
+import type { BackendKind, GenerateStats, SamplingParams } from './types.ts';
+
+/** One turn of a chat, for instruct models' chat templates. */
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/**
+ * What to complete: plain text (complete after it), fill-in-the-middle, exact token ids, or chat
+ * messages rendered by the model's chat template (tokenizer_config.json) with the generation prompt.
+ */
+export type PromptSpec =
+  | { kind: 'plain'; text: string }
+  | { kind: 'fim'; prefix: string; suffix: string }
+  | { kind: 'ids'; ids: number[] }
+  | { kind: 'chat'; messages: ChatMessage[] };
+
+/** 'auto': WebGPU, falling back to the CPU reference with the reason; 'webgpu': WebGPU or an error. */
+export type BackendPreference = 'auto' | 'webgpu' | 'cpu';
+
+export type ModelFilesMessage = Record<string, Uint8Array>;
+
+export interface LoadMessage {
+  type: 'load';
+  /** Base URL of an HF-layout model directory; with `files`, just a label. */
+  modelUrl: string;
+  /** In-memory model directory (tests, drag-and-drop); buffers are transferred. */
+  files?: ModelFilesMessage;
+  backend?: BackendPreference;
+  /** Passed to the WebGPU backend (e.g. a forced wafer grid for experiments). */
+  gpuOptions?: GpuOptions;
+}
+
+export interface GenerateMessage {
+  type: 'generate';
+  /** Chosen by the client, increasing; a new generate cancels every earlier one. */
+  id: number;
+  prompt: PromptSpec;
+  maxNewTokens: number;
+  /** Default: greedy. */
+  sampling?: SamplingParams;
+  /** Tokens per GPU submit (N), in TOKENS_PER_SUBMIT's range; default TOKENS_PER_SUBMIT.default. */
+  tokensPerSubmit?: number;
+  /** Prompt-lookup drafts verified in batch (output unchanged). Default false. */
+  drafts?: boolean;
+  /**
+   * Speculative edits: text the output will mostly copy (a rewrite's original window). With
+   * drafts on, its tokens are the draft; output is unchanged, only faster.
+   */
+  draftText?: string;
+  /** Token budget for the prompt (prefix/suffix are trimmed to fit). Default PROMPT_TOKENS.default. */
+  maxPromptTokens?: number;
+  /** Generate exactly maxNewTokens, ignoring EOS and special tokens (benchmarks). Default false. */
+  ignoreStopTokens?: boolean;
+}
+
+export interface CancelMessage { type: 'cancel'; id: number }
+export interface SetProfilingMessage { type: 'setProfiling'; on: boolean }
+export interface DisposeMessage { type: 'dispose' }
+
+export type EngineRequest = LoadMessage | GenerateMessage | CancelMessage | SetProfilingMessage | DisposeMessage;
+
+export interface LoadProgressEvent {
+  type: 'loadProgress';
+  file: string;
+  loadedBytes: number;
+  totalBytes?: number;
+}
+
+export interface ReadyEvent {
+  type: 'ready';
+  backend: BackendKind;
+  /** Adapter vendor/architecture, or "CPU reference ...". */
+  description: string;
+  config: ModelConfig;
+  /** Why the CPU fallback runs when WebGPU was wanted (absent when the CPU was asked for). */
+  fallbackReason?: string;
+  /** The GPU backend's wafer plan, when it has one. */
+  plan?: ModelWaferPlan;
+  loadMs: number;
+  /** Special token ids the editor may care about. */
+  specialTokens: { fimPrefix?: number; fimSuffix?: number; fimMiddle?: number; endOfText?: number };
+  /**
+   * Present when the model has a chat template (an instruct model): then 'chat' prompts work.
+   * `error` says why the template cannot be used (chat prompts then fail with it).
+   */
+  chatTemplate?: { error?: string };
+}
+
+export interface TokensEvent {
+  type: 'tokens';
+  id: number;
+  /** New text since the previous event (complete UTF-8 characters only). */
+  text: string;
+  /** New token ids since the previous event (may be empty on the final flush). */
+  ids: number[];
+}
+
+export type FinishReason = 'stop' | 'length' | 'cancelled';
+
+export interface DoneEvent {
+  type: 'done';
+  id: number;
+  finishReason: FinishReason;
+  /** All text streamed for this request (the concatenation of its tokens events). */
+  text: string;
+  /** All generated ids delivered (a stop id included). */
+  tokens: number[];
+  /** The prompt as the model saw it, after budgeting. */
+  promptTokenCount: number;
+  stats: GenerateStats;
+}
+
+export interface ErrorEvent {
+  type: 'error';
+  /** The generate request that failed; absent for load and other failures. */
+  id?: number;
+  message: string;
+}
+
+export type EngineEvent = LoadProgressEvent | ReadyEvent | TokensEvent | DoneEvent | ErrorEvent;
+
+/** A runtime check at the boundary: messages from other code are not trusted to be well-formed. */
+export function parseEngineRequest(msg: unknown): EngineRequest {
+  if (typeof msg !== 'object' || msg === null) throw new Error('engine: message is not an object');
+  const m = msg as Record<string, unknown>;
+  const int = (field: string, min: number) => {
+    const v = m[field];
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new Error(`engine: ${String(m['type'])}.${field} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  };
+  switch (m['type']) {
+    case 'load':
+      if (typeof m['modelUrl'] !== 'string') throw new Error('engine: load.modelUrl must be a string');
+      if (m['backend'] !== undefined && !['auto', 'webgpu', 'cpu'].includes(m['backend'] as string)) {
+        throw new Error(`engine: load.backend must be auto, webgpu or cpu, got ${JSON.stringify(m['backend'])}`);
+      }
+      if (m['gpuOptions'] !== undefined) parseGpuOptions(m['gpuOptions']);
+      break;
+    case 'generate': {
+      int('id', 0);
+      int('maxNewTokens', 0);
+      if (m['tokensPerSubmit'] !== undefined && !inRange(m['tokensPerSubmit'], TOKENS_PER_SUBMIT)) {
+        throw new Error(`engine: generate.tokensPerSubmit must be an integer in ${TOKENS_PER_SUBMIT.min}..${TOKENS_PER_SUBMIT.max}, got ${JSON.stringify(m['tokensPerSubmit'])}`);
+      }
+      if (m['maxPromptTokens'] !== undefined && !inRange(m['maxPromptTokens'], PROMPT_TOKENS)) {
+        throw new Error(`engine: generate.maxPromptTokens must be an integer in ${PROMPT_TOKENS.min}..${PROMPT_TOKENS.max}, got ${JSON.stringify(m['maxPromptTokens'])}`);
+      }
+      if (m['draftText'] !== undefined && typeof m['draftText'] !== 'string') throw new Error('engine: generate.draftText must be a string');
+      const p = m['prompt'] as Record<string, unknown> | undefined;
+      const isMessage = (x: unknown) => typeof x === 'object' && x !== null
+        && ['system', 'user', 'assistant'].includes((x as ChatMessage).role) && typeof (x as ChatMessage).content === 'string';
+      const ok = p && ((p['kind'] === 'plain' && typeof p['text'] === 'string')
+        || (p['kind'] === 'fim' && typeof p['prefix'] === 'string' && typeof p['suffix'] === 'string')
+        || (p['kind'] === 'ids' && Array.isArray(p['ids']))
+        || (p['kind'] === 'chat' && Array.isArray(p['messages']) && p['messages'].length > 0 && p['messages'].every(isMessage)));
+      if (!ok) {
+        throw new Error('engine: generate.prompt must be {kind:"plain",text} | {kind:"fim",prefix,suffix} | {kind:"ids",ids} '
+          + '| {kind:"chat",messages:[{role:"system"|"user"|"assistant",content}, ...]}');
+      }
+      break;
+    }
+    case 'cancel':
+      int('id', 0);
+      break;
+    case 'setProfiling':
+      if (typeof m['on'] !== 'boolean') throw new Error('engine: setProfiling.on must be a boolean');
+      break;
+    case 'dispose':
+      break;
+    default:
+      throw new Error(`engine: unknown message type ${JSON.stringify(m['type'])}`);
+  }
+  return msg as EngineRequest;
+}

@@ -1,0 +1,54 @@
+// The engine's values the UI sees: sampling parameters and the stats of a generation. Plain data
+// that crosses postMessage.
+
+export type BackendKind = 'webgpu' | 'cpu';
+
+/**
+ * Sampling, identical on every backend so that a seed reproduces a sample anywhere:
+ *  - temperature <= 0 means greedy: argmax, lowest id wins ties.
+ *  - otherwise logits / temperature; keep the topK largest (0 = all; ties: lower id first);
+ *    softmax; sort by probability descending (ties: lower id first); keep the shortest prefix
+ *    whose cumulative probability >= topP (1 = all); u = uniform(seed, position) in [0, 1);
+ *    pick the first kept token whose cumulative (renormalised) probability exceeds u.
+ *  - uniform(seed, position) is defined in reference/sampler.ts (a PCG hash, the same in WGSL).
+ * `position` is the absolute position of the token being sampled, so drafts and resumption
+ * don't change the random stream.
+ */
+export interface SamplingParams {
+  temperature: number;
+  topK: number;
+  topP: number;
+  seed: number;
+}
+
+export const GREEDY: SamplingParams = { temperature: 0, topK: 0, topP: 1, seed: 0 };
+
+export interface GenerateStats {
+  promptTokens: number;
+  /** Prompt tokens actually prefilled (the rest were reused from the KV cache). */
+  prefillTokens: number;
+  reusedTokens: number;
+  /** Tokens dropped from the front because the sequence outgrew the cache. */
+  droppedTokens: number;
+  decodeTokens: number;
+  ttftMs: number;
+  prefillMs: number;
+  decodeMs: number;
+  submits: number;
+  dispatches: number;
+  readbacks: number;
+  draftedTokens: number;
+  acceptedDraftTokens: number;
+  /** Per-phase GPU (timestamp query) or wall-clock time, only when profiling is on. */
+  phases?: Record<string, number>;
+  phaseClock?: 'gpu-timestamp' | 'wall-clock';
+}
+
+/** Stats with every counter at zero, for a request of `promptTokens` tokens. */
+export function emptyStats(promptTokens = 0, droppedTokens = 0): GenerateStats {
+  return {
+    promptTokens, prefillTokens: 0, reusedTokens: 0, droppedTokens,
+    decodeTokens: 0, ttftMs: 0, prefillMs: 0, decodeMs: 0, submits: 0, dispatches: 0, readbacks: 0,
+    draftedTokens: 0, acceptedDraftTokens: 0,
+  };
+}

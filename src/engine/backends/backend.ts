@@ -1,0 +1,52 @@
+// The contract between the engine worker and a backend that runs the model: the WebGPU engine
+// (gpu/) or the CPU reference (cpu/). The worker owns tokenizing,
+// the protocol and cancellation policy; a backend owns weights, the KV cache and the token loop.
+
+import type { ModelWaferPlan } from '../api/plan-types.ts';
+import type { BackendKind, GenerateStats, SamplingParams } from '../api/types.ts';
+import type { ModelConfig } from '../../model/config.ts';
+
+export interface GenerateRequest {
+  /** The whole prompt as token ids. The backend reuses the longest prefix its KV cache holds. */
+  promptIds: readonly number[];
+  maxNewTokens: number;
+  stopIds: readonly number[];
+  sampling: SamplingParams;
+  /** Tokens decoded per GPU submit (N). Readbacks happen once per submit. */
+  tokensPerSubmit: number;
+  /**
+   * Optional draft source (prompt lookup, or the original text of a rewrite): given the tokens
+   * so far (prompt + generated), propose up to `max` next tokens. Drafts are verified in one
+   * batched pass; output is identical with and without them.
+   */
+  draft?: (sequence: readonly number[], max: number) => readonly number[];
+}
+
+export interface Backend {
+  readonly kind: BackendKind;
+  /** Human-readable: the adapter's vendor/architecture, or "CPU reference". */
+  readonly description: string;
+  readonly config: ModelConfig;
+  /** The wafer plan the backend runs (the HUD draws it); only the GPU backend has one. */
+  readonly plan?: ModelWaferPlan;
+  /**
+   * Generates tokens, streaming each submit's new ids through onTokens as soon as they are read
+   * back. Resolves with the stats when a stop id, maxNewTokens or the abort signal ends it.
+   * On abort it returns at the next submit boundary; no ids are delivered after abort.
+   */
+  generate(req: GenerateRequest, onTokens: (ids: number[]) => void, signal: AbortSignal): Promise<GenerateStats>;
+  /** Profiling costs nothing unless turned on. */
+  setProfiling(on: boolean): void;
+  dispose(): void;
+}
+
+/**
+ * Drop-oldest windowing, the same on every backend: when prompt + generation would not fit in
+ * `capacity` positions, keep the newest prompt tokens. Returns the kept prompt, how many tokens
+ * were dropped from the front, and the generation length that fits.
+ */
+export function fitToContext(promptIds: readonly number[], maxNewTokens: number, capacity: number) {
+  const maxNew = Math.min(maxNewTokens, capacity - 1);
+  const dropped = Math.max(0, promptIds.length + maxNew - capacity);
+  return { prompt: promptIds.slice(dropped), dropped, maxNew };
+}

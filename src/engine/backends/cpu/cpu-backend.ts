@@ -1,0 +1,105 @@
+// The CPU reference as a Backend: the fallback where WebGPU is missing, and the ground truth the
+// GPU stepper is checked against. Its stepper samples on the host, one forward call per "submit";
+// it dispatches nothing.
+import type { ModelConfig } from '../../../model/config.ts';
+import type { LoadedModel } from '../../../model/load.ts';
+import { defaultContext, MAX_DRAFT_TOKENS } from '../../api/limits.ts';
+import type { GenerateStats } from '../../api/types.ts';
+import type { Backend, GenerateRequest } from '../backend.ts';
+import { TokenLoop, type StepContext, type Stepper } from '../token-loop.ts';
+import { ReferenceModel } from './reference/forward.ts';
+import { sample } from './reference/sampler.ts';
+
+export interface CpuBackendOptions {
+  /** Shown in the UI, e.g. "CPU reference (WebGPU unavailable: ...)". */
+  description?: string;
+  /** KV cache positions; default defaultContext(max_position_embeddings), as on the GPU. */
+  maxContext?: number;
+  /** Most draft tokens verified per forward pass. Default MAX_DRAFT_TOKENS. */
+  maxDraftTokens?: number;
+}
+
+/** The reference forward pass as a Stepper: every call is one forward, sampled on the host. */
+export class CpuStepper implements Stepper {
+  readonly capacity: number;
+  readonly maxBatch: number;
+  readonly maxDraftTokens: number;
+  readonly maxTokensPerSubmit = Number.POSITIVE_INFINITY;
+  readonly vocabSize: number;
+  readonly maxDecodeStepsPerCall = 1;
+  readonly hostResident = true;
+  readonly firstTokenAlone = true;
+  readonly phaseClock = 'wall-clock' as const;
+
+  constructor(private readonly model: ReferenceModel, config: ModelConfig, maxDraftTokens: number) {
+    this.capacity = model.capacity;
+    this.maxBatch = model.capacity;
+    this.vocabSize = config.vocabSize;
+    this.maxDraftTokens = maxDraftTokens;
+  }
+
+  async prefill(ids: readonly number[], start: number, extraDecode: number, ctx: StepContext): Promise<number[]> {
+    const first = sample(this.forward(ids, start, 'last', ctx.stats), ctx.sampling, start + ids.length);
+    if (extraDecode === 0) return [first];
+    return [first, ...(await this.decode(first, start + ids.length, extraDecode, ctx))];
+  }
+
+  async decode(pending: number, pos: number, steps: number, ctx: StepContext): Promise<number[]> {
+    const out: number[] = [];
+    let id = pending;
+    for (let k = 0; k < steps; k++) {
+      id = sample(this.forward([id], pos + k, 'last', ctx.stats), ctx.sampling, pos + k + 1);
+      out.push(id);
+    }
+    return out;
+  }
+
+  async verify(pending: number, drafts: readonly number[], pos: number, ctx: StepContext): Promise<number[]> {
+    const rows = this.forward([pending, ...drafts], pos, 'all', ctx.stats);
+    const v = this.vocabSize;
+    return Array.from({ length: drafts.length + 1 }, (_, r) => sample(rows.subarray(r * v, (r + 1) * v), ctx.sampling, pos + r + 1));
+  }
+
+  truncate(n: number): void {
+    this.model.truncate(n);
+  }
+
+  private forward(ids: readonly number[], start: number, logits: 'all' | 'last', stats: GenerateStats): Float32Array {
+    stats.submits++;
+    return this.model.forward([...ids], start, { logits });
+  }
+}
+
+export class CpuBackend implements Backend {
+  readonly kind = 'cpu' as const;
+  readonly description: string;
+  readonly config: ModelConfig;
+  private readonly loop: TokenLoop;
+  private disposed = false;
+
+  constructor(loaded: LoadedModel, options: CpuBackendOptions = {}) {
+    this.config = loaded.config;
+    this.description = options.description ?? 'CPU reference';
+    const model = ReferenceModel.fromLoaded(loaded, options.maxContext ?? defaultContext(loaded.config.maxPositionEmbeddings));
+    this.loop = new TokenLoop(new CpuStepper(model, loaded.config, options.maxDraftTokens ?? MAX_DRAFT_TOKENS), 'CpuBackend');
+  }
+
+  setProfiling(on: boolean): void {
+    this.loop.profiling = on;
+  }
+
+  /** The token sequence the KV cache currently holds (for tests and the HUD). */
+  get cachedTokens(): readonly number[] {
+    return this.loop.cachedTokens;
+  }
+
+  generate(req: GenerateRequest, onTokens: (ids: number[]) => void, signal: AbortSignal): Promise<GenerateStats> {
+    if (this.disposed) return Promise.reject(new Error('CpuBackend: generate after dispose'));
+    return this.loop.generate(req, onTokens, signal);
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.loop.reset();
+  }
+}

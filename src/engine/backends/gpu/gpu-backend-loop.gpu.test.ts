@@ -1,0 +1,183 @@
+// The token loop of GpuBackend on real WebGPU: prefix reuse (counters), readbacks per token,
+// stops, context dropping, cancellation, seeded sampling, forced grids (Q > 1, chain and tree),
+// the autotune + plan cache, profiling and dispose. Reference: CpuBackend on the same model.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel, type LoadedModel } from '../../../model/load.ts';
+import { TEST_MODEL_VARIANTS, testModelFetcher } from '../../../testing/test-model.ts';
+import { type GenerateRequest } from '../backend.ts';
+import { GREEDY, type SamplingParams } from '../../api/types.ts';
+import { CpuBackend } from '../cpu/cpu-backend.ts';
+import type { TunedPlan } from './autotune.ts';
+import { createGpuBackend, type GpuBackend } from './gpu-backend.ts';
+import { testDevice } from '../../../testing/gpu-test-util.ts';
+
+const request = (promptIds: number[], extra: Partial<GenerateRequest> = {}): GenerateRequest => ({
+  promptIds, maxNewTokens: 24, stopIds: [], sampling: GREEDY, tokensPerSubmit: 8, ...extra,
+});
+
+async function collect(backend: GpuBackend | CpuBackend, req: GenerateRequest, signal = new AbortController().signal) {
+  const chunks: number[][] = [];
+  const stats = await backend.generate(req, (ids) => chunks.push(ids), signal);
+  return { chunks, tokens: chunks.flat(), stats };
+}
+
+const PROMPT = [9, 20, 31, 42, 53, 64, 75, 86, 97, 108, 119, 130];
+
+describe('GpuBackend token loop', async () => {
+  const device = await testDevice(['timestamp-query']);
+  let model: LoadedModel;
+  let gpu: GpuBackend;
+  beforeAll(async () => {
+    model = await loadModel(testModelFetcher({ ...TEST_MODEL_VARIANTS.llama, maxPositionEmbeddings: 2100 }));
+    gpu = await createGpuBackend(model, { device, autotune: false, maxContext: 2100 });
+  });
+  afterAll(() => { gpu?.dispose(); device.destroy(); });
+
+  it('prefix reuse: one more token after a 2,000-token document prefills ≤ 4 tokens, in one batched pass', async () => {
+    const doc = Array.from({ length: 2000 }, (_, i) => 5 + ((i * 37 + (i >> 3)) % 290));
+    const first = await collect(gpu, request(doc, { maxNewTokens: 1 }));
+    expect(first.stats).toMatchObject({ prefillTokens: 2000, reusedTokens: 0, submits: 1, readbacks: 1 });
+    const typed = await collect(gpu, request([...doc, 17], { maxNewTokens: 3 }));
+    expect(typed.stats.prefillTokens).toBeLessThanOrEqual(4);
+    expect(typed.stats).toMatchObject({ prefillTokens: 1, reusedTokens: 2000 });
+    const cpu = await collect(new CpuBackend(model, { maxContext: 2100 }), request([...doc, 17], { maxNewTokens: 3 }));
+    expect(typed.tokens).toEqual(cpu.tokens);
+    console.log(`prefill 2000 tokens: ${first.stats.prefillMs.toFixed(0)} ms; +1 token: ${typed.stats.prefillMs.toFixed(1)} ms`);
+  });
+
+  it('readbacks per generated token ≤ 1/N (and one submit per N tokens)', async () => {
+    for (const n of [1, 4, 8]) {
+      const { stats, chunks } = await collect(gpu, request(PROMPT, { maxNewTokens: 64, tokensPerSubmit: n }));
+      expect(stats.decodeTokens).toBe(64);
+      // The first token comes alone (time to first token); after it, one readback per N tokens.
+      expect(chunks[0]).toHaveLength(1);
+      expect(stats.readbacks).toBe(1 + Math.ceil((stats.decodeTokens - 1) / n));
+      expect(stats.submits).toBe(stats.readbacks);
+      console.log(`N=${n}: readbacks/token ${(stats.readbacks / 64).toFixed(3)}, submits/token ${(stats.submits / 64).toFixed(3)}, dispatches/token ${(stats.dispatches / 64).toFixed(1)}`);
+    }
+    const alone = await createGpuBackend(model, { device, autotune: false, maxContext: 256, firstTokenAlone: false });
+    const { stats, tokens } = await collect(alone, request(PROMPT, { maxNewTokens: 64, tokensPerSubmit: 8 }));
+    expect(stats.readbacks / stats.decodeTokens).toBeLessThanOrEqual(1 / 8);
+    expect(tokens).toEqual((await collect(gpu, request(PROMPT, { maxNewTokens: 64 }))).tokens);
+    alone.dispose();
+  });
+
+  it('stops at a stop id (delivered), wastes < N tokens, and keeps the cache consistent', async () => {
+    const free = await collect(gpu, request(PROMPT, { maxNewTokens: 20 }));
+    const stopAt = free.tokens[5]!;
+    const idx = free.tokens.indexOf(stopAt);
+    const stopped = await collect(gpu, request(PROMPT, { maxNewTokens: 20, stopIds: [stopAt] }));
+    expect(stopped.tokens).toEqual(free.tokens.slice(0, idx + 1));
+    const cached = gpu.cachedTokens;
+    expect(cached).toEqual([...PROMPT, ...stopped.tokens].slice(0, cached.length));
+    // Continue from where it stopped: only the new tail is prefilled, output matches a fresh CPU run.
+    const cont = [...PROMPT, ...stopped.tokens];
+    const next = await collect(gpu, request(cont, { maxNewTokens: 6 }));
+    expect(next.stats.prefillTokens).toBeLessThanOrEqual(2);
+    expect(next.tokens).toEqual((await collect(new CpuBackend(model), request(cont, { maxNewTokens: 6 }))).tokens);
+  });
+
+  it('drops the oldest context when the sequence would not fit, like the reference', async () => {
+    const small = await createGpuBackend(model, { device, autotune: false, maxContext: 32 });
+    const long = Array.from({ length: 40 }, (_, i) => 5 + i);
+    const got = await collect(small, request(long, { maxNewTokens: 8 }));
+    expect(got.stats).toMatchObject({ promptTokens: 40, droppedTokens: 16, prefillTokens: 24, decodeTokens: 8 });
+    expect(got.tokens).toEqual((await collect(new CpuBackend(model, { maxContext: 32 }), request(long, { maxNewTokens: 8 }))).tokens);
+    small.dispose();
+  });
+
+  it('cancels at the next submit boundary and delivers nothing after abort', async () => {
+    const controller = new AbortController();
+    const chunks: number[][] = [];
+    const stats = await gpu.generate(request(PROMPT, { maxNewTokens: 40, tokensPerSubmit: 2 }), (ids) => {
+      chunks.push(ids);
+      if (chunks.length === 2) controller.abort();
+    }, controller.signal);
+    expect(chunks.map((c) => c.length)).toEqual([1, 2]);
+    expect(stats.decodeTokens).toBeLessThan(40);
+    const next = await collect(gpu, request(PROMPT, { maxNewTokens: 2 }));
+    expect(next.stats.reusedTokens).toBe(PROMPT.length - 1);
+  });
+
+  it('seeded sampling gives the reference ids, independent of N and drafts', async () => {
+    const sampling: SamplingParams = { temperature: 1.2, topK: 40, topP: 0.95, seed: 1234 };
+    const want = (await collect(new CpuBackend(model), request(PROMPT, { sampling }))).tokens;
+    for (const n of [1, 8]) expect((await collect(gpu, request(PROMPT, { sampling, tokensPerSubmit: n }))).tokens).toEqual(want);
+    expect((await collect(gpu, request(PROMPT, { sampling, draft: (s, max) => s.slice(-max) }))).tokens).toEqual(want);
+  });
+
+  it.each([
+    { tileRows: 32, colTiles: 2, reduce: 'chain' as const },
+    { tileRows: 64, colTiles: 4, reduce: 'tree' as const },
+    { tileRows: 128, colTiles: 3, reduce: 'chain' as const },
+  ])('forced grid %o gives the same greedy tokens', async (grid) => {
+    const forced = await createGpuBackend(model, { device, forceGrid: grid, maxContext: 256 });
+    expect(forced.plan.roles.o!.grid.q).toBe(grid.colTiles);
+    expect(forced.plan.source.qkv).toBe('forced');
+    const want = (await collect(gpu, request(PROMPT))).tokens;
+    const got = await collect(forced, request(PROMPT, { draft: (s, max) => s.slice(-max) }));
+    expect(got.tokens).toEqual(want);
+    forced.dispose();
+  });
+
+  it('autotunes at load, stores the plan under an adapter+model key, and reuses it', async () => {
+    const store = new Map<string, TunedPlan>();
+    const planCache = { get: async (k: string) => store.get(k), set: async (k: string, v: TunedPlan) => { store.set(k, v); } };
+    const t0 = performance.now();
+    const tunedBackend = await createGpuBackend(model, {
+      device, planCache, maxContext: 128,
+      autotune: { budgetMs: 600_000, candidates: () => [{ tileRows: 32, colTiles: 1, reduce: 'chain' }, { tileRows: 64, colTiles: 2, reduce: 'tree' }] },
+    });
+    const tuneMs = performance.now() - t0;
+    expect(store.size).toBe(1);
+    const [key, tuned] = [...store.entries()][0]!;
+    expect(key).toContain(model.config.hiddenSize.toString());
+    expect(tunedBackend.planKey).toBe(key);
+    expect(tuned.qkv!.candidates).toHaveLength(3); // the default grid + the two offered
+    expect(tunedBackend.plan.source.o).toBe('autotune');
+    const again = await createGpuBackend(model, { device, planCache, maxContext: 128 });
+    expect(again.plan.source.o).toBe('cache');
+    expect(again.plan.roles.o!.grid).toEqual(tunedBackend.plan.roles.o!.grid);
+    expect((await collect(again, request(PROMPT))).tokens).toEqual((await collect(gpu, request(PROMPT))).tokens);
+    console.log(`autotune (default + 2 candidates × 5 roles): ${tuneMs.toFixed(0)} ms`, JSON.stringify(Object.fromEntries(Object.entries(tuned).map(([r, t]) => [r, t!.candidates.map((c) => `${c.grid.tileRows}x${c.grid.colTiles}${c.grid.reduce[0]}:${c.ms.toFixed(3)}ms`)]))));
+    tunedBackend.dispose();
+    again.dispose();
+  });
+
+  it("persists tuned plans in IndexedDB with planCache: 'indexeddb'", async () => {
+    const quick = { budgetMs: 600_000, candidates: () => [{ tileRows: 32, colTiles: 1, reduce: 'chain' as const }] };
+    const a = await createGpuBackend(model, { device, planCache: 'indexeddb', autotune: quick, maxContext: 64 });
+    const b = await createGpuBackend(model, { device, planCache: 'indexeddb', autotune: quick, maxContext: 64 });
+    expect(a.plan.source.qkv).toMatch(/autotune|cache/); // another test run may have stored it already
+    expect(b.plan.source.qkv).toBe('cache');
+    a.dispose();
+    b.dispose();
+  });
+
+  it('profiles per phase only when asked', async () => {
+    const off = await collect(gpu, request(PROMPT, { maxNewTokens: 9 }));
+    expect(off.stats.phases).toBeUndefined();
+    gpu.setProfiling(true);
+    const on = await collect(gpu, request([...PROMPT, 3], { maxNewTokens: 9, draft: (s, max) => s.slice(-Math.min(max, 2)) }));
+    const plain = await collect(gpu, request([...PROMPT, 4], { maxNewTokens: 9 }));
+    gpu.setProfiling(false);
+    Object.assign(on.stats.phases!, Object.fromEntries(Object.entries(plain.stats.phases!).filter(([k]) => k.startsWith('decode'))));
+    expect(on.stats.phaseClock).toBe(device.features.has('timestamp-query') ? 'gpu-timestamp' : 'wall-clock');
+    expect(on.stats.phases!['prefill']).toBeGreaterThan(0);
+    expect(Object.keys(on.stats.phases!).length).toBeGreaterThanOrEqual(2);
+    if (on.stats.phaseClock === 'gpu-timestamp') {
+      // per op category within each phase, summing to the phase
+      const p = on.stats.phases!;
+      for (const k of ['decode:attention', 'decode:matmul:qkv', 'decode:sampler', 'prefill:embed', 'prefill:rmsnorm', 'verify:attention', 'verify:matmul:lm_head']) expect(p).toHaveProperty([k]);
+      const sum = Object.entries(p).filter(([k]) => k.startsWith('decode:')).reduce((s, [, v]) => s + v, 0);
+      expect(sum).toBeCloseTo(p['decode']!, 6);
+      console.log('profile', JSON.stringify(Object.fromEntries(Object.entries(p).map(([k, v]) => [k, +v.toFixed(3)]))));
+    }
+  });
+
+  it('rejects use after dispose', async () => {
+    const b = await createGpuBackend(model, { device, autotune: false, maxContext: 64 });
+    b.dispose();
+    await expect(collect(b, request(PROMPT))).rejects.toThrow(/dispose/);
+  });
+});

@@ -1,0 +1,82 @@
+// The whole engine on real WebGPU vs the CPU reference (reference/forward.ts via CpuBackend, which
+// has the same token-loop semantics). Test models: part A's random HF-layout models (awkward dims:
+// D=72, 6 heads × 12, 2 kv heads, I=200, V=301), Llama and Qwen2 (q/k/v bias), f32/f16/bf16.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadModel, type LoadedModel } from '../../../model/load.ts';
+import { TEST_MODEL_VARIANTS, testModelFetcher, type TestModelVariant } from '../../../testing/test-model.ts';
+import { type GenerateRequest } from '../backend.ts';
+import { GREEDY } from '../../api/types.ts';
+import { CpuBackend } from '../cpu/cpu-backend.ts';
+import { ReferenceModel } from '../cpu/reference/forward.ts';
+import { createGpuBackend, type GpuBackend } from './gpu-backend.ts';
+import { readF32, testDevice } from '../../../testing/gpu-test-util.ts';
+
+const request = (promptIds: number[], extra: Partial<GenerateRequest> = {}): GenerateRequest => ({
+  promptIds, maxNewTokens: 64, stopIds: [], sampling: GREEDY, tokensPerSubmit: 8, ...extra,
+});
+
+async function collect(backend: GpuBackend | CpuBackend, req: GenerateRequest, signal = new AbortController().signal) {
+  const chunks: number[][] = [];
+  const stats = await backend.generate(req, (ids) => chunks.push(ids), signal);
+  return { chunks, tokens: chunks.flat(), stats };
+}
+
+const PROMPTS = [
+  [9, 20, 31, 42, 53, 64, 75, 86, 97, 108, 119, 130],
+  [5],
+  Array.from({ length: 41 }, (_, i) => 6 + ((i * 53) % 290)),
+];
+
+// Logits tolerance: |gpu − ref| ≤ 2e-4·(1 + |ref|). f32 everywhere, different summation order
+// (tiles, online softmax, f32 vs f64 norms) over 2 layers; measured max ≈ 1e-5 here.
+const LOGIT_TOL = 2e-4;
+
+describe('GpuBackend vs the CPU reference', async () => {
+  const device = await testDevice(['timestamp-query']);
+  afterAll(() => device.destroy());
+
+  describe.each([
+    ['llama', 'f32'], ['llama-tied-f16', 'f16'], ['qwen2-tied', 'f32'], ['qwen2-untied-bf16', 'f32'],
+  ] as [TestModelVariant, 'f16' | 'f32'][])('%s, weights %s', (variant, weightFormat) => {
+    let model: LoadedModel;
+    let gpu: GpuBackend;
+    const reference = new Map<number, number[]>();
+    beforeAll(async () => {
+      model = await loadModel(testModelFetcher(TEST_MODEL_VARIANTS[variant]));
+      gpu = await createGpuBackend(model, { device, weightFormat, autotune: false, maxContext: 512 });
+      for (const [i, p] of PROMPTS.entries()) reference.set(i, (await collect(new CpuBackend(model, { maxContext: 512 }), request(p))).tokens);
+    });
+    afterAll(() => gpu?.dispose());
+
+    it('prefill logits match the reference forward pass', async () => {
+      for (const prompt of PROMPTS) {
+        await collect(gpu, request(prompt, { maxNewTokens: 1 }));
+        const got = await readF32(device, gpu.model.logitsBuffer, model.config.vocabSize);
+        const want = ReferenceModel.fromLoaded(model, 512).forward(prompt, 0, { logits: 'last' });
+        let worst = 0;
+        for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!) / (1 + Math.abs(want[i]!)));
+        expect(worst).toBeLessThan(LOGIT_TOL);
+      }
+    });
+
+    it.each([1, 8])('greedy 64 tokens identical to the reference, N=%i, without and with drafts', async (n) => {
+      for (const [i, prompt] of PROMPTS.entries()) {
+        const want = reference.get(i)!;
+        const plain = await collect(gpu, request(prompt, { tokensPerSubmit: n }));
+        expect(plain.tokens).toEqual(want);
+        // An oracle draft that knows the answer but gets every fifth token wrong.
+        const oracle = (seq: readonly number[], max: number) => {
+          const done = seq.length - prompt.length;
+          return want.slice(done, done + max).map((t, j) => ((done + j) % 5 === 4 ? (t + 1) % model.config.vocabSize : t));
+        };
+        const drafted = await collect(gpu, request(prompt, { tokensPerSubmit: n, draft: oracle }));
+        expect(drafted.tokens).toEqual(want);
+        expect(drafted.stats.acceptedDraftTokens).toBeGreaterThan(20);
+        if (n === 8) { // junk drafts: every one rejected, output unchanged
+          const junk = await collect(gpu, request(prompt, { tokensPerSubmit: n, draft: (_s, max) => Array.from({ length: max }, () => 7) }));
+          expect(junk.tokens).toEqual(want);
+        }
+      }
+    });
+  });
+});

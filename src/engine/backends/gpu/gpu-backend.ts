@@ -1,0 +1,138 @@
+// The WebGPU Backend: the model resident on the GPU (gpu-model.ts), and a Stepper that runs the
+// token loop's steps with no host in them.
+//
+//   prefill   one submit: a prompt chunk in ONE batched forward + the first sample
+//   decode    one submit per N tokens: N × (all layers, logits, sampler) in one compute pass; the
+//             sampler writes the next input id and advances the GPU-side position itself
+//   verify    one submit: [pending + K drafts] batched, every row sampled
+// The CPU reads back only token ids, once per submit, through a small ring of staging buffers.
+
+import type { GpuOptions } from '../../api/gpu-options.ts';
+import { defaultContext, MAX_DRAFT_TOKENS, TOKENS_PER_SUBMIT } from '../../api/limits.ts';
+import type { LoadedModel } from '../../../model/load.ts';
+import type { ModelWaferPlan, WeightFormat } from '../../api/plan-types.ts';
+import type { GenerateStats } from '../../api/types.ts';
+import type { Backend, GenerateRequest } from '../backend.ts';
+import { buildModelPlan, planCacheKey } from '../plan/model-plan.ts';
+import { TokenLoop } from '../token-loop.ts';
+import { autotunePlan, type AutotuneOptions, type PlanCache, type TunedPlan } from './autotune.ts';
+import { GpuContext } from './context.ts';
+import { GpuModel, type ForwardGraph } from './gpu-model.ts';
+import { GpuStepper } from './gpu-stepper.ts';
+import { indexedDbPlanCache } from './plan-cache.ts';
+
+/** GpuOptions, plus what only an in-page caller can pass (a device, a cache object, candidates). */
+export interface GpuBackendOptions extends Omit<GpuOptions, 'autotune' | 'planCache'> {
+  device?: GPUDevice;
+  /** Measure grids at load (default true); a PlanCache skips the measuring next time. */
+  autotune?: boolean | AutotuneOptions;
+  /** Where tuned plans persist: a PlanCache, or 'indexeddb' (idb-keyval; survives postMessage). */
+  planCache?: PlanCache | 'indexeddb';
+}
+
+export async function createGpuBackend(model: LoadedModel, options: GpuBackendOptions = {}): Promise<GpuBackend> {
+  let device = options.device;
+  let ownsDevice = false;
+  let info: GPUAdapterInfo | undefined;
+  if (!device) {
+    if (typeof navigator === 'undefined' || !navigator.gpu) throw new Error('WebGPU is not available (navigator.gpu is missing)');
+    const adapter = await navigator.gpu.requestAdapter();
+    if (!adapter) throw new Error('WebGPU: no adapter');
+    info = adapter.info;
+    const requiredFeatures = (['timestamp-query'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
+    device = await adapter.requestDevice({
+      requiredFeatures,
+      requiredLimits: {
+        maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+        maxBufferSize: adapter.limits.maxBufferSize,
+      },
+    });
+    ownsDevice = true;
+  }
+  info ??= device.adapterInfo;
+  try {
+    const ctx = new GpuContext(device);
+    const c = model.config;
+    const embedTensor = model.weights.get('model.embed_tokens.weight');
+    const format: WeightFormat = options.weightFormat ?? (embedTensor?.dtype === 'F16' ? 'f16' : 'f32');
+    const key = planCacheKey(info, c, format);
+    let tuned: TunedPlan | undefined;
+    let source: 'autotune' | 'cache' = 'autotune';
+    const tune = options.autotune ?? true;
+    if (tune !== false && !options.forceGrid) {
+      const cache = options.planCache === 'indexeddb' ? indexedDbPlanCache() : options.planCache;
+      tuned = await cache?.get(key);
+      if (tuned) source = 'cache';
+      else {
+        tuned = await autotunePlan(ctx, c, format, typeof tune === 'object' ? tune : {});
+        await cache?.set(key, tuned);
+      }
+    }
+    const choices = Object.fromEntries(Object.entries(tuned ?? {}).map(([role, t]) => [role, { grid: t!.grid, source }]));
+    const plan = buildModelPlan(c, format, choices, options.forceGrid);
+    const maxContext = options.maxContext ?? defaultContext(c.maxPositionEmbeddings);
+    const maxDraft = options.maxDraftTokens ?? MAX_DRAFT_TOKENS;
+    const maxN = options.maxTokensPerSubmit ?? TOKENS_PER_SUBMIT.max;
+    if (maxContext < 2 || maxContext > c.maxPositionEmbeddings) throw new Error(`maxContext ${maxContext} outside 2..${c.maxPositionEmbeddings} (max_position_embeddings)`);
+    // A verify pass is a batch of 1 + maxDraft tokens, so the batch is never smaller than that.
+    const maxBatch = Math.min(maxContext, Math.max(options.maxBatch ?? maxContext, maxDraft + 1));
+    const sizes = { maxContext, maxBatch, maxRows: maxDraft + 1, outSlots: Math.max(maxN, maxDraft + 1) };
+    const gpuModel = new GpuModel(ctx, model, plan, sizes);
+    let decode: ForwardGraph;
+    try {
+      decode = await gpuModel.buildForward(1, 1, { temperature: 0, topK: 0, topP: 1, seed: 0 });
+      // Compile the batched (GEMM, tiled attention) pipelines now, at load, not on the first
+      // keystroke: one 32-token forward is enough (pipelines are cached by their constants).
+      const warm = await gpuModel.buildForward(Math.min(32, sizes.maxBatch), 1, { temperature: 0, topK: 0, topP: 1, seed: 0 });
+      warm[Symbol.dispose]();
+    } catch (err) {
+      gpuModel.dispose();
+      throw err;
+    }
+    const description = options.description ?? `WebGPU ${info.vendor || 'unknown'} ${info.architecture || ''}`.trim();
+    const stepper = new GpuStepper(gpuModel, decode, { maxDraftTokens: maxDraft, maxTokensPerSubmit: maxN, firstTokenAlone: options.firstTokenAlone ?? true });
+    return new GpuBackend(ctx, gpuModel, stepper, description, ownsDevice, key, tuned);
+  } catch (err) {
+    if (ownsDevice) device.destroy();
+    throw err;
+  }
+}
+
+export class GpuBackend implements Backend {
+  readonly kind = 'webgpu' as const;
+  readonly config;
+  private readonly loop: TokenLoop;
+  private disposed = false;
+
+  constructor(
+    readonly ctx: GpuContext, readonly model: GpuModel, private readonly stepper: GpuStepper,
+    readonly description: string, private readonly ownsDevice: boolean,
+    /** planCacheKey for this adapter + model: where the tuned plan persists. */
+    readonly planKey: string, readonly tuned: TunedPlan | undefined,
+  ) {
+    this.config = model.config;
+    this.loop = new TokenLoop(stepper, 'GpuBackend');
+  }
+
+  /** The wafer plan in use (the HUD draws it). */
+  get plan(): ModelWaferPlan { return this.model.plan; }
+
+  /** The token sequence the KV cache holds (tests, HUD). */
+  get cachedTokens(): readonly number[] { return this.loop.cachedTokens; }
+
+  setProfiling(on: boolean): void { this.loop.profiling = on; }
+
+  generate(req: GenerateRequest, onTokens: (ids: number[]) => void, signal: AbortSignal): Promise<GenerateStats> {
+    if (this.disposed) return Promise.reject(new Error('GpuBackend: generate after dispose'));
+    return this.loop.generate(req, onTokens, signal);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.loop.reset();
+    this.stepper[Symbol.dispose]();
+    this.model.dispose();
+    if (this.ownsDevice) this.ctx.device.destroy();
+  }
+}

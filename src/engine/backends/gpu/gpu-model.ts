@@ -1,0 +1,207 @@
+// The model resident on the GPU: weights uploaded once in the wafer plan's tile-major layout,
+// activations sized for the largest batch, the KV cache, and the forward pass as a list of
+// dispatches (built once per batch shape, recorded as often as needed — no host in the loop).
+//
+// Buffers (T = tokens in the forward, R = logits rows):
+//   ids [maxT] u32, state {pos, step}        token input and the GPU-side position counter
+//   x [maxT, D] residual stream, h [maxT, D] normed, qkv [maxT, (H+2Hkv)·Dh], att [maxT, H·Dh],
+//   mlp [maxT, I], partials [Qmax, maxT, Nmax], logits/probs [maxRows, V], outIds [ring]
+//   kCache/vCache per layer [maxContext, Hkv, Dh]
+
+import type { ModelConfig } from '../../../model/config.ts';
+import type { LoadedModel } from '../../../model/load.ts';
+import type { WeightTensor } from '../../../model/tensor.ts';
+import { EMBED_TOKENS, FINAL_NORM, LM_HEAD, layerWeightName, type LayerWeight } from '../../../model/weights.ts';
+import type { SamplingParams } from '../../api/types.ts';
+import type { ModelWaferPlan } from '../plan/model-plan.ts';
+import type { MatrixPlan } from '../plan/wafer-plan.ts';
+import { attentionDispatch } from './attention.ts';
+import { BufferGroup, type Dispatch, type GpuContext } from './context.ts';
+import { embedDispatch } from './embed.ts';
+import { matmulDispatches, uploadTiled, type TiledMatrix } from './matmul.ts';
+import { rmsnormDispatch } from './rmsnorm.ts';
+import { ropeKvDispatch, ropeTables, type RopeTables } from './rope-kv.ts';
+import { samplerDispatch } from './sampler.ts';
+
+interface LayerBuffers {
+  inputNorm: GPUBuffer;
+  postNorm: GPUBuffer;
+  qkv: TiledMatrix;
+  qkvBias?: GPUBuffer;
+  o: TiledMatrix;
+  gateUp: TiledMatrix;
+  down: TiledMatrix;
+  kCache: GPUBuffer;
+  vCache: GPUBuffer;
+}
+
+export interface GpuModelSizes {
+  maxContext: number;
+  /** Largest T of one forward (prefill chunk). */
+  maxBatch: number;
+  /** Largest number of logits rows sampled in one forward (1 + max drafts). */
+  maxRows: number;
+  /** outIds slots: max(tokens per submit, maxRows). */
+  outSlots: number;
+}
+
+/** A forward pass as dispatches, plus the sampler's uniform (rewritten per request). */
+export interface ForwardGraph extends Disposable {
+  tokens: number;
+  rows: number;
+  dispatches: Dispatch[];
+  samplerParams: GPUBuffer;
+}
+
+export class GpuModel implements Disposable {
+  readonly weights: BufferGroup;
+  readonly config: ModelConfig;
+  readonly layers: LayerBuffers[] = [];
+  readonly embed: TiledMatrix;
+  readonly lmHead: TiledMatrix;
+  readonly finalNorm: GPUBuffer;
+  readonly rope: RopeTables;
+  readonly ids: GPUBuffer;
+  readonly state: GPUBuffer;
+  readonly outIds: GPUBuffer;
+  private readonly x: GPUBuffer;
+  private readonly h: GPUBuffer;
+  private readonly qkv: GPUBuffer;
+  private readonly att: GPUBuffer;
+  private readonly mlp: GPUBuffer;
+  private readonly partials: GPUBuffer;
+  private readonly logits: GPUBuffer;
+  private readonly probs: GPUBuffer;
+
+  constructor(readonly ctx: GpuContext, model: LoadedModel, readonly plan: ModelWaferPlan, readonly sizes: GpuModelSizes) {
+    const c = model.config;
+    this.config = c;
+    const device = ctx.device;
+    const g = new BufferGroup(device, 'model');
+    this.weights = g;
+    try {
+      const tensor = (name: string): WeightTensor => {
+        const t = model.weights.get(name);
+        if (!t) throw new Error(`gpu model: missing tensor ${name}`);
+        return t;
+      };
+      const f32 = (name: string) => tensor(name).toF32();
+      const upload = (plan: MatrixPlan, values: () => Float32Array, bits: () => Uint16Array) =>
+        plan.format === 'f16' ? uploadTiled(g, plan, null, bits()) : uploadTiled(g, plan, values());
+      const role = (r: keyof ModelWaferPlan['roles']) => {
+        const p = this.plan.roles[r];
+        if (!p) throw new Error(`gpu model: the plan has no ${r} matrix`);
+        return p;
+      };
+      const { numHeads: h, numKvHeads: hkv, headDim: dh, hiddenSize: d, intermediateSize: inter } = c;
+      const cacheBytes = sizes.maxContext * hkv * dh * 4;
+      for (let l = 0; l < c.numLayers; l++) {
+        const name = (part: LayerWeight) => layerWeightName(l, part);
+        const stack = <A extends Float32Array | Uint16Array>(get: (n: string) => A, parts: LayerWeight[], make: (n: number) => A): A => {
+          const arrays = parts.map((p) => get(name(p)));
+          const out = make(arrays.reduce((s, a) => s + a.length, 0));
+          let o = 0;
+          for (const a of arrays) { out.set(a, o); o += a.length; }
+          return out;
+        };
+        const qkvParts: LayerWeight[] = ['self_attn.q_proj.weight', 'self_attn.k_proj.weight', 'self_attn.v_proj.weight'];
+        // gate/up interleaved row by row: row 2i = gate_i, 2i+1 = up_i (the SwiGLU pair of one thread).
+        const interleave = <A extends Float32Array | Uint16Array>(get: (n: string) => A, make: (n: number) => A): A => {
+          const gate = get(name('mlp.gate_proj.weight')), up = get(name('mlp.up_proj.weight'));
+          const out = make(2 * inter * d);
+          for (let i = 0; i < inter; i++) {
+            out.set(gate.subarray(i * d, (i + 1) * d), 2 * i * d);
+            out.set(up.subarray(i * d, (i + 1) * d), (2 * i + 1) * d);
+          }
+          return out;
+        };
+        const bits = (n: string) => tensor(n).toF16Bits();
+        const mkF = (n: number) => new Float32Array(n), mkH = (n: number) => new Uint16Array(n);
+        const layer: LayerBuffers = {
+          inputNorm: g.storage(`L${l}.input_norm`, f32(name('input_layernorm.weight'))),
+          postNorm: g.storage(`L${l}.post_norm`, f32(name('post_attention_layernorm.weight'))),
+          qkv: upload(role('qkv'), () => stack(f32, qkvParts, mkF), () => stack(bits, qkvParts, mkH)),
+          o: upload(role('o'), () => f32(name('self_attn.o_proj.weight')), () => bits(name('self_attn.o_proj.weight'))),
+          gateUp: upload(role('gate_up'), () => interleave(f32, mkF), () => interleave(bits, mkH)),
+          down: upload(role('down'), () => f32(name('mlp.down_proj.weight')), () => bits(name('mlp.down_proj.weight'))),
+          kCache: g.create(`L${l}.k_cache`, cacheBytes, GPUBufferUsage.STORAGE),
+          vCache: g.create(`L${l}.v_cache`, cacheBytes, GPUBufferUsage.STORAGE),
+        };
+        if (c.attentionBias) {
+          layer.qkvBias = g.storage(`L${l}.qkv_bias`, stack(f32, ['self_attn.q_proj.bias', 'self_attn.k_proj.bias', 'self_attn.v_proj.bias'], mkF));
+        }
+        this.layers.push(layer);
+      }
+      this.lmHead = upload(role('lm_head'), () => f32(c.tieWordEmbeddings ? EMBED_TOKENS : LM_HEAD), () => tensor(c.tieWordEmbeddings ? EMBED_TOKENS : LM_HEAD).toF16Bits());
+      // Tied: the embedding gather reads the lm_head's tile-major buffer — one copy of the table.
+      this.embed = c.tieWordEmbeddings ? this.lmHead : upload(role('embed'), () => f32(EMBED_TOKENS), () => tensor(EMBED_TOKENS).toF16Bits());
+      this.finalNorm = g.storage('final_norm', f32(FINAL_NORM));
+      this.rope = ropeTables(g, dh, c.ropeTheta, sizes.maxContext);
+
+      const act = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+      const t = sizes.maxBatch;
+      this.ids = g.create('ids', t * 4, act);
+      this.state = g.create('state', 8, act);
+      this.outIds = g.create('out_ids', sizes.outSlots * 4, act);
+      this.x = g.create('x', t * d * 4, act);
+      this.h = g.create('h', t * d * 4, act);
+      this.qkv = g.create('qkv', t * (h + 2 * hkv) * dh * 4, act);
+      this.att = g.create('att', t * h * dh * 4, act);
+      this.mlp = g.create('mlp', t * inter * 4, act);
+      const mats = Object.values(this.plan.roles).filter((p): p is MatrixPlan => !!p && p.name !== 'embed');
+      const partialFloats = Math.max(0, ...mats.map((p) => (p.grid.q > 1 ? p.grid.q * p.rows * (p.name === 'lm_head' ? sizes.maxRows : t) : 0)));
+      this.partials = g.create('partials', partialFloats * 4, GPUBufferUsage.STORAGE);
+      this.logits = g.create('logits', sizes.maxRows * c.vocabSize * 4, act);
+      this.probs = g.create('probs', sizes.maxRows * c.vocabSize * 4, GPUBufferUsage.STORAGE);
+    } catch (err) {
+      g.dispose();
+      throw err;
+    }
+  }
+
+  /** The logits of the last forward (tests), rows × V. */
+  get logitsBuffer(): GPUBuffer { return this.logits; }
+
+  /**
+   * The dispatches of one forward over T tokens at positions state.pos.., sampling the last
+   * `rows` positions. rows = 1 advances state by T (prefill, decode); rows > 1 (verification)
+   * samples every row and leaves state to the host.
+   */
+  async buildForward(tokens: number, rows: number, sampling: SamplingParams): Promise<ForwardGraph> {
+    const { ctx, config: c, sizes } = this;
+    if (tokens < 1 || tokens > sizes.maxBatch) throw new Error(`forward: ${tokens} tokens outside 1..${sizes.maxBatch}`);
+    if (rows < 1 || rows > Math.min(tokens, sizes.maxRows)) throw new Error(`forward: ${rows} logits rows outside 1..${Math.min(tokens, sizes.maxRows)}`);
+    const g = new BufferGroup(ctx.device, `forward-T${tokens}`);
+    try {
+      const heads = { numHeads: c.numHeads, numKvHeads: c.numKvHeads, headDim: c.headDim };
+      const eps = c.rmsNormEps;
+      const d = c.hiddenSize;
+      const list: Dispatch[] = [await embedDispatch(ctx, g, { table: this.embed, ids: this.ids, out: this.x, tokens })];
+      for (const [l, w] of this.layers.entries()) {
+        const tag = (s: string) => ({ label: `L${l}.${s}` });
+        list.push(await rmsnormDispatch(ctx, g, { x: this.x, weight: w.inputNorm, out: this.h, dim: d, tokens, eps, ...tag('input_norm') }));
+        list.push(...await matmulDispatches(ctx, g, { weights: w.qkv, x: this.h, out: this.qkv, partials: this.partials, tokens, epilogue: 'store', ...(w.qkvBias ? { bias: w.qkvBias } : {}) }));
+        list.push(await ropeKvDispatch(ctx, g, { heads, tokens, state: this.state, qkv: this.qkv, tables: this.rope, kCache: w.kCache, vCache: w.vCache, ...tag('rope_kv') }));
+        list.push(await attentionDispatch(ctx, g, { heads, tokens, state: this.state, qkv: this.qkv, kCache: w.kCache, vCache: w.vCache, out: this.att, ...tag('attention') }));
+        list.push(...await matmulDispatches(ctx, g, { weights: w.o, x: this.att, out: this.x, partials: this.partials, tokens, epilogue: 'residual' }));
+        list.push(await rmsnormDispatch(ctx, g, { x: this.x, weight: w.postNorm, out: this.h, dim: d, tokens, eps, ...tag('post_norm') }));
+        list.push(...await matmulDispatches(ctx, g, { weights: w.gateUp, x: this.h, out: this.mlp, partials: this.partials, tokens, epilogue: 'swiglu' }));
+        list.push(...await matmulDispatches(ctx, g, { weights: w.down, x: this.mlp, out: this.x, partials: this.partials, tokens, epilogue: 'residual' }));
+      }
+      list.push(await rmsnormDispatch(ctx, g, { x: this.x, weight: this.finalNorm, out: this.h, dim: d, tokens: rows, eps, inRow: tokens - rows, label: 'final_norm' }));
+      list.push(...await matmulDispatches(ctx, g, { weights: this.lmHead, x: this.h, out: this.logits, partials: this.partials, tokens: rows, epilogue: 'store' }));
+      const sampler = await samplerDispatch(ctx, g, {
+        vocab: c.vocabSize, rows, firstRowToken: tokens - rows, advance: rows === 1 ? tokens : 0, sampling,
+        state: this.state, logits: this.logits, probs: this.probs, nextIds: this.ids, outIds: this.outIds,
+      });
+      list.push(sampler);
+      return { tokens, rows, dispatches: list, samplerParams: sampler.params, [Symbol.dispose]: () => g.dispose() };
+    } catch (err) {
+      g.dispose();
+      throw err;
+    }
+  }
+
+  [Symbol.dispose](): void { this.dispose(); }
+  dispose(): void { this.weights.dispose(); }
+}

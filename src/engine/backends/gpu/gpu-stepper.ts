@@ -1,0 +1,151 @@
+// The GPU side of the token loop's steps. Each step is one submit and one readback of sampled ids:
+// positions live on the GPU (`state {pos, step}`), and the sampler writes each sampled id into the
+// next step's input, so N decode steps are N copies of one dispatch list in one compute pass.
+import type { SamplingParams } from '../../api/types.ts';
+import type { StepContext, Stepper } from '../token-loop.ts';
+import { encodeDispatches } from './context.ts';
+import type { ForwardGraph, GpuModel } from './gpu-model.ts';
+import { PassProfiler } from './profiler.ts';
+import { samplerParamWords } from './sampler.ts';
+
+const STAGING_RING = 3;
+const GREEDY_GRAPH: SamplingParams = { temperature: 0, topK: 0, topP: 1, seed: 0 };
+
+type Phase = 'prefill' | 'decode' | 'verify';
+
+export interface GpuStepperLimits {
+  maxDraftTokens: number;
+  maxTokensPerSubmit: number;
+  firstTokenAlone: boolean;
+}
+
+export class GpuStepper implements Stepper, Disposable {
+  readonly capacity: number;
+  readonly maxBatch: number;
+  readonly maxDraftTokens: number;
+  readonly maxTokensPerSubmit: number;
+  readonly maxDecodeStepsPerCall: number;
+  readonly vocabSize: number;
+  readonly hostResident = false;
+  readonly firstTokenAlone: boolean;
+  readonly phaseClock: 'gpu-timestamp' | 'wall-clock';
+  private readonly device: GPUDevice;
+  private readonly verifyGraphs = new Map<number, ForwardGraph>();
+  private readonly staging: GPUBuffer[];
+  private ring = 0;
+  /** GPU timestamps per op category, when the device has 'timestamp-query'. */
+  private readonly profiler?: PassProfiler;
+
+  constructor(private readonly model: GpuModel, private readonly decodeGraph: ForwardGraph, limits: GpuStepperLimits) {
+    this.device = model.ctx.device;
+    this.capacity = model.sizes.maxContext;
+    this.maxBatch = model.sizes.maxBatch;
+    this.vocabSize = model.config.vocabSize;
+    this.maxDraftTokens = limits.maxDraftTokens;
+    this.maxTokensPerSubmit = limits.maxTokensPerSubmit;
+    this.maxDecodeStepsPerCall = limits.maxTokensPerSubmit;
+    this.firstTokenAlone = limits.firstTokenAlone;
+    const bytes = model.sizes.outSlots * 4;
+    this.staging = Array.from({ length: STAGING_RING }, (_, i) =>
+      this.device.createBuffer({ label: `ids-staging-${i}`, size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
+    if (this.device.features.has('timestamp-query')) this.profiler = new PassProfiler(this.device);
+    this.phaseClock = this.profiler ? 'gpu-timestamp' : 'wall-clock';
+  }
+
+  async prefill(ids: readonly number[], start: number, extraDecode: number, ctx: StepContext): Promise<number[]> {
+    using graph = await this.model.buildForward(ids.length, 1, ctx.sampling);
+    this.writeIds(ids);
+    this.writeState(start);
+    return this.submit([{ graph, repeat: 1 }, { graph: this.decodeGraph, repeat: extraDecode }], 1 + extraDecode, 'prefill', ctx);
+  }
+
+  decode(pending: number, pos: number, steps: number, ctx: StepContext): Promise<number[]> {
+    this.writeIds([pending]);
+    this.writeState(pos);
+    return this.submit([{ graph: this.decodeGraph, repeat: steps }], steps, 'decode', ctx);
+  }
+
+  async verify(pending: number, drafts: readonly number[], pos: number, ctx: StepContext): Promise<number[]> {
+    const graph = await this.verifyGraph(drafts.length + 1);
+    this.writeIds([pending, ...drafts]);
+    this.writeState(pos);
+    return this.submit([{ graph, repeat: 1 }], drafts.length + 1, 'verify', ctx);
+  }
+
+  /** Positions past n are simply overwritten by the next step that reaches them. */
+  truncate(): void {}
+
+  private async verifyGraph(tokens: number): Promise<ForwardGraph> {
+    let g = this.verifyGraphs.get(tokens);
+    if (!g) {
+      g = await this.model.buildForward(tokens, tokens, GREEDY_GRAPH);
+      this.verifyGraphs.set(tokens, g);
+    }
+    return g;
+  }
+
+  private writeIds(ids: readonly number[]): void {
+    this.device.queue.writeBuffer(this.model.ids, 0, new Uint32Array(ids));
+  }
+
+  private writeState(pos: number): void {
+    this.device.queue.writeBuffer(this.model.state, 0, new Uint32Array([pos, 0]));
+  }
+
+  /**
+   * Records the graphs (each `repeat` times) in one compute pass, copies `count` sampled ids to a
+   * staging buffer of the ring, submits once and reads the ids back once.
+   */
+  private async submit(work: { graph: ForwardGraph; repeat: number }[], count: number, phase: Phase, ctx: StepContext): Promise<number[]> {
+    const { stats, phases } = ctx;
+    for (const { graph, repeat } of work) {
+      if (repeat === 0) continue;
+      const words = samplerParamWords(this.vocabSize, graph.rows, graph.tokens - graph.rows, graph.rows === 1 ? graph.tokens : 0, ctx.sampling);
+      this.device.queue.writeBuffer(graph.samplerParams, 0, words);
+    }
+    const enc = this.device.createCommandEncoder({ label: phase });
+    const timed = ctx.profiling ? this.profiler : undefined;
+    if (timed) {
+      // One encode() for the whole submit, so the query set is sized once before any pass uses it.
+      timed.encode(enc, work.flatMap(({ graph, repeat }) => Array.from({ length: repeat }, () => graph.dispatches).flat()));
+    } else {
+      const pass = enc.beginComputePass();
+      for (const { graph, repeat } of work) for (let r = 0; r < repeat; r++) encodeDispatches(pass, graph.dispatches);
+      pass.end();
+    }
+    for (const { graph, repeat } of work) stats.dispatches += repeat * graph.dispatches.length;
+    const staging = this.staging[this.ring]!;
+    this.ring = (this.ring + 1) % this.staging.length;
+    enc.copyBufferToBuffer(this.model.outIds, 0, staging, 0, count * 4);
+    timed?.finishEncoding(enc);
+    const t0 = performance.now();
+    this.device.queue.submit([enc.finish()]);
+    stats.submits++;
+    await staging.mapAsync(GPUMapMode.READ, 0, count * 4);
+    const ids = Array.from(new Uint32Array(staging.getMappedRange(0, count * 4)));
+    staging.unmap();
+    stats.readbacks++;
+    if (ctx.profiling) {
+      const wall = performance.now() - t0;
+      if (timed) {
+        let total = 0;
+        for (const [category, ms] of Object.entries(await timed.collect())) {
+          phases[`${phase}:${category}`] = (phases[`${phase}:${category}`] ?? 0) + ms;
+          total += ms;
+        }
+        phases[phase] = (phases[phase] ?? 0) + total;
+      } else {
+        phases[phase] = (phases[phase] ?? 0) + wall;
+      }
+    }
+    return ids;
+  }
+
+  [Symbol.dispose](): void {
+    this.decodeGraph[Symbol.dispose]();
+    for (const g of this.verifyGraphs.values()) g[Symbol.dispose]();
+    this.verifyGraphs.clear();
+    for (const s of this.staging) s.destroy();
+    this.profiler?.dispose();
+  }
+}

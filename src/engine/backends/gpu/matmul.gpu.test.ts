@@ -1,0 +1,88 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { linear, swiglu, addInPlace } from '../cpu/reference/ops.ts';
+import { f16ArrayToF32, f32ArrayToF16 } from '../../../model/half.ts';
+import { planMatrix, type GridChoice, type WeightFormat } from '../plan/wafer-plan.ts';
+import { BufferGroup, GpuContext, runDispatches } from './context.ts';
+import { matmulDispatches, uploadTiled, type Epilogue } from './matmul.ts';
+import { maxMixedError, randomArray, readF32, testDevice } from '../../../testing/gpu-test-util.ts';
+
+// Tolerance: f32 accumulation over K ≤ 200 terms of |w·x| ≤ 1 in a different order from the
+// reference: error ≲ K · 2⁻²⁴ · Σ|w x| ≈ 1e-5; we allow 1e-4 (mixed abs/rel).
+const TOL = 1e-4;
+
+describe('matmul.wgsl: tiled GEMV/GEMM vs reference linear()', async () => {
+  const device = await testDevice();
+  const ctx = new GpuContext(device);
+  afterAll(() => device.destroy());
+
+  const cases: { n: number; k: number; t: number; grid: GridChoice; format: WeightFormat; epilogue: Epilogue; bias: boolean }[] = [];
+  for (const format of ['f32', 'f16'] as const) {
+    // Awkward shapes (K not a multiple of 4, one token, odd batches) and a plain batched one.
+    for (const [n, k, t] of [[37, 66, 1], [130, 50, 5], [64, 64, 1], [64, 64, 6], [6, 3, 9]] as const) {
+      for (const grid of [
+        { tileRows: 64, colTiles: 1, reduce: 'chain' },
+        { tileRows: 32, colTiles: 2, reduce: 'chain' },
+        { tileRows: 32, colTiles: 4, reduce: 'tree' },
+        { tileRows: 128, colTiles: 3, reduce: 'chain' },
+      ] as GridChoice[]) {
+        if (grid.colTiles > Math.ceil(k / 4)) continue;
+        for (const epilogue of ['store', 'residual', 'swiglu'] as const) {
+          if (epilogue === 'swiglu' && n % 2) continue;
+          cases.push({ n, k, t, grid, format, epilogue, bias: epilogue !== 'residual' });
+        }
+      }
+    }
+  }
+
+  it.each(cases)('N=$n K=$k T=$t $format $epilogue grid=$grid', async ({ n, k, t, grid, format, epilogue, bias }) => {
+    using group = new BufferGroup(device, 'test');
+    const rowsPerThread = epilogue === 'swiglu' ? 2 : 1;
+    const plan = planMatrix('w', n, k, format, { ...grid, tileRows: grid.tileRows * rowsPerThread }, rowsPerThread);
+    let w = randomArray(n * k, n * 7 + k, 0.5);
+    if (format === 'f16') w = f16ArrayToF32(f32ArrayToF16(w)); // the reference sees the stored values
+    const x = randomArray(t * k, 99 + t);
+    const b = randomArray(n, 5, 0.3);
+    const outCols = epilogue === 'swiglu' ? n / 2 : n;
+    const initial = randomArray(t * outCols, 11);
+    const weights = uploadTiled(group, plan, w);
+    const xBuf = group.storage('x', x);
+    const outBuf = group.storage('out', initial, GPUBufferUsage.COPY_SRC);
+    const partials = group.create('partials', plan.grid.q * t * n * 4, GPUBufferUsage.STORAGE);
+    const list = await matmulDispatches(ctx, group, {
+      weights, x: xBuf, out: outBuf, partials, tokens: t, epilogue, ...(bias ? { bias: group.storage('b', b) } : {}),
+    });
+    await runDispatches(device, list);
+    const got = await readF32(device, outBuf, t * outCols);
+    const y = linear(x, w, n, k, bias ? b : undefined);
+    let want: Float32Array;
+    if (epilogue === 'store') want = y;
+    else if (epilogue === 'residual') want = addInPlace(initial.slice(), y);
+    else {
+      const gate = new Float32Array(t * outCols), up = new Float32Array(t * outCols);
+      for (let i = 0; i < t * outCols; i++) { gate[i] = y[2 * i]!; up[i] = y[2 * i + 1]!; }
+      want = swiglu(gate, up);
+    }
+    expect(maxMixedError(got, want)).toBeLessThan(TOL);
+  });
+
+  it('rejects a Q>1 plan without a partials buffer', async () => {
+    using group = new BufferGroup(device, 'test');
+    const plan = planMatrix('w', 8, 16, 'f32', { tileRows: 32, colTiles: 2, reduce: 'chain' });
+    const weights = uploadTiled(group, plan, new Float32Array(128));
+    const buf = group.create('b', 1024, GPUBufferUsage.STORAGE);
+    await expect(matmulDispatches(ctx, group, { weights, x: buf, out: buf, tokens: 1, epilogue: 'store' })).rejects.toThrow(/partials/);
+  });
+
+  it('runs with neither bias nor partials (Q = 1): no buffer is bound both read-only and writable', async () => {
+    // Regression: one shared placeholder for both made the dispatch invalid, so nothing ran.
+    using group = new BufferGroup(device, 'test');
+    const [n, k] = [40, 24];
+    const plan = planMatrix('w', n, k, 'f32', { tileRows: 64, colTiles: 1, reduce: 'chain' });
+    const w = randomArray(n * k, 3, 0.5), x = randomArray(k, 4);
+    const out = group.create('out', n * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+    device.pushErrorScope('validation');
+    await runDispatches(device, await matmulDispatches(ctx, group, { weights: uploadTiled(group, plan, w), x: group.storage('x', x), out, tokens: 1, epilogue: 'store' }));
+    expect(await device.popErrorScope()).toBeNull();
+    expect(maxMixedError(await readF32(device, out, n), linear(x, w, n, k))).toBeLessThan(TOL);
+  });
+});

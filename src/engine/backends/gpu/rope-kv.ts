@@ -1,0 +1,48 @@
+// RoPE on q and k fused with the KV-cache write. Kernel: shaders/rope_kv.wgsl.
+//   qkv [T, (H + 2Hkv)·Dh]: q rotated in place; k (rotated), v → cache[pos0 + t] ([maxPos, Hkv, Dh])
+import ropeSource from '../../../../shaders/rope_kv.wgsl?raw';
+import { checkWorkgroups, type BufferGroup, type Dispatch, type GpuContext } from './context.ts';
+
+const THREADS = 64;
+
+export interface RopeTables { cos: GPUBuffer; sin: GPUBuffer; maxPos: number }
+
+/** cos/sin of pos·θ^(-2i/Dh) for pos < maxPos, i < Dh/2 — computed in f64 like the reference. */
+export function ropeTables(group: BufferGroup, headDim: number, theta: number, maxPos: number): RopeTables {
+  if (headDim % 2 !== 0) throw new Error(`rope: headDim ${headDim} must be even`);
+  const half = headDim / 2;
+  const cos = new Float32Array(maxPos * half), sin = new Float32Array(maxPos * half);
+  for (let i = 0; i < half; i++) {
+    const invFreq = Math.pow(theta, (-2 * i) / headDim);
+    for (let p = 0; p < maxPos; p++) {
+      cos[p * half + i] = Math.cos(p * invFreq);
+      sin[p * half + i] = Math.sin(p * invFreq);
+    }
+  }
+  return { cos: group.storage('rope:cos', cos), sin: group.storage('rope:sin', sin), maxPos };
+}
+
+export interface HeadShape { numHeads: number; numKvHeads: number; headDim: number }
+
+export async function ropeKvDispatch(
+  ctx: GpuContext, group: BufferGroup,
+  args: { heads: HeadShape; tokens: number; state: GPUBuffer; qkv: GPUBuffer; tables: RopeTables; kCache: GPUBuffer; vCache: GPUBuffer; label?: string },
+): Promise<Dispatch> {
+  const { numHeads: h, numKvHeads: hkv, headDim: dh } = args.heads;
+  const { tokens, tables } = args;
+  if (dh % 2 !== 0) throw new Error(`rope: headDim ${dh} must be even`);
+  if (h % hkv !== 0) throw new Error(`rope: numHeads ${h} is not a multiple of numKvHeads ${hkv}`);
+  if (args.qkv.size < tokens * (h + 2 * hkv) * dh * 4) throw new Error(`rope: qkv too small for ${tokens} tokens`);
+  const cacheBytes = tables.maxPos * hkv * dh * 4;
+  if (args.kCache.size < cacheBytes || args.vCache.size < cacheBytes) throw new Error('rope: KV cache smaller than maxPos rows');
+  const pipeline = await ctx.pipeline('rope_kv', ropeSource, 'main', { THREADS });
+  const params = group.uniform('rope:params', new Uint32Array([tokens, h, hkv, dh, tables.maxPos, 0, 0, 0]));
+  const label = args.label ?? 'rope_kv';
+  return {
+    label, pipeline,
+    bindGroup: ctx.bindGroup(pipeline, label, {
+      0: params, 1: args.state, 2: args.qkv, 3: tables.cos, 4: tables.sin, 5: args.kCache, 6: args.vCache,
+    }),
+    workgroups: checkWorkgroups(ctx.device, label, [Math.ceil(dh / 2 / THREADS), h + 2 * hkv, tokens]),
+  };
+}

@@ -1,0 +1,71 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import type { SamplingParams } from '../../api/types.ts';
+import { sample } from '../cpu/reference/sampler.ts';
+import { BufferGroup, GpuContext, runDispatches } from './context.ts';
+import { samplerDispatch } from './sampler.ts';
+import { randomArray, readU32, testDevice } from '../../../testing/gpu-test-util.ts';
+
+// Exact: the GPU must pick the same id as reference/sampler.ts. (A mismatch is possible in
+// principle when u·mass lands within f32 rounding of a cumulative boundary — about 1e-7 per draw —
+// so the test allows none over ~2,000 draws and asserts the ids, not probabilities.)
+describe('sampler.wgsl picks the same ids as reference sample()', async () => {
+  const device = await testDevice();
+  const ctx = new GpuContext(device);
+  afterAll(() => device.destroy());
+
+  async function gpuSample(logits: Float32Array, vocab: number, rows: number, sampling: SamplingParams, pos0: number, advance = 0) {
+    using group = new BufferGroup(device, 'test');
+    const state = group.storage('state', new Uint32Array([pos0, 0]), GPUBufferUsage.COPY_SRC);
+    const nextIds = group.create('next', 16, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+    const outIds = group.create('out', rows * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+    const d = await samplerDispatch(ctx, group, {
+      vocab, rows, firstRowToken: 0, advance, sampling, state, logits: group.storage('logits', logits),
+      probs: group.create('probs', rows * vocab * 4, GPUBufferUsage.STORAGE), nextIds, outIds,
+    });
+    await runDispatches(device, [d]);
+    return { ids: Array.from(await readU32(device, outIds, rows)), next: (await readU32(device, nextIds, 1))[0], state: Array.from(await readU32(device, state, 2)) };
+  }
+
+  const settings: SamplingParams[] = [
+    { temperature: 0, topK: 0, topP: 1, seed: 0 },
+    { temperature: 1, topK: 0, topP: 1, seed: 1 },
+    { temperature: 0.7, topK: 40, topP: 1, seed: 2 },
+    { temperature: 0.8, topK: 0, topP: 0.9, seed: 3 },
+    { temperature: 1.3, topK: 10, topP: 0.5, seed: 4 },
+    { temperature: 0.5, topK: 1, topP: 1, seed: 5 },
+    { temperature: 2, topK: 0, topP: 0.05, seed: 0xfffffff0 },
+  ];
+
+  it.each(settings)('T=$temperature topK=$topK topP=$topP seed=$seed over many rows/positions', async (sampling) => {
+    for (const vocab of [37, 1000]) {
+      const rows = 96;
+      const logits = randomArray(rows * vocab, vocab + sampling.seed, 4);
+      const pos0 = 11 + sampling.seed % 1000;
+      const { ids } = await gpuSample(logits, vocab, rows, sampling, pos0);
+      const want = Array.from({ length: rows }, (_, r) => sample(logits.subarray(r * vocab, (r + 1) * vocab), sampling, pos0 + r + 1));
+      expect(ids).toEqual(want);
+    }
+  });
+
+  it('many seeds, one row each, with ties in the logits', async () => {
+    const vocab = 200;
+    const base = randomArray(vocab, 77, 3);
+    for (let i = 0; i < 20; i++) base[i * 7] = base[3]!; // ties with id order deciding
+    for (let seed = 0; seed < 12; seed++) {
+      const sampling = { temperature: 0.9, topK: 25, topP: 0.8, seed: seed * 7919 };
+      const rows = 32;
+      const logits = new Float32Array(rows * vocab);
+      for (let r = 0; r < rows; r++) logits.set(base, r * vocab);
+      const { ids } = await gpuSample(logits, vocab, rows, sampling, 100);
+      expect(ids).toEqual(Array.from({ length: rows }, (_, r) => sample(base, sampling, 100 + r + 1)));
+    }
+  });
+
+  it('greedy breaks ties by the lowest id; a single row feeds the next step and advances the state', async () => {
+    const logits = new Float32Array([1, 5, 2, 5, -1]);
+    const r = await gpuSample(logits, 5, 1, { temperature: 0, topK: 0, topP: 1, seed: 0 }, 9, 3);
+    expect(r.ids).toEqual([1]);
+    expect(r.next).toBe(1);
+    expect(r.state).toEqual([12, 1]);
+  });
+});

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { parseModelConfig } from '../../../model/config.ts';
+import { buildModelPlan, planCacheKey, roleShapes } from './model-plan.ts';
+import { candidateGrids, defaultGrid, PE_SRAM_BYTES, planMatrix, summarisePlans, tileMajorIndex, toTileMajor } from './wafer-plan.ts';
+
+describe('planMatrix: grid, tiles, padding and the modelled wafer costs', () => {
+  it('one tile column: no reduce, tiles padded to the vec4 width', () => {
+    const p = planMatrix('w', 130, 66, 'f32', { tileRows: 64, colTiles: 1, reduce: 'chain' });
+    expect(p.grid).toEqual({ p: 3, q: 1 });
+    expect(p.tile).toEqual({ rows: 64, cols: 68 });
+    expect(p.reduce).toBe('none');
+    expect(p.storedElements).toBe(3 * 64 * 68);
+    expect(p.storedBytes).toBe(3 * 64 * 68 * 4);
+    expect(p.pe).toEqual({ bytesOwned: 64 * 68 * 4, fitsSram: true, broadcastHops: 2, reduceHops: 0 });
+    expect(p.reducePasses).toBe(0);
+    // weights + x broadcast (each of P·Q PEs reads its tileCols slice) + y
+    expect(p.bytesPerToken).toBe(3 * 64 * 68 * 4 + 3 * 68 * 4 + 130 * 4);
+  });
+
+  it('chain vs tree reduce: Q-1 serial hops in one pass vs log2 Q levels', () => {
+    const chain = planMatrix('w', 100, 200, 'f16', { tileRows: 32, colTiles: 4, reduce: 'chain' });
+    const tree = planMatrix('w', 100, 200, 'f16', { tileRows: 32, colTiles: 4, reduce: 'tree' });
+    expect(chain.tile.cols).toBe(52); // ceil(200/4) = 50 → 52
+    expect(chain.pe.reduceHops).toBe(3);
+    expect(chain.reducePasses).toBe(1);
+    expect(tree.pe.reduceHops).toBe(2);
+    expect(tree.reducePasses).toBe(2);
+    expect(chain.pe.bytesOwned).toBe(32 * 52 * 2);
+    // partial sums: Q·N floats written and read again
+    expect(chain.bytesPerToken - (chain.storedBytes + 4 * 4 * 52 * 4 + 100 * 4)).toBe(2 * 4 * 100 * 4);
+  });
+
+  it('flags PEs over the 48 KB SRAM budget', () => {
+    const big = planMatrix('w', 1024, 4096, 'f32', { tileRows: 64, colTiles: 1, reduce: 'chain' });
+    expect(big.pe.bytesOwned).toBe(64 * 4096 * 4);
+    expect(big.pe.fitsSram).toBe(false);
+    const small = planMatrix('w', 1024, 4096, 'f16', { tileRows: 32, colTiles: 16, reduce: 'tree' });
+    expect(small.pe.bytesOwned).toBeLessThanOrEqual(PE_SRAM_BYTES);
+  });
+
+  it('rejects impossible grids with the reason', () => {
+    expect(() => planMatrix('w', 10, 10, 'f32', { tileRows: 0, colTiles: 1, reduce: 'chain' })).toThrow(/tileRows/);
+    expect(() => planMatrix('w', 10, 10, 'f32', { tileRows: 32, colTiles: 3, reduce: 'tree' })).toThrow(/power of two/);
+    expect(() => planMatrix('w', 10, 8, 'f32', { tileRows: 32, colTiles: 4, reduce: 'chain' })).toThrow(/Q=4/);
+    expect(() => planMatrix('w', 10, 8, 'f32', { tileRows: 33, colTiles: 1, reduce: 'chain' }, 2)).toThrow(/rowsPerThread/);
+  });
+
+  it('tile-major layout: tile (r, c) contiguous, zero padded, every weight exactly once', () => {
+    const n = 37, k = 23;
+    const w = Float32Array.from({ length: n * k }, (_, i) => i + 1);
+    const p = planMatrix('w', n, k, 'f32', { tileRows: 16, colTiles: 3, reduce: 'chain' });
+    const t = toTileMajor(p, w, (len) => new Float32Array(len));
+    expect(t.length).toBe(p.storedElements);
+    for (let r = 0; r < n; r++) for (let c = 0; c < k; c++) expect(t[tileMajorIndex(p, r, c)]).toBe(w[r * k + c]);
+    expect(t.filter((v) => v !== 0).length).toBe(n * k);
+    // tile (1, 2) starts right after tiles (0,0..2) and (1,0..1)
+    expect(tileMajorIndex(p, 16, 2 * p.tile.cols)).toBe(5 * p.tile.rows * p.tile.cols);
+    // f16 bits go through unchanged
+    const bits = Uint16Array.from({ length: n * k }, (_, i) => i);
+    const tb = toTileMajor(p, bits, (len) => new Uint16Array(len));
+    expect(tb[tileMajorIndex(p, 36, 22)]).toBe(36 * k + 22);
+  });
+
+  it('candidates and the default', () => {
+    const c = candidateGrids(576, 576);
+    expect(c.length).toBeGreaterThan(5);
+    expect(c.every((g) => g.colTiles === 1 || 576 / g.colTiles >= 4)).toBe(true);
+    expect(c.filter((g) => g.colTiles > 1).some((g) => g.reduce === 'tree')).toBe(true);
+    expect(candidateGrids(10, 3)).toEqual(candidateGrids(10, 3).filter((g) => g.colTiles === 1));
+    expect(defaultGrid(2)).toEqual({ tileRows: 128, colTiles: 1, reduce: 'chain' });
+  });
+});
+
+describe('model plan', () => {
+  const config = parseModelConfig({
+    architectures: ['Qwen2ForCausalLM'], model_type: 'qwen2', vocab_size: 301, hidden_size: 72, intermediate_size: 200,
+    num_hidden_layers: 2, num_attention_heads: 6, num_key_value_heads: 2, max_position_embeddings: 512, rms_norm_eps: 1e-6,
+    rope_theta: 10000, tie_word_embeddings: false, hidden_act: 'silu', use_sliding_window: false,
+  });
+
+  it('one plan per matrix role; forced grids win; totals count every layer', () => {
+    expect(roleShapes(config).map((s) => [s.role, s.rows, s.cols])).toEqual([
+      ['qkv', 120, 72], ['o', 72, 72], ['gate_up', 400, 72], ['down', 72, 200], ['lm_head', 301, 72], ['embed', 301, 72],
+    ]);
+    const plan = buildModelPlan(config, 'f32', { o: { grid: { tileRows: 32, colTiles: 2, reduce: 'tree' }, source: 'autotune' } });
+    expect(plan.source).toMatchObject({ o: 'autotune', qkv: 'default', gate_up: 'default' });
+    expect(plan.roles.o!.grid).toEqual({ p: 3, q: 2 });
+    expect(plan.roles.gate_up!.tile.rows).toBe(128); // 64 threads × 2 rows (the SwiGLU pair)
+    const perLayer = ['qkv', 'o', 'gate_up', 'down'] as const;
+    const expected = summarisePlans([...perLayer.flatMap((r) => [plan.roles[r]!, plan.roles[r]!]), plan.roles.lm_head!]);
+    expect(plan.summary).toEqual(expected);
+    const forced = buildModelPlan(config, 'f16', {}, { tileRows: 32, colTiles: 4, reduce: 'chain' });
+    expect(Object.values(forced.source).every((s) => s === 'forced')).toBe(true);
+    expect(forced.roles.gate_up!.tile.rows).toBe(32);
+    const perRole = buildModelPlan(config, 'f16', {}, { down: { tileRows: 32, colTiles: 2, reduce: 'chain' } });
+    expect(perRole.source).toMatchObject({ down: 'forced', o: 'default' });
+  });
+
+  it('cache key: per adapter, model shapes and format', () => {
+    const a = { vendor: 'google', architecture: 'swiftshader', device: '', description: 'x' };
+    const k1 = planCacheKey(a, config, 'f32');
+    expect(k1).toContain('swiftshader');
+    expect(planCacheKey(a, config, 'f16')).not.toBe(k1);
+    expect(planCacheKey({ ...a, architecture: 'ampere' }, config, 'f32')).not.toBe(k1);
+    expect(planCacheKey(a, { ...config, hiddenSize: 64 }, 'f32')).not.toBe(k1);
+  });
+});

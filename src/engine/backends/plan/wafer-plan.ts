@@ -1,0 +1,135 @@
+// The wafer plan: how every weight matrix W [N out, K in] is laid out over a P×Q grid of
+// processing elements (PE = one workgroup, DESIGN.md §2). Plain data, so that the HUD can draw it
+// and the autotune can cache it.
+//
+//   PE (r, c) owns tile W[r·tileRows .. , c·tileCols .. ] — stored contiguously ("tile-major"),
+//   so the workgroup that owns it streams one dense block.
+//   x[c-block] is broadcast down column c (P-1 wavelet hops deep);
+//   the Q partial sums of a row block are reduced along the row: a chain (Q-1 serial hops, one
+//   pass) or a tree (ceil(log2 Q) levels, one pass per level); Q = 1 needs no reduce.
+//
+// Modelled quantities (bytes per PE vs the 48 KB SRAM of a WSE-3 PE, hops, bytes per token) are
+// what the wafer *would* do; what the GPU measured lives in the autotune results, never here.
+
+import type { GridChoice, MatrixPlan, PlanSummary, WeightFormat } from '../../api/plan-types.ts';
+import { PE_SRAM_BYTES } from '../../api/plan-types.ts';
+
+export type { GridChoice, MatrixPlan, ReduceStrategy, WeightFormat } from '../../api/plan-types.ts';
+export { PE_SRAM_BYTES };
+
+/**
+ * Tile columns are padded to a multiple of this many elements: the kernels load weights four at a
+ * time (a vec4<f32>, or two u32 each holding two f16), and a tile row must start 16-byte (f32) or
+ * 8-byte (f16) aligned for that.
+ */
+export const TILE_COL_ALIGN = 4;
+
+const bytesPerElement = (format: WeightFormat) => (format === 'f16' ? 2 : 4);
+const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
+const roundUp = (a: number, b: number) => ceilDiv(a, b) * b;
+const isPowerOfTwo = (n: number) => n > 0 && (n & (n - 1)) === 0;
+
+/** Lays one matrix out on a grid. Throws with the reason when the choice cannot work. */
+export function planMatrix(
+  name: string, rows: number, cols: number, format: WeightFormat, choice: GridChoice, rowsPerThread = 1,
+): MatrixPlan {
+  for (const [what, v] of [['rows', rows], ['cols', cols], ['tileRows', choice.tileRows], ['colTiles', choice.colTiles]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new Error(`plan ${name}: ${what} must be a positive integer, got ${v}`);
+  }
+  if (choice.tileRows % rowsPerThread !== 0) {
+    throw new Error(`plan ${name}: tileRows ${choice.tileRows} must be a multiple of rowsPerThread ${rowsPerThread}`);
+  }
+  if (rows % rowsPerThread !== 0) throw new Error(`plan ${name}: rows ${rows} must be a multiple of rowsPerThread ${rowsPerThread}`);
+  const q = choice.colTiles;
+  if (q > ceilDiv(cols, TILE_COL_ALIGN)) throw new Error(`plan ${name}: Q=${q} tile columns is more than K=${cols} allows`);
+  if (q > 1 && choice.reduce === 'tree' && !isPowerOfTwo(q)) throw new Error(`plan ${name}: a tree reduce needs Q a power of two, got ${q}`);
+  const tileCols = roundUp(ceilDiv(cols, q), TILE_COL_ALIGN);
+  const tileRows = choice.tileRows;
+  const p = ceilDiv(rows, tileRows);
+  const bpe = bytesPerElement(format);
+  const storedElements = p * q * tileRows * tileCols;
+  const bytesOwned = tileRows * tileCols * bpe;
+  const reduce = q === 1 ? 'none' : choice.reduce;
+  const reduceHops = reduce === 'none' ? 0 : reduce === 'chain' ? q - 1 : Math.ceil(Math.log2(q));
+  const partialBytes = q > 1 ? 2 * q * rows * 4 : 0; // written by the tiles, read by the reduce
+  return {
+    name, rows, cols, format, rowsPerThread,
+    grid: { p, q },
+    tile: { rows: tileRows, cols: tileCols },
+    reduce,
+    storedElements,
+    storedBytes: storedElements * bpe,
+    pe: { bytesOwned, fitsSram: bytesOwned <= PE_SRAM_BYTES, broadcastHops: p - 1, reduceHops },
+    bytesPerToken: storedElements * bpe + p * q * tileCols * 4 + partialBytes + rows * 4,
+    reducePasses: reduce === 'none' ? 0 : reduce === 'chain' ? 1 : Math.ceil(Math.log2(q)),
+  };
+}
+
+/**
+ * The grids the autotune times for one matrix shape: tile heights that are workgroup sizes
+ * worth trying, × a few column splits, × both reduces when Q > 1. Small on purpose — each
+ * candidate costs a pipeline compile and a few timed dispatches at load.
+ */
+export function candidateGrids(rows: number, cols: number, rowsPerThread = 1): GridChoice[] {
+  const out: GridChoice[] = [];
+  for (const threads of [32, 64, 128]) {
+    const tileRows = threads * rowsPerThread;
+    if (tileRows > 2 * roundUp(rows, 32) && threads > 32) continue; // mostly padding
+    for (const q of [1, 2, 4]) {
+      if (q > ceilDiv(cols, TILE_COL_ALIGN)) continue;
+      if (q === 1) out.push({ tileRows, colTiles: 1, reduce: 'chain' });
+      else for (const reduce of ['chain', 'tree'] as const) out.push({ tileRows, colTiles: q, reduce });
+    }
+  }
+  return out;
+}
+
+/**
+ * The grid used without an autotune: one thread per row, 64 rows per tile, no K split — the
+ * fastest shape measured on SwiftShader (no barriers, no reduce pass) and a sane start elsewhere.
+ */
+export function defaultGrid(rowsPerThread = 1): GridChoice {
+  return { tileRows: 64 * rowsPerThread, colTiles: 1, reduce: 'chain' };
+}
+
+/** Index of W[n, k] in the tile-major buffer of `plan` (in elements). */
+export function tileMajorIndex(plan: MatrixPlan, n: number, k: number): number {
+  const { rows: tr, cols: tc } = plan.tile;
+  const r = Math.floor(n / tr), c = Math.floor(k / tc);
+  return ((r * plan.grid.q + c) * tr + (n % tr)) * tc + (k % tc);
+}
+
+/**
+ * Rearranges a row-major W [N, K] into the plan's tile-major order, zero padded. Works on any
+ * element array (f32 values or raw f16 bits), so f16 weights never round-trip through f32.
+ */
+export function toTileMajor<A extends Float32Array | Uint16Array>(plan: MatrixPlan, w: A, make: (n: number) => A): A {
+  if (w.length !== plan.rows * plan.cols) {
+    throw new Error(`plan ${plan.name}: weight has ${w.length} values, expected ${plan.rows}x${plan.cols}`);
+  }
+  const out = make(plan.storedElements);
+  const { rows: tr, cols: tc } = plan.tile;
+  const q = plan.grid.q;
+  for (let n = 0; n < plan.rows; n++) {
+    const r = Math.floor(n / tr), inRow = n % tr;
+    for (let c = 0; c < q; c++) {
+      const k0 = c * tc, k1 = Math.min(plan.cols, k0 + tc);
+      if (k0 >= k1) continue;
+      const dst = ((r * q + c) * tr + inRow) * tc;
+      out.set(w.subarray(n * plan.cols + k0, n * plan.cols + k1), dst);
+    }
+  }
+  return out;
+}
+
+/** Totals over a model's matrices: what the HUD's wafer view summarises. */
+export function summarisePlans(plans: readonly MatrixPlan[]): PlanSummary {
+  let pes = 0, bytesPerToken = 0, storedBytes = 0, overBudget = 0;
+  for (const m of plans) {
+    pes += m.grid.p * m.grid.q;
+    bytesPerToken += m.bytesPerToken;
+    storedBytes += m.storedBytes;
+    if (!m.pe.fitsSram) overBudget++;
+  }
+  return { matrices: plans.length, pes, bytesPerToken, storedBytes, matricesOverSramBudget: overBudget };
+}

@@ -1,0 +1,245 @@
+// The token loop, written once for every backend: fitting to the context (drop-oldest), prefix
+// reuse, emitting and delivering ids, stops, drafts (verify, accept, roll back) and trimming the
+// cache. A backend supplies a Stepper: the few operations that touch its KV cache and weights.
+//
+//   prefill   the uncached prompt tail (in chunks of maxBatch) + the first sample
+//   decode    N steps, each feeding the previous sample (one GPU submit; on the CPU, one step)
+//   verify    [pending + K drafts] in one batched pass, every row sampled
+//
+// The cache is a prefix of prompt + kept output at every submit boundary: rejected drafts and
+// tokens past a stop leave it, so the next request reuses exactly what the cache holds.
+import { inRange, TOKENS_PER_SUBMIT } from '../api/limits.ts';
+import { emptyStats, type GenerateStats, type SamplingParams } from '../api/types.ts';
+import { fitToContext, type GenerateRequest } from './backend.ts';
+
+/** What one request's stepper calls share: its stats, its per-phase times and the profiling switch. */
+export interface StepContext {
+  readonly sampling: SamplingParams;
+  readonly stats: GenerateStats;
+  /** Per-phase times the stepper measured (GPU timestamps or wall clock), when profiling. */
+  readonly phases: Record<string, number>;
+  readonly profiling: boolean;
+}
+
+export interface Stepper {
+  /** KV-cache positions. */
+  readonly capacity: number;
+  /** Most prompt tokens one prefill pass takes; longer prompts are prefilled in chunks. */
+  readonly maxBatch: number;
+  readonly maxDraftTokens: number;
+  /** Largest tokens-per-submit this stepper can run. */
+  readonly maxTokensPerSubmit: number;
+  readonly vocabSize: number;
+  /**
+   * Decode steps one call runs at most. The GPU runs N steps in one submit, since a submit is
+   * what costs; the CPU samples on the host, so it runs one and can try a draft after every token.
+   */
+  readonly maxDecodeStepsPerCall: number;
+  /**
+   * True when the model runs on the host: nothing is read back from a device, so the loop counts
+   * a readback per delivery of ids (as the GPU counts one per submit).
+   */
+  readonly hostResident: boolean;
+  /** The first token from the prefill submit alone (lowest time to first token), or with N-1 more. */
+  readonly firstTokenAlone: boolean;
+  readonly phaseClock: 'gpu-timestamp' | 'wall-clock';
+  /** Runs ids at positions start..; returns the token sampled after the last, then `extraDecode` more. */
+  prefill(ids: readonly number[], start: number, extraDecode: number, ctx: StepContext): Promise<number[]>;
+  /** Feeds `pending` at position `pos` and each sample after it: `steps` sampled ids. */
+  decode(pending: number, pos: number, steps: number, ctx: StepContext): Promise<number[]>;
+  /** Runs [pending, ...drafts] at positions pos..; returns the token sampled after each row. */
+  verify(pending: number, drafts: readonly number[], pos: number, ctx: StepContext): Promise<number[]>;
+  /** The cache keeps positions 0..n-1 only. */
+  truncate(n: number): void;
+}
+
+/**
+ * Lets queued messages (a cancel, a new request) run between deliveries. A MessageChannel round
+ * trip rather than setTimeout(0), which browsers clamp to 4 ms once timers nest.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  if (typeof MessageChannel === 'undefined') return new Promise((resolve) => setTimeout(resolve, 0));
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+/** Length of the longest common prefix of two token sequences. */
+export function commonPrefixLength(a: readonly number[], b: readonly number[]): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
+
+export function validateRequest(req: GenerateRequest, vocabSize: number, maxTokensPerSubmit: number): void {
+  if (req.promptIds.length === 0) throw new Error('generate: empty prompt (at least one token is needed to predict the next)');
+  for (const id of req.promptIds) {
+    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new Error(`generate: prompt token ${id} is outside the vocabulary of ${vocabSize}`);
+  }
+  if (!Number.isInteger(req.maxNewTokens) || req.maxNewTokens < 0) throw new Error(`generate: maxNewTokens must be a non-negative integer, got ${req.maxNewTokens}`);
+  if (!inRange(req.tokensPerSubmit, TOKENS_PER_SUBMIT)) {
+    throw new Error(`generate: tokensPerSubmit must be an integer in ${TOKENS_PER_SUBMIT.min}..${TOKENS_PER_SUBMIT.max}, got ${req.tokensPerSubmit}`);
+  }
+  if (req.tokensPerSubmit > maxTokensPerSubmit) {
+    throw new Error(`generate: tokensPerSubmit ${req.tokensPerSubmit} exceeds this backend's maxTokensPerSubmit ${maxTokensPerSubmit}`);
+  }
+}
+
+/** One backend's loop: the stepper, and the token sequence its KV cache holds between requests. */
+export class TokenLoop {
+  /** Tokens whose keys/values the cache holds, position by position. */
+  private cached: number[] = [];
+  private busy = false;
+  profiling = false;
+
+  constructor(private readonly stepper: Stepper, private readonly name: string) {}
+
+  /** The token sequence the KV cache holds (tests, HUD). */
+  get cachedTokens(): readonly number[] {
+    return this.cached;
+  }
+
+  /** Forgets the cache (after dispose, or when a failed step may have left it half-written). */
+  reset(): void {
+    this.setCached(0);
+  }
+
+  async generate(req: GenerateRequest, onTokens: (ids: number[]) => void, signal: AbortSignal): Promise<GenerateStats> {
+    if (this.busy) throw new Error(`${this.name}: one generate at a time (the worker serialises requests)`);
+    validateRequest(req, this.stepper.vocabSize, this.stepper.maxTokensPerSubmit);
+    this.busy = true;
+    try {
+      return await this.run(req, onTokens, signal);
+    } catch (err) {
+      this.reset(); // the cache may be half-written: trust nothing
+      throw err;
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private setCached(n: number): void {
+    this.cached.length = n;
+    this.stepper.truncate(n);
+  }
+
+  private async run(req: GenerateRequest, onTokens: (ids: number[]) => void, signal: AbortSignal): Promise<GenerateStats> {
+    const s = this.stepper;
+    const start = performance.now();
+    const n = req.tokensPerSubmit;
+    // Keep the newest context when prompt + generation would not fit: drop from the front.
+    const { prompt, dropped, maxNew } = fitToContext(req.promptIds, req.maxNewTokens, s.capacity);
+    const ctx: StepContext = { sampling: req.sampling, stats: emptyStats(req.promptIds.length, dropped), phases: {}, profiling: this.profiling };
+    const { stats } = ctx;
+    const clock = { decodeStart: 0 }; // set when decoding starts
+    const finish = (): GenerateStats => {
+      if (stats.prefillMs === 0) stats.prefillMs = performance.now() - start;
+      if (clock.decodeStart > 0) stats.decodeMs = performance.now() - clock.decodeStart;
+      if (this.profiling) {
+        stats.phases = Object.keys(ctx.phases).length > 0 ? ctx.phases : { prefill: stats.prefillMs, decode: stats.decodeMs };
+        stats.phaseClock = s.phaseClock;
+      }
+      return stats;
+    };
+    if (signal.aborted || maxNew === 0) return finish();
+
+    // Prefill: reuse the longest cached prefix, but always run the last prompt token, whose
+    // sample is the first new token.
+    const reuse = Math.min(commonPrefixLength(this.cached, prompt), prompt.length - 1);
+    this.setCached(reuse);
+    stats.reusedTokens = reuse;
+    stats.prefillTokens = prompt.length - reuse;
+
+    const sequence = [...prompt]; // prompt + generated, as the draft source sees it
+    const stops = new Set(req.stopIds);
+    let finished = false;
+    const emitted: number[] = [];
+    /** Records one generated token; true when generation must end after it. */
+    const emit = (id: number): boolean => {
+      sequence.push(id);
+      emitted.push(id);
+      stats.decodeTokens++;
+      finished = stops.has(id) || stats.decodeTokens >= maxNew;
+      return finished;
+    };
+    const deliver = async (): Promise<boolean> => {
+      if (signal.aborted) return false;
+      if (emitted.length === 0) return true;
+      if (stats.ttftMs === 0) stats.ttftMs = performance.now() - start;
+      if (s.hostResident) stats.readbacks++;
+      onTokens(emitted.splice(0));
+      await yieldToEventLoop();
+      return !signal.aborted;
+    };
+    const trimCache = () => this.setCached(Math.min(this.cached.length, commonPrefixLength(this.cached, sequence)));
+
+    let pos = reuse;
+    let first: number[] = [];
+    while (pos < prompt.length) {
+      const chunk = prompt.slice(pos, Math.min(prompt.length, pos + s.maxBatch));
+      const last = pos + chunk.length === prompt.length;
+      const extraDecode = last && !s.firstTokenAlone ? Math.min(n, maxNew) - 1 : 0;
+      const ids = await s.prefill(chunk, pos, extraDecode, ctx);
+      this.cached.push(...chunk);
+      pos += chunk.length;
+      if (last) first = ids;
+      if (signal.aborted) return finish();
+    }
+    stats.prefillMs = performance.now() - start;
+    clock.decodeStart = performance.now();
+
+    // first[0] was sampled after the prompt; any more came from decode steps that fed their
+    // predecessor into the cache.
+    for (let i = 0; i < first.length; i++) {
+      if (i > 0) this.cached.push(first[i - 1]!);
+      if (emit(first[i]!)) break;
+    }
+    let pending = first[first.length - 1]!;
+    trimCache();
+    if (!(await deliver())) return finish();
+
+    while (!finished && !signal.aborted) {
+      const remaining = maxNew - stats.decodeTokens;
+      const maxDrafts = Math.min(s.maxDraftTokens, remaining);
+      const drafts = req.draft && maxDrafts > 0 ? req.draft(sequence, maxDrafts).slice(0, maxDrafts) : [];
+      const base = this.cached.length; // the position of `pending`
+      let deliverNow: boolean;
+      if (drafts.length > 0) {
+        for (const d of drafts) if (!Number.isInteger(d) || d < 0 || d >= s.vocabSize) throw new Error(`draft token ${d} outside the vocabulary`);
+        const rows = await s.verify(pending, drafts, base, ctx);
+        stats.draftedTokens += drafts.length;
+        this.cached.push(pending, ...drafts);
+        let accepted = 0;
+        while (accepted < drafts.length && !finished && rows[accepted] === drafts[accepted]) {
+          emit(drafts[accepted]!);
+          accepted++;
+        }
+        stats.acceptedDraftTokens += accepted;
+        this.setCached(base + 1 + accepted); // rejected drafts leave the cache
+        if (!finished) emit(rows[accepted]!);
+        pending = rows[accepted]!;
+        deliverNow = true; // a batch of accepted tokens is worth showing at once
+      } else {
+        const steps = Math.min(n, remaining, s.maxDecodeStepsPerCall);
+        const ids = await s.decode(pending, base, steps, ctx);
+        let prev = pending;
+        for (const id of ids) {
+          this.cached.push(prev);
+          prev = id;
+          if (emit(id)) break;
+        }
+        pending = ids[ids.length - 1]!;
+        deliverNow = emitted.length >= n;
+      }
+      trimCache();
+      if ((deliverNow || finished) && !(await deliver())) break;
+    }
+    return finish();
+  }
+}

@@ -1,0 +1,45 @@
+// The engine's public face. Code outside src/engine/ imports from here and nowhere else (a lint
+// rule holds it): what is not exported here may change without the UI, the bench or the scripts
+// noticing.
+import { EngineClient } from './api/client.ts';
+import type { Engine } from './api/engine.ts';
+
+/** The engine in its own Worker: the app's engine. */
+export function createWorkerEngine(): Engine {
+  return EngineClient.create();
+}
+
+/**
+ * The engine in the calling thread, behind the same interface and protocol (tests, tools with no
+ * UI to keep responsive). Loaded on demand, so a page that never calls it never downloads it.
+ */
+export async function createInPageEngine(): Promise<Engine> {
+  const { InPageWorker } = await import('./worker/in-page.ts');
+  return new EngineClient(new InPageWorker());
+}
+
+export type { Engine } from './api/engine.ts';
+export type { GenerateOptions, Generation, LoadOptions } from './api/client.ts';
+export type {
+  BackendPreference, ChatMessage, DoneEvent, ErrorEvent, FinishReason, LoadProgressEvent, PromptSpec, ReadyEvent, TokensEvent,
+} from './api/protocol.ts';
+export type { GpuOptions } from './api/gpu-options.ts';
+export { CONTEXT_TOKENS, MAX_DRAFT_TOKENS, MAX_TOKENS, PROMPT_TOKENS, TOKENS_PER_SUBMIT, type Range } from './api/limits.ts';
+export { emptyStats, GREEDY, type BackendKind, type GenerateStats, type SamplingParams } from './api/types.ts';
+export {
+  PE_SRAM_BYTES, type ForcedGrid, type GridChoice, type MatrixPlan, type MatrixRole, type ModelWaferPlan, type WeightFormat,
+} from './api/plan-types.ts';
+export { formatProbe, probeWebGpu, type ProbeResult } from './api/probe.ts';
+
+// The lab: backends run in the calling page, for the bench and the kernel tests' neighbours. The
+// app never calls these (its engine is the Worker above).
+export type { Backend, GenerateRequest } from './backends/backend.ts';
+export { CpuBackend } from './backends/cpu/cpu-backend.ts';
+export { createGpuBackend, type GpuBackend, type GpuBackendOptions } from './backends/gpu/gpu-backend.ts';
+export type { TunedPlan } from './backends/gpu/autotune.ts';
+export { measureDispatchOverhead, measureReadBandwidth } from './backends/gpu/bandwidth.ts';
+export { planMatrix } from './backends/plan/wafer-plan.ts';
+export { roleShapes } from './backends/plan/model-plan.ts';
+export { promptLookupDraft } from './worker/draft/prompt-lookup.ts';
+export { speculativeEditDraft } from './worker/draft/speculative-edit.ts';
+export { buildPrompt } from './worker/prompt.ts';

@@ -1,0 +1,215 @@
+// Everything the engine worker does, independent of the Worker global so it can be tested in
+// Node: load a model, pick a backend, turn prompts into ids, run one generation at a time, stream
+// text deltas, and cancel. Policy: a new generate cancels every earlier one at its next submit
+// boundary; ids of a cancelled request are never posted after the cancel.
+import { IncrementalDetokenizer } from '../../model/detokenizer.ts';
+import { loadModel, type LoadedModel, type LoadProgress } from '../../model/load.ts';
+import { memoryFetcher, urlFetcher } from '../../model/model-files.ts';
+import type { Disposable } from '../../util/disposable.ts';
+import { type Backend } from '../backends/backend.ts';
+import { emptyStats, GREEDY } from '../api/types.ts';
+import { errorMessage, selectBackend, type SelectOptions } from './backend-select.ts';
+import { keepFile, loadChatTemplate, parseConfigBytes, type LoadedChatTemplate } from './chat-template.ts';
+import { promptLookupDraft } from './draft/prompt-lookup.ts';
+import { speculativeEditDraft } from './draft/speculative-edit.ts';
+import { buildPrompt } from './prompt.ts';
+import { PROMPT_TOKENS, TOKENS_PER_SUBMIT } from '../api/limits.ts';
+import type { ModelWaferPlan } from '../api/plan-types.ts';
+import { parseEngineRequest, type EngineEvent, type FinishReason, type GenerateMessage, type LoadMessage } from '../api/protocol.ts';
+
+export type PostEvent = (event: EngineEvent) => void;
+
+/** Progress events per file at most this often (plus the first and the last). */
+const PROGRESS_INTERVAL_MS = 100;
+
+export class EngineHost implements Disposable {
+  /** What generation needs of the loaded model; the weights themselves live only in the backend. */
+  private model: (Pick<LoadedModel, 'config' | 'tokenizer'> & { chat: LoadedChatTemplate | undefined }) | undefined;
+  private backend: Backend | undefined;
+  private active: { id: number; controller: AbortController } | undefined;
+  /** Highest generate id seen: anything older is superseded. */
+  private latestId = -1;
+  /** Generations waiting on the chain, and those of them cancelled before they started. */
+  private readonly queued = new Set<number>();
+  private readonly cancelled = new Set<number>();
+  /** Bumped by every load. */
+  private loadEpoch = 0;
+  /** Loads and generations run one after another on this chain. */
+  private chain: Promise<void> = Promise.resolve();
+  private profiling = false;
+  private disposed = false;
+
+  constructor(
+    private readonly post: PostEvent,
+    /** Tests inject backend selection (e.g. a fake GPU factory). */
+    private readonly selectOverrides: Partial<SelectOptions> = {},
+  ) {}
+
+  /** Handles one message from the UI. Never throws: failures become error events. */
+  handle(raw: unknown): void {
+    let msg;
+    try {
+      if (this.disposed) throw new Error('engine: disposed');
+      msg = parseEngineRequest(raw);
+    } catch (err) {
+      const id = (raw as { id?: unknown } | null)?.id;
+      this.post({ type: 'error', ...(typeof id === 'number' ? { id } : {}), message: errorMessage(err) });
+      return;
+    }
+    switch (msg.type) {
+      case 'load':
+        this.active?.controller.abort();
+        this.loadEpoch++; // generations queued before this load are stale
+        this.enqueue(() => this.load(msg));
+        break;
+      case 'generate':
+        if (msg.id <= this.latestId) {
+          this.post({ type: 'error', id: msg.id, message: `engine: generate id ${msg.id} is not newer than ${this.latestId}` });
+          return;
+        }
+        this.latestId = msg.id;
+        this.active?.controller.abort(); // cancel the running request at its next submit boundary
+        {
+          const epoch = this.loadEpoch;
+          this.queued.add(msg.id);
+          this.enqueue(() => this.generate(msg, epoch));
+        }
+        break;
+      case 'cancel':
+        if (this.active?.id === msg.id) this.active.controller.abort();
+        else if (this.queued.has(msg.id)) this.cancelled.add(msg.id);
+        break;
+      case 'setProfiling':
+        this.profiling = msg.on;
+        this.backend?.setProfiling(msg.on);
+        break;
+      case 'dispose':
+        this.dispose();
+        break;
+    }
+  }
+
+  private enqueue(task: () => Promise<void>): void {
+    this.chain = this.chain.then(task).catch((err: unknown) => this.post({ type: 'error', message: errorMessage(err) }));
+  }
+
+  private async load(msg: LoadMessage): Promise<void> {
+    const started = performance.now();
+    this.backend?.dispose();
+    this.backend = undefined;
+    this.model = undefined;
+    const lastPost = new Map<string, number>();
+    const onProgress = (p: LoadProgress) => {
+      const now = performance.now();
+      const last = lastPost.get(p.file);
+      if (last !== undefined && now - last < PROGRESS_INTERVAL_MS && p.loadedBytes !== p.totalBytes) return;
+      lastPost.set(p.file, now);
+      this.post({ type: 'loadProgress', ...p });
+    };
+    try {
+      // tokenizer_config.json is kept as it loads: instruct models' chat template is in it.
+      const files = keepFile(msg.files ? memoryFetcher(msg.files) : urlFetcher(msg.modelUrl), 'tokenizer_config.json');
+      const model = await loadModel(files.fetcher, { onProgress, label: msg.modelUrl });
+      const chat = await loadChatTemplate(parseConfigBytes(await files.bytes()));
+      const { backend, fallbackReason } = await selectBackend(model, {
+        preference: msg.backend ?? 'auto', ...(msg.gpuOptions ? { gpuOptions: msg.gpuOptions } : {}), ...this.selectOverrides,
+      });
+      if (this.disposed) { backend.dispose(); return; }
+      backend.setProfiling(this.profiling);
+      this.model = { config: model.config, tokenizer: model.tokenizer, chat }; // let the file buffers go
+      this.backend = backend;
+      const { fimPrefix, fimSuffix, fimMiddle, endOfText } = model.tokenizer.specials;
+      const plan = cloneablePlan(backend.plan);
+      this.post({
+        type: 'ready', backend: backend.kind, description: backend.description, config: model.config,
+        ...(fallbackReason ? { fallbackReason } : {}), ...(plan !== undefined ? { plan } : {}),
+        loadMs: performance.now() - started,
+        specialTokens: { fimPrefix, fimSuffix, fimMiddle, endOfText },
+        ...(chat ? { chatTemplate: chat.ok ? {} : { error: chat.error } } : {}),
+      });
+    } catch (err) {
+      this.post({ type: 'error', message: `loading ${msg.modelUrl} failed: ${errorMessage(err)}` });
+    }
+  }
+
+  private async generate(msg: GenerateMessage, epoch: number): Promise<void> {
+    const { id } = msg;
+    this.queued.delete(id);
+    if (id < this.latestId || epoch !== this.loadEpoch || this.cancelled.delete(id)) {
+      this.post({ type: 'done', id, finishReason: 'cancelled', text: '', tokens: [], promptTokenCount: 0, stats: emptyStats() });
+      return;
+    }
+    const { model, backend } = this;
+    if (!model || !backend) {
+      this.post({ type: 'error', id, message: 'engine: no model loaded (send load first, and wait for ready)' });
+      return;
+    }
+    const tokenizer = model.tokenizer;
+    const controller = new AbortController();
+    this.active = { id, controller };
+    const delivered: number[] = [];
+    const detokenizer = new IncrementalDetokenizer((ids) => tokenizer.decode(ids, { skipSpecialTokens: true }));
+    try {
+      const prompt = buildPrompt(tokenizer, msg.prompt, { maxPromptTokens: msg.maxPromptTokens ?? PROMPT_TOKENS.default },
+        { chat: model.chat, fimOrder: model.config.fimOrder });
+      const stopIds = msg.ignoreStopTokens ? [] : [...new Set([
+        ...tokenizer.specials.all, ...model.config.eosTokenIds, ...(tokenizer.specials.eos !== undefined ? [tokenizer.specials.eos] : []),
+      ])];
+      const stats = await backend.generate({
+        promptIds: prompt.ids,
+        maxNewTokens: msg.maxNewTokens,
+        stopIds,
+        sampling: msg.sampling ?? GREEDY,
+        tokensPerSubmit: msg.tokensPerSubmit ?? TOKENS_PER_SUBMIT.default,
+        ...(msg.drafts ? { draft: msg.draftText !== undefined
+          ? speculativeEditDraft(tokenizer.encode(msg.draftText), prompt.ids.length)
+          : promptLookupDraft } : {}),
+      }, (ids) => {
+        if (controller.signal.aborted) return; // stale: never posted after a cancel
+        delivered.push(...ids);
+        this.post({ type: 'tokens', id, text: detokenizer.push(ids), ids });
+      }, controller.signal);
+      let finishReason: FinishReason;
+      if (controller.signal.aborted) {
+        finishReason = 'cancelled';
+      } else {
+        const tail = detokenizer.flush();
+        if (tail) this.post({ type: 'tokens', id, text: tail, ids: [] });
+        finishReason = delivered.length > 0 && stopIds.includes(delivered.at(-1)!) ? 'stop' : 'length';
+      }
+      this.post({ type: 'done', id, finishReason, text: detokenizer.text, tokens: delivered, promptTokenCount: prompt.ids.length, stats });
+    } catch (err) {
+      this.post({ type: 'error', id, message: errorMessage(err) });
+    } finally {
+      if (this.active?.id === id) this.active = undefined;
+      this.cancelled.delete(id);
+    }
+  }
+
+  /** Resolves when every queued load and generation has finished (used before closing the worker). */
+  whenIdle(): Promise<void> {
+    return this.chain.then(() => undefined);
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.active?.controller.abort();
+    // Let a running generate reach its abort point before the backend's buffers go away.
+    this.chain = this.chain.finally(() => {
+      this.backend?.dispose();
+      this.backend = undefined;
+      this.model = undefined;
+    });
+  }
+}
+
+/** The backend's plan as plain data, or undefined if it has none or it cannot cross postMessage. */
+function cloneablePlan(plan: ModelWaferPlan | undefined): ModelWaferPlan | undefined {
+  if (plan === undefined) return undefined;
+  try {
+    return structuredClone(plan);
+  } catch {
+    return undefined;
+  }
+}
