@@ -1,6 +1,8 @@
-// The token loop of GpuBackend on real WebGPU: prefix reuse (counters), readbacks per token,
-// stops, context dropping, cancellation, seeded sampling, forced grids (Q > 1, chain and tree),
-// the autotune + plan cache, profiling and dispose. Reference: CpuBackend on the same model.
+// The GPU stepper against the CPU stepper, on real WebGPU, each driven by the one token loop
+// (tested alone in token-loop.test.ts): prefix reuse, chunked prefill, stops, context dropping,
+// drafts, seeded sampling and forced grids (Q > 1, chain and tree) give the CPU's ids; and what only
+// the GPU has: readbacks per token, tokens per submit up to 64, the autotune + plan cache,
+// timestamp profiling and dispose.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type LoadedModel } from '../../../model/load.ts';
 import { TEST_MODEL_VARIANTS, testModelFetcher } from '../../../testing/test-model.ts';
@@ -86,17 +88,20 @@ describe('GpuBackend token loop', async () => {
     small.dispose();
   });
 
-  it('cancels at the next submit boundary and delivers nothing after abort', async () => {
-    const controller = new AbortController();
-    const chunks: number[][] = [];
-    const stats = await gpu.generate(request(PROMPT, { maxNewTokens: 40, tokensPerSubmit: 2 }), (ids) => {
-      chunks.push(ids);
-      if (chunks.length === 2) controller.abort();
-    }, controller.signal);
-    expect(chunks.map((c) => c.length)).toEqual([1, 2]);
-    expect(stats.decodeTokens).toBeLessThan(40);
-    const next = await collect(gpu, request(PROMPT, { maxNewTokens: 2 }));
-    expect(next.stats.reusedTokens).toBe(PROMPT.length - 1);
+  it('runs 64 tokens per submit (the top of the range): one readback per 64 tokens, the CPU\'s ids', async () => {
+    const { stats, chunks, tokens } = await collect(gpu, request(PROMPT, { maxNewTokens: 70, tokensPerSubmit: 64 }));
+    expect(chunks.map((c) => c.length)).toEqual([1, 64, 5]);
+    expect(stats.readbacks).toBe(3);
+    expect(tokens).toEqual((await collect(new CpuBackend(model), request(PROMPT, { maxNewTokens: 70, tokensPerSubmit: 64 }))).tokens);
+  });
+
+  it('prefills a prompt longer than maxBatch in chunks, with the CPU\'s ids', async () => {
+    const chunked = await createGpuBackend(model, { device, autotune: false, maxContext: 256, maxBatch: 16 });
+    const doc = Array.from({ length: 100 }, (_, i) => 5 + ((i * 53) % 290));
+    const got = await collect(chunked, request(doc, { maxNewTokens: 8 }));
+    expect(got.stats.submits).toBeGreaterThanOrEqual(7); // ceil(100 / 16) prefill passes
+    expect(got.tokens).toEqual((await collect(new CpuBackend(model), request(doc, { maxNewTokens: 8 }))).tokens);
+    chunked.dispose();
   });
 
   it('seeded sampling gives the reference ids, independent of N and drafts', async () => {

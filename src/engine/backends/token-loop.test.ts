@@ -1,0 +1,297 @@
+// The token loop, tested once, over a fake stepper whose "model" reads its own KV cache: the next
+// token hashes every cached token up to the position, so any disagreement between what the loop
+// thinks the cache holds and what the stepper holds changes the output.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { GREEDY, type GenerateStats } from '../api/types.ts';
+import type { GenerateRequest } from './backend.ts';
+import { TokenLoop, type StepContext, type Stepper } from './token-loop.ts';
+
+const VOCAB = 50;
+
+/** The fake model: the token after a sequence. */
+function nextToken(sequence: readonly number[]): number {
+  let h = 17;
+  for (const t of sequence) h = (h * 31 + t + 7) % 1_000_003;
+  return h % VOCAB;
+}
+
+function naive(prompt: readonly number[], n: number, stops: readonly number[] = []): number[] {
+  const seq = [...prompt];
+  const out: number[] = [];
+  while (out.length < n) {
+    const t = nextToken(seq);
+    seq.push(t);
+    out.push(t);
+    if (stops.includes(t)) break;
+  }
+  return out;
+}
+
+interface FakeOptions {
+  capacity?: number;
+  maxBatch?: number;
+  maxDraftTokens?: number;
+  maxDecodeStepsPerCall?: number;
+  hostResident?: boolean;
+  firstTokenAlone?: boolean;
+  failOnCall?: number;
+}
+
+class FakeStepper implements Stepper {
+  readonly capacity: number;
+  readonly maxBatch: number;
+  readonly maxDraftTokens: number;
+  readonly maxTokensPerSubmit = 64;
+  readonly vocabSize = VOCAB;
+  readonly maxDecodeStepsPerCall: number;
+  readonly hostResident: boolean;
+  readonly firstTokenAlone: boolean;
+  readonly phaseClock = 'wall-clock' as const;
+  /** What the "KV cache" holds, position by position. */
+  cache: number[] = [];
+  calls: string[] = [];
+
+  constructor(private readonly o: FakeOptions = {}) {
+    this.capacity = o.capacity ?? 1000;
+    this.maxBatch = o.maxBatch ?? this.capacity;
+    this.maxDraftTokens = o.maxDraftTokens ?? 8;
+    this.maxDecodeStepsPerCall = o.maxDecodeStepsPerCall ?? 1;
+    this.hostResident = o.hostResident ?? true;
+    this.firstTokenAlone = o.firstTokenAlone ?? true;
+  }
+
+  /** One submit: counted, and the one that fails when asked to. */
+  private call(kind: string, ctx: StepContext): void {
+    this.calls.push(kind);
+    if (this.o.failOnCall === this.calls.length) throw new Error('device lost');
+    ctx.stats.submits++;
+    if (!this.hostResident) ctx.stats.readbacks++;
+  }
+
+  private feed(ids: readonly number[], start: number, ctx: StepContext, kind: string): number[] {
+    this.call(kind, ctx);
+    if (start > this.cache.length) throw new Error(`fake: position ${start} is past the ${this.cache.length} cached`);
+    if (start + ids.length > this.capacity) throw new Error('fake: past the capacity');
+    this.cache.length = start;
+    const rows: number[] = [];
+    for (const id of ids) {
+      this.cache.push(id);
+      rows.push(nextToken(this.cache));
+    }
+    return rows;
+  }
+
+  async prefill(ids: readonly number[], start: number, extraDecode: number, ctx: StepContext): Promise<number[]> {
+    const first = this.feed(ids, start, ctx, `prefill:${ids.length}`).at(-1)!;
+    if (extraDecode === 0) return [first];
+    return [first, ...(await this.decode(first, start + ids.length, extraDecode, ctx, true))];
+  }
+
+  async decode(pending: number, pos: number, steps: number, ctx: StepContext, within = false): Promise<number[]> {
+    if (!within) this.call(`decode:${steps}`, ctx);
+    if (pos > this.cache.length) throw new Error(`fake: position ${pos} is past the ${this.cache.length} cached`);
+    const out: number[] = [];
+    let id = pending;
+    for (let k = 0; k < steps; k++) {
+      this.cache.length = pos + k;
+      this.cache.push(id);
+      id = nextToken(this.cache);
+      out.push(id);
+    }
+    return out;
+  }
+
+  async verify(pending: number, drafts: readonly number[], pos: number, ctx: StepContext): Promise<number[]> {
+    return this.feed([pending, ...drafts], pos, ctx, `verify:${drafts.length}`);
+  }
+
+  truncate(n: number): void {
+    if (n > this.cache.length) throw new Error(`fake: truncate to ${n} but only ${this.cache.length} cached`);
+    this.cache.length = n;
+  }
+}
+
+const request = (promptIds: number[], extra: Partial<GenerateRequest> = {}): GenerateRequest => ({
+  promptIds, maxNewTokens: 12, stopIds: [], sampling: GREEDY, tokensPerSubmit: 4, ...extra,
+});
+
+async function collect(loop: TokenLoop, req: GenerateRequest, signal = new AbortController().signal) {
+  const chunks: number[][] = [];
+  const stats: GenerateStats = await loop.generate(req, (ids) => chunks.push(ids), signal);
+  return { chunks, tokens: chunks.flat(), stats };
+}
+
+const PROMPT = [3, 14, 15, 9, 26, 5, 35, 8, 9, 7, 9, 32];
+
+/**
+ * The stepper holds what the loop says the cache holds, and after a request that ran, that is a
+ * prefix of the request's prompt + output.
+ */
+function expectConsistent(loop: TokenLoop, stepper: FakeStepper, sequence?: readonly number[]) {
+  expect(stepper.cache.slice(0, loop.cachedTokens.length)).toEqual([...loop.cachedTokens]);
+  if (sequence) expect(sequence.slice(0, loop.cachedTokens.length)).toEqual([...loop.cachedTokens]);
+}
+
+describe('TokenLoop', () => {
+  it('equals a full recompute; streams the first token alone, then chunks of N', async () => {
+    const stepper = new FakeStepper();
+    const loop = new TokenLoop(stepper, 'fake');
+    const { chunks, tokens, stats } = await collect(loop, request(PROMPT));
+    expect(tokens).toEqual(naive(PROMPT, 12));
+    expect(chunks.map((c) => c.length)).toEqual([1, 4, 4, 3]);
+    expect(stats).toMatchObject({ promptTokens: 12, prefillTokens: 12, reusedTokens: 0, decodeTokens: 12, readbacks: 4, submits: 12 });
+    expect(stepper.calls.filter((c) => c.startsWith('decode'))).toHaveLength(11); // the last token is never fed
+    expect(loop.cachedTokens).toEqual([...PROMPT, ...tokens.slice(0, -1)]);
+  });
+
+  it('reuses the cached prefix: a repeat prefills one token, an edit in the middle the rest', async () => {
+    const stepper = new FakeStepper();
+    const loop = new TokenLoop(stepper, 'fake');
+    const doc = Array.from({ length: 300 }, (_, i) => (i * 37) % VOCAB);
+    const first = await collect(loop, request(doc, { maxNewTokens: 3 }));
+    const again = await collect(loop, request(doc, { maxNewTokens: 3 }));
+    expect(again.stats).toMatchObject({ prefillTokens: 1, reusedTokens: 299 });
+    expect(again.tokens).toEqual(first.tokens);
+    const typed = await collect(loop, request([...doc, ...first.tokens.slice(0, 2), 17], { maxNewTokens: 3 }));
+    expect(typed.stats).toMatchObject({ prefillTokens: 1, reusedTokens: 302 });
+    expect(typed.tokens).toEqual(naive([...doc, ...first.tokens.slice(0, 2), 17], 3));
+    const edited = [...doc.slice(0, 150), 49, ...doc.slice(151)];
+    const mid = await collect(loop, request(edited, { maxNewTokens: 1 }));
+    expect(mid.stats).toMatchObject({ reusedTokens: 150, prefillTokens: 150 });
+    expect(mid.tokens).toEqual(naive(edited, 1));
+  });
+
+  it('delivers a stop id, never feeds it, and trims the cache to the kept sequence', async () => {
+    const free = naive(PROMPT, 12);
+    const stopAt = free[4]!;
+    const stepper = new FakeStepper({ maxDecodeStepsPerCall: 64, hostResident: false });
+    const loop = new TokenLoop(stepper, 'fake');
+    const stopped = await collect(loop, request(PROMPT, { stopIds: [stopAt], tokensPerSubmit: 8 }));
+    expect(stopped.tokens).toEqual(free.slice(0, free.indexOf(stopAt) + 1));
+    expectConsistent(loop, stepper, [...PROMPT, ...stopped.tokens]);
+    expect(loop.cachedTokens.length).toBeLessThanOrEqual(PROMPT.length + stopped.tokens.length - 1);
+    expect((await collect(loop, request(PROMPT, { maxNewTokens: 0 }))).tokens).toEqual([]);
+  });
+
+  it('drafts never change the output; good ones save calls, bad ones leave the cache', async () => {
+    const plain = naive(PROMPT, 24);
+    const oracle = (seq: readonly number[], max: number) => {
+      const done = seq.length - PROMPT.length;
+      return plain.slice(done, done + max).map((t, i) => ((done + i) % 5 === 4 ? (t + 1) % VOCAB : t));
+    };
+    const stepper = new FakeStepper();
+    const loop = new TokenLoop(stepper, 'fake');
+    const drafted = await collect(loop, request(PROMPT, { maxNewTokens: 24, tokensPerSubmit: 8, draft: oracle }));
+    expect(drafted.tokens).toEqual(plain);
+    expect(drafted.stats.acceptedDraftTokens).toBeGreaterThan(10);
+    expect(drafted.stats.submits).toBeLessThan(24);
+    expectConsistent(loop, stepper, [...PROMPT, ...drafted.tokens]);
+    const junk = await collect(new TokenLoop(new FakeStepper(), 'fake'), request(PROMPT, { maxNewTokens: 24, draft: (_s, max) => Array(max).fill(7) }));
+    expect(junk.tokens).toEqual(plain);
+    await expect(collect(new TokenLoop(new FakeStepper(), 'fake'), request(PROMPT, { draft: () => [VOCAB] }))).rejects.toThrow(/draft token 50 outside/);
+  });
+
+  it('stops delivering after abort, and the cache it kept is reused next time', async () => {
+    const loop = new TokenLoop(new FakeStepper(), 'fake');
+    const controller = new AbortController();
+    const chunks: number[][] = [];
+    const stats = await loop.generate(request(PROMPT, { maxNewTokens: 40, tokensPerSubmit: 2 }), (ids) => {
+      chunks.push(ids);
+      if (chunks.length === 2) controller.abort();
+    }, controller.signal);
+    expect(chunks.map((c) => c.length)).toEqual([1, 2]);
+    expect(stats.decodeTokens).toBeLessThan(40);
+    const next = await collect(loop, request(PROMPT, { maxNewTokens: 2 }));
+    expect(next.stats.reusedTokens).toBe(PROMPT.length - 1);
+  });
+
+  it('drops the oldest context when the sequence would not fit, and says so', async () => {
+    const loop = new TokenLoop(new FakeStepper({ capacity: 32 }), 'fake');
+    const long = Array.from({ length: 40 }, (_, i) => i % VOCAB);
+    const { tokens, stats } = await collect(loop, request(long, { maxNewTokens: 8 }));
+    expect(stats).toMatchObject({ promptTokens: 40, droppedTokens: 16, prefillTokens: 24, decodeTokens: 8 });
+    expect(tokens).toEqual(naive(long.slice(16), 8));
+  });
+
+  it('prefills in chunks of maxBatch, and N steps per call where the stepper runs them together', async () => {
+    const stepper = new FakeStepper({ maxBatch: 5, maxDecodeStepsPerCall: 64, hostResident: false });
+    const loop = new TokenLoop(stepper, 'fake');
+    const { chunks, tokens, stats } = await collect(loop, request(PROMPT, { maxNewTokens: 9 }));
+    expect(tokens).toEqual(naive(PROMPT, 9));
+    expect(stepper.calls).toEqual(['prefill:5', 'prefill:5', 'prefill:2', 'decode:4', 'decode:4']);
+    expect(chunks.map((c) => c.length)).toEqual([1, 4, 4]);
+    expect(stats.readbacks).toBe(5); // counted by the stepper: one per call
+  });
+
+  it('with firstTokenAlone off, the prefill submit carries the first N tokens', async () => {
+    const stepper = new FakeStepper({ firstTokenAlone: false, maxDecodeStepsPerCall: 64, hostResident: false });
+    const loop = new TokenLoop(stepper, 'fake');
+    const { chunks, tokens } = await collect(loop, request(PROMPT, { maxNewTokens: 8 }));
+    expect(tokens).toEqual(naive(PROMPT, 8));
+    expect(chunks.map((c) => c.length)).toEqual([4, 4]);
+  });
+
+  it('runs every tokens-per-submit in 1..64 and rejects what is outside, clearly', async () => {
+    const loop = new TokenLoop(new FakeStepper({ maxDecodeStepsPerCall: 64, hostResident: false }), 'fake');
+    const at64 = await collect(loop, request(PROMPT, { maxNewTokens: 70, tokensPerSubmit: 64 }));
+    expect(at64.tokens).toEqual(naive(PROMPT, 70));
+    expect(at64.chunks.map((c) => c.length)).toEqual([1, 64, 5]);
+    await expect(collect(loop, request([]))).rejects.toThrow(/empty prompt/);
+    await expect(collect(loop, request([VOCAB]))).rejects.toThrow(/outside the vocabulary of 50/);
+    await expect(collect(loop, request([5], { tokensPerSubmit: 0 }))).rejects.toThrow(/tokensPerSubmit must be an integer in 1\.\.64/);
+    await expect(collect(loop, request([5], { tokensPerSubmit: 65 }))).rejects.toThrow(/tokensPerSubmit must be an integer in 1\.\.64/);
+    await expect(collect(loop, request([5], { maxNewTokens: -1 }))).rejects.toThrow(/maxNewTokens/);
+  });
+
+  it('a failed step forgets the cache, and the next request starts clean', async () => {
+    const stepper = new FakeStepper({ failOnCall: 3 });
+    const loop = new TokenLoop(stepper, 'fake');
+    await expect(collect(loop, request(PROMPT))).rejects.toThrow(/device lost/);
+    expect(loop.cachedTokens).toEqual([]);
+    expect((await collect(loop, request(PROMPT))).tokens).toEqual(naive(PROMPT, 12));
+  });
+
+  it('reports phases only when profiling', async () => {
+    const loop = new TokenLoop(new FakeStepper(), 'fake');
+    expect((await collect(loop, request(PROMPT, { maxNewTokens: 2 }))).stats.phases).toBeUndefined();
+    loop.profiling = true;
+    const { stats } = await collect(loop, request(PROMPT, { maxNewTokens: 2 }));
+    expect(stats.phaseClock).toBe('wall-clock');
+    expect(Object.keys(stats.phases!)).toEqual(['prefill', 'decode']);
+  });
+
+  it('property: any prompts, N, batch, drafts and stops give the full recompute, and the cache stays a prefix', async () => {
+    const arbRequest = fc.record({
+      prompt: fc.array(fc.integer({ min: 0, max: VOCAB - 1 }), { minLength: 1, maxLength: 40 }),
+      maxNew: fc.integer({ min: 0, max: 30 }),
+      n: fc.integer({ min: 1, max: 64 }),
+      stop: fc.option(fc.integer({ min: 0, max: VOCAB - 1 }), { nil: undefined }),
+      drafts: fc.constantFrom('none', 'oracle', 'junk', 'echo'),
+    });
+    await fc.assert(fc.asyncProperty(
+      fc.record({ capacity: fc.integer({ min: 8, max: 80 }), maxBatch: fc.integer({ min: 1, max: 16 }), steps: fc.constantFrom(1, 64), firstTokenAlone: fc.boolean() }),
+      fc.array(arbRequest, { minLength: 1, maxLength: 4 }),
+      async (shape, requests) => {
+        const stepper = new FakeStepper({
+          capacity: shape.capacity, maxBatch: shape.maxBatch, maxDecodeStepsPerCall: shape.steps,
+          hostResident: shape.steps === 1, firstTokenAlone: shape.firstTokenAlone,
+        });
+        const loop = new TokenLoop(stepper, 'fake');
+        for (const r of requests) {
+          const stops = r.stop === undefined ? [] : [r.stop];
+          const maxNew = Math.min(r.maxNew, shape.capacity - 1);
+          const kept = r.prompt.slice(Math.max(0, r.prompt.length + maxNew - shape.capacity));
+          const expected = naive(kept, maxNew, stops);
+          const draft = r.drafts === 'none' ? undefined
+            : r.drafts === 'junk' ? (_s: readonly number[], max: number) => Array(max).fill(1)
+            : r.drafts === 'echo' ? (s: readonly number[], max: number) => s.slice(-max)
+            : (s: readonly number[], max: number) => expected.slice(s.length - kept.length, s.length - kept.length + max);
+          const { tokens } = await collect(loop, request(r.prompt, { maxNewTokens: r.maxNew, tokensPerSubmit: r.n, stopIds: stops, ...(draft ? { draft } : {}) }));
+          expect(tokens).toEqual(expected);
+          expectConsistent(loop, stepper, maxNew > 0 ? [...kept, ...tokens] : undefined);
+        }
+      },
+    ), { numRuns: 200, seed: 20261130 });
+  });
+});
