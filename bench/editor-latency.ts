@@ -1,4 +1,4 @@
-// Keystroke → first ghost character in the real page (issue 5's latency target): opens the app,
+// Keystroke → first ghost character in the real page (the latency target): opens the app,
 // waits for the engine, types code a key at a time at a steady pace and reads the completion
 // controller's own events through the automation handle (window.spark). Nothing is accepted, so
 // every key is a real keystroke that the edit loop has to answer.

@@ -1,6 +1,6 @@
 // bench.json, its markdown table and its SVG chart, from the measurements of one run. Pure, so
 // the report's shape and its arithmetic are unit-tested (report.test.ts). Field names under
-// ours/roofline/peers follow issue 6's stable format; everything else is added freely.
+// ours/roofline/peers follow bench.json's stable format (checked by scripts/test.mjs); everything else is added freely.
 import { nearestRank } from '../src/hud/percentiles.ts';
 import type { EngineBenchResult, SensitivityRow, Spread } from './bench-types.ts';
 

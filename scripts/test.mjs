@@ -101,7 +101,7 @@ if (wants('bench')) {
   record('bench', problems.length === 0 ? 1 : 0, problems.length === 0 ? 0 : 1);
 }
 
-/** The stable fields of bench.json (issue 6's report format); returns what is wrong. */
+/** The stable fields of bench.json (its report format); returns what is wrong. */
 function checkBenchJson(path) {
   if (!path.endsWith('bench.json') || !existsSync(path)) return [`the last line printed is not bench.json's path: "${path}"`];
   const r = JSON.parse(readFileSync(path, 'utf8'));

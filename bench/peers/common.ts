@@ -26,7 +26,7 @@ export interface GenerationRun {
   timing: GenerationTiming;
 }
 
-/** One row of the peers table; field names follow issue 6's report format. */
+/** One row of the peers table; field names follow bench.json's stable format (scripts/test.mjs checks it). */
 export interface PeerResult {
   name: string;
   status: 'ok' | 'failed';

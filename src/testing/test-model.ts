@@ -32,7 +32,7 @@ export interface TestModelOptions {
   sharded?: boolean;
 }
 
-/** Named variants the test suites share (part B's GPU tests use the same ones). */
+/** Named variants the test suites share (the GPU tests use the same ones). */
 export const TEST_MODEL_VARIANTS = {
   llama: { architecture: 'LlamaForCausalLM' },
   'llama-tied-f16': { architecture: 'LlamaForCausalLM', tieWordEmbeddings: true, dtype: 'F16', seed: 2 },

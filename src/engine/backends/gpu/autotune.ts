@@ -1,7 +1,7 @@
 // Place-and-route by measurement (DESIGN.md §2): for each matrix role's shape, time a few
 // candidate grids as decode GEMVs on the real adapter and keep the fastest. Weights are left
 // zero (speed does not depend on values), so tuning costs no uploads. The result is plain data
-// that a PlanCache (IndexedDB in the page, part C) stores under planCacheKey().
+// that a PlanCache (IndexedDB in the page) stores under planCacheKey().
 
 import type { ModelConfig } from '../../../model/config.ts';
 import { roleShapes, type MatrixRole } from '../plan/model-plan.ts';

@@ -1,5 +1,5 @@
-// The whole engine on real WebGPU vs the CPU reference (reference/forward.ts via CpuBackend, which
-// has the same token-loop semantics). Test models: part A's random HF-layout models (awkward dims:
+// The whole engine on real WebGPU vs the CPU reference (reference/forward.ts via CpuBackend; both
+// run the one token loop). Test models: the random HF-layout models of src/testing/ (awkward dims:
 // D=72, 6 heads × 12, 2 kv heads, I=200, V=301), Llama and Qwen2 (q/k/v bias), f32/f16/bf16.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type LoadedModel } from '../../../model/load.ts';

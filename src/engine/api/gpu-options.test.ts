@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { parseGpuOptions } from './gpu-options.ts';
+import { TOKENS_PER_SUBMIT } from './limits.ts';
+import { parseEngineRequest } from './protocol.ts';
+
+describe('GPU options and generate limits at the boundary', () => {
+  it('accepts what createGpuBackend takes across postMessage', () => {
+    const ok = {
+      forceGrid: { qkv: { tileRows: 64, colTiles: 2, reduce: 'tree' } }, weightFormat: 'f16', maxContext: 512, maxBatch: 64,
+      maxDraftTokens: 4, maxTokensPerSubmit: 64, autotune: { budgetMs: 500 }, planCache: 'indexeddb', firstTokenAlone: false, description: 'x',
+    };
+    expect(parseGpuOptions(ok)).toEqual(ok);
+    expect(parseGpuOptions({ forceGrid: { tileRows: 32, colTiles: 1, reduce: 'chain' }, autotune: false })).toBeTruthy();
+  });
+
+  it.each([
+    [[1], /must be an object/],
+    [{ device: {} }, /device is not a GPU option/],
+    [{ forceGrid: { tileRows: 0, colTiles: 1, reduce: 'chain' } }, /forceGrid/],
+    [{ forceGrid: { attention: { tileRows: 32, colTiles: 1, reduce: 'chain' } } }, /forceGrid/],
+    [{ weightFormat: 'q4' }, /weightFormat/],
+    [{ maxContext: 1 }, /maxContext/],
+    [{ maxTokensPerSubmit: 65 }, /maxTokensPerSubmit must be an integer in 1\.\.64/],
+    [{ autotune: { candidates: 1 } }, /autotune/],
+    [{ planCache: 'localStorage' }, /planCache/],
+    [{ firstTokenAlone: 'yes' }, /firstTokenAlone/],
+  ])('refuses %j with a message that names the field', (input, message) => {
+    expect(() => parseGpuOptions(input)).toThrow(message);
+    expect(() => parseEngineRequest({ type: 'load', modelUrl: 'm', gpuOptions: input })).toThrow(message);
+  });
+
+  it('a generate request takes exactly the tokens-per-submit range the settings offer', () => {
+    const generate = (tokensPerSubmit: number) => ({ type: 'generate', id: 1, prompt: { kind: 'plain', text: 'x' }, maxNewTokens: 4, tokensPerSubmit });
+    expect(() => parseEngineRequest(generate(TOKENS_PER_SUBMIT.min))).not.toThrow();
+    expect(() => parseEngineRequest(generate(TOKENS_PER_SUBMIT.max))).not.toThrow();
+    expect(() => parseEngineRequest(generate(TOKENS_PER_SUBMIT.max + 1))).toThrow(/tokensPerSubmit must be an integer in 1\.\.64/);
+    expect(() => parseEngineRequest(generate(0))).toThrow(/tokensPerSubmit/);
+  });
+});
