@@ -15,10 +15,8 @@ The weights are exported only if the held-out bits/byte beats metrics.json (unle
 """
 import argparse
 import json
-import math
 import os
 import shutil
-import struct
 import sys
 import time
 
@@ -27,181 +25,21 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from model import Config, LlamaForCausalLM  # noqa: E402
-from tokenizer import EOT, FILE_SEP, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, NSPEC, SPECIALS, Tokenizer  # noqa: E402
+from checkpoints import ROOT, SHIPPED, load_model, round_f16_, run_tokens_before  # noqa: E402
+from data import heldout_bpb  # noqa: E402
+from formats import ALIGN, GGUF_T, hf_permute, write_gguf, write_safetensors  # noqa: E402
+from tokenizer import EOT, FIM_MIDDLE, FIM_PREFIX, FIM_SUFFIX, NSPEC, SPECIALS, Tokenizer  # noqa: E402
 
-ROOT = os.path.dirname(HERE)
-DEFAULT_OUT = os.path.join(ROOT, "public", "models", "spark-nano")
 # The FIM prompt order the editor sends this model, written to config.json as "fim_order" (the
 # engine reads it; configs without it mean PSM, as StarCoder and Qwen2.5-Coder expect). SPM, because
 # the 2.4M-parameter model cannot reach back across the suffix to the prefix in PSM: on 40 held-out
-# samples per language (training/eval/fim_diag.py, session 5's shipped weights) the middle's first token
+# samples per language (training/eval/fim_diag.py, on weights trained mostly on PSM) the middle's first token
 # cost 2.9-3.3 nats in PSM and 2.1 in SPM (2.1-2.2 left to right), and its greedy first line was right
 # 0-3 % of the time in PSM and 3-15 % in SPM. SPM also keeps the KV cache warm while typing: the cursor
 # is at the prompt's end. (The stop is SPM's weak side: see the training README "State".)
 FIM_ORDER = "spm"
 
 
-# ------------------------------------------------------------------ safetensors
-def write_safetensors(path, tensors, metadata=None):
-    """tensors: dict name -> np.ndarray (float16/float32/bfloat16-as-uint16 not supported)."""
-    dt = {np.dtype(np.float16): "F16", np.dtype(np.float32): "F32"}
-    header, off, blobs = {}, 0, []
-    for name in sorted(tensors):
-        a = np.ascontiguousarray(tensors[name])
-        b = a.tobytes()
-        header[name] = {"dtype": dt[a.dtype], "shape": list(a.shape), "data_offsets": [off, off + len(b)]}
-        off += len(b)
-        blobs.append(b)
-    header["__metadata__"] = metadata or {"format": "pt"}
-    hj = json.dumps(header, separators=(",", ":")).encode()
-    hj += b" " * ((8 - len(hj) % 8) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(hj)))
-        f.write(hj)
-        for b in blobs:
-            f.write(b)
-    os.replace(tmp, path)
-
-
-def read_safetensors(path):
-    """name -> np.ndarray in the stored dtype; BF16 (which numpy lacks) is widened to float32.
-    Also used by bench/peers/ for any HF checkpoint."""
-    with open(path, "rb") as f:
-        n = struct.unpack("<Q", f.read(8))[0]
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    np_dt = {"F16": np.float16, "F32": np.float32, "I64": np.int64, "I32": np.int32}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        s, e = info["data_offsets"]
-        if info["dtype"] == "BF16":
-            a = (np.frombuffer(data[s:e], dtype="<u2").astype(np.uint32) << 16).view(np.float32)
-        elif info["dtype"] in np_dt:
-            a = np.frombuffer(data[s:e], dtype=np_dt[info["dtype"]])
-        else:
-            raise ValueError(f"{path}: tensor {name} has dtype {info['dtype']}, not one of F16, F32, BF16, I64, I32")
-        out[name] = a.reshape(info["shape"])
-    return out
-
-
-# ------------------------------------------------------------------ GGUF
-GGUF_T = {"u8": 0, "i8": 1, "u16": 2, "i16": 3, "u32": 4, "i32": 5, "f32": 6, "bool": 7, "str": 8,
-          "arr": 9, "u64": 10, "i64": 11, "f64": 12}
-_SCALAR_FMT = {0: "<B", 1: "<b", 2: "<H", 3: "<h", 4: "<I", 5: "<i", 6: "<f", 7: "<?", 10: "<Q", 11: "<q", 12: "<d"}
-GGML_F32, GGML_F16 = 0, 1
-ALIGN = 32
-
-
-def _gstr(s):
-    b = s.encode("utf-8")
-    return struct.pack("<Q", len(b)) + b
-
-
-def _gval(t, v):
-    if t == GGUF_T["str"]:
-        return _gstr(v)
-    if t == GGUF_T["arr"]:
-        et, items = v
-        out = struct.pack("<IQ", et, len(items))
-        if et == GGUF_T["str"]:
-            return out + b"".join(_gstr(x) for x in items)
-        return out + np.asarray(items, dtype=np.dtype(_SCALAR_FMT[et])).tobytes()
-    return struct.pack(_SCALAR_FMT[t], v)
-
-
-def hf_permute(w, n_head, n_head_kv=None):
-    """llama.cpp convert_hf_to_gguf.py LlamaModel.permute: HF rotate_half layout -> GGML's
-    interleaved-pair rope layout, per head, along the output rows."""
-    if n_head_kv is not None and n_head != n_head_kv:
-        n_head = n_head_kv
-    return (w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:])
-            .swapaxes(1, 2).reshape(w.shape))
-
-
-def write_gguf(path, kv, tensors):
-    """kv: list of (key, type, value); tensors: list of (name, np.ndarray f16/f32), numpy shape
-    (rows, cols) -> GGUF dims (cols, rows)."""
-    out = bytearray()
-    out += b"GGUF" + struct.pack("<IQQ", 3, len(tensors), len(kv))
-    for k, t, v in kv:
-        out += _gstr(k) + struct.pack("<I", t) + _gval(t, v)
-    off = 0
-    datas = []
-    for name, a in tensors:
-        a = np.ascontiguousarray(a)
-        gt = GGML_F16 if a.dtype == np.float16 else GGML_F32
-        out += _gstr(name) + struct.pack("<I", a.ndim) + b"".join(struct.pack("<Q", d) for d in a.shape[::-1])
-        out += struct.pack("<IQ", gt, off)
-        b = a.tobytes()
-        datas.append(b)
-        off += len(b)
-        off += (ALIGN - off % ALIGN) % ALIGN
-    out += b"\0" * ((ALIGN - len(out) % ALIGN) % ALIGN)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(out)
-        for b in datas:
-            f.write(b)
-            f.write(b"\0" * ((ALIGN - len(b) % ALIGN) % ALIGN))
-    os.replace(tmp, path)
-
-
-def read_gguf(path):
-    """Minimal GGUF v3 reader: returns (kv dict, tensors dict name->np.ndarray)."""
-    with open(path, "rb") as f:
-        buf = f.read()
-    p = 0
-
-    def rd(fmt):
-        nonlocal p
-        v = struct.unpack_from(fmt, buf, p)
-        p += struct.calcsize(fmt)
-        return v[0] if len(v) == 1 else v
-
-    def rstr():
-        nonlocal p
-        n = rd("<Q")
-        s = buf[p:p + n].decode("utf-8")
-        p += n
-        return s
-
-    def rval(t):
-        if t == 8:
-            return rstr()
-        if t == 9:
-            et, n = rd("<I"), rd("<Q")
-            return [rval(et) for _ in range(n)]
-        return rd(_SCALAR_FMT[t])
-
-    assert buf[:4] == b"GGUF"
-    p = 4
-    ver, nt, nkv = rd("<I"), rd("<Q"), rd("<Q")
-    kv = {"__version__": ver}
-    for _ in range(nkv):
-        k = rstr()
-        kv[k] = rval(rd("<I"))
-    infos = []
-    for _ in range(nt):
-        name = rstr()
-        nd = rd("<I")
-        dims = [rd("<Q") for _ in range(nd)]
-        t, off = rd("<I"), rd("<Q")
-        infos.append((name, dims, t, off))
-    align = kv.get("general.alignment", ALIGN)
-    start = p + (align - p % align) % align
-    tensors = {}
-    for name, dims, t, off in infos:
-        dt = np.float16 if t == GGML_F16 else np.float32
-        n = int(np.prod(dims))
-        tensors[name] = np.frombuffer(buf, dtype=dt, count=n, offset=start + off).reshape(dims[::-1])
-    return kv, tensors
-
-
-# ------------------------------------------------------------------ HF dir
 def hf_config(cfg):
     return {
         "architectures": ["LlamaForCausalLM"],
@@ -352,20 +190,6 @@ def export_model(model, tok_path, out, metrics=None, gguf=True):
         _write_json(os.path.join(out, "metrics.json"), metrics)
 
 
-def load_hf_dir(d):
-    with open(os.path.join(d, "config.json")) as f:
-        c = json.load(f)
-    cfg = Config(vocab_size=c["vocab_size"], hidden_size=c["hidden_size"],
-                 intermediate_size=c["intermediate_size"], num_hidden_layers=c["num_hidden_layers"],
-                 num_attention_heads=c["num_attention_heads"], num_key_value_heads=c["num_key_value_heads"],
-                 max_position_embeddings=c["max_position_embeddings"], rms_norm_eps=c["rms_norm_eps"],
-                 rope_theta=c["rope_theta"], tie_word_embeddings=c["tie_word_embeddings"])
-    sd = {k: torch.from_numpy(v.astype(np.float32)) for k, v in read_safetensors(os.path.join(d, "model.safetensors")).items()}
-    if cfg.tie_word_embeddings:
-        sd["lm_head.weight"] = sd["model.embed_tokens.weight"]
-    return cfg, sd
-
-
 def fim_order_of(path):
     """The FIM order a model expects: config.json's "fim_order" (PSM when absent) for an exported
     directory, FIM_ORDER for a training checkpoint (it will be exported with it)."""
@@ -375,55 +199,12 @@ def fim_order_of(path):
         return json.load(f).get("fim_order", "psm")
 
 
-def load_model(path):
-    """A training checkpoint (.pt) or an exported HF directory -> LlamaForCausalLM (f32)."""
-    if os.path.isdir(path):
-        cfg, sd = load_hf_dir(path)
-        info = {}
-    else:
-        st = torch.load(path, map_location="cpu")
-        cfg, sd = Config(**st["config"]), st["model"]
-        info = {k: st[k] for k in ("step", "tokens", "val_bpb", "val_T") if k in st}
-    m = LlamaForCausalLM(cfg)
-    m.load_state_dict(sd)
-    m.eval()
-    return m, info
-
-
-def round_f16_(model):
-    with torch.no_grad():
-        for p in model.parameters():
-            p.copy_(p.half().float())
-    return model
-
-
-def heldout_bpb(model, corpus, T=1024, nwin=32, seed=4321):
-    from train import Data, evaluate, token_byte_lengths
-    tok = Tokenizer.load(os.path.join(corpus, "tokenizer.json"))
-    _, bpb = evaluate(model, Data(corpus, "val"), T, nwin, token_byte_lengths(tok), seed=seed)
-    return bpb
-
-
-def shipped_run_dir(metrics):
-    """The run directory whose checkpoint was exported, from the shipped metrics.json's "source"."""
-    return os.path.join(ROOT, os.path.dirname(metrics.get("source", "training/runs/nano/best.pt")))
-
-
-def run_tokens_before(run_dir):
-    """Training tokens a run's starting weights had seen (train.py --init-from shipped), from its args.json."""
-    path = os.path.join(run_dir, "args.json")
-    if not os.path.exists(path):
-        return 0.0
-    with open(path) as f:
-        return float(json.load(f).get("tokens_before", 0.0))
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ckpt", default=os.path.join(HERE, "runs", "nano", "best.pt"))
     ap.add_argument("--corpus", default=os.path.join(HERE, "data", "corpus"))
     ap.add_argument("--tokenizer", default=None)
-    ap.add_argument("--out", default=DEFAULT_OUT)
+    ap.add_argument("--out", default=SHIPPED)
     ap.add_argument("--force", action="store_true")
     ap.add_argument("--no-gguf", action="store_true")
     ap.add_argument("--eval-windows", type=int, default=16)

@@ -23,7 +23,8 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from export import fim_order_of, load_model, shipped_run_dir  # noqa: E402
+from checkpoints import load_model, shipped_run_dir  # noqa: E402
+from export import fim_order_of  # noqa: E402
 from tokenizer import EOT, Tokenizer  # noqa: E402
 
 ROOT = os.path.dirname(HERE)

@@ -22,7 +22,9 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from export import FIM_ORDER, export_model, f16_state, round_f16_, write_safetensors  # noqa: E402
+from checkpoints import round_f16_  # noqa: E402
+from export import FIM_ORDER, export_model  # noqa: E402
+from formats import write_safetensors  # noqa: E402
 from model import Config, LlamaForCausalLM  # noqa: E402
 from tokenizer import Tokenizer, fim_prompt  # noqa: E402
 

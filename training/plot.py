@@ -13,9 +13,11 @@ the tokens those had seen; the earlier runs' own logs are not kept in git). Rest
 import argparse
 import json
 import os
+import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from checkpoints import ROOT, run_tokens_before, shipped_run_dir  # noqa: E402
 
 
 def load(run):
@@ -36,14 +38,12 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "public", "models", "spark-nano", "loss.png"))
     a = ap.parse_args()
     if a.run is None:
-        from export import shipped_run_dir
         with open(os.path.join(ROOT, "public", "models", "spark-nano", "metrics.json")) as f:
             a.run = shipped_run_dir(json.load(f))
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     tr, ev = load(a.run)
-    from export import run_tokens_before
     before = run_tokens_before(a.run)  # the run continued weights that had seen this many tokens
     for r in tr + ev:
         r["tokens"] += before

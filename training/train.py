@@ -16,7 +16,7 @@ budget is left, then --long-seq-len (1024), batch size scaled to keep tokens/ste
 ends with its full decay instead of being cut off mid-plateau.
 
 Every example is a window of the token stream (documents joined by <|endoftext|>). Each
-example is, with probability --fim-rate, a FIM example instead (token level, see fim_window):
+example is, with probability --fim-rate, a FIM example instead (token level, see data.py):
   PSM: <fim_prefix> prefix <fim_suffix> suffix <fim_middle> middle <|endoftext|>
   SPM: <fim_prefix> <fim_suffix> suffix <fim_middle> prefix middle <|endoftext|>
 (SPM with probability --spm-rate). The middle is 1-4 whole lines with probability
@@ -25,10 +25,7 @@ so the model learns to stop when the middle is complete.
 """
 import argparse
 import json
-import math
 import os
-import random
-import shutil
 import sys
 import time
 
@@ -37,17 +34,16 @@ import torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+from checkpoints import SHIPPED, atomic_save, load_hf_dir, run_tokens_before  # noqa: E402
+from data import Data, evaluate, token_byte_lengths, token_ends_line  # noqa: E402
 from model import Config, LlamaForCausalLM  # noqa: E402
-from tokenizer import EOT, Tokenizer, fim_prompt  # noqa: E402
+from tokenizer import Tokenizer  # noqa: E402
 
-ROOT = os.path.dirname(HERE)
-SHIPPED = os.path.join(ROOT, "public", "models", "spark-nano")
 # Tokens/s at --long-seq-len relative to --seq-len, for --budget-min planning, taken as
 # (seq_len / long_seq_len) ** LONG_CTX_SPEED_EXP. Measured for spark-nano on two cores: 610-720 tokens/s
 # at 4x1024 vs 2,400-3,300 at 16x256, a ratio of about 0.25 for 4x the length (attention materialises
 # T x T scores, so the long phase costs far more than its extra FLOPs suggest), and 480-570 at 4x1024 vs
-# ~1,000 at 8x512 (session 4): exponent 1. A fixed 0.8 once made a run overshoot its time box by half
-# an hour.
+# ~1,000 at 8x512: exponent 1.
 LONG_CTX_SPEED_EXP = 1.0
 # The flags a (re)start records in log.jsonl (see "start" records there).
 START_FLAGS = ("init_from", "resume_from", "lr", "total_tokens", "decay_frac", "seq_len", "long_seq_len", "long_frac",
@@ -65,111 +61,6 @@ def model_config(a, vocab):
                   rms_norm_eps=1e-5, rope_theta=10000.0, tie_word_embeddings=True)
 
 
-# ------------------------------------------------------------------ FIM
-def fim_split(n, rng, line_starts, line_rate):
-    """Where to cut a fragment of n tokens into prefix | middle | suffix: (i, j), 0 <= i < j <= n.
-    With probability line_rate the middle is 1-4 whole lines (what the editor asks for when the
-    cursor sits on an empty line, and what the eval removes); otherwise a uniform random span."""
-    if rng.random() < line_rate and len(line_starts) >= 2:
-        a = int(rng.integers(0, len(line_starts) - 1))
-        b = min(len(line_starts) - 1, a + int(rng.integers(1, 5)))
-        return int(line_starts[a]), int(line_starts[b])
-    i, j = sorted(int(x) for x in rng.integers(0, n + 1, size=2))
-    return (i, j) if j > i else (i, min(n, i + 1)) if i < n else (i - 1, i)
-
-
-def next_doc_start(tokens, k, look=1 << 16):
-    """First document start at or after stream offset k. The FIM example's <|endoftext|> ends
-    its fragment, so the fill after it must begin a document, not continue the fragment's one.
-    Looks at most `look` tokens ahead (documents are shorter); past that, k itself."""
-    if k == 0 or tokens[k - 1] == EOT:
-        return k
-    eots = np.flatnonzero(np.asarray(tokens[k:k + look]) == EOT)
-    return k + int(eots[0]) + 1 if len(eots) else k
-
-
-def fim_window(tokens, s, L, rng, spm_rate, ends_line, line_rate=0.5, min_len=32):
-    """A FIM training example of exactly L tokens read from the stream at offset s.
-
-    A document fragment (at most L-4 tokens, random length, cut at its document's end) becomes
-      PSM: <fim_prefix> prefix <fim_suffix> suffix <fim_middle> middle <|endoftext|>
-      SPM: <fim_prefix> <fim_suffix> suffix <fim_middle> prefix middle <|endoftext|>
-    and the stream from the next document start fills the rest of the window. The whole example fits in
-    the window, so the model always sees the middle end with <|endoftext|> and learns to stop
-    (cutting FIM'd pieces out of a longer window hid that ending from almost every example).
-    Returns None when the fragment is too short to split (the caller uses a plain window)."""
-    min_len = min(min_len, L - 4)
-    n = int(rng.integers(min_len, L - 4 + 1))
-    frag = np.asarray(tokens[s:s + n], dtype=np.int64)
-    eots = np.flatnonzero(frag == EOT)
-    if len(eots):
-        frag = frag[:eots[0]]
-    n = len(frag)
-    if n < min_len:
-        return None
-    nxt = next_doc_start(tokens, s + n)
-    # token k starts a line when token k-1 ends with a newline
-    line_starts = np.concatenate([[0], np.flatnonzero(ends_line[frag[:-1]]) + 1, [n]])
-    i, j = fim_split(n, rng, np.unique(line_starts), line_rate)
-    pre, mid, suf = frag[:i], frag[i:j], frag[j:]
-    order = "spm" if rng.random() < spm_rate else "psm"
-    ex = np.concatenate([fim_prompt(pre, suf, order), mid, [EOT]]).astype(np.int64)
-    if nxt + L - len(ex) > len(tokens):
-        nxt = 0  # too near the stream's end to fill the window: its start is a document start too
-    rest = np.asarray(tokens[nxt:nxt + L - len(ex)], dtype=np.int64)
-    return np.concatenate([ex, rest]).astype(np.int64)
-
-
-class Data:
-    def __init__(self, corpus, split, ends_line=None):
-        self.tokens = np.memmap(os.path.join(corpus, split + ".bin"), dtype=np.uint16, mode="r")
-        self.ends_line = ends_line  # bool per token id: its bytes end with a newline (FIM line spans)
-
-    def batch(self, B, T, rng, fim_rate=0.0, spm_rate=0.5, line_rate=0.5):
-        n = len(self.tokens)
-        xs = []
-        for _ in range(B):
-            s = int(rng.integers(0, n - 2 * (T + 1)))
-            w = None
-            if fim_rate > 0 and rng.random() < fim_rate:
-                w = fim_window(self.tokens, s, T + 1, rng, spm_rate, self.ends_line, line_rate)
-            if w is None:
-                w = np.asarray(self.tokens[s:s + T + 1], dtype=np.int64)
-            xs.append(w)
-        a = torch.from_numpy(np.stack(xs))
-        return a[:, :-1].contiguous(), a[:, 1:].contiguous()
-
-
-def token_ends_line(tok):
-    return np.array([i >= 5 and b.endswith(b"\n") for i, b in enumerate(tok.vocab_bytes)], dtype=bool)
-
-
-def token_byte_lengths(tok):
-    return np.array([0 if i < 5 else len(b) for i, b in enumerate(tok.vocab_bytes)], dtype=np.int64)
-
-
-@torch.no_grad()
-def evaluate(model, data, T, nwin, tbl, seed=1234):
-    """Held-out loss on fixed windows (no FIM). Returns (mean nats/token, bits/byte)."""
-    model.eval()
-    rng = np.random.default_rng(seed)
-    tot_nats, tot_bytes, tot_tok = 0.0, 0, 0
-    B = max(1, 4096 // T)
-    done = 0
-    while done < nwin:
-        b = min(B, nwin - done)
-        x, y = data.batch(b, T, rng)
-        logits, _ = model(x)
-        nll = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1),
-                                                reduction="none")
-        tot_nats += float(nll.sum())
-        tot_tok += y.numel()
-        tot_bytes += int(tbl[y.numpy()].sum())
-        done += b
-    model.train()
-    return tot_nats / tot_tok, tot_nats / math.log(2) / max(1, tot_bytes)
-
-
 def lr_at(tokens, a, step):
     if step < a.warmup_steps:
         return a.lr * (step + 1) / a.warmup_steps
@@ -182,12 +73,6 @@ def lr_at(tokens, a, step):
 
 def seq_len_at(tokens, a):
     return a.long_seq_len if tokens >= a.total_tokens * (1 - a.long_frac) else a.seq_len
-
-
-def atomic_save(obj, path):
-    tmp = path + ".tmp"
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 def main(argv=None):
@@ -237,14 +122,18 @@ def main(argv=None):
     train, val = Data(a.corpus, "train", token_ends_line(tok)), Data(a.corpus, "val")
 
     ckpt_path = os.path.join(run, "ckpt.pt" if a.resume_from == "latest" else "ckpt_predecay.pt")
-    state = None
+    state, shipped = None, None
     if os.path.exists(ckpt_path):
         state = torch.load(ckpt_path, map_location="cpu")
         cfg = Config(**state["config"])
         print(f"resuming from {ckpt_path} at step {state['step']}, {state['tokens']:.0f} tokens", flush=True)
+    elif a.init_from == "shipped":
+        cfg, shipped = load_hf_dir(SHIPPED)
     else:
         cfg = model_config(a, tok.vocab_size)
     model = LlamaForCausalLM(cfg)
+    if shipped is not None:
+        model.load_state_dict(shipped, strict=False)
     opt = torch.optim.AdamW(
         [{"params": [p for p in model.parameters() if p.dim() >= 2], "weight_decay": a.weight_decay},
          {"params": [p for p in model.parameters() if p.dim() < 2], "weight_decay": 0.0}],
@@ -262,25 +151,16 @@ def main(argv=None):
         saved_args = state.get("args", {})
         if "tokens_before" in saved_args:
             a.tokens_before = saved_args["tokens_before"]
-        else:  # a checkpoint written before it was recorded: the run's args.json may have it
-            from export import run_tokens_before
+        else:  # a checkpoint without it: the run's args.json may have it
             a.tokens_before = run_tokens_before(run)
         saved = saved_args.get("total_tokens")
         if (a.resume_from == "latest" and saved_args.get("budget_min") and saved and saved < a.total_tokens
                 and tokens >= saved * (1 - a.decay_frac)):
             # --budget-min shrank the budget and decay already began under it: finish that decay
-            # (a bigger --total-tokens after a normal finish still continues, as before)
+            # (after a normal finish, a bigger --total-tokens continues the run)
             print(f"decay in progress: keeping total_tokens {saved:.0f}", flush=True)
             a.total_tokens = saved
-    elif a.init_from == "shipped":
-        from export import load_hf_dir
-        cfg, sd = load_hf_dir(SHIPPED)
-        model = LlamaForCausalLM(cfg)
-        model.load_state_dict(sd, strict=False)
-        opt = torch.optim.AdamW(
-            [{"params": [p for p in model.parameters() if p.dim() >= 2], "weight_decay": a.weight_decay},
-             {"params": [p for p in model.parameters() if p.dim() < 2], "weight_decay": 0.0}],
-            lr=a.lr, betas=(0.9, 0.95), eps=1e-8)
+    elif shipped is not None:
         with open(os.path.join(SHIPPED, "metrics.json")) as f:
             a.tokens_before = float(json.load(f).get("tokens", 0.0))
         print(f"initialised from shipped weights ({a.tokens_before:.0f} tokens seen)", flush=True)

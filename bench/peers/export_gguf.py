@@ -4,7 +4,7 @@
   /usr/bin/python3 bench/peers/export_gguf.py --model DIR [--out FILE]   (default DIR/model.gguf)
 
 The peers' GGUF: any HF-layout checkpoint, all f32 (so llama.cpp computes like the other peers),
-written with training/export.py's GGUF writer.
+written with training/formats.py's GGUF writer.
 What llama.cpp needs and why:
   - Q and K rows permuted per head from HF's rotate_half layout (pairs (j, j+hd/2)) to the
     interleaved layout llama.cpp's "llama" RoPE rotates (pairs (2j, 2j+1)). The attention scores
@@ -21,10 +21,10 @@ import os
 import numpy as np
 
 import llama_torch
-from llama_torch import _st as training_export  # training/export.py: the GGUF writer and permute
+from llama_torch import formats  # training/formats.py: the GGUF writer and the Q/K permutation
 
-T = training_export.GGUF_T
-ALIGN = training_export.ALIGN
+T = formats.GGUF_T
+ALIGN = formats.ALIGN
 TOKEN_NORMAL, TOKEN_CONTROL = 1, 3
 
 
@@ -65,9 +65,9 @@ def export(model_dir, out_path, pre="llama-bpe"):
     for i in range(c.num_hidden_layers):
         p = f"model.layers.{i}."
         tensors.append((f"blk.{i}.attn_q.weight",
-                        f32(training_export.hf_permute(w[p + "self_attn.q_proj.weight"], c.num_attention_heads))))
+                        f32(formats.hf_permute(w[p + "self_attn.q_proj.weight"], c.num_attention_heads))))
         tensors.append((f"blk.{i}.attn_k.weight",
-                        f32(training_export.hf_permute(w[p + "self_attn.k_proj.weight"], c.num_key_value_heads))))
+                        f32(formats.hf_permute(w[p + "self_attn.k_proj.weight"], c.num_key_value_heads))))
         for g, h in hf.items():
             tensors.append((f"blk.{i}.{g}.weight", f32(w[p + h + ".weight"])))
 
@@ -104,7 +104,7 @@ def export(model_dir, out_path, pre="llama-bpe"):
         ("tokenizer.ggml.add_bos_token", T["bool"], False),
         ("tokenizer.ggml.add_eos_token", T["bool"], False),
     ]
-    training_export.write_gguf(out_path, kv, tensors)
+    formats.write_gguf(out_path, kv, tensors)
     return {"gguf": out_path, "bytes": os.path.getsize(out_path), "tensors": len(tensors),
             "vocab": c.vocab_size, "merges": len(merges)}
 

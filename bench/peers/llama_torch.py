@@ -10,7 +10,7 @@ Computes what HF LlamaForCausalLM computes: RMSNorm (f32 variance), RoPE with ro
 rope_theta, GQA, SwiGLU, optional tied lm_head. No biases (Qwen2-style qkv bias is accepted if
 the checkpoint has it).
 
-Safetensors I/O is training/export.py's (the Debian box has no `safetensors` module).
+Safetensors I/O is training/formats.py's (the Debian box has no `safetensors` module).
 
   /usr/bin/python3 bench/peers/llama_torch.py greedy --model DIR --prompt 5,6,7 --n 50
       -> prints {"tokens": [...]} : greedy ids, special tokens suppressed (see suppress_ids)
@@ -26,18 +26,22 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "training"))
-import export as _st  # noqa: E402  training/export.py: the one safetensors reader/writer
+# The training package (training/formats.py) sits at the repo root; bench/peers/run-peers.ts runs these
+# scripts as files, so the root is not on the path by itself.
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+if ROOT not in sys.path:
+    sys.path.append(ROOT)
+from training import formats  # noqa: E402  the one safetensors / GGUF reader and writer
 
 
 def read_safetensors(path):
-    """name -> float32 torch tensor (training/export.py reads; BF16 is widened there)."""
-    return {k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in _st.read_safetensors(path).items()}
+    """name -> float32 torch tensor (training/formats.py reads; BF16 is widened there)."""
+    return {k: torch.from_numpy(np.array(v, dtype=np.float32)) for k, v in formats.read_safetensors(path).items()}
 
 
 def write_safetensors(path, tensors):
     """tensors: name -> torch tensor; stored as F32 (the fixtures are tiny)."""
-    _st.write_safetensors(path, {k: v.detach().to(torch.float32).contiguous().numpy() for k, v in tensors.items()})
+    formats.write_safetensors(path, {k: v.detach().to(torch.float32).contiguous().numpy() for k, v in tensors.items()})
 
 
 class Cfg:

@@ -57,7 +57,7 @@ def test_rope_row_permutation_preserves_attention_scores():
     heads, hd, d = 2, 8, 6
     w = rng.standard_normal((heads * hd, d)).astype(np.float32)
     h = rng.standard_normal(d).astype(np.float32)
-    wp = export_gguf.training_export.hf_permute(w, heads)
+    wp = export_gguf.formats.hf_permute(w, heads)
     for head in range(heads):
         rows = slice(head * hd, (head + 1) * hd)
         a = _rope_half(w[rows] @ h, 5.0)

@@ -45,6 +45,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TRAINING = os.path.dirname(HERE)
 sys.path.insert(0, TRAINING)
 sys.path.insert(0, HERE)
+from checkpoints import load_model, round_f16_  # noqa: E402
+from export import fim_order_of  # noqa: E402
 from tokenizer import EOT, Tokenizer, fim_prompt  # noqa: E402
 from ngram import KneserNey  # noqa: E402
 
@@ -359,7 +361,6 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
-    from export import fim_order_of, load_model, round_f16_
     tok = Tokenizer.load(os.path.join(a.corpus, "tokenizer.json"))
     model, info = load_model(a.model)
     if not os.path.isdir(a.model):

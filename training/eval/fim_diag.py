@@ -24,6 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TRAINING = os.path.dirname(HERE)
 sys.path.insert(0, TRAINING)
 sys.path.insert(0, HERE)
+from checkpoints import load_model  # noqa: E402
 from evaluate import fit_fim_context, load_val, sample_fim  # noqa: E402
 from tokenizer import EOT, FIM_ORDERS, Tokenizer, fim_prompt  # noqa: E402
 
@@ -51,7 +52,6 @@ def main():
     ap.add_argument("--prompt-ctx", type=int, default=512)
     a = ap.parse_args()
     torch.set_num_threads(2)
-    from export import load_model
     tok = Tokenizer.load(os.path.join(a.corpus, "tokenizer.json"))
     model, _ = load_model(a.model)
     model.eval()

@@ -7,7 +7,7 @@ def start(tokens, fim, spm, line=0.7):
 
 def test_fim_mix_per_stretch_of_the_run():
     args = {"fim_rate": 0.6, "spm_rate": 0.5}
-    # no start records (an old log): args.json's mix for the whole run
+    # a log without start records: args.json's mix for the whole run
     assert fim_mixes([{"tokens": 10, "loss": 2.0}], args) == [(0, 0.6, 0.5, 0.5)]
     log = [start(0, 0.8, 0.2), {"tokens": 100, "loss": 2.0}, start(100, 0.8, 0.2),  # a plain resume: same mix
            {"tokens": 500, "loss": 1.9},

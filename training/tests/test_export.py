@@ -4,7 +4,9 @@ import os
 import numpy as np
 import torch
 
-from export import (FIM_ORDER, export_model, fim_order_of, hf_permute, load_hf_dir, read_gguf, read_safetensors, round_f16_)
+from checkpoints import load_hf_dir, round_f16_
+from export import FIM_ORDER, export_model, fim_order_of
+from formats import hf_permute, read_gguf, read_safetensors
 from model import Config, LlamaForCausalLM
 
 

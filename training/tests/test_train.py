@@ -3,6 +3,7 @@ import os
 
 import numpy as np
 
+import data
 import train
 
 
@@ -17,7 +18,7 @@ def test_fim_format():
     seen_spm = seen_psm = seen_lines = 0
     for seed in range(40):
         rng = np.random.default_rng(seed)
-        out = train.fim_window(stream, 0, L, rng, spm_rate=0.5, ends_line=ends_line, line_rate=0.5, min_len=8)
+        out = data.fim_window(stream, 0, L, rng, spm_rate=0.5, ends_line=ends_line, line_rate=0.5, min_len=8)
         if out is None:
             continue
         s = list(out)
@@ -49,7 +50,7 @@ def test_fim_window_near_the_stream_end_stays_full():
     stream = np.array(doc + [EOT] + [95, 96, 97], dtype=np.int64)  # too little after the next document start
     wrapped = 0
     for seed in range(20):
-        out = train.fim_window(stream, 0, 80, np.random.default_rng(seed), 0.5, ends_line, min_len=8)
+        out = data.fim_window(stream, 0, 80, np.random.default_rng(seed), 0.5, ends_line, min_len=8)
         if out is not None:
             s = list(out)
             end = s.index(EOT)
@@ -63,13 +64,13 @@ def test_fim_window_near_the_stream_end_stays_full():
 def test_next_doc_start():
     from tokenizer import EOT
     stream = np.array([7, 8, EOT, 9, 10, 11, EOT, 12], dtype=np.int64)
-    assert train.next_doc_start(stream, 0) == 0  # the stream's start is a document start
-    assert train.next_doc_start(stream, 3) == 3  # just after an EOT
-    assert train.next_doc_start(stream, 1) == 3
-    assert train.next_doc_start(stream, 2) == 3  # at the EOT itself
-    assert train.next_doc_start(stream, 4) == 7
-    assert train.next_doc_start(stream, 7) == 7
-    assert train.next_doc_start(stream, 1, look=1) == 1  # nothing within reach: stays put
+    assert data.next_doc_start(stream, 0) == 0  # the stream's start is a document start
+    assert data.next_doc_start(stream, 3) == 3  # just after an EOT
+    assert data.next_doc_start(stream, 1) == 3
+    assert data.next_doc_start(stream, 2) == 3  # at the EOT itself
+    assert data.next_doc_start(stream, 4) == 7
+    assert data.next_doc_start(stream, 7) == 7
+    assert data.next_doc_start(stream, 1, look=1) == 1  # nothing within reach: stays put
 
 
 def test_few_steps_reduce_loss(toy_corpus, tmp_path):
