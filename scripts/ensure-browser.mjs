@@ -45,7 +45,7 @@ export function ensureBrowser() {
   if (isRoot && isDebian) {
     console.log('[ensure-browser] no Chromium found; installing Debian\'s chromium with apt-get');
     run('apt-get update -qq');
-    run('DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium');
+    run('DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium');
     return '/usr/bin/chromium';
   }
   console.log('[ensure-browser] no Chromium found; downloading Playwright\'s chromium');

@@ -33,7 +33,7 @@ const PYTHON = '/usr/bin/python3';
 const hasPythonDeps = () => spawnSync(PYTHON, ['-c', 'import torch, regex, numpy, pytest'], { stdio: 'ignore' }).status === 0;
 if ((wants('training') || wants('unit') || wants('bench')) && !hasPythonDeps() && process.getuid?.() === 0 && existsSync('/etc/debian_version')) {
   console.log('[test] installing Debian python3-torch, python3-regex, python3-numpy, python3-pytest for training/ and the PyTorch parity test');
-  sh('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-regex python3-numpy python3-pytest libopenblas0-pthread']);
+  sh('sh', ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-torch python3-regex python3-numpy python3-pytest libopenblas0-pthread']);
 }
 
 let chromium;
@@ -78,7 +78,7 @@ if (wants('training') && existsSync('training/tests')) {
   } else {
     const xml = 'test-results/training.xml';
     rmSync(xml, { force: true });
-    const code = sh(PYTHON, ['-m', 'pytest', 'training/tests', '-q', `--junitxml=${xml}`]);
+    const code = sh(PYTHON, ['-m', 'pytest', 'training/tests', 'bench/peers', '-q', `--junitxml=${xml}`]);
     const text = existsSync(xml) ? readFileSync(xml, 'utf8') : '';
     const attr = (name) => Number(new RegExp(`<testsuite[^>]* ${name}="(\\d+)"`).exec(text)?.[1] ?? 0);
     const total = attr('tests'), failed = attr('failures') + attr('errors'), skipped = attr('skipped');

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Write a GGUF v3 (arch llama, all tensors f32) from an HF-layout Llama, for wllama / llama.cpp.
 
-  /usr/bin/python3 bench/peers/export_gguf.py --model DIR [--out FILE]   (default DIR/model.gguf)
+  /usr/bin/python3 -m bench.peers.export_gguf --model DIR [--out FILE]   (default DIR/model.gguf)
 
 The peers' GGUF: any HF-layout checkpoint, all f32 (so llama.cpp computes like the other peers),
 written with training/formats.py's GGUF writer.
@@ -20,8 +20,8 @@ import os
 
 import numpy as np
 
-import llama_torch
-from llama_torch import formats  # training/formats.py: the GGUF writer and the Q/K permutation
+from bench.peers import llama_torch
+from training import formats  # the GGUF writer and the Q/K permutation
 
 T = formats.GGUF_T
 ALIGN = formats.ALIGN

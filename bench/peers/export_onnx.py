@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Export an HF-layout Llama to ONNX in the layout transformers.js loads as a decoder with a KV cache.
 
-  /usr/bin/python3 bench/peers/export_onnx.py --model DIR [--out DIR] [--opset 14]
+  /usr/bin/python3 -m bench.peers.export_onnx --model DIR [--out DIR] [--opset 14]
 
 Writes <out>/onnx/model.onnx and copies config.json, generation_config.json, tokenizer.json
 (and tokenizer_config.json if present) next to it, so <out> is a transformers.js model dir.
@@ -27,7 +27,7 @@ import shutil
 
 import torch
 
-import llama_torch
+from bench.peers import llama_torch
 
 
 def export(model_dir, out_dir, opset):

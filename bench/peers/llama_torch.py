@@ -12,7 +12,7 @@ the checkpoint has it).
 
 Safetensors I/O is training/formats.py's (the Debian box has no `safetensors` module).
 
-  /usr/bin/python3 bench/peers/llama_torch.py greedy --model DIR --prompt 5,6,7 --n 50
+  /usr/bin/python3 -m bench.peers.llama_torch greedy --model DIR --prompt 5,6,7 --n 50
       -> prints {"tokens": [...]} : greedy ids, special tokens suppressed (see suppress_ids)
 """
 import argparse
@@ -26,12 +26,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-# The training package (training/formats.py) sits at the repo root; bench/peers/run-peers.ts runs these
-# scripts as files, so the root is not on the path by itself.
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.append(ROOT)
-from training import formats  # noqa: E402  the one safetensors / GGUF reader and writer
+from training import formats  # the one safetensors / GGUF reader and writer
 
 
 def read_safetensors(path):

@@ -2,7 +2,7 @@
 """Write a tiny random Llama in Hugging Face layout, for exercising the peers before (or without)
 the trained default model.
 
-  /usr/bin/python3 bench/peers/make_fixture.py --out bench/peers/out/fixture \
+  /usr/bin/python3 -m bench.peers.make_fixture --out bench/peers/out/fixture \
       [--tokenizer training/data/corpus/tokenizer.json] [--layers 2 --hidden 64 ...]
 
 Writes config.json, generation_config.json, tokenizer.json, model.safetensors.
@@ -21,7 +21,7 @@ import shutil
 
 import torch
 
-from llama_torch import write_safetensors
+from bench.peers.llama_torch import write_safetensors
 
 SPECIALS = ["<|endoftext|>", "<fim_prefix>", "<fim_middle>", "<fim_suffix>", "<file_sep>"]
 

@@ -27,8 +27,10 @@ const OUT = join(HERE, 'out');
 /** Debian's python3-torch lives under /usr/bin/python3, not the pyenv python3 on PATH. */
 const PYTHON = process.env['SPARK_PYTHON'] ?? '/usr/bin/python3';
 
+/** Runs one of bench/peers' Python scripts as a module of the bench.peers package, from the repo root. */
 function py(script: string, args: string[]): string {
-  return execFileSync(PYTHON, [join(HERE, script), ...args], { cwd: HERE, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const module = `bench.peers.${script.replace(/\.py$/, '')}`;
+  return execFileSync(PYTHON, ['-m', module, ...args], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
 const mtime = (p: string) => (existsSync(p) ? statSync(p).mtimeMs : 0);

@@ -1,6 +1,6 @@
 """Checks for the peers' export helpers (run: /usr/bin/python3 -m pytest bench/peers -q).
 
-Not wired into `npm test` (scripts/ is not ours); the lead may add bench/peers to the pytest run.
+The scripts are modules of the bench.peers package, run from the repo root with `python3 -m`.
 """
 import json
 import os
@@ -11,11 +11,10 @@ import sys
 import numpy as np
 import torch
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import export_gguf  # noqa: E402
-import llama_torch  # noqa: E402
+from bench.peers import export_gguf, llama_torch
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
 
 
 def test_safetensors_round_trip(tmp_path):
@@ -71,9 +70,9 @@ def test_rope_row_permutation_preserves_attention_scores():
 
 def test_kv_cache_matches_full_forward(tmp_path):
     out = tmp_path / "fx"
-    subprocess.run([sys.executable, os.path.join(HERE, "make_fixture.py"), "--out", str(out),
+    subprocess.run([sys.executable, "-m", "bench.peers.make_fixture", "--out", str(out),
                     "--layers", "1", "--hidden", "32", "--heads", "4", "--kv-heads", "2", "--ffn", "48"],
-                   check=True, capture_output=True, cwd=HERE)
+                   check=True, capture_output=True, cwd=ROOT)
     m = llama_torch.load(str(out))
     ids = torch.tensor([[10, 20, 30, 40, 50]])
     with torch.no_grad():
@@ -89,9 +88,9 @@ def test_kv_cache_matches_full_forward(tmp_path):
 
 def test_gguf_header_and_tensor_table(tmp_path):
     out = tmp_path / "fx"
-    subprocess.run([sys.executable, os.path.join(HERE, "make_fixture.py"), "--out", str(out),
+    subprocess.run([sys.executable, "-m", "bench.peers.make_fixture", "--out", str(out),
                     "--layers", "1", "--hidden", "32", "--heads", "4", "--kv-heads", "2", "--ffn", "48"],
-                   check=True, capture_output=True, cwd=HERE)
+                   check=True, capture_output=True, cwd=ROOT)
     info = export_gguf.export(str(out), str(tmp_path / "m.gguf"))
     with open(tmp_path / "m.gguf", "rb") as f:
         magic, version, n_tensors, n_kv = struct.unpack("<4sIQQ", f.read(24))
