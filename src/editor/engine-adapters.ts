@@ -90,7 +90,7 @@ async function stream(deps: EngineAdapterDeps, o: StreamOptions, onText: (soFar:
 /**
  * The FIM prompt for a cursor. When only whitespace follows the cursor on its line, the suffix
  * starts at the next line, so the model writes the rest of the line and its newline: that is the
- * shape FIM middles are trained in (whole lines, the suffix at a line start: training/train.py
+ * shape FIM middles are trained in (whole lines, the suffix at a line start: training/data.py
  * fim_split) and scored in (training/eval/evaluate.py). The postprocess drops the newline again.
  */
 export function lineAlignedFim(prefix: string, suffix: string): PromptSpec {
