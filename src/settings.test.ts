@@ -33,6 +33,37 @@ describe('settings validation', () => {
     expect(validateSettings({ ...DEFAULT_SETTINGS, extra: 1 })).toEqual({ ok: false, errors: ['unknown setting "extra"'] });
   });
 
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf', 'isPrototypeOf'])(
+    'an own "%s" key (as JSON.parse makes it) is an unknown setting, and pollutes nothing', (key) => {
+      const input: unknown = JSON.parse(`{${JSON.stringify(DEFAULT_SETTINGS).slice(1, -1)},${JSON.stringify(key)}:{"polluted":1}}`);
+      expect(Object.hasOwn(input as object, key)).toBe(true);
+      expect(validateSettings(input)).toEqual({ ok: false, errors: [`unknown setting "${key}"`] });
+      const lenient = settingsWithDefaults(input);
+      expect(Object.keys(lenient).sort()).toEqual([...SETTING_KEYS].sort());
+      expect(Object.getPrototypeOf(lenient)).toBe(Object.prototype);
+      expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    });
+
+  it('a valid result holds exactly the known keys, on a plain object', () => {
+    const result = validateSettings(JSON.parse(JSON.stringify(DEFAULT_SETTINGS)));
+    expect(result.ok).toBe(true);
+    if (result.ok) {
+      expect(Object.keys(result.settings).sort()).toEqual([...SETTING_KEYS].sort());
+      expect(Object.getPrototypeOf(result.settings)).toBe(Object.prototype);
+    }
+  });
+
+  it.each(['..', '.', 'a/..', 'a/../b', '../a', 'a/./b', './a', 'a/.', '/a', 'a//b', 'a/', 'a/b/../../etc'])(
+    'a model id with an empty, "." or ".." path segment (%s) is refused', (modelId) => {
+      const result = validateSettings({ ...DEFAULT_SETTINGS, modelId });
+      expect(result).toEqual({ ok: false, errors: [expect.stringMatching(/^Model id: .*no empty, "\." or "\.\." parts/)] });
+    });
+
+  it.each(['spark-nano', 'qwen/coder-0.5b', 'Qwen2.5-Coder-0.5B', 'org/model.v2/q4', 'a...b', 'a/.hidden', 'v1..2'])(
+    'a model id made of real names (%s) is accepted', (modelId) => {
+      expect(validateSettings({ ...DEFAULT_SETTINGS, modelId }).ok).toBe(true);
+    });
+
   it('reads a stored record leniently: keeps good fields, defaults the rest', () => {
     expect(settingsWithDefaults({ temperature: 0.5, topK: 'x', future: 1 })).toEqual({ ...DEFAULT_SETTINGS, temperature: 0.5 });
     expect(settingsWithDefaults(undefined)).toEqual(DEFAULT_SETTINGS);

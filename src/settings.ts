@@ -54,10 +54,15 @@ interface StringRule {
 }
 export type SettingRule = NumberRule | StringRule;
 
+/** One path part: letters, digits, . _ - but not "." or ".." on their own. */
+const MODEL_ID_PART = String.raw`(?!\.\.?(?:/|$))[A-Za-z0-9._-]+`;
+const MODEL_ID_PATTERN = new RegExp(String.raw`^(?=[A-Za-z0-9])(?=[^]{1,128}$)${MODEL_ID_PART}(?:/${MODEL_ID_PART})*$`);
+
 export const SETTING_RULES: Readonly<Record<SettingKey, SettingRule>> = Object.freeze({
   modelId: {
-    kind: 'string', label: 'Model id', pattern: /^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/,
-    hint: '1–128 characters: letters, digits, . _ / -',
+    // The id becomes a URL path under public/models/: a "." or ".." part would step out of it.
+    kind: 'string', label: 'Model id', pattern: MODEL_ID_PATTERN,
+    hint: '1–128 characters: letters, digits and . _ -, in parts separated by / and starting with a letter or digit; no empty, "." or ".." parts',
   },
   temperature: { kind: 'number', label: 'Temperature', min: 0, max: 2, integer: false },
   topK: { kind: 'number', label: 'Top-k', min: 0, max: 1000, integer: true },
@@ -107,6 +112,9 @@ export type SettingsResult = { ok: true; settings: Settings } | { ok: false; err
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** A field name from untrusted input, for an error message: quoted, escaped and cut to 40 characters. */
+export const quoteKey = (key: string): string => JSON.stringify(key.slice(0, 40));
+
 /**
  * Strict validation (playground links): every field present, right type, in range, and no
  * unknown fields — a link that carries something we don't understand is from another version.
@@ -114,9 +122,11 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
 export function validateSettings(input: unknown): SettingsResult {
   if (!isPlainObject(input)) return { ok: false, errors: ['settings must be an object'] };
   const errors: string[] = [];
+  // Own keys only: `in` would accept "constructor", "toString" or an own "__proto__" (JSON.parse makes one).
   for (const key of Object.keys(input)) {
-    if (!(key in SETTING_RULES)) errors.push(`unknown setting "${key.slice(0, 40)}"`);
+    if (!Object.hasOwn(SETTING_RULES, key)) errors.push(`unknown setting ${quoteKey(key)}`);
   }
+  // Built from the known keys only, so nothing from the input can reach the result's prototype.
   const settings: Record<string, unknown> = {};
   for (const key of SETTING_KEYS) {
     if (!Object.hasOwn(input, key)) {
