@@ -174,3 +174,71 @@ describe('share links: size limit when encoding', () => {
     expect(result).toMatchObject({ ok: false, reason: 'too-big' });
   });
 });
+
+/** A hash whose payload is exactly this JSON text (for keys JSON.stringify can't write, like an own "__proto__"). */
+const rawJsonHash = (json: string) => `#v1.${encodeBase64Url(deflateSync(new TextEncoder().encode(json)))}`;
+
+describe('share links: hostile payloads get an error result, never an exception', () => {
+  const base = wire(state());
+  const baseJson = JSON.stringify(base);
+  const withField = (field: string, json: string) => rawJsonHash(`${baseJson.slice(0, -1)},${JSON.stringify(field)}:${json}}`);
+  const withLanguage = (json: string) => rawJsonHash(baseJson.replace('"language":"typescript"', `"language":${json}`));
+  const deep = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+
+  it.each([
+    ['an object whose toString is not a function', '{"toString":1}'],
+    ['an object whose toString and valueOf are objects', '{"toString":{},"valueOf":{}}'],
+    ['a list holding such an object', '[{"toString":1}]'],
+    ['an object with an own __proto__', '{"__proto__":null}'],
+    ['a list nested 100,000 deep', deep(100_000)],
+  ])('a language that is %s', (_name, json) => {
+    const hash = withLanguage(json);
+    const result = decodeShareHash(hash);
+    expect(result).toMatchObject({ ok: false, kind: 'invalid' });
+    if (!result.ok) expect(result.message).toMatch(/language must be text|nested/);
+  });
+
+  it('the short link from the report (about 200 characters) is refused with a message', () => {
+    const hash = withLanguage('{"toString":1}');
+    expect(hash.length).toBeLessThan(300);
+    expect(decodeShareHash(hash)).toMatchObject({ ok: false, kind: 'invalid', message: expect.stringMatching(/language must be text, not an object/) });
+  });
+
+  it('deep nesting anywhere is refused by its depth before it is parsed', () => {
+    for (const hash of [withField('extra', deep(100_000)), rawJsonHash(deep(500_000)), withLanguage(deep(9))]) {
+      const result = decodeShareHash(hash);
+      expect(result).toMatchObject({ ok: false, kind: 'invalid' });
+      if (!result.ok) expect(result.message).toMatch(/nested more than 8 levels deep/);
+    }
+    // Brackets inside strings are text, not nesting.
+    const text = '['.repeat(1000) + '\n';
+    const original = state({ text, selections: [{ anchorLine: 1, anchorColumn: 1, activeLine: 1, activeColumn: 1 }] });
+    expect(decodeShareHash(encode(original))).toEqual({ ok: true, state: original });
+  });
+
+  it.each(['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'])('an own "%s" key in the settings is an unknown setting', (key) => {
+    const settingsJson = JSON.stringify(base.settings);
+    const hash = rawJsonHash(baseJson.replace(settingsJson, `${settingsJson.slice(0, -1)},${JSON.stringify(key)}:{"polluted":1}}`));
+    const result = decodeShareHash(hash);
+    expect(result).toMatchObject({ ok: false, kind: 'invalid' });
+    if (!result.ok) expect(result.message).toContain(`unknown setting "${key}"`);
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+
+  it.each(['__proto__', 'constructor', 'toString'])('an own "%s" key at the top level is an unknown field', (key) => {
+    const result = decodeShareHash(withField(key, '{"polluted":1}'));
+    expect(result).toMatchObject({ ok: false, kind: 'invalid' });
+    if (!result.ok) expect(result.message).toContain(`unknown field "${key}"`);
+  });
+
+  it('bytes after the end of the compressed stream are refused', () => {
+    const compressed = deflateSync(new TextEncoder().encode(baseJson));
+    const pack = (bytes: Uint8Array) => `#v1.${encodeBase64Url(bytes)}`;
+    expect(decodeShareHash(pack(compressed)).ok).toBe(true);
+    for (const extra of [[0], [1, 2, 3], [...compressed]]) {
+      const result = decodeShareHash(pack(new Uint8Array([...compressed, ...extra])));
+      expect(result, `extra ${extra.length} bytes`).toMatchObject({ ok: false, kind: 'malformed' });
+      if (!result.ok) expect(result.message).toMatch(/extra data after the end of the compressed data/);
+    }
+  });
+});

@@ -1,7 +1,9 @@
 // Playground links: `#v<version>.<payload>` where payload = base64url(deflate-raw(UTF-8(JSON))).
 // fflate's raw deflate was measured against lz-string on real code (bench/share-compression.test.ts)
 // and gives links 1.2–3x shorter, so it is the codec. Decoding treats the hash as hostile input:
-// bounded size before and after inflation, strict base64url, fatal UTF-8, then a schema check.
+// bounded size before and after inflation, strict base64url, one deflate stream with nothing after
+// it, fatal UTF-8, bounded nesting, then a schema check. It is total: every input gives a result
+// (ok, or an error kind with a message), never an exception, so a bad link can only be refused.
 
 import { Inflate, deflateSync } from 'fflate';
 import { Base64UrlError, decodeBase64Url, encodeBase64Url } from './base64url.ts';
@@ -19,6 +21,12 @@ export const MAX_DECODED_BYTES = 1 << 20;
 const PREFIX = `#v${LINK_VERSION}.`;
 /** Input is fed to the inflater in slices so the decoded-size guard fires before memory balloons. */
 const INFLATE_SLICE_BYTES = 1024;
+/**
+ * Deepest nesting of lists and objects a link may hold; links need 3 (payload, selections, one
+ * selection). Checked on the bytes before JSON.parse, so no engine's parser or later code that
+ * walks the value meets a deeply nested one.
+ */
+export const MAX_JSON_DEPTH = 8;
 
 export type EncodeResult =
   | { ok: true; hash: string }
@@ -71,6 +79,7 @@ export function hasShareHash(hash: string): boolean {
 }
 
 export function decodeShareHash(hash: string): DecodeResult {
+  if (typeof hash !== 'string') return fail('malformed', 'it is not text');
   if (hash.length > MAX_HASH_CHARS) {
     return fail('oversized', `${hash.length.toLocaleString('en-US')} characters; the limit is ${MAX_HASH_CHARS.toLocaleString('en-US')}`);
   }
@@ -84,8 +93,7 @@ export function decodeShareHash(hash: string): DecodeResult {
   try {
     compressed = decodeBase64Url(match[2]!);
   } catch (err) {
-    if (err instanceof Base64UrlError) return fail('malformed', `its data ${err.message}`);
-    throw err;
+    return fail('malformed', err instanceof Base64UrlError ? `its data ${err.message}` : 'its data is not base64url');
   }
   if (compressed.length === 0) return fail('truncated', 'it carries no data');
 
@@ -97,6 +105,14 @@ export function decodeShareHash(hash: string): DecodeResult {
         ? fail('truncated', 'the compressed data ends early')
         : fail('malformed', 'the compressed data is corrupt');
   }
+  // fflate stops at the end of the deflate stream and ignores what follows. A stream that also
+  // decodes without its last byte ended before that byte, so the link carries bytes nothing reads.
+  if (compressed.length > 1 && inflateBounded(compressed.subarray(0, compressed.length - 1), MAX_DECODED_BYTES).ok) {
+    return fail('malformed', 'it has extra data after the end of the compressed data');
+  }
+  if (nestingExceeds(inflated.bytes, MAX_JSON_DEPTH)) {
+    return fail('invalid', `its data is nested more than ${MAX_JSON_DEPTH} levels deep`);
+  }
 
   let json: unknown;
   try {
@@ -107,6 +123,26 @@ export function decodeShareHash(hash: string): DecodeResult {
   const state = validateShareWire(json);
   if (!state.ok) return fail('invalid', state.errors.slice(0, 3).join('; '));
   return { ok: true, state: state.value };
+}
+
+/** True when JSON text nests lists/objects deeper than `max` (brackets inside strings don't count). */
+function nestingExceeds(bytes: Uint8Array, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    if (inString) {
+      if (byte === 0x5c) i++; // backslash: the next byte is escaped (UTF-8 continuation bytes are >= 0x80)
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) {
+      inString = true;
+    } else if (byte === 0x5b || byte === 0x7b) {
+      if (++depth > max) return true;
+    } else if (byte === 0x5d || byte === 0x7d) {
+      depth--;
+    }
+  }
+  return false;
 }
 
 type InflateResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: 'too-big' | 'eof' | 'corrupt' };
@@ -129,7 +165,7 @@ function inflateBounded(compressed: Uint8Array, limit: number): InflateResult {
   } catch (err) {
     if (err instanceof OverLimit) return { ok: false, reason: 'too-big' };
     // fflate reports "unexpected EOF" as error code 0.
-    const code = (err as { code?: unknown }).code;
+    const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
     return { ok: false, reason: code === 0 ? 'eof' : 'corrupt' };
   }
   const bytes = new Uint8Array(total);

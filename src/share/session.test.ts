@@ -1,5 +1,7 @@
+import { deflateSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, SettingsModel } from '../settings.ts';
+import { encodeBase64Url } from './base64url.ts';
 import { encodeShareHash } from './link-codec.ts';
 import { WorkspaceSession, type SessionDeps } from './session.ts';
 import type { EditorSnapshot } from '../document/snapshot.ts';
@@ -109,6 +111,21 @@ describe('WorkspaceSession', () => {
     expect(h.log.toasts).toEqual([['error', expect.stringMatching(/newer version/)]]);
     expect(h.screen().text).toBe('my work');
     expect(h.stored()?.text).toBe('my work');
+  });
+
+  it.each([
+    ['a language object that cannot be turned into text', '{"toString":1}'],
+    ['a language nested 100,000 lists deep', '['.repeat(100_000) + ']'.repeat(100_000)],
+  ])('a hostile link (%s) shows an error and opens the saved workspace, which stays saved', async (_name, language) => {
+    const json = JSON.stringify({ text: 'x', language: 'typescript', selections: [[1, 1, 1, 1]], settings: DEFAULT_SETTINGS })
+      .replace('"typescript"', language);
+    const h = harness(mine, `#v1.${encodeBase64Url(deflateSync(new TextEncoder().encode(json)))}`);
+    await h.session.start();
+    expect(h.log.toasts).toEqual([['error', expect.stringMatching(/holds invalid data \((language must be text|its data is nested)/)]]);
+    expect(h.screen().text).toBe('my work');
+    h.type('my work, edited');
+    await h.session.flush();
+    expect(h.stored()?.text).toBe('my work, edited');
   });
 
   it('share() writes the hash, copies the URL and says so; the next edit drops the stale hash', async () => {

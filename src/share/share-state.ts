@@ -3,7 +3,7 @@
 
 import { isSupportedLanguage } from '../document/languages.ts';
 import { lineLengths, type EditorSnapshot, type SelectionState } from '../document/snapshot.ts';
-import { validateSettings, type Settings } from '../settings.ts';
+import { quoteKey, validateSettings, type Settings } from '../settings.ts';
 
 export interface ShareState extends EditorSnapshot {
   settings: Settings;
@@ -56,24 +56,43 @@ export function validateSelections(input: unknown, text: string): Validated<Sele
 
 const WIRE_KEYS = ['text', 'language', 'selections', 'settings'] as const;
 
-/** Checks a decoded link payload field by field; the result is safe to hand to the editor. */
+/**
+ * What kind of JSON value this is, for error messages. Untrusted values are never passed to
+ * String(): an object's toString may be missing or not callable, and nested lists recurse.
+ */
+export function describeJsonType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  switch (typeof value) {
+    case 'string': return 'text';
+    case 'number': return 'a number';
+    case 'boolean': return 'true/false';
+    case 'object': return 'an object';
+    default: return typeof value;
+  }
+}
+
+/**
+ * Checks a decoded link payload field by field; the result is safe to hand to the editor. It
+ * reads only own fields, never recurses into values, and builds the result from known keys.
+ */
 export function validateShareWire(input: unknown): Validated<ShareState> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    return { ok: false, errors: ['the link does not hold an object'] };
+    return { ok: false, errors: [`the link holds ${describeJsonType(input)}, not an object`] };
   }
   const record = input as Record<string, unknown>;
   const errors: string[] = [];
   for (const key of Object.keys(record)) {
-    if (!(WIRE_KEYS as readonly string[]).includes(key)) errors.push(`unknown field "${key.slice(0, 40)}"`);
+    if (!(WIRE_KEYS as readonly string[]).includes(key)) errors.push(`unknown field ${quoteKey(key)}`);
   }
   for (const key of WIRE_KEYS) if (!Object.hasOwn(record, key)) errors.push(`missing field "${key}"`);
   if (errors.length > 0) return { ok: false, errors };
 
   const { text, language } = record;
-  if (typeof text !== 'string') return { ok: false, errors: ['text must be a string'] };
-  if (!isSupportedLanguage(language)) {
-    return { ok: false, errors: [`unsupported language ${JSON.stringify(String(language).slice(0, 40))}`] };
-  }
+  if (typeof text !== 'string') return { ok: false, errors: [`the document must be text, not ${describeJsonType(text)}`] };
+  if (typeof language !== 'string') return { ok: false, errors: [`language must be text, not ${describeJsonType(language)}`] };
+  const shownLanguage = JSON.stringify(language.slice(0, 40));
+  if (!isSupportedLanguage(language)) return { ok: false, errors: [`unsupported language ${shownLanguage}`] };
   const selections = validateSelections(record['selections'], text);
   if (!selections.ok) return selections;
   const settings = validateSettings(record['settings']);
