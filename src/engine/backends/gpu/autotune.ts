@@ -7,7 +7,7 @@ import type { ModelConfig } from '../../../model/config.ts';
 import { roleShapes, type MatrixRole } from '../plan/model-plan.ts';
 import { candidateGrids, defaultGrid, planMatrix, type GridChoice, type WeightFormat } from '../plan/wafer-plan.ts';
 import { BufferGroup, encodeDispatches, type GpuContext } from './context.ts';
-import { matmulDispatches } from './matmul.ts';
+import { matmulDispatches } from './kernels/matmul/matmul.ts';
 
 export interface TunedRole {
   grid: GridChoice;

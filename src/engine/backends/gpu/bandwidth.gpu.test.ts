@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { measureDispatchOverhead, measureReadBandwidth } from './bandwidth.ts';
 import { testDevice } from '../../../testing/gpu-test-util.ts';
 
-describe('stream_read.wgsl bandwidth probe', () => {
+describe('bandwidth probe (stream-read kernel)', () => {
   it('reads a buffer and reports bytes / time (a measurement, no speed asserted)', async () => {
     const device = await testDevice();
     const r = await measureReadBandwidth(device, { megabytes: 4, passes: 2, trials: 1 });

@@ -1,12 +1,10 @@
-// Measures the adapter's streaming read bandwidth with shaders/stream_read.wgsl: the roofline
-// that decode tokens/s is reported against (bench/ reuses this). The same shader on a tiny
-// buffer measures the other limit of a decode step: the fixed cost of one dispatch. Wall clock around submit +
-// onSubmittedWorkDone, best of a few trials, several passes per submit to amortise the ~1 ms
-// submit round trip.
-import streamSource from '../../../../shaders/stream_read.wgsl?raw';
+// Measures the adapter's streaming read bandwidth with the stream-read kernel: the roofline that
+// decode tokens/s is reported against (bench/ reuses this). The same kernel on a tiny buffer
+// measures the other limit of a decode step: the fixed cost of one dispatch. Wall clock around
+// submit + onSubmittedWorkDone, best of a few trials, several passes per submit to amortise the
+// ~1 ms submit round trip.
 import { BufferGroup, GpuContext } from './context.ts';
-
-const THREADS = 64;
+import { STREAM_READ_THREADS, streamReadDispatch, streamReadThreads } from './kernels/stream-read/stream-read.ts';
 
 export interface BandwidthResult {
   bytes: number;
@@ -31,17 +29,17 @@ export interface DispatchOverheadResult {
 }
 
 /**
- * The fixed cost of a dispatch: `dispatches` one-workgroup stream_read dispatches in one pass,
+ * The fixed cost of a dispatch: `dispatches` one-workgroup stream-read dispatches in one pass,
  * one submit, best of `trials`. A decode step of D dispatches can go no faster than D times this.
  */
 export async function measureDispatchOverhead(device: GPUDevice, options: { dispatches?: number; trials?: number } = {}): Promise<DispatchOverheadResult> {
   const dispatches = options.dispatches ?? 256;
-  // THREADS vec4s, one per thread: exactly one workgroup.
-  return { dispatches, msPerDispatch: await bestStreamReadMs(device, THREADS * 16, 1, dispatches, options.trials ?? 3) };
+  // One vec4 per thread, one workgroup's worth: exactly one workgroup.
+  return { dispatches, msPerDispatch: await bestStreamReadMs(device, STREAM_READ_THREADS * 16, 1, dispatches, options.trials ?? 3) };
 }
 
 /**
- * stream_read over `bytes` (each thread sums `perThread` vec4s), `dispatches` times in one pass
+ * stream-read over `bytes` (each thread sums `perThread` vec4s), `dispatches` times in one pass
  * and one submit; wall clock around submit + onSubmittedWorkDone, per dispatch, best of `trials`
  * after one untimed warm-up.
  */
@@ -49,20 +47,17 @@ async function bestStreamReadMs(device: GPUDevice, bytes: number, perThread: num
   const ctx = new GpuContext(device);
   using group = new BufferGroup(device, 'stream-read');
   const total = bytes / 16;
-  const threads = Math.ceil(total / perThread);
+  const threads = streamReadThreads(total, perThread);
+  if (Math.ceil(threads / STREAM_READ_THREADS) > device.limits.maxComputeWorkgroupsPerDimension) throw new Error('bandwidth: buffer too large for one dispatch row; raise vec4sPerThread');
   const data = group.create('data', bytes, GPUBufferUsage.STORAGE); // zero-filled: values do not matter
   const sink = group.create('sink', threads * 4, GPUBufferUsage.STORAGE);
-  const params = group.uniform('params', new Uint32Array([perThread, total, 0, 0]));
-  const pipeline = await ctx.pipeline('stream_read', streamSource, 'main', { THREADS });
-  const bind = ctx.bindGroup(pipeline, 'stream_read', { 0: params, 1: data, 2: sink });
-  const workgroups = Math.ceil(threads / THREADS);
-  if (workgroups > device.limits.maxComputeWorkgroupsPerDimension) throw new Error('bandwidth: buffer too large for one dispatch row; raise vec4sPerThread');
+  const { pipeline, bindGroup, workgroups } = await streamReadDispatch(ctx, group, { data, sink, totalVec4s: total, vec4sPerThread: perThread });
   const run = async () => {
     const enc = device.createCommandEncoder();
     const pass = enc.beginComputePass();
     pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bind);
-    for (let d = 0; d < dispatches; d++) pass.dispatchWorkgroups(workgroups);
+    pass.setBindGroup(0, bindGroup);
+    for (let d = 0; d < dispatches; d++) pass.dispatchWorkgroups(workgroups[0]);
     pass.end();
     const t0 = performance.now();
     device.queue.submit([enc.finish()]);

@@ -15,13 +15,14 @@ import { EMBED_TOKENS, FINAL_NORM, LM_HEAD, layerWeightName, type LayerWeight } 
 import type { SamplingParams } from '../../api/types.ts';
 import type { ModelWaferPlan } from '../plan/model-plan.ts';
 import type { MatrixPlan } from '../plan/wafer-plan.ts';
-import { attentionDispatch } from './attention.ts';
 import { BufferGroup, type Dispatch, type GpuContext } from './context.ts';
-import { embedDispatch } from './embed.ts';
-import { matmulDispatches, uploadTiled, type TiledMatrix } from './matmul.ts';
-import { rmsnormDispatch } from './rmsnorm.ts';
-import { ropeKvDispatch, ropeTables, type RopeTables } from './rope-kv.ts';
-import { samplerDispatch } from './sampler.ts';
+import { attentionDispatch } from './kernels/attention/attention.ts';
+import { embedDispatch } from './kernels/embed/embed.ts';
+import { matmulDispatches } from './kernels/matmul/matmul.ts';
+import { rmsnormDispatch } from './kernels/rmsnorm/rmsnorm.ts';
+import { ropeKvDispatch, ropeTables, type RopeTables } from './kernels/rope-kv/rope-kv.ts';
+import { samplerDispatch } from './kernels/sampler/sampler.ts';
+import { uploadTiled, type TiledMatrix } from './kernels/shared/weights.ts';
 
 interface LayerBuffers {
   inputNorm: GPUBuffer;

@@ -6,7 +6,7 @@ import type { StepContext, Stepper } from '../token-loop.ts';
 import { encodeDispatches } from './context.ts';
 import type { ForwardGraph, GpuModel } from './gpu-model.ts';
 import { PassProfiler } from './profiler.ts';
-import { samplerParamWords } from './sampler.ts';
+import { samplerParamWords } from './kernels/sampler/sampler.ts';
 
 const STAGING_RING = 3;
 const GREEDY_GRAPH: SamplingParams = { temperature: 0, topK: 0, topP: 1, seed: 0 };

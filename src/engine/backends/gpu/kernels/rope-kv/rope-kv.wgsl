@@ -9,18 +9,8 @@
 
 override THREADS: u32 = 64u;
 
-struct Params {
-  tokens: u32,
-  num_heads: u32,
-  num_kv_heads: u32,
-  head_dim: u32,
-  max_pos: u32,    // rows of the cos/sin tables = KV-cache capacity
-  _pad0: u32,
-  _pad1: u32,
-  _pad2: u32,
-}
-
-struct State { pos: u32, step: u32 }
+// @struct Params: fields declared in rope-kv.ts
+// @struct State: fields declared in shared/state.ts
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> state: State;

@@ -1,5 +1,5 @@
 // The sampler on the GPU: one workgroup per logits row. Same definition as
-// src/engine/reference/sampler.ts (and backend.ts): greedy argmax (lowest id on ties), or
+// src/engine/backends/cpu/reference/sampler.ts: greedy argmax (lowest id on ties), or
 // temperature → top-k → softmax → top-p → draw with u = uniform(seed, position).
 //
 // The kept set is always a prefix of the sorted order (logit descending, id ascending), so each
@@ -13,18 +13,8 @@
 
 override THREADS: u32 = 64u; // power of two (tree reductions)
 
-struct Params {
-  vocab: u32,
-  rows: u32,            // logits rows = workgroups
-  first_row_token: u32, // index in this forward of the token whose logits are row 0
-  advance: u32,         // add to state.pos after sampling (single row only; 0 = leave state)
-  temperature: f32,
-  top_k: u32,
-  top_p: f32,
-  seed: u32,
-}
-
-struct State { pos: u32, step: u32 }
+// @struct Params: fields declared in sampler.ts
+// @struct State: fields declared in shared/state.ts
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read_write> state: State;

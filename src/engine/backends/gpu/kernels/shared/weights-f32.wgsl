@@ -1,5 +1,5 @@
-// Weight-format prelude, f32: prepended to kernels that read a tile-major weight matrix
-// (matmul.wgsl, embed.wgsl). Four weights per vec4 load (the 16-byte loads that SwiftShader and
+// Weight-format prelude, f32: prepended (by weights.ts) to kernels that read a tile-major weight
+// matrix (matmul, embed). Four weights per vec4 load (the 16-byte loads that SwiftShader and
 // real GPUs both stream fastest).
 @group(0) @binding(0) var<storage, read> weights: array<vec4<f32>>;
 

@@ -1,10 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { linear, swiglu, addInPlace } from '../cpu/reference/ops.ts';
-import { f16ArrayToF32, f32ArrayToF16 } from '../../../model/half.ts';
-import { planMatrix, type GridChoice, type WeightFormat } from '../plan/wafer-plan.ts';
-import { BufferGroup, GpuContext, runDispatches } from './context.ts';
-import { matmulDispatches, uploadTiled, type Epilogue } from './matmul.ts';
-import { maxMixedError, randomArray, readF32, testDevice } from '../../../testing/gpu-test-util.ts';
+import { linear, swiglu, addInPlace } from '../../../cpu/reference/ops.ts';
+import { f16ArrayToF32, f32ArrayToF16 } from '../../../../../model/half.ts';
+import { planMatrix, type GridChoice, type WeightFormat } from '../../../plan/wafer-plan.ts';
+import { BufferGroup, GpuContext, runDispatches } from '../../context.ts';
+import { matmulDispatches, type Epilogue } from './matmul.ts';
+import { uploadTiled } from '../shared/weights.ts';
+import { maxMixedError, randomArray, readF32, testDevice } from '../../../../../testing/gpu-test-util.ts';
 
 // Tolerance: f32 accumulation over K ≤ 200 terms of |w·x| ≤ 1 in a different order from the
 // reference: error ≲ K · 2⁻²⁴ · Σ|w x| ≈ 1e-5; we allow 1e-4 (mixed abs/rel).

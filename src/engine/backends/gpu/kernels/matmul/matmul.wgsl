@@ -1,6 +1,6 @@
 // Tiled GEMV / GEMM over tile-major weights: y[T, N] = x[T, K] · Wᵀ, then an epilogue.
-// Prepended with a weight-format prelude (weights_f32.wgsl or weights_f16.wgsl) that defines
-// `weights`, load_w4 and load_w.
+// Prepended with a weight-format prelude (shared/weights-f32.wgsl or weights-f16.wgsl) that
+// defines `weights`, load_w4 and load_w.
 //
 // Wafer mapping (DESIGN.md §2): workgroup (r, c) is PE (r, c) and owns tile (r, c) — tile_rows
 // rows × tile_cols columns stored contiguously. It reads only x[:, c-block] (the broadcast down
@@ -25,20 +25,7 @@ const EPILOGUE_STORE: u32 = 0u;
 const EPILOGUE_RESIDUAL: u32 = 1u;
 const EPILOGUE_SWIGLU: u32 = 2u;
 
-struct Params {
-  rows: u32,        // N: weight rows (2 × intermediate for the SwiGLU pair)
-  cols: u32,        // K
-  tokens: u32,      // T
-  tile_rows: u32,
-  tile_cols: u32,   // multiple of 4
-  col_tiles: u32,   // Q
-  epilogue: u32,
-  has_bias: u32,
-  x_stride: u32,    // elements between consecutive tokens in x
-  out_stride: u32,  // elements between consecutive tokens in out
-  tree_stride: u32, // reduce_tree: this level adds partial c + tree_stride into c
-  _pad: u32,
-}
+// @struct Params: fields declared in matmul.ts
 
 @group(0) @binding(1) var<uniform> params: Params;
 @group(0) @binding(2) var<storage, read> x: array<f32>;

@@ -1,7 +1,10 @@
+// The smallest WebGPU program through the raw API (no GpuContext): when it fails, the browser or
+// adapter is at fault, not a kernel. vector-add.wgsl is its fixture, not a kernel (kernels/
+// structure.test.ts lists it as such).
 import { describe, expect, it } from 'vitest';
-import source from '../../../../shaders/vector_add.wgsl?raw';
+import source from './vector-add.wgsl?raw';
 
-describe('vector_add.wgsl on real WebGPU', () => {
+describe('WebGPU smoke test: vector-add.wgsl through the raw API', () => {
   it('adds two vectors of an awkward length', async () => {
     const adapter = await navigator.gpu.requestAdapter();
     expect(adapter).not.toBeNull();

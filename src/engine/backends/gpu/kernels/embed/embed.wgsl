@@ -1,19 +1,11 @@
 // Embedding gather: out[t, :] = E[ids[t], :], reading the token id from a GPU buffer (so the
 // sampled id of the previous step feeds this one with no host round trip). E is a tile-major
-// matrix (the same buffer the tied lm_head GEMV streams), prepended with a weight-format prelude.
+// matrix (the same buffer the tied lm_head GEMV streams), prepended with a weight-format prelude
+// (shared/weights.ts).
 
 override THREADS: u32 = 64u;
 
-struct Params {
-  dim: u32,        // D = K of the table
-  tokens: u32,     // T
-  vocab: u32,      // N of the table
-  tile_rows: u32,
-  tile_cols: u32,
-  col_tiles: u32,
-  _pad0: u32,
-  _pad1: u32,
-}
+// @struct Params: fields declared in embed.ts
 
 @group(0) @binding(1) var<uniform> params: Params;
 @group(0) @binding(2) var<storage, read> ids: array<u32>;

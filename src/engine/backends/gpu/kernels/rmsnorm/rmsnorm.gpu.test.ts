@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { rmsNorm } from '../cpu/reference/ops.ts';
-import { BufferGroup, GpuContext, runDispatches } from './context.ts';
+import { rmsNorm } from '../../../cpu/reference/ops.ts';
+import { BufferGroup, GpuContext, runDispatches } from '../../context.ts';
 import { rmsnormDispatch } from './rmsnorm.ts';
-import { maxMixedError, randomArray, readF32, testDevice } from '../../../testing/gpu-test-util.ts';
+import { maxMixedError, randomArray, readF32, testDevice } from '../../../../../testing/gpu-test-util.ts';
 
 // Tolerance 1e-5: f32 sum of squares (reference accumulates in f64) and inverseSqrt.
 describe('rmsnorm.wgsl vs reference rmsNorm()', async () => {

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { attention } from '../cpu/reference/ops.ts';
-import { BufferGroup, GpuContext, runDispatches } from './context.ts';
+import { attention } from '../../../cpu/reference/ops.ts';
+import { BufferGroup, GpuContext, runDispatches } from '../../context.ts';
 import { attentionDispatch } from './attention.ts';
-import { maxMixedError, randomArray, readF32, testDevice } from '../../../testing/gpu-test-util.ts';
+import { maxMixedError, randomArray, readF32, testDevice } from '../../../../../testing/gpu-test-util.ts';
 
 // Tolerance 1e-5: online softmax (one pass, rescaled) vs the reference's two passes, f32 vs f64 sums.
 describe('attention.wgsl: causal GQA over the KV cache vs reference attention()', async () => {

@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { rope } from '../cpu/reference/ops.ts';
-import { BufferGroup, GpuContext, runDispatches } from './context.ts';
+import { rope } from '../../../cpu/reference/ops.ts';
+import { BufferGroup, GpuContext, runDispatches } from '../../context.ts';
 import { ropeKvDispatch, ropeTables } from './rope-kv.ts';
-import { maxMixedError, randomArray, readF32, testDevice } from '../../../testing/gpu-test-util.ts';
+import { maxMixedError, randomArray, readF32, testDevice } from '../../../../../testing/gpu-test-util.ts';
 
 // Tolerance 1e-6 (mixed): the cos/sin tables are the reference's f64 values rounded to f32.
-describe('rope_kv.wgsl: RoPE + KV-cache write vs reference rope()', async () => {
+describe('rope-kv.wgsl: RoPE + KV-cache write vs reference rope()', async () => {
   const device = await testDevice();
   const ctx = new GpuContext(device);
   afterAll(() => device.destroy());

@@ -5,12 +5,7 @@
 
 override THREADS: u32 = 64u;
 
-struct Params {
-  vec4s_per_thread: u32,
-  total_vec4s: u32,
-  _pad0: u32,
-  _pad1: u32,
-}
+// @struct Params: fields declared in stream-read.ts
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> data: array<vec4<f32>>;

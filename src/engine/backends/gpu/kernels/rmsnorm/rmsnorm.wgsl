@@ -5,12 +5,7 @@
 
 override THREADS: u32 = 64u;
 
-struct Params {
-  dim: u32,
-  tokens: u32,
-  in_row: u32,
-  eps: f32,
-}
+// @struct Params: fields declared in rmsnorm.ts
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;

@@ -1,13 +1,26 @@
-// Causal GQA attention over the KV cache (decode and batched prefill). Kernel: shaders/attention.wgsl.
+// Causal GQA attention over the KV cache (decode and batched prefill). Kernel: attention.wgsl.
 //   q inside qkv [T, (H + 2Hkv)·Dh] · cache [maxPos, Hkv, Dh] → out [T, H·Dh]; query t at pos0 + t.
-import attentionSource from '../../../../shaders/attention.wgsl?raw';
-import { checkWorkgroups, type BufferGroup, type Dispatch, type GpuContext } from './context.ts';
-import type { HeadShape } from './rope-kv.ts';
+import attentionSource from './attention.wgsl?raw';
+import { checkWorkgroups, type BufferGroup, type Dispatch, type GpuContext } from '../../context.ts';
+import type { HeadShape } from '../rope-kv/rope-kv.ts';
+import { GpuState } from '../shared/state.ts';
+import { kernelShader, uniformStruct } from '../uniforms.ts';
 
 const THREADS = 32;
 const QUERY_BLOCK = 32;
-/** Must match MAX_HEAD_DIM in attention.wgsl (the private accumulator's size). */
+/** Must match 4 · MAX_HEAD_DIM4 in attention.wgsl (the private accumulator's size). */
 export const MAX_HEAD_DIM = 256;
+
+const Params = uniformStruct('Params', [
+  ['tokens', 'u32'],
+  ['num_heads', 'u32'],
+  ['num_kv_heads', 'u32'],
+  ['head_dim', 'u32', 'multiple of 4'],
+  ['q_stride', 'u32', 'elements between tokens in the qkv buffer'],
+  ['scale', 'f32', '1 / sqrt(Dh)'],
+]);
+
+export const SHADER = kernelShader(attentionSource, [Params, GpuState]);
 
 export async function attentionDispatch(
   ctx: GpuContext, group: BufferGroup,
@@ -29,11 +42,11 @@ export async function attentionDispatch(
   const tiled = tokens >= QUERY_BLOCK && !args.perQueryOnly;
   const keyTile = Math.max(1, Math.min(64, Math.floor((16384 - 16) / (8 * dh))));
   const pipeline = tiled
-    ? await ctx.pipeline('attention', attentionSource, 'prefill_tiled', { QUERY_BLOCK, KEY_TILE: keyTile, TILE_VEC4S: (keyTile * dh) / 4 })
-    : await ctx.pipeline('attention', attentionSource, 'main', { THREADS });
-  const words = new Uint32Array([tokens, h, hkv, dh, qStride, 0, 0, 0]);
-  new Float32Array(words.buffer)[5] = 1 / Math.sqrt(dh);
-  const params = group.uniform('attention:params', words);
+    ? await ctx.pipeline('attention', SHADER.code, 'prefill_tiled', { QUERY_BLOCK, KEY_TILE: keyTile, TILE_VEC4S: (keyTile * dh) / 4 })
+    : await ctx.pipeline('attention', SHADER.code, 'main', { THREADS });
+  const params = group.uniform('attention:params', Params.pack({
+    tokens, num_heads: h, num_kv_heads: hkv, head_dim: dh, q_stride: qStride, scale: 1 / Math.sqrt(dh),
+  }));
   const label = args.label ?? 'attention';
   return {
     label, pipeline,

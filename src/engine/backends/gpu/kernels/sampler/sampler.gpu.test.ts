@@ -1,9 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { SamplingParams } from '../../api/types.ts';
-import { sample } from '../cpu/reference/sampler.ts';
-import { BufferGroup, GpuContext, runDispatches } from './context.ts';
+import type { SamplingParams } from '../../../../api/types.ts';
+import { sample } from '../../../cpu/reference/sampler.ts';
+import { BufferGroup, GpuContext, runDispatches } from '../../context.ts';
 import { samplerDispatch } from './sampler.ts';
-import { randomArray, readU32, testDevice } from '../../../testing/gpu-test-util.ts';
+import { randomArray, readU32, testDevice } from '../../../../../testing/gpu-test-util.ts';
 
 // Exact: the GPU must pick the same id as reference/sampler.ts. (A mismatch is possible in
 // principle when u·mass lands within f32 rounding of a cumulative boundary — about 1e-7 per draw —

@@ -5,9 +5,9 @@
 // `main` (decode): one thread per (token, head), a single pass with an online softmax (running
 // max and sum, the accumulator rescaled when the max grows) — no score matrix, no barriers.
 // `prefill_tiled` (T > 1): the same maths per query, K/V tiles shared through workgroup memory.
-// pos0 comes from the GPU state buffer. Both walk keys in the same order with the same
-// operations, so a batched verify pass and T = 1 decode steps agree to the bit (greedy drafts
-// depend on it).
+// pos0 comes from the GPU state buffer. Both walk keys in the same order through the same fns
+// (query_start, softmax_fold, query_finish), so a batched verify pass and T = 1 decode steps
+// agree to the bit (greedy drafts depend on it).
 
 override THREADS: u32 = 32u;
 // Magic numbers:
@@ -16,18 +16,8 @@ override THREADS: u32 = 32u;
 //   decode kernel at 2,000 positions went from 30 ms to 6 ms per layer (measured).
 const MAX_HEAD_DIM4: u32 = 64u;
 
-struct Params {
-  tokens: u32,
-  num_heads: u32,
-  num_kv_heads: u32,
-  head_dim: u32,  // multiple of 4
-  q_stride: u32,  // elements between tokens in the qkv buffer
-  scale: f32,     // 1 / sqrt(Dh)
-  _pad0: u32,
-  _pad1: u32,
-}
-
-struct State { pos: u32, step: u32 }
+// @struct Params: fields declared in attention.ts
+// @struct State: fields declared in shared/state.ts
 
 @group(0) @binding(0) var<uniform> params: Params;
 @group(0) @binding(1) var<storage, read> state: State;
@@ -35,6 +25,43 @@ struct State { pos: u32, step: u32 }
 @group(0) @binding(3) var<storage, read> k_cache: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read> v_cache: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read_write> out: array<vec4<f32>>;
+
+// One query's online softmax: running max and sum, and the output accumulator Σ w·v, rescaled
+// whenever the max grows. The entry points differ only in where a K/V row is read from (storage
+// or a workgroup tile); all the softmax arithmetic is in the fns below.
+struct Query {
+  q: array<vec4<f32>, MAX_HEAD_DIM4>,  // times params.scale
+  acc: array<vec4<f32>, MAX_HEAD_DIM4>,
+  running_max: f32,
+  sum: f32,
+}
+
+// Query token t (< params.tokens) of head h.
+fn query_start(query: ptr<function, Query>, t: u32, h: u32, dh4: u32) {
+  let qo = (t * params.q_stride + h * params.head_dim) / 4u;
+  for (var d = 0u; d < dh4; d++) { (*query).q[d] = qkv[qo + d] * params.scale; (*query).acc[d] = vec4<f32>(0.0); }
+  (*query).running_max = -3.0e38;
+  (*query).sum = 0.0;
+}
+
+// Folds in the score s of the next key; returns the weight its value row goes into acc with.
+fn softmax_fold(query: ptr<function, Query>, s: f32, dh4: u32) -> f32 {
+  if (s > (*query).running_max) {
+    let rescale = exp((*query).running_max - s);
+    (*query).sum *= rescale;
+    for (var d = 0u; d < dh4; d++) { (*query).acc[d] *= rescale; }
+    (*query).running_max = s;
+  }
+  let w = exp(s - (*query).running_max);
+  (*query).sum += w;
+  return w;
+}
+
+fn query_finish(query: ptr<function, Query>, t: u32, h: u32, dh4: u32) {
+  let oo = (t * params.num_heads + h) * dh4;
+  let inv = 1.0 / (*query).sum;
+  for (var d = 0u; d < dh4; d++) { out[oo + d] = (*query).acc[d] * inv; }
+}
 
 // grid: (ceil(T·H / THREADS)); (token, head) pairs flattened so that small H wastes no lanes.
 @compute @workgroup_size(THREADS)
@@ -44,30 +71,17 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   if (t >= params.tokens) { return; }
   let dh4 = params.head_dim / 4u;
   let kvh = h / (params.num_heads / params.num_kv_heads);
-  let qo = (t * params.q_stride + h * params.head_dim) / 4u;
-  var q: array<vec4<f32>, MAX_HEAD_DIM4>;
-  var acc: array<vec4<f32>, MAX_HEAD_DIM4>;
-  for (var d = 0u; d < dh4; d++) { q[d] = qkv[qo + d] * params.scale; acc[d] = vec4<f32>(0.0); }
+  var query: Query;
+  query_start(&query, t, h, dh4);
   let visible = state.pos + t + 1u;
-  var running_max = -3.0e38;
-  var sum = 0.0;
   for (var p = 0u; p < visible; p++) {
     let ko = (p * params.num_kv_heads + kvh) * dh4;
     var s = 0.0;
-    for (var d = 0u; d < dh4; d++) { s += dot(q[d], k_cache[ko + d]); }
-    if (s > running_max) {
-      let rescale = exp(running_max - s);
-      sum *= rescale;
-      for (var d = 0u; d < dh4; d++) { acc[d] *= rescale; }
-      running_max = s;
-    }
-    let w = exp(s - running_max);
-    sum += w;
-    for (var d = 0u; d < dh4; d++) { acc[d] += w * v_cache[ko + d]; }
+    for (var d = 0u; d < dh4; d++) { s += dot(query.q[d], k_cache[ko + d]); }
+    let w = softmax_fold(&query, s, dh4);
+    for (var d = 0u; d < dh4; d++) { query.acc[d] += w * v_cache[ko + d]; }
   }
-  let oo = (t * params.num_heads + h) * dh4;
-  let inv = 1.0 / sum;
-  for (var d = 0u; d < dh4; d++) { out[oo + d] = acc[d] * inv; }
+  query_finish(&query, t, h, dh4);
 }
 
 // ---- Batched causal prefill, tiled (flash-attention style) ----
@@ -97,13 +111,9 @@ fn prefill_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
   let block_end = min(params.tokens, (wid.x + 1u) * QUERY_BLOCK);
   let needed = pos0 + block_end;
   let tc = min(t, params.tokens - 1u);
-  let qo = (tc * params.q_stride + h * params.head_dim) / 4u;
-  var q: array<vec4<f32>, MAX_HEAD_DIM4>;
-  var acc: array<vec4<f32>, MAX_HEAD_DIM4>;
-  for (var d = 0u; d < dh4; d++) { q[d] = qkv[qo + d] * params.scale; acc[d] = vec4<f32>(0.0); }
+  var query: Query;
+  query_start(&query, tc, h, dh4);
   let visible = pos0 + tc + 1u;
-  var running_max = -3.0e38;
-  var sum = 0.0;
   for (var base = 0u; base < needed; base += KEY_TILE) {
     let count = min(KEY_TILE, needed - base);
     for (var i = lid.x; i < count * dh4; i += QUERY_BLOCK) {
@@ -117,21 +127,12 @@ fn prefill_tiled(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
     for (var j = 0u; j < last; j++) {
       let ko = j * dh4;
       var s = 0.0;
-      for (var d = 0u; d < dh4; d++) { s += dot(q[d], k_tile[ko + d]); }
-      if (s > running_max) {
-        let rescale = exp(running_max - s);
-        sum *= rescale;
-        for (var d = 0u; d < dh4; d++) { acc[d] *= rescale; }
-        running_max = s;
-      }
-      let w = exp(s - running_max);
-      sum += w;
-      for (var d = 0u; d < dh4; d++) { acc[d] += w * v_tile[ko + d]; }
+      for (var d = 0u; d < dh4; d++) { s += dot(query.q[d], k_tile[ko + d]); }
+      let w = softmax_fold(&query, s, dh4);
+      for (var d = 0u; d < dh4; d++) { query.acc[d] += w * v_tile[ko + d]; }
     }
     workgroupBarrier();
   }
   if (!has_query) { return; }
-  let oo = (t * params.num_heads + h) * dh4;
-  let inv = 1.0 / sum;
-  for (var d = 0u; d < dh4; d++) { out[oo + d] = acc[d] * inv; }
+  query_finish(&query, t, h, dh4);
 }

@@ -1,10 +1,22 @@
-// Embedding gather from a tile-major table, token ids read from a GPU buffer. Kernel: shaders/embed.wgsl.
+// Embedding gather from a tile-major table, token ids read from a GPU buffer. Kernel: embed.wgsl.
 //   ids [T] u32  ·  table [V, D] (tile-major per plan)  →  out [T, D]
-import embedSource from '../../../../shaders/embed.wgsl?raw';
-import { checkWorkgroups, type BufferGroup, type Dispatch, type GpuContext } from './context.ts';
-import { weightPrelude, type TiledMatrix } from './matmul.ts';
+import embedSource from './embed.wgsl?raw';
+import { checkWorkgroups, type BufferGroup, type Dispatch, type GpuContext } from '../../context.ts';
+import { weightPrelude, type TiledMatrix } from '../shared/weights.ts';
+import { kernelShader, uniformStruct } from '../uniforms.ts';
 
 const THREADS = 64;
+
+const Params = uniformStruct('Params', [
+  ['dim', 'u32', 'D = K of the table'],
+  ['tokens', 'u32', 'T'],
+  ['vocab', 'u32', 'N of the table'],
+  ['tile_rows', 'u32'],
+  ['tile_cols', 'u32'],
+  ['col_tiles', 'u32'],
+]);
+
+export const SHADER = kernelShader(embedSource, [Params]);
 
 export async function embedDispatch(
   ctx: GpuContext, group: BufferGroup, args: { table: TiledMatrix; ids: GPUBuffer; out: GPUBuffer; tokens: number },
@@ -15,10 +27,10 @@ export async function embedDispatch(
   if (plan.rowsPerThread !== 1) throw new Error(`embed: table ${plan.name} must be a plain (not paired) matrix`);
   if (args.ids.size < tokens * 4) throw new Error(`embed: ids buffer holds fewer than ${tokens} ids`);
   if (args.out.size < tokens * plan.cols * 4) throw new Error(`embed: out buffer too small for [${tokens}, ${plan.cols}]`);
-  const pipeline = await ctx.pipeline(`embed-${plan.format}`, weightPrelude(plan.format) + embedSource, 'main', { THREADS });
-  const params = group.uniform('embed:params', new Uint32Array([
-    plan.cols, tokens, plan.rows, plan.tile.rows, plan.tile.cols, plan.grid.q, 0, 0,
-  ]));
+  const pipeline = await ctx.pipeline(`embed-${plan.format}`, weightPrelude(plan.format) + SHADER.code, 'main', { THREADS });
+  const params = group.uniform('embed:params', Params.pack({
+    dim: plan.cols, tokens, vocab: plan.rows, tile_rows: plan.tile.rows, tile_cols: plan.tile.cols, col_tiles: plan.grid.q,
+  }));
   return {
     label: 'embed',
     pipeline,

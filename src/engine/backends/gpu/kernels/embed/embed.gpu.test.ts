@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { embed } from '../cpu/reference/ops.ts';
-import { f16ArrayToF32, f32ArrayToF16 } from '../../../model/half.ts';
-import { planMatrix } from '../plan/wafer-plan.ts';
-import { BufferGroup, GpuContext, runDispatches } from './context.ts';
+import { embed } from '../../../cpu/reference/ops.ts';
+import { f16ArrayToF32, f32ArrayToF16 } from '../../../../../model/half.ts';
+import { planMatrix } from '../../../plan/wafer-plan.ts';
+import { BufferGroup, GpuContext, runDispatches } from '../../context.ts';
 import { embedDispatch } from './embed.ts';
-import { uploadTiled } from './matmul.ts';
-import { randomArray, readF32, testDevice } from '../../../testing/gpu-test-util.ts';
+import { uploadTiled } from '../shared/weights.ts';
+import { randomArray, readF32, testDevice } from '../../../../../testing/gpu-test-util.ts';
 
 // A gather is exact: tolerance 0 (f16 tables compared with their f16-rounded values).
 describe('embed.wgsl: gather from a tile-major table', async () => {

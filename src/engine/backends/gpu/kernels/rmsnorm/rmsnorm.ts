@@ -1,9 +1,19 @@
-// RMSNorm, one thread per token row. Kernel: shaders/rmsnorm.wgsl.
+// RMSNorm, one thread per token row. Kernel: rmsnorm.wgsl.
 //   x [inRow + T, D] → out [T, D] = x[inRow + t] / rms · weight
-import rmsnormSource from '../../../../shaders/rmsnorm.wgsl?raw';
-import { checkWorkgroups, type BufferGroup, type Dispatch, type GpuContext } from './context.ts';
+import rmsnormSource from './rmsnorm.wgsl?raw';
+import { checkWorkgroups, type BufferGroup, type Dispatch, type GpuContext } from '../../context.ts';
+import { kernelShader, uniformStruct } from '../uniforms.ts';
 
 const THREADS = 64;
+
+const Params = uniformStruct('Params', [
+  ['dim', 'u32', 'D'],
+  ['tokens', 'u32', 'T'],
+  ['in_row', 'u32', 'first row of x to normalise'],
+  ['eps', 'f32'],
+]);
+
+export const SHADER = kernelShader(rmsnormSource, [Params]);
 
 export async function rmsnormDispatch(
   ctx: GpuContext, group: BufferGroup,
@@ -16,11 +26,8 @@ export async function rmsnormDispatch(
   if (args.x.size < (inRow + tokens) * dim * 4) throw new Error(`rmsnorm: x too small for rows ${inRow}..${inRow + tokens}`);
   if (args.out.size < tokens * dim * 4) throw new Error('rmsnorm: out too small');
   if (!(eps >= 0)) throw new Error(`rmsnorm: eps must be >= 0, got ${eps}`);
-  const pipeline = await ctx.pipeline('rmsnorm', rmsnormSource, 'main', { THREADS });
-  const words = new Uint32Array(4);
-  words.set([dim, tokens, inRow]);
-  new Float32Array(words.buffer)[3] = eps;
-  const params = group.uniform('rmsnorm:params', words);
+  const pipeline = await ctx.pipeline('rmsnorm', SHADER.code, 'main', { THREADS });
+  const params = group.uniform('rmsnorm:params', Params.pack({ dim, tokens, in_row: inRow, eps }));
   const label = args.label ?? 'rmsnorm';
   return {
     label, pipeline,

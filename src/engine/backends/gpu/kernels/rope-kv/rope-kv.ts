@@ -1,9 +1,21 @@
-// RoPE on q and k fused with the KV-cache write. Kernel: shaders/rope_kv.wgsl.
+// RoPE on q and k fused with the KV-cache write. Kernel: rope-kv.wgsl.
 //   qkv [T, (H + 2Hkv)·Dh]: q rotated in place; k (rotated), v → cache[pos0 + t] ([maxPos, Hkv, Dh])
-import ropeSource from '../../../../shaders/rope_kv.wgsl?raw';
-import { checkWorkgroups, type BufferGroup, type Dispatch, type GpuContext } from './context.ts';
+import ropeSource from './rope-kv.wgsl?raw';
+import { checkWorkgroups, type BufferGroup, type Dispatch, type GpuContext } from '../../context.ts';
+import { GpuState } from '../shared/state.ts';
+import { kernelShader, uniformStruct } from '../uniforms.ts';
 
 const THREADS = 64;
+
+const Params = uniformStruct('Params', [
+  ['tokens', 'u32'],
+  ['num_heads', 'u32'],
+  ['num_kv_heads', 'u32'],
+  ['head_dim', 'u32'],
+  ['max_pos', 'u32', 'rows of the cos/sin tables = KV-cache capacity'],
+]);
+
+export const SHADER = kernelShader(ropeSource, [Params, GpuState]);
 
 export interface RopeTables { cos: GPUBuffer; sin: GPUBuffer; maxPos: number }
 
@@ -35,8 +47,8 @@ export async function ropeKvDispatch(
   if (args.qkv.size < tokens * (h + 2 * hkv) * dh * 4) throw new Error(`rope: qkv too small for ${tokens} tokens`);
   const cacheBytes = tables.maxPos * hkv * dh * 4;
   if (args.kCache.size < cacheBytes || args.vCache.size < cacheBytes) throw new Error('rope: KV cache smaller than maxPos rows');
-  const pipeline = await ctx.pipeline('rope_kv', ropeSource, 'main', { THREADS });
-  const params = group.uniform('rope:params', new Uint32Array([tokens, h, hkv, dh, tables.maxPos, 0, 0, 0]));
+  const pipeline = await ctx.pipeline('rope_kv', SHADER.code, 'main', { THREADS });
+  const params = group.uniform('rope:params', Params.pack({ tokens, num_heads: h, num_kv_heads: hkv, head_dim: dh, max_pos: tables.maxPos }));
   const label = args.label ?? 'rope_kv';
   return {
     label, pipeline,

@@ -1,48 +1,37 @@
 // Tiled GEMV (T = 1) / GEMM (T > 1) over tile-major weights, with the chain/tree partial-sum
-// reduce when the plan splits K (Q > 1). Kernel: shaders/matmul.wgsl.
+// reduce when the plan splits K (Q > 1). Kernel: matmul.wgsl.
 //
 //   x [T, K] (row stride xStride)  ·  W [N, K] (tile-major per plan)  →  out [T, N] (stride outStride)
 //   epilogue 'store' | 'residual' (out += …) | 'swiglu' (rows interleaved gate/up → out [T, N/2])
 
-import matmulSource from '../../../../shaders/matmul.wgsl?raw';
-import f32Prelude from '../../../../shaders/weights_f32.wgsl?raw';
-import f16Prelude from '../../../../shaders/weights_f16.wgsl?raw';
-import { toTileMajor, type MatrixPlan, type WeightFormat } from '../plan/wafer-plan.ts';
-import { f32ArrayToF16 } from '../../../model/half.ts';
-import { checkWorkgroups, type BufferGroup, type Dispatch, type GpuContext } from './context.ts';
+import matmulSource from './matmul.wgsl?raw';
+import type { MatrixPlan } from '../../../plan/wafer-plan.ts';
+import { checkWorkgroups, type BufferGroup, type Dispatch, type GpuContext } from '../../context.ts';
+import { weightPrelude, type TiledMatrix } from '../shared/weights.ts';
+import { kernelShader, uniformStruct } from '../uniforms.ts';
 
 export type Epilogue = 'store' | 'residual' | 'swiglu';
+/** The EPILOGUE_* constants of matmul.wgsl. */
 const EPILOGUE_CODE: Record<Epilogue, number> = { store: 0, residual: 1, swiglu: 2 };
 
 /** Tokens per thread in the batched (prefill/verify) path: each weight load feeds 4 tokens. */
 export const GEMM_TOKENS_PER_THREAD = 4;
 
-export function weightPrelude(format: WeightFormat): string {
-  return format === 'f16' ? f16Prelude : f32Prelude;
-}
+const Params = uniformStruct('Params', [
+  ['rows', 'u32', 'N: weight rows (2 × intermediate for the SwiGLU pair)'],
+  ['cols', 'u32', 'K'],
+  ['tokens', 'u32', 'T'],
+  ['tile_rows', 'u32'],
+  ['tile_cols', 'u32', 'multiple of 4'],
+  ['col_tiles', 'u32', 'Q'],
+  ['epilogue', 'u32', 'EPILOGUE_*'],
+  ['has_bias', 'u32'],
+  ['x_stride', 'u32', 'elements between consecutive tokens in x'],
+  ['out_stride', 'u32', 'elements between consecutive tokens in out'],
+  ['tree_stride', 'u32', 'reduce_tree: this level adds partial c + tree_stride into c'],
+]);
 
-/** A weight matrix resident on the GPU in its plan's tile-major order. */
-export interface TiledMatrix {
-  plan: MatrixPlan;
-  buffer: GPUBuffer;
-}
-
-/**
- * Uploads W [N, K] (row-major f32 values, or raw f16 bits when the checkpoint is f16) in the
- * plan's tile-major order and format. f32 → f16 rounds to nearest even.
- */
-export function uploadTiled(group: BufferGroup, plan: MatrixPlan, values: Float32Array | null, f16Bits?: Uint16Array): TiledMatrix {
-  let data: ArrayBufferView;
-  if (plan.format === 'f16') {
-    const bits = f16Bits ?? (values ? f32ArrayToF16(values) : null);
-    if (!bits) throw new Error(`uploadTiled ${plan.name}: no data`);
-    data = toTileMajor(plan, bits, (n) => new Uint16Array(n));
-  } else {
-    if (!values) throw new Error(`uploadTiled ${plan.name}: f32 storage needs f32 values`);
-    data = toTileMajor(plan, values, (n) => new Float32Array(n));
-  }
-  return { plan, buffer: group.storage(`w:${plan.name}`, data) };
-}
+export const SHADER = kernelShader(matmulSource, [Params]);
 
 export interface MatmulArgs {
   weights: TiledMatrix;
@@ -59,7 +48,7 @@ export interface MatmulArgs {
 
 function pipelineFor(ctx: GpuContext, plan: MatrixPlan, entry: string, tokensPerThread: number) {
   const threads = plan.tile.rows / plan.rowsPerThread;
-  return ctx.pipeline(`matmul-${plan.format}`, weightPrelude(plan.format) + matmulSource, entry, {
+  return ctx.pipeline(`matmul-${plan.format}`, weightPrelude(plan.format) + SHADER.code, entry, {
     THREADS: entry === 'tile_main' ? threads : 64,
     ROWS_PER_THREAD: plan.rowsPerThread,
     TOKENS_PER_THREAD: tokensPerThread,
@@ -91,10 +80,10 @@ export async function matmulDispatches(ctx: GpuContext, group: BufferGroup, args
   // dispatch is a usage conflict, and WebGPU then drops the whole command buffer silently.
   const bias = args.bias ?? group.create(`${name}:no-bias`, 16, GPUBufferUsage.STORAGE);
   const partials = args.partials ?? group.create(`${name}:no-partials`, 16, GPUBufferUsage.STORAGE);
-  const uniformFor = (treeStride: number) => group.uniform(`${name}:params`, new Uint32Array([
-    plan.rows, plan.cols, tokens, plan.tile.rows, plan.tile.cols, q,
-    EPILOGUE_CODE[epilogue], args.bias ? 1 : 0, xStride, outStride, treeStride, 0,
-  ]));
+  const uniformFor = (treeStride: number) => group.uniform(`${name}:params`, Params.pack({
+    rows: plan.rows, cols: plan.cols, tokens, tile_rows: plan.tile.rows, tile_cols: plan.tile.cols, col_tiles: q,
+    epilogue: EPILOGUE_CODE[epilogue], has_bias: args.bias ? 1 : 0, x_stride: xStride, out_stride: outStride, tree_stride: treeStride,
+  }));
   const params = uniformFor(0);
   const out: Dispatch[] = [];
   const tile = await pipelineFor(ctx, plan, 'tile_main', tokensPerThread);
