@@ -1,6 +1,8 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildTestTokenizer } from '../../testing/test-tokenizer.ts';
+import { TEST_SPECIAL_TOKENS, buildTestTokenizer } from '../../testing/test-tokenizer.ts';
 import { ModelTokenizer } from '../../model/tokenizer.ts';
+import { loadChatTemplate } from './chat-template.ts';
 import { buildPrompt } from './prompt.ts';
 
 const files = buildTestTokenizer();
@@ -100,7 +102,97 @@ describe('buildPrompt', () => {
 
   it('explains what is wrong', () => {
     expect(() => buildPrompt(tok, { kind: 'plain', text: 'x' }, { maxPromptTokens: 2 })).toThrow(/maxPromptTokens/);
-    const noFim = { encode: tok.encode.bind(tok), specials: { all: [] } };
+    const noFim = { encode: tok.encode.bind(tok), tokenString: tok.tokenString.bind(tok), specials: { all: [] } };
     expect(() => buildPrompt(noFim, { kind: 'fim', prefix: 'a', suffix: 'b' }, { maxPromptTokens: 64 })).toThrow(/cannot fill in the middle/);
+  });
+});
+
+describe('buildPrompt: text the user typed is encoded as text', () => {
+  const specialsIn = (ids: readonly number[], t: ModelTokenizer = tok) => ids.filter((id) => t.isSpecial(id));
+  // Each special-token string, alone, glued to code, at both ends, and twice in a row.
+  const withSpecials = (s: string) => ({ prefix: `${s}x = "${s}"\n  y${s}${s}`, suffix: `${s}\nz = 1 # ${s}` });
+
+  it.each(TEST_SPECIAL_TOKENS)('%s in the document: plain, PSM and SPM prompts hold only the builder\'s special tokens, and decode to the text', (s) => {
+    const { prefix, suffix } = withSpecials(s);
+    const plain = buildPrompt(tok, { kind: 'plain', text: prefix }, { maxPromptTokens: 200 });
+    expect(specialsIn(plain.ids)).toEqual([]);
+    expect(tok.decode(plain.ids)).toBe(prefix);
+
+    const psm = buildPrompt(tok, { kind: 'fim', prefix, suffix }, { maxPromptTokens: 200 });
+    expect(specialsIn(psm.ids)).toEqual([fimPrefix, fimSuffix, fimMiddle]);
+    expect(psm.ids[0]).toBe(fimPrefix);
+    expect(psm.ids.at(-1)).toBe(fimMiddle);
+    expect(tok.decode(psm.ids)).toBe(`<fim_prefix>${prefix}<fim_suffix>${suffix}<fim_middle>`);
+
+    const spm = buildPrompt(tok, { kind: 'fim', prefix, suffix }, { maxPromptTokens: 200 }, { fimOrder: 'spm' });
+    expect(specialsIn(spm.ids)).toEqual([fimPrefix, fimSuffix, fimMiddle]);
+    expect(tok.decode(spm.ids)).toBe(`<fim_prefix><fim_suffix>${suffix}<fim_middle>${prefix}`);
+  });
+
+  it('any text mixing code and special-token spellings (property; SPARK_FUZZ_RUNS for more cases)', () => {
+    const runs = Number(process.env['SPARK_FUZZ_RUNS'] ?? 200);
+    const piece = fc.oneof(
+      fc.constantFrom(...TEST_SPECIAL_TOKENS, '<', '>', '|', '<|', '|>', '<fim_', 'fim_middle', '\n', ' ', 'def', 'é', '🚀'),
+      fc.string({ maxLength: 6 }),
+    );
+    const text = fc.array(piece, { maxLength: 12 }).map((parts) => parts.join(''));
+    fc.assert(fc.property(text, text, fc.constantFrom('psm' as const, 'spm' as const), (prefix, suffix, fimOrder) => {
+      const p = buildPrompt(tok, { kind: 'fim', prefix, suffix }, { maxPromptTokens: 400 }, { fimOrder });
+      expect(specialsIn(p.ids)).toEqual([fimPrefix, fimSuffix, fimMiddle]);
+      expect(tok.decode(p.ids)).toBe(fimOrder === 'psm'
+        ? `<fim_prefix>${prefix}<fim_suffix>${suffix}<fim_middle>`
+        : `<fim_prefix><fim_suffix>${suffix}<fim_middle>${prefix}`);
+    }), { seed: Number(process.env['SPARK_FUZZ_SEED'] ?? 1), numRuns: runs });
+  }, Math.max(20_000, Number(process.env['SPARK_FUZZ_RUNS'] ?? 0) * 20));
+
+  it('the text around a special-token string tokenizes as it does next to the special token', () => {
+    const p = buildPrompt(tok, { kind: 'plain', text: 'def f():<fim_middle>return 1' }, { maxPromptTokens: 200 });
+    const middle = tok.encode('<fim_middle>');
+    expect(middle).toEqual([fimMiddle]); // encode() itself still matches it: the template path needs that
+    const at = p.ids.indexOf(tok.encode('def f():')[0]!);
+    expect(at).toBe(0);
+    expect(p.ids.slice(0, tok.encode('def f():').length)).toEqual(tok.encode('def f():'));
+    expect(p.ids.slice(-tok.encode('return 1').length)).toEqual(tok.encode('return 1'));
+  });
+
+  it('control tokens not marked special are text too (Qwen2.5-Coder marks <|fim_middle|> and <|repo_name|> special: false)', () => {
+    const json = structuredClone(files.tokenizerJson) as { added_tokens: Array<Record<string, unknown>> };
+    for (const t of json.added_tokens) if (t['content'] === '<fim_middle>') t['special'] = false;
+    json.added_tokens.push({ id: files.vocabSize, content: '<|repo_name|>', single_word: false, lstrip: false, rstrip: false, normalized: false, special: false });
+    const qwenish = ModelTokenizer.fromJson(json, {});
+    const repoName = qwenish.tokenId('<|repo_name|>')!;
+    expect(qwenish.isSpecial(fimMiddle)).toBe(false);
+    expect(qwenish.encode('<|repo_name|>')).toEqual([repoName]);
+    const prefix = 'a = "<fim_middle>"; b = "<|repo_name|>"\n';
+    const p = buildPrompt(qwenish, { kind: 'fim', prefix, suffix: '<fim_middle><|repo_name|>' }, { maxPromptTokens: 200 });
+    const control = new Set([...qwenish.specials.all, fimMiddle, repoName]);
+    expect(p.ids.filter((id) => control.has(id))).toEqual([fimPrefix, fimSuffix, fimMiddle]);
+    expect(qwenish.decode(p.ids)).toBe(`<fim_prefix>${prefix}<fim_suffix><fim_middle><|repo_name|><fim_middle>`);
+  });
+
+  it('chat: the template\'s special tokens stay special, special-token text in the messages stays text', async () => {
+    const loaded = await loadChatTemplate({
+      chat_template: "{% for m in messages %}{{ '<file_sep>' + m['role'] + '\\n' + m['content'] + '<|endoftext|>' }}{% endfor %}{% if add_generation_prompt %}{{ '<file_sep>assistant\\n' }}{% endif %}",
+    });
+    if (!loaded?.ok) throw new Error('expected a template');
+    const { fileSep, endOfText } = tok.specials as Required<typeof tok.specials>;
+    const plainMessages = [{ role: 'system' as const, content: 'Rewrite.' }, { role: 'user' as const, content: 'x = 1' }];
+    const plain = buildPrompt(tok, { kind: 'chat', messages: plainMessages }, { maxPromptTokens: 400 }, { chat: loaded });
+    expect(plain.ids).toEqual(tok.encode(loaded.template.render(plainMessages))); // unchanged without special text
+
+    const messages = [
+      { role: 'system' as const, content: 'Rewrite.' },
+      { role: 'user' as const, content: TEST_SPECIAL_TOKENS.map((s) => `x = "${s}"`).join('\n') + '<|endoftext|>' },
+    ];
+    const p = buildPrompt(tok, { kind: 'chat', messages }, { maxPromptTokens: 400 }, { chat: loaded });
+    expect(specialsIn(p.ids)).toEqual([fileSep, endOfText, fileSep, endOfText, fileSep]);
+    expect(tok.decode(p.ids)).toBe(loaded.template.render(messages));
+  });
+
+  it('chat: a template that repeats a message holding special-token text is refused with a reason', async () => {
+    const loaded = await loadChatTemplate({ chat_template: "{{ messages[0]['content'] + '<file_sep>' + messages[0]['content'] }}" });
+    if (!loaded?.ok) throw new Error('expected a template');
+    expect(() => buildPrompt(tok, { kind: 'chat', messages: [{ role: 'user', content: 'a<fim_middle>b' }] }, { maxPromptTokens: 400 }, { chat: loaded }))
+      .toThrow(/special-token text.*chat template/);
   });
 });

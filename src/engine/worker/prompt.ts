@@ -15,12 +15,18 @@
 // tokens near it. The character cut before tokenizing is snapped the same way, for the same reason.
 // SPM suits the cache best: the cursor is at the prompt's end, so typing changes only the last tokens
 // while the suffix is unchanged; in PSM every keystroke re-prefills the whole suffix after the prefix.
+//
+// Only this builder puts control tokens in a prompt. Text the user typed (the document, chat messages)
+// may spell one ("<fim_middle>", "<|endoftext|>"), and the tokenizer's encode() would match it as
+// the token itself, letting a document steer the model. So user text is cut at those spellings:
+// the text between them is encoded as usual (text without them tokenizes exactly as before), and
+// each spelling is encoded as plain characters.
 import type { FimOrder } from '../../model/config.ts';
 import type { ModelTokenizer } from '../../model/tokenizer.ts';
-import type { LoadedChatTemplate } from './chat-template.ts';
-import type { PromptSpec } from '../api/protocol.ts';
+import type { ChatTemplate, LoadedChatTemplate } from './chat-template.ts';
+import type { ChatMessage, PromptSpec } from '../api/protocol.ts';
 
-export type PromptTokenizer = Pick<ModelTokenizer, 'encode' | 'specials'>;
+export type PromptTokenizer = Pick<ModelTokenizer, 'encode' | 'specials' | 'tokenString'>;
 
 export interface PromptBudget {
   /** Most tokens in the prompt, special tokens included. */
@@ -64,17 +70,17 @@ export function buildPrompt(tokenizer: PromptTokenizer, spec: PromptSpec, budget
       return { ids, prefixTokens: ids.length, droppedPrefixTokens: spec.ids.length - ids.length, suffixTokens: 0, droppedSuffixTokens: 0 };
     }
     case 'plain': {
-      const { ids, dropped } = tailTokens(tokenizer, spec.text, budget.maxPromptTokens);
+      const { ids, dropped } = tailTokens(asText(tokenizer, [spec.text]), spec.text, budget.maxPromptTokens);
       return { ids, prefixTokens: ids.length, droppedPrefixTokens: dropped, suffixTokens: 0, droppedSuffixTokens: 0 };
     }
     case 'fim':
-      return buildFim(tokenizer, spec.prefix, spec.suffix, budget, model.fimOrder ?? 'psm');
+      return buildFim(tokenizer, asText(tokenizer, [spec.prefix, spec.suffix]), spec.prefix, spec.suffix, budget, model.fimOrder ?? 'psm');
     case 'chat': {
       if (!chat) throw new Error('prompt: this model has no chat template (tokenizer_config.json chat_template), so it cannot take chat prompts');
       if (!chat.ok) throw new Error(`prompt: ${chat.error}`);
       // The template writes special tokens as text; encode() matches them as the tokens. BOS is
       // whatever the template writes (bos_token), since encode() adds none.
-      const ids = tokenizer.encode(chat.template.render(spec.messages));
+      const ids = chatIds(tokenizer, chat.template, spec.messages);
       if (ids.length > budget.maxPromptTokens) {
         throw new Error(`prompt: the chat prompt is ${ids.length} tokens, over its budget of ${budget.maxPromptTokens}; select less code`);
       }
@@ -83,7 +89,7 @@ export function buildPrompt(tokenizer: PromptTokenizer, spec: PromptSpec, budget
   }
 }
 
-function buildFim(tokenizer: PromptTokenizer, prefix: string, suffix: string, budget: PromptBudget, order: FimOrder): BuiltPrompt {
+function buildFim(tokenizer: PromptTokenizer, text: UserText, prefix: string, suffix: string, budget: PromptBudget, order: FimOrder): BuiltPrompt {
   const { fimPrefix, fimSuffix, fimMiddle } = tokenizer.specials;
   if (fimPrefix === undefined || fimSuffix === undefined || fimMiddle === undefined) {
     throw new Error('prompt: this tokenizer has no <fim_prefix>/<fim_suffix>/<fim_middle> tokens, so it cannot fill in the middle');
@@ -91,8 +97,8 @@ function buildFim(tokenizer: PromptTokenizer, prefix: string, suffix: string, bu
   const available = budget.maxPromptTokens - 3;
   // The suffix gets its share (or less if short); the prefix gets everything else.
   const suffixCap = Math.max(0, Math.floor(available * (budget.suffixShare ?? 0.25)));
-  const suffixAll = headTokens(tokenizer, suffix, available);
-  const prefixPart = tailTokens(tokenizer, prefix, available - Math.min(suffixAll.length, suffixCap));
+  const suffixAll = headTokens(text, suffix, available);
+  const prefixPart = tailTokens(text, prefix, available - Math.min(suffixAll.length, suffixCap));
   // PSM: the suffix also takes whatever the prefix's stepped window leaves unused. SPM: never, since
   // that room changes with every keystroke and the suffix comes first: its length must stay put.
   const suffixIds = suffixAll.slice(0, order === 'spm' ? suffixCap : available - prefixPart.ids.length);
@@ -108,13 +114,13 @@ function buildFim(tokenizer: PromptTokenizer, prefix: string, suffix: string, bu
 }
 
 /** The tokens at the end of `text`, at most `max`, with a start that moves in coarse steps. */
-function tailTokens(tokenizer: PromptTokenizer, text: string, max: number): { ids: number[]; dropped: number } {
-  if (max <= 0) return { ids: [], dropped: text.length > 0 ? tokenizer.encode(text).length : 0 };
+function tailTokens(encoder: UserText, text: string, max: number): { ids: number[]; dropped: number } {
+  if (max <= 0) return { ids: [], dropped: text.length > 0 ? encoder.encode(text).length : 0 };
   const charBudget = max * MAX_CHARS_PER_TOKEN;
   // Cut characters only at multiples of CHAR_CUT_STEP from the start, so the cut is stable while typing.
   let cut = text.length > charBudget ? Math.floor((text.length - charBudget) / CHAR_CUT_STEP) * CHAR_CUT_STEP : 0;
   if (cut > 0 && isLowSurrogate(text.charCodeAt(cut))) cut++; // never split a surrogate pair
-  const all = tokenizer.encode(text.slice(cut));
+  const all = encoder.encode(text.slice(cut));
   const ids = keepTail(all, max);
   // Tokens dropped by the character cut are not counted exactly (that would need the tokenization
   // we are avoiding); estimate them from the characters.
@@ -123,11 +129,11 @@ function tailTokens(tokenizer: PromptTokenizer, text: string, max: number): { id
 }
 
 /** The first `max` tokens of `text` (the suffix nearest the cursor). */
-function headTokens(tokenizer: PromptTokenizer, text: string, max: number): number[] {
+function headTokens(encoder: UserText, text: string, max: number): number[] {
   if (max <= 0 || text.length === 0) return [];
   let end = Math.min(text.length, max * MAX_CHARS_PER_TOKEN);
   if (end < text.length && isLowSurrogate(text.charCodeAt(end))) end++;
-  return tokenizer.encode(text.slice(0, end)).slice(0, max);
+  return encoder.encode(text.slice(0, end)).slice(0, max);
 }
 
 const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff;
@@ -139,4 +145,98 @@ function keepTail(ids: readonly number[], max: number): number[] {
   const over = ids.length - max;
   const start = Math.ceil(over / step) * step;
   return ids.slice(start);
+}
+
+/** Encodes text the user typed: control-token spellings in it become plain text (see asText). */
+interface UserText {
+  encode(text: string): number[];
+  /** True when `text` spells a control token (so its plain encode() would hold one). */
+  spellsControl(text: string): boolean;
+}
+
+/**
+ * The control tokens whose spelling must not be matched in user text: every special token, the
+ * named FIM/document tokens (Qwen2.5-Coder marks its FIM tokens special: false), and any
+ * "<|name|>" in the texts that the tokenizer matches as one token (an added token, special or not).
+ * One-character tokens are left out: they have no other spelling.
+ */
+function controlSpellings(tokenizer: PromptTokenizer, texts: readonly string[]): Map<string, number> {
+  const { all, fimPrefix, fimSuffix, fimMiddle, endOfText, fileSep, eos, bos } = tokenizer.specials;
+  const spellings = new Map<string, number>();
+  for (const id of [...all, fimPrefix, fimSuffix, fimMiddle, endOfText, fileSep, eos, bos]) {
+    const spelling = id === undefined ? undefined : tokenizer.tokenString(id);
+    if (spelling !== undefined && [...spelling].length > 1) spellings.set(spelling, id!);
+  }
+  const tried = new Set<string>();
+  for (const text of texts) {
+    for (const [candidate] of text.matchAll(/<\|[^\s<>|]{1,40}\|>/g)) {
+      if (spellings.has(candidate) || tried.has(candidate)) continue;
+      tried.add(candidate);
+      const ids = tokenizer.encode(candidate);
+      if (ids.length === 1) spellings.set(candidate, ids[0]!);
+    }
+  }
+  return spellings;
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The encoder for user text; `texts` are the texts it will be given (to find "<|name|>" tokens in). */
+function asText(tokenizer: PromptTokenizer, texts: readonly string[]): UserText {
+  const spellings = controlSpellings(tokenizer, texts);
+  if (spellings.size === 0) return { encode: (text) => tokenizer.encode(text), spellsControl: () => false };
+  // Longest first, so that a spelling containing another is cut whole.
+  const pattern = new RegExp([...spellings.keys()].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'), 'g');
+  const controlIds = new Set(spellings.values());
+  // A tokenizer that normalizes text before matching added tokens could still find one: refuse
+  // rather than send the model a control token the user typed.
+  const checked = (ids: number[]): number[] => {
+    if (ids.some((id) => controlIds.has(id))) throw new Error('prompt: the text holds special-token text that this tokenizer cannot encode as plain text');
+    return ids;
+  };
+  const spellsControl = (text: string) => text.search(pattern) >= 0;
+  const encode = (text: string): number[] => {
+    if (!spellsControl(text)) return checked(tokenizer.encode(text));
+    const ids: number[] = [];
+    let last = 0;
+    for (const match of text.matchAll(pattern)) {
+      ids.push(...tokenizer.encode(text.slice(last, match.index)));
+      // Its first character alone, then the rest (which may hold another spelling).
+      const first = String.fromCodePoint(match[0].codePointAt(0)!);
+      ids.push(...tokenizer.encode(first), ...encode(match[0].slice(first.length)));
+      last = match.index + match[0].length;
+    }
+    ids.push(...tokenizer.encode(text.slice(last)));
+    return checked(ids);
+  };
+  return { encode, spellsControl };
+}
+
+/** Marks where each message's content goes in a rendered template (private-use characters). */
+const contentMark = (i: number) => `\uE000${i}\uE001`;
+
+/**
+ * The chat prompt's ids. When a message spells a control token, the template is rendered with a
+ * mark in place of each message; the template's own text around the marks is encoded with its
+ * special tokens, and each message as user text.
+ */
+function chatIds(tokenizer: PromptTokenizer, template: ChatTemplate, messages: readonly ChatMessage[]): number[] {
+  const contents = messages.map((m) => m.content);
+  const text = asText(tokenizer, contents);
+  if (!contents.some((c) => text.spellsControl(c))) return tokenizer.encode(template.render(messages));
+  const framed = template.render(messages.map((m, i) => ({ ...m, content: contentMark(i) })));
+  const ids: number[] = [];
+  const seen = new Set<number>();
+  let last = 0;
+  for (const match of framed.matchAll(/\uE000(\d+)\uE001/g)) {
+    const i = Number(match[1]);
+    if (seen.has(i) || i >= contents.length) {
+      throw new Error('prompt: a message holds special-token text, and this chat template repeats or changes message text, so it cannot be kept as text');
+    }
+    seen.add(i);
+    ids.push(...tokenizer.encode(framed.slice(last, match.index)), ...text.encode(contents[i]!));
+    last = match.index + match[0].length;
+  }
+  ids.push(...tokenizer.encode(framed.slice(last)));
+  return ids;
 }
