@@ -51,6 +51,8 @@ export class Assistant implements Disposable {
       deps.showStatus(`Loading ${p.file}${pct}`, 'loading');
     }));
     this.store.add(hub.onDidChangeWatched((on) => this.client.setProfiling(on)));
+    // The engine may recover by itself (a lost GPU device, a restarted worker): show where it runs now.
+    this.store.add(this.client.onReady((ready) => { if (ready.notice) this.showReady(ready); }));
     this.loaded = this.load(settings.value.modelId);
     this.store.add(settings.onDidChange((s) => {
       if (s.modelId !== this.modelId) this.loaded = this.load(s.modelId);
@@ -110,16 +112,21 @@ export class Assistant implements Disposable {
     this.deps.showStatus(`Loading model ${id}…`, 'loading');
     try {
       const ready = await this.client.load(modelUrl(id), { backend: 'auto', gpuOptions: { planCache: 'indexeddb' } });
-      this.readyEvent = ready;
-      this.deps.hud.setBackend(ready.backend, ready.description);
-      this.deps.hud.setPlan(ready.plan);
-      const where = ready.backend === 'webgpu' ? ready.description : `CPU fallback (${ready.fallbackReason ?? 'requested'})`;
-      this.deps.showStatus(`${id} · ${where}`, ready.backend === 'webgpu' ? 'ready' : 'fallback');
+      this.showReady(ready);
       return ready;
     } catch (err) {
       this.deps.showStatus(`Model ${id} failed to load: ${err instanceof Error ? err.message : String(err)}`, 'error');
       throw err;
     }
+  }
+
+  private showReady(ready: ReadyEvent): void {
+    this.readyEvent = ready;
+    this.deps.hud.setBackend(ready.backend, ready.description);
+    this.deps.hud.setPlan(ready.plan);
+    const where = ready.backend === 'webgpu' ? ready.description : `CPU fallback (${ready.fallbackReason ?? 'requested'})`;
+    const why = ready.notice ? ` · ${ready.notice}` : '';
+    this.deps.showStatus(`${this.modelId ?? ''} · ${where}${why}`, ready.backend === 'webgpu' && !ready.notice ? 'ready' : 'fallback');
   }
 
   /** Resolves when the current model is loaded (rejects if it failed). */

@@ -3,10 +3,14 @@
 // noticing.
 import { EngineClient } from './api/client.ts';
 import type { Engine } from './api/engine.ts';
+import { SupervisedEngine, type SupervisorOptions } from './api/supervisor.ts';
 
-/** The engine in its own Worker: the app's engine. */
-export function createWorkerEngine(): Engine {
-  return EngineClient.create();
+/**
+ * The engine in its own Worker, supervised: a worker that crashes or stops answering is replaced
+ * and the model loaded again. The app's engine.
+ */
+export function createWorkerEngine(options: SupervisorOptions = {}): Engine {
+  return new SupervisedEngine(() => EngineClient.create(), options);
 }
 
 /**
@@ -19,6 +23,7 @@ export async function createInPageEngine(): Promise<Engine> {
 }
 
 export type { Engine } from './api/engine.ts';
+export { SUPERVISOR_DEFAULTS, type SupervisorOptions } from './api/supervisor.ts';
 export type { GenerateOptions, Generation, LoadOptions } from './api/client.ts';
 export type {
   BackendPreference, ChatMessage, DoneEvent, ErrorEvent, FinishReason, LoadProgressEvent, PromptSpec, ReadyEvent, TokensEvent,

@@ -30,8 +30,8 @@ export class Hud implements Disposable {
   }
 
   /** The backend's wafer plan (from the engine's ready event), drawn while expanded. */
-  setPlan(plan: unknown): void {
-    this.plan = isModelPlan(plan) ? plan : undefined;
+  setPlan(plan: ModelWaferPlan | undefined): void {
+    this.plan = plan;
     this.view.invalidate();
   }
 
@@ -68,8 +68,4 @@ export class Hud implements Disposable {
     this.watching?.dispose();
     this.store.dispose();
   }
-}
-
-function isModelPlan(plan: unknown): plan is ModelWaferPlan {
-  return typeof plan === 'object' && plan !== null && 'roles' in plan && 'numLayers' in plan;
 }

@@ -45,10 +45,19 @@ interface Pending {
 export class EngineClient implements Engine {
   private readonly progress = new Emitter<LoadProgressEvent>();
   private readonly errors = new Emitter<string>();
+  private readonly readies = new Emitter<ReadyEvent>();
+  private readonly crashes = new Emitter<string>();
+  private readonly activity = new Emitter<void>();
   /** Load progress of model files. */
   readonly onLoadProgress = this.progress.event;
   /** Errors not tied to a request (a crashed worker, a bad message). */
   readonly onError = this.errors.event;
+  /** Every ready event: a load's, and one the engine sends after it recovered by itself. */
+  readonly onReady = this.readies.event;
+  /** The worker died (its 'error' event); every pending request has failed. */
+  readonly onDidCrash = this.crashes.event;
+  /** Any message from the worker: the supervisor's sign of life. */
+  readonly onActivity = this.activity.event;
 
   private readonly pending = new Map<number, Pending>();
   private loading: { resolve: (e: ReadyEvent) => void; reject: (err: Error) => void } | undefined;
@@ -114,8 +123,14 @@ export class EngineClient implements Engine {
     this.worker.postMessage({ type: 'setProfiling', on });
   }
 
+  /** Requests still waiting for their done event. */
+  get pendingCount(): number {
+    return this.pending.size + (this.loading ? 1 : 0);
+  }
+
   private readonly onMessage = (event: MessageEvent<EngineEvent>): void => {
     const e = event.data;
+    this.activity.fire();
     switch (e.type) {
       case 'loadProgress':
         this.progress.fire(e);
@@ -124,6 +139,7 @@ export class EngineClient implements Engine {
         this.ready = e;
         this.loading?.resolve(e);
         this.loading = undefined;
+        this.readies.fire(e);
         break;
       case 'tokens':
         // Only the current request streams; anything else is stale.
@@ -155,6 +171,7 @@ export class EngineClient implements Engine {
     const err = new Error(`engine worker crashed: ${event.message || 'unknown error'}`);
     this.failAll(err);
     this.errors.fire(err.message);
+    this.crashes.fire(err.message);
   };
 
   private failAll(err: Error): void {
@@ -179,5 +196,8 @@ export class EngineClient implements Engine {
     setTimeout(() => this.worker.terminate(), 1000);
     this.progress.dispose();
     this.errors.dispose();
+    this.readies.dispose();
+    this.crashes.dispose();
+    this.activity.dispose();
   }
 }

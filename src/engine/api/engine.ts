@@ -11,6 +11,11 @@ export interface Engine extends Disposable {
   readonly onLoadProgress: (listener: (event: LoadProgressEvent) => void) => Disposable;
   /** Errors not tied to a request (a crashed worker, a bad message). */
   readonly onError: (listener: (message: string) => void) => Disposable;
+  /**
+   * Every ready event: a load's, and one the engine sends when it recovered by itself (a lost
+   * GPU device, a restarted worker); then `notice` says what happened.
+   */
+  readonly onReady: (listener: (event: ReadyEvent) => void) => Disposable;
   /** The backend and model once loaded. */
   readonly readyInfo: ReadyEvent | undefined;
   readonly config: ModelConfig | undefined;

@@ -82,6 +82,8 @@ export interface ReadyEvent {
   config: ModelConfig;
   /** Why the CPU fallback runs when WebGPU was wanted (absent when the CPU was asked for). */
   fallbackReason?: string;
+  /** Set when the engine reloaded by itself, not at a load request: what happened and what it did. */
+  notice?: string;
   /** The GPU backend's wafer plan, when it has one. */
   plan?: ModelWaferPlan;
   loadMs: number;

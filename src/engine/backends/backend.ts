@@ -29,6 +29,8 @@ export interface Backend {
   readonly config: ModelConfig;
   /** The wafer plan the backend runs (the HUD draws it); only the GPU backend has one. */
   readonly plan?: ModelWaferPlan;
+  /** Resolves with the reason if the backend's device is lost (only a GPU backend has one). */
+  readonly lost?: Promise<string>;
   /**
    * Generates tokens, streaming each submit's new ids through onTokens as soon as they are read
    * back. Resolves with the stats when a stop id, maxNewTokens or the abort signal ends it.

@@ -93,7 +93,25 @@ export class EngineHost implements Disposable {
     this.chain = this.chain.then(task).catch((err: unknown) => this.post({ type: 'error', message: errorMessage(err) }));
   }
 
-  private async load(msg: LoadMessage): Promise<void> {
+  /**
+   * The backend's device was lost (a driver reset, another tab's load, our GPU test's destroy()):
+   * load the same model again, which gets a new device or falls back to the CPU, and say so. A
+   * model that came as in-memory files cannot be read again: ask for it.
+   */
+  private recover(backend: Backend, msg: LoadMessage, reason: string): void {
+    if (this.disposed || this.backend !== backend) return;
+    const what = `WebGPU device ${reason}`;
+    if (msg.files) {
+      this.backend.dispose();
+      this.backend = undefined;
+      this.post({ type: 'error', message: `${what}; load the model again` });
+      return;
+    }
+    this.loadEpoch++;
+    this.enqueue(() => this.load(msg, what));
+  }
+
+  private async load(msg: LoadMessage, notice?: string): Promise<void> {
     const started = performance.now();
     this.backend?.dispose();
     this.backend = undefined;
@@ -118,11 +136,13 @@ export class EngineHost implements Disposable {
       backend.setProfiling(this.profiling);
       this.model = { config: model.config, tokenizer: model.tokenizer, chat }; // let the file buffers go
       this.backend = backend;
+      void backend.lost?.then((reason) => this.recover(backend, msg, reason));
       const { fimPrefix, fimSuffix, fimMiddle, endOfText } = model.tokenizer.specials;
       const plan = cloneablePlan(backend.plan);
       this.post({
         type: 'ready', backend: backend.kind, description: backend.description, config: model.config,
         ...(fallbackReason ? { fallbackReason } : {}), ...(plan !== undefined ? { plan } : {}),
+        ...(notice ? { notice: `${notice}; reloaded on ${backend.kind === 'webgpu' ? 'a new WebGPU device' : 'the CPU'}` } : {}),
         loadMs: performance.now() - started,
         specialTokens: { fimPrefix, fimSuffix, fimMiddle, endOfText },
         ...(chat ? { chatTemplate: chat.ok ? {} : { error: chat.error } } : {}),

@@ -77,17 +77,31 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
     // A verify pass is a batch of 1 + maxDraft tokens, so the batch is never smaller than that.
     const maxBatch = Math.min(maxContext, Math.max(options.maxBatch ?? maxContext, maxDraft + 1));
     const sizes = { maxContext, maxBatch, maxRows: maxDraft + 1, outSlots: Math.max(maxN, maxDraft + 1) };
-    const gpuModel = new GpuModel(ctx, model, plan, sizes);
-    let decode: ForwardGraph;
+    // Uploads and pipeline builds inside error scopes: an allocation the device cannot make is a
+    // clear load error (and so a CPU fallback with the reason), not a silent uncaptured error.
+    device.pushErrorScope('out-of-memory');
+    device.pushErrorScope('validation');
+    let gpuModel: GpuModel | undefined;
+    let decode: ForwardGraph | undefined;
+    let failure: unknown;
     try {
+      gpuModel = new GpuModel(ctx, model, plan, sizes);
       decode = await gpuModel.buildForward(1, 1, { temperature: 0, topK: 0, topP: 1, seed: 0 });
       // Compile the batched (GEMM, tiled attention) pipelines now, at load, not on the first
       // keystroke: one 32-token forward is enough (pipelines are cached by their constants).
       const warm = await gpuModel.buildForward(Math.min(32, sizes.maxBatch), 1, { temperature: 0, topK: 0, topP: 1, seed: 0 });
       warm[Symbol.dispose]();
     } catch (err) {
-      gpuModel.dispose();
-      throw err;
+      failure = err;
+    }
+    const invalid = await device.popErrorScope();
+    const oom = await device.popErrorScope();
+    if (oom) failure = new Error(`WebGPU ran out of memory loading the model (${oom.message || 'out of memory'})`);
+    else if (invalid && !failure) failure = new Error(`WebGPU rejected the model's buffers or pipelines: ${invalid.message}`);
+    if (failure || !gpuModel || !decode) {
+      decode?.[Symbol.dispose]();
+      gpuModel?.dispose();
+      throw failure;
     }
     const description = options.description ?? `WebGPU ${info.vendor || 'unknown'} ${info.architecture || ''}`.trim();
     const stepper = new GpuStepper(gpuModel, decode, { maxDraftTokens: maxDraft, maxTokensPerSubmit: maxN, firstTokenAlone: options.firstTokenAlone ?? true });
@@ -101,6 +115,8 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
 export class GpuBackend implements Backend {
   readonly kind = 'webgpu' as const;
   readonly config;
+  /** Resolves with the reason when the device is lost by anything but our own dispose(). */
+  readonly lost: Promise<string>;
   private readonly loop: TokenLoop;
   private disposed = false;
 
@@ -112,7 +128,19 @@ export class GpuBackend implements Backend {
   ) {
     this.config = model.config;
     this.loop = new TokenLoop(stepper, 'GpuBackend');
+    const device = ctx.device;
+    this.lost = new Promise((resolve) => {
+      void device.lost.then((info) => {
+        if (!this.disposed) resolve(`${info.reason === 'destroyed' ? 'destroyed' : 'lost'}${info.message ? `: ${info.message}` : ''}`);
+      });
+    });
+    // Errors no scope caught (a kernel's validation error) surface as the next request's failure.
+    device.addEventListener('uncapturederror', (e) => {
+      this.uncaptured ??= (e as GPUUncapturedErrorEvent).error.message;
+    });
   }
+
+  private uncaptured: string | undefined;
 
   /** The wafer plan in use (the HUD draws it). */
   get plan(): ModelWaferPlan { return this.model.plan; }
@@ -122,9 +150,16 @@ export class GpuBackend implements Backend {
 
   setProfiling(on: boolean): void { this.loop.profiling = on; }
 
-  generate(req: GenerateRequest, onTokens: (ids: number[]) => void, signal: AbortSignal): Promise<GenerateStats> {
-    if (this.disposed) return Promise.reject(new Error('GpuBackend: generate after dispose'));
-    return this.loop.generate(req, onTokens, signal);
+  async generate(req: GenerateRequest, onTokens: (ids: number[]) => void, signal: AbortSignal): Promise<GenerateStats> {
+    if (this.disposed) throw new Error('GpuBackend: generate after dispose');
+    const stats = await this.loop.generate(req, onTokens, signal);
+    const error = this.uncaptured;
+    if (error !== undefined) {
+      this.uncaptured = undefined;
+      this.loop.reset();
+      throw new Error(`WebGPU error during generation: ${error}`);
+    }
+    return stats;
   }
 
   dispose(): void {

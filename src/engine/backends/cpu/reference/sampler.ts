@@ -1,5 +1,5 @@
-// The sampling definition of backend.ts, in plain TypeScript. The WGSL sampler
-// (shaders/sampler.wgsl) implements the same steps; its test checks both pick the same ids.
+// The sampling definition of api/types.ts, in plain TypeScript. The WGSL sampler
+// (backends/gpu/kernels/sampler/sampler.wgsl) implements the same steps; its test checks both pick the same ids.
 //
 // Order of the kept tokens is by logit descending, lower id first on ties: the same order as
 // "probability descending" (exp is monotone) but defined on the logits themselves, so CPU and GPU
