@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Writes one of the generated random-weight test models (src/model/test-model.ts) to a directory
+// Writes one of the generated random-weight test models (src/testing/test-model.ts) to a directory
 // in Hugging Face layout, for trying `npm run generate` and the benches without a trained model.
 //   node scripts/generate-test-model.mjs <outdir> [--variant llama|llama-tied-f16|qwen2-tied|qwen2-untied-bf16]
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -16,7 +16,7 @@ if (!out) {
   console.error('usage: node scripts/generate-test-model.mjs <outdir> [--variant llama|llama-tied-f16|qwen2-tied|qwen2-untied-bf16]');
   process.exit(2);
 }
-const { module } = await runnerImport(join(ROOT, 'src/model/test-model.ts'), { configFile: false, root: ROOT, logLevel: 'error' });
+const { module } = await runnerImport(join(ROOT, 'src/testing/test-model.ts'), { configFile: false, root: ROOT, logLevel: 'error' });
 const options = module.TEST_MODEL_VARIANTS[variant];
 if (!options) {
   console.error(`unknown --variant ${variant}; one of ${Object.keys(module.TEST_MODEL_VARIANTS).join(', ')}`);
