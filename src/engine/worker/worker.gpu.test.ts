@@ -1,5 +1,5 @@
 // The real engine Worker in real Chromium: load the generated test model, stream, finish, cancel.
-// Backend 'auto' takes WebGPU when src/engine/gpu/gpu-backend.ts exists and starts, otherwise the
+// Backend 'auto' takes WebGPU when the adapter lets the GPU backend start, otherwise the
 // CPU reference with a reason; greedy output must be the same either way.
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTestModelFiles } from '../../testing/test-model.ts';

@@ -1,7 +1,7 @@
 // Bench-style measurement, not a timed assertion: decode tokens/s of a ~3M-parameter random model
 // on this adapter vs the streaming-read roofline measured on the same adapter in the same run.
 // Skipped in the normal suite (it takes minutes on SwiftShader and wants the machine to itself):
-//   VITE_SPARK_BENCH=1 npx vitest run --project gpu src/engine/gpu/roofline.gpu.test.ts
+//   VITE_SPARK_BENCH=1 npx vitest run --project gpu src/engine/backends/gpu/roofline.gpu.test.ts
 // Prints one line per configuration: tok/s, weight bytes per token, achieved GB/s, roofline fraction.
 import { describe, expect, it } from 'vitest';
 import { loadModel } from '../../../model/load.ts';
