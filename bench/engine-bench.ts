@@ -2,9 +2,11 @@
 // Chromium (real WebGPU: SwiftShader here) the peers run in. Exposes window.sparkBench.run(spec)
 // for run-bench.ts. Every figure comes from the engine's own counters (GenerateStats) or from
 // wall-clock around real generations; nothing here is modelled.
-import { CpuBackend, GREEDY, createGpuBackend, measureDispatchOverhead, measureReadBandwidth, promptLookupDraft, roleShapes, speculativeEditDraft, type Backend, type ForcedGrid, type GenerateRequest, type GpuBackend, type GpuBackendOptions, type TunedPlan } from '../src/engine/index.ts';
+import { GREEDY, loadLab, type Backend, type ForcedGrid, type GenerateRequest, type GpuBackend, type GpuBackendOptions, type TunedPlan } from '../src/engine/index.ts';
 import { loadModel, type LoadedModel } from '../src/model/load.ts';
 import { spread, type EngineBenchResult, type EngineBenchSpec, type SensitivityRow } from './bench-types.ts';
+
+const { CpuBackend, createGpuBackend, measureDispatchOverhead, measureReadBandwidth, promptLookupDraft, roleShapes, speculativeEditDraft } = await loadLab();
 
 declare global {
   interface Window {

@@ -36,15 +36,10 @@ export {
 } from './api/plan-types.ts';
 export { formatProbe, probeWebGpu, type ProbeResult } from './api/probe.ts';
 
-// The lab: backends run in the calling page, for the bench and the kernel tests' neighbours. The
-// app never calls these (its engine is the Worker above).
+// The lab: backends run in the calling page, for the bench and tests. Its values load on demand
+// (`await loadLab()`), so importing this façade costs no backend code, in a page or in Node.
 export type { Backend, GenerateRequest } from './backends/backend.ts';
-export { CpuBackend } from './backends/cpu/cpu-backend.ts';
-export { createGpuBackend, type GpuBackend, type GpuBackendOptions } from './backends/gpu/gpu-backend.ts';
+export type { GpuBackend, GpuBackendOptions } from './backends/gpu/gpu-backend.ts';
 export type { TunedPlan } from './backends/gpu/autotune.ts';
-export { measureDispatchOverhead, measureReadBandwidth } from './backends/gpu/bandwidth.ts';
-export { planMatrix } from './backends/plan/wafer-plan.ts';
-export { roleShapes } from './backends/plan/model-plan.ts';
-export { promptLookupDraft } from './worker/draft/prompt-lookup.ts';
-export { speculativeEditDraft } from './worker/draft/speculative-edit.ts';
-export { buildPrompt } from './worker/prompt.ts';
+export type Lab = typeof import('./lab.ts');
+export const loadLab = (): Promise<Lab> => import('./lab.ts');

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { planMatrix } from '../engine/index.ts';
+import { loadLab } from '../engine/index.ts';
 import { layoutWafer, reduceHops } from './wafer-view.ts';
+
+const { planMatrix } = await loadLab();
 
 describe('wafer view layout', () => {
   it('draws one cell per PE and wraps at the width', () => {

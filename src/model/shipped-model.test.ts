@@ -4,9 +4,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CpuBackend, GREEDY, buildPrompt } from '../engine/index.ts';
+import { GREEDY, loadLab } from '../engine/index.ts';
 import { loadModel } from './load.ts';
 import { memoryFetcher } from './model-files.ts';
+
+const { CpuBackend, buildPrompt } = await loadLab();
 
 const DIR = fileURLToPath(new URL('../../public/models/spark-nano/', import.meta.url));
 const present = existsSync(`${DIR}config.json`) && existsSync(`${DIR}model.safetensors`);
