@@ -6,21 +6,8 @@
 // and SPARK_FUZZ_SEED=<n> to explore other cases.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { FUZZ, FUZZ_TIMEOUT_MS, settingsArb } from './testing/arbitraries.ts';
 import { DEFAULT_SETTINGS, SETTING_KEYS, SETTING_RULES, settingsWithDefaults, validateSettingValue, validateSettings, type Settings } from './settings.ts';
-
-const RUNS = Number(process.env['SPARK_FUZZ_RUNS'] ?? 300);
-const FUZZ = { seed: Number(process.env['SPARK_FUZZ_SEED'] ?? 1), numRuns: RUNS };
-const TIMEOUT_MS = Math.max(20_000, RUNS * 20);
-
-const modelIdArb = fc.array(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,12}$/), { minLength: 1, maxLength: 3 })
-  .map((parts) => parts.join('/'));
-
-const settingsArb: fc.Arbitrary<Settings> = fc.record(Object.fromEntries(SETTING_KEYS.map((key) => {
-  const rule = SETTING_RULES[key];
-  if (rule.kind === 'string') return [key, modelIdArb];
-  if (rule.integer) return [key, fc.integer({ min: rule.min, max: rule.max })];
-  return [key, fc.double({ min: rule.min, max: rule.max, noNaN: true, minExcluded: rule.exclusiveMin ?? false })];
-})) as { [K in keyof Settings]: fc.Arbitrary<Settings[K]> });
 
 const hostileKeyArb = fc.oneof(
   fc.constantFrom('__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty', 'isPrototypeOf', ...SETTING_KEYS),
@@ -61,7 +48,7 @@ describe('settings validation (property)', () => {
         for (const error of result.errors) expect(typeof error).toBe('string');
       }
     }), FUZZ);
-  }, TIMEOUT_MS);
+  }, FUZZ_TIMEOUT_MS);
 
   it('validateSettings is ok exactly when every known field is valid and there is no other own key', () => {
     fc.assert(fc.property(settingsLikeArb, (input) => {
@@ -69,7 +56,7 @@ describe('settings validation (property)', () => {
         && SETTING_KEYS.every((key) => Object.hasOwn(input, key) && validateSettingValue(key, input[key]).ok);
       expect(validateSettings(input).ok).toBe(expectOk);
     }), FUZZ);
-  }, TIMEOUT_MS);
+  }, FUZZ_TIMEOUT_MS);
 
   it('a model id is accepted exactly when its /-separated parts are names (not empty, "." or "..")', () => {
     const part = fc.oneof(fc.constantFrom('', '.', '..', '...', '.a', 'a.', '-', '_x'), fc.stringMatching(/^[A-Za-z0-9._-]{1,6}$/));
@@ -78,14 +65,14 @@ describe('settings validation (property)', () => {
       const expectOk = /^[A-Za-z0-9]/.test(modelId) && modelId.length <= 128 && parts.every((p) => p !== '' && p !== '.' && p !== '..');
       expect(validateSettings({ ...DEFAULT_SETTINGS, modelId }).ok, modelId).toBe(expectOk);
     }), FUZZ);
-  }, TIMEOUT_MS);
+  }, FUZZ_TIMEOUT_MS);
 
   it('valid settings are accepted unchanged, also after a JSON round trip', () => {
     fc.assert(fc.property(settingsArb, (settings) => {
       expect(validateSettings(settings)).toEqual({ ok: true, settings });
       expect(validateSettings(JSON.parse(JSON.stringify(settings)))).toEqual({ ok: true, settings });
     }), FUZZ);
-  }, TIMEOUT_MS);
+  }, FUZZ_TIMEOUT_MS);
 
   it('settingsWithDefaults: any value gives valid settings (defaults where the input is bad); never throws', () => {
     fc.assert(fc.property(fc.oneof(anythingArb, settingsLikeArb), (input) => {
@@ -97,5 +84,5 @@ describe('settings validation (property)', () => {
         expect(settings[key]).toBe(given?.ok ? given.value : DEFAULT_SETTINGS[key]);
       }
     }), FUZZ);
-  }, TIMEOUT_MS);
+  }, FUZZ_TIMEOUT_MS);
 });

@@ -7,17 +7,13 @@
 import fc from 'fast-check';
 import { deflateSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
+import { FUZZ, FUZZ_TIMEOUT_MS, settingsArb } from '../testing/arbitraries.ts';
 import { LANGUAGES } from '../document/languages.ts';
 import { lineLengths, type SelectionState } from '../document/snapshot.ts';
-import { SETTING_KEYS, SETTING_RULES, type Settings } from '../settings.ts';
+import { SETTING_KEYS } from '../settings.ts';
 import { encodeBase64Url } from './base64url.ts';
 import { decodeShareHash, encodeShareHash, type DecodeResult } from './link-codec.ts';
 import { selectionsToWire, validateShareWire, type ShareState } from './share-state.ts';
-
-const RUNS = Number(process.env['SPARK_FUZZ_RUNS'] ?? 300);
-const FUZZ = { seed: Number(process.env['SPARK_FUZZ_SEED'] ?? 1), numRuns: RUNS };
-/** Vitest's default 5 s is for the CI count; an on-demand run gets time in proportion. */
-const TIMEOUT_MS = Math.max(20_000, RUNS * 20);
 
 const KINDS = ['malformed', 'truncated', 'future-version', 'oversized', 'invalid'];
 const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -39,16 +35,6 @@ const packBytes = (bytes: Uint8Array, version = 1) => `#v${version}.${encodeBase
 const packJson = (json: string) => packBytes(deflateSync(new TextEncoder().encode(json)));
 
 // --- valid states -------------------------------------------------------------------------------
-
-const modelIdArb = fc.array(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]{0,12}$/), { minLength: 1, maxLength: 3 })
-  .map((parts) => parts.join('/'));
-
-const settingsArb: fc.Arbitrary<Settings> = fc.record(Object.fromEntries(SETTING_KEYS.map((key) => {
-  const rule = SETTING_RULES[key];
-  if (rule.kind === 'string') return [key, modelIdArb];
-  if (rule.integer) return [key, fc.integer({ min: rule.min, max: rule.max })];
-  return [key, fc.double({ min: rule.min, max: rule.max, noNaN: true, minExcluded: rule.exclusiveMin ?? false })];
-})) as { [K in keyof Settings]: fc.Arbitrary<Settings[K]> });
 
 /** Text with the characters links must carry exactly: line breaks of each kind, astral, lone surrogates, JSON syntax. */
 const textArb = fc.oneof(
@@ -172,17 +158,17 @@ function damage(bytes: Uint8Array, edits: readonly { op: string; at: number; byt
 describe('decodeShareHash is total (property)', () => {
   it('any string: a result, never an exception', () => {
     fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (hash) => expectResult(decodeShareHash(hash))), FUZZ);
-  }, TIMEOUT_MS);
+  }, FUZZ_TIMEOUT_MS);
 
   it('any link-shaped string (version prefix + base64url-ish payload)', () => {
     const prefix = fc.constantFrom('#v1.', 'v1.', '#v2.', '#v0.', '#v01.', '#v999999.', '#v1', '#', '');
     const payload = fc.string({ unit: fc.constantFrom(...BASE64URL, '=', '.', '%', ' '), maxLength: 400 });
     fc.assert(fc.property(prefix, payload, (p, data) => expectResult(decodeShareHash(p + data))), FUZZ);
-  }, TIMEOUT_MS);
+  }, FUZZ_TIMEOUT_MS);
 
   it('any JSON value, deflated and base64url-encoded into a valid-looking link', () => {
     fc.assert(fc.property(jsonArb, (value) => expectResult(decodeShareHash(packJson(JSON.stringify(value) ?? 'null')))), FUZZ);
-  }, TIMEOUT_MS);
+  }, FUZZ_TIMEOUT_MS);
 
   it('a valid link with one top-level field replaced by any JSON value', () => {
     fc.assert(fc.property(stateArb, fc.constantFrom('text', 'language', 'selections', 'settings'), jsonArb, (state, field, value) => {
@@ -190,7 +176,7 @@ describe('decodeShareHash is total (property)', () => {
       setOwn(wire, field, value);
       expectResult(decodeShareHash(packJson(JSON.stringify(wire))));
     }), FUZZ);
-  }, TIMEOUT_MS);
+  }, FUZZ_TIMEOUT_MS);
 
   it('a valid link with its fields replaced, deleted or added (hostile keys and values included)', () => {
     fc.assert(fc.property(stateArb, fc.array(mutationArb, { minLength: 1, maxLength: 3 }), (state, mutations) => {
@@ -198,14 +184,14 @@ describe('decodeShareHash is total (property)', () => {
       expectResult(result);
       if (result.ok) expect(decodeShareHash(hashOf(result.state))).toEqual(result);
     }), FUZZ);
-  }, TIMEOUT_MS);
+  }, FUZZ_TIMEOUT_MS);
 
   it('a valid link with its compressed bytes damaged', () => {
     fc.assert(fc.property(stateArb, byteEditArb, (state, edits) => {
       const bytes = deflateSync(new TextEncoder().encode(JSON.stringify(wireOf(state))), { level: 9 });
       expectResult(decodeShareHash(packBytes(damage(bytes, edits))));
     }), FUZZ);
-  }, TIMEOUT_MS);
+  }, FUZZ_TIMEOUT_MS);
 
   it('a valid link with any bytes after its compressed stream is refused', () => {
     fc.assert(fc.property(stateArb, fc.uint8Array({ minLength: 1, maxLength: 8 }), (state, extra) => {
@@ -213,11 +199,11 @@ describe('decodeShareHash is total (property)', () => {
       const result = decodeShareHash(packBytes(new Uint8Array([...bytes, ...extra])));
       expect(result).toMatchObject({ ok: false, kind: 'malformed' });
     }), FUZZ);
-  }, TIMEOUT_MS);
+  }, FUZZ_TIMEOUT_MS);
 
   it('a valid state round-trips exactly', () => {
     fc.assert(fc.property(stateArb, (state) => {
       expect(decodeShareHash(hashOf(state))).toEqual({ ok: true, state });
     }), FUZZ);
-  }, TIMEOUT_MS);
+  }, FUZZ_TIMEOUT_MS);
 });

@@ -136,3 +136,18 @@ export function makeTestModelFiles(options: TestModelOptions = {}): ModelFiles {
 export function testModelFetcher(options: TestModelOptions = {}): ModelFileFetcher {
   return memoryFetcher(makeTestModelFiles(options));
 }
+
+/**
+ * Serves the generated test model's files at `baseUrl` through globalThis.fetch, so code that
+ * loads a model by URL (a reload after a restart, say) really loads it. Returns the undo.
+ */
+export function serveTestModel(baseUrl: string, files = makeTestModelFiles()): () => void {
+  const original = globalThis.fetch;
+  globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = String(input);
+    if (!url.startsWith(baseUrl)) return original(input, init);
+    const bytes = files[url.slice(baseUrl.length)];
+    return bytes ? new Response(bytes.slice()) : new Response('missing', { status: 404 });
+  }) as typeof fetch;
+  return () => { globalThis.fetch = original; };
+}

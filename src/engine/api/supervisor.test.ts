@@ -3,7 +3,8 @@
 // CPU; requests in flight fail with the reason; too many restarts stop the engine with a message.
 import { afterEach, describe, expect, it } from 'vitest';
 import { InProcessWorker } from '../../testing/fake-worker.ts';
-import { makeTestModelFiles } from '../../testing/test-model.ts';
+import { makeTestModelFiles, serveTestModel } from '../../testing/test-model.ts';
+import { until } from '../../testing/poll.ts';
 import { DisposableStore } from '../../util/disposable.ts';
 import type { Backend } from '../backends/backend.ts';
 import { EngineClient } from './client.ts';
@@ -12,26 +13,6 @@ import { SupervisedEngine, type SupervisorOptions } from './supervisor.ts';
 
 const store = new DisposableStore();
 afterEach(() => store.clear());
-
-const until = async (condition: () => boolean, what: string, timeoutMs = 20_000) => {
-  const start = Date.now();
-  while (!condition()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-};
-
-/** A URL fetch served from generated model files, so a reload after a restart really loads. */
-function serveTestModel(): () => void {
-  const files = makeTestModelFiles();
-  const original = globalThis.fetch;
-  globalThis.fetch = (async (input: RequestInfo | URL) => {
-    const name = String(input).split('/').pop()!;
-    const bytes = files[name];
-    return bytes ? new Response(bytes.slice()) : new Response('missing', { status: 404 });
-  }) as typeof fetch;
-  return () => { globalThis.fetch = original; };
-}
 
 function start(options: SupervisorOptions & { gpu?: 'hangs' } = {}) {
   const workers: InProcessWorker[] = [];
@@ -55,7 +36,7 @@ const generate = { prompt: { kind: 'plain' as const, text: 'def f(x):\n    retur
 
 describe('SupervisedEngine', () => {
   it('replaces a crashed worker, loads the model again, and works after it', async () => {
-    store.add({ dispose: serveTestModel() });
+    store.add({ dispose: serveTestModel('http://models.test/llama/') });
     const { engine, workers, readies, errors } = start();
     await engine.load('http://models.test/llama/', { backend: 'cpu' });
     const before = await engine.generate(generate).done;
@@ -72,7 +53,7 @@ describe('SupervisedEngine', () => {
   });
 
   it('a backend that never answers: the watchdog restarts the engine on the CPU, and the request fails with why', async () => {
-    store.add({ dispose: serveTestModel() });
+    store.add({ dispose: serveTestModel('http://models.test/llama/') });
     const { engine, readies } = start({ gpu: 'hangs', watchdogMs: 200 });
     const ready = await engine.load('http://models.test/llama/', { backend: 'auto' });
     expect(ready.backend).toBe('webgpu');
@@ -85,7 +66,7 @@ describe('SupervisedEngine', () => {
   });
 
   it('gives up after too many restarts in a window, and says so', async () => {
-    store.add({ dispose: serveTestModel() });
+    store.add({ dispose: serveTestModel('http://models.test/llama/') });
     const { engine, workers, errors } = start({ maxRestarts: 2 });
     await engine.load('http://models.test/llama/', { backend: 'cpu' });
     for (let k = 0; k < 3; k++) {

@@ -3,7 +3,8 @@
 // engine comes back by itself (a new device, or a new worker on the CPU) and says so, and the next
 // request gives the same greedy tokens as before the fault.
 import { afterEach, describe, expect, it } from 'vitest';
-import { makeTestModelFiles } from '../../testing/test-model.ts';
+import { serveTestModel } from '../../testing/test-model.ts';
+import { until } from '../../testing/poll.ts';
 import { InProcessWorker } from '../../testing/fake-worker.ts';
 import { DisposableStore } from '../../util/disposable.ts';
 import { EngineClient } from '../api/client.ts';
@@ -18,30 +19,9 @@ afterEach(() => store.clear());
 const PROMPT = 'def fibonacci(n):\n    if n < 2:\n        return n\n    return';
 const MODEL_URL = 'http://models.test/llama/';
 
-const until = async (condition: () => boolean, what: string, timeoutMs = 60_000) => {
-  const start = performance.now();
-  while (!condition()) {
-    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-};
-
-/** Serves the generated test model at MODEL_URL, so a recovery can load it again. */
-function serveTestModel(): () => void {
-  const files = makeTestModelFiles();
-  const original = globalThis.fetch;
-  globalThis.fetch = (async (input: RequestInfo | URL, init?: RequestInit) => {
-    const url = String(input);
-    if (!url.startsWith(MODEL_URL)) return original(input, init);
-    const bytes = files[url.slice(MODEL_URL.length)];
-    return bytes ? new Response(bytes.slice()) : new Response('missing', { status: 404 });
-  }) as typeof fetch;
-  return () => { globalThis.fetch = original; };
-}
-
 describe('engine faults in Chromium', () => {
   it('device.destroy() mid-generation: the request fails, the engine reloads on a new device and says why', async () => {
-    store.add({ dispose: serveTestModel() });
+    store.add({ dispose: serveTestModel(MODEL_URL) });
     const devices: GPUDevice[] = [];
     const worker = new InProcessWorker({
       gpuFactory: async () => async (model, options): Promise<Backend> => {
