@@ -26,7 +26,7 @@ export type { Engine } from './api/engine.ts';
 export { SUPERVISOR_DEFAULTS, type SupervisorOptions } from './api/supervisor.ts';
 export type { GenerateOptions, Generation, LoadOptions } from './api/client.ts';
 export type {
-  BackendPreference, ChatMessage, DoneEvent, ErrorEvent, FinishReason, LoadProgressEvent, PromptSpec, ReadyEvent, TokensEvent,
+  BackendPreference, ChatMessage, DiagnosticsEvent, DoneEvent, ErrorEvent, FinishReason, LoadProgressEvent, PromptSpec, ReadyEvent, TokensEvent,
 } from './api/protocol.ts';
 export type { GpuOptions } from './api/gpu-options.ts';
 export { CONTEXT_TOKENS, MAX_DRAFT_TOKENS, MAX_TOKENS, PROMPT_TOKENS, TOKENS_PER_SUBMIT, type Range } from './api/limits.ts';

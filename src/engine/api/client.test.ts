@@ -122,6 +122,14 @@ describe('EngineClient ↔ EngineHost (in-process worker, CPU backend)', () => {
       .rejects.toThrow(/WebGPU backend requested but unavailable/);
   });
 
+  it('answers diagnostics: what the backend holds', async () => {
+    const { client } = start();
+    await client.load('test://llama', { files: makeTestModelFiles(), backend: 'cpu' });
+    expect(await client.diagnostics()).toEqual({ type: 'diagnostics', gpuBuffers: 0, cachedTokens: 0 });
+    const done = await client.generate({ prompt: { kind: 'plain', text: PROMPT }, maxNewTokens: 3 }).done;
+    expect((await client.diagnostics()).cachedTokens).toBe(done.promptTokenCount + done.tokens.length - 1);
+  });
+
   it('surfaces load and request errors as rejections', async () => {
     const { client } = start();
     await expect(client.load('test://broken', { files: { 'config.json': new TextEncoder().encode('{}') } })).rejects.toThrow(/loading test:\/\/broken failed: .*architectures/);

@@ -6,7 +6,7 @@ import type { Engine } from './engine.ts';
 import type { GpuOptions } from './gpu-options.ts';
 import { Emitter } from '../../util/emitter.ts';
 import type {
-  BackendPreference, DoneEvent, EngineEvent, EngineRequest, GenerateMessage, LoadProgressEvent, ModelFilesMessage,
+  BackendPreference, DiagnosticsEvent, DoneEvent, EngineEvent, EngineRequest, GenerateMessage, LoadProgressEvent, ModelFilesMessage,
   ReadyEvent, TokensEvent,
 } from './protocol.ts';
 
@@ -60,6 +60,7 @@ export class EngineClient implements Engine {
   readonly onActivity = this.activity.event;
 
   private readonly pending = new Map<number, Pending>();
+  private readonly diagnosing: ((event: DiagnosticsEvent) => void)[] = [];
   private loading: { resolve: (e: ReadyEvent) => void; reject: (err: Error) => void } | undefined;
   private nextId = 1;
   private currentId = 0;
@@ -123,6 +124,15 @@ export class EngineClient implements Engine {
     this.worker.postMessage({ type: 'setProfiling', on });
   }
 
+  /** What the engine holds now (GPU buffers, cached tokens); answered even while a request runs. */
+  diagnostics(): Promise<DiagnosticsEvent> {
+    this.assertLive();
+    return new Promise((resolve) => {
+      this.diagnosing.push(resolve);
+      this.worker.postMessage({ type: 'diagnostics' });
+    });
+  }
+
   /** Requests still waiting for their done event. */
   get pendingCount(): number {
     return this.pending.size + (this.loading ? 1 : 0);
@@ -140,6 +150,9 @@ export class EngineClient implements Engine {
         this.loading?.resolve(e);
         this.loading = undefined;
         this.readies.fire(e);
+        break;
+      case 'diagnostics':
+        this.diagnosing.shift()?.(e);
         break;
       case 'tokens':
         // Only the current request streams; anything else is stale.

@@ -4,7 +4,7 @@
 import type { ModelConfig } from '../../model/config.ts';
 import type { Disposable } from '../../util/disposable.ts';
 import type { GenerateOptions, Generation, LoadOptions } from './client.ts';
-import type { LoadProgressEvent, ReadyEvent, TokensEvent } from './protocol.ts';
+import type { DiagnosticsEvent, LoadProgressEvent, ReadyEvent, TokensEvent } from './protocol.ts';
 
 export interface Engine extends Disposable {
   /** Load progress of model files. */
@@ -25,4 +25,6 @@ export interface Engine extends Disposable {
   generate(options: GenerateOptions, onTokens?: (event: TokensEvent) => void): Generation;
   cancel(id: number): void;
   setProfiling(on: boolean): void;
+  /** What the engine holds now (GPU buffers alive, cached tokens): a soak test's leak check. */
+  diagnostics(): Promise<DiagnosticsEvent>;
 }

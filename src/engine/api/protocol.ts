@@ -63,9 +63,11 @@ export interface GenerateMessage {
 
 export interface CancelMessage { type: 'cancel'; id: number }
 export interface SetProfilingMessage { type: 'setProfiling'; on: boolean }
+/** Asks for a DiagnosticsEvent: what the engine holds now (a soak test watches it for leaks). */
+export interface DiagnosticsMessage { type: 'diagnostics' }
 export interface DisposeMessage { type: 'dispose' }
 
-export type EngineRequest = LoadMessage | GenerateMessage | CancelMessage | SetProfilingMessage | DisposeMessage;
+export type EngineRequest = LoadMessage | GenerateMessage | CancelMessage | SetProfilingMessage | DiagnosticsMessage | DisposeMessage;
 
 export interface LoadProgressEvent {
   type: 'loadProgress';
@@ -127,7 +129,15 @@ export interface ErrorEvent {
   message: string;
 }
 
-export type EngineEvent = LoadProgressEvent | ReadyEvent | TokensEvent | DoneEvent | ErrorEvent;
+export interface DiagnosticsEvent {
+  type: 'diagnostics';
+  /** GPU buffers alive in the backend (0 on the CPU). */
+  gpuBuffers: number;
+  /** Tokens the KV cache holds. */
+  cachedTokens: number;
+}
+
+export type EngineEvent = LoadProgressEvent | ReadyEvent | TokensEvent | DoneEvent | ErrorEvent | DiagnosticsEvent;
 
 /** A runtime check at the boundary: messages from other code are not trusted to be well-formed. */
 export function parseEngineRequest(msg: unknown): EngineRequest {
@@ -170,6 +180,8 @@ export function parseEngineRequest(msg: unknown): EngineRequest {
     }
     case 'cancel':
       int('id', 0);
+      break;
+    case 'diagnostics':
       break;
     case 'setProfiling':
       if (typeof m['on'] !== 'boolean') throw new Error('engine: setProfiling.on must be a boolean');

@@ -8,7 +8,7 @@ import { DisposableStore } from '../../util/disposable.ts';
 import { Emitter } from '../../util/emitter.ts';
 import type { EngineClient, GenerateOptions, Generation, LoadOptions } from './client.ts';
 import type { Engine } from './engine.ts';
-import type { DoneEvent, LoadProgressEvent, ReadyEvent, TokensEvent } from './protocol.ts';
+import type { DiagnosticsEvent, DoneEvent, LoadProgressEvent, ReadyEvent, TokensEvent } from './protocol.ts';
 
 export interface SupervisorOptions {
   /** A request waiting this long with no message from the worker means the worker is stuck. */
@@ -80,6 +80,10 @@ export class SupervisedEngine implements Engine {
   setProfiling(on: boolean): void {
     this.profiling = on;
     this.client.setProfiling(on);
+  }
+
+  diagnostics(): Promise<DiagnosticsEvent> {
+    return this.client.diagnostics();
   }
 
   /** A failure caused by a restart carries the restart's reason, not "disposed". */

@@ -31,6 +31,8 @@ export interface Backend {
   readonly plan?: ModelWaferPlan;
   /** Resolves with the reason if the backend's device is lost (only a GPU backend has one). */
   readonly lost?: Promise<string>;
+  /** What the backend holds now, for leak checks: GPU buffers alive and tokens cached. */
+  diagnostics(): { gpuBuffers: number; cachedTokens: number };
   /**
    * Generates tokens, streaming each submit's new ids through onTokens as soon as they are read
    * back. Resolves with the stats when a stop id, maxNewTokens or the abort signal ends it.

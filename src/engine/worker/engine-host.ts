@@ -79,6 +79,9 @@ export class EngineHost implements Disposable {
         if (this.active?.id === msg.id) this.active.controller.abort();
         else if (this.queued.has(msg.id)) this.cancelled.add(msg.id);
         break;
+      case 'diagnostics':
+        this.post({ type: 'diagnostics', ...(this.backend?.diagnostics() ?? { gpuBuffers: 0, cachedTokens: 0 }) });
+        break;
       case 'setProfiling':
         this.profiling = msg.on;
         this.backend?.setProfiling(msg.on);

@@ -88,6 +88,10 @@ export class CpuBackend implements Backend {
     this.loop.profiling = on;
   }
 
+  diagnostics(): { gpuBuffers: number; cachedTokens: number } {
+    return { gpuBuffers: 0, cachedTokens: this.loop.cachedTokens.length };
+  }
+
   /** The token sequence the KV cache currently holds (for tests and the HUD). */
   get cachedTokens(): readonly number[] {
     return this.loop.cachedTokens;

@@ -12,7 +12,7 @@ export interface Dispatch {
 /** A group of GPU buffers destroyed together (a model's weights, one request's uniforms). */
 export class BufferGroup implements Disposable {
   private readonly buffers = new Set<GPUBuffer>();
-  constructor(readonly device: GPUDevice, readonly label: string) {}
+  constructor(readonly device: GPUDevice, readonly label: string, private readonly onDispose?: (group: BufferGroup) => void) {}
 
   create(label: string, size: number, usage: GPUBufferUsageFlags): GPUBuffer {
     const limits = this.device.limits;
@@ -47,6 +47,7 @@ export class BufferGroup implements Disposable {
   dispose(): void {
     for (const b of this.buffers) b.destroy();
     this.buffers.clear();
+    this.onDispose?.(this);
   }
 }
 
@@ -61,7 +62,23 @@ function writePadded(device: GPUDevice, buf: GPUBuffer, data: ArrayBufferView): 
 /** Device + pipeline cache. One per backend (no module-level state). */
 export class GpuContext {
   private readonly pipelines = new Map<string, Promise<GPUComputePipeline>>();
+  /** Buffer groups not yet disposed: what a soak test watches for leaks. */
+  private readonly groups = new Set<BufferGroup>();
   constructor(readonly device: GPUDevice) {}
+
+  /** A buffer group counted in `liveBuffers` until it is disposed. */
+  group(label: string): BufferGroup {
+    const g = new BufferGroup(this.device, label, (done) => this.groups.delete(done));
+    this.groups.add(g);
+    return g;
+  }
+
+  /** GPU buffers alive in this context's groups (the weights, the KV cache, forward graphs). */
+  get liveBuffers(): number {
+    let n = 0;
+    for (const g of this.groups) n += g.count;
+    return n;
+  }
 
   /** Compiles (once per distinct code/entry/constants) a compute pipeline with an auto layout. */
   pipeline(label: string, code: string, entryPoint: string, constants: Record<string, number> = {}): Promise<GPUComputePipeline> {

@@ -104,6 +104,22 @@ describe('GpuBackend token loop', async () => {
     chunked.dispose();
   });
 
+  it('leaks no GPU buffers: a second round of requests of every shape ends with the same live count', async () => {
+    // Prefill graphs are freed after use; decode and verify graphs (one per draft width, at most
+    // maxDraftTokens of them) are kept. So the count may grow in the first round, never after.
+    const round = async () => {
+      for (let k = 0; k < 6; k++) {
+        const prompt = Array.from({ length: 20 + 37 * k }, (_, i) => 5 + ((i * 13 + k) % 290));
+        await collect(gpu, request(prompt, { maxNewTokens: 12, draft: (s, max) => s.slice(-max) }));
+        await collect(gpu, request(prompt, { maxNewTokens: 12, draft: (s, max) => s.slice(-1 - (k % max), -1) }));
+      }
+      return gpu.diagnostics().gpuBuffers;
+    };
+    const first = await round();
+    expect(first).toBeGreaterThan(0);
+    expect(await round()).toBe(first);
+  });
+
   it('seeded sampling gives the reference ids, independent of N and drafts', async () => {
     const sampling: SamplingParams = { temperature: 1.2, topK: 40, topP: 0.95, seed: 1234 };
     const want = (await collect(new CpuBackend(model), request(PROMPT, { sampling }))).tokens;

@@ -148,6 +148,10 @@ export class GpuBackend implements Backend {
   /** The token sequence the KV cache holds (tests, HUD). */
   get cachedTokens(): readonly number[] { return this.loop.cachedTokens; }
 
+  diagnostics(): { gpuBuffers: number; cachedTokens: number } {
+    return { gpuBuffers: this.ctx.liveBuffers, cachedTokens: this.loop.cachedTokens.length };
+  }
+
   setProfiling(on: boolean): void { this.loop.profiling = on; }
 
   async generate(req: GenerateRequest, onTokens: (ids: number[]) => void, signal: AbortSignal): Promise<GenerateStats> {

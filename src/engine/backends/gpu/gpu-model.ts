@@ -78,7 +78,7 @@ export class GpuModel implements Disposable {
     const c = model.config;
     this.config = c;
     const device = ctx.device;
-    const g = new BufferGroup(device, 'model');
+    const g = ctx.group('model');
     this.weights = g;
     try {
       const tensor = (name: string): WeightTensor => {
@@ -172,7 +172,7 @@ export class GpuModel implements Disposable {
     const { ctx, config: c, sizes } = this;
     if (tokens < 1 || tokens > sizes.maxBatch) throw new Error(`forward: ${tokens} tokens outside 1..${sizes.maxBatch}`);
     if (rows < 1 || rows > Math.min(tokens, sizes.maxRows)) throw new Error(`forward: ${rows} logits rows outside 1..${Math.min(tokens, sizes.maxRows)}`);
-    const g = new BufferGroup(ctx.device, `forward-T${tokens}`);
+    const g = ctx.group(`forward-T${tokens}`);
     try {
       const heads = { numHeads: c.numHeads, numKvHeads: c.numKvHeads, headDim: c.headDim };
       const eps = c.rmsNormEps;
