@@ -77,7 +77,6 @@ export class GpuModel implements Disposable {
   constructor(readonly ctx: GpuContext, model: LoadedModel, readonly plan: ModelWaferPlan, readonly sizes: GpuModelSizes) {
     const c = model.config;
     this.config = c;
-    const device = ctx.device;
     const g = ctx.group('model');
     this.weights = g;
     try {
