@@ -9,8 +9,9 @@
 //   bench     `npm run bench -- --quick` end to end, and its bench.json has every stable field
 // A suite that cannot start is a failure, never a silent skip.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { ensureBrowser } from './ensure-browser.mjs';
+import { collectTests, reliabilityMarkdown, reliabilityRows } from './reliability.mjs';
 
 const only = process.argv.slice(2); // e.g. `npm test -- unit e2e`
 const wants = (name) => only.length === 0 || only.includes(name);
@@ -51,6 +52,8 @@ if (wants('lint')) {
   const code = sh('npx', ['eslint', '.']);
   record('lint', code === 0 ? 1 : 0, code === 0 ? 0 : 1);
 }
+/** The JSON reports RELIABILITY.md is written from. */
+const reports = { vitest: undefined, e2e: undefined };
 if (wants('unit') || wants('gpu')) {
   const out = 'test-results/vitest.json';
   rmSync(out, { force: true });
@@ -58,6 +61,7 @@ if (wants('unit') || wants('gpu')) {
   if (!chromium) console.error('[test] no Chromium: the gpu project will fail');
   const code = sh('npx', ['vitest', 'run', ...projects, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
   const report = readJson(out);
+  reports.vitest = report;
   if (report) {
     record('vitest', report.numPassedTests, report.numFailedTests + (code !== 0 && report.numFailedTests === 0 ? 1 : 0),
       report.numPendingTests + report.numTodoTests);
@@ -67,7 +71,8 @@ if (wants('e2e')) {
   const out = 'test-results/e2e.json';
   rmSync(out, { force: true });
   const code = sh('npx', ['playwright', 'test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: out });
-  const stats = readJson(out)?.stats;
+  reports.e2e = readJson(out);
+  const stats = reports.e2e?.stats;
   if (stats) record('e2e', stats.expected + stats.flaky, stats.unexpected + (code !== 0 && stats.unexpected === 0 ? 1 : 0), stats.skipped);
   else record('e2e', 0, 1);
 }
@@ -126,6 +131,14 @@ function checkBenchJson(path) {
     if (p.status === 'failed' && typeof p.error !== 'string') problems.push(`peer ${p.name}: failed without an error`);
   }
   return problems;
+}
+
+// RELIABILITY.md only from a run of every suite that proves a row, so a partial run never
+// overwrites it with "not run".
+if (['unit', 'gpu', 'e2e'].every(wants) && reports.vitest && reports.e2e) {
+  const rows = reliabilityRows(collectTests(reports.vitest, reports.e2e, process.cwd()));
+  writeFileSync('RELIABILITY.md', reliabilityMarkdown(rows));
+  console.log(`[test] wrote RELIABILITY.md: ${rows.length} fault classes, ${rows.filter((r) => r.lost !== 'none').length} not proven`);
 }
 
 const sum = (k) => results.reduce((n, r) => n + r[k], 0);

@@ -1,0 +1,116 @@
+// RELIABILITY.md, written by `npm test` from the run's own results: one row per fault or bad-input
+// class, with the cases the tests tried, how they came out, and what was lost. Nothing in it is
+// typed by hand: a class whose tests did not run says so, and a failed test makes its row say the
+// promise is unproven.
+//
+// A class names its tests by file and (optionally) a title pattern. A property test (fast-check)
+// counts its cases (SPARK_FUZZ_RUNS, default 300, as src/testing/arbitraries.ts), a parameterised
+// test each of its rows, any other test one case.
+
+/** @typedef {{ file: string, title?: RegExp, property?: boolean }} TestRef */
+/** @typedef {{ fault: string, promise: string, tests: TestRef[] }} FaultClass */
+
+/** @type {FaultClass[]} */
+export const FAULT_CLASSES = [
+  {
+    fault: 'Hostile or damaged share link (wrong types, deep nesting, bytes after the stream, bad base64, truncation, deflate bomb, newer version)',
+    promise: 'refused with a message; the saved workspace stays on screen and saved',
+    tests: [
+      { file: 'src/share/link-codec.property.test.ts', property: true },
+      { file: 'src/share/link-codec.test.ts', title: /bad links|hostile|size limit/ },
+      { file: 'src/share/session.test.ts', title: /bad link|hostile/ },
+    ],
+  },
+  {
+    fault: 'Settings from a link or storage (own keys only: __proto__, constructor; out-of-range values; model id path parts)',
+    promise: 'refused field by field; nothing polluted',
+    tests: [
+      { file: 'src/settings.property.test.ts', property: true },
+      { file: 'src/settings.test.ts' },
+    ],
+  },
+  {
+    fault: 'Control-token spellings typed in the document or a chat message',
+    promise: 'sent to the model as text; only the prompt builder inserts control tokens',
+    tests: [{ file: 'src/engine/worker/prompt.test.ts', title: /special|control|spell/i }],
+  },
+  {
+    fault: 'Engine worker crashes, or stops answering (a backend that never answers, a terminated worker)',
+    promise: 'the request fails with the reason, the document is untouched, the engine restarts and reloads the model',
+    tests: [
+      { file: 'src/engine/api/supervisor.test.ts' },
+      { file: 'src/engine/worker/faults.gpu.test.ts', title: /worker terminated/ },
+    ],
+  },
+  {
+    fault: 'GPU device lost in the middle of a generation',
+    promise: 'the request fails with the reason; the model reloads on a new device or the CPU and the status bar says so',
+    tests: [{ file: 'src/engine/worker/faults.gpu.test.ts', title: /device\.destroy/ }],
+  },
+  {
+    fault: 'GPU buffers leaking across requests of every shape',
+    promise: 'the live buffer count is the same after a second round',
+    tests: [{ file: 'src/engine/backends/gpu/gpu-backend-loop.gpu.test.ts', title: /leaks no GPU buffers/ }],
+  },
+];
+
+/** Fuzz cases per property test in this run. */
+export const fuzzRuns = (env = process.env) => Number(env['SPARK_FUZZ_RUNS'] ?? 300);
+
+/**
+ * Every test of the run as { file, title, status }, from Vitest's JSON report and Playwright's.
+ * @returns {{ file: string, title: string, passed: boolean }[]}
+ */
+export function collectTests(vitest, playwright, root) {
+  const out = [];
+  for (const file of vitest?.testResults ?? []) {
+    const rel = relative(root, file.name);
+    for (const a of file.assertionResults ?? []) {
+      if (a.status === 'pending' || a.status === 'skipped' || a.status === 'todo') continue;
+      out.push({ file: rel, title: [...(a.ancestorTitles ?? []), a.title].join(' > '), passed: a.status === 'passed' });
+    }
+  }
+  const walk = (suite, path) => {
+    for (const spec of suite.specs ?? []) {
+      for (const test of spec.tests ?? []) {
+        const status = test.results?.at(-1)?.status;
+        if (status === undefined || status === 'skipped') continue;
+        out.push({ file: `e2e/${spec.file ?? suite.file}`, title: [...path, spec.title].join(' > '), passed: status === 'passed' });
+      }
+    }
+    for (const child of suite.suites ?? []) walk(child, [...path, child.title]);
+  };
+  for (const suite of playwright?.suites ?? []) walk(suite, []);
+  return out;
+}
+
+function relative(root, path) {
+  return root && path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path;
+}
+
+/** One row per class: the tests that ran for it, the cases they tried, and the outcome. */
+export function reliabilityRows(tests, classes = FAULT_CLASSES, runs = fuzzRuns()) {
+  return classes.map((c) => {
+    const matched = tests.filter((t) => c.tests.some((ref) => ref.file === t.file && (!ref.title || ref.title.test(t.title))));
+    const cases = matched.reduce((n, t) => n + (c.tests.find((ref) => ref.file === t.file && (!ref.title || ref.title.test(t.title)))?.property ? runs : 1), 0);
+    const failed = matched.filter((t) => !t.passed).length;
+    const outcome = matched.length === 0 ? 'not run' : failed === 0 ? `${matched.length} tests passed` : `${failed} of ${matched.length} tests FAILED`;
+    const lost = matched.length === 0 ? 'not shown (not run)' : failed === 0 ? 'none' : 'UNPROVEN';
+    return { fault: c.fault, promise: c.promise, tests: matched.length, cases, failed, outcome, lost };
+  });
+}
+
+export function reliabilityMarkdown(rows, { date = new Date().toISOString(), runs = fuzzRuns() } = {}) {
+  const lines = [
+    '# Reliability',
+    '',
+    `Written by \`npm test\` (scripts/reliability.mjs) from this run's results, ${date}; not edited by hand.`,
+    `Property tests ran ${runs} cases each (SPARK_FUZZ_RUNS); a test counts one case per row it runs.`,
+    '',
+    '| fault or bad input | what Spark does | cases tried | outcome | data lost |',
+    '|---|---|---:|---|---|',
+    ...rows.map((r) => `| ${r.fault} | ${r.promise} | ${r.cases} | ${r.outcome} | ${r.lost} |`),
+    '',
+  ];
+  return lines.join('\n');
+}
