@@ -12,9 +12,12 @@ import { PerfHub } from './hud/perf-hub.ts';
 import { DEFAULT_SETTINGS, SettingsModel } from './settings.ts';
 import { WELCOME, WorkspaceSession } from './share/session.ts';
 import { collapsedSelection } from './document/snapshot.ts';
-import { idbWorkspaceStore } from './share/workspace.ts';
+import { idbWorkspaceStore } from './share/workspace-db.ts';
+import { BrowserTabPeers } from './share/tabs.ts';
 import { byTestId } from './ui/dom.ts';
 import { LanguagePicker } from './ui/language-picker.ts';
+import { Notices, downloadText } from './ui/notices.ts';
+import { RecoveryPanel } from './ui/recovery-panel.ts';
 import { SettingsPanel } from './ui/settings-panel.ts';
 import { ShareBanner } from './ui/share-banner.ts';
 import { StatusBar } from './ui/status-bar.ts';
@@ -28,6 +31,7 @@ function boot(): DisposableStore {
   const toast = app.add(new Toast(byTestId('toast')));
   const statusBar = app.add(new StatusBar(byTestId('status-bar')));
   const banner = app.add(new ShareBanner(byTestId('share-banner')));
+  const notices = app.add(new Notices(byTestId('share-banner')));
   const settings = app.add(new SettingsModel(DEFAULT_SETTINGS));
   app.add(new SettingsPanel(byTestId('settings-panel'), byTestId<HTMLButtonElement>('settings-button'), settings));
 
@@ -42,6 +46,7 @@ function boot(): DisposableStore {
     editor,
     settings,
     store: idbWorkspaceStore(),
+    peers: app.add(new BrowserTabPeers('spark.workspace.v1')),
     welcome: WELCOME,
     location: {
       hash: () => window.location.hash,
@@ -53,8 +58,16 @@ function boot(): DisposableStore {
       showBanner: (onChoice) => banner.show(onChoice),
       hideBanner: () => banner.hide(),
       saveState: (text) => statusBar.showSaveState(text),
+      notice: (key, text, actions) => notices.show(key, text, actions),
+      download: downloadText,
     },
     copyToClipboard: (text) => navigator.clipboard.writeText(text),
+  }));
+
+  app.add(new RecoveryPanel({
+    before: byTestId('share-button'),
+    list: () => session.recoveryEntries(),
+    pick: (id) => void session.recover(id),
   }));
 
   const hub = app.add(new PerfHub());

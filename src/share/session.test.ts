@@ -6,15 +6,63 @@ import { encodeShareHash } from './link-codec.ts';
 import { WorkspaceSession, type SessionDeps } from './session.ts';
 import type { EditorSnapshot } from '../document/snapshot.ts';
 import type { ShareState } from './share-state.ts';
-import { readWorkspace, workspaceRecord, type Workspace } from './workspace.ts';
+import { readWorkspace, revisionOf, workspaceRecord, type SaveResult, type Workspace, type WorkspaceStore } from './workspace.ts';
+import { addToRing, readRing, type RecoveryEntry } from './recovery.ts';
+import type { NoticeAction, NoticeKey } from './session-ui.ts';
+import { until } from '../testing/poll.ts';
 
 const at1 = [{ anchorLine: 1, anchorColumn: 1, activeLine: 1, activeColumn: 1 }];
 const snap = (text: string, language = 'typescript'): EditorSnapshot => ({ text, language, selections: at1 });
 
+/** IndexedDB's part, in memory: the same compare-and-swap and ring, with failures on demand. */
+class MemoryStore implements WorkspaceStore {
+  record: unknown;
+  ring: unknown;
+  /** Successful workspace writes. */
+  writes = 0;
+  loadError: unknown;
+  saveErrors: unknown[] = [];
+  /** While set, load() waits for it (a slow first read). */
+  loadGate: Promise<void> | undefined;
+
+  constructor(saved?: Workspace) {
+    this.record = saved ? structuredClone(workspaceRecord(saved, 1)) : undefined;
+  }
+
+  load = async () => {
+    if (this.loadGate) await this.loadGate;
+    if (this.loadError !== undefined) throw this.loadError;
+    return structuredClone(this.record);
+  };
+
+  save = async (workspace: Workspace, expected: number): Promise<SaveResult> => {
+    if (this.saveErrors.length > 0) throw this.saveErrors.shift();
+    const revision = revisionOf(this.record);
+    if (revision !== expected) return { ok: false, revision, current: structuredClone(this.record) };
+    this.writes++;
+    this.record = structuredClone(workspaceRecord(workspace, expected + 1));
+    return { ok: true, revision: expected + 1 };
+  };
+
+  loadRecovery = async () => structuredClone(this.ring);
+
+  addRecovery = async (entries: RecoveryEntry[]) => {
+    let ring = readRing(this.ring);
+    for (const entry of entries) ring = addToRing(ring, entry);
+    this.ring = structuredClone(ring);
+  };
+
+  stored = () => readWorkspace(this.record);
+  recoverable = () => readRing(this.ring);
+}
+
 /** The session with every page dependency replaced by a double that records what happened. */
-function harness(saved: Workspace | undefined, hash = '') {
-  const log = { toasts: [] as Array<[string, string]>, banner: 0, hashes: [] as string[], copied: [] as string[] };
-  let stored: unknown = saved ? workspaceRecord(saved) : undefined;
+function harness(saved: Workspace | MemoryStore | undefined, hash = '') {
+  const store = saved instanceof MemoryStore ? saved : new MemoryStore(saved);
+  const log = {
+    toasts: [] as Array<[string, string]>, banner: 0, hashes: [] as string[], copied: [] as string[],
+    notices: new Map<NoticeKey, { text: string; actions: NoticeAction[] }>(), downloads: [] as string[],
+  };
   let screen: EditorSnapshot = snap('');
   let currentHash = hash;
   let choose: ((c: 'keep-shared' | 'back-to-workspace') => void) | undefined;
@@ -22,7 +70,7 @@ function harness(saved: Workspace | undefined, hash = '') {
   const deps: SessionDeps = {
     editor: { getSnapshot: () => structuredClone(screen), setSnapshot: (s) => { screen = structuredClone(s); } },
     settings,
-    store: { load: async () => stored, save: async (w) => { stored = workspaceRecord(w); } },
+    store,
     location: {
       hash: () => currentHash,
       replaceHash: (h) => { currentHash = h; log.hashes.push(h); },
@@ -33,17 +81,24 @@ function harness(saved: Workspace | undefined, hash = '') {
       showBanner: (onChoice) => { log.banner++; choose = onChoice; },
       hideBanner: () => { choose = undefined; },
       saveState: () => {},
+      notice: (key, text, actions = []) => {
+        if (text === undefined) log.notices.delete(key);
+        else log.notices.set(key, { text, actions });
+      },
+      download: (_name, text) => log.downloads.push(text),
     },
     copyToClipboard: async (t) => { log.copied.push(t); },
     welcome: snap('welcome'),
     saverDebounceMs: 1,
+    saverRetryMs: 5,
   };
   const session = new WorkspaceSession(deps);
   return {
-    session, settings, log,
+    session, settings, log, store,
     screen: () => screen,
     type: (text: string) => { screen = { ...screen, text }; session.onEditorChange('content'); },
-    stored: () => readWorkspace(stored),
+    moveCursor: () => { session.onEditorChange('selection'); },
+    stored: () => store.stored(),
     choose: (c: 'keep-shared' | 'back-to-workspace') => choose?.(c),
     setHash: (h: string) => { currentHash = h; },
   };
@@ -83,7 +138,7 @@ describe('WorkspaceSession', () => {
     expect(h.stored()?.text).toBe('my work');
 
     h.choose('back-to-workspace');
-    await Promise.resolve();
+    await until(() => h.session.mode === 'workspace', 'back to the workspace', 5000);
     expect(h.screen().text).toBe('my work');
     expect(h.settings.value.temperature).toBe(0);
     expect(h.session.mode).toBe('workspace');
@@ -149,5 +204,155 @@ describe('WorkspaceSession', () => {
     expect(h.session.mode).toBe('shared');
     await h.session.backToWorkspace();
     expect(h.screen().text).toBe('my work, one more line');
+  });
+
+  describe('no lost work', () => {
+    it('a save over a revision another tab moved on is refused: the newer text stays stored and both texts are recoverable', async () => {
+      const store = new MemoryStore(mine);
+      const a = harness(store);
+      const b = harness(store);
+      await a.session.start();
+      await b.session.start();
+      a.type('newer, from tab A');
+      await a.session.flush();
+      b.moveCursor(); // a cursor move in the stale tab used to write its old text over A's
+      b.type('stale tab B typing');
+      await b.session.flush();
+      expect(store.stored()?.text).toBe('newer, from tab A');
+      expect(b.session.mode).toBe('conflict');
+      expect(b.log.notices.get('conflict')?.text).toMatch(/Another tab saved this workspace/);
+      expect(store.recoverable().map((e) => [e.reason, e.text])).toEqual(expect.arrayContaining([
+        ['other-tab', 'newer, from tab A'], ['this-tab', 'stale tab B typing'],
+      ]));
+
+      // Typing on in the stale tab keeps its draft up to date, still never over A's text.
+      b.type('stale tab B typing, more');
+      await b.session.flush();
+      expect(store.stored()?.text).toBe('newer, from tab A');
+      expect(store.recoverable().filter((e) => e.reason === 'this-tab').map((e) => e.text)).toEqual(['stale tab B typing, more']);
+
+      // Choosing this tab's version saves it; A's stays recoverable.
+      await b.session.resolveConflict('mine');
+      expect(store.stored()?.text).toBe('stale tab B typing, more');
+      expect(b.session.mode).toBe('workspace');
+      expect(store.recoverable().some((e) => e.text === 'newer, from tab A')).toBe(true);
+    });
+
+    it('a failed read never leads to a write: the failure is shown, export offered, edits kept in the ring', async () => {
+      const store = new MemoryStore(mine);
+      store.loadError = new DOMException('the disk is unhappy', 'UnknownError');
+      const h = harness(store);
+      await h.session.start();
+      expect(h.session.mode).toBe('unreadable');
+      const notice = h.log.notices.get('load-error');
+      expect(notice?.text).toMatch(/could not be read \(UnknownError: the disk is unhappy\)/);
+      expect(notice?.actions.map((a) => a.testId)).toEqual(['export-download', 'export-copy']);
+      h.moveCursor();
+      h.settings.update({ temperature: 0.5 });
+      h.type('typed while unreadable');
+      await h.session.flush();
+      expect(store.writes).toBe(0);
+      expect(store.stored()?.text).toBe('my work');
+      expect(store.recoverable().map((e) => [e.reason, e.text])).toEqual([['unreadable-edits', 'typed while unreadable']]);
+      notice!.actions[0]!.run();
+      expect(h.log.downloads).toEqual(['typed while unreadable']);
+    });
+
+    it('a stored record this build does not recognise is never written over either', async () => {
+      const store = new MemoryStore();
+      store.record = { format: 'from the future', body: [1, 2, 3] };
+      const h = harness(store);
+      await h.session.start();
+      h.type('typed');
+      await h.session.flush();
+      expect(store.record).toEqual({ format: 'from the future', body: [1, 2, 3] });
+      expect(h.log.notices.get('load-error')?.text).toMatch(/does not recognise/);
+    });
+
+    it('a cursor move or a settings change while the load is pending writes nothing (not the welcome text)', async () => {
+      const store = new MemoryStore(mine);
+      let finishLoad!: () => void;
+      store.loadGate = new Promise((resolve) => { finishLoad = resolve; });
+      const h = harness(store);
+      const started = h.session.start();
+      h.moveCursor();
+      h.settings.update({ seed: 3 });
+      await h.session.flush();
+      await new Promise((resolve) => setTimeout(resolve, 20)); // past the debounce
+      expect(store.writes).toBe(0);
+      finishLoad();
+      await started;
+      expect(h.screen().text).toBe('my work');
+      await h.session.flush();
+      expect(store.stored()?.text).toBe('my work');
+      h.type('my work, edited');
+      await h.session.flush();
+      expect(store.stored()?.text).toBe('my work, edited');
+    });
+
+    it('"keep shared" puts the workspace it replaces in the ring', async () => {
+      const h = harness(mine, linkTo(theirs));
+      await h.session.start();
+      await h.session.keepShared();
+      expect(h.stored()?.text).toBe('their snippet');
+      expect(h.store.recoverable().find((e) => e.reason === 'replaced-by-link')?.text).toBe('my work');
+    });
+
+    it('edits made to an opened link are saved as their own entry; leaving the link keeps it there (one entry)', async () => {
+      const h = harness(mine, linkTo(theirs));
+      await h.session.start();
+      h.type('their snippet, edited');
+      await h.session.flush();
+      expect(h.stored()?.text).toBe('my work');
+      expect(h.store.recoverable().map((e) => [e.reason, e.text])).toEqual([['link-edits', 'their snippet, edited']]);
+      await h.session.backToWorkspace();
+      expect(h.screen().text).toBe('my work');
+      expect(h.store.recoverable().map((e) => [e.reason, e.text])).toEqual([['left-link', 'their snippet, edited']]);
+    });
+
+    it('a link\'s model id is not applied (nothing loads) until the user keeps the link', async () => {
+      const other: ShareState = { ...theirs, settings: { ...theirs.settings, modelId: 'another-model' } };
+      const back = harness(mine, linkTo(other));
+      await back.session.start();
+      expect(back.session.mode).toBe('shared');
+      expect(back.settings.value.modelId).toBe(DEFAULT_SETTINGS.modelId);
+      expect(back.session.snapshot().settings.modelId).toBe('another-model'); // a share from here keeps it
+      await back.session.backToWorkspace();
+      expect(back.settings.value.modelId).toBe(DEFAULT_SETTINGS.modelId);
+
+      // Even with no saved workspace, a link naming another model asks first.
+      const keep = harness(undefined, linkTo(other));
+      await keep.session.start();
+      expect(keep.session.mode).toBe('shared');
+      expect(keep.settings.value.modelId).toBe(DEFAULT_SETTINGS.modelId);
+      await keep.session.keepShared();
+      expect(keep.settings.value.modelId).toBe('another-model');
+      expect(keep.stored()?.settings.modelId).toBe('another-model');
+    });
+
+    it('a quota error shows a warning with export, and the save is retried without another keystroke', async () => {
+      const h = harness(mine);
+      await h.session.start();
+      h.store.saveErrors.push(new DOMException('full', 'QuotaExceededError'));
+      h.type('after the quota error');
+      await h.session.flush();
+      expect(h.log.notices.get('save-error')?.text).toMatch(/storage for this site is full.*Your text is still here/);
+      expect(h.log.notices.get('save-error')?.actions.map((a) => a.label)).toEqual(['Download', 'Copy']);
+      await until(() => h.stored()?.text === 'after the quota error', 'the retried save', 5000);
+      expect(h.log.notices.has('save-error')).toBe(false);
+    });
+
+    it('recovering an entry puts what was on screen in the ring first, then saves the entry as the workspace', async () => {
+      const h = harness(mine, linkTo(theirs));
+      await h.session.start();
+      await h.session.backToWorkspace();
+      const [left] = await h.session.recoveryEntries();
+      expect(left?.text).toBe('their snippet');
+      expect(await h.session.recover(left!.id)).toBe(true);
+      expect(h.screen().text).toBe('their snippet');
+      await h.session.flush();
+      expect(h.stored()?.text).toBe('their snippet');
+      expect(h.store.recoverable().find((e) => e.reason === 'before-recover')?.text).toBe('my work');
+    });
   });
 });

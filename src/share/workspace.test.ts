@@ -1,20 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_SETTINGS } from '../settings.ts';
-import { WorkspaceSaver, readWorkspace, workspaceRecord, type Workspace, type WorkspaceStore } from './workspace.ts';
-
-/** An in-memory store that records every save, standing in for IndexedDB. */
-class StoreDouble implements WorkspaceStore {
-  saved: Workspace[] = [];
-  failNext = false;
-  load = async () => this.saved.at(-1);
-  save = async (workspace: Workspace) => {
-    if (this.failNext) {
-      this.failNext = false;
-      throw new Error('quota exceeded');
-    }
-    this.saved.push(structuredClone(workspace));
-  };
-}
+import { NO_REVISION, WorkspaceSaver, readWorkspace, revisionOf, workspaceRecord, type Workspace } from './workspace.ts';
+import { RECOVERY_MAX_BYTES, RECOVERY_MAX_ENTRIES, addToRing, readRing, recoveryEntry, type RecoveryEntry } from './recovery.ts';
 
 const doc = (text: string): Workspace => ({
   text, language: 'typescript', settings: { ...DEFAULT_SETTINGS },
@@ -22,15 +9,18 @@ const doc = (text: string): Workspace => ({
 });
 
 describe('WorkspaceSaver', () => {
-  let store: StoreDouble;
+  let saved: string[];
+  let failures: unknown[];
   let text: string;
   let saver: WorkspaceSaver;
+  const writeText = () => { const t = text; return async () => { if (failures.length > 0) throw failures.shift(); saved.push(t); }; };
 
   beforeEach(() => {
     vi.useFakeTimers();
-    store = new StoreDouble();
+    saved = [];
+    failures = [];
     text = '';
-    saver = new WorkspaceSaver(store, () => doc(text), { debounceMs: 300, maxWaitMs: 1000 });
+    saver = new WorkspaceSaver(writeText, { debounceMs: 300, maxWaitMs: 500 });
   });
   afterEach(() => {
     saver.dispose();
@@ -41,80 +31,77 @@ describe('WorkspaceSaver', () => {
     text = 'a';
     saver.schedule();
     text = 'ab';
-    await vi.advanceTimersByTimeAsync(200);
+    await vi.advanceTimersByTimeAsync(100);
     saver.schedule();
     await vi.advanceTimersByTimeAsync(299);
-    expect(store.saved).toHaveLength(0);
+    expect(saved).toHaveLength(0);
     await vi.advanceTimersByTimeAsync(1);
-    expect(store.saved.map((w) => w.text)).toEqual(['ab']);
+    expect(saved).toEqual(['ab']);
   });
 
-  it('never lets continuous typing go unsaved for more than a second', async () => {
+  it('never lets continuous typing go unsaved for more than half a second', async () => {
     for (let i = 1; i <= 30; i++) {
       text = 'x'.repeat(i);
       saver.schedule();
       await vi.advanceTimersByTimeAsync(100); // a keystroke every 100 ms: the debounce alone would never fire
     }
-    // 3 s of typing: saved at ~1 s, ~2 s and ~3 s.
-    expect(store.saved.length).toBeGreaterThanOrEqual(2);
-    expect(store.saved.length).toBeLessThanOrEqual(3);
-    const lastSaved = store.saved.at(-1)!.text.length;
-    expect(30 - lastSaved).toBeLessThanOrEqual(10); // at most one second (10 keystrokes) behind
+    expect(saved.length).toBeGreaterThanOrEqual(5);
+    expect(30 - saved.at(-1)!.length).toBeLessThanOrEqual(5); // at most half a second (5 keystrokes) behind
   });
 
   it('flush() saves a pending change at once (visibilitychange/pagehide), and nothing when idle', async () => {
     text = 'typed';
     saver.schedule();
     await saver.flush();
-    expect(store.saved.map((w) => w.text)).toEqual(['typed']);
+    expect(saved).toEqual(['typed']);
     await saver.flush();
     await vi.advanceTimersByTimeAsync(2000);
-    expect(store.saved).toHaveLength(1);
+    expect(saved).toHaveLength(1);
   });
 
   it('saves in order: an older snapshot never lands after a newer one', async () => {
-    const slow: Workspace[] = [];
-    const slowStore: WorkspaceStore = {
-      load: async () => undefined,
-      save: (w) => new Promise((resolve) => setTimeout(() => { slow.push(w); resolve(); }, w.text === 'first' ? 500 : 10)),
-    };
-    const s = new WorkspaceSaver(slowStore, () => doc(text));
+    const slow: string[] = [];
+    const s = new WorkspaceSaver(() => {
+      const t = text;
+      return () => new Promise((resolve) => setTimeout(() => { slow.push(t); resolve(); }, t === 'first' ? 500 : 10));
+    });
     text = 'first';
     void s.saveNow();
     text = 'second';
     const done = s.saveNow();
     await vi.advanceTimersByTimeAsync(600);
     await done;
-    expect(slow.map((w) => w.text)).toEqual(['first', 'second']);
+    expect(slow).toEqual(['first', 'second']);
   });
 
-  it('does not save while suspended, and drops what was pending at suspension', async () => {
-    text = 'workspace edit';
-    saver.schedule();
-    saver.suspend();
-    text = 'shared snippet edit';
-    saver.schedule();
-    await saver.flush();
+  it('writes nothing while the owner has nothing to write (prepare returns undefined)', async () => {
+    const s = new WorkspaceSaver(() => undefined);
+    s.schedule();
+    await s.flush();
     await vi.advanceTimersByTimeAsync(2000);
-    expect(store.saved).toHaveLength(0);
-    saver.resume();
-    saver.schedule();
-    await vi.advanceTimersByTimeAsync(300);
-    expect(store.saved.map((w) => w.text)).toEqual(['shared snippet edit']);
+    expect(saved).toHaveLength(0);
   });
 
-  it('reports a failed save and keeps working', async () => {
-    const errors: unknown[] = [];
-    const s = new WorkspaceSaver(store, () => doc(text), { onError: (e) => errors.push(e) });
-    store.failNext = true;
+  it('retries a failed save with backoff, without waiting for another change, and reports each failure', async () => {
+    const errors: Array<[string, number]> = [];
+    const s = new WorkspaceSaver(writeText, {
+      retryMs: 1000, onError: (e, wait) => errors.push([(e as Error).name, wait]), onSaved: () => errors.push(['saved', 0]),
+    });
+    const quota = new DOMException('quota', 'QuotaExceededError');
+    failures.push(quota, quota);
     text = 'one';
     s.schedule();
     await vi.advanceTimersByTimeAsync(300);
-    expect(errors).toHaveLength(1);
-    text = 'two';
-    s.schedule();
-    await vi.advanceTimersByTimeAsync(300);
-    expect(store.saved.map((w) => w.text)).toEqual(['two']);
+    expect(errors).toEqual([['QuotaExceededError', 1000]]);
+    text = 'one, and more';
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(errors).toEqual([['QuotaExceededError', 1000], ['QuotaExceededError', 2000]]);
+    expect(s.failing).toBe(true);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(saved).toEqual(['one, and more']);
+    expect(errors.at(-1)).toEqual(['saved', 0]);
+    expect(s.failing).toBe(false);
+    s.dispose();
   });
 
   it('stops its timer when disposed', async () => {
@@ -122,10 +109,50 @@ describe('WorkspaceSaver', () => {
     saver.schedule();
     saver.dispose();
     await vi.advanceTimersByTimeAsync(2000);
-    expect(store.saved).toHaveLength(0);
+    expect(saved).toHaveLength(0);
     saver.schedule();
     await vi.advanceTimersByTimeAsync(2000);
-    expect(store.saved).toHaveLength(0);
+    expect(saved).toHaveLength(0);
+  });
+});
+
+describe('revisionOf', () => {
+  it('reads the record\'s revision; records from before revisions count as none', () => {
+    expect(revisionOf(workspaceRecord(doc('a'), 7))).toBe(7);
+    expect(revisionOf({ text: 'old build' })).toBe(NO_REVISION);
+    expect(revisionOf(undefined)).toBe(NO_REVISION);
+    expect(revisionOf({ text: 'x', revision: -3 })).toBe(NO_REVISION);
+  });
+});
+
+describe('the recovery ring', () => {
+  const entry = (id: string, text: string) => recoveryEntry(id, 'left-link', doc(text), 1);
+
+  it('puts the newest first, replaces an entry by id, and keeps at most 20', () => {
+    let ring: RecoveryEntry[] = [];
+    for (let i = 0; i < 25; i++) ring = addToRing(ring, entry(`e${i}`, `text ${i}`));
+    expect(ring).toHaveLength(RECOVERY_MAX_ENTRIES);
+    expect(ring[0]!.id).toBe('e24');
+    ring = addToRing(ring, entry('e10', 'text 10, edited'));
+    expect(ring.map((e) => e.id).filter((id) => id === 'e10')).toEqual(['e10']);
+    expect(ring[0]!.text).toBe('text 10, edited');
+  });
+
+  it('drops the oldest beyond the byte bound, but always keeps the newest', () => {
+    const big = 'x'.repeat(RECOVERY_MAX_BYTES / 4 - 10); // 2 bytes a character: two fit, three don't
+    let ring = addToRing([], entry('a', big));
+    ring = addToRing(ring, entry('b', big));
+    ring = addToRing(ring, entry('c', big));
+    expect(ring.map((e) => e.id)).toEqual(['c', 'b']);
+    expect(addToRing(ring, entry('huge', big + big + big)).map((e) => e.id)).toEqual(['huge']);
+  });
+
+  it('reads back what it stores, and skips what is not an entry', () => {
+    const stored = structuredClone([entry('a', 'hello'), { id: 5 }, 'junk', { id: 'b', text: 'no fields' }]);
+    const ring = readRing(stored);
+    expect(ring.map((e) => e.id)).toEqual(['a', 'b']);
+    expect(ring[0]).toEqual(entry('a', 'hello'));
+    expect(readRing('junk')).toEqual([]);
   });
 });
 
@@ -140,7 +167,7 @@ describe('readWorkspace', () => {
       ],
       settings: { ...DEFAULT_SETTINGS, temperature: 0.3, seed: 99 },
     };
-    const record = structuredClone(workspaceRecord(w, 1)); // what IndexedDB hands back
+    const record = structuredClone(workspaceRecord(w, 1, 1)); // what IndexedDB hands back
     expect(record.selections).toEqual([[2, 3, 1, 2], [2, 8, 2, 8]]);
     expect(readWorkspace(record)).toEqual(w);
   });

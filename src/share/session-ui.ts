@@ -1,0 +1,29 @@
+// What the session shows the user, as an interface the page implements (src/ui) and tests record.
+
+/** A button on a notice. */
+export interface NoticeAction {
+  label: string;
+  testId: string;
+  run(): void;
+}
+
+/** The notices that stay until the condition ends: each has a data-testid of notice-<key>. */
+export type NoticeKey = 'other-tab' | 'conflict' | 'load-error' | 'save-error';
+
+export interface SessionUi {
+  toast(message: string, kind: 'info' | 'error'): void;
+  showBanner(onChoice: (choice: 'keep-shared' | 'back-to-workspace') => void): void;
+  hideBanner(): void;
+  saveState(text: string): void;
+  /** Shows (text) or hides (undefined) the notice with this key. */
+  notice(key: NoticeKey, text: string | undefined, actions?: NoticeAction[]): void;
+  /** Offers the text as a file download. */
+  download(fileName: string, text: string): void;
+}
+
+/** An error as one line for the user (a DOMException's name says more than its class). */
+export function describeError(err: unknown): string {
+  if (err instanceof Error) return err.message ? `${err.name}: ${err.message}` : err.name;
+  if (typeof err === 'string') return err;
+  return 'unknown error';
+}
