@@ -1,6 +1,8 @@
 // The model hyper-parameters the engine understands, parsed from a Hugging Face config.json.
 // Every field the engine reads is here; fields that would change the maths and that the engine
-// does not implement are rejected by name (see parseModelConfig), never silently ignored.
+// does not implement are rejected by name (see parseModelConfig), never silently ignored. Every
+// size is bounded by MODEL_LIMITS before anything is sized by it.
+import { checkLimit, type ModelLimit } from './limits.ts';
 
 export type Architecture = 'LlamaForCausalLM' | 'Qwen2ForCausalLM';
 
@@ -56,9 +58,12 @@ export function parseModelConfig(json: unknown): ModelConfig {
   const architecture = parseArchitecture(c);
   const isQwen2 = architecture === 'Qwen2ForCausalLM';
 
-  const hiddenSize = positiveInt(c, 'hidden_size');
-  const numHeads = positiveInt(c, 'num_attention_heads');
-  const numKvHeads = c['num_key_value_heads'] == null ? numHeads : positiveInt(c, 'num_key_value_heads');
+  const vocabSize = positiveInt(c, 'vocab_size', 'vocabSize');
+  const hiddenSize = positiveInt(c, 'hidden_size', 'hiddenSize');
+  const intermediateSize = positiveInt(c, 'intermediate_size', 'intermediateSize');
+  const numLayers = positiveInt(c, 'num_hidden_layers', 'numLayers');
+  const numHeads = positiveInt(c, 'num_attention_heads', 'numHeads');
+  const numKvHeads = c['num_key_value_heads'] == null ? numHeads : positiveInt(c, 'num_key_value_heads', 'numHeads');
   if (numHeads % numKvHeads !== 0) {
     throw new UnsupportedConfigError('num_key_value_heads',
       `${numKvHeads} does not divide num_attention_heads ${numHeads} (grouped-query attention needs whole groups)`);
@@ -70,7 +75,7 @@ export function parseModelConfig(json: unknown): ModelConfig {
     }
     headDim = hiddenSize / numHeads;
   } else {
-    headDim = positiveInt(c, 'head_dim');
+    headDim = positiveInt(c, 'head_dim', 'headDim');
   }
   if (headDim % 2 !== 0) throw new UnsupportedConfigError('head_dim', `${headDim} is odd; rotary embeddings rotate pairs`);
 
@@ -79,25 +84,27 @@ export function parseModelConfig(json: unknown): ModelConfig {
   const eos = c['eos_token_id'];
   const eosTokenIds = eos == null ? [] : (Array.isArray(eos) ? eos : [eos]).map((v, i) => {
     if (!Number.isInteger(v) || (v as number) < 0) throw new Error(`config.json: eos_token_id[${i}] must be a non-negative integer, got ${JSON.stringify(v)}`);
+    if ((v as number) >= vocabSize) throw new Error(`config.json: eos_token_id[${i}] ${v} is not below vocab_size ${vocabSize}`);
     return v as number;
   });
   const bos = c['bos_token_id'];
   if (bos != null && (!Number.isInteger(bos) || (bos as number) < 0)) {
     throw new Error(`config.json: bos_token_id must be a non-negative integer, got ${JSON.stringify(bos)}`);
   }
+  if (bos != null && (bos as number) >= vocabSize) throw new Error(`config.json: bos_token_id ${bos} is not below vocab_size ${vocabSize}`);
 
   const config: ModelConfig = {
     architecture,
-    vocabSize: positiveInt(c, 'vocab_size'),
+    vocabSize,
     hiddenSize,
-    intermediateSize: positiveInt(c, 'intermediate_size'),
-    numLayers: positiveInt(c, 'num_hidden_layers'),
+    intermediateSize,
+    numLayers,
     numHeads,
     numKvHeads,
     headDim,
     rmsNormEps: positiveNumber(c, 'rms_norm_eps', 1e-6),
     ropeTheta: ropeTheta(c),
-    maxPositionEmbeddings: c['max_position_embeddings'] == null ? (isQwen2 ? 32768 : 2048) : positiveInt(c, 'max_position_embeddings'),
+    maxPositionEmbeddings: c['max_position_embeddings'] == null ? (isQwen2 ? 32768 : 2048) : positiveInt(c, 'max_position_embeddings', 'maxPositionEmbeddings'),
     tieWordEmbeddings: bool(c, 'tie_word_embeddings', false),
     attentionBias: isQwen2, // Qwen2 always has q/k/v bias; Llama's attention_bias is rejected above
     eosTokenIds,
@@ -170,12 +177,13 @@ function ropeTheta(c: Json): number {
   return 10000;
 }
 
-function positiveInt(c: Json, field: string): number {
+function positiveInt(c: Json, field: string, limit: ModelLimit): number {
   const v = c[field];
   if (v == null) throw new Error(`config.json: missing required field ${field}`);
   if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
     throw new Error(`config.json: ${field} must be a positive integer, got ${JSON.stringify(v)}`);
   }
+  checkLimit('config.json', field, v, limit);
   return v;
 }
 

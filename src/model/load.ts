@@ -1,12 +1,15 @@
 // Loads a Hugging Face-layout model directory into memory: config.json, tokenizer.json
 // (+ tokenizer_config.json if present), and model.safetensors or model.safetensors.index.json with
-// its shards. Every tensor the forward pass needs is checked against the config before returning.
+// its shards. Every tensor the forward pass needs is checked against the config (shape, dtype,
+// finite values) before returning; tensors it does not read are kept only if they are floats, so
+// an int64 position_ids buffer or a u8 mask some checkpoints carry does not stop a load.
 import { parseModelConfig, type ModelConfig } from './config.ts';
+import { firstNonFinite } from './finite.ts';
 import { urlFetcher, type ModelFileFetcher } from './model-files.ts';
 import { parseShardIndex, SafetensorsFile } from './safetensors.ts';
-import type { WeightTensor } from './tensor.ts';
+import { BYTES_PER_ELEMENT, type WeightTensor } from './tensor.ts';
 import { ModelTokenizer } from './tokenizer.ts';
-import { validateWeights } from './weights.ts';
+import { expectedWeightShapes, parameterCount, validateWeights } from './weights.ts';
 
 export interface LoadedModel {
   config: ModelConfig;
@@ -46,34 +49,61 @@ export async function loadModel(source: string | ModelFileFetcher, options: Load
 
   const tokenizerJson = await getJson('tokenizer.json');
   if (tokenizerJson === undefined) throw new Error(`${label}: tokenizer.json not found`);
-  const tokenizer = ModelTokenizer.fromJson(tokenizerJson, (await getJson('tokenizer_config.json')) ?? {});
+  const tokenizer = ModelTokenizer.fromJson(tokenizerJson, (await getJson('tokenizer_config.json')) ?? {}, { vocabSize: config.vocabSize });
   if (tokenizer.vocabSize > config.vocabSize) {
     throw new Error(`${label}: tokenizer has ${tokenizer.vocabSize} tokens but config.json vocab_size is ${config.vocabSize}`);
   }
 
-  const weights = new Map<string, WeightTensor>();
-  let weightBytes = 0;
+  const shards = new Map<string, Uint8Array>();
   const single = await get('model.safetensors');
+  let weightMap: ReadonlyMap<string, string> | undefined;
   if (single) {
-    weightBytes = single.byteLength;
-    const file = SafetensorsFile.parse(single, 'model.safetensors');
-    for (const name of file.names()) weights.set(name, file.tensor(name));
+    shards.set('model.safetensors', single);
   } else {
     const index = await getJson('model.safetensors.index.json');
     if (index === undefined) throw new Error(`${label}: neither model.safetensors nor model.safetensors.index.json found`);
-    const { weightMap, files } = parseShardIndex(index);
-    for (const shard of files) {
+    const parsed = parseShardIndex(index);
+    weightMap = parsed.weightMap;
+    for (const shard of parsed.files) {
       const bytes = await get(shard);
       if (!bytes) throw new Error(`${label}: shard ${shard} (listed in model.safetensors.index.json) not found`);
-      weightBytes += bytes.byteLength;
-      const file = SafetensorsFile.parse(bytes, shard);
-      for (const [name, inFile] of weightMap) {
-        if (inFile === shard) weights.set(name, file.tensor(name)); // file.tensor throws naming a missing tensor
+      shards.set(shard, bytes);
+    }
+  }
+  const weightBytes = [...shards.values()].reduce((sum, b) => sum + b.byteLength, 0);
+  checkParameterBytes(config, weightBytes);
+
+  const used = expectedWeightShapes(config);
+  const weights = new Map<string, WeightTensor>();
+  for (const [shard, bytes] of shards) {
+    const file = SafetensorsFile.parse(bytes, shard);
+    const names = weightMap ? [...weightMap].filter(([, inFile]) => inFile === shard).map(([name]) => name) : file.names();
+    for (const name of names) {
+      const dtype = file.entries.get(name)?.dtype;
+      // A missing tensor falls through to file.tensor, which names it.
+      if (!used.has(name) && dtype !== undefined && !(dtype in BYTES_PER_ELEMENT)) continue;
+      const tensor = file.tensor(name);
+      if (used.has(name)) {
+        const bad = firstNonFinite(tensor);
+        if (bad) throw new Error(`${shard}: tensor ${name} holds ${bad.kind} (element ${bad.index} of ${tensor.size})`);
       }
+      weights.set(name, tensor);
     }
   }
   validateWeights(config, weights);
   return { config, tokenizer, weights, source: label, weightBytes };
+}
+
+/**
+ * The weight files must hold at least 16 bits per parameter the config describes: a config that
+ * promises more than was downloaded fails here, by the numbers, before anything is parsed.
+ */
+function checkParameterBytes(config: ModelConfig, weightBytes: number): void {
+  const params = parameterCount(config);
+  const minBytes = params * Math.min(...Object.values(BYTES_PER_ELEMENT));
+  if (weightBytes < minBytes) {
+    throw new Error(`config.json: describes ${params} parameters (at least ${minBytes} bytes at 16 bits) but the weight files hold ${weightBytes} bytes`);
+  }
 }
 
 /** The file's bytes, or undefined on 404; other HTTP errors throw. Reports progress as it streams. */

@@ -3,6 +3,7 @@
 // header: { "<name>": { "dtype": "F16", "shape": [r, c], "data_offsets": [begin, end] }, ...,
 //           "__metadata__": { string: string } }   offsets are relative to the data section.
 // Sharded checkpoints add model.safetensors.index.json: { "weight_map": { "<name>": "<file>" } }.
+import { checkLimit, MODEL_LIMITS } from './limits.ts';
 import { BYTES_PER_ELEMENT, WeightTensor, type WeightDtype } from './tensor.ts';
 
 /** Element sizes of every dtype the format defines, so that offsets can be checked for all of them. */
@@ -10,7 +11,6 @@ const DTYPE_BYTES: Readonly<Record<string, number>> = {
   BOOL: 1, U8: 1, I8: 1, F8_E4M3: 1, F8_E5M2: 1, I16: 2, U16: 2, F16: 2, BF16: 2,
   I32: 4, U32: 4, F32: 4, I64: 8, U64: 8, F64: 8,
 };
-const MAX_HEADER_BYTES = 100_000_000; // the reference implementation's limit
 
 export interface TensorEntry {
   dtype: string;
@@ -34,7 +34,7 @@ export class SafetensorsFile {
     if (bytes.byteLength < 8) fail(`truncated: ${bytes.byteLength} bytes, too short for the 8-byte header length`);
     const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const headerLen = Number(dv.getBigUint64(0, true));
-    if (headerLen > MAX_HEADER_BYTES) fail(`header length ${headerLen} is implausible (not a safetensors file?)`);
+    checkLimit(fileName, 'header length', headerLen, 'safetensorsHeaderBytes');
     if (8 + headerLen > bytes.byteLength) fail(`truncated: header needs ${headerLen} bytes but only ${bytes.byteLength - 8} follow`);
     let header: unknown;
     try {
@@ -44,11 +44,17 @@ export class SafetensorsFile {
     }
     if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header is not a JSON object');
     const data = bytes.subarray(8 + headerLen);
+    const listed = Object.entries(header as Record<string, unknown>);
+    checkLimit(fileName, 'header entries', listed.filter(([name]) => name !== '__metadata__').length, 'safetensorsEntries');
     const entries = new Map<string, TensorEntry>();
     let metadata: Record<string, string> = {};
-    for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+    for (const [name, raw] of listed) {
       if (name === '__metadata__') {
-        metadata = (raw ?? {}) as Record<string, string>;
+        if (raw === null) continue;
+        if (typeof raw !== 'object' || Array.isArray(raw) || !Object.values(raw).every((v) => typeof v === 'string')) {
+          fail('__metadata__ is not an object of strings');
+        }
+        metadata = raw as Record<string, string>;
         continue;
       }
       entries.set(name, parseEntry(name, raw, data.byteLength, fail));
@@ -88,7 +94,9 @@ function parseEntry(name: string, raw: unknown, dataBytes: number, fail: (msg: s
   }
   const [begin, end] = offsets as [number, number];
   const dims = shape as number[];
+  if (dims.length > MODEL_LIMITS.tensorRank) fail(`${where}: rank ${dims.length} is more than ${MODEL_LIMITS.tensorRank}`);
   const expected = dims.reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype as string]!;
+  if (!Number.isSafeInteger(expected)) fail(`${where}: shape [${dims.join(', ')}] has more elements than a file can hold`);
   if (end < begin) fail(`${where}: data_offsets end ${end} < begin ${begin}`);
   if (end - begin !== expected) {
     fail(`${where}: ${dtype}[${dims.join(', ')}] needs ${expected} bytes but data_offsets span ${end - begin}`);

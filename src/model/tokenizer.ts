@@ -3,6 +3,7 @@
 // the prompt builder decides exactly which special tokens a prompt holds — and never applies
 // "clean up tokenization spaces", which would corrupt code (" ." → ".").
 import { Tokenizer } from '@huggingface/tokenizers';
+import { MODEL_LIMITS } from './limits.ts';
 
 /** Spellings of the FIM / document tokens across model families (StarCoder, Qwen2.5-Coder). */
 const SPECIAL_SPELLINGS = {
@@ -63,9 +64,13 @@ export class ModelTokenizer {
     this.vocabSize = max + 1;
   }
 
-  /** tokenizerJson: parsed tokenizer.json; tokenizerConfig: parsed tokenizer_config.json or {}. */
-  static fromJson(tokenizerJson: unknown, tokenizerConfig: unknown = {}): ModelTokenizer {
-    if (typeof tokenizerJson !== 'object' || tokenizerJson === null) throw new Error('tokenizer.json: expected a JSON object');
+  /**
+   * tokenizerJson: parsed tokenizer.json; tokenizerConfig: parsed tokenizer_config.json or {};
+   * vocabSize: config.json's, which every token id must be below (else MODEL_LIMITS.vocabSize).
+   */
+  static fromJson(tokenizerJson: unknown, tokenizerConfig: unknown = {}, options: { vocabSize?: number } = {}): ModelTokenizer {
+    if (typeof tokenizerJson !== 'object' || tokenizerJson === null || Array.isArray(tokenizerJson)) throw new Error('tokenizer.json: expected a JSON object');
+    checkTokenIds(tokenizerJson as Record<string, unknown>, options.vocabSize);
     const config = (typeof tokenizerConfig === 'object' && tokenizerConfig !== null ? tokenizerConfig : {}) as Record<string, unknown>;
     let inner: Tokenizer;
     try {
@@ -104,5 +109,37 @@ export class ModelTokenizer {
 
   isSpecial(id: number): boolean {
     return this.specialIds.has(id);
+  }
+}
+
+/**
+ * Every token id in tokenizer.json is a non-negative integer below the vocabulary. The tokenizer
+ * library indexes an array by id, so one id of 1e9 would cost it a billion-slot array and a minute
+ * of work; this check reads each id once, before the library sees any of them.
+ */
+function checkTokenIds(json: Record<string, unknown>, vocabSize: number | undefined): void {
+  const bound = vocabSize ?? MODEL_LIMITS.vocabSize;
+  const check = (where: string, id: unknown, content: unknown) => {
+    const what = `tokenizer.json: ${where} id ${JSON.stringify(id)} (${JSON.stringify(content)})`;
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) throw new Error(`${what} is not a non-negative integer`);
+    if (id >= bound) {
+      throw new Error(vocabSize === undefined ? `${what} is not below the vocabulary limit ${bound}` : `${what} is not below config.json vocab_size ${bound}`);
+    }
+  };
+  const model = json['model'];
+  const vocab = typeof model === 'object' && model !== null ? (model as Record<string, unknown>)['vocab'] : undefined;
+  if (Array.isArray(vocab)) {
+    // Unigram: [piece, score] pairs, the id is the index.
+    if (vocab.length > bound) check('model.vocab', vocab.length - 1, (vocab.at(-1) as unknown[] | null)?.[0]);
+  } else if (typeof vocab === 'object' && vocab !== null) {
+    for (const [content, id] of Object.entries(vocab)) check('model.vocab', id, content);
+  }
+  const added = json['added_tokens'];
+  if (added != null && !Array.isArray(added)) throw new Error('tokenizer.json: added_tokens is not a list');
+  for (const token of (added ?? []) as unknown[]) {
+    if (typeof token !== 'object' || token === null) throw new Error(`tokenizer.json: added_tokens entry ${JSON.stringify(token)} is not an object`);
+    const { id, content } = token as Record<string, unknown>;
+    if (typeof content !== 'string') throw new Error(`tokenizer.json: added_tokens id ${JSON.stringify(id)} has no string content`);
+    check('added_tokens', id, content);
   }
 }

@@ -44,6 +44,14 @@ export function expectedWeightShapes(config: ModelConfig): Map<string, number[]>
   return shapes;
 }
 
+/** Weights the forward pass reads, counted from the config alone (no allocation). */
+export function parameterCount(config: ModelConfig): number {
+  const { vocabSize: v, hiddenSize: d, intermediateSize: i, numHeads: h, numKvHeads: hkv, headDim: dh } = config;
+  const attention = d * h * dh * 2 + d * hkv * dh * 2 + (config.attentionBias ? h * dh + 2 * hkv * dh : 0);
+  const perLayer = 2 * d + attention + 3 * d * i;
+  return v * d * (config.tieWordEmbeddings ? 1 : 2) + config.numLayers * perLayer + d;
+}
+
 /** Throws one error listing every missing tensor and shape mismatch (up to a readable limit). */
 export function validateWeights(config: ModelConfig, weights: ReadonlyMap<string, WeightTensor>): void {
   const problems: string[] = [];

@@ -46,3 +46,31 @@ function encodeValues(values: Float32Array, dtype: WeightDtype): Uint8Array {
     case 'BF16': return new Uint8Array(f32ArrayToBf16(values).buffer);
   }
 }
+
+/** A file with a hand-written header and data section, for what encodeSafetensors would never write. */
+export function rawSafetensors(header: object, data: Uint8Array): Uint8Array {
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + json.length + data.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  out.set(data, 8 + json.length);
+  return out;
+}
+
+/** Adds tensors of any dtype (raw bytes) after a valid file's own, keeping its tensors' offsets. */
+export function appendRawTensors(file: Uint8Array, extra: readonly { name: string; dtype: string; shape: number[]; bytes: Uint8Array }[]): Uint8Array {
+  const headerLen = Number(new DataView(file.buffer, file.byteOffset, file.byteLength).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(file.subarray(8, 8 + headerLen))) as Record<string, unknown>;
+  const data = file.subarray(8 + headerLen);
+  let end = data.byteLength;
+  const parts = [data];
+  for (const t of extra) {
+    header[t.name] = { dtype: t.dtype, shape: t.shape, data_offsets: [end, end + t.bytes.byteLength] };
+    parts.push(t.bytes);
+    end += t.bytes.byteLength;
+  }
+  const joined = new Uint8Array(end);
+  let at = 0;
+  for (const p of parts) { joined.set(p, at); at += p.byteLength; }
+  return rawSafetensors(header, joined);
+}

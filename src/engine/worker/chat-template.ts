@@ -6,6 +6,7 @@
 
 import type { ModelFileFetcher } from '../../model/model-files.ts';
 import type { ChatMessage } from '../api/protocol.ts';
+import { boundedRenderer, TemplateBoundError } from './template-bounds.ts';
 
 export interface ChatTemplate {
   /** The prompt text for these messages, ending with the assistant's turn (add_generation_prompt). */
@@ -52,15 +53,16 @@ const message = (err: unknown) => (err instanceof Error ? err.message : String(e
 export async function loadChatTemplate(config: unknown): Promise<LoadedChatTemplate | undefined> {
   const source = chatTemplateSource(config);
   if (source === undefined) return undefined;
-  const { Template } = await import('@huggingface/jinja');
-  let template: InstanceType<typeof Template>;
+  const jinja = await import('@huggingface/jinja');
+  let template: InstanceType<typeof jinja.Template>;
   try {
-    template = new Template(source);
+    template = new jinja.Template(source);
   } catch (err) {
     return { ok: false, error: `the chat template in tokenizer_config.json does not parse: ${message(err)}` };
   }
   const variables = specialTokenStrings(config as Config);
-  const renderOnce = (messages: readonly ChatMessage[]) => template.render({
+  const render = boundedRenderer(jinja, template);
+  const renderOnce = (messages: readonly ChatMessage[]) => render({
     ...variables, messages: messages.map((m) => ({ ...m })), add_generation_prompt: true,
   });
   return {
@@ -70,6 +72,7 @@ export async function loadChatTemplate(config: unknown): Promise<LoadedChatTempl
         try {
           return renderOnce(messages);
         } catch (err) {
+          if (err instanceof TemplateBoundError) throw err;
           // Some templates refuse a system turn (Gemma: "System role not supported"); such models
           // are meant to get the system text at the top of the first user turn.
           const folded = foldSystemMessage(messages);
