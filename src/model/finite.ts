@@ -29,11 +29,25 @@ export function firstNonFinite(tensor: WeightTensor): NonFinite | undefined {
   }
 }
 
+/**
+ * Two halves per 32-bit word: adding the exponent's lowest bit to the masked exponents carries into
+ * a half's sign bit exactly when that exponent is all ones (0x7c00 + 0x0400 = 0x8000, and the same
+ * for bf16's 0x7f80 + 0x0080), so one test covers two weights.
+ */
 function scan16(halves: Uint16Array, exponent: number, mantissa: number): NonFinite | undefined {
-  for (let i = 0; i < halves.length; i++) {
-    const h = halves[i]!;
-    if ((h & exponent) === exponent) return { index: i, kind: h & mantissa ? 'NaN' : 'an infinity' };
+  const found = (i: number): NonFinite => ({ index: i, kind: halves[i]! & mantissa ? 'NaN' : 'an infinity' });
+  const single = (i: number) => (halves[i]! & exponent) === exponent;
+  // A view 2 bytes off a 4-byte boundary takes its first half alone, then whole words.
+  const head = halves.byteOffset % 4 === 0 ? 0 : Math.min(1, halves.length);
+  if (head === 1 && single(0)) return found(0);
+  const pairs = (halves.length - head) >> 1;
+  const words = new Uint32Array(halves.buffer, halves.byteOffset + 2 * head, pairs);
+  const mask = (exponent | (exponent << 16)) >>> 0;
+  const carry = ((exponent & -exponent) * 0x10001) >>> 0;
+  for (let w = 0; w < words.length; w++) {
+    if ((((words[w]! & mask) + carry) & 0x80008000) !== 0) return found(single(head + 2 * w) ? head + 2 * w : head + 2 * w + 1);
   }
+  for (let i = head + 2 * pairs; i < halves.length; i++) if (single(i)) return found(i);
   return undefined;
 }
 
