@@ -82,8 +82,9 @@ test.describe('no lost work', () => {
     await page.close();
     await openApp(broken);
     await expect(broken.getByTestId('notice-load-error')).toContainText('could not be read');
-    await broken.getByTestId('editor').click();
-    await broken.keyboard.type('typed after the failure');
+    await broken.getByTestId('editor').click(); // a click (a cursor move) used to save the welcome text over the workspace
+    await broken.keyboard.type('x');
+    await setDocument(broken, 'typed after the failure\n');
     await flushWorkspace(broken);
     const recoverable = await recoverableTexts(broken);
     expect(recoverable.some((t) => t.includes('typed after the failure'))).toBe(true);
