@@ -109,3 +109,32 @@ export async function stableGhost(page: Page): Promise<string> {
   }, { timeout: 60_000, intervals: [750] }).toBe(true);
   return previous;
 }
+
+/** The texts listed under "Recover…" (opens the list, reads it, closes it). */
+export async function recoverableTexts(page: Page): Promise<string[]> {
+  await page.getByTestId('recover-button').click();
+  const panel = page.getByTestId('recovery-panel');
+  await expect(panel).toBeVisible();
+  const texts = await panel.getByTestId('recovery-item').evaluateAll(
+    (items) => items.map((item) => item.getAttribute('data-first-line') ?? ''),
+  );
+  await page.getByTestId('recovery-close').click();
+  return texts;
+}
+
+/** What IndexedDB holds under the workspace key, read directly (not through the app). */
+export function storedText(page: Page): Promise<string | undefined> {
+  return page.evaluate(() => new Promise<string | undefined>((resolve, reject) => {
+    const open = indexedDB.open('keyval-store');
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const get = open.result.transaction('keyval').objectStore('keyval').get('spark.workspace.v1');
+      get.onerror = () => reject(get.error);
+      get.onsuccess = () => {
+        const record = get.result as { text?: string } | undefined;
+        open.result.close();
+        resolve(record?.text);
+      };
+    };
+  }));
+}

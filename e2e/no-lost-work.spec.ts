@@ -1,39 +1,10 @@
 // "No lost work": two tabs on one workspace, a workspace that cannot be read, a link that names
 // another model, and a renderer killed in the middle of typing. Every wait polls a condition.
 
-import type { Page } from '@playwright/test';
 import {
-  expect, flushWorkspace, getState, hashOf, linkFromFreshContext, openApp, setDocument, test, waitForReady,
+  expect, flushWorkspace, getState, hashOf, linkFromFreshContext, openApp, recoverableTexts, setDocument, storedText, test,
+  waitForReady,
 } from './fixtures.ts';
-
-/** The texts listed under "Recover…" (opens the list, reads it, closes it). */
-async function recoverableTexts(page: Page): Promise<string[]> {
-  await page.getByTestId('recover-button').click();
-  const panel = page.getByTestId('recovery-panel');
-  await expect(panel).toBeVisible();
-  const texts = await panel.getByTestId('recovery-item').evaluateAll(
-    (items) => items.map((item) => item.getAttribute('data-first-line') ?? ''),
-  );
-  await page.getByTestId('recovery-close').click();
-  return texts;
-}
-
-/** What IndexedDB holds under the workspace key, read directly (not through the app). */
-function storedText(page: Page): Promise<string | undefined> {
-  return page.evaluate(() => new Promise<string | undefined>((resolve, reject) => {
-    const open = indexedDB.open('keyval-store');
-    open.onerror = () => reject(open.error);
-    open.onsuccess = () => {
-      const get = open.result.transaction('keyval').objectStore('keyval').get('spark.workspace.v1');
-      get.onerror = () => reject(get.error);
-      get.onsuccess = () => {
-        const record = get.result as { text?: string } | undefined;
-        open.result.close();
-        resolve(record?.text);
-      };
-    };
-  }));
-}
 
 test.describe('no lost work', () => {
   test('a second tab warns, and typing in the stale tab never overwrites the newer text; both are recoverable', async ({ page, context }) => {

@@ -1,5 +1,6 @@
 import {
-  expect, flushWorkspace, getState, linkFromFreshContext, hashOf, openApp, setDocument, test, waitForReady,
+  expect, flushWorkspace, getState, linkFromFreshContext, hashOf, openApp, recoverableTexts, setDocument, storedText, test,
+  waitForReady,
 } from './fixtures.ts';
 
 test.describe('workspace persistence', () => {
@@ -8,8 +9,8 @@ test.describe('workspace persistence', () => {
     await page.evaluate(() => window.spark!.setDocument('', 'javascript'));
     await page.getByTestId('editor').click();
     await page.keyboard.type('let persisted = true;');
-    // No explicit flush: the autosave promise is "at most the last second of typing".
-    await page.waitForTimeout(1_200);
+    // No explicit flush: the autosave stores it by itself.
+    await expect.poll(() => storedText(page)).toBe('let persisted = true;');
     await page.reload();
     await waitForReady(page);
     const state = await getState(page);
@@ -33,8 +34,10 @@ test.describe('workspace persistence', () => {
     let state = await getState(page);
     expect(state).toMatchObject({ text: 'shared = "from a friend"\n', language: 'python', mode: 'shared' });
     expect(state.settings.temperature).toBe(1.2);
-    await setDocument(page, 'shared, and edited\n'); // edits to a shared snippet aren't autosaved either
-    await page.waitForTimeout(1_200);
+    await setDocument(page, 'shared, and edited\n'); // edits to a shared snippet are kept apart, under Recover…
+    await flushWorkspace(page);
+    expect(await storedText(page)).toBe('my own work\n');
+    expect(await recoverableTexts(page)).toContain('shared, and edited');
 
     // Reloading without the link: the saved workspace is intact.
     await openApp(page);
@@ -53,9 +56,12 @@ test.describe('workspace persistence', () => {
     await openApp(page, hashOf(link));
     await page.getByTestId('banner-keep-shared').click();
     await expect(page.getByTestId('share-banner')).toBeHidden();
+    await expect.poll(() => storedText(page)).toBe('shared = "from a friend"\n');
     await openApp(page);
     state = await getState(page);
     expect(state).toMatchObject({ text: 'shared = "from a friend"\n', language: 'python', mode: 'workspace' });
     expect(state.settings.temperature).toBe(1.2);
+    // The workspace it replaced is one click away.
+    expect(await recoverableTexts(page)).toContain('my own work');
   });
 });

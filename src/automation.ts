@@ -1,6 +1,5 @@
 // window.spark: a small, documented handle for demos and tests (README "Automation handle"), so
 // scripts drive the page through the same operations a user has instead of scraping the DOM.
-// Issue 5 adds the HUD's stats here.
 
 import type { Assistant } from './editor/assistant.ts';
 import type { CompletionEvent } from './editor/inline/completion-controller.ts';
@@ -21,7 +20,11 @@ export interface SparkState {
   /** Every selection; the first is the primary one. */
   selections: SelectionState[];
   settings: Settings;
-  /** 'shared' while a playground link is open and not yet kept as the workspace. */
+  /**
+   * Where edits are saved: 'workspace' (the saved workspace), 'shared' (a link not yet kept: edits
+   * kept under Recover…), 'conflict' (another tab saved first), 'unreadable' (the saved workspace
+   * could not be read), 'loading' (before the page decided what to show: nothing is saved).
+   */
   mode: SessionMode;
 }
 
@@ -63,12 +66,14 @@ export interface SparkAutomation {
   rejectEdit(): void;
   /** Runs one raw engine request (cancelling any suggestion in flight): for demos, benches and tests. */
   generate(options: GenerateOptions): Promise<{ text: string; tokens: number[]; stats: DoneEvent['stats']; finishReason: string }>;
+  /** What the edit loop holds now, for leak checks: its disposables, and the engine's GPU buffers and cached tokens. */
+  diagnostics(): Promise<{ liveDisposables: number; gpuBuffers: number; cachedTokens: number }>;
 }
 
 /** The edit loop's part of the handle. */
 export function assistantAutomation(assistant: Assistant, hud: Hud): Pick<SparkAutomation,
   'engineReady' | 'startMeasuring' | 'hudStats' | 'completionEvents' | 'lastAlternatives' | 'lastRequest' | 'edit' | 'acceptEdit' | 'rejectEdit'
-  | 'generate'> {
+  | 'generate' | 'diagnostics'> {
   const log: CompletionEvent[] = [];
   let measuring = false;
   return {
@@ -102,6 +107,10 @@ export function assistantAutomation(assistant: Assistant, hud: Hud): Pick<SparkA
       await assistant.whenReady();
       const done = await assistant.client.generate(options).done;
       return { text: done.text, tokens: done.tokens, stats: done.stats, finishReason: done.finishReason };
+    },
+    diagnostics: async () => {
+      const { gpuBuffers, cachedTokens } = await assistant.client.diagnostics();
+      return { liveDisposables: assistant.disposableCount, gpuBuffers, cachedTokens };
     },
   };
 }
