@@ -2,11 +2,15 @@
 // with a clear error (issue 13: one blocked the worker for 25 s), and real templates must render
 // exactly as @huggingface/jinja's own Template.render does.
 import { Template } from '@huggingface/jinja';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { MODEL_LIMITS } from '../../model/limits.ts';
 import type { ChatMessage } from '../api/protocol.ts';
 import { loadChatTemplate } from './chat-template.ts';
 import { LLAMA32, QWEN25, SMOLLM2 } from '../../testing/chat-templates.ts';
+import { InProcessWorker } from '../../testing/fake-worker.ts';
+import { withJson } from '../../testing/model-edits.ts';
+import { makeTestModelFiles } from '../../testing/test-model.ts';
+import { EngineClient } from '../api/client.ts';
 
 const MESSAGES: ChatMessage[] = [
   { role: 'system', content: 'Rewrite the code.' },
@@ -65,5 +69,24 @@ describe('chat template bounds', () => {
     const ms = performance.now() - start;
     expect(out).toContain('turn 199');
     expect(ms).toBeLessThan(MODEL_LIMITS.templateMs);
+  });
+});
+
+describe('a looping chat template in the engine', () => {
+  const clients: EngineClient[] = [];
+  afterEach(() => { for (const c of clients.splice(0)) c.dispose(); });
+
+  it('fails that chat request quickly and leaves the worker serving the next one', async () => {
+    const files = withJson(makeTestModelFiles(), 'tokenizer_config.json', (c) => ({
+      ...c, chat_template: '{% for a in range(4000) %}{% for b in range(4000) %}{{ a }}{% endfor %}{% endfor %}',
+    }));
+    const client = new EngineClient(new InProcessWorker({ hasWebGpu: false }));
+    clients.push(client);
+    await client.load('test://looping', { files, backend: 'cpu' });
+    const start = performance.now();
+    await expect(client.generate({ prompt: { kind: 'chat', messages: MESSAGES }, maxNewTokens: 2 }).done).rejects.toThrow(/^the chat template took more than/);
+    expect(performance.now() - start).toBeLessThan(MODEL_LIMITS.templateMs + 500);
+    const plain = await client.generate({ prompt: { kind: 'plain', text: 'def f(' }, maxNewTokens: 2 }).done;
+    expect(plain.finishReason).not.toBe('cancelled');
   });
 });
