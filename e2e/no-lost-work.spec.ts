@@ -91,6 +91,33 @@ test.describe('no lost work', () => {
     expect(await recoverableTexts(page)).toContain('print("other model")');
   });
 
+  test('a failing save shows a warning with export, keeps the text, and is retried without another keystroke', async ({ page }) => {
+    test.slow();
+    await page.addInitScript(() => {
+      const put = IDBObjectStore.prototype.put;
+      (window as unknown as { failPuts: boolean }).failPuts = false;
+      IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+        if ((window as unknown as { failPuts: boolean }).failPuts) throw new DOMException('simulated', 'QuotaExceededError');
+        return put.apply(this, args);
+      };
+    });
+    await openApp(page);
+    await setDocument(page, 'saved before the disk filled\n', 'typescript');
+    await flushWorkspace(page);
+    await page.evaluate(() => { (window as unknown as { failPuts: boolean }).failPuts = true; });
+    await setDocument(page, 'typed while the disk is full\n');
+    const notice = page.getByTestId('notice-save-error');
+    await expect(notice).toContainText('storage for this site is full');
+    await expect(page.getByTestId('save-status')).toHaveText('Not saved');
+    await notice.getByTestId('export-copy').click();
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe('typed while the disk is full\n');
+    expect(await storedText(page)).toBe('saved before the disk filled\n');
+
+    await page.evaluate(() => { (window as unknown as { failPuts: boolean }).failPuts = false; });
+    await expect.poll(() => storedText(page), { timeout: 60_000 }).toBe('typed while the disk is full\n');
+    await expect(notice).toBeHidden();
+  });
+
   test('killing the renderer mid-typing loses at most the last second', async ({ page, context }) => {
     test.slow();
     await openApp(page);
