@@ -163,6 +163,11 @@ export class Assistant implements Disposable {
     }
   }
 
+  /** Disposables this assistant holds (a soak test checks they do not grow with use). */
+  get disposableCount(): number {
+    return this.store.disposableCount;
+  }
+
   dispose(): void {
     this.store.dispose();
   }

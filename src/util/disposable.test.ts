@@ -42,3 +42,16 @@ describe('Emitter', () => {
     expect(seen).toEqual([1]);
   });
 });
+
+describe('DisposableStore.disposableCount', () => {
+  it('counts what it holds, inside nested stores too, and nothing once cleared', () => {
+    const outer = new DisposableStore();
+    const inner = outer.add(new DisposableStore());
+    inner.add(toDisposable(() => {}));
+    inner.add(toDisposable(() => {}));
+    outer.add(toDisposable(() => {}));
+    expect(outer.disposableCount).toBe(3);
+    outer.clear();
+    expect(outer.disposableCount).toBe(0);
+  });
+});

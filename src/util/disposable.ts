@@ -35,12 +35,29 @@ export function listen(
   return toDisposable(() => target.removeEventListener(type, handler, options));
 }
 
-export class DisposableStore implements Disposable {
+/** Something that can say how many disposables it holds (a soak test's leak check). */
+export interface CountsDisposables {
+  readonly disposableCount: number;
+}
+
+const countOf = (item: Disposable): number => {
+  const n = (item as Partial<CountsDisposables>).disposableCount;
+  return typeof n === 'number' ? n : 1;
+};
+
+export class DisposableStore implements Disposable, CountsDisposables {
   private readonly items: Disposable[] = [];
   private disposed = false;
 
   get isDisposed(): boolean {
     return this.disposed;
+  }
+
+  /** Disposables held, counting inside those that count their own (nested stores, the Assistant). */
+  get disposableCount(): number {
+    let n = 0;
+    for (const item of this.items) n += countOf(item);
+    return n;
   }
 
   /** Adds a disposable and returns it. Adding to a disposed store disposes the item at once (no leak). */

@@ -83,6 +83,7 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
     device.pushErrorScope('validation');
     let gpuModel: GpuModel | undefined;
     let decode: ForwardGraph | undefined;
+    let stepper: GpuStepper | undefined;
     let failure: unknown;
     try {
       gpuModel = new GpuModel(ctx, model, plan, sizes);
@@ -91,6 +92,8 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
       // keystroke: one 32-token forward is enough (pipelines are cached by their constants).
       const warm = await gpuModel.buildForward(Math.min(32, sizes.maxBatch), 1, { temperature: 0, topK: 0, topP: 1, seed: 0 });
       warm[Symbol.dispose]();
+      stepper = new GpuStepper(gpuModel, decode, { maxDraftTokens: maxDraft, maxTokensPerSubmit: maxN, firstTokenAlone: options.firstTokenAlone ?? true });
+      await stepper.prepare();
     } catch (err) {
       failure = err;
     }
@@ -98,13 +101,13 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
     const oom = await device.popErrorScope();
     if (oom) failure = new Error(`WebGPU ran out of memory loading the model (${oom.message || 'out of memory'})`);
     else if (invalid && !failure) failure = new Error(`WebGPU rejected the model's buffers or pipelines: ${invalid.message}`);
-    if (failure || !gpuModel || !decode) {
+    if (failure || !gpuModel || !decode || !stepper) {
+      stepper?.[Symbol.dispose]();
       decode?.[Symbol.dispose]();
       gpuModel?.dispose();
       throw failure;
     }
     const description = options.description ?? `WebGPU ${info.vendor || 'unknown'} ${info.architecture || ''}`.trim();
-    const stepper = new GpuStepper(gpuModel, decode, { maxDraftTokens: maxDraft, maxTokensPerSubmit: maxN, firstTokenAlone: options.firstTokenAlone ?? true });
     return new GpuBackend(ctx, gpuModel, stepper, description, ownsDevice, key, tuned);
   } catch (err) {
     if (ownsDevice) device.destroy();

@@ -72,6 +72,15 @@ export class GpuStepper implements Stepper, Disposable {
     return this.submit([{ graph, repeat: 1 }], drafts.length + 1, 'verify', ctx);
   }
 
+  /**
+   * Builds the verify graph of every draft width now, at load: the first draft of a new width
+   * then costs no graph build mid-typing, and the GPU holds the same buffers from load on (a soak
+   * test checks that nothing grows).
+   */
+  async prepare(): Promise<void> {
+    for (let width = 2; width <= this.maxDraftTokens + 1; width++) await this.verifyGraph(width);
+  }
+
   /** Positions past n are simply overwritten by the next step that reaches them. */
   truncate(): void {}
 
