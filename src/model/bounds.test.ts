@@ -156,3 +156,15 @@ describe('tensors the model does not use, and tensors that are not finite', () =
     expect(message).toBe(`model.safetensors: tensor ${name} holds ${kind} (element 7 of ${(e.end - e.begin) / (base === files ? 4 : 2)})`);
   });
 });
+
+describe('tokenizer.json shapes found by fuzzing', () => {
+  it('a BPE model.vocab that is a string or a list is refused (the library read its entries as tokens with string ids)', () => {
+    const tok = buildTestTokenizer();
+    const json = { ...tok.tokenizerJson, model: { ...(tok.tokenizerJson['model'] as object), vocab: '12' } };
+    expect(() => ModelTokenizer.fromJson(json, tok.tokenizerConfigJson, { vocabSize: 301 }))
+      .toThrow('tokenizer.json: model.vocab is "12", not an object of token ids');
+    const list = { ...tok.tokenizerJson, model: { ...(tok.tokenizerJson['model'] as object), vocab: [false, ''] } };
+    expect(() => ModelTokenizer.fromJson(list, tok.tokenizerConfigJson, { vocabSize: 301 }))
+      .toThrow('tokenizer.json: model.vocab is [false,""], not an object of token ids');
+  });
+});

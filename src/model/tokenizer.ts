@@ -127,12 +127,22 @@ function checkTokenIds(json: Record<string, unknown>, vocabSize: number | undefi
     }
   };
   const model = json['model'];
-  const vocab = typeof model === 'object' && model !== null ? (model as Record<string, unknown>)['vocab'] : undefined;
-  if (Array.isArray(vocab)) {
-    // Unigram: [piece, score] pairs, the id is the index.
-    if (vocab.length > bound) check('model.vocab', vocab.length - 1, (vocab.at(-1) as unknown[] | null)?.[0]);
-  } else if (typeof vocab === 'object' && vocab !== null) {
-    for (const [content, id] of Object.entries(vocab)) check('model.vocab', id, content);
+  if (typeof model === 'object' && model !== null) {
+    const { type, vocab } = model as Record<string, unknown>;
+    // Unigram (named, or implied by a list) has [piece, score] pairs whose id is the index; the
+    // others map token -> id. Any other shape the library would read anyway, as string "ids".
+    if (Array.isArray(vocab) && (type === undefined || type === 'Unigram')) {
+      if (vocab.length > bound) check('model.vocab', vocab.length - 1, (vocab.at(-1) as unknown[] | null)?.[0]);
+      vocab.forEach((entry, i) => {
+        if (!Array.isArray(entry) || typeof entry[0] !== 'string' || typeof entry[1] !== 'number') {
+          throw new Error(`tokenizer.json: model.vocab[${i}] is ${JSON.stringify(entry)}, not a [piece, score] pair`);
+        }
+      });
+    } else if (typeof vocab === 'object' && vocab !== null && !Array.isArray(vocab) && type !== 'Unigram') {
+      for (const [content, id] of Object.entries(vocab)) check('model.vocab', id, content);
+    } else {
+      throw new Error(`tokenizer.json: model.vocab is ${JSON.stringify(vocab) ?? 'missing'}, not ${type === 'Unigram' ? 'a list of [piece, score] pairs' : 'an object of token ids'}`);
+    }
   }
   const added = json['added_tokens'];
   if (added != null && !Array.isArray(added)) throw new Error('tokenizer.json: added_tokens is not a list');
