@@ -10,6 +10,8 @@ import { readWorkspace, revisionOf, workspaceRecord, type SaveResult, type Works
 import { addToRing, readRing, type RecoveryEntry } from './recovery.ts';
 import type { NoticeAction, NoticeKey } from './session-ui.ts';
 import { until } from '../testing/poll.ts';
+import { Emitter } from '../util/emitter.ts';
+import type { TabPeers } from './tabs.ts';
 
 const at1 = [{ anchorLine: 1, anchorColumn: 1, activeLine: 1, activeColumn: 1 }];
 const snap = (text: string, language = 'typescript'): EditorSnapshot => ({ text, language, selections: at1 });
@@ -57,7 +59,7 @@ class MemoryStore implements WorkspaceStore {
 }
 
 /** The session with every page dependency replaced by a double that records what happened. */
-function harness(saved: Workspace | MemoryStore | undefined, hash = '') {
+function harness(saved: Workspace | MemoryStore | undefined, hash = '', peers?: TabPeers) {
   const store = saved instanceof MemoryStore ? saved : new MemoryStore(saved);
   const log = {
     toasts: [] as Array<[string, string]>, banner: 0, hashes: [] as string[], copied: [] as string[],
@@ -91,6 +93,7 @@ function harness(saved: Workspace | MemoryStore | undefined, hash = '') {
     welcome: snap('welcome'),
     saverDebounceMs: 1,
     saverRetryMs: 5,
+    ...(peers ? { peers } : {}),
   };
   const session = new WorkspaceSession(deps);
   return {
@@ -236,6 +239,38 @@ describe('WorkspaceSession', () => {
       expect(store.stored()?.text).toBe('stale tab B typing, more');
       expect(b.session.mode).toBe('workspace');
       expect(store.recoverable().some((e) => e.text === 'newer, from tab A')).toBe(true);
+    });
+
+    it('"use the other tab\'s version" shows it and saves on top of it from then on; this tab\'s text stays recoverable', async () => {
+      const store = new MemoryStore(mine);
+      const a = harness(store);
+      const b = harness(store);
+      await a.session.start();
+      await b.session.start();
+      a.type('from tab A');
+      await a.session.flush();
+      b.type('from tab B');
+      await b.session.flush();
+      await b.session.resolveConflict('theirs');
+      expect(b.screen().text).toBe('from tab A');
+      expect(b.session.mode).toBe('workspace');
+      expect(b.log.notices.has('conflict')).toBe(false);
+      b.type('from tab A, continued in B');
+      await b.session.flush();
+      expect(store.stored()?.text).toBe('from tab A, continued in B');
+      expect(store.recoverable().some((e) => e.text === 'from tab B')).toBe(true);
+    });
+
+    it('another tab on the workspace is announced with a notice', async () => {
+      const found = new Emitter<void>();
+      const saved = new Emitter<number>();
+      const peers: TabPeers = {
+        onDidFindOther: found.event, onDidSaveElsewhere: saved.event,
+        start: async () => found.fire(), announceSaved: () => {}, dispose: () => {},
+      };
+      const h = harness(mine, '', peers);
+      await h.session.start();
+      expect(h.log.notices.get('other-tab')?.text).toMatch(/^This workspace is open in another tab/);
     });
 
     it('a failed read never leads to a write: the failure is shown, export offered, edits kept in the ring', async () => {
