@@ -48,6 +48,64 @@ export const FAULT_CLASSES = [
     tests: [{ file: 'src/engine/worker/faults.gpu.test.ts', title: /device\.destroy/ }],
   },
   {
+    fault: 'Two tabs on one workspace (a stale tab typing over a newer save)',
+    promise: 'the second tab is warned; a save over a newer revision is refused; both texts stay recoverable',
+    tests: [
+      { file: 'src/share/session.test.ts', title: /another tab|revision another tab|other tab's version/ },
+      { file: 'e2e/no-lost-work.spec.ts', title: /second tab/ },
+    ],
+  },
+  {
+    fault: 'A saved workspace that cannot be read, or is still loading',
+    promise: 'never written over; what is typed is kept for recovery; export offered',
+    tests: [
+      { file: 'src/share/session.test.ts', title: /failed read|does not recognise|load is pending/ },
+      { file: 'e2e/no-lost-work.spec.ts', title: /cannot be read/ },
+    ],
+  },
+  {
+    fault: 'Replacing the workspace (keep a shared link, edit a link, recover an entry)',
+    promise: 'the replaced text goes into the recovery ring first',
+    tests: [{ file: 'src/share/session.test.ts', title: /keep shared" puts|edits made to an opened link|recovering an entry/ }],
+  },
+  {
+    fault: 'A link naming another model',
+    promise: 'nothing loads until the user keeps the link',
+    tests: [
+      { file: 'src/share/session.test.ts', title: /model id is not applied/ },
+      { file: 'e2e/no-lost-work.spec.ts', title: /another model/ },
+    ],
+  },
+  {
+    fault: 'Storage full or unavailable (quota, failing saves)',
+    promise: 'a warning with export; the text stays in memory; the save is retried without another keystroke',
+    tests: [
+      { file: 'src/share/session.test.ts', title: /quota/ },
+      { file: 'src/share/workspace.test.ts', title: /retries a failed save/ },
+      { file: 'e2e/no-lost-work.spec.ts', title: /failing save/ },
+    ],
+  },
+  {
+    fault: 'The renderer killed in the middle of typing',
+    promise: 'at most the last second of typing is lost',
+    tests: [{ file: 'e2e/no-lost-work.spec.ts', title: /killing the renderer/ }],
+  },
+  {
+    fault: 'Long tasks on the UI thread (typing, a streaming Edit, on a 2,000-line file)',
+    promise: 'no task over 50 ms',
+    tests: [{ file: 'e2e/responsive.spec.ts' }],
+  },
+  {
+    fault: 'Script injection and third-party requests',
+    promise: 'a strict CSP with no violation in use; a fresh start requests only its own origin',
+    tests: [{ file: 'e2e/security.spec.ts' }],
+  },
+  {
+    fault: 'Long use: 2 minutes of typing with suggestions',
+    promise: 'heap, GPU buffers, disposables and keystroke->ghost p95 stay bounded (first minute vs last)',
+    tests: [{ file: 'e2e/soak.spec.ts' }],
+  },
+  {
     fault: 'GPU buffers leaking across requests of every shape',
     promise: 'the live buffer count is the same after a second round',
     tests: [{ file: 'src/engine/backends/gpu/gpu-backend-loop.gpu.test.ts', title: /leaks no GPU buffers/ }],
