@@ -22,7 +22,8 @@ export type RecoveryReason =
   | 'other-tab' // another tab's version, found when this tab's save conflicted
   | 'this-tab' // this tab's text, not written over the other tab's newer one
   | 'unreadable-edits' // typed while the saved workspace could not be read
-  | 'before-recover'; // what was on screen when an entry was opened
+  | 'before-recover' // what was on screen when an entry was opened
+  | 'typed-while-loading'; // typed before the page had read the saved workspace
 
 export const REASON_LABELS: Record<RecoveryReason, string> = {
   'replaced-by-link': 'Workspace replaced by a shared link',
@@ -32,6 +33,7 @@ export const REASON_LABELS: Record<RecoveryReason, string> = {
   'this-tab': 'This tab’s text (not saved over the other tab)',
   'unreadable-edits': 'Typed while the workspace could not be read',
   'before-recover': 'Replaced by a recovered text',
+  'typed-while-loading': 'Typed before the saved workspace was read',
 };
 
 export interface RecoveryEntry {

@@ -304,7 +304,7 @@ describe('WorkspaceSession', () => {
       expect(h.log.notices.get('load-error')?.text).toMatch(/does not recognise/);
     });
 
-    it('a cursor move or a settings change while the load is pending writes nothing (not the welcome text)', async () => {
+    it('a cursor move, a settings change or typing while the load is pending writes nothing (not the welcome text); typing is kept for recovery', async () => {
       const store = new MemoryStore(mine);
       let finishLoad!: () => void;
       store.loadGate = new Promise((resolve) => { finishLoad = resolve; });
@@ -315,9 +315,14 @@ describe('WorkspaceSession', () => {
       await h.session.flush();
       await new Promise((resolve) => setTimeout(resolve, 20)); // past the debounce
       expect(store.writes).toBe(0);
+      h.type('typed into the welcome text before the load finished');
+      await h.session.flush();
+      expect(store.writes).toBe(0);
       finishLoad();
       await started;
       expect(h.screen().text).toBe('my work');
+      expect(store.recoverable().map((e) => [e.reason, e.text]))
+        .toEqual([['typed-while-loading', 'typed into the welcome text before the load finished']]);
       await h.session.flush();
       expect(store.stored()?.text).toBe('my work');
       h.type('my work, edited');

@@ -80,6 +80,7 @@ export class WorkspaceSession implements Disposable {
   private draft: Draft | undefined;
   /** True while the session itself is changing the editor, so those changes aren't taken as edits. */
   private applying = false;
+  private typedWhileLoading = false;
 
   constructor(private readonly deps: SessionDeps) {
     this.saver = this.store.add(new WorkspaceSaver(() => this.prepareWrite(), {
@@ -122,6 +123,10 @@ export class WorkspaceSession implements Disposable {
       failure = describeError(err);
     }
     if (this.store.isDisposed) return;
+    if (this.typedWhileLoading) {
+      await this.keep([recoveryEntry(newEntryId(), 'typed-while-loading', this.snapshot())]);
+      if (this.store.isDisposed) return;
+    }
     const saved = readWorkspace(raw);
     if (failure === undefined && raw !== undefined && saved === undefined) failure = 'it holds data this version of Spark does not recognise';
     if (failure !== undefined) return this.startUnreadable(failure);
@@ -152,7 +157,12 @@ export class WorkspaceSession implements Disposable {
   }
 
   private onEdit(changesDocument: boolean): void {
-    if (this.applying || this.currentMode === 'loading') return;
+    if (this.applying) return;
+    if (this.currentMode === 'loading') {
+      // Not saved now (that could write over the unread workspace), but kept once the page has decided.
+      if (changesDocument) this.typedWhileLoading = true;
+      return;
+    }
     // The link in the address bar no longer describes what's on screen once the document changes.
     if (changesDocument && this.currentMode === 'workspace' && hasShareHash(this.deps.location.hash())) this.deps.location.replaceHash('');
     this.deps.ui.saveState('Editing…');
