@@ -47,6 +47,11 @@ describe('config.json bounds', () => {
     expect(() => parseModelConfig({ ...config, [field]: value })).toThrow(`config.json: ${field} ${value} is more than ${limit}`);
   });
 
+  it('the attention width (heads × head_dim) is bounded too: each alone may be inside its limit', () => {
+    expect(() => parseModelConfig({ ...config, num_attention_heads: 1024, num_key_value_heads: 1024, head_dim: 2048 }))
+      .toThrow(`config.json: num_attention_heads × head_dim 2097152 is more than ${MODEL_LIMITS.attentionWidth}`);
+  });
+
   it('eos and bos ids must be inside the vocabulary', () => {
     expect(() => parseModelConfig({ ...config, eos_token_id: [0, 1e9] })).toThrow('config.json: eos_token_id[1] 1000000000 is not below vocab_size 301');
     expect(() => parseModelConfig({ ...config, bos_token_id: 301 })).toThrow('config.json: bos_token_id 301 is not below vocab_size 301');

@@ -34,6 +34,7 @@ function expectBounded(c: ModelConfig): void {
     expect(Number.isInteger(value) && value > 0 && value <= limit, `${value} <= ${limit}`).toBe(true);
   }
   expect(c.numHeads % c.numKvHeads).toBe(0);
+  expect(c.numHeads * c.headDim).toBeLessThanOrEqual(MODEL_LIMITS.attentionWidth);
   for (const id of [...c.eosTokenIds, ...(c.bosTokenId === undefined ? [] : [c.bosTokenId])]) expect(id).toBeLessThan(c.vocabSize);
   expect(Number.isFinite(c.rmsNormEps) && Number.isFinite(c.ropeTheta)).toBe(true);
 }

@@ -78,6 +78,7 @@ export function parseModelConfig(json: unknown): ModelConfig {
     headDim = positiveInt(c, 'head_dim', 'headDim');
   }
   if (headDim % 2 !== 0) throw new UnsupportedConfigError('head_dim', `${headDim} is odd; rotary embeddings rotate pairs`);
+  checkLimit('config.json', 'num_attention_heads × head_dim', numHeads * headDim, 'attentionWidth');
 
   rejectUnsupportedMaths(c, isQwen2);
 

@@ -16,6 +16,8 @@ export const MODEL_LIMITS = Object.freeze({
   numHeads: 1024,
   /** config.json head_dim. */
   headDim: 2048,
+  /** num_attention_heads × head_dim: the q projection's width, and with the kv heads the KV cache per position. */
+  attentionWidth: 65_536,
   /** config.json vocab_size; every token id in tokenizer.json must also be below vocab_size. */
   vocabSize: 1 << 20,
   /** config.json max_position_embeddings (the backends' KV cache is capped far lower). */
