@@ -19,8 +19,12 @@ const MESSAGES: ChatMessage[] = [
 const FOLDED: ChatMessage[] = [{ role: 'user', content: 'Be brief.\n\nrename x to y' }];
 const VARIABLES = { bos_token: '<s>', eos_token: '</s>' };
 
-/** A count for range(): mostly small, sometimes past the bound. */
-const countArb = fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 0, max: 5 }) }, { weight: 1, arbitrary: fc.constantFrom(3000, 5000, 10 ** 9) });
+/** A count for range(): mostly small, sometimes enough to double a string past the bound, sometimes past range's own bound. */
+const countArb = fc.oneof(
+  { weight: 12, arbitrary: fc.integer({ min: 0, max: 5 }) },
+  { weight: 2, arbitrary: fc.constantFrom(25, 64) },
+  { weight: 1, arbitrary: fc.constantFrom(3000, 5000, 10 ** 9) },
+);
 const exprArb = fc.oneof(
   fc.constantFrom("'a'", 'message.content', "message['role']", 'loop.index', 'bos_token', 'messages | length', 'ns.s | length', 'undefined_name', 'messages[5]'),
   countArb.map((n) => `range(${n}) | length`),
@@ -42,19 +46,37 @@ const bodyArb: fc.Arbitrary<string> = fc.letrec<{ body: string }>((tie) => ({
 
 const templateArb = bodyArb.map((b) => `{% set ns = namespace(s='ab', l=[1, 2]) %}${b}{% if add_generation_prompt %}<|assistant|>{% endif %}`);
 
+/** Loops built to reach every bound: growth by doubling, nested loops, break. */
+const loopTemplateArb = fc.record({
+  outer: fc.constantFrom(1, 10, 30, 100, 4000, 5000),
+  inner: fc.option(fc.constantFrom(1, 10, 30, 4000)),
+  body: fc.constantFrom('{% set ns.s = ns.s ~ ns.s %}', '{% set ns.l = ns.l + ns.l %}', '{{ i }}', '', '{% set ns.s = ns.s ~ i %}', '{% if i > 5 %}{% break %}{% endif %}x'),
+}).map(({ outer, inner, body }) => {
+  const core = inner === null ? body : `{% for j in range(${inner}) %}${body}{% endfor %}`;
+  return `{% set ns = namespace(s='ab', l=[1, 2]) %}{% for i in range(${outer}) %}${core}{% endfor %}{{ ns.s | length }} {{ ns.l | length }}`;
+});
+
+/** Renders with ours and, when ours finishes, checks Template.render gives the same text. */
+async function renderCase(source: string): Promise<void> {
+  const loaded = await loadChatTemplate({ chat_template: source, ...VARIABLES });
+  if (!loaded) throw new Error('expected a template');
+  if (!loaded.ok) return; // a parse error is reported as such (the app shows it)
+  const ours = outcome(() => loaded.template.render(MESSAGES), MODEL_LIMITS.templateMs + 500);
+  if (ours.ok) {
+    // A template that refuses the system turn is rendered again with it folded into the user turn.
+    const render = (messages: ChatMessage[]) => new Template(source).render({ ...VARIABLES, messages: messages.map((m) => ({ ...m })), add_generation_prompt: true });
+    const theirs = outcome(() => render(MESSAGES));
+    expect(ours.value).toBe(theirs.ok ? theirs.value : render(FOLDED));
+  }
+}
+
 describe('chat templates (property)', () => {
   it('random templates render or fail with an Error within the bound, and what renders matches Template.render', async () => {
-    await fc.assert(fc.asyncProperty(templateArb, async (source) => {
-      const loaded = await loadChatTemplate({ chat_template: source, ...VARIABLES });
-      if (!loaded) throw new Error('expected a template');
-      if (!loaded.ok) return; // a parse error is reported as such (the app shows it)
-      const ours = outcome(() => loaded.template.render(MESSAGES), MODEL_LIMITS.templateMs + 500);
-      if (ours.ok) {
-        // A template that refuses the system turn is rendered again with it folded into the user turn.
-        const render = (messages: ChatMessage[]) => new Template(source).render({ ...VARIABLES, messages: messages.map((m) => ({ ...m })), add_generation_prompt: true });
-        const theirs = outcome(() => render(MESSAGES));
-        expect(ours.value).toBe(theirs.ok ? theirs.value : render(FOLDED));
-      }
-    }), FUZZ);
+    await fc.assert(fc.asyncProperty(templateArb, renderCase), FUZZ);
+  }, FUZZ_TIMEOUT_MS);
+
+  // A case here may run up to the render bound (MODEL_LIMITS.templateMs), so a tenth of the runs.
+  it('loops built to reach each bound (doubling strings and lists, nested loops) fail within it or match Template.render', async () => {
+    await fc.assert(fc.asyncProperty(loopTemplateArb, renderCase), { ...FUZZ, numRuns: Math.max(20, Math.ceil(FUZZ.numRuns / 10)) });
   }, FUZZ_TIMEOUT_MS);
 });
