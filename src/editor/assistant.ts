@@ -108,6 +108,7 @@ export class Assistant implements Disposable {
   }
 
   private async loadModel(id: string): Promise<ReadyEvent> {
+    const previous = this.readyEvent ? { id: this.modelId, ready: this.readyEvent } : undefined;
     this.modelId = id;
     this.deps.showStatus(`Loading model ${id}…`, 'loading');
     try {
@@ -115,8 +116,17 @@ export class Assistant implements Disposable {
       this.showReady(ready);
       return ready;
     } catch (err) {
-      this.deps.showStatus(`Model ${id} failed to load: ${err instanceof Error ? err.message : String(err)}`, 'error');
-      throw err;
+      const why = err instanceof Error ? err.message : String(err);
+      if (!previous?.id || previous.id === id) {
+        this.deps.showStatus(`Model ${id} failed to load: ${why}`, 'error');
+        throw err;
+      }
+      // The engine keeps the model that worked; so do the settings, so that they say what runs.
+      this.modelId = previous.id;
+      this.deps.settings.set({ ...this.deps.settings.value, modelId: previous.id });
+      this.deps.showStatus(`Model ${id} failed to load (${why}); still using ${previous.id}`, 'fallback');
+      this.deps.notify?.(`Model ${id} failed to load; still using ${previous.id}.`, 'error');
+      return previous.ready;
     }
   }
 

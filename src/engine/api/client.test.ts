@@ -130,6 +130,16 @@ describe('EngineClient ↔ EngineHost (in-process worker, CPU backend)', () => {
     expect((await client.diagnostics()).cachedTokens).toBe(done.promptTokenCount + done.tokens.length - 1);
   });
 
+  it('a load that fails keeps the model that worked', async () => {
+    const { client } = start();
+    await client.load('test://llama', { files: makeTestModelFiles(), backend: 'cpu' });
+    const before = await client.generate({ prompt: { kind: 'plain', text: PROMPT }, maxNewTokens: 4 }).done;
+    await expect(client.load('test://broken', { files: { 'config.json': new TextEncoder().encode('{}') } }))
+      .rejects.toThrow(/loading test:\/\/broken failed: .*\(the model loaded before stays in use\)/);
+    const after = await client.generate({ prompt: { kind: 'plain', text: PROMPT }, maxNewTokens: 4 }).done;
+    expect(after.tokens).toEqual(before.tokens);
+  });
+
   it('surfaces load and request errors as rejections', async () => {
     const { client } = start();
     await expect(client.load('test://broken', { files: { 'config.json': new TextEncoder().encode('{}') } })).rejects.toThrow(/loading test:\/\/broken failed: .*architectures/);

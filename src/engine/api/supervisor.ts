@@ -61,9 +61,12 @@ export class SupervisedEngine implements Engine {
 
   load(modelUrl: string, options: LoadOptions = {}): Promise<ReadyEvent> {
     this.assertLive();
-    this.lastLoad = options.files ? undefined : { modelUrl, options };
     if (this.failure) return Promise.reject(new Error(this.failure));
-    return this.guard(this.client.load(modelUrl, options));
+    // Remembered once loaded: a load that fails leaves the engine on the model before it.
+    return this.guard(this.client.load(modelUrl, options)).then((ready) => {
+      this.lastLoad = options.files ? undefined : { modelUrl, options };
+      return ready;
+    });
   }
 
   generate(options: GenerateOptions, onTokens?: (event: TokensEvent) => void): Generation {

@@ -116,9 +116,6 @@ export class EngineHost implements Disposable {
 
   private async load(msg: LoadMessage, notice?: string): Promise<void> {
     const started = performance.now();
-    this.backend?.dispose();
-    this.backend = undefined;
-    this.model = undefined;
     const lastPost = new Map<string, number>();
     const onProgress = (p: LoadProgress) => {
       const now = performance.now();
@@ -137,6 +134,8 @@ export class EngineHost implements Disposable {
       });
       if (this.disposed) { backend.dispose(); return; }
       backend.setProfiling(this.profiling);
+      // The working model goes only now that its successor is ready: a load that fails keeps it.
+      this.backend?.dispose();
       this.model = { config: model.config, tokenizer: model.tokenizer, chat }; // let the file buffers go
       this.backend = backend;
       void backend.lost?.then((reason) => this.recover(backend, msg, reason));
@@ -151,7 +150,8 @@ export class EngineHost implements Disposable {
         ...(chat ? { chatTemplate: chat.ok ? {} : { error: chat.error } } : {}),
       });
     } catch (err) {
-      this.post({ type: 'error', message: `loading ${msg.modelUrl} failed: ${errorMessage(err)}` });
+      const kept = this.backend ? ' (the model loaded before stays in use)' : '';
+      this.post({ type: 'error', message: `loading ${msg.modelUrl} failed: ${errorMessage(err)}${kept}` });
     }
   }
 
