@@ -16,7 +16,7 @@ const DTYPES = ['F32', 'F16', 'BF16'] as const;
 
 /** Valid tensors: 1-4 of them, rank 0-3, small dims, values exact in every float dtype. */
 const tensorsArb = fc.uniqueArray(fc.record({
-  name: fc.stringMatching(/^[a-z][a-z0-9_.]{0,20}$/),
+  name: fc.string({ unit: fc.constantFrom(...'abcxyz019_.'), minLength: 1, maxLength: 20 }),
   shape: fc.array(fc.integer({ min: 0, max: 5 }), { maxLength: 3 }),
 }), { minLength: 1, maxLength: 4, selector: (t) => t.name }).map((ts) => ts.map((t) => {
   const size = t.shape.reduce((a, b) => a * b, 1);
@@ -53,7 +53,8 @@ describe('SafetensorsFile.parse (property)', () => {
   it('valid files parse and round-trip', () => {
     fc.assert(fc.property(tensorsArb, fc.constantFrom(...DTYPES), (tensors, dtype: WeightDtype) => {
       const file = SafetensorsFile.parse(encodeSafetensors(tensors, dtype));
-      expect(file.names()).toEqual(tensors.map((t) => t.name));
+      // As a set: JSON objects put integer-like keys ("1") first, and order carries no meaning here.
+      expect(file.names().sort()).toEqual(tensors.map((t) => t.name).sort());
       for (const t of tensors) expect([...file.tensor(t.name).toF32()]).toEqual([...t.values]);
     }), FUZZ);
   }, FUZZ_TIMEOUT_MS);
