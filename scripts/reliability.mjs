@@ -35,6 +35,30 @@ export const FAULT_CLASSES = [
     tests: [{ file: 'src/engine/worker/prompt.test.ts', title: /special|control|spell/i }],
   },
   {
+    fault: 'Hostile model files: huge layer counts, vocabularies, token ids, header entries; non-float or non-finite tensors',
+    promise: 'a clear error naming the field, the value and the limit, in milliseconds, before any large allocation; unused non-float tensors are skipped',
+    tests: [
+      { file: 'src/model/bounds.test.ts' },
+      { file: 'src/model/finite.test.ts' },
+      { file: 'src/model/config.property.test.ts', property: true },
+      { file: 'src/model/safetensors.property.test.ts', property: true },
+      { file: 'src/model/tokenizer.property.test.ts', property: true },
+    ],
+  },
+  {
+    fault: 'Chat templates that loop, recurse or blow up their output',
+    promise: 'refused with a clear error in well under a second; real templates still render',
+    tests: [
+      { file: 'src/engine/worker/template-bounds.test.ts' },
+      { file: 'src/engine/worker/chat-template.property.test.ts', property: true },
+    ],
+  },
+  {
+    fault: 'A model that fails to load while another works',
+    promise: 'the working model stays in use, and the status bar says so',
+    tests: [{ file: 'src/engine/api/client.test.ts', title: /keeps the model that worked/ }],
+  },
+  {
     fault: 'Engine worker crashes, or stops answering (a backend that never answers, a terminated worker)',
     promise: 'the request fails with the reason, the document is untouched, the engine restarts and reloads the model',
     tests: [
