@@ -7,6 +7,7 @@ import { DisposableStore, type Disposable } from '../util/disposable.ts';
 import { Emitter } from '../util/emitter.ts';
 import { isSupportedLanguage } from '../document/languages.ts';
 import { collapsedSelection, type EditorSnapshot, type SelectionState } from '../document/snapshot.ts';
+import { documentText } from './inline/document-text.ts';
 
 export type EditorChange = 'content' | 'selection' | 'language';
 
@@ -60,19 +61,21 @@ export class EditorHost implements Disposable {
     return this.model.getLanguageId();
   }
 
+  /** The document, selections and language. The text is read once per document version (shared with the inline provider). */
   getSnapshot(): EditorSnapshot {
+    return { text: documentText(this.model), language: this.language, selections: this.getSelections() };
+  }
+
+  /** The selections alone (the status bar needs no text): never reads the document. */
+  getSelections(): SelectionState[] {
     const selections = this.editor.getSelections() ?? [];
-    return {
-      text: this.model.getValue(),
-      language: this.language,
-      selections: selections.length > 0 ? selections.map(fromMonacoSelection) : [collapsedSelection(1, 1)],
-    };
+    return selections.length > 0 ? selections.map(fromMonacoSelection) : [collapsedSelection(1, 1)];
   }
 
   /** Replaces the document, language and selections: the text is only ever model text, never markup. */
   setSnapshot(snapshot: EditorSnapshot): void {
     this.setLanguage(snapshot.language);
-    if (this.model.getValue() !== snapshot.text) this.model.setValue(snapshot.text);
+    if (documentText(this.model) !== snapshot.text) this.model.setValue(snapshot.text);
     this.setSelections(snapshot.selections);
   }
 

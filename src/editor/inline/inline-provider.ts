@@ -14,6 +14,7 @@ import type { Disposable } from '../../util/disposable.ts';
 import type { PerfEvent } from '../../hud/perf-events.ts';
 import { CompletionController, type CompletionEngine, type CompletionEvent } from './completion-controller.ts';
 import type { CursorContext } from './postprocess.ts';
+import { documentText } from './document-text.ts';
 
 export interface InlineCompletionsOptions {
   monaco: typeof Monaco;
@@ -47,10 +48,10 @@ function nextChangeOrCancel(controller: CompletionController, token: Monaco.Canc
   });
 }
 
-/** Everything before and after the cursor, as the controller sees it. */
-export function cursorContext(model: Monaco.editor.ITextModel, position: Monaco.IPosition): CursorContext {
+/** Everything before and after the cursor, as the controller sees it (the text read once per document version). */
+export function cursorContext(model: Pick<Monaco.editor.ITextModel, 'getOffsetAt' | 'getValue' | 'getVersionId'>, position: Monaco.IPosition): CursorContext {
   const offset = model.getOffsetAt(position);
-  const text = model.getValue();
+  const text = documentText(model);
   return { prefix: text.slice(0, offset), suffix: text.slice(offset) };
 }
 

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { applyEdits, minimalEdits, streamingEdits } from './minimal-edits.ts';
+import { applyEdits, DEFAULT_DIFF_BOUNDS, diffEdits, minimalEdits, streamingEdits } from './minimal-edits.ts';
+import { SeededRandom } from '../../testing/seeded-random.ts';
+
+const seededRandom = (seed: number) => { const r = new SeededRandom(seed); return () => r.next(); };
 
 /** Renders edits like a reviewer sees them: `{-removed-}{+added+}`. */
 const show = (original: string, rewritten: string) => {
@@ -37,5 +40,65 @@ describe('minimalEdits', () => {
   });
   it('rejects overlapping edits', () => {
     expect(() => applyEdits('abc', [{ start: 0, end: 2, text: '' }, { start: 1, end: 3, text: '' }])).toThrow(/overlapping/);
+  });
+});
+
+/** Plausible code, `lines` lines long; variant 1 is written another way throughout (a rewrite that diverges). */
+function code(lines: number, variant: number, random = seededRandom(variant + 1)): string {
+  const names = variant === 0 ? ['total', 'value', 'count', 'index'] : ['acc', 'item', 'n', 'k'];
+  const out: string[] = [];
+  for (let i = 0; i < lines; i++) {
+    const a = names[Math.floor(random() * 4)]!, b = names[Math.floor(random() * 4)]!;
+    out.push(variant === 0
+      ? `${'  '.repeat(i % 3)}${a} = ${b} + ${Math.floor(random() * 100)}; // step ${i}`
+      : `${'\t'.repeat(i % 2)}let ${a}${i} := ${b}.push(${Math.floor(random() * 1000)}) # ${a}`);
+  }
+  return out.join('\n') + '\n';
+}
+
+describe('minimalEdits is bounded (issue 13: the diff runs on the UI thread)', () => {
+  it('a diverging 300k-character rewrite is diffed in bounded time, and its edits give exactly the rewrite', () => {
+    const original = code(9_000, 0), rewritten = code(9_000, 1);
+    expect(original.length).toBeGreaterThan(300_000);
+    const t0 = performance.now();
+    const plan = diffEdits(original, rewritten);
+    const ms = performance.now() - t0;
+    expect(ms, `${ms.toFixed(0)} ms for one diff`).toBeLessThan(250);
+    expect(plan.exact).toBe(false);
+    expect(applyEdits(original, plan.edits)).toBe(rewritten);
+  });
+
+  it('a diverging 2k-character window while streaming costs a bounded diff per update', () => {
+    const original = code(70, 0), output = code(70, 1); // old code: ~93 ms per update in Node, 181 ms in Chromium
+    expect(original.length).toBeGreaterThan(2_000);
+    const t0 = performance.now();
+    for (let n = 100; n <= output.length; n += 100) streamingEdits(original, output.slice(0, n));
+    const perEvent = (performance.now() - t0) / Math.floor(output.length / 100);
+    expect(perEvent, `${perEvent.toFixed(1)} ms per update`).toBeLessThan(25);
+  });
+
+  it('small rewrites stay exact and minimal; a change deep in a long file is found exactly', () => {
+    const original = code(6_000, 0);
+    const at = original.indexOf('// step 4321');
+    const rewritten = original.slice(0, at) + '// stage 4321' + original.slice(at + '// step 4321'.length);
+    const plan = diffEdits(original, rewritten);
+    expect(plan.exact).toBe(true);
+    expect(plan.edits).toEqual([{ start: at + 3, end: at + 7, text: 'stage' }]);
+  });
+
+  it('past any bound the coarser edits still apply to exactly the rewrite (and streaming never deletes the unreached tail)', () => {
+    const random = seededRandom(11);
+    const tiny = { ...DEFAULT_DIFF_BOUNDS, wordEditLimit: 2, lineEditLimit: 2 };
+    const none = { ...DEFAULT_DIFF_BOUNDS, wordEditLimit: 0, lineEditLimit: 0 };
+    for (let i = 0; i < 200; i++) {
+      const a = code(1 + Math.floor(random() * 12), 0, random);
+      const b = random() < 0.5 ? code(1 + Math.floor(random() * 12), 1, random) : a.replace(/value/g, 'item');
+      for (const bounds of [tiny, none, DEFAULT_DIFF_BOUNDS]) {
+        expect(applyEdits(a, minimalEdits(a, b, bounds))).toBe(b);
+        const cut = Math.floor(random() * b.length);
+        const partial = applyEdits(a, streamingEdits(a, b.slice(0, cut), bounds));
+        expect(partial.startsWith(b.slice(0, cut))).toBe(true);
+      }
+    }
   });
 });

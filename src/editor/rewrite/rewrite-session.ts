@@ -4,7 +4,9 @@
 
 import type * as Monaco from 'monaco-editor';
 import type { Disposable } from '../../util/disposable.ts';
-import { applyEdits, minimalEdits, streamingEdits, type TextEdit } from './minimal-edits.ts';
+import type { Clock } from '../inline/completion-controller.ts';
+import { applyEdits, minimalEdits, type TextEdit } from './minimal-edits.ts';
+import { ProposalStream } from './proposal-stream.ts';
 
 export interface RewriteRequest {
   /** Document text before the window, the window itself, and after it. */
@@ -39,6 +41,9 @@ export class RewriteSession implements Disposable {
   private abort: AbortController | undefined;
   private window: { range: Monaco.Range; original: string; versionId: number } | undefined;
   private rewritten = '';
+  /** The final edits, once the output is complete: what is shown and what accept() applies. */
+  private final: TextEdit[] | undefined;
+  private stream: ProposalStream | undefined;
   state: RewriteState = 'idle';
 
   constructor(
@@ -46,6 +51,7 @@ export class RewriteSession implements Disposable {
     private readonly editor: Monaco.editor.IStandaloneCodeEditor,
     private readonly engine: RewriteEngine,
     private readonly onStateChange: (state: RewriteState, edits: readonly TextEdit[]) => void = () => {},
+    private readonly clock?: Clock,
   ) {
     this.decorations = editor.createDecorationsCollection();
   }
@@ -69,7 +75,12 @@ export class RewriteSession implements Disposable {
     const original = full.slice(startOffset, endOffset);
     this.window = { range, original, versionId: model.getAlternativeVersionId() };
     this.rewritten = '';
+    this.final = undefined;
     const abort = (this.abort = new AbortController());
+    // Streamed text is diffed coalesced (at most every PROPOSAL_UPDATE_INTERVAL_MS, latest text only).
+    const stream = (this.stream = new ProposalStream({
+      original, onEdits: (edits) => { if (!abort.signal.aborted) this.show(edits); }, ...(this.clock ? { clock: this.clock } : {}),
+    }));
     this.setState('streaming', []);
     const req: RewriteRequest = {
       before: full.slice(0, startOffset), original, after: full.slice(endOffset), instruction, language: model.getLanguageId(),
@@ -78,7 +89,7 @@ export class RewriteSession implements Disposable {
       await this.engine.rewrite(req, (text) => {
         if (abort.signal.aborted) return;
         this.rewritten = text;
-        this.show(streamingEdits(original, text));
+        stream.push(text);
       }, abort.signal);
     } catch (err) {
       if (abort.signal.aborted) return; // superseded or rejected: nothing to report
@@ -86,9 +97,11 @@ export class RewriteSession implements Disposable {
       throw err;
     } finally {
       if (this.abort === abort) this.abort = undefined;
+      stream.dispose();
+      if (this.stream === stream) this.stream = undefined;
     }
     if (abort.signal.aborted) return;
-    const edits = minimalEdits(original, this.rewritten);
+    const edits = (this.final = stream.finish(this.rewritten).edits);
     this.show(edits);
     this.setState('ready', edits);
   }
@@ -100,7 +113,7 @@ export class RewriteSession implements Disposable {
     if (this.state !== 'ready' || !model || !win) return false;
     if (model.getAlternativeVersionId() !== win.versionId) { this.reject(); return false; }
     const base = model.getOffsetAt(win.range.getStartPosition());
-    const edits = minimalEdits(win.original, this.rewritten).map((e) => ({
+    const edits = (this.final ?? []).map((e) => ({
       range: this.monaco.Range.fromPositions(model.getPositionAt(base + e.start), model.getPositionAt(base + e.end)),
       text: e.text,
     }));
@@ -120,10 +133,14 @@ export class RewriteSession implements Disposable {
 
   /** What accept() would produce for the window, for tests and the automation handle. */
   preview(): string | undefined {
-    return this.window ? applyEdits(this.window.original, minimalEdits(this.window.original, this.rewritten)) : undefined;
+    if (!this.window) return undefined;
+    return applyEdits(this.window.original, this.final ?? minimalEdits(this.window.original, this.rewritten));
   }
 
   private clear(): void {
+    this.stream?.dispose();
+    this.stream = undefined;
+    this.final = undefined;
     this.decorations.clear();
     this.window = undefined;
     this.setState('idle', []);
