@@ -44,6 +44,8 @@ describe('chat template bounds', () => {
     ['nested loops with empty bodies', '{% for a in range(4000) %}{% for b in range(4000) %}{% endfor %}{% endfor %}', /^the chat template took more than (100000 steps|250 ms) to render/],
     ['range(10^9)', '{% for a in range(1000000000) %}x{% endfor %}', /^the chat template asked for range\(\) of 1000000000 items, more than 4096/],
     ['a string doubled in a loop', "{% set ns = namespace(s='ab') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}", /^the chat template built a string of \d+ characters, more than 8388608/],
+    ['indent(4e8)', "{{ 'a\\nb' | indent(400000000) }}", /^the chat template asked a filter for a width of 400000000, more than 8388608/],
+    ['tojson(indent=4e8)', '{{ messages | tojson(indent=400000000) }}', /^the chat template asked a filter for a width of 400000000, more than 8388608/],
     ['a list doubled in a loop', '{% set ns = namespace(l=[1, 2]) %}{% for i in range(64) %}{% set ns.l = ns.l + ns.l %}{% endfor %}{{ ns.l | length }}', /^the chat template built a list of \d+ items, more than 4096/],
     ['a loop of macro calls that loop', '{% macro f() %}{% for b in range(4000) %}{{ b }}{% endfor %}{% endmacro %}{% for a in range(4000) %}{{ f() }}{% endfor %}', /^the chat template (took more than (100000 steps|250 ms)|built a string)/],
   ])('%s fails in well under a second with a clear error', async (_label, template, expected) => {

@@ -47,8 +47,25 @@ export function boundedRenderer(jinja: typeof Jinja, template: InstanceType<type
       }
     }
 
+    /**
+     * indent(width), tojson(indent=...) build their padding with String.repeat before any result
+     * exists to measure, so a literal width past the string bound is refused before it is built.
+     */
+    private checkFilterWidths(statement: object): void {
+      const filter = (statement as { filter?: { type?: string; args?: unknown[] } }).filter;
+      if (filter?.type !== 'CallExpression') return;
+      for (const arg of filter.args ?? []) {
+        const node = arg as { type?: string; value?: unknown };
+        const literal = node.type === 'KeywordArgumentExpression' ? node.value as { type?: string; value?: unknown } : node;
+        if (literal.type === 'IntegerLiteral' && typeof literal.value === 'number' && literal.value > limits.chars) {
+          throw new TemplateBoundError(`asked a filter for a width of ${literal.value}, more than ${limits.chars}`);
+        }
+      }
+    }
+
     override evaluate(statement: Statement, environment: Environment): Value {
       this.charge(1);
+      if (statement?.type === 'FilterExpression') this.checkFilterWidths(statement);
       if (statement?.type === 'For') {
         const { iterable } = statement as unknown as { iterable: { type: string; lhs?: object } };
         this.iterables.add(iterable.type === 'SelectExpression' && iterable.lhs ? iterable.lhs : iterable);
