@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { completionMode, shouldSuggestHere, trimCompletion, type CursorContext } from './postprocess.ts';
+import { completionMode, isSuggestionFinal, shouldSuggestHere, trimCompletion, type CursorContext } from './postprocess.ts';
 
 /** `before|after` → context; the cursor is at `|`. */
 const at = (doc: string): CursorContext => {
@@ -54,5 +54,24 @@ describe('trimCompletion', () => {
   it('writes a block body and stops before copying the next line', () => {
     expect(ghost('function f(a) {\n  |\n  return b;\n}', 'const b = a * 2;\n  return b;\n}'))
       .toBe('function f(a) {\n  [const b = a * 2;]\n  return b;\n}');
+  });
+});
+
+describe('post-processing cost does not grow with the file (issue 13: long tasks while typing)', () => {
+  it('a 2,000-line context: trimming a streaming suggestion token by token stays cheap', () => {
+    const line = (i: number) => `  for (const v of values${i}) out.push(v * factor + ${i}); // (${i}) [x]`;
+    const body = Array.from({ length: 1000 }, (_, i) => line(i)).join('\n');
+    const ctx = { prefix: `function f() {\n${body}\n  let sum = (a[0] + `, suffix: `\n${body}\n}\n` };
+    const raw = 'values.reduce((s, v) => s + v, 0));\n  return sum;\n}';
+    const t0 = performance.now();
+    for (let n = 1; n <= raw.length; n++) {
+      for (const mode of ['single-line', 'multi-line'] as const) {
+        trimCompletion(raw.slice(0, n), ctx, mode);
+        isSuggestionFinal(raw.slice(0, n), ctx, mode);
+      }
+    }
+    const perToken = (performance.now() - t0) / raw.length;
+    expect(perToken, `${perToken.toFixed(2)} ms per streamed character`).toBeLessThan(1);
+    expect(trimCompletion(raw, ctx, 'single-line')).toBe('values.reduce((s, v) => s + v, 0));'); // the last ')' closes the prefix's '('
   });
 });

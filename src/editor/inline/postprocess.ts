@@ -33,23 +33,34 @@ export function shouldSuggestHere(ctx: CursorContext): boolean {
 /** Multi-line on an empty line after a block opener (or at the start of an empty body). */
 export function completionMode(ctx: CursorContext): CompletionMode {
   if (lineBefore(ctx).trim() !== '') return 'single-line';
-  const lines = ctx.prefix.split('\n');
-  for (let i = lines.length - 2; i >= 0; i--) {
-    const line = lines[i]!.trimEnd();
+  // The lines before the cursor's, nearest first, without splitting the whole prefix (a keystroke's cost must not grow with the file).
+  let end = ctx.prefix.lastIndexOf('\n');
+  while (end >= 0) {
+    const start = ctx.prefix.lastIndexOf('\n', end - 1) + 1;
+    const line = ctx.prefix.slice(start, end).trimEnd();
+    end = start - 1;
     if (line.trim() === '') continue;
     return BLOCK_OPENER.test(line) ? 'multi-line' : 'single-line';
   }
   return 'multi-line'; // an empty file: let the model write
 }
 
-/** Unmatched openers in the prefix, innermost last, so the suggestion may close them. */
+/** The last prefix scanned and its open brackets: the same prefix is asked about for every streamed token. */
+const openBracketsMemo: { prefix: string | undefined; stack: readonly string[] } = { prefix: undefined, stack: [] };
+
+/** Unmatched openers in the prefix, innermost last, so the suggestion may close them (a fresh copy). */
 function openBrackets(prefix: string): string[] {
-  const stack: string[] = [];
-  for (const ch of prefix) {
-    if (ch in OPENERS) stack.push(ch);
-    else if (ch in CLOSERS && stack[stack.length - 1] === CLOSERS[ch]) stack.pop();
+  if (openBracketsMemo.prefix !== prefix) {
+    const stack: string[] = [];
+    for (let i = 0; i < prefix.length; i++) {
+      const ch = prefix[i]!;
+      if (ch === '(' || ch === '[' || ch === '{') stack.push(ch);
+      else if ((ch === ')' || ch === ']' || ch === '}') && stack[stack.length - 1] === CLOSERS[ch]) stack.pop();
+    }
+    openBracketsMemo.prefix = prefix;
+    openBracketsMemo.stack = stack;
   }
-  return stack;
+  return [...openBracketsMemo.stack];
 }
 
 /**
@@ -82,8 +93,20 @@ function cutAtRepeatedSuffix(text: string, restOfLine: string): string {
   return at >= 0 ? text.slice(0, at) : text;
 }
 
+/** The first non-empty line after the cursor's line, trimmed; read line by line, not by splitting the whole suffix. */
+function nextNonEmptyLine(suffix: string): string | undefined {
+  let start = suffix.indexOf('\n');
+  while (start >= 0) {
+    const end = suffix.indexOf('\n', start + 1);
+    const line = suffix.slice(start + 1, end < 0 ? undefined : end).trim();
+    if (line !== '') return line;
+    start = end;
+  }
+  return undefined;
+}
+
 function cutBeforeCopiedNextLine(text: string, ctx: CursorContext): string {
-  const next = ctx.suffix.split('\n').slice(1).find((line) => line.trim() !== '')?.trim();
+  const next = nextNonEmptyLine(ctx.suffix);
   if (next === undefined) return text;
   const lines = text.split('\n');
   // The first generated line is finishing the cursor's own line; copies start after it.
@@ -93,6 +116,7 @@ function cutBeforeCopiedNextLine(text: string, ctx: CursorContext): string {
 
 function cutAtUnbalancedCloser(text: string, prefix: string, restOfLine: string): string {
   const stack = openBrackets(prefix);
+  const openInPrefix = stack.length;
   const suppliedByLine = restOfLine.split('').filter((ch) => ch in CLOSERS);
   for (let i = 0; i < text.length; i++) {
     const ch = text[i]!;
@@ -100,7 +124,7 @@ function cutAtUnbalancedCloser(text: string, prefix: string, restOfLine: string)
     else if (ch in CLOSERS) {
       if (stack[stack.length - 1] !== CLOSERS[ch]) return text.slice(0, i);
       // The same closer already follows the cursor: let the document's one close it.
-      if (suppliedByLine[0] === ch && stack.length <= openBrackets(prefix).length) return text.slice(0, i);
+      if (suppliedByLine[0] === ch && stack.length <= openInPrefix) return text.slice(0, i);
       stack.pop();
     }
   }
