@@ -37,7 +37,10 @@ export interface DiffBounds {
   wordDiffMaxChars: number;
   /** Most line edits the line diff explores. */
   lineEditLimit: number;
-  /** Wall-clock cap on each library call (the library's `timeout`), a safety net for slow machines. */
+  /**
+   * Wall-clock cap on the whole diff (each library call gets what is left as its `timeout`; past
+   * it, changed runs of lines are replaced whole): a safety net for slow or loaded machines.
+   */
   timeoutMs: number;
 }
 
@@ -99,10 +102,12 @@ function boundedEdits(original: string, rewritten: string, bounds: DiffBounds, s
   if (a === b) return { edits: [], exact: true };
   const shift = (edits: TextEdit[]) => edits.map((e) => ({ start: e.start + prefix, end: e.end + prefix, text: e.text }));
 
-  const words = a.length <= bounds.wordDiffMaxChars && b.length <= bounds.wordDiffMaxChars ? wordParts(a, b, bounds) : undefined;
+  const deadline = Date.now() + bounds.timeoutMs;
+  const left = () => deadline - Date.now();
+  const words = a.length <= bounds.wordDiffMaxChars && b.length <= bounds.wordDiffMaxChars ? wordParts(a, b, bounds, left()) : undefined;
   if (words) return { edits: shift(editsFromParts(words, streaming)), exact: true };
 
-  const lines = diffArrays(splitLines(a), splitLines(b), { maxEditLength: bounds.lineEditLimit, timeout: bounds.timeoutMs });
+  const lines = left() > 0 ? diffArrays(splitLines(a), splitLines(b), { maxEditLength: bounds.lineEditLimit, timeout: left() }) : undefined;
   if (!lines) {
     const whole: Part[] = [{ value: a, added: false, removed: true }, { value: b, added: true, removed: false }];
     return { edits: shift(editsFromParts(whole, streaming)), exact: false };
@@ -112,7 +117,8 @@ function boundedEdits(original: string, rewritten: string, bounds: DiffBounds, s
   let removed = '', added = '';
   const flush = () => {
     if (removed || added) {
-      const refined = removed.length <= bounds.wordDiffMaxChars && added.length <= bounds.wordDiffMaxChars ? wordParts(removed, added, bounds) : undefined;
+      const refined = removed.length <= bounds.wordDiffMaxChars && added.length <= bounds.wordDiffMaxChars && left() > 0
+        ? wordParts(removed, added, bounds, left()) : undefined;
       if (refined) parts.push(...refined);
       else {
         if (removed) parts.push({ value: removed, added: false, removed: true });
@@ -134,8 +140,9 @@ function boundedEdits(original: string, rewritten: string, bounds: DiffBounds, s
   return { edits: shift(editsFromParts(parts, streaming)), exact: false };
 }
 
-function wordParts(a: string, b: string, bounds: DiffBounds): Part[] | undefined {
-  return diffWordsWithSpace(a, b, { maxEditLength: bounds.wordEditLimit, timeout: bounds.timeoutMs });
+function wordParts(a: string, b: string, bounds: DiffBounds, timeoutMs: number): Part[] | undefined {
+  if (timeoutMs <= 0) return undefined;
+  return diffWordsWithSpace(a, b, { maxEditLength: bounds.wordEditLimit, timeout: timeoutMs });
 }
 
 /** Lines with their newline kept, so joining them gives the text back. */
