@@ -4,10 +4,10 @@
 // promise is unproven.
 //
 // A class names its tests by file and (optionally) a title pattern. A property test (fast-check)
-// counts its cases (SPARK_FUZZ_RUNS, default 300, as src/testing/arbitraries.ts), a parameterised
-// test each of its rows, any other test one case.
+// says how many cases it ran at the end of its title, "(300 cases)", from the same number it hands
+// fast-check; a parameterised test counts each of its rows; any other test one case.
 
-/** @typedef {{ file: string, title?: RegExp, property?: boolean }} TestRef */
+/** @typedef {{ file: string, title?: RegExp }} TestRef */
 /** @typedef {{ fault: string, promise: string, tests: TestRef[] }} FaultClass */
 
 /** @type {FaultClass[]} */
@@ -16,7 +16,7 @@ export const FAULT_CLASSES = [
     fault: 'Hostile or damaged share link (wrong types, deep nesting, bytes after the stream, bad base64, truncation, deflate bomb, newer version)',
     promise: 'refused with a message; the saved workspace stays on screen and saved',
     tests: [
-      { file: 'src/share/link-codec.property.test.ts', property: true },
+      { file: 'src/share/link-codec.property.test.ts' },
       { file: 'src/share/link-codec.test.ts', title: /bad links|hostile|size limit/ },
       { file: 'src/share/session.test.ts', title: /bad link|hostile/ },
     ],
@@ -25,7 +25,7 @@ export const FAULT_CLASSES = [
     fault: 'Settings from a link or storage (own keys only: __proto__, constructor; out-of-range values; model id path parts)',
     promise: 'refused field by field; nothing polluted',
     tests: [
-      { file: 'src/settings.property.test.ts', property: true },
+      { file: 'src/settings.property.test.ts' },
       { file: 'src/settings.test.ts' },
     ],
   },
@@ -40,9 +40,9 @@ export const FAULT_CLASSES = [
     tests: [
       { file: 'src/model/bounds.test.ts' },
       { file: 'src/model/finite.test.ts' },
-      { file: 'src/model/config.property.test.ts', property: true },
-      { file: 'src/model/safetensors.property.test.ts', property: true },
-      { file: 'src/model/tokenizer.property.test.ts', property: true },
+      { file: 'src/model/config.property.test.ts' },
+      { file: 'src/model/safetensors.property.test.ts' },
+      { file: 'src/model/tokenizer.property.test.ts' },
     ],
   },
   {
@@ -50,7 +50,7 @@ export const FAULT_CLASSES = [
     promise: 'refused with a clear error in well under a second; real templates still render',
     tests: [
       { file: 'src/engine/worker/template-bounds.test.ts' },
-      { file: 'src/engine/worker/chat-template.property.test.ts', property: true },
+      { file: 'src/engine/worker/chat-template.property.test.ts' },
     ],
   },
   {
@@ -136,8 +136,11 @@ export const FAULT_CLASSES = [
   },
 ];
 
-/** Fuzz cases per property test in this run. */
+/** Fuzz cases per property test in this run (src/testing/arbitraries.ts reads the same variable). */
 export const fuzzRuns = (env = process.env) => Number(env['SPARK_FUZZ_RUNS'] ?? 300);
+
+/** The cases one test tried: a property test's title ends with "(N cases)". */
+export const casesOf = (title) => Number(/\((\d+) cases\)$/.exec(title)?.[1] ?? 1);
 
 /**
  * Every test of the run as { file, title, status }, from Vitest's JSON report and Playwright's.
@@ -171,10 +174,10 @@ function relative(root, path) {
 }
 
 /** One row per class: the tests that ran for it, the cases they tried, and the outcome. */
-export function reliabilityRows(tests, classes = FAULT_CLASSES, runs = fuzzRuns()) {
+export function reliabilityRows(tests, classes = FAULT_CLASSES) {
   return classes.map((c) => {
     const matched = tests.filter((t) => c.tests.some((ref) => ref.file === t.file && (!ref.title || ref.title.test(t.title))));
-    const cases = matched.reduce((n, t) => n + (c.tests.find((ref) => ref.file === t.file && (!ref.title || ref.title.test(t.title)))?.property ? runs : 1), 0);
+    const cases = matched.reduce((n, t) => n + casesOf(t.title), 0);
     const failed = matched.filter((t) => !t.passed).length;
     const outcome = matched.length === 0 ? 'not run' : failed === 0 ? `${matched.length} tests passed` : `${failed} of ${matched.length} tests FAILED`;
     const lost = matched.length === 0 ? 'not shown (not run)' : failed === 0 ? 'none' : 'UNPROVEN';
@@ -187,7 +190,7 @@ export function reliabilityMarkdown(rows, { date = new Date().toISOString(), run
     '# Reliability',
     '',
     `Written by \`npm test\` (scripts/reliability.mjs) from this run's results, ${date}; not edited by hand.`,
-    `Property tests ran ${runs} cases each (SPARK_FUZZ_RUNS); a test counts one case per row it runs.`,
+    `Property tests ran ${runs} cases each unless their title says otherwise (SPARK_FUZZ_RUNS); any other test counts one case per row it runs.`,
     '',
     '| fault or bad input | what Spark does | cases tried | outcome | data lost |',
     '|---|---|---:|---|---|',

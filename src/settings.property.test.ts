@@ -39,7 +39,7 @@ function expectSettingsShape(settings: Settings): void {
 }
 
 describe('settings validation (property)', () => {
-  it('validateSettings: any value gives ok with exactly the known keys, or a list of messages; never throws', () => {
+  it(`validateSettings: any value gives ok with exactly the known keys, or a list of messages; never throws (${FUZZ.numRuns} cases)`, () => {
     fc.assert(fc.property(fc.oneof(anythingArb, settingsLikeArb), (input) => {
       const result = validateSettings(input);
       if (result.ok) expectSettingsShape(result.settings);
@@ -50,7 +50,7 @@ describe('settings validation (property)', () => {
     }), FUZZ);
   }, FUZZ_TIMEOUT_MS);
 
-  it('validateSettings is ok exactly when every known field is valid and there is no other own key', () => {
+  it(`validateSettings is ok exactly when every known field is valid and there is no other own key (${FUZZ.numRuns} cases)`, () => {
     fc.assert(fc.property(settingsLikeArb, (input) => {
       const expectOk = Object.keys(input).every((key) => Object.hasOwn(SETTING_RULES, key))
         && SETTING_KEYS.every((key) => Object.hasOwn(input, key) && validateSettingValue(key, input[key]).ok);
@@ -58,7 +58,7 @@ describe('settings validation (property)', () => {
     }), FUZZ);
   }, FUZZ_TIMEOUT_MS);
 
-  it('a model id is accepted exactly when its /-separated parts are names (not empty, "." or "..")', () => {
+  it(`a model id is accepted exactly when its /-separated parts are names (not empty, "." or "..") (${FUZZ.numRuns} cases)`, () => {
     const part = fc.oneof(fc.constantFrom('', '.', '..', '...', '.a', 'a.', '-', '_x'), fc.stringMatching(/^[A-Za-z0-9._-]{1,6}$/));
     fc.assert(fc.property(fc.array(part, { minLength: 1, maxLength: 4 }), (parts) => {
       const modelId = parts.join('/');
@@ -67,14 +67,14 @@ describe('settings validation (property)', () => {
     }), FUZZ);
   }, FUZZ_TIMEOUT_MS);
 
-  it('valid settings are accepted unchanged, also after a JSON round trip', () => {
+  it(`valid settings are accepted unchanged, also after a JSON round trip (${FUZZ.numRuns} cases)`, () => {
     fc.assert(fc.property(settingsArb, (settings) => {
       expect(validateSettings(settings)).toEqual({ ok: true, settings });
       expect(validateSettings(JSON.parse(JSON.stringify(settings)))).toEqual({ ok: true, settings });
     }), FUZZ);
   }, FUZZ_TIMEOUT_MS);
 
-  it('settingsWithDefaults: any value gives valid settings (defaults where the input is bad); never throws', () => {
+  it(`settingsWithDefaults: any value gives valid settings (defaults where the input is bad); never throws (${FUZZ.numRuns} cases)`, () => {
     fc.assert(fc.property(fc.oneof(anythingArb, settingsLikeArb), (input) => {
       const settings = settingsWithDefaults(input);
       expectSettingsShape(settings);

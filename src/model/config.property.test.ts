@@ -46,7 +46,7 @@ function parseCase(json: unknown): void {
 }
 
 describe('parseModelConfig (property)', () => {
-  it('valid configs inside the limits parse to their own numbers', () => {
+  it(`valid configs inside the limits parse to their own numbers (${FUZZ.numRuns} cases)`, () => {
     fc.assert(fc.property(
       fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 16 }).map((h) => h * 2),
       fc.integer({ min: 1, max: MODEL_LIMITS.numLayers }), fc.integer({ min: 2, max: MODEL_LIMITS.vocabSize }), fc.constantFrom(LLAMA, QWEN2),
@@ -60,11 +60,11 @@ describe('parseModelConfig (property)', () => {
       }), FUZZ);
   }, FUZZ_TIMEOUT_MS);
 
-  it('arbitrary JSON', () => {
+  it(`arbitrary JSON (${FUZZ.numRuns} cases)`, () => {
     fc.assert(fc.property(fc.jsonValue({ maxDepth: 3 }), parseCase), FUZZ);
   }, FUZZ_TIMEOUT_MS);
 
-  it('mutated valid configs: any field replaced or removed, huge numbers included', () => {
+  it(`mutated valid configs: any field replaced or removed, huge numbers included (${FUZZ.numRuns} cases)`, () => {
     const editArb = fc.record({ key: fc.constantFrom(...KEYS), value: nastyJsonArb, remove: fc.boolean() });
     fc.assert(fc.property(fc.constantFrom(LLAMA, QWEN2), fc.array(editArb, { minLength: 1, maxLength: 5 }), (base, edits) => {
       let json: unknown = base;

@@ -50,7 +50,7 @@ const headerOf = (bytes: Uint8Array) => {
 };
 
 describe('SafetensorsFile.parse (property)', () => {
-  it('valid files parse and round-trip', () => {
+  it(`valid files parse and round-trip (${FUZZ.numRuns} cases)`, () => {
     fc.assert(fc.property(tensorsArb, fc.constantFrom(...DTYPES), (tensors, dtype: WeightDtype) => {
       const file = SafetensorsFile.parse(encodeSafetensors(tensors, dtype));
       // As a set: JSON objects put integer-like keys ("1") first, and order carries no meaning here.
@@ -59,7 +59,7 @@ describe('SafetensorsFile.parse (property)', () => {
     }), FUZZ);
   }, FUZZ_TIMEOUT_MS);
 
-  it('arbitrary bytes, and arbitrary bytes after a plausible header length', () => {
+  it(`arbitrary bytes, and arbitrary bytes after a plausible header length (${FUZZ.numRuns} cases)`, () => {
     fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), fc.option(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })), (body, length) => {
       const bytes = new Uint8Array(body.length + (length === null ? 0 : 8));
       if (length !== null) new DataView(bytes.buffer).setBigUint64(0, length % 3n === 0n ? BigInt(body.length) : length, true);
@@ -68,7 +68,7 @@ describe('SafetensorsFile.parse (property)', () => {
     }), FUZZ);
   }, FUZZ_TIMEOUT_MS);
 
-  it('structurally mutated valid files: header length, offsets, dtypes, shapes, metadata, truncation', () => {
+  it(`structurally mutated valid files: header length, offsets, dtypes, shapes, metadata, truncation (${FUZZ.numRuns} cases)`, () => {
     const fieldArb = fc.constantFrom('dtype', 'shape', 'data_offsets');
     const mutationArb = fc.oneof(
       fc.record({ kind: fc.constant('field' as const), tensor: fc.nat(), field: fieldArb, value: nastyJsonArb, remove: fc.boolean() }),

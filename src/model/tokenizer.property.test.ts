@@ -43,7 +43,7 @@ function mutate(json: unknown, m: Mutation): unknown {
 }
 
 describe('ModelTokenizer.fromJson (property)', () => {
-  it('the valid tokenizer loads and round-trips any text', () => {
+  it(`the valid tokenizer loads and round-trips any text (${FUZZ.numRuns} cases)`, () => {
     const tok = ModelTokenizer.fromJson(files.tokenizerJson, files.tokenizerConfigJson, { vocabSize: VOCAB });
     fc.assert(fc.property(fc.string({ unit: 'grapheme', maxLength: 80 }), (text) => {
       const ids = tok.encode(text);
@@ -52,7 +52,7 @@ describe('ModelTokenizer.fromJson (property)', () => {
     }), FUZZ);
   }, FUZZ_TIMEOUT_MS);
 
-  it('mutated tokenizers: ids, merges, added tokens and pipeline parts', () => {
+  it(`mutated tokenizers: ids, merges, added tokens and pipeline parts (${FUZZ.numRuns} cases)`, () => {
     fc.assert(fc.property(fc.array(mutationArb, { minLength: 1, maxLength: 4 }), (mutations) => {
       let json: unknown = files.tokenizerJson;
       for (const m of mutations) json = mutate(json, m);

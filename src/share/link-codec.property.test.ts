@@ -156,21 +156,21 @@ function damage(bytes: Uint8Array, edits: readonly { op: string; at: number; byt
 }
 
 describe('decodeShareHash is total (property)', () => {
-  it('any string: a result, never an exception', () => {
+  it(`any string: a result, never an exception (${FUZZ.numRuns} cases)`, () => {
     fc.assert(fc.property(fc.string({ unit: 'binary', maxLength: 300 }), (hash) => expectResult(decodeShareHash(hash))), FUZZ);
   }, FUZZ_TIMEOUT_MS);
 
-  it('any link-shaped string (version prefix + base64url-ish payload)', () => {
+  it(`any link-shaped string (version prefix + base64url-ish payload) (${FUZZ.numRuns} cases)`, () => {
     const prefix = fc.constantFrom('#v1.', 'v1.', '#v2.', '#v0.', '#v01.', '#v999999.', '#v1', '#', '');
     const payload = fc.string({ unit: fc.constantFrom(...BASE64URL, '=', '.', '%', ' '), maxLength: 400 });
     fc.assert(fc.property(prefix, payload, (p, data) => expectResult(decodeShareHash(p + data))), FUZZ);
   }, FUZZ_TIMEOUT_MS);
 
-  it('any JSON value, deflated and base64url-encoded into a valid-looking link', () => {
+  it(`any JSON value, deflated and base64url-encoded into a valid-looking link (${FUZZ.numRuns} cases)`, () => {
     fc.assert(fc.property(jsonArb, (value) => expectResult(decodeShareHash(packJson(JSON.stringify(value) ?? 'null')))), FUZZ);
   }, FUZZ_TIMEOUT_MS);
 
-  it('a valid link with one top-level field replaced by any JSON value', () => {
+  it(`a valid link with one top-level field replaced by any JSON value (${FUZZ.numRuns} cases)`, () => {
     fc.assert(fc.property(stateArb, fc.constantFrom('text', 'language', 'selections', 'settings'), jsonArb, (state, field, value) => {
       const wire: Record<string, unknown> = wireOf(state);
       setOwn(wire, field, value);
@@ -178,7 +178,7 @@ describe('decodeShareHash is total (property)', () => {
     }), FUZZ);
   }, FUZZ_TIMEOUT_MS);
 
-  it('a valid link with its fields replaced, deleted or added (hostile keys and values included)', () => {
+  it(`a valid link with its fields replaced, deleted or added (hostile keys and values included) (${FUZZ.numRuns} cases)`, () => {
     fc.assert(fc.property(stateArb, fc.array(mutationArb, { minLength: 1, maxLength: 3 }), (state, mutations) => {
       const result = decodeShareHash(packJson(JSON.stringify(mutate(wireOf(state), mutations)) ?? 'null'));
       expectResult(result);
@@ -186,14 +186,14 @@ describe('decodeShareHash is total (property)', () => {
     }), FUZZ);
   }, FUZZ_TIMEOUT_MS);
 
-  it('a valid link with its compressed bytes damaged', () => {
+  it(`a valid link with its compressed bytes damaged (${FUZZ.numRuns} cases)`, () => {
     fc.assert(fc.property(stateArb, byteEditArb, (state, edits) => {
       const bytes = deflateSync(new TextEncoder().encode(JSON.stringify(wireOf(state))), { level: 9 });
       expectResult(decodeShareHash(packBytes(damage(bytes, edits))));
     }), FUZZ);
   }, FUZZ_TIMEOUT_MS);
 
-  it('a valid link with any bytes after its compressed stream is refused', () => {
+  it(`a valid link with any bytes after its compressed stream is refused (${FUZZ.numRuns} cases)`, () => {
     fc.assert(fc.property(stateArb, fc.uint8Array({ minLength: 1, maxLength: 8 }), (state, extra) => {
       const bytes = deflateSync(new TextEncoder().encode(JSON.stringify(wireOf(state))), { level: 9 });
       const result = decodeShareHash(packBytes(new Uint8Array([...bytes, ...extra])));
@@ -201,7 +201,7 @@ describe('decodeShareHash is total (property)', () => {
     }), FUZZ);
   }, FUZZ_TIMEOUT_MS);
 
-  it('a valid state round-trips exactly', () => {
+  it(`a valid state round-trips exactly (${FUZZ.numRuns} cases)`, () => {
     fc.assert(fc.property(stateArb, (state) => {
       expect(decodeShareHash(hashOf(state))).toEqual({ ok: true, state });
     }), FUZZ);

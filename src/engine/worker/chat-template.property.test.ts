@@ -8,6 +8,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MODEL_LIMITS } from '../../model/limits.ts';
 import { FUZZ, FUZZ_TIMEOUT_MS } from '../../testing/arbitraries.ts';
+
+/** Each looping case may run to the time bound, so this property runs a tenth of the cases. */
+const LOOP_RUNS = Math.max(20, Math.ceil(FUZZ.numRuns / 10));
 import { outcome } from '../../testing/model-arbitraries.ts';
 import type { ChatMessage } from '../api/protocol.ts';
 import { loadChatTemplate } from './chat-template.ts';
@@ -71,12 +74,12 @@ async function renderCase(source: string): Promise<void> {
 }
 
 describe('chat templates (property)', () => {
-  it('random templates render or fail with an Error within the bound, and what renders matches Template.render', async () => {
+  it(`random templates render or fail with an Error within the bound, and what renders matches Template.render (${FUZZ.numRuns} cases)`, async () => {
     await fc.assert(fc.asyncProperty(templateArb, renderCase), FUZZ);
   }, FUZZ_TIMEOUT_MS);
 
   // A case here may run up to the render bound (MODEL_LIMITS.templateMs), so a tenth of the runs.
-  it('loops built to reach each bound (doubling strings and lists, nested loops) fail within it or match Template.render', async () => {
-    await fc.assert(fc.asyncProperty(loopTemplateArb, renderCase), { ...FUZZ, numRuns: Math.max(20, Math.ceil(FUZZ.numRuns / 10)) });
+  it(`loops built to reach each bound (doubling strings and lists, nested loops) fail within it or match Template.render (${LOOP_RUNS} cases)`, async () => {
+    await fc.assert(fc.asyncProperty(loopTemplateArb, renderCase), { ...FUZZ, numRuns: LOOP_RUNS });
   }, FUZZ_TIMEOUT_MS);
 });
