@@ -63,7 +63,7 @@ export const FAULT_CLASSES = [
     promise: 'the request fails with the reason, the document is untouched, the engine restarts and reloads the model',
     tests: [
       { file: 'src/engine/api/supervisor.test.ts' },
-      { file: 'src/engine/worker/faults.gpu.test.ts', title: /worker terminated/ },
+      { file: 'src/engine/worker/faults.gpu.test.ts', title: /worker terminated|stops answering/ },
     ],
   },
   {

@@ -1,5 +1,5 @@
-// Faults in real Chromium: the GPU device destroyed in the middle of a generation, and the engine
-// Worker terminated in the middle of one. Each time the request in flight fails with a reason, the
+// Faults in real Chromium: the GPU device destroyed in the middle of a generation, a WebGPU backend
+// that stops answering, and the engine Worker terminated in the middle of a generation. Each time the request in flight fails with a reason, the
 // engine comes back by itself (a new device, or a new worker on the CPU) and says so, and the next
 // request gives the same greedy tokens as before the fault.
 import { afterEach, describe, expect, it } from 'vitest';
@@ -50,6 +50,30 @@ describe('engine faults in Chromium', () => {
     expect(recovered.backend).toBe('webgpu');
     expect(devices).toHaveLength(2);
     expect((await client.generate(request).done).tokens).toEqual(before.tokens);
+  });
+
+  it('a WebGPU backend that stops answering: the watchdog restarts the engine on the CPU, and the request fails with why', async () => {
+    store.add({ dispose: serveTestModel(MODEL_URL) });
+    const readies: ReadyEvent[] = [];
+    const engine = store.add(new SupervisedEngine(() => new EngineClient(new InProcessWorker({
+      // The real GPU backend, except that after its first request it never answers again (as a
+      // driver that stops returning mapAsync would).
+      gpuFactory: async () => async (model, options): Promise<Backend> => {
+        const backend = await createGpuBackend(model, { ...options, autotune: false });
+        let calls = 0;
+        const generate = backend.generate.bind(backend);
+        backend.generate = (...args) => (calls++ === 0 ? generate(...args) : new Promise(() => {}));
+        return backend;
+      },
+    })), { watchdogMs: 10_000, backoffMs: 10 }));
+    store.add(engine.onReady((r) => readies.push(r)));
+    expect((await engine.load(MODEL_URL)).backend).toBe('webgpu');
+    const request = { prompt: { kind: 'plain' as const, text: PROMPT }, maxNewTokens: 12, tokensPerSubmit: 4, ignoreStopTokens: true };
+    const before = await engine.generate(request).done;
+    await expect(engine.generate(request).done).rejects.toThrow(/stopped answering for \d+ s; the engine was restarted/);
+    await until(() => readies.some((r) => r.notice !== undefined), 'the reload on the CPU');
+    expect(readies.at(-1)).toMatchObject({ backend: 'cpu' });
+    expect((await engine.generate(request).done).tokens).toEqual(before.tokens);
   });
 
   it('the worker terminated mid-generation: the watchdog replaces it and reloads the model on the CPU', async () => {
