@@ -1,17 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { bf16BitsToF32, f16BitsToF32, f32ToBf16Bits, f32ToF16Bits } from './half.ts';
 import { parseShardIndex, SafetensorsFile } from './safetensors.ts';
-import { encodeSafetensors } from '../testing/safetensors-writer.ts';
-
-/** A file with a hand-written header, to test what the writer would never produce. */
-function rawFile(header: object, data: Uint8Array): Uint8Array {
-  const json = new TextEncoder().encode(JSON.stringify(header));
-  const out = new Uint8Array(8 + json.length + data.length);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  out.set(data, 8 + json.length);
-  return out;
-}
+import { encodeSafetensors, rawSafetensors as rawFile } from '../testing/safetensors-writer.ts';
 
 describe('half-precision conversions', () => {
   it('decodes known f16 and bf16 bit patterns', () => {
