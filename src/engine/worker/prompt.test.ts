@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { FUZZ, FUZZ_TIMEOUT_MS } from '../../testing/arbitraries.ts';
 import { TEST_SPECIAL_TOKENS, buildTestTokenizer } from '../../testing/test-tokenizer.ts';
 import { ModelTokenizer } from '../../model/tokenizer.ts';
 import { loadChatTemplate } from './chat-template.ts';
@@ -129,8 +130,7 @@ describe('buildPrompt: text the user typed is encoded as text', () => {
     expect(tok.decode(spm.ids)).toBe(`<fim_prefix><fim_suffix>${suffix}<fim_middle>${prefix}`);
   });
 
-  it('any text mixing code and special-token spellings (property; SPARK_FUZZ_RUNS for more cases)', () => {
-    const runs = Number(process.env['SPARK_FUZZ_RUNS'] ?? 200);
+  it(`any text mixing code and special-token spellings (${FUZZ.numRuns} cases)`, () => {
     const piece = fc.oneof(
       fc.constantFrom(...TEST_SPECIAL_TOKENS, '<', '>', '|', '<|', '|>', '<fim_', 'fim_middle', '\n', ' ', 'def', 'é', '🚀'),
       fc.string({ maxLength: 6 }),
@@ -142,8 +142,8 @@ describe('buildPrompt: text the user typed is encoded as text', () => {
       expect(tok.decode(p.ids)).toBe(fimOrder === 'psm'
         ? `<fim_prefix>${prefix}<fim_suffix>${suffix}<fim_middle>`
         : `<fim_prefix><fim_suffix>${suffix}<fim_middle>${prefix}`);
-    }), { seed: Number(process.env['SPARK_FUZZ_SEED'] ?? 1), numRuns: runs });
-  }, Math.max(20_000, Number(process.env['SPARK_FUZZ_RUNS'] ?? 0) * 20));
+    }), FUZZ);
+  }, FUZZ_TIMEOUT_MS);
 
   it('the text around a special-token string tokenizes as it does next to the special token', () => {
     const p = buildPrompt(tok, { kind: 'plain', text: 'def f():<fim_middle>return 1' }, { maxPromptTokens: 200 });
