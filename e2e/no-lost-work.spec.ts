@@ -82,7 +82,7 @@ test.describe('no lost work', () => {
     await expect(page.getByTestId('engine-status')).not.toContainText('another-model');
     expect((await getState(page)).text).toBe('print("other model")\n');
     await page.getByTestId('banner-back-to-workspace').click();
-    expect(await getState(page)).toMatchObject({ text: 'mine\n', mode: 'workspace' });
+    await expect.poll(() => getState(page)).toMatchObject({ text: 'mine\n', mode: 'workspace' });
     await expect(page.getByTestId('engine-status')).not.toContainText('another-model');
     const ready = await page.evaluate(() => window.spark!.engineReady().then((r) => r.backend, (e: unknown) => `failed: ${String(e)}`));
     expect(ready).not.toMatch(/failed/);

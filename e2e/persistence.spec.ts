@@ -49,7 +49,7 @@ test.describe('workspace persistence', () => {
     await openApp(page, hashOf(link));
     await page.getByTestId('banner-back-to-workspace').click();
     await expect(page.getByTestId('share-banner')).toBeHidden();
-    expect(await getState(page)).toMatchObject({ text: 'my own work\n', mode: 'workspace' });
+    await expect.poll(() => getState(page)).toMatchObject({ text: 'my own work\n', mode: 'workspace' });
     expect(page.url()).not.toContain('#');
 
     // "Keep shared as my workspace" replaces it, and that survives a reload.

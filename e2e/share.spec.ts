@@ -75,7 +75,7 @@ test.describe('playground links', () => {
     expect(await getState(page)).toMatchObject({ text: 'package main\n', language: 'go', mode: 'shared' });
     await page.getByTestId('banner-back-to-workspace').click();
     // The keystrokes typed before the link arrived were flushed to the workspace, not lost.
-    expect(await getState(page)).toMatchObject({ text: 'unsaved keystrokes\n', language: 'c', mode: 'workspace' });
+    await expect.poll(() => getState(page)).toMatchObject({ text: 'unsaved keystrokes\n', language: 'c', mode: 'workspace' });
   });
 
   test('malformed, truncated, future-version and oversized links show a clear message and change nothing', async ({ page }) => {
