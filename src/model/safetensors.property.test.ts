@@ -30,7 +30,7 @@ function expectConsistent(file: SafetensorsFile, bytes: Uint8Array): void {
     expect(e.end).toBeLessThanOrEqual(bytes.byteLength);
     const result = outcome(() => file.tensor(name));
     if (result.ok) {
-      expect(result.value.bytes.byteLength).toBe(result.value.size * BYTES_PER_ELEMENT[result.value.dtype]);
+      expect(result.value.bytes.byteLength).toBe(result.value.size * BYTES_PER_ELEMENT[result.value.dtype as WeightDtype]);
       expect(result.value.toF32().length).toBe(result.value.size);
     } else {
       expect(result.message).toMatch(/has dtype .*; only F32, F16 and BF16/);

@@ -2,8 +2,12 @@
 // Decoding is on demand so that the GPU can upload packed f16 bits without a round trip
 // through f32, and the CPU reference gets f32 without keeping both copies alive.
 import { bf16ArrayToF32, f16ArrayToF32, f32ArrayToF16 } from './half.ts';
+import { dequantize, isQuantType, quantByteLength, type QuantType } from './quant.ts';
 
+/** Float element types (safetensors and GGUF). */
 export type WeightDtype = 'F32' | 'F16' | 'BF16';
+/** Every type a weight can be stored in: a float type, or a GGML block format (GGUF only). */
+export type TensorType = WeightDtype | QuantType;
 
 export const BYTES_PER_ELEMENT: Readonly<Record<WeightDtype, number>> = { F32: 4, F16: 2, BF16: 2 };
 
@@ -12,13 +16,13 @@ export class WeightTensor {
 
   constructor(
     readonly name: string,
-    readonly dtype: WeightDtype,
+    readonly dtype: TensorType,
     readonly shape: readonly number[],
-    /** Raw little-endian bytes, exactly size * BYTES_PER_ELEMENT[dtype] long. */
+    /** Raw little-endian bytes: size * BYTES_PER_ELEMENT[dtype], or whole blocks of a quantized type. */
     readonly bytes: Uint8Array,
   ) {
     this.size = shape.reduce((a, b) => a * b, 1);
-    const expected = this.size * BYTES_PER_ELEMENT[dtype];
+    const expected = tensorByteLength(name, dtype, shape);
     if (bytes.byteLength !== expected) {
       throw new Error(`tensor ${name}: ${bytes.byteLength} bytes for ${dtype}[${shape.join(', ')}], expected ${expected}`);
     }
@@ -30,7 +34,12 @@ export class WeightTensor {
       case 'F32': return view(this.bytes, Float32Array);
       case 'F16': return f16ArrayToF32(this.rawBits());
       case 'BF16': return bf16ArrayToF32(this.rawBits());
+      default: return dequantize(this.dtype, this.bytes);
     }
+  }
+
+  get quantized(): boolean {
+    return isQuantType(this.dtype);
   }
 
   /**
@@ -44,8 +53,19 @@ export class WeightTensor {
 
   /** The stored 16-bit words of an F16 or BF16 tensor. */
   rawBits(): Uint16Array {
-    if (this.dtype === 'F32') throw new Error(`tensor ${this.name}: rawBits() needs a 16-bit dtype, this one is F32`);
+    if (this.dtype !== 'F16' && this.dtype !== 'BF16') throw new Error(`tensor ${this.name}: rawBits() needs a 16-bit dtype, this one is ${this.dtype}`);
     return view(this.bytes, Uint16Array);
+  }
+}
+
+/** Bytes of a tensor of this type and shape; a quantized one needs rows of whole blocks. */
+export function tensorByteLength(name: string, dtype: TensorType, shape: readonly number[]): number {
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (!isQuantType(dtype)) return size * BYTES_PER_ELEMENT[dtype];
+  try {
+    return quantByteLength(dtype, size, shape.at(-1) ?? 1);
+  } catch (e) {
+    throw new Error(`tensor ${name}: ${(e as Error).message}`, { cause: e });
   }
 }
 
