@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { BLOCK, dequantize, quantize } from './quant.ts';
 import { f32ToF16Bits, f16BitsToF32 } from './half.ts';
 import { WeightTensor } from './tensor.ts';
+import fixture from './fixtures/quant-blocks.json';
 
 const ramp = (n: number, f = (i: number) => Math.sin(i * 0.7) * (1 + (i % 5))) => Float32Array.from({ length: n }, (_, i) => f(i));
 
@@ -52,5 +53,37 @@ describe('GGML block formats', () => {
     expect(t.toF32()).toEqual(dequantize('Q8_0', q));
     expect(() => new WeightTensor('w', 'Q8_0', [4, 16], q)).toThrow(/w: Q8_0 needs rows of a multiple of 32 values, got 16/);
     expect(() => new WeightTensor('w', 'Q8_0', [3, 32], q)).toThrow(/68 bytes for Q8_0\[3, 32\], expected 102/);
+  });
+});
+
+// Blocks decoded and encoded by llama.cpp's gguf-py (training/make_quant_fixture.py): an implementation
+// quant.ts was not written from. Values are compared as f32 bits, so -0 vs 0 and any rounding count.
+describe('GGML block formats match gguf-py bit for bit', () => {
+  const bytes = (b64: string) => new Uint8Array(Buffer.from(b64, 'base64'));
+  const f32Bits = (b64: string) => new Uint32Array(bytes(b64).slice().buffer);
+  const bitsOf = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
+
+  it.each(['Q8_0', 'Q4_0', 'Q4_K', 'Q6_K'] as const)('dequantize %s', (type) => {
+    const { blocks, values } = fixture.dequantize[type];
+    const raw = bytes(blocks);
+    const want = f32Bits(values);
+    expect(raw.byteLength / BLOCK[type].bytes).toBeGreaterThanOrEqual(8);
+    const got = dequantize(type, raw);
+    expect(got.length).toBe(want.length);
+    // one block at a time, so a failure names the block and element instead of a 2,000-value diff
+    const { elements } = BLOCK[type];
+    for (let b = 0; b < want.length / elements; b++) {
+      const g = [...bitsOf(got).subarray(b * elements, (b + 1) * elements)].map((x) => x.toString(16));
+      expect(g, `${type} block ${b}`).toEqual([...want.subarray(b * elements, (b + 1) * elements)].map((x) => x.toString(16)));
+    }
+  });
+
+  it.each(['Q8_0', 'Q4_0'] as const)('quantize %s as ggml\'s reference quantizer does', (type) => {
+    const { values, blocks } = fixture.quantize[type];
+    const x = new Float32Array(bytes(values).slice().buffer);
+    const want = bytes(blocks);
+    const got = quantize(type, x);
+    const { bytes: n } = BLOCK[type];
+    for (let b = 0; b < x.length / 32; b++) expect([...got.subarray(b * n, (b + 1) * n)], `${type} block ${b}`).toEqual([...want.subarray(b * n, (b + 1) * n)]);
   });
 });
