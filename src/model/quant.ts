@@ -1,7 +1,11 @@
 // GGML block quantization formats, as GGUF files store them: the layouts, a dequantizer for each
 // (the CPU reference every quantized GPU kernel is checked against), and quantizers for the simple
 // block types (for "quantize on load" and for tests). Bit-exact with ggml's reference code
-// (ggml-quants.c: dequantize_row_*, quantize_row_*_ref, in f32 arithmetic as there).
+// (ggml-quants.c: dequantize_row_*, quantize_row_*_ref, in f32 arithmetic as there). The decoders
+// compute in f64 and round once when storing to f32, which gives ggml's f32 results: every product
+// of an f16 scale and the small integers is exact in f32, so only Q4_K's `d*q - m` rounds, once in
+// both. quant.test.ts holds all of this to llama.cpp's gguf-py bit for bit (fixtures/quant-blocks.json,
+// written by training/make_quant_fixture.py).
 //
 // A quantized tensor of shape [rows, cols] stores each row as cols / elements blocks, back to back;
 // cols must be a multiple of the block's element count.
