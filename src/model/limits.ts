@@ -26,6 +26,10 @@ export const MODEL_LIMITS = Object.freeze({
   safetensorsHeaderBytes: 32 << 20,
   /** Tensors listed in one safetensors header. */
   safetensorsEntries: 65_536,
+  /** Tensors listed in one GGUF header. */
+  ggufTensors: 65_536,
+  /** Metadata entries (key/value pairs) in one GGUF header; real files have about 30 to 60. */
+  ggufMetadataEntries: 4096,
   /** Dimensions of one tensor's shape. */
   tensorRank: 8,
   /** Rendering one chat template: interpreter steps (an expression, a statement or a loop item each). */

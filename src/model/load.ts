@@ -5,11 +5,12 @@
 // an int64 position_ids buffer or a u8 mask some checkpoints carry does not stop a load.
 import { parseModelConfig, type ModelConfig } from './config.ts';
 import { firstNonFinite } from './finite.ts';
-import { urlFetcher, type ModelFileFetcher } from './model-files.ts';
+import { loadGguf } from './gguf.ts';
+import { fetchBytes, ggufFileName, urlFetcher, type ModelFileFetcher } from './model-files.ts';
 import { parseShardIndex, SafetensorsFile } from './safetensors.ts';
-import { BYTES_PER_ELEMENT, type WeightTensor } from './tensor.ts';
+import { BYTES_PER_ELEMENT, type WeightDtype, type WeightTensor } from './tensor.ts';
 import { ModelTokenizer } from './tokenizer.ts';
-import { expectedWeightShapes, parameterCount, validateWeights } from './weights.ts';
+import { checkParameterBytes, expectedWeightShapes, validateWeights } from './weights.ts';
 
 export interface LoadedModel {
   config: ModelConfig;
@@ -36,10 +37,17 @@ export interface LoadOptions {
   label?: string;
 }
 
-/** source: a base URL of the model directory, or a fetcher (e.g. memoryFetcher for tests). */
+/**
+ * source: a base URL of the model directory, or a fetcher (e.g. memoryFetcher for tests). A source
+ * (or, with a fetcher, a label) naming a .gguf file loads that one GGUF file through the fetcher
+ * instead (see gguf.ts); the engine passes its URL as the label, and urlFetcher resolves a .gguf
+ * URL's own name to itself.
+ */
 export async function loadModel(source: string | ModelFileFetcher, options: LoadOptions = {}): Promise<LoadedModel> {
   const fetchFile = typeof source === 'string' ? urlFetcher(source) : source;
   const label = typeof source === 'string' ? source : (options.label ?? 'in-memory model');
+  const gguf = ggufFileName(label);
+  if (gguf !== undefined) return loadGguf(fetchFile, { ...options, label, fileName: gguf });
   const get = (name: string) => fetchBytes(fetchFile, name, options);
   const getJson = async (name: string) => parseJson(name, await get(name));
 
@@ -71,7 +79,7 @@ export async function loadModel(source: string | ModelFileFetcher, options: Load
     }
   }
   const weightBytes = [...shards.values()].reduce((sum, b) => sum + b.byteLength, 0);
-  checkParameterBytes(config, weightBytes);
+  checkParameterBytes('config.json', config, weightBytes, Object.keys(BYTES_PER_ELEMENT) as WeightDtype[]);
 
   const used = expectedWeightShapes(config);
   const weights = new Map<string, WeightTensor>();
@@ -92,63 +100,6 @@ export async function loadModel(source: string | ModelFileFetcher, options: Load
   }
   validateWeights(config, weights);
   return { config, tokenizer, weights, source: label, weightBytes };
-}
-
-/**
- * The weight files must hold at least 16 bits per parameter the config describes: a config that
- * promises more than was downloaded fails here, by the numbers, before anything is parsed.
- */
-function checkParameterBytes(config: ModelConfig, weightBytes: number): void {
-  const params = parameterCount(config);
-  const minBytes = params * Math.min(...Object.values(BYTES_PER_ELEMENT));
-  if (weightBytes < minBytes) {
-    throw new Error(`config.json: describes ${params} parameters (at least ${minBytes} bytes at 16 bits) but the weight files hold ${weightBytes} bytes`);
-  }
-}
-
-/** The file's bytes, or undefined on 404; other HTTP errors throw. Reports progress as it streams. */
-async function fetchBytes(fetchFile: ModelFileFetcher, name: string, options: LoadOptions): Promise<Uint8Array | undefined> {
-  const res = await fetchFile(name, options.signal);
-  if (res.status === 404) return undefined;
-  if (!res.ok) throw new Error(`${name}: HTTP ${res.status} ${res.statusText}`);
-  // Content-Length counts encoded bytes; with gzip etc. it says nothing about the body we read.
-  const header = res.headers.get('content-length');
-  const encoding = res.headers.get('content-encoding');
-  const identity = encoding === null || encoding === 'identity';
-  const totalBytes = identity && header !== null && /^\d+$/.test(header) ? Number(header) : undefined;
-  const report = (loadedBytes: number) => options.onProgress?.({ file: name, loadedBytes, ...(totalBytes !== undefined ? { totalBytes } : {}) });
-  if (!res.body) {
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    report(bytes.byteLength);
-    return bytes;
-  }
-  const reader = res.body.getReader();
-  // With a known size, stream straight into one buffer: a 1 GB checkpoint must not need 2 GB.
-  const whole = totalBytes !== undefined ? new Uint8Array(totalBytes) : undefined;
-  const chunks: Uint8Array[] = [];
-  let loaded = 0;
-  report(0);
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (whole) {
-      if (loaded + value.byteLength > whole.byteLength) throw new Error(`${name}: server sent more than its Content-Length of ${totalBytes} bytes`);
-      whole.set(value, loaded);
-    } else {
-      chunks.push(value);
-    }
-    loaded += value.byteLength;
-    report(loaded);
-  }
-  if (whole) {
-    if (loaded !== whole.byteLength) throw new Error(`${name}: truncated download, got ${loaded} of ${totalBytes} bytes`);
-    return whole;
-  }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(loaded);
-  let at = 0;
-  for (const c of chunks) { out.set(c, at); at += c.byteLength; }
-  return out;
 }
 
 function parseJson(name: string, bytes: Uint8Array | undefined): unknown {

@@ -1,7 +1,8 @@
 // The Hugging Face tensor names and shapes of a Llama / Qwen2 checkpoint, derived from the config,
 // so a checkpoint is validated tensor by tensor before anything runs.
 import type { ModelConfig } from './config.ts';
-import type { WeightTensor } from './tensor.ts';
+import { BLOCK, isQuantType } from './quant.ts';
+import { BYTES_PER_ELEMENT, type TensorType, type WeightTensor } from './tensor.ts';
 
 export const EMBED_TOKENS = 'model.embed_tokens.weight';
 export const FINAL_NORM = 'model.norm.weight';
@@ -50,6 +51,25 @@ export function parameterCount(config: ModelConfig): number {
   const attention = d * h * dh * 2 + d * hkv * dh * 2 + (config.attentionBias ? h * dh + 2 * hkv * dh : 0);
   const perLayer = 2 * d + attention + 3 * d * i;
   return v * d * (config.tieWordEmbeddings ? 1 : 2) + config.numLayers * perLayer + d;
+}
+
+/** Bytes one weight takes in `type`, on average (a quantized block's scales included). */
+export function bytesPerWeight(type: TensorType): number {
+  return isQuantType(type) ? BLOCK[type].bytes / BLOCK[type].elements : BYTES_PER_ELEMENT[type];
+}
+
+/**
+ * The weight files must hold at least the config's parameters at the smallest size any of `types`
+ * (the tensor types the files can hold) gives a weight: a config that promises more than was
+ * downloaded fails here, by the numbers, before anything is parsed.
+ */
+export function checkParameterBytes(where: string, config: ModelConfig, weightBytes: number, types: Iterable<TensorType>): void {
+  const params = parameterCount(config);
+  const perWeight = Math.min(...[...types].map(bytesPerWeight));
+  const minBytes = Math.floor(params * perWeight);
+  if (weightBytes < minBytes) {
+    throw new Error(`${where}: describes ${params} parameters (at least ${minBytes} bytes at ${perWeight * 8} bits) but the weight files hold ${weightBytes} bytes`);
+  }
 }
 
 /** Throws one error listing every missing tensor and shape mismatch (up to a readable limit). */
