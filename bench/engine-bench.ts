@@ -6,7 +6,7 @@ import { GREEDY, loadLab, type Backend, type ForcedGrid, type GenerateRequest, t
 import { loadModel, type LoadedModel } from '../src/model/load.ts';
 import { spread, type EngineBenchResult, type EngineBenchSpec, type SensitivityRow } from './bench-types.ts';
 
-const { CpuBackend, createGpuBackend, measureDispatchOverhead, measureReadBandwidth, promptLookupDraft, roleShapes, speculativeEditDraft } = await loadLab();
+const { CpuBackend, createGpuBackend, describeFormats, measureDispatchOverhead, measureReadBandwidth, promptLookupDraft, roleShapes, speculativeEditDraft } = await loadLab();
 
 declare global {
   interface Window {
@@ -210,7 +210,7 @@ async function run(spec: EngineBenchSpec): Promise<EngineBenchResult> {
       adapter: `${info.vendor} ${info.architecture}`.trim() + (info.description ? ` (${info.description})` : ''),
       features: [...device.features].sort(),
       description: main.description,
-      weightFormat: main.plan.format,
+      weightFormat: describeFormats(main.plan.formats),
       params,
       plan: { bytesPerToken: main.plan.summary.bytesPerToken, grids: gridsOf(main) },
       bandwidth: { gbPerSecond: bw.gbPerSecond, megabytes: BANDWIDTH_MB, bestMs: bw.bestMs },

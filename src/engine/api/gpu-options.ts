@@ -1,7 +1,7 @@
 // What a caller may ask of the WebGPU backend across the worker boundary: plain, cloneable data,
 // checked field by field when it arrives (a message from other code is not trusted).
 import { CONTEXT_TOKENS, inRange, TOKENS_PER_SUBMIT } from './limits.ts';
-import type { ForcedGrid, GridChoice, WeightFormat } from './plan-types.ts';
+import { WEIGHT_FORMATS, type ForcedGrid, type GridChoice, type WeightFormat } from './plan-types.ts';
 
 export interface GpuOptions {
   /** Force a grid on every matrix (or per role): experiments, and the HUD's "force grid" setting. */
@@ -49,7 +49,7 @@ export function parseGpuOptions(input: unknown): GpuOptions {
     const ok = isGrid(g) || (isRecord(g) && Object.entries(g).every(([role, v]) => ROLES.includes(role) && isGrid(v)));
     if (!ok) fail('forceGrid must be {tileRows, colTiles, reduce: "chain"|"tree"} or a map from matrix role to one');
   }
-  if (o['weightFormat'] !== undefined && o['weightFormat'] !== 'f32' && o['weightFormat'] !== 'f16') fail('weightFormat must be "f32" or "f16"');
+  if (o['weightFormat'] !== undefined && !WEIGHT_FORMATS.includes(o['weightFormat'] as WeightFormat)) fail(`weightFormat must be one of ${WEIGHT_FORMATS.map((f) => `"${f}"`).join(', ')}`);
   if (o['maxContext'] !== undefined && !inRange(o['maxContext'], CONTEXT_TOKENS)) fail(`maxContext must be an integer in ${CONTEXT_TOKENS.min}..${CONTEXT_TOKENS.max}`);
   if (o['maxBatch'] !== undefined && !isPositiveInt(o['maxBatch'])) fail('maxBatch must be a positive integer');
   if (o['maxDraftTokens'] !== undefined && !(Number.isInteger(o['maxDraftTokens']) && (o['maxDraftTokens'] as number) >= 0)) fail('maxDraftTokens must be an integer >= 0');

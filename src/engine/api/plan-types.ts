@@ -1,7 +1,12 @@
 // The wafer plan as the UI sees it (the HUD draws it, the ready event carries it): plain data that
 // crosses postMessage. backends/plan/ computes it; this file only says its shape.
 
-export type WeightFormat = 'f32' | 'f16';
+/**
+ * How a matrix's weights sit in GPU memory: f32, packed f16, or a GGML block format kept
+ * quantized (the matmul dequantizes in registers, so decode streams 8.5 or 4.5 bits per weight).
+ */
+export type WeightFormat = 'f32' | 'f16' | 'q8_0' | 'q4_0';
+export const WEIGHT_FORMATS: readonly WeightFormat[] = ['f32', 'f16', 'q8_0', 'q4_0'];
 export type ReduceStrategy = 'chain' | 'tree';
 
 /** One WSE-3 PE's SRAM: what a tile would have to fit in to stay resident on a wafer. */
@@ -24,7 +29,7 @@ export interface MatrixPlan {
   /** Rows a kernel thread computes together (2 for the fused gate/up pair, else 1). */
   rowsPerThread: number;
   grid: { p: number; q: number };
-  tile: { rows: number; cols: number }; // cols padded to TILE_COL_ALIGN
+  tile: { rows: number; cols: number }; // cols padded to the format's column alignment
   reduce: 'none' | ReduceStrategy;
   /** Elements in the tile-major buffer, padding included (P·Q·tileRows·tileCols). */
   storedElements: number;
@@ -65,8 +70,11 @@ export interface PlanSummary {
   matricesOverSramBudget: number;
 }
 
+/** One format per role: a GGUF file may store each role in a different type. */
+export type RoleFormats = Readonly<Record<MatrixRole, WeightFormat>>;
+
 export interface ModelWaferPlan {
-  format: WeightFormat;
+  formats: RoleFormats;
   numLayers: number;
   roles: Record<MatrixRole, MatrixPlan | undefined>;
   /** Where each role's grid came from. */

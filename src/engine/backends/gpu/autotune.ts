@@ -4,7 +4,7 @@
 // that a PlanCache (IndexedDB in the page) stores under planCacheKey().
 
 import type { ModelConfig } from '../../../model/config.ts';
-import { roleShapes, type MatrixRole } from '../plan/model-plan.ts';
+import { roleShapes, type MatrixRole, type RoleFormats } from '../plan/model-plan.ts';
 import { candidateGrids, defaultGrid, planMatrix, type GridChoice, type WeightFormat } from '../plan/wafer-plan.ts';
 import { BufferGroup, encodeDispatches, type GpuContext } from './context.ts';
 import { matmulDispatches } from './kernels/matmul/matmul.ts';
@@ -35,10 +35,10 @@ export interface AutotuneOptions {
    */
   budgetMs?: number;
   /** Restrict the candidates (tests, or a quick tune). */
-  candidates?: (rows: number, cols: number, rowsPerThread: number) => GridChoice[];
+  candidates?: (rows: number, cols: number, rowsPerThread: number, format: WeightFormat) => GridChoice[];
 }
 
-export async function autotunePlan(ctx: GpuContext, config: ModelConfig, format: WeightFormat, options: AutotuneOptions = {}): Promise<TunedPlan> {
+export async function autotunePlan(ctx: GpuContext, config: ModelConfig, formats: RoleFormats, options: AutotuneOptions = {}): Promise<TunedPlan> {
   const reps = options.reps ?? 8;
   const trials = options.trials ?? 2;
   const device = ctx.device;
@@ -46,8 +46,9 @@ export async function autotunePlan(ctx: GpuContext, config: ModelConfig, format:
   const shapes = roleShapes(config).filter((s) => s.role !== 'embed'); // gathered, never multiplied
   const perRoleMs = (options.budgetMs ?? 4000) / shapes.length;
   for (const shape of shapes) {
+    const format = formats[shape.role];
     const first = defaultGrid(shape.rowsPerThread);
-    const grids = [first, ...(options.candidates ?? candidateGrids)(shape.rows, shape.cols, shape.rowsPerThread)
+    const grids = [first, ...(options.candidates ?? candidateGrids)(shape.rows, shape.cols, shape.rowsPerThread, format)
       .filter((g) => !(g.tileRows === first.tileRows && g.colTiles === first.colTiles && g.reduce === first.reduce))];
     const results: { grid: GridChoice; ms: number }[] = [];
     const roleStart = performance.now();
@@ -55,8 +56,7 @@ export async function autotunePlan(ctx: GpuContext, config: ModelConfig, format:
       if (results.length > 0 && performance.now() - roleStart > perRoleMs) break;
       using group = new BufferGroup(device, `autotune-${shape.role}`);
       const plan = planMatrix(shape.role, shape.rows, shape.cols, format, grid, shape.rowsPerThread);
-      const bpe = format === 'f16' ? 2 : 4;
-      const weights = { plan, buffer: group.create('w', plan.storedElements * bpe, GPUBufferUsage.STORAGE) };
+      const weights = { plan, buffer: group.create('w', Math.ceil(plan.storedBytes / 4) * 4, GPUBufferUsage.STORAGE) };
       const x = group.create('x', shape.cols * 4, GPUBufferUsage.STORAGE);
       const y = group.create('y', shape.rows * 4, GPUBufferUsage.STORAGE);
       const partials = group.create('p', plan.grid.q * shape.rows * 4, GPUBufferUsage.STORAGE);

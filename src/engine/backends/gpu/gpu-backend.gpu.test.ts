@@ -1,6 +1,7 @@
 // The whole engine on real WebGPU vs the CPU reference (reference/forward.ts via CpuBackend; both
 // run the one token loop). Test models: the random HF-layout models of src/testing/ (awkward dims:
-// D=72, 6 heads × 12, 2 kv heads, I=200, V=301), Llama and Qwen2 (q/k/v bias), f32/f16/bf16.
+// D=72, 6 heads × 12, 2 kv heads, I=200, V=301), Llama and Qwen2 (q/k/v bias), f32/f16/bf16, and
+// Q8_0/Q4_0 blocks kept quantized on the GPU.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type LoadedModel } from '../../../model/load.ts';
 import { TEST_MODEL_VARIANTS, testModelFetcher, type TestModelVariant } from '../../../testing/test-model.ts';
@@ -10,6 +11,8 @@ import { CpuBackend } from '../cpu/cpu-backend.ts';
 import { ReferenceModel } from '../cpu/reference/forward.ts';
 import { createGpuBackend, type GpuBackend } from './gpu-backend.ts';
 import { readF32, testDevice } from '../../../testing/gpu-test-util.ts';
+import { quantizeMatrices } from '../../../testing/quantized-model.ts';
+import type { WeightFormat } from '../plan/wafer-plan.ts';
 
 const request = (promptIds: number[], extra: Partial<GenerateRequest> = {}): GenerateRequest => ({
   promptIds, maxNewTokens: 64, stopIds: [], sampling: GREEDY, tokensPerSubmit: 8, ...extra,
@@ -35,15 +38,23 @@ describe('GpuBackend vs the CPU reference', async () => {
   const device = await testDevice(['timestamp-query']);
   afterAll(() => device.destroy());
 
+  // The block formats need K a multiple of 32: those models are 96 wide (6 heads of 16) with an
+  // intermediate of 160, and hold Q8_0 / Q4_0 matrices as a GGUF would (quantizeMatrices).
+  const blockDims = { hiddenSize: 96, intermediateSize: 160 } as const;
   describe.each([
     ['llama', 'f32'], ['llama-tied-f16', 'f16'], ['qwen2-tied', 'f32'], ['qwen2-untied-bf16', 'f32'],
-  ] as [TestModelVariant, 'f16' | 'f32'][])('%s, weights %s', (variant, weightFormat) => {
+    ['llama', 'q8_0'], ['qwen2-tied', 'q4_0'],
+  ] as [TestModelVariant, WeightFormat][])('%s, weights %s', (variant, weightFormat) => {
     let model: LoadedModel;
     let gpu: GpuBackend;
     const reference = new Map<number, number[]>();
     beforeAll(async () => {
-      model = await loadModel(testModelFetcher(TEST_MODEL_VARIANTS[variant]));
-      gpu = await createGpuBackend(model, { device, weightFormat, autotune: false, maxContext: 512 });
+      const type = weightFormat === 'q8_0' ? 'Q8_0' : weightFormat === 'q4_0' ? 'Q4_0' : undefined;
+      const loaded = await loadModel(testModelFetcher({ ...TEST_MODEL_VARIANTS[variant], ...(type ? blockDims : {}) }));
+      model = type ? quantizeMatrices(loaded, type) : loaded;
+      // The block formats come from the tensors' own types, not from a forced option.
+      gpu = await createGpuBackend(model, { device, ...(type ? {} : { weightFormat }), autotune: false, maxContext: 512 });
+      if (type) expect(Object.values(gpu.plan.formats).every((f) => f === weightFormat)).toBe(true);
       for (const [i, p] of PROMPTS.entries()) reference.set(i, (await collect(new CpuBackend(model, { maxContext: 512 }), request(p))).tokens);
     });
     afterAll(() => gpu?.dispose());

@@ -10,10 +10,10 @@
 import type { GpuOptions } from '../../api/gpu-options.ts';
 import { defaultContext, MAX_DRAFT_TOKENS, TOKENS_PER_SUBMIT } from '../../api/limits.ts';
 import type { LoadedModel } from '../../../model/load.ts';
-import type { ModelWaferPlan, WeightFormat } from '../../api/plan-types.ts';
+import type { ModelWaferPlan } from '../../api/plan-types.ts';
 import type { GenerateStats } from '../../api/types.ts';
 import type { Backend, GenerateRequest } from '../backend.ts';
-import { buildModelPlan, planCacheKey } from '../plan/model-plan.ts';
+import { buildModelPlan, planCacheKey, roleFormats } from '../plan/model-plan.ts';
 import { TokenLoop } from '../token-loop.ts';
 import { autotunePlan, type AutotuneOptions, type PlanCache, type TunedPlan } from './autotune.ts';
 import { GpuContext } from './context.ts';
@@ -53,9 +53,8 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
   try {
     const ctx = new GpuContext(device);
     const c = model.config;
-    const embedTensor = model.weights.get('model.embed_tokens.weight');
-    const format: WeightFormat = options.weightFormat ?? (embedTensor?.dtype === 'F16' ? 'f16' : 'f32');
-    const key = planCacheKey(info, c, format);
+    const formats = roleFormats(c, (name) => model.weights.get(name)?.dtype, options.weightFormat);
+    const key = planCacheKey(info, c, formats);
     let tuned: TunedPlan | undefined;
     let source: 'autotune' | 'cache' = 'autotune';
     const tune = options.autotune ?? true;
@@ -64,12 +63,12 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
       tuned = await cache?.get(key);
       if (tuned) source = 'cache';
       else {
-        tuned = await autotunePlan(ctx, c, format, typeof tune === 'object' ? tune : {});
+        tuned = await autotunePlan(ctx, c, formats, typeof tune === 'object' ? tune : {});
         await cache?.set(key, tuned);
       }
     }
     const choices = Object.fromEntries(Object.entries(tuned ?? {}).map(([role, t]) => [role, { grid: t!.grid, source }]));
-    const plan = buildModelPlan(c, format, choices, options.forceGrid);
+    const plan = buildModelPlan(c, formats, choices, options.forceGrid);
     const maxContext = options.maxContext ?? defaultContext(c.maxPositionEmbeddings);
     const maxDraft = options.maxDraftTokens ?? MAX_DRAFT_TOKENS;
     const maxN = options.maxTokensPerSubmit ?? TOKENS_PER_SUBMIT.max;

@@ -11,7 +11,7 @@
 import type { ModelConfig } from '../../../model/config.ts';
 import type { LoadedModel } from '../../../model/load.ts';
 import type { WeightTensor } from '../../../model/tensor.ts';
-import { EMBED_TOKENS, FINAL_NORM, LM_HEAD, layerWeightName, type LayerWeight } from '../../../model/weights.ts';
+import { EMBED_TOKENS, FINAL_NORM, layerWeightName, outputWeightName, type LayerWeight } from '../../../model/weights.ts';
 import type { SamplingParams } from '../../api/types.ts';
 import type { ModelWaferPlan } from '../plan/model-plan.ts';
 import type { MatrixPlan } from '../plan/wafer-plan.ts';
@@ -23,6 +23,7 @@ import { rmsnormDispatch } from './kernels/rmsnorm/rmsnorm.ts';
 import { ropeKvDispatch, ropeTables, type RopeTables } from './kernels/rope-kv/rope-kv.ts';
 import { samplerDispatch } from './kernels/sampler/sampler.ts';
 import { uploadTiled, type TiledMatrix } from './kernels/shared/weights.ts';
+import { concat, matrixData, type MatrixLayout } from './matrix-data.ts';
 
 interface LayerBuffers {
   inputNorm: GPUBuffer;
@@ -86,55 +87,38 @@ export class GpuModel implements Disposable {
         return t;
       };
       const f32 = (name: string) => tensor(name).toF32();
-      const upload = (plan: MatrixPlan, values: () => Float32Array, bits: () => Uint16Array) =>
-        plan.format === 'f16' ? uploadTiled(g, plan, null, bits()) : uploadTiled(g, plan, values());
       const role = (r: keyof ModelWaferPlan['roles']) => {
         const p = this.plan.roles[r];
         if (!p) throw new Error(`gpu model: the plan has no ${r} matrix`);
         return p;
       };
+      const matrix = (plan: MatrixPlan, names: string[], layout: MatrixLayout = 'stack') =>
+        uploadTiled(g, plan, matrixData(plan.format, names.map(tensor), layout));
       const { numHeads: h, numKvHeads: hkv, headDim: dh, hiddenSize: d, intermediateSize: inter } = c;
       const cacheBytes = sizes.maxContext * hkv * dh * 4;
       for (let l = 0; l < c.numLayers; l++) {
         const name = (part: LayerWeight) => layerWeightName(l, part);
-        const stack = <A extends Float32Array | Uint16Array>(get: (n: string) => A, parts: LayerWeight[], make: (n: number) => A): A => {
-          const arrays = parts.map((p) => get(name(p)));
-          const out = make(arrays.reduce((s, a) => s + a.length, 0));
-          let o = 0;
-          for (const a of arrays) { out.set(a, o); o += a.length; }
-          return out;
-        };
-        const qkvParts: LayerWeight[] = ['self_attn.q_proj.weight', 'self_attn.k_proj.weight', 'self_attn.v_proj.weight'];
-        // gate/up interleaved row by row: row 2i = gate_i, 2i+1 = up_i (the SwiGLU pair of one thread).
-        const interleave = <A extends Float32Array | Uint16Array>(get: (n: string) => A, make: (n: number) => A): A => {
-          const gate = get(name('mlp.gate_proj.weight')), up = get(name('mlp.up_proj.weight'));
-          const out = make(2 * inter * d);
-          for (let i = 0; i < inter; i++) {
-            out.set(gate.subarray(i * d, (i + 1) * d), 2 * i * d);
-            out.set(up.subarray(i * d, (i + 1) * d), (2 * i + 1) * d);
-          }
-          return out;
-        };
-        const bits = (n: string) => tensor(n).toF16Bits();
-        const mkF = (n: number) => new Float32Array(n), mkH = (n: number) => new Uint16Array(n);
+        const names = (...parts: LayerWeight[]) => parts.map(name);
+        const mkF = (n: number) => new Float32Array(n);
         const layer: LayerBuffers = {
           inputNorm: g.storage(`L${l}.input_norm`, f32(name('input_layernorm.weight'))),
           postNorm: g.storage(`L${l}.post_norm`, f32(name('post_attention_layernorm.weight'))),
-          qkv: upload(role('qkv'), () => stack(f32, qkvParts, mkF), () => stack(bits, qkvParts, mkH)),
-          o: upload(role('o'), () => f32(name('self_attn.o_proj.weight')), () => bits(name('self_attn.o_proj.weight'))),
-          gateUp: upload(role('gate_up'), () => interleave(f32, mkF), () => interleave(bits, mkH)),
-          down: upload(role('down'), () => f32(name('mlp.down_proj.weight')), () => bits(name('mlp.down_proj.weight'))),
+          qkv: matrix(role('qkv'), names('self_attn.q_proj.weight', 'self_attn.k_proj.weight', 'self_attn.v_proj.weight')),
+          o: matrix(role('o'), names('self_attn.o_proj.weight')),
+          // gate/up interleaved row by row: row 2i = gate_i, 2i+1 = up_i (the SwiGLU pair of one thread).
+          gateUp: matrix(role('gate_up'), names('mlp.gate_proj.weight', 'mlp.up_proj.weight'), 'interleave'),
+          down: matrix(role('down'), names('mlp.down_proj.weight')),
           kCache: g.create(`L${l}.k_cache`, cacheBytes, GPUBufferUsage.STORAGE),
           vCache: g.create(`L${l}.v_cache`, cacheBytes, GPUBufferUsage.STORAGE),
         };
         if (c.attentionBias) {
-          layer.qkvBias = g.storage(`L${l}.qkv_bias`, stack(f32, ['self_attn.q_proj.bias', 'self_attn.k_proj.bias', 'self_attn.v_proj.bias'], mkF));
+          layer.qkvBias = g.storage(`L${l}.qkv_bias`, concat(names('self_attn.q_proj.bias', 'self_attn.k_proj.bias', 'self_attn.v_proj.bias').map(f32), mkF));
         }
         this.layers.push(layer);
       }
-      this.lmHead = upload(role('lm_head'), () => f32(c.tieWordEmbeddings ? EMBED_TOKENS : LM_HEAD), () => tensor(c.tieWordEmbeddings ? EMBED_TOKENS : LM_HEAD).toF16Bits());
+      this.lmHead = matrix(role('lm_head'), [outputWeightName(c)]);
       // Tied: the embedding gather reads the lm_head's tile-major buffer — one copy of the table.
-      this.embed = c.tieWordEmbeddings ? this.lmHead : upload(role('embed'), () => f32(EMBED_TOKENS), () => tensor(EMBED_TOKENS).toF16Bits());
+      this.embed = c.tieWordEmbeddings ? this.lmHead : matrix(role('embed'), [EMBED_TOKENS]);
       this.finalNorm = g.storage('final_norm', f32(FINAL_NORM));
       this.rope = ropeTables(g, dh, c.ropeTheta, sizes.maxContext);
 

@@ -8,6 +8,7 @@ import { GREEDY } from '../../api/types.ts';
 import { CpuBackend } from '../cpu/cpu-backend.ts';
 import { ReferenceModel } from '../cpu/reference/forward.ts';
 import { createGpuBackend, type GpuBackend } from './gpu-backend.ts';
+import { describeFormats } from '../plan/model-plan.ts';
 import { readF32, testDevice } from '../../../testing/gpu-test-util.ts';
 
 const BASE = '/models/spark-nano/';
@@ -60,7 +61,7 @@ describe.skipIf(!present)('shipped model spark-nano on WebGPU', async () => {
         const at = s.lastIndexOf(last, s.length - 2);
         return at < 0 ? [] : s.slice(at + 1, at + 1 + max);
       } }))).toEqual(cpu);
-      console.log(`spark-nano (${model.config.hiddenSize}d × ${model.config.numLayers} layers, ${gpu.plan.format}): ${model.tokenizer.decode(cpu)}`);
+      console.log(`spark-nano (${model.config.hiddenSize}d × ${model.config.numLayers} layers, ${describeFormats(gpu.plan.formats)}): ${model.tokenizer.decode(cpu)}`);
     } finally {
       gpu.dispose();
     }

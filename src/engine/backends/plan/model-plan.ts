@@ -3,10 +3,12 @@
 // (autotuned) choice is stored per adapter and model. Plain data, no GPU.
 
 import type { ModelConfig } from '../../../model/config.ts';
-import type { ForcedGrid, GridChoice, MatrixPlan, MatrixRole, ModelWaferPlan, WeightFormat } from '../../api/plan-types.ts';
+import type { TensorType } from '../../../model/tensor.ts';
+import { EMBED_TOKENS, layerWeightName, outputWeightName, type LayerWeight } from '../../../model/weights.ts';
+import type { ForcedGrid, GridChoice, MatrixPlan, MatrixRole, ModelWaferPlan, RoleFormats, WeightFormat } from '../../api/plan-types.ts';
 import { defaultGrid, planMatrix, summarisePlans } from './wafer-plan.ts';
 
-export type { ForcedGrid, MatrixRole, ModelWaferPlan } from '../../api/plan-types.ts';
+export type { ForcedGrid, MatrixRole, ModelWaferPlan, RoleFormats } from '../../api/plan-types.ts';
 
 export interface RoleShape { role: MatrixRole; rows: number; cols: number; rowsPerThread: number; perLayer: boolean }
 
@@ -23,6 +25,53 @@ export function roleShapes(c: ModelConfig): RoleShape[] {
   return shapes;
 }
 
+/** The checkpoint tensors each role's matrix is made of (every layer's, for the per-layer roles). */
+export function roleTensorNames(c: ModelConfig): Record<MatrixRole, string[]> {
+  const layers = (parts: LayerWeight[]) => Array.from({ length: c.numLayers }, (_, l) => parts.map((p) => layerWeightName(l, p))).flat();
+  return {
+    qkv: layers(['self_attn.q_proj.weight', 'self_attn.k_proj.weight', 'self_attn.v_proj.weight']),
+    o: layers(['self_attn.o_proj.weight']),
+    gate_up: layers(['mlp.gate_proj.weight', 'mlp.up_proj.weight']),
+    down: layers(['mlp.down_proj.weight']),
+    lm_head: [outputWeightName(c)],
+    embed: c.tieWordEmbeddings ? [] : [EMBED_TOKENS],
+  };
+}
+
+const BLOCK_FORMAT: Partial<Record<TensorType, WeightFormat>> = { Q8_0: 'q8_0', Q4_0: 'q4_0' };
+
+/**
+ * The format each role is stored in on the GPU, from the types its tensors have on disk:
+ * - all in one block type the kernels read (Q8_0, Q4_0): kept as those blocks;
+ * - any other quantized type, or a mix (a Q4_K_M file's Q4_K beside Q6_K): dequantized to f16,
+ *   until the kernels read those blocks too;
+ * - floats: f16 when the embedding table is f16 (the checkpoint chose 16 bits), else f32.
+ * `forced` (GpuOptions.weightFormat) sets every role: f16/f32 dequantize, q8_0/q4_0 quantize on load.
+ */
+export function roleFormats(c: ModelConfig, typeOf: (name: string) => TensorType | undefined, forced?: WeightFormat): RoleFormats {
+  const floats: WeightFormat = typeOf(EMBED_TOKENS) === 'F16' ? 'f16' : 'f32';
+  const names = roleTensorNames(c);
+  const pick = (role: MatrixRole): WeightFormat => {
+    if (forced) return forced;
+    if (role === 'embed' && c.tieWordEmbeddings) return pick('lm_head'); // one table, one buffer
+    const types = new Set(names[role].map(typeOf));
+    const only = types.size === 1 ? [...types][0] : undefined;
+    if (only && BLOCK_FORMAT[only]) return BLOCK_FORMAT[only];
+    return [...types].every((t) => t === 'F32' || t === 'F16' || t === 'BF16') ? floats : 'f16';
+  };
+  return { qkv: pick('qkv'), o: pick('o'), gate_up: pick('gate_up'), down: pick('down'), lm_head: pick('lm_head'), embed: pick('embed') };
+}
+
+/** Every role in one format (tests, benches, a forced format). */
+export const uniformFormats = (format: WeightFormat): RoleFormats =>
+  ({ qkv: format, o: format, gate_up: format, down: format, lm_head: format, embed: format });
+
+/** "q8_0" when every role shares a format, else each role's ("qkv q4_0, o q4_0, ..."). */
+export function describeFormats(formats: RoleFormats): string {
+  const distinct = new Set(Object.values(formats));
+  return distinct.size === 1 ? [...distinct][0]! : Object.entries(formats).map(([role, f]) => `${role} ${f}`).join(', ');
+}
+
 const isGridChoice = (g: ForcedGrid): g is GridChoice => typeof (g as GridChoice).tileRows === 'number';
 
 /** The forced grid for a role, scaled for paired rows (tileRows counts threads × rowsPerThread). */
@@ -36,10 +85,11 @@ export function forcedFor(forced: ForcedGrid | undefined, role: MatrixRole): Gri
  * roles get the default grid; `forced` wins over both.
  */
 export function buildModelPlan(
-  config: ModelConfig, format: WeightFormat,
+  config: ModelConfig, formats: RoleFormats | WeightFormat,
   choices: Partial<Record<MatrixRole, { grid: GridChoice; source: 'autotune' | 'cache' }>> = {},
   forced?: ForcedGrid,
 ): ModelWaferPlan {
+  const byRole = typeof formats === 'string' ? uniformFormats(formats) : formats;
   const roles = {} as Record<MatrixRole, MatrixPlan | undefined>;
   const source = {} as ModelWaferPlan['source'];
   const all: MatrixPlan[] = [];
@@ -48,20 +98,23 @@ export function buildModelPlan(
     const pick = f
       ? { grid: { ...f, tileRows: f.tileRows * (f.tileRows % s.rowsPerThread === 0 ? 1 : s.rowsPerThread) }, source: 'forced' as const }
       : choices[s.role] ?? { grid: defaultGrid(s.rowsPerThread), source: 'default' as const };
-    const plan = planMatrix(s.role, s.rows, s.cols, format, pick.grid, s.rowsPerThread);
+    const plan = planMatrix(s.role, s.rows, s.cols, byRole[s.role], pick.grid, s.rowsPerThread);
     roles[s.role] = plan;
     source[s.role] = pick.source;
     // The untied embedding table is gathered (one row per token), never streamed: not in the totals.
     if (s.role !== 'embed') for (let l = 0; l < (s.perLayer ? config.numLayers : 1); l++) all.push(plan);
   }
-  return { format, numLayers: config.numLayers, roles, source, summary: summarisePlans(all) };
+  return { formats: byRole, numLayers: config.numLayers, roles, source, summary: summarisePlans(all) };
 }
 
 /**
  * Cache key for a tuned plan: the adapter (vendor/architecture/device/description) × the model's
- * matrix shapes × the weight format × the plan version. Part C persists the value in IndexedDB.
+ * matrix shapes and their formats × the plan version. The page persists the value in IndexedDB.
  */
-export function planCacheKey(adapter: Pick<GPUAdapterInfo, 'vendor' | 'architecture' | 'device' | 'description'>, config: ModelConfig, format: WeightFormat): string {
-  const shapes = roleShapes(config).map((s) => `${s.role}:${s.rows}x${s.cols}`).join(',');
-  return `spark-wafer-plan/v1/${adapter.vendor}|${adapter.architecture}|${adapter.device}|${adapter.description}/${format}/${shapes}`;
+export function planCacheKey(
+  adapter: Pick<GPUAdapterInfo, 'vendor' | 'architecture' | 'device' | 'description'>, config: ModelConfig, formats: RoleFormats | WeightFormat,
+): string {
+  const byRole = typeof formats === 'string' ? uniformFormats(formats) : formats;
+  const shapes = roleShapes(config).map((s) => `${s.role}:${s.rows}x${s.cols}:${byRole[s.role]}`).join(',');
+  return `spark-wafer-plan/v2/${adapter.vendor}|${adapter.architecture}|${adapter.device}|${adapter.description}/${shapes}`;
 }

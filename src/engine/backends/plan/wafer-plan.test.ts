@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../../../model/config.ts';
-import { buildModelPlan, planCacheKey, roleShapes } from './model-plan.ts';
+import type { TensorType } from '../../../model/tensor.ts';
+import { buildModelPlan, describeFormats, planCacheKey, roleFormats, roleShapes, roleTensorNames, uniformFormats } from './model-plan.ts';
 import { candidateGrids, defaultGrid, PE_SRAM_BYTES, planMatrix, summarisePlans, tileMajorIndex, toTileMajor } from './wafer-plan.ts';
 
 describe('planMatrix: grid, tiles, padding and the modelled wafer costs', () => {
@@ -103,5 +104,35 @@ describe('model plan', () => {
     expect(planCacheKey(a, config, 'f16')).not.toBe(k1);
     expect(planCacheKey({ ...a, architecture: 'ampere' }, config, 'f32')).not.toBe(k1);
     expect(planCacheKey(a, { ...config, hiddenSize: 64 }, 'f32')).not.toBe(k1);
+  });
+
+  it('block formats: tile columns hold whole block pairs (64), and bytes count 34 or 18 per 32 weights', () => {
+    const q8 = planMatrix('w', 100, 96, 'q8_0', { tileRows: 64, colTiles: 1, reduce: 'chain' });
+    expect(q8.tile.cols).toBe(128);
+    expect(q8.storedBytes).toBe((q8.storedElements / 32) * 34);
+    const q4 = planMatrix('w', 100, 256, 'q4_0', { tileRows: 32, colTiles: 2, reduce: 'tree' });
+    expect(q4.tile.cols).toBe(128);
+    expect(q4.storedBytes).toBe((q4.storedElements / 32) * 18);
+    expect(() => planMatrix('w', 8, 96, 'q8_0', { tileRows: 32, colTiles: 3, reduce: 'chain' })).toThrow(/Q=3 tile columns is more than K=96 allows/);
+  });
+
+  it('role formats follow the tensors: one block type kept, K-quants and mixes dequantized to f16, forced wins', () => {
+    const names = roleTensorNames(config);
+    const roleOf = (name: string) => Object.entries(names).find(([, list]) => list.includes(name))?.[0] ?? '';
+    /** Tensor types by role: `types[role]`, else `fallback`. */
+    const typed = (types: Partial<Record<string, TensorType>>, fallback: TensorType) => (name: string) => types[roleOf(name)] ?? fallback;
+    expect(roleFormats(config, typed({}, 'Q8_0'))).toEqual(uniformFormats('q8_0'));
+    // A Q4_K_M file: Q4_K with Q6_K down and lm_head.
+    expect(roleFormats(config, typed({ down: 'Q6_K', lm_head: 'Q6_K' }, 'Q4_K'))).toEqual(uniformFormats('f16'));
+    expect(roleFormats(config, typed({ o: 'Q8_0' }, 'Q4_0'))).toMatchObject({ qkv: 'q4_0', o: 'q8_0', down: 'q4_0' });
+    expect(roleFormats(config, () => 'F16')).toEqual(uniformFormats('f16'));
+    expect(roleFormats(config, () => 'BF16')).toEqual(uniformFormats('f32'));
+    expect(roleFormats(config, () => 'Q8_0', 'f32')).toEqual(uniformFormats('f32'));
+    const tied = { ...config, tieWordEmbeddings: true };
+    expect(roleFormats(tied, (n) => (n === 'model.embed_tokens.weight' ? 'Q8_0' : 'Q4_0')).embed).toBe('q8_0');
+    expect(describeFormats(uniformFormats('q4_0'))).toBe('q4_0');
+    expect(describeFormats({ ...uniformFormats('q4_0'), lm_head: 'f16' })).toBe('qkv q4_0, o q4_0, gate_up q4_0, down q4_0, lm_head f16, embed q4_0');
+    expect(planCacheKey({ vendor: 'v', architecture: 'a', device: '', description: '' }, config, { ...uniformFormats('q4_0'), o: 'q8_0' }))
+      .not.toBe(planCacheKey({ vendor: 'v', architecture: 'a', device: '', description: '' }, config, 'q4_0'));
   });
 });

@@ -18,13 +18,17 @@ export type { GridChoice, MatrixPlan, ReduceStrategy, WeightFormat } from '../..
 export { PE_SRAM_BYTES };
 
 /**
- * Tile columns are padded to a multiple of this many elements: the kernels load weights four at a
- * time (a vec4<f32>, or two u32 each holding two f16), and a tile row must start 16-byte (f32) or
- * 8-byte (f16) aligned for that.
+ * Per format: bytes per stored weight, and the multiple of elements tile columns are padded to.
+ * f32/f16 load four weights at a time (a vec4<f32>, or two u32 of two f16 each), so a tile row must
+ * start on a group of four. The block formats keep two 32-weight blocks per unit (shared/quant.ts:
+ * one u32 of both f16 scales, then the quants), so a tile row holds whole pairs: 64 columns.
  */
-export const TILE_COL_ALIGN = 4;
-
-const bytesPerElement = (format: WeightFormat) => (format === 'f16' ? 2 : 4);
+export const FORMAT_LAYOUT: Readonly<Record<WeightFormat, { bytesPerElement: number; colAlign: number }>> = {
+  f32: { bytesPerElement: 4, colAlign: 4 },
+  f16: { bytesPerElement: 2, colAlign: 4 },
+  q8_0: { bytesPerElement: 34 / 32, colAlign: 64 },
+  q4_0: { bytesPerElement: 18 / 32, colAlign: 64 },
+};
 const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
 const roundUp = (a: number, b: number) => ceilDiv(a, b) * b;
 const isPowerOfTwo = (n: number) => n > 0 && (n & (n - 1)) === 0;
@@ -41,12 +45,12 @@ export function planMatrix(
   }
   if (rows % rowsPerThread !== 0) throw new Error(`plan ${name}: rows ${rows} must be a multiple of rowsPerThread ${rowsPerThread}`);
   const q = choice.colTiles;
-  if (q > ceilDiv(cols, TILE_COL_ALIGN)) throw new Error(`plan ${name}: Q=${q} tile columns is more than K=${cols} allows`);
+  const { bytesPerElement: bpe, colAlign } = FORMAT_LAYOUT[format];
+  if (q > ceilDiv(cols, colAlign)) throw new Error(`plan ${name}: Q=${q} tile columns is more than K=${cols} allows`);
   if (q > 1 && choice.reduce === 'tree' && !isPowerOfTwo(q)) throw new Error(`plan ${name}: a tree reduce needs Q a power of two, got ${q}`);
-  const tileCols = roundUp(ceilDiv(cols, q), TILE_COL_ALIGN);
+  const tileCols = roundUp(ceilDiv(cols, q), colAlign);
   const tileRows = choice.tileRows;
   const p = ceilDiv(rows, tileRows);
-  const bpe = bytesPerElement(format);
   const storedElements = p * q * tileRows * tileCols;
   const bytesOwned = tileRows * tileCols * bpe;
   const reduce = q === 1 ? 'none' : choice.reduce;
@@ -70,13 +74,13 @@ export function planMatrix(
  * worth trying, × a few column splits, × both reduces when Q > 1. Small on purpose — each
  * candidate costs a pipeline compile and a few timed dispatches at load.
  */
-export function candidateGrids(rows: number, cols: number, rowsPerThread = 1): GridChoice[] {
+export function candidateGrids(rows: number, cols: number, rowsPerThread = 1, format: WeightFormat = 'f32'): GridChoice[] {
   const out: GridChoice[] = [];
   for (const threads of [32, 64, 128]) {
     const tileRows = threads * rowsPerThread;
     if (tileRows > 2 * roundUp(rows, 32) && threads > 32) continue; // mostly padding
     for (const q of [1, 2, 4]) {
-      if (q > ceilDiv(cols, TILE_COL_ALIGN)) continue;
+      if (q > ceilDiv(cols, FORMAT_LAYOUT[format].colAlign)) continue;
       if (q === 1) out.push({ tileRows, colTiles: 1, reduce: 'chain' });
       else for (const reduce of ['chain', 'tree'] as const) out.push({ tileRows, colTiles: q, reduce });
     }

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { embed } from '../../../cpu/reference/ops.ts';
 import { f16ArrayToF32, f32ArrayToF16 } from '../../../../../model/half.ts';
+import { dequantize, quantize } from '../../../../../model/quant.ts';
 import { planMatrix } from '../../../plan/wafer-plan.ts';
 import { BufferGroup, GpuContext, runDispatches } from '../../context.ts';
 import { embedDispatch } from './embed.ts';
@@ -17,14 +18,20 @@ describe('embed.wgsl: gather from a tile-major table', async () => {
     { vocab: 37, dim: 66, tileRows: 32, q: 1, format: 'f32' as const, ids: [0, 36, 5] },
     { vocab: 100, dim: 10, tileRows: 64, q: 2, format: 'f16' as const, ids: [99] },
     { vocab: 300, dim: 130, tileRows: 128, q: 3, format: 'f32' as const, ids: Array.from({ length: 17 }, (_, i) => (i * 37) % 300) },
+    { vocab: 50, dim: 96, tileRows: 32, q: 1, format: 'q8_0' as const, ids: [49, 0, 7] },
+    { vocab: 70, dim: 160, tileRows: 64, q: 2, format: 'q4_0' as const, ids: [3, 69, 3, 12] },
   ])('V=$vocab D=$dim Q=$q $format T=$ids.length', async ({ vocab, dim, tileRows, q, format, ids }) => {
     using group = new BufferGroup(device, 'test');
     let table = randomArray(vocab * dim, vocab + dim);
     if (format === 'f16') table = f16ArrayToF32(f32ArrayToF16(table));
+    // Block formats: the gather must give exactly the dequantized values of the blocks.
+    const type = format === 'q8_0' ? 'Q8_0' as const : format === 'q4_0' ? 'Q4_0' as const : undefined;
+    const blocks = type ? { type, blocks: quantize(type, table) } : undefined;
+    if (blocks) table = dequantize(blocks.type, blocks.blocks);
     const plan = planMatrix('embed', vocab, dim, format, { tileRows, colTiles: q, reduce: 'chain' });
     const out = group.create('out', ids.length * dim * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
     const d = await embedDispatch(ctx, group, {
-      table: uploadTiled(group, plan, table), ids: group.storage('ids', new Uint32Array(ids)), out, tokens: ids.length,
+      table: uploadTiled(group, plan, blocks ?? table), ids: group.storage('ids', new Uint32Array(ids)), out, tokens: ids.length,
     });
     await runDispatches(device, [d]);
     expect(Array.from(await readF32(device, out, ids.length * dim))).toEqual(Array.from(embed(table, dim, ids)));

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { linear, swiglu, addInPlace } from '../../../cpu/reference/ops.ts';
 import { f16ArrayToF32, f32ArrayToF16 } from '../../../../../model/half.ts';
+import { dequantize, quantize } from '../../../../../model/quant.ts';
 import { planMatrix, type GridChoice, type WeightFormat } from '../../../plan/wafer-plan.ts';
 import { BufferGroup, GpuContext, runDispatches } from '../../context.ts';
 import { matmulDispatches, type Epilogue } from './matmul.ts';
@@ -34,18 +35,39 @@ describe('matmul.wgsl: tiled GEMV/GEMM vs reference linear()', async () => {
       }
     }
   }
+  // Block formats: K a multiple of 32 (one block), odd block counts (a half-empty last pair), and
+  // K splits whose tiles end mid-row.
+  for (const format of ['q8_0', 'q4_0'] as const) {
+    for (const [n, k, t] of [[37, 96, 1], [130, 64, 5], [64, 256, 1], [64, 160, 6], [6, 32, 9]] as const) {
+      for (const grid of [
+        { tileRows: 64, colTiles: 1, reduce: 'chain' },
+        { tileRows: 32, colTiles: 2, reduce: 'tree' },
+        { tileRows: 128, colTiles: 3, reduce: 'chain' },
+      ] as GridChoice[]) {
+        if (grid.colTiles > Math.ceil(k / 64)) continue;
+        for (const epilogue of ['store', 'residual', 'swiglu'] as const) {
+          if (epilogue === 'swiglu' && n % 2) continue;
+          cases.push({ n, k, t, grid, format, epilogue, bias: epilogue !== 'residual' });
+        }
+      }
+    }
+  }
 
   it.each(cases)('N=$n K=$k T=$t $format $epilogue grid=$grid', async ({ n, k, t, grid, format, epilogue, bias }) => {
     using group = new BufferGroup(device, 'test');
     const rowsPerThread = epilogue === 'swiglu' ? 2 : 1;
     const plan = planMatrix('w', n, k, format, { ...grid, tileRows: grid.tileRows * rowsPerThread }, rowsPerThread);
     let w = randomArray(n * k, n * 7 + k, 0.5);
-    if (format === 'f16') w = f16ArrayToF32(f32ArrayToF16(w)); // the reference sees the stored values
+    // The reference sees the stored values: f16-rounded, or dequantized from the blocks uploaded.
+    if (format === 'f16') w = f16ArrayToF32(f32ArrayToF16(w));
+    const blocks = format === 'q8_0' ? { type: 'Q8_0' as const, blocks: quantize('Q8_0', w) }
+      : format === 'q4_0' ? { type: 'Q4_0' as const, blocks: quantize('Q4_0', w) } : undefined;
+    if (blocks) w = dequantize(blocks.type, blocks.blocks);
     const x = randomArray(t * k, 99 + t);
     const b = randomArray(n, 5, 0.3);
     const outCols = epilogue === 'swiglu' ? n / 2 : n;
     const initial = randomArray(t * outCols, 11);
-    const weights = uploadTiled(group, plan, w);
+    const weights = uploadTiled(group, plan, blocks ?? w);
     const xBuf = group.storage('x', x);
     const outBuf = group.storage('out', initial, GPUBufferUsage.COPY_SRC);
     const partials = group.create('partials', plan.grid.q * t * n * 4, GPUBufferUsage.STORAGE);
