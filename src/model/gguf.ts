@@ -16,7 +16,7 @@ import { gguf, GGMLQuantizationType, type GGUFTensorInfo, type MetadataValue } f
 import { parseModelConfig, type ModelConfig } from './config.ts';
 import { firstNonFinite } from './finite.ts';
 import { ggufTokenizer } from './gguf-tokenizer.ts';
-import { checkLimit } from './limits.ts';
+import { MODEL_LIMITS } from './limits.ts';
 import type { LoadedModel, LoadOptions } from './load.ts';
 import { fetchBytes, isGgufSource, type ModelFileFetcher } from './model-files.ts';
 import { tensorByteLength, WeightTensor, type TensorType } from './tensor.ts';
@@ -145,10 +145,13 @@ async function parseHeader(bytes: Uint8Array, fileName: string): Promise<ParsedH
     fail(bigEndian ? 'big-endian GGUF files are not supported' : `GGUF version ${version} is not supported (2 and 3 are)`);
   }
   // The counts size the library's loops: bound them, and by what the file can hold, before it reads.
-  const tensorCount = Number(view.getBigUint64(8, true));
-  const metadataCount = Number(view.getBigUint64(16, true));
-  checkLimit(fileName, 'tensor count', tensorCount, 'ggufTensors');
-  checkLimit(fileName, 'metadata entries', metadataCount, 'ggufMetadataEntries');
+  const counts = { 'tensor count': [view.getBigUint64(8, true), 'ggufTensors'], 'metadata entries': [view.getBigUint64(16, true), 'ggufMetadataEntries'] } as const;
+  for (const [field, [count, limit]] of Object.entries(counts)) {
+    // A u64 past 2^53 is named exactly; checkLimit's message would print it rounded.
+    if (count > BigInt(MODEL_LIMITS[limit])) fail(`${field} ${count} is more than ${MODEL_LIMITS[limit]}`);
+  }
+  const tensorCount = Number(counts['tensor count'][0]);
+  const metadataCount = Number(counts['metadata entries'][0]);
   const minHeader = FIXED_HEADER_BYTES + tensorCount * MIN_TENSOR_INFO_BYTES + metadataCount * MIN_METADATA_BYTES;
   if (minHeader > size) fail(`truncated: ${tensorCount} tensors and ${metadataCount} metadata entries need a header of at least ${minHeader} bytes; the file has ${size}`);
 
@@ -236,13 +239,12 @@ function ggufConfig(meta: Metadata, arch: GgufArchitecture, tok: ReturnType<type
   const scaling = value('rope.scaling.type', 'string');
   if (scaling !== undefined && scaling !== 'none') json['rope_scaling'] = { type: scaling };
   if (tensorNames.has(ROPE_FREQS)) json['rope_scaling'] = { rope_type: 'llama3', from: ROPE_FREQS };
-  const keyLength = value('attention.key_length', 'int');
+  const headDim = (value('attention.key_length', 'int') as number | undefined) ?? Number(json['hidden_size']) / Number(json['num_attention_heads']);
   const valueLength = value('attention.value_length', 'int');
-  if (valueLength !== undefined && valueLength !== (keyLength ?? valueLength)) fail(`${arch}.attention.value_length ${valueLength} differs from key_length ${keyLength}; the engine needs equal head sizes`);
+  if (valueLength !== undefined && valueLength !== headDim) fail(`${arch}.attention.value_length ${valueLength} differs from the key head size ${headDim}; the engine needs equal head sizes`);
   const experts = value('expert_count', 'int');
   if (experts !== undefined && experts !== 0) fail(`${arch}.expert_count ${experts}: mixture-of-experts models are not supported`);
   const ropeDims = value('rope.dimension_count', 'int') as number | undefined;
-  const headDim = (keyLength as number | undefined) ?? Number(json['hidden_size']) / Number(json['num_attention_heads']);
   if (ropeDims !== undefined && ropeDims !== headDim) json['partial_rotary_factor'] = ropeDims / headDim;
   try {
     return parseModelConfig(json);

@@ -39,7 +39,11 @@ export interface GgufTensorToWrite {
   /** GGUF order: innermost (the row length) first, i.e. an HF [out, in] is written [in, out]. */
   dims: readonly number[];
   bytes: Uint8Array;
-  /** Offset in the data section; default: after the previous tensor, aligned. */
+  /**
+   * Offset in the data section; default: after the previous tensor, aligned. The data section is
+   * as long as the tensors placed by default need: an explicit offset past it (a test pointing a
+   * tensor past the end of the file) is written to the header, and its bytes are dropped.
+   */
   offset?: bigint;
 }
 
@@ -66,7 +70,7 @@ export function encodeGguf(metadata: Readonly<Record<string, GgufValue>>, tensor
   for (const t of tensors) {
     const offset = t.offset ?? next;
     offsets.push(offset);
-    next = pad(offset + BigInt(t.bytes.byteLength), alignment);
+    if (t.offset === undefined) next = pad(offset + BigInt(t.bytes.byteLength), alignment);
     w.string(t.name);
     w.u32(t.dims.length);
     for (const d of t.dims) w.u64(BigInt(d));
@@ -74,10 +78,12 @@ export function encodeGguf(metadata: Readonly<Record<string, GgufValue>>, tensor
     w.u64(offset);
   }
   const dataStart = Number(pad(BigInt(w.length), alignment));
-  const dataEnd = tensors.reduce((end, t, i) => Math.max(end, Number(offsets[i]!) + t.bytes.byteLength), 0);
+  const dataEnd = tensors.reduce((end, t, i) => (t.offset === undefined ? Math.max(end, Number(offsets[i]!) + t.bytes.byteLength) : end), 0);
   const out = new Uint8Array(dataStart + dataEnd);
   out.set(w.finish(), 0);
-  tensors.forEach((t, i) => out.set(t.bytes, dataStart + Number(offsets[i]!)));
+  tensors.forEach((t, i) => {
+    if (offsets[i]! + BigInt(t.bytes.byteLength) <= BigInt(dataEnd)) out.set(t.bytes, dataStart + Number(offsets[i]!));
+  });
   return out;
 }
 
