@@ -43,6 +43,8 @@ export const FAULT_CLASSES = [
       { file: 'src/model/config.property.test.ts' },
       { file: 'src/model/safetensors.property.test.ts' },
       { file: 'src/model/tokenizer.property.test.ts' },
+      { file: 'src/model/gguf.test.ts', title: /^(broken GGUF files|unsupported files)/ },
+      { file: 'src/model/gguf.property.test.ts' },
     ],
   },
   {

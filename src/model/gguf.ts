@@ -89,9 +89,22 @@ export async function loadGguf(source: Uint8Array | ModelFileFetcher, options: G
     if (!fetched) throw new Error(`${label}: ${fileName} not found`);
     bytes = fetched;
   }
+  try {
+    return await fromBytes(bytes, fileName, label, options.signal);
+  } catch (err) {
+    // Errors from shared code (tokenizer.json checks, tensor sizes) get the file's name too; other
+    // kinds (a TypeError would be a bug here) pass unchanged.
+    if (err instanceof Error && err.constructor === Error && !err.message.startsWith(`${fileName}: `)) {
+      throw new Error(`${fileName}: ${err.message}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+async function fromBytes(bytes: Uint8Array, fileName: string, label: string, signal: AbortSignal | undefined): Promise<LoadedModel> {
   const fail = (msg: string): never => { throw new Error(`${fileName}: ${msg}`); };
   const { meta, tensors, dataOffset, alignment } = await parseHeader(bytes, fileName);
-  options.signal?.throwIfAborted();
+  signal?.throwIfAborted();
 
   const arch = meta['general.architecture'];
   if (typeof arch !== 'string' || !Object.hasOwn(ARCHITECTURES, arch)) {

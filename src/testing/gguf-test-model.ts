@@ -27,6 +27,9 @@ export interface TestGguf {
   gguf: Uint8Array;
   /** The HF directory it was converted from (F32 safetensors). */
   files: ModelFiles;
+  /** What was written, for tests that re-encode an edited copy. */
+  metadata: Record<string, GgufValue>;
+  tensors: GgufTensorToWrite[];
 }
 
 /** gguf-py's tensor names for the HF ones (MODEL_TENSOR / TensorNameMap). */
@@ -139,5 +142,5 @@ export function makeTestGguf(options: TestGgufOptions = {}): TestGguf {
     return { name: ggufName(name), type, dims: [...t.shape].reverse(), bytes: encodeAs(type, values) };
   });
   if (options.editTensors) tensors = options.editTensors(tensors);
-  return { gguf: encodeGguf(metadata, tensors), files };
+  return { gguf: encodeGguf(metadata, tensors), files, metadata, tensors };
 }
