@@ -2,14 +2,29 @@
 // them (norms and biases stay f32, as in llama.cpp's files). Both backends then read the same
 // blocks: the CPU reference dequantizes them, the GPU keeps them quantized.
 import type { LoadedModel } from '../model/load.ts';
-import { quantize } from '../model/quant.ts';
+import { BLOCK, quantize, type QuantType } from '../model/quant.ts';
 import { WeightTensor } from '../model/tensor.ts';
+import { randomBlocks } from './gpu-test-util.ts';
 
+const isMatrix = (name: string, t: WeightTensor) => t.shape.length === 2 && name.endsWith('.weight') && !name.includes('norm');
+
+/** Q8_0/Q4_0: the model's own weights through ggml's reference quantizers. */
 export function quantizeMatrices(model: LoadedModel, type: 'Q8_0' | 'Q4_0'): LoadedModel {
+  return mapMatrices(model, (name, t) => new WeightTensor(name, type, t.shape, quantize(type, t.toF32())));
+}
+
+/**
+ * Any block type, K-quants included (no quantizer for them here): every matrix becomes random
+ * blocks of that type (weights within about ±1, seeded per tensor), so a forward pass exercises
+ * every decode path. Not a trained model: for comparing backends, not for judging output.
+ */
+export function randomBlockMatrices(model: LoadedModel, type: QuantType): LoadedModel {
+  let seed = 0;
+  return mapMatrices(model, (name, t) => new WeightTensor(name, type, t.shape, randomBlocks(type, t.size / BLOCK[type].elements, ++seed * 7919)));
+}
+
+function mapMatrices(model: LoadedModel, f: (name: string, t: WeightTensor) => WeightTensor): LoadedModel {
   const weights = new Map<string, WeightTensor>();
-  for (const [name, t] of model.weights) {
-    const matrix = t.shape.length === 2 && name.endsWith('.weight') && !name.includes('norm');
-    weights.set(name, matrix ? new WeightTensor(name, type, t.shape, quantize(type, t.toF32())) : t);
-  }
+  for (const [name, t] of model.weights) weights.set(name, isMatrix(name, t) ? f(name, t) : t);
   return { ...model, weights };
 }

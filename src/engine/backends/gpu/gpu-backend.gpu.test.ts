@@ -11,8 +11,8 @@ import { CpuBackend } from '../cpu/cpu-backend.ts';
 import { ReferenceModel } from '../cpu/reference/forward.ts';
 import { createGpuBackend, type GpuBackend } from './gpu-backend.ts';
 import { readF32, testDevice } from '../../../testing/gpu-test-util.ts';
-import { quantizeMatrices } from '../../../testing/quantized-model.ts';
-import type { WeightFormat } from '../plan/wafer-plan.ts';
+import { quantizeMatrices, randomBlockMatrices } from '../../../testing/quantized-model.ts';
+import { FORMAT_LAYOUT, type WeightFormat } from '../plan/wafer-plan.ts';
 
 const request = (promptIds: number[], extra: Partial<GenerateRequest> = {}): GenerateRequest => ({
   promptIds, maxNewTokens: 64, stopIds: [], sampling: GREEDY, tokensPerSubmit: 8, ...extra,
@@ -38,20 +38,23 @@ describe('GpuBackend vs the CPU reference', async () => {
   const device = await testDevice(['timestamp-query']);
   afterAll(() => device.destroy());
 
-  // The block formats need K a multiple of 32: those models are 96 wide (6 heads of 16) with an
-  // intermediate of 160, and hold Q8_0 / Q4_0 matrices as a GGUF would (quantizeMatrices).
+  // The block formats need K a multiple of the block: Q8_0/Q4_0 models are 96 wide (6 heads of 16)
+  // with an intermediate of 160 and hold their own weights quantized (quantizeMatrices); K-quant
+  // models are 256 wide (4 heads of 64), intermediate 512, with random blocks (randomBlockMatrices).
   const blockDims = { hiddenSize: 96, intermediateSize: 160 } as const;
+  const superBlockDims = { hiddenSize: 256, numHeads: 4, intermediateSize: 512 } as const;
   describe.each([
     ['llama', 'f32'], ['llama-tied-f16', 'f16'], ['qwen2-tied', 'f32'], ['qwen2-untied-bf16', 'f32'],
-    ['llama', 'q8_0'], ['qwen2-tied', 'q4_0'],
+    ['llama', 'q8_0'], ['qwen2-tied', 'q4_0'], ['llama', 'q4_k'], ['qwen2-untied-bf16', 'q6_k'],
   ] as [TestModelVariant, WeightFormat][])('%s, weights %s', (variant, weightFormat) => {
     let model: LoadedModel;
     let gpu: GpuBackend;
     const reference = new Map<number, number[]>();
     beforeAll(async () => {
-      const type = weightFormat === 'q8_0' ? 'Q8_0' : weightFormat === 'q4_0' ? 'Q4_0' : undefined;
-      const loaded = await loadModel(testModelFetcher({ ...TEST_MODEL_VARIANTS[variant], ...(type ? blockDims : {}) }));
-      model = type ? quantizeMatrices(loaded, type) : loaded;
+      const type = FORMAT_LAYOUT[weightFormat].blockType;
+      const kQuant = type === 'Q4_K' || type === 'Q6_K';
+      const loaded = await loadModel(testModelFetcher({ ...TEST_MODEL_VARIANTS[variant], ...(type ? (kQuant ? superBlockDims : blockDims) : {}) }));
+      model = !type ? loaded : type === 'Q8_0' || type === 'Q4_0' ? quantizeMatrices(loaded, type) : randomBlockMatrices(loaded, type);
       // The block formats come from the tensors' own types, not from a forced option.
       gpu = await createGpuBackend(model, { device, ...(type ? {} : { weightFormat }), autotune: false, maxContext: 512 });
       if (type) expect(Object.values(gpu.plan.formats).every((f) => f === weightFormat)).toBe(true);

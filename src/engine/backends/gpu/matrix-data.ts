@@ -6,19 +6,17 @@
 //   'interleave' two parts of equal shape row by row: row 2i = first's i, 2i+1 = second's i
 //                (gate/up → the SwiGLU pair one thread computes)
 import type { WeightTensor } from '../../../model/tensor.ts';
-import type { WeightFormat } from '../plan/wafer-plan.ts';
+import { FORMAT_LAYOUT, type WeightFormat } from '../plan/wafer-plan.ts';
 import type { WeightData } from './kernels/shared/weights.ts';
 
 export type MatrixLayout = 'stack' | 'interleave';
-
-const BLOCK_TYPE: Partial<Record<WeightFormat, 'Q8_0' | 'Q4_0'>> = { q8_0: 'Q8_0', q4_0: 'Q4_0' };
 
 type Rows = Float32Array | Uint16Array | Uint8Array;
 
 export function matrixData(format: WeightFormat, parts: readonly WeightTensor[], layout: MatrixLayout): WeightData {
   if (parts.length === 0) throw new Error('matrixData: no tensors');
   const rows = parts.map((t) => t.shape[0] ?? 1);
-  const type = BLOCK_TYPE[format];
+  const type = FORMAT_LAYOUT[format].blockType;
   if (type && parts.every((t) => t.dtype === type)) {
     return { type, blocks: fuse(parts.map((t) => t.bytes), rows, layout, (n) => new Uint8Array(n)) };
   }

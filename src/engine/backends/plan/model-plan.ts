@@ -6,7 +6,8 @@ import type { ModelConfig } from '../../../model/config.ts';
 import type { TensorType } from '../../../model/tensor.ts';
 import { EMBED_TOKENS, layerWeightName, outputWeightName, type LayerWeight } from '../../../model/weights.ts';
 import type { ForcedGrid, GridChoice, MatrixPlan, MatrixRole, ModelWaferPlan, RoleFormats, WeightFormat } from '../../api/plan-types.ts';
-import { defaultGrid, planMatrix, summarisePlans } from './wafer-plan.ts';
+import { isQuantType } from '../../../model/quant.ts';
+import { defaultGrid, formatForBlocks, planMatrix, summarisePlans } from './wafer-plan.ts';
 
 export type { ForcedGrid, MatrixRole, ModelWaferPlan, RoleFormats } from '../../api/plan-types.ts';
 
@@ -38,13 +39,11 @@ export function roleTensorNames(c: ModelConfig): Record<MatrixRole, string[]> {
   };
 }
 
-const BLOCK_FORMAT: Partial<Record<TensorType, WeightFormat>> = { Q8_0: 'q8_0', Q4_0: 'q4_0' };
-
 /**
  * The format each role is stored in on the GPU, from the types its tensors have on disk:
- * - all in one block type the kernels read (Q8_0, Q4_0): kept as those blocks;
- * - any other quantized type, or a mix (a Q4_K_M file's Q4_K beside Q6_K): dequantized to f16,
- *   until the kernels read those blocks too;
+ * - all in one block type (Q8_0, Q4_0, Q4_K, Q6_K): kept as those blocks;
+ * - a mix (a Q4_K_M file's layers with Q6_K beside Q4_K in one role): dequantized to f16, since a
+ *   role has one format for all its layers;
  * - floats: f16 when the embedding table is f16 (the checkpoint chose 16 bits), else f32.
  * `forced` (GpuOptions.weightFormat) sets every role: f16/f32 dequantize, q8_0/q4_0 quantize on load.
  */
@@ -56,7 +55,7 @@ export function roleFormats(c: ModelConfig, typeOf: (name: string) => TensorType
     if (role === 'embed' && c.tieWordEmbeddings) return pick('lm_head'); // one table, one buffer
     const types = new Set(names[role].map(typeOf));
     const only = types.size === 1 ? [...types][0] : undefined;
-    if (only && BLOCK_FORMAT[only]) return BLOCK_FORMAT[only];
+    if (only && isQuantType(only)) return formatForBlocks(only);
     return [...types].every((t) => t === 'F32' || t === 'F16' || t === 'BF16') ? floats : 'f16';
   };
   return { qkv: pick('qkv'), o: pick('o'), gate_up: pick('gate_up'), down: pick('down'), lm_head: pick('lm_head'), embed: pick('embed') };

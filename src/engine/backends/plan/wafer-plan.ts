@@ -13,22 +13,31 @@
 
 import type { GridChoice, MatrixPlan, PlanSummary, WeightFormat } from '../../api/plan-types.ts';
 import { PE_SRAM_BYTES } from '../../api/plan-types.ts';
+import type { QuantType } from '../../../model/quant.ts';
 
 export type { GridChoice, MatrixPlan, ReduceStrategy, WeightFormat } from '../../api/plan-types.ts';
 export { PE_SRAM_BYTES };
 
 /**
- * Per format: bytes per stored weight, and the multiple of elements tile columns are padded to.
- * f32/f16 load four weights at a time (a vec4<f32>, or two u32 of two f16 each), so a tile row must
- * start on a group of four. The block formats keep two 32-weight blocks per unit (shared/quant.ts:
- * one u32 of both f16 scales, then the quants), so a tile row holds whole pairs: 64 columns.
+ * Per format: bytes per stored weight, the multiple of elements tile columns are padded to, and
+ * for the block formats the GGML type kept. f32/f16 load four weights at a time (a vec4<f32>, or
+ * two u32 of two f16 each), so a tile row starts on a group of four. A block format's tile row
+ * holds whole units of its GPU layout (kernels/shared/weights-<format>.wgsl): Q8_0 and Q4_0 go in
+ * pairs of 32-weight blocks (64 columns), Q4_K and Q6_K in single 256-weight super-blocks.
  */
-export const FORMAT_LAYOUT: Readonly<Record<WeightFormat, { bytesPerElement: number; colAlign: number }>> = {
+export const FORMAT_LAYOUT: Readonly<Record<WeightFormat, { bytesPerElement: number; colAlign: number; blockType?: QuantType }>> = {
   f32: { bytesPerElement: 4, colAlign: 4 },
   f16: { bytesPerElement: 2, colAlign: 4 },
-  q8_0: { bytesPerElement: 34 / 32, colAlign: 64 },
-  q4_0: { bytesPerElement: 18 / 32, colAlign: 64 },
+  q8_0: { bytesPerElement: 34 / 32, colAlign: 64, blockType: 'Q8_0' },
+  q4_0: { bytesPerElement: 18 / 32, colAlign: 64, blockType: 'Q4_0' },
+  q4_k: { bytesPerElement: 144 / 256, colAlign: 256, blockType: 'Q4_K' },
+  q6_k: { bytesPerElement: 212 / 256, colAlign: 256, blockType: 'Q6_K' },
 };
+
+/** The GPU format that keeps a GGML block type as it is. */
+export const formatForBlocks = (type: QuantType): WeightFormat =>
+  (Object.keys(FORMAT_LAYOUT) as WeightFormat[]).find((f) => FORMAT_LAYOUT[f].blockType === type)!;
+
 const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
 const roundUp = (a: number, b: number) => ceilDiv(a, b) * b;
 const isPowerOfTwo = (n: number) => n > 0 && (n & (n - 1)) === 0;

@@ -6,7 +6,7 @@ import { planMatrix } from '../../../plan/wafer-plan.ts';
 import { BufferGroup, GpuContext, runDispatches } from '../../context.ts';
 import { embedDispatch } from './embed.ts';
 import { uploadTiled } from '../shared/weights.ts';
-import { randomArray, readF32, testDevice } from '../../../../../testing/gpu-test-util.ts';
+import { randomArray, randomBlocks, readF32, testDevice } from '../../../../../testing/gpu-test-util.ts';
 
 // A gather is exact: tolerance 0 (f16 tables compared with their f16-rounded values).
 describe('embed.wgsl: gather from a tile-major table', async () => {
@@ -20,13 +20,17 @@ describe('embed.wgsl: gather from a tile-major table', async () => {
     { vocab: 300, dim: 130, tileRows: 128, q: 3, format: 'f32' as const, ids: Array.from({ length: 17 }, (_, i) => (i * 37) % 300) },
     { vocab: 50, dim: 96, tileRows: 32, q: 1, format: 'q8_0' as const, ids: [49, 0, 7] },
     { vocab: 70, dim: 160, tileRows: 64, q: 2, format: 'q4_0' as const, ids: [3, 69, 3, 12] },
+    { vocab: 40, dim: 512, tileRows: 32, q: 2, format: 'q4_k' as const, ids: [39, 1] },
+    { vocab: 33, dim: 256, tileRows: 64, q: 1, format: 'q6_k' as const, ids: [0, 32, 16] },
   ])('V=$vocab D=$dim Q=$q $format T=$ids.length', async ({ vocab, dim, tileRows, q, format, ids }) => {
     using group = new BufferGroup(device, 'test');
     let table = randomArray(vocab * dim, vocab + dim);
     if (format === 'f16') table = f16ArrayToF32(f32ArrayToF16(table));
     // Block formats: the gather must give exactly the dequantized values of the blocks.
     const type = format === 'q8_0' ? 'Q8_0' as const : format === 'q4_0' ? 'Q4_0' as const : undefined;
-    const blocks = type ? { type, blocks: quantize(type, table) } : undefined;
+    const kType = format === 'q4_k' ? 'Q4_K' as const : format === 'q6_k' ? 'Q6_K' as const : undefined;
+    const blocks = type ? { type, blocks: quantize(type, table) }
+      : kType ? { type: kType, blocks: randomBlocks(kType, (vocab * dim) / 256, vocab) } : undefined;
     if (blocks) table = dequantize(blocks.type, blocks.blocks);
     const plan = planMatrix('embed', vocab, dim, format, { tileRows, colTiles: q, reduce: 'chain' });
     const out = group.create('out', ids.length * dim * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);

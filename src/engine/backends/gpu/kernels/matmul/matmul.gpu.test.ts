@@ -6,7 +6,7 @@ import { planMatrix, type GridChoice, type WeightFormat } from '../../../plan/wa
 import { BufferGroup, GpuContext, runDispatches } from '../../context.ts';
 import { matmulDispatches, type Epilogue } from './matmul.ts';
 import { uploadTiled } from '../shared/weights.ts';
-import { maxMixedError, randomArray, readF32, testDevice } from '../../../../../testing/gpu-test-util.ts';
+import { maxMixedError, randomArray, randomBlocks, readF32, testDevice } from '../../../../../testing/gpu-test-util.ts';
 
 // Tolerance: f32 accumulation over K ≤ 200 terms of |w·x| ≤ 1 in a different order from the
 // reference: error ≲ K · 2⁻²⁴ · Σ|w x| ≈ 1e-5; we allow 1e-4 (mixed abs/rel).
@@ -53,6 +53,20 @@ describe('matmul.wgsl: tiled GEMV/GEMM vs reference linear()', async () => {
     }
   }
 
+  // K-quants: super-blocks of 256, so K is 256 or 512, and random blocks (there is no quantizer
+  // for them here; random bytes exercise every scale/min packing case).
+  for (const format of ['q4_k', 'q6_k'] as const) {
+    for (const [n, k, t] of [[37, 256, 1], [66, 512, 5]] as const) {
+      for (const grid of [{ tileRows: 64, colTiles: 1, reduce: 'chain' }, { tileRows: 32, colTiles: 2, reduce: 'tree' }] as GridChoice[]) {
+        if (grid.colTiles > k / 256) continue;
+        for (const epilogue of ['store', 'swiglu'] as const) {
+          if (epilogue === 'swiglu' && n % 2) continue;
+          cases.push({ n, k, t, grid, format, epilogue, bias: true });
+        }
+      }
+    }
+  }
+
   it.each(cases)('N=$n K=$k T=$t $format $epilogue grid=$grid', async ({ n, k, t, grid, format, epilogue, bias }) => {
     using group = new BufferGroup(device, 'test');
     const rowsPerThread = epilogue === 'swiglu' ? 2 : 1;
@@ -61,7 +75,9 @@ describe('matmul.wgsl: tiled GEMV/GEMM vs reference linear()', async () => {
     // The reference sees the stored values: f16-rounded, or dequantized from the blocks uploaded.
     if (format === 'f16') w = f16ArrayToF32(f32ArrayToF16(w));
     const blocks = format === 'q8_0' ? { type: 'Q8_0' as const, blocks: quantize('Q8_0', w) }
-      : format === 'q4_0' ? { type: 'Q4_0' as const, blocks: quantize('Q4_0', w) } : undefined;
+      : format === 'q4_0' ? { type: 'Q4_0' as const, blocks: quantize('Q4_0', w) }
+        : format === 'q4_k' ? { type: 'Q4_K' as const, blocks: randomBlocks('Q4_K', (n * k) / 256, n + k) }
+          : format === 'q6_k' ? { type: 'Q6_K' as const, blocks: randomBlocks('Q6_K', (n * k) / 256, n + k) } : undefined;
     if (blocks) w = dequantize(blocks.type, blocks.blocks);
     const x = randomArray(t * k, 99 + t);
     const b = randomArray(n, 5, 0.3);

@@ -6,21 +6,50 @@ import f32Prelude from './weights-f32.wgsl?raw';
 import f16Prelude from './weights-f16.wgsl?raw';
 import q8Prelude from './weights-q8_0.wgsl?raw';
 import q4Prelude from './weights-q4_0.wgsl?raw';
-import { toTileMajor, type MatrixPlan, type WeightFormat } from '../../../plan/wafer-plan.ts';
+import q4kPrelude from './weights-q4_k.wgsl?raw';
+import q6kPrelude from './weights-q6_k.wgsl?raw';
+import { FORMAT_LAYOUT, toTileMajor, type MatrixPlan, type WeightFormat } from '../../../plan/wafer-plan.ts';
 import { f16ArrayToF32, f32ArrayToF16 } from '../../../../../model/half.ts';
 import { BLOCK, dequantize, quantize, type QuantType } from '../../../../../model/quant.ts';
 import type { BufferGroup } from '../../context.ts';
 
-const PRELUDE: Record<WeightFormat, string> = { f32: f32Prelude, f16: f16Prelude, q8_0: q8Prelude, q4_0: q4Prelude };
+const PRELUDE: Record<WeightFormat, string> = {
+  f32: f32Prelude, f16: f16Prelude, q8_0: q8Prelude, q4_0: q4Prelude, q4_k: q4kPrelude, q6_k: q6kPrelude,
+};
 
 export function weightPrelude(format: WeightFormat): string {
   return PRELUDE[format];
 }
 
-/** The GGML block type a quantized format keeps, and the u32 words of one block pair on the GPU. */
-const QUANT: Partial<Record<WeightFormat, { type: 'Q8_0' | 'Q4_0'; pairWords: number }>> = {
-  q8_0: { type: 'Q8_0', pairWords: 17 },
-  q4_0: { type: 'Q4_0', pairWords: 9 },
+/**
+ * How a block format's GGML blocks sit in one GPU unit (see each prelude): blocks per unit, the
+ * unit's u32 words, and where a block's bytes go (`place`: slot-th block of the unit at byte `at`).
+ */
+interface BlockPacking {
+  blocksPerUnit: number;
+  unitWords: number;
+  place(out: Uint8Array, at: number, slot: number, block: Uint8Array): void;
+}
+
+/** Q8_0/Q4_0 pairs: both f16 scales in word 0, then each block's quants. */
+const pairOfBlocks = (quantBytes: number): BlockPacking => ({
+  blocksPerUnit: 2,
+  unitWords: 1 + quantBytes / 2,
+  place(out, at, slot, block) {
+    out.set(block.subarray(0, 2), at + 2 * slot);
+    out.set(block.subarray(2), at + 4 + slot * quantBytes);
+  },
+});
+
+const PACKING: Partial<Record<WeightFormat, BlockPacking>> = {
+  q8_0: pairOfBlocks(32),
+  q4_0: pairOfBlocks(16),
+  q4_k: { blocksPerUnit: 1, unitWords: 36, place: (out, at, _slot, block) => out.set(block, at) },
+  // d moves to the front so ql, qh and scales start on a word.
+  q6_k: {
+    blocksPerUnit: 1, unitWords: 53,
+    place(out, at, _slot, block) { out.set(block.subarray(208, 210), at); out.set(block.subarray(0, 208), at + 4); },
+  },
 };
 
 /** A weight matrix resident on the GPU in its plan's tile-major order. */
@@ -45,10 +74,10 @@ const asF32 = (data: WeightData): Float32Array =>
  */
 export function uploadTiled(group: BufferGroup, plan: MatrixPlan, data: WeightData): TiledMatrix {
   let out: ArrayBufferView;
-  const quant = QUANT[plan.format];
-  if (quant) {
-    const blocks = !(data instanceof Float32Array) && 'blocks' in data && data.type === quant.type ? data.blocks : quantizeRows(plan, quant.type, asF32(data));
-    out = packBlockTiles(plan, quant.type, quant.pairWords, blocks);
+  const type = FORMAT_LAYOUT[plan.format].blockType;
+  if (type) {
+    const own = !(data instanceof Float32Array) && 'blocks' in data && data.type === type;
+    out = packBlockTiles(plan, type, own ? data.blocks : quantizeRows(plan, type, asF32(data)));
   } else if (plan.format === 'f16') {
     const bits = !(data instanceof Float32Array) && 'f16Bits' in data ? data.f16Bits : f32ArrayToF16(asF32(data));
     out = toTileMajor(plan, bits, (n) => new Uint16Array(n));
@@ -58,7 +87,10 @@ export function uploadTiled(group: BufferGroup, plan: MatrixPlan, data: WeightDa
   return { plan, buffer: group.storage(`w:${plan.name}`, out) };
 }
 
-function quantizeRows(plan: MatrixPlan, type: 'Q8_0' | 'Q4_0', values: Float32Array): Uint8Array {
+function quantizeRows(plan: MatrixPlan, type: QuantType, values: Float32Array): Uint8Array {
+  if (type !== 'Q8_0' && type !== 'Q4_0') {
+    throw new Error(`${plan.name}: ${plan.format} keeps ${type} blocks as stored; quantizing on load makes q8_0 or q4_0 only`);
+  }
   if (plan.cols % BLOCK[type].elements !== 0) {
     throw new Error(`${plan.name}: ${plan.format} needs K a multiple of ${BLOCK[type].elements}, got ${plan.cols}`);
   }
@@ -66,11 +98,13 @@ function quantizeRows(plan: MatrixPlan, type: 'Q8_0' | 'Q4_0', values: Float32Ar
 }
 
 /**
- * Rearranges row-major blocks into the plan's tile-major order as block pairs (see the format's
- * prelude): per pair, one word of both f16 scales, then each block's quants. Tile rows hold whole
- * pairs (the plan pads tile columns to 64); padding blocks have scale 0, so they read as zeros.
+ * Rearranges row-major blocks into the plan's tile-major order, unit by unit (see PACKING). Tile
+ * rows hold whole units (the plan pads tile columns to the format's alignment); padding blocks
+ * are zeros, so they read as zero weights.
  */
-function packBlockTiles(plan: MatrixPlan, type: 'Q8_0' | 'Q4_0', pairWords: number, blocks: Uint8Array): Uint32Array {
+function packBlockTiles(plan: MatrixPlan, type: QuantType, blocks: Uint8Array): Uint32Array {
+  const packing = PACKING[plan.format];
+  if (!packing) throw new Error(`${plan.name}: no block packing for ${plan.format}`);
   const { elements, bytes: blockBytes } = BLOCK[type];
   const blocksPerRow = plan.cols / elements;
   if (!Number.isInteger(blocksPerRow)) throw new Error(`${plan.name}: ${plan.format} needs K a multiple of ${elements}, got ${plan.cols}`);
@@ -79,24 +113,21 @@ function packBlockTiles(plan: MatrixPlan, type: 'Q8_0' | 'Q4_0', pairWords: numb
   }
   const { rows: tr, cols: tc } = plan.tile;
   const q = plan.grid.q;
-  const pairsPerTileRow = tc / (2 * elements);
-  const out = new Uint32Array((plan.storedElements / (2 * elements)) * pairWords);
+  const unitElements = packing.blocksPerUnit * elements;
+  const unitsPerTileRow = tc / unitElements;
+  const out = new Uint32Array((plan.storedElements / unitElements) * packing.unitWords);
   const outBytes = new Uint8Array(out.buffer);
-  const outHalves = new Uint16Array(out.buffer);
-  const src = new DataView(blocks.buffer, blocks.byteOffset, blocks.byteLength);
-  const quantBytes = blockBytes - 2;
   for (let n = 0; n < plan.rows; n++) {
     const r = Math.floor(n / tr), inRow = n % tr;
     for (let c = 0; c < q; c++) {
-      const firstPair = ((r * q + c) * tr + inRow) * pairsPerTileRow;
-      for (let pp = 0; pp < pairsPerTileRow; pp++) {
-        const base = (firstPair + pp) * pairWords;
-        for (let half = 0; half < 2; half++) {
-          const col = (c * tc) / elements + 2 * pp + half;
+      const firstUnit = ((r * q + c) * tr + inRow) * unitsPerTileRow;
+      for (let u = 0; u < unitsPerTileRow; u++) {
+        const at = (firstUnit + u) * packing.unitWords * 4;
+        for (let slot = 0; slot < packing.blocksPerUnit; slot++) {
+          const col = (c * tc) / elements + u * packing.blocksPerUnit + slot;
           if (col >= blocksPerRow) break;
-          const at = (n * blocksPerRow + col) * blockBytes;
-          outHalves[2 * base + half] = src.getUint16(at, true);
-          outBytes.set(blocks.subarray(at + 2, at + blockBytes), (base + 1) * 4 + half * quantBytes);
+          const from = (n * blocksPerRow + col) * blockBytes;
+          packing.place(outBytes, at, slot, blocks.subarray(from, from + blockBytes));
         }
       }
     }
