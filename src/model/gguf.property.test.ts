@@ -122,8 +122,14 @@ describe('loadGguf (property)', () => {
             tensors = tensors.filter((_, j) => j !== i);
           } else if (m.kind === 'bytes') {
             tensors[i] = { ...tensors[i]!, bytes: tensors[i]!.bytes.subarray(0, m.keep % (tensors[i]!.bytes.length + 1)) };
+          } else if (m.kind === 'dims') {
+            tensors[i] = { ...tensors[i]!, dims: m.dims };
+          } else if (m.kind === 'type') {
+            tensors[i] = { ...tensors[i]!, type: m.type };
+          } else if (m.kind === 'offset') {
+            tensors[i] = { ...tensors[i]!, offset: m.offset };
           } else {
-            tensors[i] = { ...tensors[i]!, [m.kind]: m[m.kind] };
+            tensors[i] = { ...tensors[i]!, name: m.name };
           }
         }
         let bytes = encodeGguf(metadata, tensors);
