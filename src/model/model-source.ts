@@ -1,0 +1,276 @@
+// Where a model comes from, as one string the CLI and (later) the page's picker take:
+//   a local folder        public/models/spark-nano       HF layout: config.json, tokenizer.json, *.safetensors
+//   a local GGUF file     ./qwen2.5-coder-0.5b-q8_0.gguf
+//   a GGUF by URL         https://host/path/model-q4_0.gguf  (http only to a loopback host)
+//   a hub repository      org/name[@revision][:file.gguf]
+// For a hub id, a repository with config.json loads as an HF folder; otherwise its one .gguf file
+// loads, and a repository with several names the one to use after a colon. A path that exists
+// locally wins over a hub id of the same spelling (as transformers' from_pretrained does); ./org/name
+// forces a local path.
+//
+// Every source becomes a ModelFileSource: name → Response, with byte ranges, so the loader
+// (loadModelFrom) and the format probe (model-format.ts) read a hub repo, a URL, a folder on disk or
+// dropped files alike. This module runs in the browser too: no node APIs. Local files are opened by
+// the caller (node fs in scripts/, File objects in the page) and passed in as a ModelFileSource.
+import { listFiles, modelInfo, type ListFileEntry } from '@huggingface/hub';
+import { loadGguf } from './gguf.ts';
+import { loadModel, type LoadedModel, type LoadOptions } from './load.ts';
+import { ggufFileName, type ModelFileFetcher } from './model-files.ts';
+
+export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
+
+export const ACCEPTED_SOURCES = 'a model folder (config.json, tokenizer.json, *.safetensors), a .gguf file, '
+  + 'an https URL of a .gguf file, or a Hugging Face repo id org/name[@revision][:file.gguf]';
+
+export type ModelSourceSpec =
+  | { kind: 'folder'; path: string }
+  | { kind: 'gguf-file'; path: string }
+  | { kind: 'url'; url: string; fileName: string }
+  | { kind: 'hub'; repo: string; revision?: string; file?: string };
+
+/** What exists at a local path, for callers that can look (the CLI); undefined: nothing there. */
+export type LocalPathKind = (path: string) => 'dir' | 'file' | undefined;
+
+/** Hub repo names: letters, digits, "-", "_", "." (no leading punctuation), at most 96 characters. */
+const REPO_PART = '[A-Za-z0-9][\\w.-]{0,95}';
+const HUB_ID = new RegExp(`^(${REPO_PART}/${REPO_PART})(?:@([\\w./-]+))?(?::([^:\\s]+))?$`);
+const EXPLICIT_PATH = /^(\/|\.{1,2}([/\\]|$)|~[/\\]|[A-Za-z]:[/\\])/;
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+function invalid(input: string, why: string): never {
+  throw new Error(`model source ${JSON.stringify(input)}: ${why}. Accepted: ${ACCEPTED_SOURCES}`);
+}
+
+/** Parses a source string. `localKind` lets a caller with a file system say what a path is. */
+export function parseModelSource(input: string, localKind?: LocalPathKind): ModelSourceSpec {
+  const text = input.trim();
+  if (text === '') invalid(input, 'it is empty');
+  if (/^[a-z][a-z\d+.-]*:\/\//i.test(text)) return parseUrl(input, text);
+  const local = localKind?.(text);
+  const isGguf = /\.gguf$/i.test(text);
+  if (local === 'dir') return { kind: 'folder', path: text };
+  if (local === 'file') {
+    if (!isGguf) invalid(input, 'it is a file but not a .gguf file (a Hugging Face layout model is a folder)');
+    return { kind: 'gguf-file', path: text };
+  }
+  if (EXPLICIT_PATH.test(text)) return isGguf ? { kind: 'gguf-file', path: text } : { kind: 'folder', path: text };
+  const hub = HUB_ID.exec(text);
+  if (hub && !/\.gguf$/i.test(hub[1]!)) {
+    const [, repo, revision, file] = hub;
+    if (revision !== undefined && (revision.includes('..') || revision.startsWith('/') || revision.endsWith('/'))) invalid(input, `revision ${JSON.stringify(revision)} is not a valid revision`);
+    if (file !== undefined && !/\.gguf$/i.test(file)) invalid(input, `the file after ":" must be a .gguf file, got ${JSON.stringify(file)}`);
+    if (file !== undefined && file.split('/').some((part) => part === '' || part === '..' || part === '.')) invalid(input, `file ${JSON.stringify(file)} is not a path inside the repository`);
+    return { kind: 'hub', repo: repo!, ...(revision !== undefined ? { revision } : {}), ...(file !== undefined ? { file } : {}) };
+  }
+  if (localKind) invalid(input, 'no such file or folder, and not a hub id org/name');
+  if (isGguf) return { kind: 'gguf-file', path: text };
+  // Deeper than org/name: only a path can look like this.
+  if (/^[^@:]+[/\\][^@:]+[/\\][^@:]+$/.test(text)) return { kind: 'folder', path: text };
+  invalid(input, 'not a hub id org/name[@revision][:file.gguf]');
+}
+
+function parseUrl(input: string, text: string): ModelSourceSpec {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    invalid(input, 'not a valid URL');
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
+    invalid(input, `a URL must be https (http only to 127.0.0.1 or localhost), got ${url.protocol}`);
+  }
+  if (url.username || url.password) invalid(input, 'a URL must not carry credentials');
+  const fileName = ggufFileName(url.href);
+  if (fileName === undefined) invalid(input, 'a URL must name a .gguf file (a folder by URL is not a model source; use a hub id)');
+  return { kind: 'url', url: url.href, fileName };
+}
+
+/** The hub endpoint: the option, else HF_ENDPOINT (passed in by the caller), else huggingface.co. */
+export function hubEndpoint(option?: string, env?: string): string {
+  const chosen = option || env || DEFAULT_HUB_ENDPOINT;
+  let url: URL;
+  try {
+    url = new URL(chosen);
+  } catch {
+    throw new Error(`hub endpoint ${JSON.stringify(chosen)} is not a URL (e.g. ${DEFAULT_HUB_ENDPOINT})`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error(`hub endpoint ${JSON.stringify(chosen)} must be http(s)`);
+  if (url.search || url.hash) throw new Error(`hub endpoint ${JSON.stringify(chosen)} must not have a query or fragment`);
+  return url.href.replace(/\/+$/, '');
+}
+
+/** A byte range [start, end), end exclusive. */
+export interface ByteRange { start: number; end: number }
+
+export interface ModelFileRequest { signal?: AbortSignal; range?: ByteRange }
+
+export interface RemoteFileInfo {
+  size: number;
+  /** git blob id (absent where the hub does not say); for LFS files the sha256 of the content as well. */
+  oid?: string;
+  sha256?: string;
+}
+
+/** A model's files, wherever they are. */
+export interface ModelFileSource {
+  /** What messages and the UI name ("org/name@<sha>", a URL, a path). */
+  readonly label: string;
+  readonly layout: 'hf' | 'gguf';
+  /** For layout 'gguf': the file's name, as fetch() takes it. */
+  readonly ggufFile?: string;
+  /** Files with sizes and hashes when listed up front (the hub); undefined when not known. */
+  readonly files?: ReadonlyMap<string, RemoteFileInfo>;
+  /** The hub commit the files come from, when pinned. */
+  readonly commit?: string;
+  /** One file, or one byte range of it (206); a 404 Response when there is no such file. */
+  fetch(name: string, request?: ModelFileRequest): Promise<Response>;
+}
+
+export interface RemoteSourceOptions {
+  /** Hub base URL (hubEndpoint()); default huggingface.co. */
+  endpoint?: string;
+  /** Replaces globalThis.fetch (tests, a proxy). */
+  fetch?: typeof fetch;
+  signal?: AbortSignal;
+}
+
+const notFound = () => new Response(null, { status: 404, statusText: 'Not Found' });
+const rangeHeaders = (range?: ByteRange): Record<string, string> =>
+  (range ? { range: `bytes=${range.start}-${Math.max(range.start, range.end - 1)}` } : {});
+
+/** A GGUF file by URL (its name is the last path segment). */
+export function openUrlSource(spec: Extract<ModelSourceSpec, { kind: 'url' }>, options: RemoteSourceOptions = {}): ModelFileSource {
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  return {
+    label: spec.url,
+    layout: 'gguf',
+    ggufFile: spec.fileName,
+    fetch: (name, request = {}) => (name !== spec.fileName
+      ? Promise.resolve(notFound())
+      : fetchImpl(spec.url, { signal: request.signal ?? null, headers: rangeHeaders(request.range) })),
+  };
+}
+
+/**
+ * A hub repository at a revision: the revision is pinned to its commit first (so every file comes
+ * from one commit even if the branch moves), then listed; files are fetched from their resolve URLs.
+ */
+export async function openHubSource(spec: Extract<ModelSourceSpec, { kind: 'hub' }>, options: RemoteSourceOptions = {}): Promise<ModelFileSource> {
+  const endpoint = hubEndpoint(options.endpoint);
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const hub = { hubUrl: endpoint, fetch: fetchImpl };
+  const asked = `${spec.repo}${spec.revision !== undefined ? `@${spec.revision}` : ''}`;
+  const commit = await pinRevision(spec, asked, hub);
+  options.signal?.throwIfAborted();
+
+  const files = new Map<string, RemoteFileInfo>();
+  try {
+    for await (const entry of listFiles({ repo: spec.repo, revision: commit, recursive: true, ...hub })) {
+      if (entry.type === 'file') files.set(entry.path, fileInfo(entry));
+      options.signal?.throwIfAborted();
+    }
+  } catch (err) {
+    throw hubError(`${asked}: listing the files failed`, endpoint, err);
+  }
+
+  let layout: 'hf' | 'gguf';
+  let ggufFile: string | undefined;
+  const ggufs = [...files.keys()].filter((f) => /\.gguf$/i.test(f)).sort();
+  if (spec.file !== undefined) {
+    if (!files.has(spec.file)) {
+      throw new Error(`${asked}: no file ${JSON.stringify(spec.file)} in the repository${ggufs.length ? ` (its .gguf files: ${listSome(ggufs)})` : ' (it has no .gguf files)'}`);
+    }
+    [layout, ggufFile] = ['gguf', spec.file];
+  } else if (files.has('config.json')) {
+    layout = 'hf';
+  } else if (ggufs.length === 1) {
+    [layout, ggufFile] = ['gguf', ggufs[0]];
+  } else if (ggufs.length > 1) {
+    throw new Error(`${asked}: the repository has ${ggufs.length} .gguf files; name one as ${spec.repo}${spec.revision !== undefined ? `@${spec.revision}` : ''}:<file> (${listSome(ggufs)})`);
+  } else {
+    throw new Error(`${asked}: neither config.json nor a .gguf file in the repository (it has ${listSome([...files.keys()].sort()) || 'no files'})`);
+  }
+
+  const base = `${endpoint}/${spec.repo}/resolve/${encodeURIComponent(commit)}/`;
+  const label = `${spec.repo}@${commit}${ggufFile !== undefined ? `:${ggufFile}` : ''}`;
+  return {
+    label, layout, files, commit,
+    ...(ggufFile !== undefined ? { ggufFile } : {}),
+    fetch: (name, request = {}) => (!files.has(name)
+      ? Promise.resolve(notFound())
+      : fetchImpl(base + name.split('/').map(encodeURIComponent).join('/'), { signal: request.signal ?? null, headers: rangeHeaders(request.range) })),
+  };
+}
+
+/** The commit sha of the asked revision (default: the main branch), with an error that says what is missing. */
+async function pinRevision(spec: Extract<ModelSourceSpec, { kind: 'hub' }>, asked: string, hub: { hubUrl: string; fetch: typeof fetch }): Promise<string> {
+  const info = (revision?: string) => modelInfo({ name: spec.repo, ...(revision !== undefined ? { revision } : {}), additionalFields: ['sha'], ...hub });
+  let sha: unknown;
+  try {
+    ({ sha } = await info(spec.revision));
+  } catch (err) {
+    if (!isHttpError(err)) throw hubError(`${asked}: cannot reach the hub`, hub.hubUrl, err);
+    if (spec.revision !== undefined && (await info().then(() => true, () => false))) {
+      throw new Error(`${spec.repo}: no revision ${JSON.stringify(spec.revision)} (a branch, tag or commit) on ${hub.hubUrl}; the repository exists`, { cause: err });
+    }
+    const status = (err as { statusCode: number }).statusCode;
+    const hidden = status === 401 || status === 403 ? ', or it is private or gated' : '';
+    throw hubError(`${spec.repo}: repository not found on ${hub.hubUrl}${hidden}`, hub.hubUrl, err);
+  }
+  if (typeof sha !== 'string' || !/^[0-9a-f]{40}$/.test(sha)) throw new Error(`${asked}: the hub at ${hub.hubUrl} answered no commit sha`);
+  return sha;
+}
+
+const isHttpError = (err: unknown): boolean => typeof (err as { statusCode?: unknown } | null)?.statusCode === 'number';
+
+function hubError(what: string, endpoint: string, err: unknown): Error {
+  const status = (err as { statusCode?: unknown } | null)?.statusCode;
+  const detail = err instanceof Error ? (err.cause instanceof Error ? `${err.message}: ${err.cause.message}` : err.message) : String(err);
+  // @huggingface/hub appends the URL; the endpoint is named once, in front.
+  const short = detail.replace(/\.\s*URL: \S+.*$/s, '');
+  return new Error(`${what}${typeof status === 'number' ? ` (HTTP ${status}: ${short})` : ` (${endpoint}: ${short})`}`, { cause: err });
+}
+
+function fileInfo(entry: ListFileEntry): RemoteFileInfo {
+  return { size: entry.lfs?.size ?? entry.size, ...(entry.oid !== undefined ? { oid: entry.oid } : {}), ...(entry.lfs ? { sha256: entry.lfs.oid } : {}) };
+}
+
+const listSome = (names: readonly string[], max = 8) =>
+  names.slice(0, max).join(', ') + (names.length > max ? `, … (${names.length - max} more)` : '');
+
+/**
+ * Opens any source. Local paths need `openLocal` (the caller's file system); without one they are
+ * refused with the reason.
+ */
+export async function openModelSource(
+  spec: ModelSourceSpec, options: RemoteSourceOptions & { openLocal?: (spec: Extract<ModelSourceSpec, { kind: 'folder' | 'gguf-file' }>) => Promise<ModelFileSource> } = {},
+): Promise<ModelFileSource> {
+  switch (spec.kind) {
+    case 'hub': return openHubSource(spec, options);
+    case 'url': return openUrlSource(spec, options);
+    default:
+      if (!options.openLocal) throw new Error(`${spec.path}: local paths cannot be opened here (choose the files instead)`);
+      return options.openLocal(spec);
+  }
+}
+
+/** The loader's view of a source: whole files by name. */
+export const sourceFetcher = (source: ModelFileSource): ModelFileFetcher => (name, signal) => source.fetch(name, signal ? { signal } : {});
+
+/** Loads the model a source holds (an HF folder or its GGUF file) into memory. */
+export function loadModelFrom(source: ModelFileSource, options: LoadOptions = {}): Promise<LoadedModel> {
+  const fetcher = sourceFetcher(source);
+  if (source.layout === 'gguf') {
+    return loadGguf(fetcher, { ...options, label: options.label ?? source.label, fileName: source.ggufFile ?? 'model.gguf' });
+  }
+  return loadModel(fetcher, { ...options, label: options.label ?? source.label });
+}
+
+/** Bytes [start, end) of a file (clamped to its end); a server that ignores Range is sliced here. */
+export async function readRange(source: ModelFileSource, name: string, range: ByteRange, signal?: AbortSignal): Promise<Uint8Array> {
+  const res = await source.fetch(name, { range, ...(signal ? { signal } : {}) });
+  if (res.status === 416) return new Uint8Array(0);
+  if (!res.ok) throw new Error(`${source.label}: ${name}: HTTP ${res.status} ${res.statusText}`);
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  return res.status === 206 ? bytes.subarray(0, range.end - range.start) : bytes.subarray(range.start, range.end);
+}
