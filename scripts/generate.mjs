@@ -1,20 +1,29 @@
 #!/usr/bin/env node
-// `npm run generate -- --model <dir> --prompt-file <f> --max-tokens <n> [options]`
+// `npm run generate -- --model <folder | file.gguf | https URL | org/name[@revision]> --prompt-file <f> --max-tokens <n> [options]`
 // Runs the real engine (the worker the editor uses) in headless Chromium with WebGPU, and prints
-// the generated text, or with --json one JSON object on stdout. The model directory and a tiny
-// page (scripts/generate.html) are served by a Vite dev server on 127.0.0.1 (a secure context,
-// so navigator.gpu exists). Plain .mjs because Node 20 cannot run TypeScript directly; the page
-// side is TypeScript, compiled by Vite.
+// the generated text, or with --json one JSON object on stdout. The model's files and a tiny page
+// (scripts/generate.html) are served by a Vite dev server on 127.0.0.1 (a secure context, so
+// navigator.gpu exists): whatever the source (src/model/model-source.ts: a folder or .gguf on disk
+// opened here, a URL, a hub repository), the page loads it from that one local route, so the engine
+// loads it exactly as it loads any model by URL. Plain .mjs because Node 20 cannot run TypeScript
+// directly; the TypeScript it needs is compiled by Vite (ssrLoadModule here, the page in Chromium).
+/* global Response, AbortController -- Node 20 has both; the config lists browser globals only */
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join, resolve, sep } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MODEL_ROUTE = '/__spark_model/';
 
-const USAGE = `usage: npm run generate -- --model <dir> (--prompt-file <file> | --prompt <text>) --max-tokens <n> [options]
+const USAGE = `usage: npm run generate -- --model <source> (--prompt-file <file> | --prompt <text>) --max-tokens <n> [options]
 
-  --model <dir>             Hugging Face layout directory (config.json, tokenizer.json, *.safetensors)
+  --model <source>          a Hugging Face layout folder (config.json, tokenizer.json, *.safetensors),
+                            a .gguf file, an https URL of a .gguf file, or a hub repo id
+                            org/name[@revision][:file.gguf] (config.json in the repo: that layout;
+                            else its one .gguf file, or the one named after the colon).
+                            A local path wins over a hub id of the same spelling (./org/name forces it)
+  --hub-endpoint <url>      hub to load repo ids from (default $HF_ENDPOINT, else https://huggingface.co)
   --prompt-file <file>      prompt text (UTF-8); or --prompt <text>
   --suffix-file <file>      text after the cursor: makes a fill-in-the-middle prompt
   --max-tokens <n>          new tokens to generate (>= 0)
@@ -34,7 +43,7 @@ const USAGE = `usage: npm run generate -- --model <dir> (--prompt-file <file> | 
 
 class UsageError extends Error {}
 
-const VALUE_FLAGS = new Set(['--model', '--prompt-file', '--prompt', '--suffix-file', '--max-tokens', '--temperature', '--top-k',
+const VALUE_FLAGS = new Set(['--model', '--hub-endpoint', '--prompt-file', '--prompt', '--suffix-file', '--max-tokens', '--temperature', '--top-k',
   '--top-p', '--seed', '--tokens-per-submit', '--max-prompt-tokens', '--timeout', '--backend']);
 
 function parseArgs(argv) {
@@ -59,6 +68,7 @@ function parseArgs(argv) {
     };
     switch (name) {
       case '--model': opts.model = value; break;
+      case '--hub-endpoint': opts.hubEndpoint = value; break;
       case '--prompt-file': opts.promptFile = value; break;
       case '--prompt': opts.prompt = value; break;
       case '--suffix-file': opts.suffixFile = value; break;
@@ -79,9 +89,6 @@ function parseArgs(argv) {
   }
   if (opts.help) return opts;
   if (!opts.model) throw new UsageError('--model is required');
-  if (opts.model.endsWith('.gguf')) throw new UsageError('GGUF models are not supported yet; pass a Hugging Face layout directory');
-  if (!existsSync(opts.model) || !statSync(opts.model).isDirectory()) throw new UsageError(`--model ${opts.model} is not a directory`);
-  if (!existsSync(join(opts.model, 'config.json'))) throw new UsageError(`--model ${opts.model} has no config.json (expected a Hugging Face layout directory)`);
   if ((opts.promptFile === undefined) === (opts.prompt === undefined)) throw new UsageError('give exactly one of --prompt-file or --prompt');
   if (opts.promptFile !== undefined && !existsSync(opts.promptFile)) throw new UsageError(`--prompt-file ${opts.promptFile} does not exist`);
   if (opts.suffixFile !== undefined && !existsSync(opts.suffixFile)) throw new UsageError(`--suffix-file ${opts.suffixFile} does not exist`);
@@ -90,25 +97,93 @@ function parseArgs(argv) {
   return opts;
 }
 
-/** Vite plugin: serves the model directory under MODEL_ROUTE (no directory escapes). */
-function serveModelDir(dir) {
-  const base = resolve(dir);
+const localKind = (path) => {
+  if (!existsSync(path)) return undefined;
+  return statSync(path).isDirectory() ? 'dir' : 'file';
+};
+
+/**
+ * A folder or .gguf file on disk as a ModelFileSource (src/model/model-source.ts): whole files and
+ * byte ranges, nothing outside the folder (or other than the one file).
+ */
+function localSource(spec) {
+  const path = resolve(spec.path);
+  const single = spec.kind === 'gguf-file';
+  const base = single ? dirname(path) : path;
+  const fileName = single ? basename(path) : undefined;
+  return {
+    label: spec.path,
+    layout: single ? 'gguf' : 'hf',
+    ...(single ? { ggufFile: fileName } : {}),
+    async fetch(name, { range } = {}) {
+      const file = resolve(base, name);
+      const inside = single ? name === fileName : file.startsWith(base + sep);
+      if (!inside || !existsSync(file) || !statSync(file).isFile()) return new Response(null, { status: 404, statusText: 'Not Found' });
+      const size = statSync(file).size;
+      if (!range) return new Response(Readable.toWeb(createReadStream(file)), { headers: { 'content-length': String(size) } });
+      if (range.start >= size) return new Response(null, { status: 416, headers: { 'content-range': `bytes */${size}` } });
+      const end = Math.min(range.end, size);
+      return new Response(Readable.toWeb(createReadStream(file, { start: range.start, end: end - 1 })), {
+        status: 206, headers: { 'content-length': String(end - range.start), 'content-range': `bytes ${range.start}-${end - 1}/${size}` },
+      });
+    },
+  };
+}
+
+/** Opens --model: a usage error for what cannot be a model source, a plain error for what fails to load. */
+async function openSource(opts, sources) {
+  let spec;
+  let endpoint;
+  try {
+    spec = sources.parseModelSource(opts.model, localKind);
+    endpoint = sources.hubEndpoint(opts.hubEndpoint, process.env.HF_ENDPOINT);
+  } catch (err) {
+    throw new UsageError(err.message);
+  }
+  if (spec.kind === 'folder') {
+    if (!existsSync(spec.path) || !statSync(spec.path).isDirectory()) throw new UsageError(`--model ${spec.path} is not a directory`);
+    if (!existsSync(join(spec.path, 'config.json'))) throw new UsageError(`--model ${spec.path} has no config.json (expected a Hugging Face layout directory)`);
+  }
+  if (spec.kind === 'gguf-file' && (!existsSync(spec.path) || !statSync(spec.path).isFile())) throw new UsageError(`--model ${spec.path}: no such .gguf file`);
+  return sources.openModelSource(spec, { endpoint, openLocal: async (local) => localSource(local) });
+}
+
+/** Vite plugin: serves the model source's files under MODEL_ROUTE, streamed from wherever they are. */
+function serveModelSource(holder) {
   return {
     name: 'spark-generate-model',
     configureServer(server) {
-      server.middlewares.use((req, res, next) => {
+      server.middlewares.use(async (req, res, next) => {
         if (!req.url?.startsWith(MODEL_ROUTE)) return next();
         const name = decodeURIComponent(req.url.slice(MODEL_ROUTE.length).split('?')[0]);
-        const file = resolve(base, name);
-        if (!file.startsWith(base + sep) || !existsSync(file) || !statSync(file).isFile()) {
-          res.statusCode = 404;
-          res.end('not found');
-          return;
+        const controller = new AbortController();
+        res.on('close', () => controller.abort());
+        try {
+          const upstream = holder.source ? await holder.source.fetch(name, { signal: controller.signal }) : new Response(null, { status: 404 });
+          res.statusCode = upstream.status;
+          res.setHeader('cache-control', 'no-store');
+          if (!upstream.ok || !upstream.body) {
+            await upstream.body?.cancel();
+            res.end();
+            return;
+          }
+          // A compressed upstream's Content-Length counts encoded bytes; the body here is decoded.
+          const encoding = upstream.headers.get('content-encoding');
+          const length = upstream.headers.get('content-length');
+          if (length !== null && (encoding === null || encoding === 'identity')) res.setHeader('content-length', length);
+          res.setHeader('content-type', name.endsWith('.json') ? 'application/json' : 'application/octet-stream');
+          const body = Readable.fromWeb(upstream.body);
+          body.on('error', (err) => {
+            console.error(`generate: ${name}: ${err.message}`);
+            res.destroy(err);
+          });
+          body.pipe(res);
+        } catch (err) {
+          if (controller.signal.aborted) return;
+          console.error(`generate: ${name}: ${err.message}`);
+          if (res.headersSent) res.destroy(err);
+          else { res.statusCode = 502; res.end(err.message); }
         }
-        res.setHeader('content-length', String(statSync(file).size));
-        res.setHeader('content-type', file.endsWith('.json') ? 'application/json' : 'application/octet-stream');
-        res.setHeader('cache-control', 'no-store');
-        createReadStream(file).pipe(res);
       });
     },
   };
@@ -143,6 +218,8 @@ async function main() {
 
   const { createServer } = await import('vite');
   const { chromium } = await import('playwright');
+  // The source is opened once the server (which compiles model-source.ts) exists; the route reads it then.
+  const holder = { source: undefined };
   const server = await createServer({
     root: ROOT,
     configFile: join(ROOT, 'vite.config.ts'),
@@ -151,7 +228,7 @@ async function main() {
     server: { host: '127.0.0.1', port: 0, strictPort: false, hmr: false, watch: null },
     // Pre-bundle up front so Vite never reloads the page mid-run after discovering a dependency.
     optimizeDeps: { entries: ['scripts/generate.html'], include: ['@huggingface/tokenizers'] },
-    plugins: [serveModelDir(opts.model)],
+    plugins: [serveModelSource(holder)],
   });
   let browser;
   const timer = setTimeout(() => {
@@ -159,6 +236,10 @@ async function main() {
     process.exit(1);
   }, opts.timeout * 1000);
   try {
+    const sources = await server.ssrLoadModule('/src/model/model-source.ts');
+    const { describeModelFormat } = await server.ssrLoadModule('/src/model/model-format.ts');
+    holder.source = await openSource(opts, sources);
+    const format = await describeModelFormat(holder.source);
     await server.listen();
     const address = server.httpServer.address();
     const origin = `http://127.0.0.1:${address.port}`;
@@ -169,12 +250,13 @@ async function main() {
     page.on('pageerror', (err) => console.error(`[page] ${err.message}`));
     await page.goto(`${origin}/scripts/generate.html`);
     await page.waitForFunction(() => typeof window.sparkGenerate === 'function', null, { timeout: 120_000 });
+    const route = holder.source.layout === 'gguf' ? holder.source.ggufFile.split('/').map(encodeURIComponent).join('/') : '';
     const result = await page.evaluate((o) => window.sparkGenerate(o), {
-      modelUrl: `${origin}${MODEL_ROUTE}`, backend: opts.backend, prompt, maxNewTokens: opts.maxTokens, sampling,
+      modelUrl: `${origin}${MODEL_ROUTE}${route}`, backend: opts.backend, prompt, maxNewTokens: opts.maxTokens, sampling,
       tokensPerSubmit: opts.tokensPerSubmit, drafts: opts.drafts, maxPromptTokens: opts.maxPromptTokens,
       ignoreStopTokens: opts.ignoreEos,
     });
-    report(opts, result);
+    report(opts, result, holder.source, format);
   } finally {
     clearTimeout(timer);
     await browser?.close();
@@ -182,8 +264,21 @@ async function main() {
   }
 }
 
-function report(opts, { ready, done, adapter, totalMs }) {
+/**
+ * Weight bytes the GPU backend holds for the model's matrices, from its wafer plan: every layer's
+ * matrices and the LM head as stored (tile-major, padded, Q8_0/Q4_0 blocks as blocks), plus the
+ * embedding table when untied (the plan's totals leave it out: it is gathered, not streamed).
+ * Norm and bias vectors are not in the plan. Undefined without a plan (the CPU reference).
+ */
+function gpuWeights(plan) {
+  if (!plan) return undefined;
+  const embed = plan.roles.embed?.storedBytes ?? 0;
+  return { bytes: plan.summary.storedBytes + embed, streamedPerToken: plan.summary.bytesPerToken, embeddingBytes: embed, formats: plan.formats };
+}
+
+function report(opts, { ready, done, adapter, totalMs }, source, format) {
   const s = done.stats;
+  const gpu = gpuWeights(ready.plan);
   if (ready.fallbackReason) console.error(`generate: warning: running the CPU reference, not WebGPU: ${ready.fallbackReason}`);
   if (opts.json) {
     const out = {
@@ -191,6 +286,8 @@ function report(opts, { ready, done, adapter, totalMs }) {
       text: done.text,
       backend: ready.backend,
       adapter,
+      format: format.label,
+      gpuWeightBytes: gpu?.bytes ?? null,
       stats: {
         promptTokens: s.promptTokens,
         prefillTokens: s.prefillTokens,
@@ -217,16 +314,24 @@ function report(opts, { ready, done, adapter, totalMs }) {
       description: ready.description,
       ...(ready.fallbackReason ? { fallbackReason: ready.fallbackReason } : {}),
       model: { architecture: ready.config.architecture, vocabSize: ready.config.vocabSize, hiddenSize: ready.config.hiddenSize, numLayers: ready.config.numLayers },
+      source: { label: source.label, layout: source.layout, ...(source.commit ? { commit: source.commit } : {}) },
+      formatParameters: format.parameters,
+      ...(gpu ? { gpuWeights: gpu } : {}),
     };
     process.stdout.write(`${JSON.stringify(out)}\n`);
   } else {
     process.stdout.write(done.text.endsWith('\n') ? done.text : `${done.text}\n`);
+    console.error(`[generate] ${source.label} (${format.label}${gpu ? `, ${(gpu.bytes / 2 ** 20).toFixed(1)} MiB of weights on the GPU` : ''})`);
     console.error(`[generate] ${ready.backend} (${adapter}): ${s.promptTokens} prompt tokens, ${s.decodeTokens} generated (${done.finishReason}), `
       + `ttft ${s.ttftMs.toFixed(1)} ms, prefill ${perSecond(s.prefillTokens, s.prefillMs).toFixed(1)} tok/s, decode ${perSecond(s.decodeTokens, s.decodeMs).toFixed(1)} tok/s`);
   }
 }
 
 main().catch((err) => {
+  if (err instanceof UsageError) {
+    console.error(`generate: ${err.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
   console.error(`generate: ${err instanceof Error ? err.message : String(err)}`);
   process.exit(1);
 });
