@@ -1,0 +1,48 @@
+// Random-weight GGUF models with the head layouts of the real families Spark targets, narrowed and
+// shortened, in each GGUF tensor type Spark reads, for tests against llama.cpp:
+//   llama: SmolLM2's layout (head dim 64, 3 query heads per kv head), untied lm_head;
+//   qwen2: Qwen2.5-Coder-1.5B's layout (head dim 128, 6 query heads per kv head), q/k/v biases,
+//          tied embeddings.
+// Every K dimension (hidden 768, intermediate 512) is a multiple of 256, so K-quants are legal.
+// The weights' scales come from test-model.ts, chosen there so logits spread over several units.
+import { makeTestGguf, encodeAs } from './gguf-test-model.ts';
+import type { GgufTensorToWrite } from './gguf-writer.ts';
+import { quantizeK } from './k-quants.ts';
+import type { TestModelOptions } from './test-model.ts';
+
+export type GgufFamily = 'llama' | 'qwen2';
+
+/** A file's tensor types: one type for every 2-D weight, or Q4_K_M's mix. */
+export type GgufFileType = 'F32' | 'F16' | 'Q8_0' | 'Q4_0' | 'Q4_K_M';
+
+export const GGUF_FILE_TYPES: readonly GgufFileType[] = ['F32', 'F16', 'Q8_0', 'Q4_0', 'Q4_K_M'];
+
+export const FAMILY_LAYOUTS: Readonly<Record<GgufFamily, TestModelOptions & { pre: string }>> = {
+  llama: { architecture: 'LlamaForCausalLM', hiddenSize: 768, numHeads: 12, numKvHeads: 4, intermediateSize: 512, numLayers: 2, seed: 11, pre: 'llama-bpe' },
+  qwen2: { architecture: 'Qwen2ForCausalLM', hiddenSize: 768, numHeads: 6, numKvHeads: 1, intermediateSize: 512, numLayers: 2, seed: 12, tieWordEmbeddings: true, pre: 'qwen2' },
+};
+
+/**
+ * Q4_K_M as llama.cpp's quantizer mixes it, simplified: Q6_K for ffn_down and the output matrix
+ * (token_embd when tied, since it is the output then), Q4_K for every other 2-D weight.
+ */
+function q4kmType(name: string, tied: boolean): 'Q4_K' | 'Q6_K' {
+  if (name.endsWith('ffn_down.weight') || name === 'output.weight') return 'Q6_K';
+  return tied && name === 'token_embd.weight' ? 'Q6_K' : 'Q4_K';
+}
+
+/** The 2-D weights in `type`; norms and biases stay F32 as llama.cpp's converter writes them. */
+export function makeFamilyGguf(family: GgufFamily, type: GgufFileType): Uint8Array {
+  const { pre, ...layout } = FAMILY_LAYOUTS[family];
+  const tied = layout.tieWordEmbeddings ?? false;
+  const encode = (t: GgufTensorToWrite): GgufTensorToWrite => {
+    if (t.dims.length !== 2) return t;
+    const values = new Float32Array(t.bytes.slice().buffer);
+    if (type === 'Q4_K_M') {
+      const k = q4kmType(t.name, tied);
+      return { ...t, type: k, bytes: quantizeK(k, values) };
+    }
+    return { ...t, type, bytes: encodeAs(type, values) };
+  };
+  return makeTestGguf({ ...layout, pre, weightType: 'F32', editTensors: (tensors) => tensors.map(encode) }).gguf;
+}
