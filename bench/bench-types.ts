@@ -53,6 +53,16 @@ export interface SensitivityRow {
   detail?: string;
 }
 
+/** One weight format of the same checkpoint (quantized on load where it is not stored so). */
+export interface WeightFormatRow {
+  format: 'f16' | 'q8_0' | 'q4_0';
+  decodeTokensPerSecond: Spread;
+  /** The plan's weight (and activation traffic) bytes per decoded token, and the weights' bytes on the GPU. */
+  bytesPerToken: number;
+  storedBytes: number;
+  tokens: number[];
+}
+
 export interface EngineBenchResult {
   adapter: string;
   features: string[];
@@ -84,4 +94,5 @@ export interface EngineBenchResult {
     rewrite: { off: Spread; on: Spread; accepted: number; drafted: number; identical: boolean };
   };
   sensitivity: SensitivityRow[];
+  weightFormats: WeightFormatRow[];
 }

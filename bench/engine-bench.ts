@@ -4,7 +4,7 @@
 // wall-clock around real generations; nothing here is modelled.
 import { GREEDY, loadLab, type Backend, type ForcedGrid, type GenerateRequest, type GpuBackend, type GpuBackendOptions, type TunedPlan } from '../src/engine/index.ts';
 import { loadModel, type LoadedModel } from '../src/model/load.ts';
-import { spread, type EngineBenchResult, type EngineBenchSpec, type SensitivityRow } from './bench-types.ts';
+import { spread, type EngineBenchResult, type EngineBenchSpec, type SensitivityRow, type WeightFormatRow } from './bench-types.ts';
 
 const { CpuBackend, createGpuBackend, describeFormats, measureDispatchOverhead, measureReadBandwidth, promptLookupDraft, roleShapes, speculativeEditDraft } = await loadLab();
 
@@ -118,6 +118,21 @@ async function sensitivity(spec: EngineBenchSpec, model: LoadedModel, device: GP
   return rows;
 }
 
+/** F16, Q8_0 and Q4_0 of the same checkpoint (quantized on load), each its own backend on the same device. */
+async function weightFormats(spec: EngineBenchSpec, model: LoadedModel, device: GPUDevice, base: GpuBackendOptions): Promise<WeightFormatRow[]> {
+  const rows: WeightFormatRow[] = [];
+  for (const format of ['f16', 'q8_0', 'q4_0'] as const) {
+    const b = await createGpuBackend(model, { ...base, device, weightFormat: format, maxContext: SENSITIVITY_CONTEXT });
+    try {
+      await generate(b, { promptIds: spec.decodePrompt, maxNewTokens: 2 }); // warm-up
+      const d = await repeatDecode(b, spec.decodePrompt, spec.referenceTokens, spec.defaultTokensPerSubmit, spec.repeats);
+      rows.push({ format, decodeTokensPerSecond: d.rate, bytesPerToken: b.plan.summary.bytesPerToken, storedBytes: b.plan.summary.storedBytes, tokens: d.runs[0]!.tokens });
+      log(`weights ${format}: ${d.rate.median.toFixed(1)} tok/s, ${(b.plan.summary.bytesPerToken / 1e6).toFixed(2)} MB/token`);
+    } finally { b.dispose(); }
+  }
+  return rows;
+}
+
 async function drafts(spec: EngineBenchSpec, backend: GpuBackend) {
   const d = spec.drafts;
   const compare = async (prompt: number[], draft: GenerateRequest['draft']) => {
@@ -204,6 +219,7 @@ async function run(spec: EngineBenchSpec): Promise<EngineBenchResult> {
 
     const draftResult = await drafts(spec, main);
     const sens = await sensitivity(spec, model, device, main, base);
+    const formats = await weightFormats(spec, model, device, base);
     const info = device.adapterInfo;
     const last = dec.runs.at(-1)!.stats;
     return {
@@ -227,6 +243,7 @@ async function run(spec: EngineBenchSpec): Promise<EngineBenchResult> {
       cpuReference: { decodeTokensPerSecond: spread(cpuRuns.map(decodeRate)), tokens: cpuTokens, sameTokens: cpuTokens.join() === dec.runs[0]!.tokens.slice(0, cpuTokens.length).join() },
       drafts: draftResult,
       sensitivity: sens,
+      weightFormats: formats,
     };
   } finally {
     main?.dispose();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { spread } from './bench-types.ts';
-import { compareWithSuppressed, decodeLimiter, markdown, percentile, profileSummary, svgChart, targets, type BenchReport } from './report.ts';
+import { compareWithSuppressed, decodeLimiter, formatRows, markdown, percentile, profileSummary, svgChart, targets, type BenchReport } from './report.ts';
 
 const s = (...runs: number[]) => spread(runs);
 
@@ -34,6 +34,27 @@ function report(over: Partial<BenchReport['ours']> = {}): Omit<BenchReport, 'tar
 }
 
 describe('bench report', () => {
+  it('puts each weight format against the roofline at its own bytes per token, with llama.cpp on the same blocks', () => {
+    const rows = formatRows([
+      { format: 'f16', decodeTokensPerSecond: s(40), bytesPerToken: 5e6, storedBytes: 4.8e6, tokens: [1, 2, 3] },
+      { format: 'q8_0', decodeTokensPerSecond: s(50), bytesPerToken: 2.5e6, storedBytes: 2.6e6, tokens: [1, 2, 3] },
+      { format: 'q4_0', decodeTokensPerSecond: s(60), bytesPerToken: 1.5e6, storedBytes: 1.4e6, tokens: [1, 2, 3] },
+    ], 1, {
+      f16: { decodeTokensPerSecond: 300, prefillMs: 5, threads: 2, tokens: [1, 2, 3], ggufBytes: 5e6 },
+      q8_0: { decodeTokensPerSecond: 400, prefillMs: 5, threads: 1, tokens: [1, 9, 3], ggufBytes: 2.7e6 },
+      q4_0: { error: 'no binary' },
+    });
+    expect(rows.map((r) => r.boundTokensPerSecond)).toEqual([200, 400, 1e9 / 1.5e6]);
+    expect(rows[0]!.rooflineFraction).toBeCloseTo(0.2);
+    expect(rows[0]!.llamaCpp).toEqual({ decodeTokensPerSecond: 300, threads: 2, ggufBytes: 5e6, sameTokens: true });
+    expect(rows[1]!.llamaCpp).toMatchObject({ sameTokens: false, firstMismatch: 1 });
+    expect(rows[2]!.llamaCpp).toEqual({ error: 'no binary' });
+    const md = markdown({ ...report(), weightFormats: rows, targets: [] });
+    expect(md).toContain('| q8_0 | 50.0 (50.0–50.0) | 2.50 MB | 2.60 MB | 400.0 | 13% | 400.0 (1 thread) | NO (from token 1) |');
+    expect(md).toContain('| q4_0 |');
+    expect(md).toContain('failed: no binary');
+  });
+
   it('compares our unsuppressed greedy with a suppressed reference only up to our first suppressed id', () => {
     const suppressed = new Set([0, 9]);
     expect(compareWithSuppressed([5, 6, 7], [5, 6, 7], suppressed)).toEqual({ sameTokens: true, comparedTokens: 3 });

@@ -2,7 +2,7 @@
 // the report's shape and its arithmetic are unit-tested (report.test.ts). Field names under
 // ours/roofline/peers follow bench.json's stable format (checked by scripts/test.mjs); everything else is added freely.
 import { nearestRank } from '../src/hud/percentiles.ts';
-import type { EngineBenchResult, SensitivityRow, Spread } from './bench-types.ts';
+import type { EngineBenchResult, SensitivityRow, Spread, WeightFormatRow } from './bench-types.ts';
 
 export interface PeerRow {
   name: string;
@@ -25,6 +25,39 @@ export interface EditorLatency {
 }
 
 export interface Target { name: string; target: string; measured: string; met: boolean }
+
+/** llama.cpp (node-llama-cpp, CPU) on a GGUF of the same weights in the same format. */
+export type LlamaCppFormatRun = { decodeTokensPerSecond: number; prefillMs: number; threads: number; tokens: number[]; ggufBytes: number } | { error: string };
+
+export interface FormatReportRow {
+  format: WeightFormatRow['format'];
+  decodeTokensPerSecond: Spread;
+  bytesPerToken: number;
+  storedBytes: number;
+  /** The measured read bandwidth over this format's bytes per token, and decode's share of it. */
+  boundTokensPerSecond: number;
+  rooflineFraction: number;
+  llamaCpp?: { decodeTokensPerSecond: number; threads: number; ggufBytes: number; sameTokens: boolean; firstMismatch?: number } | { error: string };
+}
+
+/** One row per weight format: ours against the roofline at that format's bytes, and llama.cpp's peer figure. */
+export function formatRows(rows: readonly WeightFormatRow[], bandwidthGBps: number, llamaCpp: Partial<Record<WeightFormatRow['format'], LlamaCppFormatRun>> = {}): FormatReportRow[] {
+  return rows.map((r) => {
+    const bound = (bandwidthGBps * 1e9) / r.bytesPerToken;
+    const peer = llamaCpp[r.format];
+    let llama: FormatReportRow['llamaCpp'];
+    if (peer && 'error' in peer) llama = peer;
+    else if (peer) {
+      const n = Math.min(peer.tokens.length, r.tokens.length);
+      const mismatch = Array.from({ length: n }, (_, i) => i).find((i) => peer.tokens[i] !== r.tokens[i]);
+      llama = { decodeTokensPerSecond: peer.decodeTokensPerSecond, threads: peer.threads, ggufBytes: peer.ggufBytes, sameTokens: mismatch === undefined, ...(mismatch === undefined ? {} : { firstMismatch: mismatch }) };
+    }
+    return {
+      format: r.format, decodeTokensPerSecond: r.decodeTokensPerSecond, bytesPerToken: r.bytesPerToken, storedBytes: r.storedBytes,
+      boundTokensPerSecond: bound, rooflineFraction: r.decodeTokensPerSecond.median / bound, ...(llama ? { llamaCpp: llama } : {}),
+    };
+  });
+}
 
 export interface BenchReport {
   adapter: string;
@@ -59,6 +92,8 @@ export interface BenchReport {
   profile: { clock: string; decodeMsPerTokenByKernel: Record<string, number> };
   peers: PeerRow[];
   sensitivity: SensitivityRow[];
+  /** The same checkpoint as F16, Q8_0 and Q4_0 (quantized on load), with llama.cpp on the same blocks. */
+  weightFormats?: FormatReportRow[];
   drafts: EngineBenchResult['drafts'];
   editor?: EditorLatency | { error: string };
   targets: Target[];
@@ -169,6 +204,17 @@ export function markdown(r: BenchReport): string {
       lines.push(`p50 **${fmt(k.p50, 0)} ms**, p95 **${fmt(k.p95, 0)} ms**, p99 ${fmt(k.p99, 0)} ms over ${k.count} ghosts; ${r.editor.keystrokes} keys typed ${r.editor.keyDelayMs} ms apart, ` +
         `${r.editor.requests} requests (${r.editor.cancelled} cancelled, ${r.editor.typedThrough} typed through).`, '');
     }
+  }
+  if (r.weightFormats?.length) {
+    lines.push('## Weight formats (same checkpoint, quantized on load; llama.cpp on a GGUF of the same blocks)', '',
+      '| format | Spark decode tok/s | weight bytes/token | on the GPU | roofline bound tok/s | of roofline | llama.cpp CPU tok/s (node-llama-cpp) | same greedy tokens |',
+      '|---|---|---|---|---|---|---|---|',
+      ...r.weightFormats.map((f) => {
+        const l = f.llamaCpp;
+        const peer = !l ? '–' : 'error' in l ? `failed: ${l.error.replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 120)}` : `${fmt(l.decodeTokensPerSecond)} (${l.threads} thread${l.threads === 1 ? '' : 's'})`;
+        const same = !l || 'error' in l ? '–' : l.sameTokens ? 'yes' : `NO (from token ${l.firstMismatch})`;
+        return `| ${f.format} | ${sp(f.decodeTokensPerSecond)} | ${fmt(f.bytesPerToken / 1e6, 2)} MB | ${fmt(f.storedBytes / 1e6, 2)} MB | ${fmt(f.boundTokensPerSecond)} | ${fmt(100 * f.rooflineFraction, 0)}% | ${peer} | ${same} |`;
+      }), '');
   }
   const d = r.drafts;
   lines.push('## Drafts (output identical either way)', '',

@@ -5,7 +5,8 @@
 //   3. the app itself: keystroke → first ghost (editor-latency.ts);
 //   4. the peers (bench/peers/run-peers.ts), same prompt, checked against the same greedy tokens;
 //   5. bench.json + bench.md + bench.svg into --out; the last line printed is bench.json's path.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,9 +19,10 @@ import { parseBenchArgs } from './bench-args.ts';
 import type { EngineBenchResult, EngineBenchSpec } from './bench-types.ts';
 import { measureEditorLatency } from './editor-latency.ts';
 import { DEFAULT_PROMPT_TEXT } from './peers/args.ts';
+import { runLlamaCpp } from './peers/llama-cpp-peer.ts';
 import { suppressedIds, type TokenizerJson } from './peers/common.ts';
 import { runPeers, type PeersReport } from './peers/run-peers.ts';
-import { compareWithSuppressed, decodeLimiter, markdown, svgChart, targets, type BenchReport, type EditorLatency, type PeerRow } from './report.ts';
+import { compareWithSuppressed, decodeLimiter, formatRows, markdown, svgChart, targets, type BenchReport, type EditorLatency, type LlamaCppFormatRun, type PeerRow } from './report.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MODEL_DIR = join(ROOT, 'public', 'models', 'spark-nano');
@@ -100,7 +102,7 @@ async function runEngine(browser: Browser, origin: string, spec: EngineBenchSpec
   }
 }
 
-function assemble(engine: EngineBenchResult, peers: PeersReport | { error: string }, editor: EditorLatency | { error: string } | undefined, quick: boolean, started: number, suppress: number[]): BenchReport {
+function assemble(engine: EngineBenchResult, peers: PeersReport | { error: string }, editor: EditorLatency | { error: string } | undefined, quick: boolean, started: number, suppress: number[], llamaCpp: Partial<Record<keyof typeof GGUF_TYPE, LlamaCppFormatRun>>): BenchReport {
   const p = engine.prefill;
   const keyMs = engine.keystroke.ms.median;
   const boundTokensPerSecond = (engine.bandwidth.gbPerSecond * 1e9) / engine.plan.bytesPerToken;
@@ -109,6 +111,16 @@ function assemble(engine: EngineBenchResult, peers: PeersReport | { error: strin
   const peerRows: PeerRow[] = 'error' in peers
     ? [{ name: 'peers', status: 'failed', error: peers.error }]
     : peers.peers.map(({ tokens: _tokens, ...row }) => row);
+  const weightFormats = formatRows(engine.weightFormats, engine.bandwidth.gbPerSecond, llamaCpp);
+  // llama.cpp on the F16 GGUF is a peer of the main row (the same f16 weights); ours is greedy
+  // with nothing suppressed, and so is it, so the tokens compare directly.
+  const f16 = llamaCpp.f16;
+  if (f16) {
+    peerRows.push('error' in f16
+      ? { name: 'llama.cpp (node-llama-cpp, CPU, F16 GGUF)', status: 'failed', error: f16.error }
+      : { name: 'llama.cpp (node-llama-cpp, CPU, F16 GGUF)', status: 'ok', decodeTokensPerSecond: f16.decodeTokensPerSecond, prefillMs: f16.prefillMs,
+        ...compareTokens(engine.greedy, f16.tokens), detail: { threads: f16.threads, runtime: 'native, not in the browser' } });
+  }
   const ref = 'error' in peers ? undefined : peers.reference;
   const same = ref ? compareWithSuppressed(engine.greedy, ref, new Set(suppress)) : undefined;
   const partial: Omit<BenchReport, 'targets'> = {
@@ -146,6 +158,7 @@ function assemble(engine: EngineBenchResult, peers: PeersReport | { error: strin
     profile: engine.profile,
     peers: [...peerRows, cpuRow],
     sensitivity: engine.sensitivity,
+    weightFormats,
     drafts: engine.drafts,
     ...(editor ? { editor } : {}),
     engine: { description: engine.description, weightFormat: engine.weightFormat, params: engine.params, plan: engine.plan, features: engine.features },
@@ -154,6 +167,39 @@ function assemble(engine: EngineBenchResult, peers: PeersReport | { error: strin
       : { source: peers.referenceSource, tokens: peers.reference, prompt: peers.prompt, suppressedCount: peers.suppressedCount },
   };
   return { ...partial, targets: targets(partial) };
+}
+
+/** GGUF type of each of our weight formats: the same ggml blocks (bench/peers/export_gguf.py --type). */
+const GGUF_TYPE = { f16: 'F16', q8_0: 'Q8_0', q4_0: 'Q4_0' } as const;
+const PYTHON = process.env['SPARK_PYTHON'] ?? '/usr/bin/python3';
+
+/** llama.cpp on the default model exported as F16, Q8_0 and Q4_0 GGUF (rebuilt when older than the weights). */
+async function llamaCppFormats(spec: EngineBenchSpec, formats: readonly (keyof typeof GGUF_TYPE)[], repeats: number): Promise<Partial<Record<keyof typeof GGUF_TYPE, LlamaCppFormatRun>>> {
+  const out: Partial<Record<keyof typeof GGUF_TYPE, LlamaCppFormatRun>> = {};
+  const dir = join(ROOT, 'bench', 'peers', 'out', 'spark-nano');
+  mkdirSync(dir, { recursive: true });
+  const mtime = (p: string) => (existsSync(p) ? statSync(p).mtimeMs : 0);
+  for (const format of formats) {
+    const type = GGUF_TYPE[format];
+    const gguf = join(dir, `model-${type}.gguf`);
+    try {
+      if (mtime(gguf) < mtime(join(MODEL_DIR, 'model.safetensors'))) {
+        execFileSync(PYTHON, ['-m', 'bench.peers.export_gguf', '--model', MODEL_DIR, '--out', gguf, '--type', type], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+      }
+      const run = await runLlamaCpp(gguf, spec.decodePrompt, spec.referenceTokens, repeats);
+      out[format] = { ...run, ggufBytes: statSync(gguf).size };
+      say(`llama.cpp ${type}: ${run.decodeTokensPerSecond.toFixed(1)} tok/s (${run.threads} threads)`);
+    } catch (err) {
+      out[format] = { error: message(err) };
+    }
+  }
+  return out;
+}
+
+function compareTokens(ours: readonly number[], theirs: readonly number[]): Pick<PeerRow, 'sameTokens' | 'firstMismatch'> {
+  const n = Math.min(ours.length, theirs.length);
+  const i = Array.from({ length: n }, (_, k) => k).find((k) => ours[k] !== theirs[k]);
+  return i === undefined ? { sameTokens: true } : { sameTokens: false, firstMismatch: i };
 }
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
@@ -194,7 +240,12 @@ export async function main(argv: readonly string[]): Promise<void> {
     }).catch((err: unknown) => ({ error: message(err) }));
   }
 
-  const report = assemble(engine, peers, editor, args.quick, started, suppress);
+  let llamaCpp: Partial<Record<keyof typeof GGUF_TYPE, LlamaCppFormatRun>> = {};
+  if (args.peers) {
+    say('llama.cpp (node-llama-cpp, CPU) per weight format');
+    llamaCpp = await llamaCppFormats(spec, engine.weightFormats.map((f) => f.format), args.quick ? 1 : 3);
+  }
+  const report = assemble(engine, peers, editor, args.quick, started, suppress, llamaCpp);
   writeFileSync(join(out, 'bench.json'), JSON.stringify(report, null, 2) + '\n');
   writeFileSync(join(out, 'bench.md'), markdown(report));
   writeFileSync(join(out, 'bench.svg'), svgChart(report));

@@ -1,10 +1,14 @@
 #!/usr/bin/python3
 """Write a GGUF v3 (arch llama, all tensors f32) from an HF-layout Llama, for wllama / llama.cpp.
 
-  /usr/bin/python3 -m bench.peers.export_gguf --model DIR [--out FILE]   (default DIR/model.gguf)
+  /usr/bin/python3 -m bench.peers.export_gguf --model DIR [--out FILE] [--type F32|F16|Q8_0|Q4_0]
+  (default DIR/model.gguf, F32)
 
 The peers' GGUF: any HF-layout checkpoint, all f32 (so llama.cpp computes like the other peers),
-written with training/formats.py's GGUF writer.
+written with training/formats.py's GGUF writer. --type stores the 2-D weights as F16, Q8_0 or Q4_0
+instead (norms stay F32), quantized by formats.quantize, ggml's reference quantizers, the same ones
+Spark's weightFormat 'q8_0' / 'q4_0' applies on load: the bench's per-format llama.cpp rows run the
+same blocks as Spark's.
 What llama.cpp needs and why:
   - Q and K rows permuted per head from HF's rotate_half layout (pairs (j, j+hd/2)) to the
     interleaved layout llama.cpp's "llama" RoPE rotates (pairs (2j, 2j+1)). The attention scores
@@ -48,7 +52,10 @@ def tokenizer_arrays(model_dir, vocab_size):
     return tokens, types, merges
 
 
-def export(model_dir, out_path, pre="llama-bpe"):
+FILE_TYPES = {"F32": 0, "F16": 1, "Q4_0": 2, "Q8_0": 7}  # llama_ftype (general.file_type)
+
+
+def export(model_dir, out_path, pre="llama-bpe", wtype="F32"):
     with open(os.path.join(model_dir, "config.json")) as f:
         raw = json.load(f)
     c = llama_torch.Cfg(raw)
@@ -104,6 +111,9 @@ def export(model_dir, out_path, pre="llama-bpe"):
         ("tokenizer.ggml.add_bos_token", T["bool"], False),
         ("tokenizer.ggml.add_eos_token", T["bool"], False),
     ]
+    if wtype != "F32":
+        tensors = [(n, a, wtype) if np.ndim(a) == 2 else (n, a) for n, a in tensors]
+        kv = [(k, t, FILE_TYPES[wtype]) if k == "general.file_type" else (k, t, v) for k, t, v in kv]
     formats.write_gguf(out_path, kv, tensors)
     return {"gguf": out_path, "bytes": os.path.getsize(out_path), "tensors": len(tensors),
             "vocab": c.vocab_size, "merges": len(merges)}
@@ -114,8 +124,9 @@ def main():
     ap.add_argument("--model", required=True)
     ap.add_argument("--out", default="")
     ap.add_argument("--pre", default="llama-bpe", help="llama.cpp pre-tokenizer name")
+    ap.add_argument("--type", default="F32", choices=sorted(FILE_TYPES), help="type of the 2-D weights")
     a = ap.parse_args()
-    print(json.dumps(export(a.model, a.out or os.path.join(a.model, "model.gguf"), a.pre)))
+    print(json.dumps(export(a.model, a.out or os.path.join(a.model, "model.gguf"), a.pre, a.type)))
 
 
 if __name__ == "__main__":
