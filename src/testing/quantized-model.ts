@@ -18,9 +18,31 @@ export function quantizeMatrices(model: LoadedModel, type: 'Q8_0' | 'Q4_0'): Loa
  * blocks of that type (weights within about ±1, seeded per tensor), so a forward pass exercises
  * every decode path. Not a trained model: for comparing backends, not for judging output.
  */
-export function randomBlockMatrices(model: LoadedModel, type: QuantType): LoadedModel {
+export function randomBlockMatrices(model: LoadedModel, type: QuantType | ((name: string) => QuantType)): LoadedModel {
   let seed = 0;
-  return mapMatrices(model, (name, t) => new WeightTensor(name, type, t.shape, randomBlocks(type, t.size / BLOCK[type].elements, ++seed * 7919)));
+  return mapMatrices(model, (name, t) => {
+    const q = typeof type === 'function' ? type(name) : type;
+    return new WeightTensor(name, q, t.shape, randomBlocks(q, t.size / BLOCK[q].elements, ++seed * 7919));
+  });
+}
+
+/**
+ * The tensor types of a Q4_K_M file as llama.cpp mixes them: Q4_K, with Q6_K for the output and,
+ * in some layers (here layer 0), for attn_v and ffn_down.
+ */
+export const q4kmTypes = (name: string): QuantType =>
+  name === 'lm_head.weight' || /^model\.layers\.0\.(self_attn\.v_proj|mlp\.down_proj)\./.test(name) ? 'Q6_K' : 'Q4_K';
+
+/** The named tensors as f16 (what the GPU stores for a matrix it cannot keep in blocks). */
+export function roundToF16(model: LoadedModel, names: readonly string[]): LoadedModel {
+  const weights = new Map(model.weights);
+  for (const name of names) {
+    const t = model.weights.get(name);
+    if (!t) throw new Error(`roundToF16: no tensor ${name}`);
+    const bits = t.toF16Bits();
+    weights.set(name, new WeightTensor(name, 'F16', t.shape, new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength)));
+  }
+  return { ...model, weights };
 }
 
 function mapMatrices(model: LoadedModel, f: (name: string, t: WeightTensor) => WeightTensor): LoadedModel {

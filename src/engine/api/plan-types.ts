@@ -77,6 +77,8 @@ export interface ModelWaferPlan {
   formats: RoleFormats;
   numLayers: number;
   roles: Record<MatrixRole, MatrixPlan | undefined>;
+  /** Per-layer plans of the roles whose layers are stored in different formats (same grid). */
+  layers?: Partial<Record<MatrixRole, MatrixPlan[]>>;
   /** Where each role's grid came from. */
   source: Record<MatrixRole, 'default' | 'autotune' | 'cache' | 'forced' | undefined>;
   summary: PlanSummary;

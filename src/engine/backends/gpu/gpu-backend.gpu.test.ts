@@ -11,7 +11,7 @@ import { CpuBackend } from '../cpu/cpu-backend.ts';
 import { ReferenceModel } from '../cpu/reference/forward.ts';
 import { createGpuBackend, type GpuBackend } from './gpu-backend.ts';
 import { readF32, testDevice } from '../../../testing/gpu-test-util.ts';
-import { quantizeMatrices, randomBlockMatrices } from '../../../testing/quantized-model.ts';
+import { q4kmTypes, quantizeMatrices, randomBlockMatrices, roundToF16 } from '../../../testing/quantized-model.ts';
 import { FORMAT_LAYOUT, type WeightFormat } from '../plan/wafer-plan.ts';
 
 const request = (promptIds: number[], extra: Partial<GenerateRequest> = {}): GenerateRequest => ({
@@ -45,19 +45,29 @@ describe('GpuBackend vs the CPU reference', async () => {
   const superBlockDims = { hiddenSize: 256, numHeads: 4, intermediateSize: 512 } as const;
   describe.each([
     ['llama', 'f32'], ['llama-tied-f16', 'f16'], ['qwen2-tied', 'f32'], ['qwen2-untied-bf16', 'f32'],
-    ['llama', 'q8_0'], ['qwen2-tied', 'q4_0'], ['llama', 'q4_k'], ['qwen2-untied-bf16', 'q6_k'],
-  ] as [TestModelVariant, WeightFormat][])('%s, weights %s', (variant, weightFormat) => {
+    ['llama', 'q8_0'], ['qwen2-tied', 'q4_0'], ['llama', 'q4_k'], ['qwen2-untied-bf16', 'q6_k'], ['llama', 'Q4_K_M mix'],
+  ] as [TestModelVariant, WeightFormat | 'Q4_K_M mix'][])('%s, weights %s', (variant, weightFormat) => {
     let model: LoadedModel;
     let gpu: GpuBackend;
     const reference = new Map<number, number[]>();
     beforeAll(async () => {
-      const type = FORMAT_LAYOUT[weightFormat].blockType;
+      const mix = weightFormat === 'Q4_K_M mix';
+      const floatFormat = !mix && !FORMAT_LAYOUT[weightFormat].blockType ? weightFormat : undefined;
+      const type = mix ? 'Q4_K' : FORMAT_LAYOUT[weightFormat].blockType;
       const kQuant = type === 'Q4_K' || type === 'Q6_K';
       const loaded = await loadModel(testModelFetcher({ ...TEST_MODEL_VARIANTS[variant], ...(type ? (kQuant ? superBlockDims : blockDims) : {}) }));
-      model = !type ? loaded : type === 'Q8_0' || type === 'Q4_0' ? quantizeMatrices(loaded, type) : randomBlockMatrices(loaded, type);
+      model = !type ? loaded : type === 'Q8_0' || type === 'Q4_0' ? quantizeMatrices(loaded, type) : randomBlockMatrices(loaded, mix ? q4kmTypes : type);
       // The block formats come from the tensors' own types, not from a forced option.
-      gpu = await createGpuBackend(model, { device, ...(type ? {} : { weightFormat }), autotune: false, maxContext: 512 });
-      if (type) expect(Object.values(gpu.plan.formats).every((f) => f === weightFormat)).toBe(true);
+      gpu = await createGpuBackend(model, { device, ...(floatFormat ? { weightFormat: floatFormat } : {}), autotune: false, maxContext: 512 });
+      if (mix) {
+        // Layer 0's fused qkv mixes Q4_K and Q6_K (f16); every other matrix keeps its blocks.
+        expect(gpu.plan.layers).toMatchObject({ qkv: [{ format: 'f16' }, { format: 'q4_k' }], down: [{ format: 'q6_k' }, { format: 'q4_k' }] });
+        expect(gpu.plan.formats).toMatchObject({ o: 'q4_k', gate_up: 'q4_k', lm_head: 'q6_k' });
+        // The reference reads what the GPU holds: layer 0's q, k and v rounded to f16.
+        model = roundToF16(model, ['q_proj', 'k_proj', 'v_proj'].map((p) => `model.layers.0.self_attn.${p}.weight`));
+      } else if (type) {
+        expect(Object.values(gpu.plan.formats).every((f) => f === weightFormat)).toBe(true);
+      }
       for (const [i, p] of PROMPTS.entries()) reference.set(i, (await collect(new CpuBackend(model, { maxContext: 512 }), request(p))).tokens);
     });
     afterAll(() => gpu?.dispose());

@@ -13,7 +13,7 @@ import type { LoadedModel } from '../../../model/load.ts';
 import type { ModelWaferPlan } from '../../api/plan-types.ts';
 import type { GenerateStats } from '../../api/types.ts';
 import type { Backend, GenerateRequest } from '../backend.ts';
-import { buildModelPlan, planCacheKey, roleFormats } from '../plan/model-plan.ts';
+import { buildModelPlan, planCacheKey, weightFormats } from '../plan/model-plan.ts';
 import { TokenLoop } from '../token-loop.ts';
 import { autotunePlan, type AutotuneOptions, type PlanCache, type TunedPlan } from './autotune.ts';
 import { GpuContext } from './context.ts';
@@ -53,8 +53,8 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
   try {
     const ctx = new GpuContext(device);
     const c = model.config;
-    const formats = roleFormats(c, (name) => model.weights.get(name)?.dtype, options.weightFormat);
-    const key = planCacheKey(info, c, formats);
+    const formats = weightFormats(c, (name) => model.weights.get(name)?.dtype, options.weightFormat);
+    const key = planCacheKey(info, c, formats.roles);
     let tuned: TunedPlan | undefined;
     let source: 'autotune' | 'cache' = 'autotune';
     const tune = options.autotune ?? true;
@@ -63,7 +63,7 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
       tuned = await cache?.get(key);
       if (tuned) source = 'cache';
       else {
-        tuned = await autotunePlan(ctx, c, formats, typeof tune === 'object' ? tune : {});
+        tuned = await autotunePlan(ctx, c, formats.roles, typeof tune === 'object' ? tune : {});
         await cache?.set(key, tuned);
       }
     }

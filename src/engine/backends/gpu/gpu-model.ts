@@ -87,8 +87,9 @@ export class GpuModel implements Disposable {
         return t;
       };
       const f32 = (name: string) => tensor(name).toF32();
-      const role = (r: keyof ModelWaferPlan['roles']) => {
-        const p = this.plan.roles[r];
+      /** The plan of role r's matrix (in layer l, whose format may differ from the role's). */
+      const role = (r: keyof ModelWaferPlan['roles'], l?: number) => {
+        const p = (l === undefined ? undefined : this.plan.layers?.[r]?.[l]) ?? this.plan.roles[r];
         if (!p) throw new Error(`gpu model: the plan has no ${r} matrix`);
         return p;
       };
@@ -103,11 +104,11 @@ export class GpuModel implements Disposable {
         const layer: LayerBuffers = {
           inputNorm: g.storage(`L${l}.input_norm`, f32(name('input_layernorm.weight'))),
           postNorm: g.storage(`L${l}.post_norm`, f32(name('post_attention_layernorm.weight'))),
-          qkv: matrix(role('qkv'), names('self_attn.q_proj.weight', 'self_attn.k_proj.weight', 'self_attn.v_proj.weight')),
-          o: matrix(role('o'), names('self_attn.o_proj.weight')),
+          qkv: matrix(role('qkv', l), names('self_attn.q_proj.weight', 'self_attn.k_proj.weight', 'self_attn.v_proj.weight')),
+          o: matrix(role('o', l), names('self_attn.o_proj.weight')),
           // gate/up interleaved row by row: row 2i = gate_i, 2i+1 = up_i (the SwiGLU pair of one thread).
-          gateUp: matrix(role('gate_up'), names('mlp.gate_proj.weight', 'mlp.up_proj.weight'), 'interleave'),
-          down: matrix(role('down'), names('mlp.down_proj.weight')),
+          gateUp: matrix(role('gate_up', l), names('mlp.gate_proj.weight', 'mlp.up_proj.weight'), 'interleave'),
+          down: matrix(role('down', l), names('mlp.down_proj.weight')),
           kCache: g.create(`L${l}.k_cache`, cacheBytes, GPUBufferUsage.STORAGE),
           vCache: g.create(`L${l}.v_cache`, cacheBytes, GPUBufferUsage.STORAGE),
         };

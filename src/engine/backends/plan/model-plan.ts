@@ -7,7 +7,7 @@ import type { TensorType } from '../../../model/tensor.ts';
 import { EMBED_TOKENS, layerWeightName, outputWeightName, type LayerWeight } from '../../../model/weights.ts';
 import type { ForcedGrid, GridChoice, MatrixPlan, MatrixRole, ModelWaferPlan, RoleFormats, WeightFormat } from '../../api/plan-types.ts';
 import { isQuantType } from '../../../model/quant.ts';
-import { defaultGrid, formatForBlocks, planMatrix, summarisePlans } from './wafer-plan.ts';
+import { defaultGrid, FORMAT_LAYOUT, formatForBlocks, planMatrix, summarisePlans } from './wafer-plan.ts';
 
 export type { ForcedGrid, MatrixRole, ModelWaferPlan, RoleFormats } from '../../api/plan-types.ts';
 
@@ -26,39 +26,67 @@ export function roleShapes(c: ModelConfig): RoleShape[] {
   return shapes;
 }
 
-/** The checkpoint tensors each role's matrix is made of (every layer's, for the per-layer roles). */
-export function roleTensorNames(c: ModelConfig): Record<MatrixRole, string[]> {
-  const layers = (parts: LayerWeight[]) => Array.from({ length: c.numLayers }, (_, l) => parts.map((p) => layerWeightName(l, p))).flat();
+/**
+ * The checkpoint tensors of each role's matrices: one group per matrix (a layer's q, k and v are
+ * one fused matrix; per-layer roles have a group per layer).
+ */
+export function roleTensorNames(c: ModelConfig): Record<MatrixRole, string[][]> {
+  const layers = (parts: LayerWeight[]) => Array.from({ length: c.numLayers }, (_, l) => parts.map((p) => layerWeightName(l, p)));
   return {
     qkv: layers(['self_attn.q_proj.weight', 'self_attn.k_proj.weight', 'self_attn.v_proj.weight']),
     o: layers(['self_attn.o_proj.weight']),
     gate_up: layers(['mlp.gate_proj.weight', 'mlp.up_proj.weight']),
     down: layers(['mlp.down_proj.weight']),
-    lm_head: [outputWeightName(c)],
-    embed: c.tieWordEmbeddings ? [] : [EMBED_TOKENS],
+    lm_head: [[outputWeightName(c)]],
+    embed: c.tieWordEmbeddings ? [] : [[EMBED_TOKENS]],
   };
 }
 
 /**
- * The format each role is stored in on the GPU, from the types its tensors have on disk:
- * - all in one block type (Q8_0, Q4_0, Q4_K, Q6_K): kept as those blocks;
- * - a mix (a Q4_K_M file's layers with Q6_K beside Q4_K in one role): dequantized to f16, since a
- *   role has one format for all its layers;
- * - floats: f16 when the embedding table is f16 (the checkpoint chose 16 bits), else f32.
- * `forced` (GpuOptions.weightFormat) sets every role: f16/f32 dequantize, q8_0/q4_0 quantize on load.
+ * How the weights sit on the GPU: each role's format (what its plan, autotune and cache key use),
+ * and for a role whose layers differ, each layer's. A Q4_K_M file is such a mix: its attn_v and
+ * ffn_down are Q6_K in some layers and Q4_K in the others.
  */
-export function roleFormats(c: ModelConfig, typeOf: (name: string) => TensorType | undefined, forced?: WeightFormat): RoleFormats {
+export interface ModelFormats {
+  roles: RoleFormats;
+  layers: Partial<Record<MatrixRole, readonly WeightFormat[]>>;
+}
+
+/**
+ * The formats, from the types the tensors have on disk. One matrix (a group of roleTensorNames):
+ * - all its tensors in one block type (Q8_0, Q4_0, Q4_K, Q6_K): kept as those blocks;
+ * - floats: f16 when the embedding table is f16 (the checkpoint chose 16 bits), else f32;
+ * - a fused matrix of mixed block types (q and k Q4_K, v Q6_K): dequantized to f16, as one
+ *   buffer has one format.
+ * A role takes its layers' most common format. `forced` (GpuOptions.weightFormat) sets every
+ * matrix: f16/f32 dequantize, q8_0/q4_0 quantize on load.
+ */
+export function weightFormats(c: ModelConfig, typeOf: (name: string) => TensorType | undefined, forced?: WeightFormat): ModelFormats {
   const floats: WeightFormat = typeOf(EMBED_TOKENS) === 'F16' ? 'f16' : 'f32';
-  const names = roleTensorNames(c);
-  const pick = (role: MatrixRole): WeightFormat => {
+  const matrixFormat = (names: string[]): WeightFormat => {
     if (forced) return forced;
-    if (role === 'embed' && c.tieWordEmbeddings) return pick('lm_head'); // one table, one buffer
-    const types = new Set(names[role].map(typeOf));
+    const types = new Set(names.map(typeOf));
     const only = types.size === 1 ? [...types][0] : undefined;
     if (only && isQuantType(only)) return formatForBlocks(only);
     return [...types].every((t) => t === 'F32' || t === 'F16' || t === 'BF16') ? floats : 'f16';
   };
-  return { qkv: pick('qkv'), o: pick('o'), gate_up: pick('gate_up'), down: pick('down'), lm_head: pick('lm_head'), embed: pick('embed') };
+  const groups = roleTensorNames(c);
+  const roles = {} as Record<MatrixRole, WeightFormat>;
+  const layers: ModelFormats['layers'] = {};
+  for (const role of ['qkv', 'o', 'gate_up', 'down', 'lm_head'] as const) {
+    const each = groups[role].map(matrixFormat);
+    roles[role] = mostCommon(each);
+    if (new Set(each).size > 1) layers[role] = each;
+  }
+  // Tied: the gather reads the lm_head's buffer, one table in one format.
+  roles.embed = c.tieWordEmbeddings ? roles.lm_head : matrixFormat(groups.embed[0] ?? []);
+  return { roles, layers };
+}
+
+function mostCommon<T>(xs: readonly T[]): T {
+  const counts = new Map<T, number>();
+  for (const x of xs) counts.set(x, (counts.get(x) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1])[0]![0];
 }
 
 /** Every role in one format (tests, benches, a forced format). */
@@ -69,6 +97,11 @@ export const uniformFormats = (format: WeightFormat): RoleFormats =>
 export function describeFormats(formats: RoleFormats): string {
   const distinct = new Set(Object.values(formats));
   return distinct.size === 1 ? [...distinct][0]! : Object.entries(formats).map(([role, f]) => `${role} ${f}`).join(', ');
+}
+
+/** `grid`, with its K split reduced to one tile column when `format`'s alignment leaves too few columns. */
+function fitGrid(grid: GridChoice, cols: number, format: WeightFormat): GridChoice {
+  return grid.colTiles <= Math.ceil(cols / FORMAT_LAYOUT[format].colAlign) ? grid : { ...grid, colTiles: 1, reduce: 'chain' };
 }
 
 const isGridChoice = (g: ForcedGrid): g is GridChoice => typeof (g as GridChoice).tileRows === 'number';
@@ -84,12 +117,13 @@ export function forcedFor(forced: ForcedGrid | undefined, role: MatrixRole): Gri
  * roles get the default grid; `forced` wins over both.
  */
 export function buildModelPlan(
-  config: ModelConfig, formats: RoleFormats | WeightFormat,
+  config: ModelConfig, formats: ModelFormats | WeightFormat,
   choices: Partial<Record<MatrixRole, { grid: GridChoice; source: 'autotune' | 'cache' }>> = {},
   forced?: ForcedGrid,
 ): ModelWaferPlan {
-  const byRole = typeof formats === 'string' ? uniformFormats(formats) : formats;
+  const { roles: byRole, layers: byLayer } = typeof formats === 'string' ? { roles: uniformFormats(formats), layers: {} } : formats;
   const roles = {} as Record<MatrixRole, MatrixPlan | undefined>;
+  const layers: NonNullable<ModelWaferPlan['layers']> = {};
   const source = {} as ModelWaferPlan['source'];
   const all: MatrixPlan[] = [];
   for (const s of roleShapes(config)) {
@@ -100,10 +134,14 @@ export function buildModelPlan(
     const plan = planMatrix(s.role, s.rows, s.cols, byRole[s.role], pick.grid, s.rowsPerThread);
     roles[s.role] = plan;
     source[s.role] = pick.source;
+    // A layer in another format keeps the role's grid where that format's alignment allows it.
+    const perLayer = byLayer[s.role]?.map((f) => (f === plan.format ? plan
+      : planMatrix(s.role, s.rows, s.cols, f, fitGrid(pick.grid, s.cols, f), s.rowsPerThread)));
+    if (perLayer) layers[s.role] = perLayer;
     // The untied embedding table is gathered (one row per token), never streamed: not in the totals.
-    if (s.role !== 'embed') for (let l = 0; l < (s.perLayer ? config.numLayers : 1); l++) all.push(plan);
+    if (s.role !== 'embed') all.push(...(perLayer ?? Array.from({ length: s.perLayer ? config.numLayers : 1 }, () => plan)));
   }
-  return { formats: byRole, numLayers: config.numLayers, roles, source, summary: summarisePlans(all) };
+  return { formats: byRole, numLayers: config.numLayers, roles, ...(Object.keys(layers).length ? { layers } : {}), source, summary: summarisePlans(all) };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../../../model/config.ts';
 import type { TensorType } from '../../../model/tensor.ts';
-import { buildModelPlan, describeFormats, planCacheKey, roleFormats, roleShapes, roleTensorNames, uniformFormats } from './model-plan.ts';
+import { buildModelPlan, describeFormats, planCacheKey, roleShapes, roleTensorNames, uniformFormats, weightFormats } from './model-plan.ts';
 import { candidateGrids, defaultGrid, PE_SRAM_BYTES, planMatrix, summarisePlans, tileMajorIndex, toTileMajor } from './wafer-plan.ts';
 
 describe('planMatrix: grid, tiles, padding and the modelled wafer costs', () => {
@@ -116,20 +116,40 @@ describe('model plan', () => {
     expect(() => planMatrix('w', 8, 96, 'q8_0', { tileRows: 32, colTiles: 3, reduce: 'chain' })).toThrow(/Q=3 tile columns is more than K=96 allows/);
   });
 
-  it('role formats follow the tensors: one block type kept, K-quants and mixes dequantized to f16, forced wins', () => {
-    const names = roleTensorNames(config);
-    const roleOf = (name: string) => Object.entries(names).find(([, list]) => list.includes(name))?.[0] ?? '';
-    /** Tensor types by role: `types[role]`, else `fallback`. */
-    const typed = (types: Partial<Record<string, TensorType>>, fallback: TensorType) => (name: string) => types[roleOf(name)] ?? fallback;
-    expect(roleFormats(config, typed({}, 'Q8_0'))).toEqual(uniformFormats('q8_0'));
-    // A Q4_K_M file: Q4_K with Q6_K down and lm_head.
-    expect(roleFormats(config, typed({ down: 'Q6_K', lm_head: 'Q6_K' }, 'Q4_K'))).toEqual(uniformFormats('f16'));
-    expect(roleFormats(config, typed({ o: 'Q8_0' }, 'Q4_0'))).toMatchObject({ qkv: 'q4_0', o: 'q8_0', down: 'q4_0' });
-    expect(roleFormats(config, () => 'F16')).toEqual(uniformFormats('f16'));
-    expect(roleFormats(config, () => 'BF16')).toEqual(uniformFormats('f32'));
-    expect(roleFormats(config, () => 'Q8_0', 'f32')).toEqual(uniformFormats('f32'));
+  it('formats follow the tensors: one block type kept, mixed fused matrices f16, per layer where layers differ, forced wins', () => {
+    const groups = roleTensorNames(config);
+    const where = (name: string) => {
+      for (const [role, list] of Object.entries(groups)) {
+        const layer = list.findIndex((g) => g.includes(name));
+        if (layer >= 0) return { role, layer };
+      }
+      return { role: '', layer: -1 };
+    };
+    /** Tensor types by role (or role and layer, "down.0"), else `fallback`. */
+    const typed = (types: Partial<Record<string, TensorType>>, fallback: TensorType) => (name: string) => {
+      const { role, layer } = where(name);
+      return types[`${role}.${layer}`] ?? types[role] ?? fallback;
+    };
+    expect(weightFormats(config, typed({}, 'Q8_0'))).toEqual({ roles: uniformFormats('q8_0'), layers: {} });
+    expect(weightFormats(config, typed({ o: 'Q8_0' }, 'Q4_0')).roles).toMatchObject({ qkv: 'q4_0', o: 'q8_0', down: 'q4_0' });
+    expect(weightFormats(config, () => 'F16').roles).toEqual(uniformFormats('f16'));
+    expect(weightFormats(config, () => 'BF16').roles).toEqual(uniformFormats('f32'));
+    expect(weightFormats(config, () => 'Q8_0', 'f32')).toEqual({ roles: uniformFormats('f32'), layers: {} });
     const tied = { ...config, tieWordEmbeddings: true };
-    expect(roleFormats(tied, (n) => (n === 'model.embed_tokens.weight' ? 'Q8_0' : 'Q4_0')).embed).toBe('q8_0');
+    expect(weightFormats(tied, (n) => (n === 'model.embed_tokens.weight' ? 'Q8_0' : 'Q4_0')).roles.embed).toBe('q8_0');
+
+    // A Q4_K_M-like file: Q4_K, with v and down Q6_K in layer 0 only and a Q6_K output. Layer 0's
+    // fused qkv mixes Q4_K and Q6_K, so it alone is f16; down keeps each layer's own blocks.
+    const v0 = (name: string) => (name === 'model.layers.0.self_attn.v_proj.weight' ? 'Q6_K' : undefined);
+    const mixed = weightFormats(config, (n) => v0(n) ?? typed({ 'down.0': 'Q6_K', lm_head: 'Q6_K' }, 'Q4_K')(n));
+    expect(mixed.layers).toEqual({ qkv: ['f16', 'q4_k'], down: ['q6_k', 'q4_k'] });
+    expect(mixed.roles).toMatchObject({ o: 'q4_k', gate_up: 'q4_k', lm_head: 'q6_k', embed: 'q4_k' });
+    const plan = buildModelPlan(config, mixed);
+    expect(plan.layers!.down!.map((p) => p.format)).toEqual(['q6_k', 'q4_k']);
+    expect(plan.layers!.qkv!.map((p) => p.format)).toEqual(['f16', 'q4_k']);
+    const perLayer = ['qkv', 'o', 'gate_up', 'down'] as const;
+    const stored = perLayer.flatMap((r) => plan.layers?.[r] ?? [plan.roles[r]!, plan.roles[r]!]);
+    expect(plan.summary.storedBytes).toBe(summarisePlans([...stored, plan.roles.lm_head!]).storedBytes);
     expect(describeFormats(uniformFormats('q4_0'))).toBe('q4_0');
     expect(describeFormats({ ...uniformFormats('q4_0'), lm_head: 'f16' })).toBe('qkv q4_0, o q4_0, gate_up q4_0, down q4_0, lm_head f16, embed q4_0');
     expect(planCacheKey({ vendor: 'v', architecture: 'a', device: '', description: '' }, config, { ...uniformFormats('q4_0'), o: 'q8_0' }))
