@@ -38,6 +38,18 @@ export function memoryFetcher(files: Readonly<Record<string, Uint8Array>>): Mode
   };
 }
 
+/**
+ * Serves one local file (a File or Blob) under `name`: 404 for anything else. The Response streams
+ * from the Blob, so the file is read from disk as it is consumed rather than copied first.
+ */
+export function blobFetcher(blob: Blob, name: string): ModelFileFetcher {
+  return async (requested, signal) => {
+    signal?.throwIfAborted();
+    if (requested !== name) return new Response(null, { status: 404, statusText: 'Not Found' });
+    return new Response(blob.slice(0, blob.size), { status: 200, headers: { 'content-length': String(blob.size) } });
+  };
+}
+
 /** The file's bytes, or undefined on 404; other HTTP errors throw. Reports progress as it streams. */
 export async function fetchBytes(fetchFile: ModelFileFetcher, name: string, options: LoadOptions): Promise<Uint8Array | undefined> {
   const res = await fetchFile(name, options.signal);

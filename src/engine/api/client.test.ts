@@ -167,5 +167,10 @@ describe('parseEngineRequest', () => {
     expect(() => parseEngineRequest({ type: 'load', modelUrl: 'x', backend: 'tpu' })).toThrow(/load\.backend/);
     expect(() => parseEngineRequest({ type: 'launch' })).toThrow(/unknown message type "launch"/);
     expect(() => parseEngineRequest(null)).toThrow(/not an object/);
+    const file = new Blob([new Uint8Array(4)]);
+    expect(parseEngineRequest({ type: 'load', modelUrl: 'm.gguf', file })).toMatchObject({ modelUrl: 'm.gguf' });
+    expect(() => parseEngineRequest({ type: 'load', modelUrl: 'm.gguf', file: 'path/to/m.gguf' })).toThrow(/load\.file must be a Blob or File/);
+    expect(() => parseEngineRequest({ type: 'load', modelUrl: 'm.bin', file })).toThrow(/load\.modelUrl must be its name ending in \.gguf, got "m\.bin"/);
+    expect(() => parseEngineRequest({ type: 'load', modelUrl: 'm.gguf', file, files: {} })).toThrow(/file or files, not both/);
   });
 });

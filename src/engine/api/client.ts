@@ -33,6 +33,11 @@ export interface LoadOptions {
   backend?: BackendPreference;
   /** In-memory model files; their buffers are transferred to the worker (the arrays become empty). */
   files?: ModelFilesMessage;
+  /**
+   * A local .gguf file (a File from a picker or a drop); `modelUrl` is then its name. It is not
+   * copied: the worker reads it from disk, and reads it again after a restart.
+   */
+  file?: Blob;
   gpuOptions?: GpuOptions;
 }
 
@@ -86,7 +91,7 @@ export class EngineClient implements Engine {
     return this.ready?.config;
   }
 
-  /** Loads a model (by base URL, or from in-memory files); resolves when the backend is ready. */
+  /** Loads a model (by base URL, from in-memory files, or from a local .gguf file); resolves when the backend is ready. */
   load(modelUrl: string, options: LoadOptions = {}): Promise<ReadyEvent> {
     this.assertLive();
     this.loading?.reject(new Error('superseded by another load'));
@@ -97,6 +102,7 @@ export class EngineClient implements Engine {
       this.worker.postMessage({
         type: 'load', modelUrl,
         ...(options.files ? { files: options.files } : {}),
+        ...(options.file ? { file: options.file } : {}),
         ...(options.backend ? { backend: options.backend } : {}),
         ...(options.gpuOptions ? { gpuOptions: options.gpuOptions } : {}),
       }, transfer);

@@ -29,10 +29,15 @@ export type ModelFilesMessage = Record<string, Uint8Array>;
 
 export interface LoadMessage {
   type: 'load';
-  /** Base URL of an HF-layout model directory; with `files`, just a label. */
+  /** Base URL of an HF-layout model directory; with `files`, just a label; with `file`, the file's name (*.gguf). */
   modelUrl: string;
-  /** In-memory model directory (tests, drag-and-drop); buffers are transferred. */
+  /** In-memory model directory (tests); buffers are transferred. */
   files?: ModelFilesMessage;
+  /**
+   * A local GGUF file (a File the user dropped or picked). A Blob structured-clones as a handle to
+   * the file on disk, not its bytes, so the worker reads it from there and can read it again.
+   */
+  file?: Blob;
   backend?: BackendPreference;
   /** Passed to the WebGPU backend (e.g. a forced wafer grid for experiments). */
   gpuOptions?: GpuOptions;
@@ -150,6 +155,11 @@ export function parseEngineRequest(msg: unknown): EngineRequest {
   switch (m['type']) {
     case 'load':
       if (typeof m['modelUrl'] !== 'string') throw new Error('engine: load.modelUrl must be a string');
+      if (m['file'] !== undefined) {
+        if (typeof Blob === 'undefined' || !(m['file'] instanceof Blob)) throw new Error('engine: load.file must be a Blob or File');
+        if (m['files'] !== undefined) throw new Error('engine: load takes file or files, not both');
+        if (!/\.gguf$/i.test(m['modelUrl'])) throw new Error(`engine: load.file is read as GGUF, so load.modelUrl must be its name ending in .gguf, got ${JSON.stringify(m['modelUrl'])}`);
+      }
       if (m['backend'] !== undefined && !['auto', 'webgpu', 'cpu'].includes(m['backend'] as string)) {
         throw new Error(`engine: load.backend must be auto, webgpu or cpu, got ${JSON.stringify(m['backend'])}`);
       }

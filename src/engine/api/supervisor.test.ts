@@ -3,6 +3,7 @@
 // CPU; requests in flight fail with the reason; too many restarts stop the engine with a message.
 import { afterEach, describe, expect, it } from 'vitest';
 import { InProcessWorker } from '../../testing/fake-worker.ts';
+import { makeTestGguf } from '../../testing/gguf-test-model.ts';
 import { makeTestModelFiles, serveTestModel } from '../../testing/test-model.ts';
 import { until } from '../../testing/poll.ts';
 import { DisposableStore } from '../../util/disposable.ts';
@@ -77,6 +78,19 @@ describe('SupervisedEngine', () => {
     await until(() => errors.some((m) => /engine is stopped/.test(m)), 'the give-up message');
     expect(errors.at(-1)).toMatch(/3 times in 60 s: the engine is stopped\. Reload the page/);
     await expect(engine.generate(generate).done).rejects.toThrow(/engine is stopped/);
+  });
+
+  it('a model loaded from a local file (a Blob) is read from it again after a restart', async () => {
+    const { engine, workers, readies } = start();
+    const file = new File([makeTestGguf().gguf as Uint8Array<ArrayBuffer>], 'tiny.gguf');
+    await engine.load('tiny.gguf', { file, backend: 'cpu' });
+    const before = await engine.generate(generate).done;
+    workers[0]!.crash('boom');
+    await until(() => readies.some((r) => r.notice !== undefined), 'the ready after the restart');
+    const reload = workers[1]!.sent.find((m) => m.type === 'load');
+    expect(reload).toMatchObject({ modelUrl: 'tiny.gguf' });
+    expect(reload && 'file' in reload ? reload.file : undefined).toBeInstanceOf(Blob);
+    expect((await engine.generate(generate).done).tokens).toEqual(before.tokens);
   });
 
   it('a model loaded from in-memory files is not reloaded after a restart (its buffers were transferred)', async () => {

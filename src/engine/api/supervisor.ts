@@ -38,7 +38,10 @@ export class SupervisedEngine implements Engine {
   private readonly o: Required<SupervisorOptions>;
   private client: EngineClient;
   private clientStore = new DisposableStore();
-  /** The last load that can be repeated (in-memory files were transferred away and cannot). */
+  /**
+   * The last load that can be repeated: a URL, or a local file (its Blob is a handle to the file on
+   * disk, still readable). In-memory files were transferred away and cannot.
+   */
   private lastLoad: { modelUrl: string; options: LoadOptions } | undefined;
   private profiling = false;
   private readonly restarts: number[] = [];

@@ -4,7 +4,7 @@
 // boundary; ids of a cancelled request are never posted after the cancel.
 import { IncrementalDetokenizer } from '../../model/detokenizer.ts';
 import { loadModel, type LoadedModel, type LoadProgress } from '../../model/load.ts';
-import { memoryFetcher, urlFetcher } from '../../model/model-files.ts';
+import { blobFetcher, memoryFetcher, urlFetcher } from '../../model/model-files.ts';
 import type { Disposable } from '../../util/disposable.ts';
 import { type Backend } from '../backends/backend.ts';
 import { emptyStats, GREEDY } from '../api/types.ts';
@@ -98,8 +98,8 @@ export class EngineHost implements Disposable {
 
   /**
    * The backend's device was lost (a driver reset, another tab's load, our GPU test's destroy()):
-   * load the same model again, which gets a new device or falls back to the CPU, and say so. A
-   * model that came as in-memory files cannot be read again: ask for it.
+   * load the same model again, which gets a new device or falls back to the CPU, and say so (a local
+   * file is read from disk again). A model that came as in-memory files cannot be read again: ask for it.
    */
   private recover(backend: Backend, msg: LoadMessage, reason: string): void {
     if (this.disposed || this.backend !== backend) return;
@@ -126,7 +126,8 @@ export class EngineHost implements Disposable {
     };
     try {
       // tokenizer_config.json is kept as it loads: instruct models' chat template is in it.
-      const files = keepFile(msg.files ? memoryFetcher(msg.files) : urlFetcher(msg.modelUrl), 'tokenizer_config.json');
+      const source = msg.file ? blobFetcher(msg.file, msg.modelUrl) : msg.files ? memoryFetcher(msg.files) : urlFetcher(msg.modelUrl);
+      const files = keepFile(source, 'tokenizer_config.json');
       const model = await loadModel(files.fetcher, { onProgress, label: msg.modelUrl });
       const chat = await loadChatTemplate(parseConfigBytes(await files.bytes()));
       const { backend, fallbackReason } = await selectBackend(model, {
