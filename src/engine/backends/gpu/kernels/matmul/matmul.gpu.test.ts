@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { linear, swiglu, addInPlace } from '../../../cpu/reference/ops.ts';
 import { f16ArrayToF32, f32ArrayToF16 } from '../../../../../model/half.ts';
 import { dequantize, quantize } from '../../../../../model/quant.ts';
-import { planMatrix, type GridChoice, type WeightFormat } from '../../../plan/wafer-plan.ts';
+import { FORMAT_LAYOUT, planMatrix, type GridChoice, type WeightFormat } from '../../../plan/wafer-plan.ts';
 import { BufferGroup, GpuContext, runDispatches } from '../../context.ts';
 import { matmulDispatches, type Epilogue } from './matmul.ts';
 import { uploadTiled } from '../shared/weights.ts';
@@ -17,55 +17,35 @@ describe('matmul.wgsl: tiled GEMV/GEMM vs reference linear()', async () => {
   const ctx = new GpuContext(device);
   afterAll(() => device.destroy());
 
-  const cases: { n: number; k: number; t: number; grid: GridChoice; format: WeightFormat; epilogue: Epilogue; bias: boolean }[] = [];
-  for (const format of ['f32', 'f16'] as const) {
-    // Awkward shapes (K not a multiple of 4, one token, odd batches) and a plain batched one.
-    for (const [n, k, t] of [[37, 66, 1], [130, 50, 5], [64, 64, 1], [64, 64, 6], [6, 3, 9]] as const) {
-      for (const grid of [
-        { tileRows: 64, colTiles: 1, reduce: 'chain' },
-        { tileRows: 32, colTiles: 2, reduce: 'chain' },
-        { tileRows: 32, colTiles: 4, reduce: 'tree' },
-        { tileRows: 128, colTiles: 3, reduce: 'chain' },
-      ] as GridChoice[]) {
-        if (grid.colTiles > Math.ceil(k / 4)) continue;
-        for (const epilogue of ['store', 'residual', 'swiglu'] as const) {
-          if (epilogue === 'swiglu' && n % 2) continue;
-          cases.push({ n, k, t, grid, format, epilogue, bias: epilogue !== 'residual' });
+  type Case = { n: number; k: number; t: number; grid: GridChoice; format: WeightFormat; epilogue: Epilogue; bias: boolean };
+  const cases: Case[] = [];
+  /** Every shape × grid × epilogue the format's column alignment allows (swiglu needs even N). */
+  const addCases = (formats: readonly WeightFormat[], shapes: readonly (readonly [number, number, number])[], grids: GridChoice[], epilogues: readonly Epilogue[]) => {
+    for (const format of formats) {
+      for (const [n, k, t] of shapes) {
+        for (const grid of grids) {
+          if (grid.colTiles > Math.ceil(k / FORMAT_LAYOUT[format].colAlign)) continue;
+          for (const epilogue of epilogues) {
+            if (epilogue === 'swiglu' && n % 2) continue;
+            cases.push({ n, k, t, grid, format, epilogue, bias: epilogue !== 'residual' });
+          }
         }
       }
     }
-  }
+  };
+  const chain = (tileRows: number, colTiles: number): GridChoice => ({ tileRows, colTiles, reduce: 'chain' });
+  const tree = (tileRows: number, colTiles: number): GridChoice => ({ tileRows, colTiles, reduce: 'tree' });
+  const allEpilogues = ['store', 'residual', 'swiglu'] as const;
+  // Awkward shapes (K not a multiple of 4, one token, odd batches) and a plain batched one.
+  addCases(['f32', 'f16'], [[37, 66, 1], [130, 50, 5], [64, 64, 1], [64, 64, 6], [6, 3, 9]],
+    [chain(64, 1), chain(32, 2), tree(32, 4), chain(128, 3)], allEpilogues);
   // Block formats: K a multiple of 32 (one block), odd block counts (a half-empty last pair), and
   // K splits whose tiles end mid-row.
-  for (const format of ['q8_0', 'q4_0'] as const) {
-    for (const [n, k, t] of [[37, 96, 1], [130, 64, 5], [64, 256, 1], [64, 160, 6], [6, 32, 9]] as const) {
-      for (const grid of [
-        { tileRows: 64, colTiles: 1, reduce: 'chain' },
-        { tileRows: 32, colTiles: 2, reduce: 'tree' },
-        { tileRows: 128, colTiles: 3, reduce: 'chain' },
-      ] as GridChoice[]) {
-        if (grid.colTiles > Math.ceil(k / 64)) continue;
-        for (const epilogue of ['store', 'residual', 'swiglu'] as const) {
-          if (epilogue === 'swiglu' && n % 2) continue;
-          cases.push({ n, k, t, grid, format, epilogue, bias: epilogue !== 'residual' });
-        }
-      }
-    }
-  }
-
+  addCases(['q8_0', 'q4_0'], [[37, 96, 1], [130, 64, 5], [64, 256, 1], [64, 160, 6], [6, 32, 9]],
+    [chain(64, 1), tree(32, 2), chain(128, 3)], allEpilogues);
   // K-quants: super-blocks of 256, so K is 256 or 512, and random blocks (there is no quantizer
   // for them here; random bytes exercise every scale/min packing case).
-  for (const format of ['q4_k', 'q6_k'] as const) {
-    for (const [n, k, t] of [[37, 256, 1], [66, 512, 5]] as const) {
-      for (const grid of [{ tileRows: 64, colTiles: 1, reduce: 'chain' }, { tileRows: 32, colTiles: 2, reduce: 'tree' }] as GridChoice[]) {
-        if (grid.colTiles > k / 256) continue;
-        for (const epilogue of ['store', 'swiglu'] as const) {
-          if (epilogue === 'swiglu' && n % 2) continue;
-          cases.push({ n, k, t, grid, format, epilogue, bias: true });
-        }
-      }
-    }
-  }
+  addCases(['q4_k', 'q6_k'], [[37, 256, 1], [66, 512, 5]], [chain(64, 1), tree(32, 2)], ['store', 'swiglu']);
 
   it.each(cases)('N=$n K=$k T=$t $format $epilogue grid=$grid', async ({ n, k, t, grid, format, epilogue, bias }) => {
     using group = new BufferGroup(device, 'test');
