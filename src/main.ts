@@ -16,6 +16,7 @@ import { idbWorkspaceStore } from './share/workspace-db.ts';
 import { BrowserTabPeers } from './share/tabs.ts';
 import { byTestId } from './ui/dom.ts';
 import { LanguagePicker } from './ui/language-picker.ts';
+import { ModelFilePicker } from './ui/model-file-picker.ts';
 import { Notices, downloadText } from './ui/notices.ts';
 import { RecoveryPanel } from './ui/recovery-panel.ts';
 import { SettingsPanel } from './ui/settings-panel.ts';
@@ -79,6 +80,14 @@ function boot(): DisposableStore {
     hud,
     showStatus: (text, state) => statusBar.showEngine(text, state),
     showRewrite: (state, edits) => statusBar.showRewrite(byTestId('rewrite-bar'), state, edits),
+    onModel: (file) => modelFile.showModel(file),
+  }));
+  const modelFile = app.add(new ModelFilePicker({
+    slot: byTestId('model-file-slot'),
+    dropTarget: window,
+    open: (file) => void assistant.loadFile(file),
+    notify: (message, kind) => toast.show(message, kind),
+    storage: localStorage,
   }));
 
   const picker = app.add(new LanguagePicker(byTestId<HTMLSelectElement>('language-picker'), (id) => editor.setLanguage(id)));

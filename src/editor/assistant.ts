@@ -8,6 +8,7 @@ import type { Hud } from '../hud/hud.ts';
 import type { PerfHub } from '../hud/perf-hub.ts';
 import type { SettingsModel } from '../settings.ts';
 import { DisposableStore, toDisposable, type Disposable } from '../util/disposable.ts';
+import { formatBytes } from '../util/format-bytes.ts';
 import { engineCompletions, engineRewrites, type EngineAdapterDeps } from './engine-adapters.ts';
 import { registerInlineCompletions } from './inline/inline-provider.ts';
 import type { CompletionEvent } from './inline/completion-controller.ts';
@@ -24,10 +25,27 @@ export interface AssistantDeps {
   showRewrite: (state: RewriteState, editCount: number) => void;
   /** A passing message (a failed Edit); without it, the status line shows it. */
   notify?: (message: string, kind: 'info' | 'error') => void;
+  /** After each ready: the local model file the engine now runs, or undefined for a folder model. */
+  onModel?: (file: File | undefined) => void;
 }
 
 /** Where a model id's files are served: public/models/<id>/ under the app's base URL. */
 export const modelUrl = (id: string) => new URL(`${import.meta.env.BASE_URL}models/${id}/`, location.href).href;
+
+type ModelChoice = { kind: 'folder'; id: string } | { kind: 'file'; file: File };
+
+const choiceLabel = (c: ModelChoice): string => (c.kind === 'folder' ? c.id : `model file ${c.file.name}`);
+const sameChoice = (a: ModelChoice, b: ModelChoice): boolean =>
+  a.kind === 'folder' ? b.kind === 'folder' && a.id === b.id : b.kind === 'file' && a.file === b.file;
+
+/**
+ * The name the engine loads a file under: it reads a source as GGUF by its ".gguf" ending, and takes
+ * the part after any "/", "?" or "#" as the name, so those are replaced.
+ */
+function engineFileName(file: File): string {
+  const name = file.name.replace(/[/\\?#]/g, '_');
+  return /\.gguf$/i.test(name) ? name : `${name}.gguf`;
+}
 
 export class Assistant implements Disposable {
   private readonly store = new DisposableStore();
@@ -37,7 +55,10 @@ export class Assistant implements Disposable {
   private loaded: Promise<ReadyEvent>;
   private lastDone: { done: DoneEvent; kind: 'completion' | 'rewrite' } | undefined;
   private readonly completionEvents = new Set<(e: CompletionEvent) => void>();
-  private modelId: string | undefined;
+  /** What the engine runs, or is loading: a shipped/folder model by id, or a local file. */
+  private current: ModelChoice | undefined;
+  /** settings.modelId as last seen: only a change of it loads a folder model (a file leaves it alone). */
+  private settingsModelId: string;
   /** Set while accept() applies the edits, so our own change doesn't reject the proposal. */
   private applyingRewrite = false;
   readonly completions: ReturnType<typeof registerInlineCompletions>;
@@ -53,9 +74,12 @@ export class Assistant implements Disposable {
     this.store.add(hub.onDidChangeWatched((on) => this.client.setProfiling(on)));
     // The engine may recover by itself (a lost GPU device, a restarted worker): show where it runs now.
     this.store.add(this.client.onReady((ready) => { if (ready.notice) this.showReady(ready); }));
-    this.loaded = this.load(settings.value.modelId);
+    this.settingsModelId = settings.value.modelId;
+    this.loaded = this.load({ kind: 'folder', id: this.settingsModelId });
     this.store.add(settings.onDidChange((s) => {
-      if (s.modelId !== this.modelId) this.loaded = this.load(s.modelId);
+      if (s.modelId === this.settingsModelId) return;
+      this.settingsModelId = s.modelId;
+      this.loaded = this.load({ kind: 'folder', id: s.modelId });
     }));
 
     const adapterDeps: EngineAdapterDeps = {
@@ -100,32 +124,60 @@ export class Assistant implements Disposable {
     }));
   }
 
+  /**
+   * Runs a local .gguf file (picked or dropped). It is not persisted: settings.modelId keeps naming
+   * the folder model, which is what a page reload runs. A file that fails to load leaves the working
+   * model in place; the returned promise then resolves with that model's ready event.
+   */
+  loadFile(file: File): Promise<ReadyEvent> {
+    this.loaded = this.load({ kind: 'file', file });
+    return this.loaded;
+  }
+
+  /** The local file the engine runs, if it runs one. */
+  get modelFile(): File | undefined {
+    return this.current?.kind === 'file' && this.readyEvent ? this.current.file : undefined;
+  }
+
   /** Starts loading; the status bar reports failure, so the promise's rejection is handled here too. */
-  private load(id: string): Promise<ReadyEvent> {
-    const loading = this.loadModel(id);
+  private load(choice: ModelChoice): Promise<ReadyEvent> {
+    const loading = this.loadModel(choice);
     loading.catch(() => {});
     return loading;
   }
 
-  private async loadModel(id: string): Promise<ReadyEvent> {
-    const previous = this.readyEvent ? { id: this.modelId, ready: this.readyEvent } : undefined;
-    this.modelId = id;
-    this.deps.showStatus(`Loading model ${id}…`, 'loading');
+  private async loadModel(choice: ModelChoice): Promise<ReadyEvent> {
+    const previous = this.readyEvent && this.current ? { choice: this.current, ready: this.readyEvent } : undefined;
+    this.current = choice;
+    const name = choiceLabel(choice);
+    this.deps.showStatus(choice.kind === 'file'
+      ? `Loading model file ${choice.file.name} (${formatBytes(choice.file.size)})…`
+      : `Loading model ${choice.id}…`, 'loading');
     try {
-      const ready = await this.client.load(modelUrl(id), { backend: 'auto', gpuOptions: { planCache: 'indexeddb' } });
-      this.showReady(ready);
+      const ready = await this.client.load(
+        choice.kind === 'folder' ? modelUrl(choice.id) : engineFileName(choice.file),
+        { backend: 'auto', gpuOptions: { planCache: 'indexeddb' }, ...(choice.kind === 'file' ? { file: choice.file } : {}) },
+      );
+      if (this.current === choice) this.showReady(ready);
       return ready;
     } catch (err) {
+      // A newer load superseded this one: that one reports for itself.
+      if (this.current !== choice) throw err;
       const why = err instanceof Error ? err.message : String(err);
-      if (!previous?.id || previous.id === id) {
-        this.deps.showStatus(`Model ${id} failed to load: ${why}`, 'error');
+      if (!previous || sameChoice(previous.choice, choice)) {
+        this.deps.showStatus(`Model ${name} failed to load: ${why}`, 'error');
         throw err;
       }
       // The engine keeps the model that worked; so do the settings, so that they say what runs.
-      this.modelId = previous.id;
-      this.deps.settings.set({ ...this.deps.settings.value, modelId: previous.id });
-      this.deps.showStatus(`Model ${id} failed to load (${why}); still using ${previous.id}`, 'fallback');
-      this.deps.notify?.(`Model ${id} failed to load; still using ${previous.id}.`, 'error');
+      this.current = previous.choice;
+      if (choice.kind === 'folder' && previous.choice.kind === 'folder') {
+        this.settingsModelId = previous.choice.id;
+        this.deps.settings.set({ ...this.deps.settings.value, modelId: previous.choice.id });
+      }
+      const still = choiceLabel(previous.choice);
+      this.deps.showStatus(`Model ${name} failed to load (${why}); still using ${still}`, 'fallback');
+      this.deps.notify?.(`Model ${name} failed to load; still using ${still}.`, 'error');
+      this.deps.onModel?.(this.modelFile);
       return previous.ready;
     }
   }
@@ -136,9 +188,10 @@ export class Assistant implements Disposable {
     this.deps.hud.setPlan(ready.plan);
     const where = ready.backend === 'webgpu' ? ready.description : `CPU fallback (${ready.fallbackReason ?? 'requested'})`;
     const why = ready.notice ? ` · ${ready.notice}` : '';
-    this.deps.showStatus(`${this.modelId ?? ''} · ${where}${why}`, ready.backend === 'webgpu' && !ready.notice ? 'ready' : 'fallback');
+    const what = this.current ? choiceLabel(this.current) : '';
+    this.deps.showStatus(`${what} · ${where}${why}`, ready.backend === 'webgpu' && !ready.notice ? 'ready' : 'fallback');
+    this.deps.onModel?.(this.modelFile);
   }
-
   /** Resolves when the current model is loaded (rejects if it failed). */
   whenReady(): Promise<ReadyEvent> { return this.loaded; }
 
