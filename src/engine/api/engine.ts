@@ -19,7 +19,7 @@ export interface Engine extends Disposable {
   /** The backend and model once loaded. */
   readonly readyInfo: ReadyEvent | undefined;
   readonly config: ModelConfig | undefined;
-  /** Loads a model (by base URL, or from in-memory files); resolves when the backend is ready. */
+  /** Loads a model (by base URL, from in-memory files, or from a local .gguf File); resolves when the backend is ready. */
   load(modelUrl: string, options?: LoadOptions): Promise<ReadyEvent>;
   /** Starts a generation, cancelling the current one. onTokens gets this request's deltas only. */
   generate(options: GenerateOptions, onTokens?: (event: TokensEvent) => void): Generation;
