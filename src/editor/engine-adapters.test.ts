@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { emptyStats, type DoneEvent, type Engine, type GenerateOptions, type ReadyEvent, type TokensEvent } from '../engine/index.ts';
 import { DEFAULT_SETTINGS, type Settings } from '../settings.ts';
-import { alternativeSampling, engineCompletions, engineRewrites, lineAlignedFim } from './engine-adapters.ts';
+import { alternativeSampling, canFillInMiddle, engineCompletions, engineRewrites, lineAlignedFim } from './engine-adapters.ts';
 import { REWRITE_SYSTEM_PROMPT } from './rewrite/chat-rewrite.ts';
 
 /** A client double: records each generate and streams the given chunks. */
@@ -45,6 +45,16 @@ describe('engineCompletions', () => {
     expect(calls[0]!.prompt).toEqual({ kind: 'fim', prefix: 'x = ', suffix: 'print(x)\n' });
     expect(lineAlignedFim('f(', ')\ny')).toEqual({ kind: 'fim', prefix: 'f(', suffix: ')\ny' });
     expect(lineAlignedFim('a\n', '\n\nb')).toEqual({ kind: 'fim', prefix: 'a\n', suffix: '\nb' });
+  });
+
+  it('a model without FIM tokens completes from the prefix only, and rewrites from the code before the window', async () => {
+    const noFim = { specialTokens: { endOfText: 0 } };
+    const { client, calls } = fakeClient(['1'], noFim);
+    await engineCompletions(deps(client)).complete({ prefix: 'x = ', suffix: '\nprint(x)\n', mode: 'single-line' }, () => {}, signal());
+    await engineRewrites(deps(client)).rewrite(rewriteReq, () => {}, signal());
+    expect(calls.map((c) => c.prompt)).toEqual([{ kind: 'plain', text: 'x = ' }, { kind: 'plain', text: rewriteReq.before }]);
+    expect(canFillInMiddle({ specialTokens: { fimPrefix: 1, fimSuffix: 2, fimMiddle: 3 } })).toBe(true);
+    expect(canFillInMiddle(undefined)).toBe(true);
   });
 
   it('alternatives keep a user who already samples at their settings, with a different seed', () => {

@@ -2,7 +2,7 @@
 // engine worker's client. Prompt shape, sampling and token budgets are decided here, from the
 // user's settings; the controllers above never see the protocol.
 
-import type { DoneEvent, Engine, PromptSpec, SamplingParams } from '../engine/index.ts';
+import type { DoneEvent, Engine, PromptSpec, ReadyEvent, SamplingParams } from '../engine/index.ts';
 import type { PerfEvent } from '../hud/perf-events.ts';
 import type { Settings } from '../settings.ts';
 import type { CompletionEngine } from './inline/completion-controller.ts';
@@ -99,14 +99,24 @@ export function lineAlignedFim(prefix: string, suffix: string): PromptSpec {
 }
 
 /**
- * Completions: FIM when there is text after the cursor, a plain prompt otherwise. Alternatives
+ * Whether the loaded model can fill in the middle: its tokenizer has all three FIM tokens. Before
+ * a model is ready nothing is known, and FIM is assumed (the request waits for the model anyway).
+ */
+export function canFillInMiddle(ready: Pick<ReadyEvent, 'specialTokens'> | undefined): boolean {
+  const t = ready?.specialTokens;
+  return t === undefined || (t.fimPrefix !== undefined && t.fimSuffix !== undefined && t.fimMiddle !== undefined);
+}
+
+/**
+ * Completions: FIM when there is text after the cursor, a plain prompt otherwise, and always for a
+ * model without FIM tokens (it completes from the prefix only; the status bar says so). Alternatives
  * use the same prompt (so the worker's KV cache reuses all of it) with their own sampling.
  */
 export function engineCompletions(deps: EngineAdapterDeps): CompletionEngine {
   return {
     async complete(req, onText, signal) {
       const s = deps.settings();
-      const prompt: PromptSpec = req.suffix.trim() === ''
+      const prompt: PromptSpec = req.suffix.trim() === '' || !canFillInMiddle(deps.client.readyInfo)
         ? { kind: 'plain', text: req.prefix }
         : lineAlignedFim(req.prefix, req.suffix);
       const max = req.mode === 'single-line' ? Math.min(s.maxTokens, SINGLE_LINE_MAX_TOKENS) : s.maxTokens;
@@ -133,8 +143,11 @@ export function engineRewrites(deps: EngineAdapterDeps): RewriteEngine {
       const s = deps.settings();
       const chat = deps.client.readyInfo?.chatTemplate;
       if (!chat) {
+        const prompt: PromptSpec = canFillInMiddle(deps.client.readyInfo)
+          ? { kind: 'fim', prefix: req.before, suffix: req.after }
+          : { kind: 'plain', text: req.before };
         await stream(deps, {
-          kind: 'rewrite', prompt: { kind: 'fim', prefix: req.before, suffix: req.after }, maxNewTokens: rewriteBudget(req),
+          kind: 'rewrite', prompt, maxNewTokens: rewriteBudget(req),
           sampling: sampling(s), draftText: req.original,
         }, onText, signal);
         return;

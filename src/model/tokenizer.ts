@@ -5,11 +5,14 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import { MODEL_LIMITS } from './limits.ts';
 
-/** Spellings of the FIM / document tokens across model families (StarCoder, Qwen2.5-Coder). */
+/**
+ * Spellings of the FIM / document tokens across model families: StarCoder and SmolLM, Qwen2.5-Coder,
+ * DeepSeek-Coder (whose <｜fim▁begin｜>{prefix}<｜fim▁hole｜>{suffix}<｜fim▁end｜> is PSM under other names).
+ */
 const SPECIAL_SPELLINGS = {
-  fimPrefix: ['<fim_prefix>', '<|fim_prefix|>'],
-  fimSuffix: ['<fim_suffix>', '<|fim_suffix|>'],
-  fimMiddle: ['<fim_middle>', '<|fim_middle|>'],
+  fimPrefix: ['<fim_prefix>', '<|fim_prefix|>', '<｜fim▁begin｜>'],
+  fimSuffix: ['<fim_suffix>', '<|fim_suffix|>', '<｜fim▁hole｜>'],
+  fimMiddle: ['<fim_middle>', '<|fim_middle|>', '<｜fim▁end｜>'],
   endOfText: ['<|endoftext|>'],
   fileSep: ['<file_sep>', '<|file_sep|>'],
 } as const;
