@@ -9,7 +9,7 @@ import type { PerfHub } from '../hud/perf-hub.ts';
 import type { SettingsModel } from '../settings.ts';
 import { DisposableStore, toDisposable, type Disposable } from '../util/disposable.ts';
 import { formatBytes } from '../util/format-bytes.ts';
-import { engineCompletions, engineRewrites, type EngineAdapterDeps } from './engine-adapters.ts';
+import { canFillInMiddle, engineCompletions, engineRewrites, type EngineAdapterDeps } from './engine-adapters.ts';
 import { registerInlineCompletions } from './inline/inline-provider.ts';
 import type { CompletionEvent } from './inline/completion-controller.ts';
 import { RewriteSession, type RewriteState } from './rewrite/rewrite-session.ts';
@@ -189,7 +189,8 @@ export class Assistant implements Disposable {
     const where = ready.backend === 'webgpu' ? ready.description : `CPU fallback (${ready.fallbackReason ?? 'requested'})`;
     const why = ready.notice ? ` · ${ready.notice}` : '';
     const what = this.current ? choiceLabel(this.current) : '';
-    this.deps.showStatus(`${what} · ${where}${why}`, ready.backend === 'webgpu' && !ready.notice ? 'ready' : 'fallback');
+    const prefixOnly = canFillInMiddle(ready) ? '' : ' · completes from the prefix only (the model has no FIM tokens)';
+    this.deps.showStatus(`${what} · ${where}${why}${prefixOnly}`, ready.backend === 'webgpu' && !ready.notice ? 'ready' : 'fallback');
     this.deps.onModel?.(this.modelFile);
   }
   /** Resolves when the current model is loaded (rejects if it failed). */
