@@ -254,6 +254,46 @@ export async function openModelSource(
   }
 }
 
+/**
+ * A hub id or URL typed where there is no file system (the page): parsed, then opened; a string
+ * that parses as a local path is refused with what to give instead.
+ */
+export function openRemoteSource(text: string, options: RemoteSourceOptions = {}): Promise<ModelFileSource> {
+  const spec = parseModelSource(text);
+  if (spec.kind !== 'hub' && spec.kind !== 'url') {
+    invalid(text, 'a local path cannot be opened by name here (open the file instead)');
+  }
+  return openModelSource(spec, options);
+}
+
+/**
+ * What loading a source downloads, in bytes, before anything is: from the hub's listing (the GGUF
+ * file, or an HF folder's config, tokenizer and weights), or a URL's Content-Length (HEAD).
+ * Undefined when the server does not say.
+ */
+export async function downloadSize(source: ModelFileSource, options: Pick<RemoteSourceOptions, 'fetch' | 'signal'> & { url?: string } = {}): Promise<number | undefined> {
+  if (source.files) {
+    const wanted = (name: string) => (source.layout === 'gguf'
+      ? name === source.ggufFile
+      : !name.includes('/') && (/\.safetensors$/i.test(name) || HF_FILES.has(name)));
+    return [...source.files].reduce((sum, [name, info]) => sum + (wanted(name) ? info.size : 0), 0);
+  }
+  if (options.url === undefined) return undefined;
+  const fetchImpl = options.fetch ?? globalThis.fetch;
+  let res: Response;
+  try {
+    res = await fetchImpl(options.url, { method: 'HEAD', signal: options.signal ?? null });
+  } catch (err) {
+    throw new Error(`${options.url}: cannot reach the server (${err instanceof Error ? err.message : String(err)})`, { cause: err });
+  }
+  if (!res.ok) throw new Error(`${options.url}: HTTP ${res.status} ${res.statusText}`.trimEnd());
+  const length = res.headers.get('content-length');
+  return length !== null && /^\d+$/.test(length) ? Number(length) : undefined;
+}
+
+/** The files of an HF folder the loader reads besides its *.safetensors. */
+const HF_FILES = new Set(['config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors.index.json']);
+
 /** The loader's view of a source: whole files by name. */
 export const sourceFetcher = (source: ModelFileSource): ModelFileFetcher => (name, signal) => source.fetch(name, signal ? { signal } : {});
 

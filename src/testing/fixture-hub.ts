@@ -1,5 +1,5 @@
 // A local stand-in for the Hugging Face hub, for tests that cannot reach the internet: node http on
-// 127.0.0.1 (a random free port), serving repositories given as in-memory file maps under the hub's
+// 127.0.0.1 (a random free port, or a fixed one), serving repositories given as in-memory file maps under the hub's
 // own URL layout, so @huggingface/hub and our loaders talk to it exactly as to huggingface.co:
 //   GET  /api/models/<org>/<repo>/revision/<rev>            modelInfo: { id, sha, siblings, ... }
 //   GET  /api/models/<org>/<repo>/tree/<rev>[/<dir>]        listFiles: [{ type, oid, size, path, lfs? }],
@@ -27,6 +27,8 @@ export interface FixtureHubOptions {
   pageSize?: number;
   /** Files at least this big are listed as LFS files (default 1 MiB; *.safetensors and *.gguf always are). */
   lfsThreshold?: number;
+  /** The loopback port to listen on (default: a free one). A page's CSP must name a fixed one. */
+  port?: number;
 }
 
 export interface FixtureRequest {
@@ -69,7 +71,7 @@ export class FixtureHub {
   private readonly log: FixtureRequest[] = [];
   private disposed = false;
 
-  private constructor(private readonly server: Server, private readonly options: Required<FixtureHubOptions>) {
+  private constructor(private readonly server: Server, private readonly options: Required<Omit<FixtureHubOptions, 'port'>>) {
     this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
 
@@ -79,7 +81,7 @@ export class FixtureHub {
     server.maxConnections = MAX_CONNECTIONS;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => { server.off('error', reject); resolve(); });
+      server.listen(options.port ?? 0, '127.0.0.1', () => { server.off('error', reject); resolve(); });
     });
     const hub = new FixtureHub(server, { pageSize: options.pageSize ?? 1000, lfsThreshold: options.lfsThreshold ?? 1 << 20 });
     server.on('request', (req, res) => hub.handle(req, res));
@@ -132,6 +134,16 @@ export class FixtureHub {
       if (this.log.length > MAX_LOG) this.log.splice(0, this.log.length - MAX_LOG);
     });
     req.resume(); // bodies are never read; drain so the socket stays usable
+    // The hub answers pages on other origins (the app fetches from it in the browser).
+    res.setHeader('access-control-allow-origin', '*');
+    res.setHeader('access-control-expose-headers', 'content-range, content-length, etag, link, x-repo-commit, x-error-code, x-error-message, accept-ranges');
+    if (req.method === 'OPTIONS') {
+      res.statusCode = 204;
+      res.setHeader('access-control-allow-methods', 'GET, HEAD');
+      res.setHeader('access-control-allow-headers', req.headers['access-control-request-headers'] ?? '*');
+      res.end();
+      return;
+    }
     try {
       this.route(req, res);
     } catch (err) {
@@ -216,8 +228,6 @@ export class FixtureHub {
     res.setHeader('etag', `"${LFS_ALWAYS.test(path) || size >= this.options.lfsThreshold ? file.sha256 : file.oid}"`);
     res.setHeader('x-repo-commit', revision.sha);
     res.setHeader('content-type', path.endsWith('.json') ? 'application/json' : 'application/octet-stream');
-    res.setHeader('access-control-allow-origin', '*');
-    res.setHeader('access-control-expose-headers', 'content-range, content-length, etag, x-repo-commit, accept-ranges');
     const range = parseRange(req.headers.range, size);
     if (range === 'unsatisfiable') {
       res.statusCode = 416;

@@ -38,6 +38,13 @@ export interface LoadOptions {
    * copied: the worker reads it from disk, and reads it again after a restart.
    */
   file?: Blob;
+  /**
+   * A remote model: a hub id org/name[@revision][:file.gguf] or an https URL of a .gguf file;
+   * `modelUrl` is then its label. The worker downloads it, and again after a restart.
+   */
+  source?: string;
+  /** The hub `source` resolves against; default huggingface.co. */
+  hubEndpoint?: string;
   gpuOptions?: GpuOptions;
 }
 
@@ -103,6 +110,8 @@ export class EngineClient implements Engine {
         type: 'load', modelUrl,
         ...(options.files ? { files: options.files } : {}),
         ...(options.file ? { file: options.file } : {}),
+        ...(options.source !== undefined ? { source: options.source } : {}),
+        ...(options.hubEndpoint !== undefined ? { hubEndpoint: options.hubEndpoint } : {}),
         ...(options.backend ? { backend: options.backend } : {}),
         ...(options.gpuOptions ? { gpuOptions: options.gpuOptions } : {}),
       }, transfer);

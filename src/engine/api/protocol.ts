@@ -38,6 +38,14 @@ export interface LoadMessage {
    * the file on disk, not its bytes, so the worker reads it from there and can read it again.
    */
   file?: Blob;
+  /**
+   * A remote model: a hub id org/name[@revision][:file.gguf] or an https URL of a .gguf file, as
+   * model/model-source.ts parses it (the worker refuses anything else, local paths included).
+   * `modelUrl` is then just its label.
+   */
+  source?: string;
+  /** The hub a `source` repo id resolves against; default huggingface.co. */
+  hubEndpoint?: string;
   backend?: BackendPreference;
   /** Passed to the WebGPU backend (e.g. a forced wafer grid for experiments). */
   gpuOptions?: GpuOptions;
@@ -159,6 +167,13 @@ export function parseEngineRequest(msg: unknown): EngineRequest {
         if (typeof Blob === 'undefined' || !(m['file'] instanceof Blob)) throw new Error('engine: load.file must be a Blob or File');
         if (m['files'] !== undefined) throw new Error('engine: load takes file or files, not both');
         if (!/\.gguf$/i.test(m['modelUrl'])) throw new Error(`engine: load.file is read as GGUF, so load.modelUrl must be its name ending in .gguf, got ${JSON.stringify(m['modelUrl'])}`);
+      }
+      if (m['source'] !== undefined) {
+        if (typeof m['source'] !== 'string') throw new Error('engine: load.source must be a string (a hub id or an https URL)');
+        if (m['file'] !== undefined || m['files'] !== undefined) throw new Error('engine: load takes source, file or files, only one');
+      }
+      if (m['hubEndpoint'] !== undefined && (typeof m['hubEndpoint'] !== 'string' || m['source'] === undefined)) {
+        throw new Error('engine: load.hubEndpoint must be a string, and only comes with load.source');
       }
       if (m['backend'] !== undefined && !['auto', 'webgpu', 'cpu'].includes(m['backend'] as string)) {
         throw new Error(`engine: load.backend must be auto, webgpu or cpu, got ${JSON.stringify(m['backend'])}`);

@@ -4,7 +4,8 @@
 // boundary; ids of a cancelled request are never posted after the cancel.
 import { IncrementalDetokenizer } from '../../model/detokenizer.ts';
 import { loadModel, type LoadedModel, type LoadProgress } from '../../model/load.ts';
-import { blobFetcher, memoryFetcher, urlFetcher } from '../../model/model-files.ts';
+import { blobFetcher, memoryFetcher, urlFetcher, type ModelFileFetcher } from '../../model/model-files.ts';
+import { loadModelFrom, openRemoteSource } from '../../model/model-source.ts';
 import type { Disposable } from '../../util/disposable.ts';
 import { type Backend } from '../backends/backend.ts';
 import { emptyStats, GREEDY } from '../api/types.ts';
@@ -126,9 +127,17 @@ export class EngineHost implements Disposable {
     };
     try {
       // tokenizer_config.json is kept as it loads: instruct models' chat template is in it.
-      const source = msg.file ? blobFetcher(msg.file, msg.modelUrl) : msg.files ? memoryFetcher(msg.files) : urlFetcher(msg.modelUrl);
-      const files = keepFile(source, 'tokenizer_config.json');
-      const model = await loadModel(files.fetcher, { onProgress, label: msg.modelUrl });
+      let files: ReturnType<typeof keepFile>;
+      let model: LoadedModel;
+      if (msg.source !== undefined) {
+        const remote = await openRemoteSource(msg.source, msg.hubEndpoint !== undefined ? { endpoint: msg.hubEndpoint } : {});
+        files = keepFile((name, signal) => remote.fetch(name, signal ? { signal } : {}), 'tokenizer_config.json');
+        model = await loadModelFrom({ ...remote, fetch: (name, request) => files.fetcher(name, request?.signal) }, { onProgress });
+      } else {
+        const source: ModelFileFetcher = msg.file ? blobFetcher(msg.file, msg.modelUrl) : msg.files ? memoryFetcher(msg.files) : urlFetcher(msg.modelUrl);
+        files = keepFile(source, 'tokenizer_config.json');
+        model = await loadModel(files.fetcher, { onProgress, label: msg.modelUrl });
+      }
       const chat = await loadChatTemplate(parseConfigBytes(await files.bytes()));
       const { backend, fallbackReason } = await selectBackend(model, {
         preference: msg.backend ?? 'auto', ...(msg.gpuOptions ? { gpuOptions: msg.gpuOptions } : {}), ...this.selectOverrides,
