@@ -8,6 +8,7 @@ import { roleShapes, type MatrixRole, type RoleFormats } from '../plan/model-pla
 import { candidateGrids, defaultGrid, planMatrix, type GridChoice, type WeightFormat } from '../plan/wafer-plan.ts';
 import { BufferGroup, encodeDispatches, type GpuContext } from './context.ts';
 import { matmulDispatches } from './kernels/matmul/matmul.ts';
+import { zeroTiled } from './kernels/shared/weights.ts';
 
 export interface TunedRole {
   grid: GridChoice;
@@ -56,7 +57,7 @@ export async function autotunePlan(ctx: GpuContext, config: ModelConfig, formats
       if (results.length > 0 && performance.now() - roleStart > perRoleMs) break;
       using group = new BufferGroup(device, `autotune-${shape.role}`);
       const plan = planMatrix(shape.role, shape.rows, shape.cols, format, grid, shape.rowsPerThread);
-      const weights = { plan, buffer: group.create('w', Math.ceil(plan.storedBytes / 4) * 4, GPUBufferUsage.STORAGE) };
+      const weights = zeroTiled(group, plan);
       const x = group.create('x', shape.cols * 4, GPUBufferUsage.STORAGE);
       const y = group.create('y', shape.rows * 4, GPUBufferUsage.STORAGE);
       const partials = group.create('p', plan.grid.q * shape.rows * 4, GPUBufferUsage.STORAGE);

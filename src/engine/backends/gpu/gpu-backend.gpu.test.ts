@@ -46,7 +46,9 @@ describe('GpuBackend vs the CPU reference', async () => {
   describe.each([
     ['llama', 'f32'], ['llama-tied-f16', 'f16'], ['qwen2-tied', 'f32'], ['qwen2-untied-bf16', 'f32'],
     ['llama', 'q8_0'], ['qwen2-tied', 'q4_0'], ['llama', 'q4_k'], ['qwen2-untied-bf16', 'q6_k'], ['llama', 'Q4_K_M mix'],
-  ] as [TestModelVariant, WeightFormat | 'Q4_K_M mix'][])('%s, weights %s', (variant, weightFormat) => {
+    // A 60 kB binding limit splits the tied table (the lm_head GEMV and the embedding gather), gate_up and down.
+    ['qwen2-tied', 'f32', 60_000],
+  ] as [TestModelVariant, WeightFormat | 'Q4_K_M mix', number?][])('%s, weights %s, binding limit %s', (variant, weightFormat, maxBindingBytes) => {
     let model: LoadedModel;
     let gpu: GpuBackend;
     const reference = new Map<number, number[]>();
@@ -58,7 +60,12 @@ describe('GpuBackend vs the CPU reference', async () => {
       const loaded = await loadModel(testModelFetcher({ ...TEST_MODEL_VARIANTS[variant], ...(type ? (kQuant ? superBlockDims : blockDims) : {}) }));
       model = !type ? loaded : type === 'Q8_0' || type === 'Q4_0' ? quantizeMatrices(loaded, type) : randomBlockMatrices(loaded, mix ? q4kmTypes : type);
       // The block formats come from the tensors' own types, not from a forced option.
-      gpu = await createGpuBackend(model, { device, ...(floatFormat ? { weightFormat: floatFormat } : {}), autotune: false, maxContext: 512 });
+      gpu = await createGpuBackend(model, {
+        device, ...(floatFormat ? { weightFormat: floatFormat } : {}), ...(maxBindingBytes ? { maxBindingBytes } : {}), autotune: false, maxContext: 512,
+      });
+      if (maxBindingBytes) {
+        expect([gpu.model.lmHead, gpu.model.layers[0]!.gateUp, gpu.model.layers[0]!.down].map((m) => m.parts.length)).toEqual([2, 4, 2]);
+      }
       if (mix) {
         // Layer 0's fused qkv mixes Q4_K and Q6_K (f16); every other matrix keeps its blocks.
         expect(gpu.plan.layers).toMatchObject({ qkv: [{ format: 'f16' }, { format: 'q4_k' }], down: [{ format: 'q6_k' }, { format: 'q4_k' }] });

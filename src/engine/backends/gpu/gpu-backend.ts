@@ -28,6 +28,8 @@ export interface GpuBackendOptions extends Omit<GpuOptions, 'autotune' | 'planCa
   autotune?: boolean | AutotuneOptions;
   /** Where tuned plans persist: a PlanCache, or 'indexeddb' (idb-keyval; survives postMessage). */
   planCache?: PlanCache | 'indexeddb';
+  /** Bind at most this many weight bytes at once (default and cap: the device's limit); tests force splits with it. */
+  maxBindingBytes?: number;
 }
 
 export async function createGpuBackend(model: LoadedModel, options: GpuBackendOptions = {}): Promise<GpuBackend> {
@@ -75,7 +77,8 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
     if (maxContext < 2 || maxContext > c.maxPositionEmbeddings) throw new Error(`maxContext ${maxContext} outside 2..${c.maxPositionEmbeddings} (max_position_embeddings)`);
     // A verify pass is a batch of 1 + maxDraft tokens, so the batch is never smaller than that.
     const maxBatch = Math.min(maxContext, Math.max(options.maxBatch ?? maxContext, maxDraft + 1));
-    const sizes = { maxContext, maxBatch, maxRows: maxDraft + 1, outSlots: Math.max(maxN, maxDraft + 1) };
+    const maxBindingBytes = Math.min(options.maxBindingBytes ?? Infinity, device.limits.maxStorageBufferBindingSize);
+    const sizes = { maxContext, maxBatch, maxRows: maxDraft + 1, outSlots: Math.max(maxN, maxDraft + 1), maxBindingBytes };
     // Uploads and pipeline builds inside error scopes: an allocation the device cannot make is a
     // clear load error (and so a CPU fallback with the reason), not a silent uncaptured error.
     device.pushErrorScope('out-of-memory');

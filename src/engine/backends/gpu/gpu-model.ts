@@ -17,7 +17,7 @@ import type { ModelWaferPlan } from '../plan/model-plan.ts';
 import type { MatrixPlan } from '../plan/wafer-plan.ts';
 import { BufferGroup, type Dispatch, type GpuContext } from './context.ts';
 import { attentionDispatch } from './kernels/attention/attention.ts';
-import { embedDispatch } from './kernels/embed/embed.ts';
+import { embedDispatches } from './kernels/embed/embed.ts';
 import { matmulDispatches } from './kernels/matmul/matmul.ts';
 import { rmsnormDispatch } from './kernels/rmsnorm/rmsnorm.ts';
 import { ropeKvDispatch, ropeTables, type RopeTables } from './kernels/rope-kv/rope-kv.ts';
@@ -45,6 +45,8 @@ export interface GpuModelSizes {
   maxRows: number;
   /** outIds slots: max(tokens per submit, maxRows). */
   outSlots: number;
+  /** Largest weight buffer bound at once; a larger matrix is split in row blocks. */
+  maxBindingBytes: number;
 }
 
 /** A forward pass as dispatches, plus the sampler's uniform (rewritten per request). */
@@ -94,7 +96,7 @@ export class GpuModel implements Disposable {
         return p;
       };
       const matrix = (plan: MatrixPlan, names: string[], layout: MatrixLayout = 'stack') =>
-        uploadTiled(g, plan, matrixData(plan.format, names.map(tensor), layout));
+        uploadTiled(g, plan, matrixData(plan.format, names.map(tensor), layout), sizes.maxBindingBytes);
       const { numHeads: h, numKvHeads: hkv, headDim: dh, hiddenSize: d, intermediateSize: inter } = c;
       const cacheBytes = sizes.maxContext * hkv * dh * 4;
       for (let l = 0; l < c.numLayers; l++) {
@@ -161,7 +163,7 @@ export class GpuModel implements Disposable {
       const heads = { numHeads: c.numHeads, numKvHeads: c.numKvHeads, headDim: c.headDim };
       const eps = c.rmsNormEps;
       const d = c.hiddenSize;
-      const list: Dispatch[] = [await embedDispatch(ctx, g, { table: this.embed, ids: this.ids, out: this.x, tokens })];
+      const list: Dispatch[] = await embedDispatches(ctx, g, { table: this.embed, ids: this.ids, out: this.x, tokens });
       for (const [l, w] of this.layers.entries()) {
         const tag = (s: string) => ({ label: `L${l}.${s}` });
         list.push(await rmsnormDispatch(ctx, g, { x: this.x, weight: w.inputNorm, out: this.h, dim: d, tokens, eps, ...tag('input_norm') }));

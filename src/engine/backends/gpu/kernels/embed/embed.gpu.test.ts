@@ -4,7 +4,7 @@ import { f16ArrayToF32, f32ArrayToF16 } from '../../../../../model/half.ts';
 import { dequantize, quantize } from '../../../../../model/quant.ts';
 import { planMatrix } from '../../../plan/wafer-plan.ts';
 import { BufferGroup, GpuContext, runDispatches } from '../../context.ts';
-import { embedDispatch } from './embed.ts';
+import { embedDispatches } from './embed.ts';
 import { uploadTiled } from '../shared/weights.ts';
 import { randomArray, randomBlocks, readF32, testDevice } from '../../../../../testing/gpu-test-util.ts';
 
@@ -22,7 +22,11 @@ describe('embed.wgsl: gather from a tile-major table', async () => {
     { vocab: 70, dim: 160, tileRows: 64, q: 2, format: 'q4_0' as const, ids: [3, 69, 3, 12] },
     { vocab: 40, dim: 512, tileRows: 32, q: 2, format: 'q4_k' as const, ids: [39, 1] },
     { vocab: 33, dim: 256, tileRows: 64, q: 1, format: 'q6_k' as const, ids: [0, 32, 16] },
-  ])('V=$vocab D=$dim Q=$q $format T=$ids.length', async ({ vocab, dim, tileRows, q, format, ids }) => {
+    // Split in parts of whole row blocks (a binding limit smaller than the table): 10 row blocks of
+    // 32 rows, 3 per part; ids in every part and at part edges.
+    { vocab: 300, dim: 40, tileRows: 32, q: 1, format: 'f32' as const, ids: [0, 95, 96, 191, 192, 299, 150], splitBlocks: 3 },
+    { vocab: 200, dim: 96, tileRows: 32, q: 1, format: 'q8_0' as const, ids: [199, 0, 64, 63], splitBlocks: 2 },
+  ])('V=$vocab D=$dim Q=$q $format T=$ids.length split=$splitBlocks', async ({ vocab, dim, tileRows, q, format, ids, splitBlocks }) => {
     using group = new BufferGroup(device, 'test');
     let table = randomArray(vocab * dim, vocab + dim);
     if (format === 'f16') table = f16ArrayToF32(f32ArrayToF16(table));
@@ -34,10 +38,12 @@ describe('embed.wgsl: gather from a tile-major table', async () => {
     if (blocks) table = dequantize(blocks.type, blocks.blocks);
     const plan = planMatrix('embed', vocab, dim, format, { tileRows, colTiles: q, reduce: 'chain' });
     const out = group.create('out', ids.length * dim * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
-    const d = await embedDispatch(ctx, group, {
-      table: uploadTiled(group, plan, blocks ?? table), ids: group.storage('ids', new Uint32Array(ids)), out, tokens: ids.length,
+    const d = await embedDispatches(ctx, group, {
+      table: uploadTiled(group, plan, blocks ?? table, splitBlocks ? (plan.storedBytes / plan.grid.p) * splitBlocks : undefined),
+      ids: group.storage('ids', new Uint32Array(ids)), out, tokens: ids.length,
     });
-    await runDispatches(device, [d]);
+    if (splitBlocks) expect(d).toHaveLength(Math.ceil(plan.grid.p / splitBlocks));
+    await runDispatches(device, d);
     expect(Array.from(await readF32(device, out, ids.length * dim))).toEqual(Array.from(embed(table, dim, ids)));
   });
 });

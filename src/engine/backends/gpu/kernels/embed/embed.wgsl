@@ -11,16 +11,21 @@ override THREADS: u32 = 64u;
 @group(0) @binding(2) var<storage, read> ids: array<u32>;
 @group(0) @binding(3) var<storage, read_write> out: array<f32>; // [T, D]
 
-// grid: (ceil(D / THREADS), T)
+// grid: (ceil(D / THREADS), T), once per weight part (rows row_lo .. row_hi)
 @compute @workgroup_size(THREADS)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let k = gid.x;
   let t = gid.y;
   if (k >= params.dim || t >= params.tokens) { return; }
   let id = ids[t];
-  if (id >= params.vocab) { out[t * params.dim + k] = 0.0; return; } // ids are checked on the CPU; never read out of the table
+  if (id >= params.vocab) { // ids are checked on the CPU; never read out of the table
+    if (params.row_lo == 0u) { out[t * params.dim + k] = 0.0; }
+    return;
+  }
+  if (id < params.row_lo || id >= params.row_hi) { return; } // another part holds this row
   let tr = params.tile_rows;
   let tc = params.tile_cols;
-  let e = (((id / tr) * params.col_tiles + k / tc) * tr + id % tr) * tc + k % tc;
+  let local = id - params.row_lo;            // parts start on a row block, so tiles stay aligned
+  let e = (((local / tr) * params.col_tiles + k / tc) * tr + local % tr) * tc + k % tc;
   out[t * params.dim + k] = load_w(e);
 }

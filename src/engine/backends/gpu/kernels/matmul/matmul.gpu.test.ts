@@ -84,6 +84,33 @@ describe('matmul.wgsl: tiled GEMV/GEMM vs reference linear()', async () => {
     expect(maxMixedError(got, want)).toBeLessThan(TOL);
   });
 
+  it.each([
+    { format: 'f32' as const, grid: chain(64, 1), epilogue: 'residual' as const },
+    { format: 'q8_0' as const, grid: tree(32, 2), epilogue: 'store' as const },
+    { format: 'q4_k' as const, grid: chain(64, 2), epilogue: 'swiglu' as const },
+  ])('a matrix over the binding limit runs in parts of whole row blocks: $format $epilogue', async ({ format, grid, epilogue }) => {
+    using group = new BufferGroup(device, 'test');
+    const [n, k, t] = [300, 512, 3];
+    const rowsPerThread = epilogue === 'swiglu' ? 2 : 1;
+    const plan = planMatrix('w', n, k, format, { ...grid, tileRows: grid.tileRows * rowsPerThread }, rowsPerThread);
+    const blocks = format === 'q8_0' ? { type: 'Q8_0' as const, blocks: quantize('Q8_0', randomArray(n * k, 8, 0.5)) }
+      : format === 'q4_k' ? { type: 'Q4_K' as const, blocks: randomBlocks('Q4_K', (n * k) / 256, 9) } : undefined;
+    const w = blocks ? dequantize(blocks.type, blocks.blocks) : randomArray(n * k, 8, 0.5);
+    // Two row blocks per part.
+    const weights = uploadTiled(group, plan, blocks ?? w, (plan.storedBytes / plan.grid.p) * 2);
+    expect(weights.parts.length).toBe(Math.ceil(plan.grid.p / 2));
+    const x = randomArray(t * k, 4);
+    const outCols = epilogue === 'swiglu' ? n / 2 : n;
+    const initial = randomArray(t * outCols, 5);
+    const outBuf = group.storage('out', initial, GPUBufferUsage.COPY_SRC);
+    const partials = group.create('partials', plan.grid.q * t * n * 4, GPUBufferUsage.STORAGE);
+    await runDispatches(device, await matmulDispatches(ctx, group, { weights, x: group.storage('x', x), out: outBuf, partials, tokens: t, epilogue }));
+    const y = linear(x, w, n, k);
+    const want = epilogue === 'store' ? y : epilogue === 'residual' ? addInPlace(initial.slice(), y)
+      : swiglu(y.filter((_, i) => i % 2 === 0), y.filter((_, i) => i % 2 === 1));
+    expect(maxMixedError(await readF32(device, outBuf, t * outCols), want)).toBeLessThan(TOL);
+  });
+
   it('rejects a Q>1 plan without a partials buffer', async () => {
     using group = new BufferGroup(device, 'test');
     const plan = planMatrix('w', 8, 16, 'f32', { tileRows: 32, colTiles: 2, reduce: 'chain' });

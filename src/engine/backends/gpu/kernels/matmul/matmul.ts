@@ -29,6 +29,7 @@ const Params = uniformStruct('Params', [
   ['x_stride', 'u32', 'elements between consecutive tokens in x'],
   ['out_stride', 'u32', 'elements between consecutive tokens in out'],
   ['tree_stride', 'u32', 'reduce_tree: this level adds partial c + tree_stride into c'],
+  ['row_block_base', 'u32', 'tile_main: the row block the bound weight part starts at'],
 ]);
 
 export const SHADER = kernelShader(matmulSource, [Params]);
@@ -80,19 +81,25 @@ export async function matmulDispatches(ctx: GpuContext, group: BufferGroup, args
   // dispatch is a usage conflict, and WebGPU then drops the whole command buffer silently.
   const bias = args.bias ?? group.create(`${name}:no-bias`, 16, GPUBufferUsage.STORAGE);
   const partials = args.partials ?? group.create(`${name}:no-partials`, 16, GPUBufferUsage.STORAGE);
-  const uniformFor = (treeStride: number) => group.uniform(`${name}:params`, Params.pack({
+  const uniformFor = (treeStride: number, rowBlockBase = 0) => group.uniform(`${name}:params`, Params.pack({
     rows: plan.rows, cols: plan.cols, tokens, tile_rows: plan.tile.rows, tile_cols: plan.tile.cols, col_tiles: q,
     epilogue: EPILOGUE_CODE[epilogue], has_bias: args.bias ? 1 : 0, x_stride: xStride, out_stride: outStride, tree_stride: treeStride,
+    row_block_base: rowBlockBase,
   }));
   const params = uniformFor(0);
   const out: Dispatch[] = [];
   const tile = await pipelineFor(ctx, plan, 'tile_main', tokensPerThread);
-  out.push({
-    label: `${name}.tiles`,
-    pipeline: tile,
-    bindGroup: ctx.bindGroup(tile, name, { 0: args.weights.buffer, 1: params, 2: args.x, 3: bias, 4: args.out, 5: partials }),
-    workgroups: checkWorkgroups(ctx.device, name, [plan.grid.p, q, Math.ceil(tokens / tokensPerThread)]),
-  });
+  // One tile pass per weight part (a matrix over the binding limit is split in row blocks); the
+  // parts write disjoint rows of out (or of the partial sums, which the reduce reads whole).
+  for (const [i, part] of args.weights.parts.entries()) {
+    const label = args.weights.parts.length === 1 ? name : `${name}#${i}`;
+    out.push({
+      label: `${label}.tiles`,
+      pipeline: tile,
+      bindGroup: ctx.bindGroup(tile, label, { 0: part.buffer, 1: part.firstRowBlock === 0 ? params : uniformFor(0, part.firstRowBlock), 2: args.x, 3: bias, 4: args.out, 5: partials }),
+      workgroups: checkWorkgroups(ctx.device, name, [part.rowBlocks, q, Math.ceil(tokens / tokensPerThread)]),
+    });
+  }
   if (q === 1) return out;
   const reduceWg = Math.ceil(plan.rows / plan.rowsPerThread / 64);
   if (plan.reduce === 'chain') {

@@ -87,10 +87,12 @@ fn epilogue(t: u32, n: u32, v0: f32, v1: f32) {
   }
 }
 
-// grid: (P, Q, ceil(T / TOKENS_PER_THREAD)); workgroup (r, c) owns tile (r, c).
+// grid: (row blocks of the bound weight part, Q, ceil(T / TOKENS_PER_THREAD)); workgroup (r, c)
+// owns tile (row_block_base + r, c), stored at row block r of the part.
 @compute @workgroup_size(THREADS)
 fn tile_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let r = wid.x;
+  let local_r = wid.x;
+  let r = params.row_block_base + local_r;
   let c = wid.y;
   let n0 = r * params.tile_rows + lid.x * ROWS_PER_THREAD; // first weight row of this thread
   if (n0 >= params.rows) { return; }
@@ -98,8 +100,8 @@ fn tile_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
   let k_valid = min(params.tile_cols, params.cols - min(params.cols, k0));
   let full4 = k_valid / 4u;
   let tail = k_valid % 4u;
-  // Tile (r, c) starts at ((r·Q + c)·tile_rows)·tile_cols; its row j at + j·tile_cols.
-  let tile_w4 = (r * params.col_tiles + c) * params.tile_rows * (params.tile_cols / 4u);
+  // Tile (r, c) starts in its part at ((local_r·Q + c)·tile_rows)·tile_cols; its row j at + j·tile_cols.
+  let tile_w4 = (local_r * params.col_tiles + c) * params.tile_rows * (params.tile_cols / 4u);
   let row_w4 = tile_w4 + lid.x * ROWS_PER_THREAD * (params.tile_cols / 4u);
   let t0 = wid.z * TOKENS_PER_THREAD;
   let last = params.tokens - 1u;

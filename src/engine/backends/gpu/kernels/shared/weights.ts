@@ -52,10 +52,21 @@ const PACKING: Partial<Record<WeightFormat, BlockPacking>> = {
   },
 };
 
-/** A weight matrix resident on the GPU in its plan's tile-major order. */
+/**
+ * A weight matrix resident on the GPU in its plan's tile-major order, in one buffer or, when it
+ * is larger than one binding may be, in parts of whole row blocks (a row block = the Q tiles of
+ * tileRows rows, contiguous in tile-major order). The kernels run once per part.
+ */
 export interface TiledMatrix {
   plan: MatrixPlan;
+  parts: readonly TiledPart[];
+}
+
+export interface TiledPart {
   buffer: GPUBuffer;
+  /** The plan's row block this part starts at (rows firstRowBlock·tileRows ..). */
+  firstRowBlock: number;
+  rowBlocks: number;
 }
 
 /**
@@ -72,7 +83,7 @@ const asF32 = (data: WeightData): Float32Array =>
  * format holds less: f32 → f16 rounds to nearest even; float → Q8_0/Q4_0 uses ggml's reference
  * quantizers ("quantize on load"); blocks of the plan's own type are copied bit for bit.
  */
-export function uploadTiled(group: BufferGroup, plan: MatrixPlan, data: WeightData): TiledMatrix {
+export function uploadTiled(group: BufferGroup, plan: MatrixPlan, data: WeightData, maxBindingBytes = group.device.limits.maxStorageBufferBindingSize): TiledMatrix {
   let out: ArrayBufferView;
   const type = FORMAT_LAYOUT[plan.format].blockType;
   if (type) {
@@ -84,7 +95,31 @@ export function uploadTiled(group: BufferGroup, plan: MatrixPlan, data: WeightDa
   } else {
     out = toTileMajor(plan, asF32(data), (n) => new Float32Array(n));
   }
-  return { plan, buffer: group.storage(`w:${plan.name}`, out) };
+  return { plan, parts: splitRowBlocks(group, plan, out, maxBindingBytes) };
+}
+
+/** One buffer when it fits a binding, else parts of as many whole row blocks as fit. */
+function splitRowBlocks(group: BufferGroup, plan: MatrixPlan, data: ArrayBufferView, maxBindingBytes: number): TiledPart[] {
+  const p = plan.grid.p;
+  if (data.byteLength <= maxBindingBytes) return [{ buffer: group.storage(`w:${plan.name}`, data), firstRowBlock: 0, rowBlocks: p }];
+  const blockBytes = data.byteLength / p;
+  const perPart = Math.floor(maxBindingBytes / blockBytes);
+  if (perPart < 1) {
+    throw new Error(`${plan.name}: one row block (${plan.tile.rows} rows, ${blockBytes} bytes) is over the device's binding limit of ${maxBindingBytes} bytes`);
+  }
+  const parts: TiledPart[] = [];
+  for (let first = 0; first < p; first += perPart) {
+    const rowBlocks = Math.min(perPart, p - first);
+    const bytes = new Uint8Array(data.buffer, data.byteOffset + first * blockBytes, rowBlocks * blockBytes);
+    parts.push({ buffer: group.storage(`w:${plan.name}#${parts.length}`, bytes), firstRowBlock: first, rowBlocks });
+  }
+  return parts;
+}
+
+/** A zero-filled matrix in one buffer (the autotune times grids on it; the values don't matter). */
+export function zeroTiled(group: BufferGroup, plan: MatrixPlan): TiledMatrix {
+  const buffer = group.create(`w:${plan.name}`, Math.ceil(plan.storedBytes / 4) * 4, GPUBufferUsage.STORAGE);
+  return { plan, parts: [{ buffer, firstRowBlock: 0, rowBlocks: plan.grid.p }] };
 }
 
 function quantizeRows(plan: MatrixPlan, type: QuantType, values: Float32Array): Uint8Array {
