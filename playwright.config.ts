@@ -2,6 +2,7 @@
 // context, so WebGPU is exposed), driven in real headless Chromium.
 import { defineConfig } from '@playwright/test';
 import { launchOptions } from './scripts/browser.ts';
+import { E2E_BUILD_ENV } from './e2e/model-hosts.ts';
 
 const PORT = 4173;
 
@@ -23,6 +24,8 @@ export default defineConfig({
   webServer: {
     command: `npx vite build --logLevel warn && npx vite preview --host 127.0.0.1 --port ${PORT} --strictPort`,
     url: `http://127.0.0.1:${PORT}`,
+    // The build may contact the fixture hub e2e/model-source.spec.ts starts, and resolves repo ids there.
+    env: E2E_BUILD_ENV,
     timeout: 300_000,
     reuseExistingServer: !process.env['CI'],
   },

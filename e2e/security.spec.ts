@@ -1,7 +1,9 @@
 // Security (issue 13): the page runs under a strict Content-Security-Policy (no inline script, no
 // eval), nothing the app does violates it, and a fresh start talks to its own origin only.
 
+import { buildModelHosts } from '../vite.config.ts';
 import { expect, openWithEngine, setDocument, startAtEnd, test } from './fixtures.ts';
+import { E2E_BUILD_ENV } from './model-hosts.ts';
 
 interface Violation { directive: string; blocked: string; source: string; sample: string }
 
@@ -29,7 +31,8 @@ test.describe('security', () => {
     expect(policy.get('script-src')).toEqual(["'self'"]);
     expect(policy.get('object-src')).toEqual(["'none'"]);
     expect(policy.get('base-uri')).toEqual(["'none'"]);
-    expect(policy.get('connect-src')).toEqual(["'self'"]);
+    // Fetches: its own origin, the model hosts (Hugging Face; the e2e build adds its fixture hub).
+    expect(policy.get('connect-src')).toEqual(["'self'", ...buildModelHosts(E2E_BUILD_ENV).hosts]);
     for (const [directive, sources] of policy) {
       if (directive === 'style-src') continue; // Monaco injects <style> elements and style attributes
       expect(sources, directive).not.toContain("'unsafe-inline'");

@@ -6,7 +6,7 @@ import { assistantAutomation, installAutomation, type SparkAutomation } from './
 import { EditorHost } from './editor/editor-host.ts';
 import { installMonacoEnvironment } from './editor/monaco-environment.ts';
 import { Assistant } from './editor/assistant.ts';
-import { probeWebGpu, type ProbeResult } from './engine/index.ts';
+import { describeRemoteModel, probeWebGpu, type ProbeResult } from './engine/index.ts';
 import { Hud } from './hud/hud.ts';
 import { PerfHub } from './hud/perf-hub.ts';
 import { DEFAULT_SETTINGS, SettingsModel } from './settings.ts';
@@ -17,6 +17,7 @@ import { BrowserTabPeers } from './share/tabs.ts';
 import { byTestId } from './ui/dom.ts';
 import { LanguagePicker } from './ui/language-picker.ts';
 import { ModelFilePicker } from './ui/model-file-picker.ts';
+import { ModelSourcePicker } from './ui/model-source-picker.ts';
 import { Notices, downloadText } from './ui/notices.ts';
 import { RecoveryPanel } from './ui/recovery-panel.ts';
 import { SettingsPanel } from './ui/settings-panel.ts';
@@ -81,6 +82,7 @@ function boot(): DisposableStore {
     showStatus: (text, state) => statusBar.showEngine(text, state),
     showRewrite: (state, edits) => statusBar.showRewrite(byTestId('rewrite-bar'), state, edits),
     onModel: (file) => modelFile.showModel(file),
+    hubEndpoint: __SPARK_HUB_ENDPOINT__,
   }));
   const modelFile = app.add(new ModelFilePicker({
     slot: byTestId('model-file-slot'),
@@ -88,6 +90,12 @@ function boot(): DisposableStore {
     open: (file) => void assistant.loadFile(file),
     notify: (message, kind) => toast.show(message, kind),
     storage: localStorage,
+  }));
+  app.add(new ModelSourcePicker({
+    slot: byTestId('model-source-slot'),
+    describe: (source, signal) => describeRemoteModel(source, { hubEndpoint: __SPARK_HUB_ENDPOINT__, signal }),
+    open: (info) => void assistant.loadRemote({ source: info.source, ...(info.bytes !== undefined ? { bytes: info.bytes } : {}) }),
+    notify: (message, kind) => toast.show(message, kind),
   }));
 
   const picker = app.add(new LanguagePicker(byTestId<HTMLSelectElement>('language-picker'), (id) => editor.setLanguage(id)));

@@ -27,16 +27,41 @@ export interface AssistantDeps {
   notify?: (message: string, kind: 'info' | 'error') => void;
   /** After each ready: the local model file the engine now runs, or undefined for a folder model. */
   onModel?: (file: File | undefined) => void;
+  /** The hub that repo ids resolve against (default huggingface.co). */
+  hubEndpoint?: string;
 }
 
 /** Where a model id's files are served: public/models/<id>/ under the app's base URL. */
 export const modelUrl = (id: string) => new URL(`${import.meta.env.BASE_URL}models/${id}/`, location.href).href;
 
-type ModelChoice = { kind: 'folder'; id: string } | { kind: 'file'; file: File };
+/** A remote model: a hub id or a .gguf URL (what the user typed), with its size when known. */
+export interface RemoteChoice { source: string; bytes?: number }
 
-const choiceLabel = (c: ModelChoice): string => (c.kind === 'folder' ? c.id : `model file ${c.file.name}`);
-const sameChoice = (a: ModelChoice, b: ModelChoice): boolean =>
-  a.kind === 'folder' ? b.kind === 'folder' && a.id === b.id : b.kind === 'file' && a.file === b.file;
+type ModelChoice = { kind: 'folder'; id: string } | { kind: 'file'; file: File } | ({ kind: 'remote' } & RemoteChoice);
+
+function choiceLabel(c: ModelChoice): string {
+  switch (c.kind) {
+    case 'folder': return c.id;
+    case 'file': return `model file ${c.file.name}`;
+    case 'remote': return c.source;
+  }
+}
+
+function sameChoice(a: ModelChoice, b: ModelChoice): boolean {
+  switch (a.kind) {
+    case 'folder': return b.kind === 'folder' && a.id === b.id;
+    case 'file': return b.kind === 'file' && a.file === b.file;
+    case 'remote': return b.kind === 'remote' && a.source === b.source;
+  }
+}
+
+function loadingText(c: ModelChoice): string {
+  switch (c.kind) {
+    case 'folder': return `Loading model ${c.id}…`;
+    case 'file': return `Loading model file ${c.file.name} (${formatBytes(c.file.size)})…`;
+    case 'remote': return `Downloading model ${c.source}${c.bytes !== undefined ? ` (${formatBytes(c.bytes)})` : ''}…`;
+  }
+}
 
 /**
  * The name the engine loads a file under: it reads a source as GGUF by its ".gguf" ending, and takes
@@ -134,6 +159,15 @@ export class Assistant implements Disposable {
     return this.loaded;
   }
 
+  /**
+   * Runs a remote model (a hub id or .gguf URL the user confirmed). Like a file, it is not
+   * persisted, and a failed load keeps the working model.
+   */
+  loadRemote(choice: RemoteChoice): Promise<ReadyEvent> {
+    this.loaded = this.load({ kind: 'remote', ...choice });
+    return this.loaded;
+  }
+
   /** The local file the engine runs, if it runs one. */
   get modelFile(): File | undefined {
     return this.current?.kind === 'file' && this.readyEvent ? this.current.file : undefined;
@@ -150,14 +184,9 @@ export class Assistant implements Disposable {
     const previous = this.readyEvent && this.current ? { choice: this.current, ready: this.readyEvent } : undefined;
     this.current = choice;
     const name = choiceLabel(choice);
-    this.deps.showStatus(choice.kind === 'file'
-      ? `Loading model file ${choice.file.name} (${formatBytes(choice.file.size)})…`
-      : `Loading model ${choice.id}…`, 'loading');
+    this.deps.showStatus(loadingText(choice), 'loading');
     try {
-      const ready = await this.client.load(
-        choice.kind === 'folder' ? modelUrl(choice.id) : engineFileName(choice.file),
-        { backend: 'auto', gpuOptions: { planCache: 'indexeddb' }, ...(choice.kind === 'file' ? { file: choice.file } : {}) },
-      );
+      const ready = await this.client.load(...this.loadArgs(choice));
       if (this.current === choice) this.showReady(ready);
       return ready;
     } catch (err) {
@@ -179,6 +208,17 @@ export class Assistant implements Disposable {
       this.deps.notify?.(`Model ${name} failed to load; still using ${still}.`, 'error');
       this.deps.onModel?.(this.modelFile);
       return previous.ready;
+    }
+  }
+
+  private loadArgs(choice: ModelChoice): Parameters<Engine['load']> {
+    const common = { backend: 'auto', gpuOptions: { planCache: 'indexeddb' } } as const;
+    switch (choice.kind) {
+      case 'folder': return [modelUrl(choice.id), common];
+      case 'file': return [engineFileName(choice.file), { ...common, file: choice.file }];
+      case 'remote': return [choice.source, {
+        ...common, source: choice.source, ...(this.deps.hubEndpoint !== undefined ? { hubEndpoint: this.deps.hubEndpoint } : {}),
+      }];
     }
   }
 

@@ -1,0 +1,4 @@
+// Constants vite.config.ts defines at build time.
+
+/** The hub that repo ids typed in the page resolve against (SPARK_HUB_ENDPOINT, else huggingface.co). */
+declare const __SPARK_HUB_ENDPOINT__: string;
