@@ -43,6 +43,13 @@ export class BufferGroup implements Disposable {
 
   get count(): number { return this.buffers.size; }
 
+  /** Bytes of all live buffers in the group (as allocated: padded to 4, at least 16). */
+  get bytes(): number {
+    let sum = 0;
+    for (const b of this.buffers) sum += b.size;
+    return sum;
+  }
+
   [Symbol.dispose](): void { this.dispose(); }
   dispose(): void {
     for (const b of this.buffers) b.destroy();

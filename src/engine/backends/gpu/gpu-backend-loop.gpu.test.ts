@@ -196,6 +196,13 @@ describe('GpuBackend token loop', async () => {
     }
   });
 
+  it('refuses a model over the memory budget before uploading, with the numbers', async () => {
+    const err = await createGpuBackend(model, { device, autotune: false, maxContext: 2100, memoryBudgetBytes: gpu.memory.total - 1 }).then(() => undefined, (e: unknown) => e);
+    expect(String(err)).toMatch(/does not fit: it needs about [\d.]+ MiB of GPU memory \(weights [\d.]+ MiB, KV cache for 2100 positions [\d.]+ MiB, scratch [\d.]+ MiB\), over the GPU memory budget of [\d.]+ MiB/);
+    const fits = await createGpuBackend(model, { device, autotune: false, maxContext: 2100, memoryBudgetBytes: gpu.memory.total });
+    fits.dispose();
+  });
+
   it('rejects use after dispose', async () => {
     const b = await createGpuBackend(model, { device, autotune: false, maxContext: 64 });
     b.dispose();

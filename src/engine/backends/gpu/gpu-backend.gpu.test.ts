@@ -79,6 +79,13 @@ describe('GpuBackend vs the CPU reference', async () => {
     });
     afterAll(() => gpu?.dispose());
 
+    it('the memory estimate made before uploading is what the model allocated', () => {
+      // Buffers are padded to 4 bytes and at least 16: a few bytes per buffer at most.
+      const slack = 16 * gpu.model.weights.count;
+      expect(Math.abs(gpu.memory.total - gpu.model.weights.bytes)).toBeLessThanOrEqual(slack);
+      expect(gpu.memory.kvCache).toBe(model.config.numLayers * 2 * 512 * model.config.numKvHeads * model.config.headDim * 4);
+    });
+
     it('prefill logits match the reference forward pass', async () => {
       for (const prompt of PROMPTS) {
         await collect(gpu, request(prompt, { maxNewTokens: 1 }));

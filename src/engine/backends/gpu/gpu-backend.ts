@@ -17,7 +17,7 @@ import { buildModelPlan, planCacheKey, weightFormats } from '../plan/model-plan.
 import { TokenLoop } from '../token-loop.ts';
 import { autotunePlan, type AutotuneOptions, type PlanCache, type TunedPlan } from './autotune.ts';
 import { GpuContext } from './context.ts';
-import { GpuModel, type ForwardGraph } from './gpu-model.ts';
+import { estimateGpuMemory, GpuModel, type ForwardGraph, type GpuMemoryEstimate } from './gpu-model.ts';
 import { GpuStepper } from './gpu-stepper.ts';
 import { indexedDbPlanCache } from './plan-cache.ts';
 
@@ -30,7 +30,19 @@ export interface GpuBackendOptions extends Omit<GpuOptions, 'autotune' | 'planCa
   planCache?: PlanCache | 'indexeddb';
   /** Bind at most this many weight bytes at once (default and cap: the device's limit); tests force splits with it. */
   maxBindingBytes?: number;
+  /**
+   * Refuse, with the numbers, a model whose estimated buffers (weights + KV cache + scratch) exceed
+   * this. WebGPU does not say how much memory a GPU has, so by default nothing is refused up
+   * front and an allocation the device cannot make fails the load with the same numbers.
+   */
+  memoryBudgetBytes?: number;
 }
+
+const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+
+/** "812.3 MiB of GPU memory (weights 500.1 MiB, KV cache for 4096 positions 96.0 MiB, scratch 16.2 MiB)" */
+export const describeMemory = (m: GpuMemoryEstimate, positions: number) =>
+  `${mib(m.total)} of GPU memory (weights ${mib(m.weights)}, KV cache for ${positions} positions ${mib(m.kvCache)}, scratch ${mib(m.scratch)})`;
 
 export async function createGpuBackend(model: LoadedModel, options: GpuBackendOptions = {}): Promise<GpuBackend> {
   let device = options.device;
@@ -81,6 +93,11 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
     const sizes = { maxContext, maxBatch, maxRows: maxDraft + 1, outSlots: Math.max(maxN, maxDraft + 1), maxBindingBytes };
     // Uploads and pipeline builds inside error scopes: an allocation the device cannot make is a
     // clear load error (and so a CPU fallback with the reason), not a silent uncaptured error.
+    const memory = estimateGpuMemory(c, plan, sizes);
+    const needs = `needs about ${describeMemory(memory, sizes.maxContext)}`;
+    if (options.memoryBudgetBytes !== undefined && memory.total > options.memoryBudgetBytes) {
+      throw new Error(`the model does not fit: it ${needs}, over the GPU memory budget of ${mib(options.memoryBudgetBytes)}`);
+    }
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     let gpuModel: GpuModel | undefined;
@@ -101,7 +118,7 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
     }
     const invalid = await device.popErrorScope();
     const oom = await device.popErrorScope();
-    if (oom) failure = new Error(`WebGPU ran out of memory loading the model (${oom.message || 'out of memory'})`);
+    if (oom) failure = new Error(`WebGPU ran out of memory loading the model, which ${needs} (${oom.message || 'out of memory'})`);
     else if (invalid && !failure) failure = new Error(`WebGPU rejected the model's buffers or pipelines: ${invalid.message}`);
     if (failure || !gpuModel || !decode || !stepper) {
       stepper?.[Symbol.dispose]();
@@ -110,7 +127,7 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
       throw failure;
     }
     const description = options.description ?? `WebGPU ${info.vendor || 'unknown'} ${info.architecture || ''}`.trim();
-    return new GpuBackend(ctx, gpuModel, stepper, description, ownsDevice, key, tuned);
+    return new GpuBackend(ctx, gpuModel, stepper, description, ownsDevice, key, tuned, memory);
   } catch (err) {
     if (ownsDevice) device.destroy();
     throw err;
@@ -130,6 +147,8 @@ export class GpuBackend implements Backend {
     readonly description: string, private readonly ownsDevice: boolean,
     /** planCacheKey for this adapter + model: where the tuned plan persists. */
     readonly planKey: string, readonly tuned: TunedPlan | undefined,
+    /** What the model's buffers take on the GPU, estimated before uploading. */
+    readonly memory: GpuMemoryEstimate,
   ) {
     this.config = model.config;
     this.loop = new TokenLoop(stepper, 'GpuBackend');

@@ -49,6 +49,42 @@ export interface GpuModelSizes {
   maxBindingBytes: number;
 }
 
+/** Bytes the model's buffers take on the GPU, by kind: what the fit check weighs before uploading. */
+export interface GpuMemoryEstimate {
+  /** Matrices as stored (blocks, f16 or f32, padding included), norms, biases, RoPE tables. */
+  weights: number;
+  kvCache: number;
+  /** Activations, logits and the sampler's buffers, for the largest batch. */
+  scratch: number;
+  total: number;
+}
+
+/** The activation buffers' sizes in bytes: the constructor allocates exactly these. */
+function scratchBytes(c: ModelConfig, plan: ModelWaferPlan, sizes: GpuModelSizes) {
+  const { numHeads: h, numKvHeads: hkv, headDim: dh, hiddenSize: d, intermediateSize: inter } = c;
+  const t = sizes.maxBatch;
+  const mats = Object.values(plan.roles).filter((p): p is MatrixPlan => !!p && p.name !== 'embed');
+  const partialFloats = Math.max(0, ...mats.map((p) => (p.grid.q > 1 ? p.grid.q * p.rows * (p.name === 'lm_head' ? sizes.maxRows : t) : 0)));
+  return {
+    ids: t * 4, state: 8, outIds: sizes.outSlots * 4, x: t * d * 4, h: t * d * 4, qkv: t * (h + 2 * hkv) * dh * 4,
+    att: t * h * dh * 4, mlp: t * inter * 4, partials: partialFloats * 4, logits: sizes.maxRows * c.vocabSize * 4, probs: sizes.maxRows * c.vocabSize * 4,
+  };
+}
+
+/** K and V of every layer, f32, for maxContext positions. */
+const kvCacheBytes = (c: ModelConfig, sizes: GpuModelSizes) => c.numLayers * 2 * sizes.maxContext * c.numKvHeads * c.headDim * 4;
+
+export function estimateGpuMemory(c: ModelConfig, plan: ModelWaferPlan, sizes: GpuModelSizes): GpuMemoryEstimate {
+  const perLayer = (['qkv', 'o', 'gate_up', 'down'] as const).flatMap((r) => plan.layers?.[r] ?? Array.from({ length: c.numLayers }, () => plan.roles[r]!));
+  const tables = [plan.roles.lm_head!, ...(c.tieWordEmbeddings ? [] : [plan.roles.embed!])];
+  const qkvRows = (c.numHeads + 2 * c.numKvHeads) * c.headDim;
+  const weights = [...perLayer, ...tables].reduce((sum, m) => sum + m.storedBytes, 0)
+    + ((2 * c.numLayers + 1) * c.hiddenSize + (c.attentionBias ? c.numLayers * qkvRows : 0) + sizes.maxContext * c.headDim) * 4;
+  const kvCache = kvCacheBytes(c, sizes);
+  const scratch = Object.values(scratchBytes(c, plan, sizes)).reduce((a, b) => a + b, 0);
+  return { weights, kvCache, scratch, total: weights + kvCache + scratch };
+}
+
 /** A forward pass as dispatches, plus the sampler's uniform (rewritten per request). */
 export interface ForwardGraph extends Disposable {
   tokens: number;
@@ -97,8 +133,7 @@ export class GpuModel implements Disposable {
       };
       const matrix = (plan: MatrixPlan, names: string[], layout: MatrixLayout = 'stack') =>
         uploadTiled(g, plan, matrixData(plan.format, names.map(tensor), layout), sizes.maxBindingBytes);
-      const { numHeads: h, numKvHeads: hkv, headDim: dh, hiddenSize: d, intermediateSize: inter } = c;
-      const cacheBytes = sizes.maxContext * hkv * dh * 4;
+      const cacheBytes = kvCacheBytes(c, sizes) / (2 * c.numLayers);
       for (let l = 0; l < c.numLayers; l++) {
         const name = (part: LayerWeight) => layerWeightName(l, part);
         const names = (...parts: LayerWeight[]) => parts.map(name);
@@ -123,23 +158,21 @@ export class GpuModel implements Disposable {
       // Tied: the embedding gather reads the lm_head's tile-major buffer — one copy of the table.
       this.embed = c.tieWordEmbeddings ? this.lmHead : matrix(role('embed'), [EMBED_TOKENS]);
       this.finalNorm = g.storage('final_norm', f32(FINAL_NORM));
-      this.rope = ropeTables(g, dh, c.ropeTheta, sizes.maxContext);
+      this.rope = ropeTables(g, c.headDim, c.ropeTheta, sizes.maxContext);
 
       const act = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
-      const t = sizes.maxBatch;
-      this.ids = g.create('ids', t * 4, act);
-      this.state = g.create('state', 8, act);
-      this.outIds = g.create('out_ids', sizes.outSlots * 4, act);
-      this.x = g.create('x', t * d * 4, act);
-      this.h = g.create('h', t * d * 4, act);
-      this.qkv = g.create('qkv', t * (h + 2 * hkv) * dh * 4, act);
-      this.att = g.create('att', t * h * dh * 4, act);
-      this.mlp = g.create('mlp', t * inter * 4, act);
-      const mats = Object.values(this.plan.roles).filter((p): p is MatrixPlan => !!p && p.name !== 'embed');
-      const partialFloats = Math.max(0, ...mats.map((p) => (p.grid.q > 1 ? p.grid.q * p.rows * (p.name === 'lm_head' ? sizes.maxRows : t) : 0)));
-      this.partials = g.create('partials', partialFloats * 4, GPUBufferUsage.STORAGE);
-      this.logits = g.create('logits', sizes.maxRows * c.vocabSize * 4, act);
-      this.probs = g.create('probs', sizes.maxRows * c.vocabSize * 4, GPUBufferUsage.STORAGE);
+      const bytes = scratchBytes(c, plan, sizes);
+      this.ids = g.create('ids', bytes.ids, act);
+      this.state = g.create('state', bytes.state, act);
+      this.outIds = g.create('out_ids', bytes.outIds, act);
+      this.x = g.create('x', bytes.x, act);
+      this.h = g.create('h', bytes.h, act);
+      this.qkv = g.create('qkv', bytes.qkv, act);
+      this.att = g.create('att', bytes.att, act);
+      this.mlp = g.create('mlp', bytes.mlp, act);
+      this.partials = g.create('partials', bytes.partials, GPUBufferUsage.STORAGE);
+      this.logits = g.create('logits', bytes.logits, act);
+      this.probs = g.create('probs', bytes.probs, GPUBufferUsage.STORAGE);
     } catch (err) {
       g.dispose();
       throw err;
