@@ -8,7 +8,7 @@ Regenerate (the output is deterministic; gguf-py is only needed here, never by t
     PYTHONPATH=/tmp/ggufpy /usr/bin/python3 training/make_quant_fixture.py
 
 The fixture holds, per type, base64 strings of little-endian bytes:
-  dequantize.<type>.blocks  raw blocks (Q8_0, Q4_0, Q4_K, Q6_K), values: gguf-py's f32 output
+  dequantize.<type>.blocks  raw blocks (Q8_0, Q4_0, Q4_K, Q6_K, Q5_0), values: gguf-py's f32 output
   quantize.<type>.values    f32 inputs (Q8_0, Q4_0), blocks: gguf-py's quantized bytes
 Raw blocks are random bytes with finite f16 scales (zero, subnormal, the largest, negative included), so
 every bit of the K-quants' packed 6-bit scales and mins and Q6_K's full int8 scale range is exercised.
@@ -23,8 +23,8 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "src", "model", "fixtures", "quant-blocks.json")
 SEED = 20261127
-BLOCK_BYTES = {"Q8_0": 34, "Q4_0": 18, "Q4_K": 144, "Q6_K": 210}
-N_BLOCKS = {"Q8_0": 8, "Q4_0": 8, "Q4_K": 8, "Q6_K": 8}
+BLOCK_BYTES = {"Q8_0": 34, "Q4_0": 18, "Q4_K": 144, "Q6_K": 210, "Q5_0": 22}
+N_BLOCKS = {"Q8_0": 8, "Q4_0": 8, "Q4_K": 8, "Q6_K": 8, "Q5_0": 8}
 # f16 scale bits the random ones may miss: +0, -0, the smallest subnormal, the largest subnormal,
 # the smallest normal, 1, -1, the largest finite.
 SPECIAL_F16 = [0x0000, 0x8000, 0x0001, 0x03FF, 0x0400, 0x3C00, 0xBC00, 0x7BFF]
@@ -45,7 +45,7 @@ def random_blocks(rng, qtype):
     """Random bytes, every f16 field replaced by a finite value; the first blocks take the special ones."""
     n = N_BLOCKS[qtype]
     b = rng.integers(0, 256, size=(n, BLOCK_BYTES[qtype]), dtype=np.uint8)
-    f16_at = {"Q8_0": [0], "Q4_0": [0], "Q4_K": [0, 2], "Q6_K": [208]}[qtype]
+    f16_at = {"Q8_0": [0], "Q4_0": [0], "Q4_K": [0, 2], "Q6_K": [208], "Q5_0": [0]}[qtype]
     for k, at in enumerate(f16_at):
         bits = finite_f16_bits(rng, n)
         for i, s in enumerate(SPECIAL_F16[k::len(f16_at)][:n]):
@@ -115,6 +115,14 @@ def main():
             q = quantize(x, T[qtype])
         assert q.dtype == np.uint8 and q.shape == (len(x), BLOCK_BYTES[qtype])
         out["quantize"][qtype] = {"values": b64(x.astype("<f4")), "blocks": b64(q)}
+    # Q5_0 (llama.cpp's fallback for K-quant tensors whose rows are not a multiple of 256, as in
+    # Qwen2.5-0.5B's Q4_K_M file) last, so the cases above keep the random stream they had.
+    for qtype in ("Q5_0",):
+        blocks = random_blocks(rng, qtype)
+        with np.errstate(all="ignore"):
+            values = dequantize(blocks, T[qtype]).astype(np.float32)
+        assert values.shape == (len(blocks), 32) and np.isfinite(values).all()
+        out["dequantize"][qtype] = {"blocks": b64(blocks), "values": b64(values.astype("<f4"))}
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(out, f, indent=1)

@@ -172,7 +172,7 @@ describe('unsupported files name what is unsupported', () => {
 
   it('a tensor type the engine has no kernel for, naming the tensor and the type', async () => {
     await expect(load({ editTensors: withType('blk.0.attn_q.weight', GGMLQuantizationType.Q5_K) }))
-      .rejects.toThrow('m.gguf: tensor blk.0.attn_q.weight has type Q5_K; supported: F32, F16, BF16, Q8_0, Q4_0, Q4_K, Q6_K');
+      .rejects.toThrow('m.gguf: tensor blk.0.attn_q.weight has type Q5_K; supported: F32, F16, BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K');
     await expect(load({ editTensors: withType('output_norm.weight', 999) })).rejects.toThrow('tensor output_norm.weight has type #999');
     await expect(load({ ...BLOCK_DIMS, editTensors: (ts) => ts.map((t) => (t.name === 'output_norm.weight' ? { ...t, type: 'Q8_0', bytes: quantize('Q8_0', new Float32Array(64)) } : t)) }))
       .rejects.toThrow('tensor output_norm.weight has type Q8_0; a 1-D tensor must be F32, F16, BF16');

@@ -36,7 +36,7 @@ type GgufArchitecture = keyof typeof ARCHITECTURES;
 /** The ggml types a weight may have, by ggml type id. */
 const TENSOR_TYPES: ReadonlyMap<number, TensorType> = new Map<number, TensorType>([
   [GGMLQuantizationType.F32, 'F32'], [GGMLQuantizationType.F16, 'F16'], [GGMLQuantizationType.BF16, 'BF16'],
-  [GGMLQuantizationType.Q8_0, 'Q8_0'], [GGMLQuantizationType.Q4_0, 'Q4_0'],
+  [GGMLQuantizationType.Q8_0, 'Q8_0'], [GGMLQuantizationType.Q4_0, 'Q4_0'], [GGMLQuantizationType.Q5_0, 'Q5_0'],
   [GGMLQuantizationType.Q4_K, 'Q4_K'], [GGMLQuantizationType.Q6_K, 'Q6_K'],
 ]);
 const FLOAT_TYPES: readonly TensorType[] = ['F32', 'F16', 'BF16'];

@@ -63,7 +63,7 @@ describe('GGML block formats match gguf-py bit for bit', () => {
   const f32Bits = (b64: string) => new Uint32Array(bytes(b64).slice().buffer);
   const bitsOf = (x: Float32Array) => new Uint32Array(x.buffer, x.byteOffset, x.length);
 
-  it.each(['Q8_0', 'Q4_0', 'Q4_K', 'Q6_K'] as const)('dequantize %s', (type) => {
+  it.each(['Q8_0', 'Q4_0', 'Q5_0', 'Q4_K', 'Q6_K'] as const)('dequantize %s', (type) => {
     const { blocks, values } = fixture.dequantize[type];
     const raw = bytes(blocks);
     const want = f32Bits(values);

@@ -11,7 +11,7 @@
 // cols must be a multiple of the block's element count.
 import { f16BitsToF32, f32ToF16Bits } from './half.ts';
 
-export type QuantType = 'Q8_0' | 'Q4_0' | 'Q4_K' | 'Q6_K';
+export type QuantType = 'Q8_0' | 'Q4_0' | 'Q5_0' | 'Q4_K' | 'Q6_K';
 
 export interface BlockFormat {
   /** Weights per block. */
@@ -23,6 +23,7 @@ export interface BlockFormat {
 export const BLOCK: Readonly<Record<QuantType, BlockFormat>> = {
   Q8_0: { elements: 32, bytes: 34 }, // f16 d, i8 qs[32]
   Q4_0: { elements: 32, bytes: 18 }, // f16 d, u8 qs[16] (low nibbles: 0..15, high: 16..31)
+  Q5_0: { elements: 32, bytes: 22 }, // f16 d, u32 qh (bit j = weight j's 5th bit), u8 qs[16] as Q4_0
   Q4_K: { elements: 256, bytes: 144 }, // f16 d, f16 dmin, u8 scales[12], u8 qs[128]
   Q6_K: { elements: 256, bytes: 210 }, // u8 ql[128], u8 qh[64], i8 scales[16], f16 d
 };
@@ -63,6 +64,15 @@ const DECODERS: Record<QuantType, BlockDecoder> = {
       const q = v.getUint8(at + 2 + j);
       out[o + j] = d * ((q & 0xf) - 8);
       out[o + j + 16] = d * ((q >> 4) - 8);
+    }
+  },
+  Q5_0(v, at, out, o) {
+    const d = half(v, at);
+    const qh = v.getUint32(at + 2, true);
+    for (let j = 0; j < 16; j++) {
+      const q = v.getUint8(at + 6 + j);
+      out[o + j] = d * (((q & 0xf) | (((qh >>> j) & 1) << 4)) - 16);
+      out[o + j + 16] = d * (((q >> 4) | (((qh >>> (j + 16)) & 1) << 4)) - 16);
     }
   },
   Q4_K(v, at, out, o) {

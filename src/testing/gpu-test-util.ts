@@ -61,9 +61,9 @@ export function randomBlocks(type: QuantType, count: number, seed: number): Uint
   const noise = randomArray(count * bytes, seed);
   const out = Uint8Array.from(noise, (v) => Math.floor((v + 1) * 128) & 255);
   const view = new DataView(out.buffer);
-  // Largest |weight| per unit of d: Q8_0 127, Q4_0 8, Q4_K 63·15 (and dmin·63), Q6_K 128·32.
-  const range = { Q8_0: 127, Q4_0: 8, Q4_K: 945, Q6_K: 4096 }[type];
-  const scaleAt = { Q8_0: [0], Q4_0: [0], Q4_K: [0, 2], Q6_K: [208] }[type];
+  // Largest |weight| per unit of d: Q8_0 127, Q4_0 8, Q5_0 16, Q4_K 63·15 (and dmin·63), Q6_K 128·32.
+  const range = { Q8_0: 127, Q4_0: 8, Q5_0: 16, Q4_K: 945, Q6_K: 4096 }[type];
+  const scaleAt = { Q8_0: [0], Q4_0: [0], Q5_0: [0], Q4_K: [0, 2], Q6_K: [208] }[type];
   for (let b = 0; b < count; b++) {
     for (const [j, at] of scaleAt.entries()) {
       const d = (0.25 + 0.75 * Math.abs(noise[b * bytes + j]!)) / range;

@@ -5,8 +5,8 @@
  * How a matrix's weights sit in GPU memory: f32, packed f16, or a GGML block format kept
  * quantized (the matmul dequantizes in registers, so decode streams 4.5 to 8.5 bits per weight).
  */
-export type WeightFormat = 'f32' | 'f16' | 'q8_0' | 'q4_0' | 'q4_k' | 'q6_k';
-export const WEIGHT_FORMATS: readonly WeightFormat[] = ['f32', 'f16', 'q8_0', 'q4_0', 'q4_k', 'q6_k'];
+export type WeightFormat = 'f32' | 'f16' | 'q8_0' | 'q4_0' | 'q5_0' | 'q4_k' | 'q6_k';
+export const WEIGHT_FORMATS: readonly WeightFormat[] = ['f32', 'f16', 'q8_0', 'q4_0', 'q5_0', 'q4_k', 'q6_k'];
 export type ReduceStrategy = 'chain' | 'tree';
 
 /** One WSE-3 PE's SRAM: what a tile would have to fit in to stay resident on a wafer. */

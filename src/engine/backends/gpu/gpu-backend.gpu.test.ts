@@ -39,13 +39,14 @@ describe('GpuBackend vs the CPU reference', async () => {
   afterAll(() => device.destroy());
 
   // The block formats need K a multiple of the block: Q8_0/Q4_0 models are 96 wide (6 heads of 16)
-  // with an intermediate of 160 and hold their own weights quantized (quantizeMatrices); K-quant
-  // models are 256 wide (4 heads of 64), intermediate 512, with random blocks (randomBlockMatrices).
+  // with an intermediate of 160 and hold their own weights quantized (quantizeMatrices); Q5_0 the
+  // same dims with random blocks; K-quant models are 256 wide (4 heads of 64), intermediate 512,
+  // with random blocks (randomBlockMatrices).
   const blockDims = { hiddenSize: 96, intermediateSize: 160 } as const;
   const superBlockDims = { hiddenSize: 256, numHeads: 4, intermediateSize: 512 } as const;
   describe.each([
     ['llama', 'f32'], ['llama-tied-f16', 'f16'], ['qwen2-tied', 'f32'], ['qwen2-untied-bf16', 'f32'],
-    ['llama', 'q8_0'], ['qwen2-tied', 'q4_0'], ['llama', 'q4_k'], ['qwen2-untied-bf16', 'q6_k'], ['llama', 'Q4_K_M mix'],
+    ['llama', 'q8_0'], ['qwen2-tied', 'q4_0'], ['llama', 'q5_0'], ['llama', 'q4_k'], ['qwen2-untied-bf16', 'q6_k'], ['llama', 'Q4_K_M mix'],
     // A 60 kB binding limit splits the tied table (the lm_head GEMV and the embedding gather), gate_up and down.
     ['qwen2-tied', 'f32', 60_000],
   ] as [TestModelVariant, WeightFormat | 'Q4_K_M mix', number?][])('%s, weights %s, binding limit %s', (variant, weightFormat, maxBindingBytes) => {

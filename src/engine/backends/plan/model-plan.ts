@@ -54,7 +54,7 @@ export interface ModelFormats {
 
 /**
  * The formats, from the types the tensors have on disk. One matrix (a group of roleTensorNames):
- * - all its tensors in one block type (Q8_0, Q4_0, Q4_K, Q6_K): kept as those blocks;
+ * - all its tensors in one block type (Q8_0, Q4_0, Q5_0, Q4_K, Q6_K): kept as those blocks;
  * - floats: f16 when the embedding table is f16 (the checkpoint chose 16 bits), else f32;
  * - a fused matrix of mixed block types (q and k Q4_K, v Q6_K): dequantized to f16, as one
  *   buffer has one format.

@@ -22,14 +22,15 @@ export { PE_SRAM_BYTES };
  * Per format: bytes per stored weight, the multiple of elements tile columns are padded to, and
  * for the block formats the GGML type kept. f32/f16 load four weights at a time (a vec4<f32>, or
  * two u32 of two f16 each), so a tile row starts on a group of four. A block format's tile row
- * holds whole units of its GPU layout (kernels/shared/weights-<format>.wgsl): Q8_0 and Q4_0 go in
- * pairs of 32-weight blocks (64 columns), Q4_K and Q6_K in single 256-weight super-blocks.
+ * holds whole units of its GPU layout (kernels/shared/weights-<format>.wgsl): Q8_0, Q4_0 and Q5_0 go
+ * in pairs of 32-weight blocks (64 columns), Q4_K and Q6_K in single 256-weight super-blocks.
  */
 export const FORMAT_LAYOUT: Readonly<Record<WeightFormat, { bytesPerElement: number; colAlign: number; blockType?: QuantType }>> = {
   f32: { bytesPerElement: 4, colAlign: 4 },
   f16: { bytesPerElement: 2, colAlign: 4 },
   q8_0: { bytesPerElement: 34 / 32, colAlign: 64, blockType: 'Q8_0' },
   q4_0: { bytesPerElement: 18 / 32, colAlign: 64, blockType: 'Q4_0' },
+  q5_0: { bytesPerElement: 22 / 32, colAlign: 64, blockType: 'Q5_0' },
   q4_k: { bytesPerElement: 144 / 256, colAlign: 256, blockType: 'Q4_K' },
   q6_k: { bytesPerElement: 212 / 256, colAlign: 256, blockType: 'Q6_K' },
 };

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { embed } from '../../../cpu/reference/ops.ts';
 import { f16ArrayToF32, f32ArrayToF16 } from '../../../../../model/half.ts';
-import { dequantize, quantize } from '../../../../../model/quant.ts';
-import { planMatrix } from '../../../plan/wafer-plan.ts';
+import { BLOCK, dequantize, quantize } from '../../../../../model/quant.ts';
+import { FORMAT_LAYOUT, planMatrix } from '../../../plan/wafer-plan.ts';
 import { BufferGroup, GpuContext, runDispatches } from '../../context.ts';
 import { embedDispatches } from './embed.ts';
 import { uploadTiled } from '../shared/weights.ts';
@@ -22,6 +22,7 @@ describe('embed.wgsl: gather from a tile-major table', async () => {
     { vocab: 70, dim: 160, tileRows: 64, q: 2, format: 'q4_0' as const, ids: [3, 69, 3, 12] },
     { vocab: 40, dim: 512, tileRows: 32, q: 2, format: 'q4_k' as const, ids: [39, 1] },
     { vocab: 33, dim: 256, tileRows: 64, q: 1, format: 'q6_k' as const, ids: [0, 32, 16] },
+    { vocab: 45, dim: 96, tileRows: 32, q: 1, format: 'q5_0' as const, ids: [44, 2, 31] },
     // Split in parts of whole row blocks (a binding limit smaller than the table): 10 row blocks of
     // 32 rows, 3 per part; ids in every part and at part edges.
     { vocab: 300, dim: 40, tileRows: 32, q: 1, format: 'f32' as const, ids: [0, 95, 96, 191, 192, 299, 150], splitBlocks: 3 },
@@ -32,9 +33,9 @@ describe('embed.wgsl: gather from a tile-major table', async () => {
     if (format === 'f16') table = f16ArrayToF32(f32ArrayToF16(table));
     // Block formats: the gather must give exactly the dequantized values of the blocks.
     const type = format === 'q8_0' ? 'Q8_0' as const : format === 'q4_0' ? 'Q4_0' as const : undefined;
-    const kType = format === 'q4_k' ? 'Q4_K' as const : format === 'q6_k' ? 'Q6_K' as const : undefined;
+    const other = FORMAT_LAYOUT[format].blockType;
     const blocks = type ? { type, blocks: quantize(type, table) }
-      : kType ? { type: kType, blocks: randomBlocks(kType, (vocab * dim) / 256, vocab) } : undefined;
+      : other ? { type: other, blocks: randomBlocks(other, (vocab * dim) / BLOCK[other].elements, vocab) } : undefined;
     if (blocks) table = dequantize(blocks.type, blocks.blocks);
     const plan = planMatrix('embed', vocab, dim, format, { tileRows, colTiles: q, reduce: 'chain' });
     const out = group.create('out', ids.length * dim * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { linear, swiglu, addInPlace } from '../../../cpu/reference/ops.ts';
 import { f16ArrayToF32, f32ArrayToF16 } from '../../../../../model/half.ts';
-import { dequantize, quantize } from '../../../../../model/quant.ts';
+import { BLOCK, dequantize, quantize } from '../../../../../model/quant.ts';
 import { FORMAT_LAYOUT, planMatrix, type GridChoice, type WeightFormat } from '../../../plan/wafer-plan.ts';
 import { BufferGroup, GpuContext, runDispatches } from '../../context.ts';
 import { matmulDispatches, type Epilogue } from './matmul.ts';
@@ -46,6 +46,8 @@ describe('matmul.wgsl: tiled GEMV/GEMM vs reference linear()', async () => {
   // K-quants: super-blocks of 256, so K is 256 or 512, and random blocks (there is no quantizer
   // for them here; random bytes exercise every scale/min packing case).
   addCases(['q4_k', 'q6_k'], [[37, 256, 1], [66, 512, 5]], [chain(64, 1), tree(32, 2)], ['store', 'swiglu']);
+  // Q5_0: 32-weight blocks in pairs like Q8_0/Q4_0, random blocks (every qh bit pattern).
+  addCases(['q5_0'], [[37, 96, 1], [66, 160, 5]], [chain(64, 1), tree(32, 2)], ['store', 'swiglu']);
 
   it.each(cases)('N=$n K=$k T=$t $format $epilogue grid=$grid', async ({ n, k, t, grid, format, epilogue, bias }) => {
     using group = new BufferGroup(device, 'test');
@@ -54,10 +56,10 @@ describe('matmul.wgsl: tiled GEMV/GEMM vs reference linear()', async () => {
     let w = randomArray(n * k, n * 7 + k, 0.5);
     // The reference sees the stored values: f16-rounded, or dequantized from the blocks uploaded.
     if (format === 'f16') w = f16ArrayToF32(f32ArrayToF16(w));
-    const blocks = format === 'q8_0' ? { type: 'Q8_0' as const, blocks: quantize('Q8_0', w) }
-      : format === 'q4_0' ? { type: 'Q4_0' as const, blocks: quantize('Q4_0', w) }
-        : format === 'q4_k' ? { type: 'Q4_K' as const, blocks: randomBlocks('Q4_K', (n * k) / 256, n + k) }
-          : format === 'q6_k' ? { type: 'Q6_K' as const, blocks: randomBlocks('Q6_K', (n * k) / 256, n + k) } : undefined;
+    // Q8_0/Q4_0 quantize the random weights; the other block types (no quantizer here) are random blocks.
+    const type = FORMAT_LAYOUT[format].blockType;
+    const blocks = type === 'Q8_0' || type === 'Q4_0' ? { type, blocks: quantize(type, w) }
+      : type ? { type, blocks: randomBlocks(type, (n * k) / BLOCK[type].elements, n + k) } : undefined;
     if (blocks) w = dequantize(blocks.type, blocks.blocks);
     const x = randomArray(t * k, 99 + t);
     const b = randomArray(n, 5, 0.3);

@@ -6,6 +6,7 @@ import f32Prelude from './weights-f32.wgsl?raw';
 import f16Prelude from './weights-f16.wgsl?raw';
 import q8Prelude from './weights-q8_0.wgsl?raw';
 import q4Prelude from './weights-q4_0.wgsl?raw';
+import q5Prelude from './weights-q5_0.wgsl?raw';
 import q4kPrelude from './weights-q4_k.wgsl?raw';
 import q6kPrelude from './weights-q6_k.wgsl?raw';
 import { FORMAT_LAYOUT, toTileMajor, type MatrixPlan, type WeightFormat } from '../../../plan/wafer-plan.ts';
@@ -14,7 +15,7 @@ import { BLOCK, dequantize, quantize, type QuantType } from '../../../../../mode
 import type { BufferGroup } from '../../context.ts';
 
 const PRELUDE: Record<WeightFormat, string> = {
-  f32: f32Prelude, f16: f16Prelude, q8_0: q8Prelude, q4_0: q4Prelude, q4_k: q4kPrelude, q6_k: q6kPrelude,
+  f32: f32Prelude, f16: f16Prelude, q8_0: q8Prelude, q4_0: q4Prelude, q5_0: q5Prelude, q4_k: q4kPrelude, q6_k: q6kPrelude,
 };
 
 export function weightPrelude(format: WeightFormat): string {
@@ -31,7 +32,7 @@ interface BlockPacking {
   place(out: Uint8Array, at: number, slot: number, block: Uint8Array): void;
 }
 
-/** Q8_0/Q4_0 pairs: both f16 scales in word 0, then each block's quants. */
+/** Q8_0/Q4_0/Q5_0 pairs: both f16 scales in word 0, then each block's other bytes. */
 const pairOfBlocks = (quantBytes: number): BlockPacking => ({
   blocksPerUnit: 2,
   unitWords: 1 + quantBytes / 2,
@@ -44,6 +45,7 @@ const pairOfBlocks = (quantBytes: number): BlockPacking => ({
 const PACKING: Partial<Record<WeightFormat, BlockPacking>> = {
   q8_0: pairOfBlocks(32),
   q4_0: pairOfBlocks(16),
+  q5_0: pairOfBlocks(20), // per block: qh (4 bytes), then qs (16)
   q4_k: { blocksPerUnit: 1, unitWords: 36, place: (out, at, _slot, block) => out.set(block, at) },
   // d moves to the front so ql, qh and scales start on a word.
   q6_k: {
