@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { firstNonFinite } from './finite.ts';
 import { f32ToBf16Bits, f32ToF16Bits } from './half.ts';
 import { WeightTensor } from './tensor.ts';
+import { BLOCK } from './quant.ts';
+import { randomBlocks } from '../testing/random-blocks.ts';
 
 const tensor16 = (dtype: 'F16' | 'BF16', bits: number[], offset = 0) => {
   const bytes = new Uint8Array(offset + bits.length * 2);
@@ -35,5 +37,17 @@ describe('firstNonFinite', () => {
     expect(firstNonFinite(t(values))).toEqual({ index: 3, kind: 'NaN' });
     values[1] = -Infinity;
     expect(firstNonFinite(t(values))).toEqual({ index: 1, kind: 'an infinity' });
+  });
+
+  it.each(['Q8_0', 'Q4_0', 'Q5_0', 'Q4_K', 'Q6_K'] as const)('finds a NaN or infinite scale in %s blocks, naming the block\'s first weight', (type) => {
+    const { elements, bytes, f16At } = BLOCK[type];
+    const blocks = randomBlocks(type, 4, 7);
+    const t = () => new WeightTensor('t', type, [4 * elements], blocks);
+    expect(firstNonFinite(t())).toBeUndefined();
+    const view = new DataView(blocks.buffer);
+    view.setUint16(2 * bytes + f16At.at(-1)!, 0x7e00, true); // NaN in block 2's last scale
+    expect(firstNonFinite(t())).toEqual({ index: 2 * elements, kind: 'NaN' });
+    view.setUint16(bytes + f16At[0]!, 0xfc00, true); // -inf in block 1
+    expect(firstNonFinite(t())).toEqual({ index: elements, kind: 'an infinity' });
   });
 });

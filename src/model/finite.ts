@@ -2,6 +2,7 @@
 // NaN logits, which the samplers turn into empty or garbage suggestions with no error anywhere;
 // so the loader scans the tensors the forward pass reads and names the first bad element. The
 // scan reads exponent bits only (no decoding): about a millisecond per million weights.
+import { BLOCK } from './quant.ts';
 import type { WeightTensor } from './tensor.ts';
 
 export interface NonFinite {
@@ -26,6 +27,19 @@ export function firstNonFinite(tensor: WeightTensor): NonFinite | undefined {
       return scan16(aligned(bytes, 2, (b, o, n) => new Uint16Array(b, o, n)), 0x7c00, 0x03ff);
     case 'BF16':
       return scan16(aligned(bytes, 2, (b, o, n) => new Uint16Array(b, o, n)), 0x7f80, 0x007f);
+    default: {
+      // A block's quants are integers: only its f16 scales can make a weight non-finite. The
+      // index named is the block's first weight.
+      const { elements, bytes: blockBytes, f16At } = BLOCK[tensor.dtype];
+      const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      for (let b = 0; b * blockBytes < bytes.byteLength; b++) {
+        for (const at of f16At) {
+          const h = view.getUint16(b * blockBytes + at, true);
+          if ((h & 0x7c00) === 0x7c00) return { index: b * elements, kind: h & 0x03ff ? 'NaN' : 'an infinity' };
+        }
+      }
+      return undefined;
+    }
   }
 }
 

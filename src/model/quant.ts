@@ -18,14 +18,16 @@ export interface BlockFormat {
   elements: number;
   /** Bytes per block. */
   bytes: number;
+  /** Byte offsets of the block's f16 scales: the only fields that can hold NaN or infinity. */
+  f16At: readonly number[];
 }
 
 export const BLOCK: Readonly<Record<QuantType, BlockFormat>> = {
-  Q8_0: { elements: 32, bytes: 34 }, // f16 d, i8 qs[32]
-  Q4_0: { elements: 32, bytes: 18 }, // f16 d, u8 qs[16] (low nibbles: 0..15, high: 16..31)
-  Q5_0: { elements: 32, bytes: 22 }, // f16 d, u32 qh (bit j = weight j's 5th bit), u8 qs[16] as Q4_0
-  Q4_K: { elements: 256, bytes: 144 }, // f16 d, f16 dmin, u8 scales[12], u8 qs[128]
-  Q6_K: { elements: 256, bytes: 210 }, // u8 ql[128], u8 qh[64], i8 scales[16], f16 d
+  Q8_0: { elements: 32, bytes: 34, f16At: [0] }, // f16 d, i8 qs[32]
+  Q4_0: { elements: 32, bytes: 18, f16At: [0] }, // f16 d, u8 qs[16] (low nibbles: 0..15, high: 16..31)
+  Q5_0: { elements: 32, bytes: 22, f16At: [0] }, // f16 d, u32 qh (bit j = weight j's 5th bit), u8 qs[16] as Q4_0
+  Q4_K: { elements: 256, bytes: 144, f16At: [0, 2] }, // f16 d, f16 dmin, u8 scales[12], u8 qs[128]
+  Q6_K: { elements: 256, bytes: 210, f16At: [208] }, // u8 ql[128], u8 qh[64], i8 scales[16], f16 d
 };
 
 export const isQuantType = (t: string): t is QuantType => Object.hasOwn(BLOCK, t);

@@ -1,8 +1,6 @@
 // Helpers shared by the *.gpu.test.ts files (runs in the browser): a device, seeded random data,
 // readback and error measures. Not a test file itself.
 import { readBuffer } from '../engine/backends/gpu/context.ts';
-import { BLOCK, type QuantType } from '../model/quant.ts';
-import { f32ToF16Bits } from '../model/half.ts';
 
 export async function testDevice(features: GPUFeatureName[] = []): Promise<GPUDevice> {
   const adapter = await navigator.gpu.requestAdapter();
@@ -51,24 +49,3 @@ export function maxMixedError(a: Float32Array, b: Float32Array): number {
   return worst;
 }
 
-/**
- * `count` GGML blocks of `type` with random quants and scales (every bit pattern the format
- * allows), and f16 scale fields set so weights stay within about ±1 — for types with no quantizer
- * here (the K-quants), a block that exercises every decode path.
- */
-export function randomBlocks(type: QuantType, count: number, seed: number): Uint8Array {
-  const { bytes } = BLOCK[type];
-  const noise = randomArray(count * bytes, seed);
-  const out = Uint8Array.from(noise, (v) => Math.floor((v + 1) * 128) & 255);
-  const view = new DataView(out.buffer);
-  // Largest |weight| per unit of d: Q8_0 127, Q4_0 8, Q5_0 16, Q4_K 63·15 (and dmin·63), Q6_K 128·32.
-  const range = { Q8_0: 127, Q4_0: 8, Q5_0: 16, Q4_K: 945, Q6_K: 4096 }[type];
-  const scaleAt = { Q8_0: [0], Q4_0: [0], Q5_0: [0], Q4_K: [0, 2], Q6_K: [208] }[type];
-  for (let b = 0; b < count; b++) {
-    for (const [j, at] of scaleAt.entries()) {
-      const d = (0.25 + 0.75 * Math.abs(noise[b * bytes + j]!)) / range;
-      view.setUint16(b * bytes + at, f32ToF16Bits(d), true);
-    }
-  }
-  return out;
-}

@@ -4,7 +4,7 @@
 import type { LoadedModel } from '../model/load.ts';
 import { BLOCK, quantize, type QuantType } from '../model/quant.ts';
 import { WeightTensor } from '../model/tensor.ts';
-import { randomBlocks } from './gpu-test-util.ts';
+import { randomBlocks } from './random-blocks.ts';
 
 const isMatrix = (name: string, t: WeightTensor) => t.shape.length === 2 && name.endsWith('.weight') && !name.includes('norm');
 

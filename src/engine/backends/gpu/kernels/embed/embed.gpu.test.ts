@@ -6,7 +6,8 @@ import { FORMAT_LAYOUT, planMatrix } from '../../../plan/wafer-plan.ts';
 import { BufferGroup, GpuContext, runDispatches } from '../../context.ts';
 import { embedDispatches } from './embed.ts';
 import { uploadTiled } from '../shared/weights.ts';
-import { randomArray, randomBlocks, readF32, testDevice } from '../../../../../testing/gpu-test-util.ts';
+import { randomArray, readF32, testDevice } from '../../../../../testing/gpu-test-util.ts';
+import { randomBlocks } from '../../../../../testing/random-blocks.ts';
 
 // A gather is exact: tolerance 0 (f16 tables compared with their f16-rounded values).
 describe('embed.wgsl: gather from a tile-major table', async () => {

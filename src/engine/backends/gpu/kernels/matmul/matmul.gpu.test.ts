@@ -6,7 +6,8 @@ import { FORMAT_LAYOUT, planMatrix, type GridChoice, type WeightFormat } from '.
 import { BufferGroup, GpuContext, runDispatches } from '../../context.ts';
 import { matmulDispatches, type Epilogue } from './matmul.ts';
 import { uploadTiled } from '../shared/weights.ts';
-import { maxMixedError, randomArray, randomBlocks, readF32, testDevice } from '../../../../../testing/gpu-test-util.ts';
+import { maxMixedError, randomArray, readF32, testDevice } from '../../../../../testing/gpu-test-util.ts';
+import { randomBlocks } from '../../../../../testing/random-blocks.ts';
 
 // Tolerance: f32 accumulation over K ≤ 200 terms of |w·x| ≤ 1 in a different order from the
 // reference: error ≲ K · 2⁻²⁴ · Σ|w x| ≈ 1e-5; we allow 1e-4 (mixed abs/rel).
