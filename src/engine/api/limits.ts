@@ -2,9 +2,12 @@
 // (src/settings.ts), the message validator (protocol.ts) and both backends read these, so a value
 // one layer accepts is a value every layer runs.
 
-export interface Range {
+export interface Bounds {
   readonly min: number;
   readonly max: number;
+}
+
+export interface Range extends Bounds {
   readonly default: number;
 }
 
@@ -17,8 +20,19 @@ export const TOKENS_PER_SUBMIT: Range = Object.freeze({ min: 1, max: 64, default
 /** Most tokens one suggestion may have (the editor's "Max tokens" setting). */
 export const MAX_TOKENS: Range = Object.freeze({ min: 1, max: 1024, default: 64 });
 
-/** Prompt budget in tokens: prefix and suffix are trimmed to fit it. */
-export const PROMPT_TOKENS: Range = Object.freeze({ min: 4, max: 1 << 20, default: 1024 });
+/**
+ * Prompt budget in tokens, when a request names one: prefix and suffix are trimmed to fit it.
+ * Without one the budget is what the context holds after the generation (promptBudget).
+ */
+export const PROMPT_TOKENS: Bounds = Object.freeze({ min: 4, max: 1 << 20 });
+
+/**
+ * The prompt budget of a request that names none: every position the backend's context has left
+ * after the generation, so a real model's long context is used, and the prompt is never cut by the
+ * drop-oldest window (which would take a FIM prompt's leading special tokens with it).
+ */
+export const promptBudget = (contextTokens: number, maxNewTokens: number): number =>
+  Math.max(PROMPT_TOKENS.min, Math.min(PROMPT_TOKENS.max, contextTokens - maxNewTokens));
 
 /**
  * KV-cache positions a backend holds (capped by the model's max_position_embeddings). The
@@ -33,5 +47,5 @@ export const defaultContext = (maxPositionEmbeddings: number): number => Math.mi
 export const MAX_DRAFT_TOKENS = 8;
 
 /** Whether `value` is an integer inside `range`. */
-export const inRange = (value: unknown, range: Range): value is number =>
+export const inRange = (value: unknown, range: Bounds): value is number =>
   typeof value === 'number' && Number.isInteger(value) && value >= range.min && value <= range.max;

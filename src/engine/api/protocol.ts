@@ -68,7 +68,7 @@ export interface GenerateMessage {
    * drafts on, its tokens are the draft; output is unchanged, only faster.
    */
   draftText?: string;
-  /** Token budget for the prompt (prefix/suffix are trimmed to fit). Default PROMPT_TOKENS.default. */
+  /** Token budget for the prompt (prefix/suffix are trimmed to fit). Default: promptBudget (what the context holds after maxNewTokens). */
   maxPromptTokens?: number;
   /** Generate exactly maxNewTokens, ignoring EOS and special tokens (benchmarks). Default false. */
   ignoreStopTokens?: boolean;

@@ -27,6 +27,8 @@ export interface Backend {
   /** Human-readable: the adapter's vendor/architecture, or "CPU reference". */
   readonly description: string;
   readonly config: ModelConfig;
+  /** Positions the KV cache holds: prompt plus generation must fit (else drop-oldest trims the prompt). */
+  readonly contextTokens: number;
   /** The wafer plan the backend runs (the HUD draws it); only the GPU backend has one. */
   readonly plan?: ModelWaferPlan;
   /** Resolves with the reason if the backend's device is lost (only a GPU backend has one). */

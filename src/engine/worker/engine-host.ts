@@ -14,7 +14,7 @@ import { keepFile, loadChatTemplate, parseConfigBytes, type LoadedChatTemplate }
 import { promptLookupDraft } from './draft/prompt-lookup.ts';
 import { speculativeEditDraft } from './draft/speculative-edit.ts';
 import { buildPrompt } from './prompt.ts';
-import { PROMPT_TOKENS, TOKENS_PER_SUBMIT } from '../api/limits.ts';
+import { promptBudget, TOKENS_PER_SUBMIT } from '../api/limits.ts';
 import type { ModelWaferPlan } from '../api/plan-types.ts';
 import { parseEngineRequest, type EngineEvent, type FinishReason, type GenerateMessage, type LoadMessage } from '../api/protocol.ts';
 
@@ -183,7 +183,7 @@ export class EngineHost implements Disposable {
     const delivered: number[] = [];
     const detokenizer = new IncrementalDetokenizer((ids) => tokenizer.decode(ids, { skipSpecialTokens: true }));
     try {
-      const prompt = buildPrompt(tokenizer, msg.prompt, { maxPromptTokens: msg.maxPromptTokens ?? PROMPT_TOKENS.default },
+      const prompt = buildPrompt(tokenizer, msg.prompt, { maxPromptTokens: msg.maxPromptTokens ?? promptBudget(backend.contextTokens, msg.maxNewTokens) },
         { chat: model.chat, fimOrder: model.config.fimOrder });
       const stopIds = msg.ignoreStopTokens ? [] : [...new Set([
         ...tokenizer.specials.all, ...model.config.eosTokenIds, ...(tokenizer.specials.eos !== undefined ? [tokenizer.specials.eos] : []),

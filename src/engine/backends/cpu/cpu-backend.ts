@@ -74,6 +74,7 @@ export class CpuBackend implements Backend {
   readonly kind = 'cpu' as const;
   readonly description: string;
   readonly config: ModelConfig;
+  readonly contextTokens: number;
   private readonly loop: TokenLoop;
   private disposed = false;
 
@@ -81,6 +82,7 @@ export class CpuBackend implements Backend {
     this.config = loaded.config;
     this.description = options.description ?? 'CPU reference';
     const model = ReferenceModel.fromLoaded(loaded, options.maxContext ?? defaultContext(loaded.config.maxPositionEmbeddings));
+    this.contextTokens = model.capacity;
     this.loop = new TokenLoop(new CpuStepper(model, loaded.config, options.maxDraftTokens ?? MAX_DRAFT_TOKENS), 'CpuBackend');
   }
 

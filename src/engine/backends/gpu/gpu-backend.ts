@@ -137,6 +137,7 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
 export class GpuBackend implements Backend {
   readonly kind = 'webgpu' as const;
   readonly config;
+  readonly contextTokens: number;
   /** Resolves with the reason when the device is lost by anything but our own dispose(). */
   readonly lost: Promise<string>;
   private readonly loop: TokenLoop;
@@ -151,6 +152,7 @@ export class GpuBackend implements Backend {
     readonly memory: GpuMemoryEstimate,
   ) {
     this.config = model.config;
+    this.contextTokens = model.sizes.maxContext;
     this.loop = new TokenLoop(stepper, 'GpuBackend');
     const device = ctx.device;
     this.lost = new Promise((resolve) => {
