@@ -56,6 +56,17 @@ export function f32ToBf16Bits(value: number): number {
   return (rounded >>> 16) & 0xffff;
 }
 
+/**
+ * Whether bf16 values convert to f16 "exactly enough": none overflows f16's range (|x| ≤ 65280,
+ * exponent ≤ 2^15). Where both are normal, f16's 10-bit mantissa holds bf16's 7 bits exactly;
+ * values under f16's normal range (< 2^-14) round to its subnormal steps of 2^-24, an absolute
+ * error below 3e-8, far under the weights' own bf16 rounding.
+ */
+export function bf16FitsF16(bits: Uint16Array): boolean {
+  for (let i = 0; i < bits.length; i++) if (((bits[i]! >> 7) & 0xff) > 142) return false;
+  return true;
+}
+
 /** Decodes a whole array of f16 bits into f32 (a lookup table keeps it fast for big tensors). */
 export function f16ArrayToF32(bits: Uint16Array): Float32Array {
   const out = new Float32Array(bits.length);

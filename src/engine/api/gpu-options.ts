@@ -6,7 +6,7 @@ import { WEIGHT_FORMATS, type ForcedGrid, type GridChoice, type WeightFormat } f
 export interface GpuOptions {
   /** Force a grid on every matrix (or per role): experiments, and the HUD's "force grid" setting. */
   forceGrid?: ForcedGrid;
-  /** Weight storage for every matrix; default per matrix: its GGUF block type, f16 when the checkpoint is f16, else f32. */
+  /** Weight storage for every matrix; default per matrix: its GGUF block type, f16 when the checkpoint is f16 (or bf16 within f16's range), else f32. */
   weightFormat?: WeightFormat;
   /** KV-cache positions; default defaultContext(max_position_embeddings). */
   maxContext?: number;

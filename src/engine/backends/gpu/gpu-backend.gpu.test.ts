@@ -46,17 +46,19 @@ describe('GpuBackend vs the CPU reference', async () => {
   const superBlockDims = { hiddenSize: 256, numHeads: 4, intermediateSize: 512 } as const;
   describe.each([
     ['llama', 'f32'], ['llama-tied-f16', 'f16'], ['qwen2-tied', 'f32'], ['qwen2-untied-bf16', 'f32'],
+    ['qwen2-untied-bf16', 'bf16 kept as f16'],
     ['llama', 'q8_0'], ['qwen2-tied', 'q4_0'], ['llama', 'q5_0'], ['llama', 'q4_k'], ['qwen2-untied-bf16', 'q6_k'], ['llama', 'Q4_K_M mix'],
     // A 60 kB binding limit splits the tied table (the lm_head GEMV and the embedding gather), gate_up and down.
     ['qwen2-tied', 'f32', 60_000],
-  ] as [TestModelVariant, WeightFormat | 'Q4_K_M mix', number?][])('%s, weights %s, binding limit %s', (variant, weightFormat, maxBindingBytes) => {
+  ] as [TestModelVariant, WeightFormat | 'Q4_K_M mix' | 'bf16 kept as f16', number?][])('%s, weights %s, binding limit %s', (variant, weightFormat, maxBindingBytes) => {
     let model: LoadedModel;
     let gpu: GpuBackend;
     const reference = new Map<number, number[]>();
     beforeAll(async () => {
       const mix = weightFormat === 'Q4_K_M mix';
-      const floatFormat = !mix && !FORMAT_LAYOUT[weightFormat].blockType ? weightFormat : undefined;
-      const type = mix ? 'Q4_K' : FORMAT_LAYOUT[weightFormat].blockType;
+      const auto = weightFormat === 'bf16 kept as f16'; // no option: the format follows the checkpoint
+      const floatFormat = !mix && !auto && !FORMAT_LAYOUT[weightFormat].blockType ? weightFormat : undefined;
+      const type = mix ? 'Q4_K' : auto ? undefined : FORMAT_LAYOUT[weightFormat].blockType;
       const kQuant = type === 'Q4_K' || type === 'Q6_K';
       const loaded = await loadModel(testModelFetcher({ ...TEST_MODEL_VARIANTS[variant], ...(type ? (kQuant ? superBlockDims : blockDims) : {}) }));
       model = !type ? loaded : type === 'Q8_0' || type === 'Q4_0' ? quantizeMatrices(loaded, type) : randomBlockMatrices(loaded, mix ? q4kmTypes : type);
@@ -75,6 +77,9 @@ describe('GpuBackend vs the CPU reference', async () => {
         model = roundToF16(model, ['q_proj', 'k_proj', 'v_proj'].map((p) => `model.layers.0.self_attn.${p}.weight`));
       } else if (type) {
         expect(Object.values(gpu.plan.formats).every((f) => f === weightFormat)).toBe(true);
+      } else if (auto) {
+        // Every bf16 weight fits f16's range, so the GPU holds them in half the bytes of f32.
+        expect(Object.values(gpu.plan.formats).every((f) => f === 'f16')).toBe(true);
       }
       for (const [i, p] of PROMPTS.entries()) reference.set(i, (await collect(new CpuBackend(model, { maxContext: 512 }), request(p))).tokens);
     });

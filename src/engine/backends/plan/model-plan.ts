@@ -55,14 +55,21 @@ export interface ModelFormats {
 /**
  * The formats, from the types the tensors have on disk. One matrix (a group of roleTensorNames):
  * - all its tensors in one block type (Q8_0, Q4_0, Q5_0, Q4_K, Q6_K): kept as those blocks;
- * - floats: f16 when the embedding table is f16 (the checkpoint chose 16 bits), else f32;
+ * - floats: f16 when the embedding table is f16 (the checkpoint chose 16 bits), or bf16 and every
+ *   bf16 matrix fits f16 (`fitsF16`: no value over f16's range, so the conversion is exact but for
+ *   sub-2^-14 values' last bits), else f32;
  * - a fused matrix of mixed block types (q and k Q4_K, v Q6_K): dequantized to f16, as one
  *   buffer has one format.
  * A role takes its layers' most common format. `forced` (GpuOptions.weightFormat) sets every
  * matrix: f16/f32 dequantize, q8_0/q4_0 quantize on load.
  */
-export function weightFormats(c: ModelConfig, typeOf: (name: string) => TensorType | undefined, forced?: WeightFormat): ModelFormats {
-  const floats: WeightFormat = typeOf(EMBED_TOKENS) === 'F16' ? 'f16' : 'f32';
+export function weightFormats(
+  c: ModelConfig, typeOf: (name: string) => TensorType | undefined, forced?: WeightFormat, fitsF16: (name: string) => boolean = () => false,
+): ModelFormats {
+  const groups = roleTensorNames(c);
+  const bf16Fits = () => Object.values(groups).flat(2).every((name) => typeOf(name) !== 'BF16' || fitsF16(name));
+  const embed = typeOf(EMBED_TOKENS);
+  const floats: WeightFormat = embed === 'F16' || (embed === 'BF16' && bf16Fits()) ? 'f16' : 'f32';
   const matrixFormat = (names: string[]): WeightFormat => {
     if (forced) return forced;
     const types = new Set(names.map(typeOf));
@@ -70,7 +77,6 @@ export function weightFormats(c: ModelConfig, typeOf: (name: string) => TensorTy
     if (only && isQuantType(only)) return formatForBlocks(only);
     return [...types].every((t) => t === 'F32' || t === 'F16' || t === 'BF16') ? floats : 'f16';
   };
-  const groups = roleTensorNames(c);
   const roles = {} as Record<MatrixRole, WeightFormat>;
   const layers: ModelFormats['layers'] = {};
   for (const role of ['qkv', 'o', 'gate_up', 'down', 'lm_head'] as const) {
