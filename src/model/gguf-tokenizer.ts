@@ -112,6 +112,9 @@ export function ggufTokenizer(meta: Readonly<Record<string, MetadataValue>>, fil
   if (bos !== undefined) tokenizerConfig['bos_token'] = tokens[bos];
   if (eos !== undefined) tokenizerConfig['eos_token'] = tokens[eos];
   if (pad !== undefined) tokenizerConfig['pad_token'] = tokens[pad];
+  // An instruct model's Jinja chat template, as tokenizer_config.json would hold it.
+  const template = get('tokenizer.chat_template');
+  if (typeof template === 'string' && template.trim() !== '') tokenizerConfig['chat_template'] = template;
   return {
     tokenizerJson, tokenizerConfig, vocabSize: tokens.length,
     ...(bos !== undefined ? { bosTokenId: bos } : {}), eosTokenIds: [...new Set(stops)],

@@ -129,7 +129,7 @@ async function fromBytes(bytes: Uint8Array, fileName: string, label: string, sig
     weights.set(t.hf, tensor);
   }
   validateWeights(config, weights);
-  return { config, tokenizer, weights, source: label, weightBytes: bytes.byteLength };
+  return { config, tokenizer, weights, source: label, weightBytes: bytes.byteLength, tokenizerConfig: tok.tokenizerConfig };
 }
 
 interface ParsedHeader {

@@ -21,6 +21,11 @@ export interface LoadedModel {
   source: string;
   /** Bytes of weight files downloaded. */
   weightBytes: number;
+  /**
+   * tokenizer_config.json's settings when the model file itself carries them (a GGUF's metadata:
+   * special token strings, the chat template); an HF folder keeps them in tokenizer_config.json.
+   */
+  tokenizerConfig?: Record<string, unknown>;
 }
 
 export interface LoadProgress {

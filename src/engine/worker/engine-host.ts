@@ -126,7 +126,8 @@ export class EngineHost implements Disposable {
       this.post({ type: 'loadProgress', ...p });
     };
     try {
-      // tokenizer_config.json is kept as it loads: instruct models' chat template is in it.
+      // tokenizer_config.json is kept as it loads: instruct models' chat template is in it (a
+      // GGUF carries its own, in its metadata).
       let files: ReturnType<typeof keepFile>;
       let model: LoadedModel;
       if (msg.source !== undefined) {
@@ -138,7 +139,7 @@ export class EngineHost implements Disposable {
         files = keepFile(source, 'tokenizer_config.json');
         model = await loadModel(files.fetcher, { onProgress, label: msg.modelUrl });
       }
-      const chat = await loadChatTemplate(parseConfigBytes(await files.bytes()));
+      const chat = await loadChatTemplate(model.tokenizerConfig ?? parseConfigBytes(await files.bytes()));
       const { backend, fallbackReason } = await selectBackend(model, {
         preference: msg.backend ?? 'auto', ...(msg.gpuOptions ? { gpuOptions: msg.gpuOptions } : {}), ...this.selectOverrides,
       });
