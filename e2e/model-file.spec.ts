@@ -3,7 +3,9 @@
 // its answers are real code; a file that is not GGUF must fail with the loader's reason and leave
 // the working model answering.
 
+import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
+import { ggufFromHfFiles } from '../src/testing/gguf-test-model.ts';
 import { expect, ghostText, openWithEngine, setDocument, startAtEnd, test } from './fixtures.ts';
 
 const GGUF_PATH = 'public/models/spark-nano/spark-nano.gguf';
@@ -57,6 +59,24 @@ test.describe('a local model file', () => {
     await drop('/models/spark-nano/spark-nano.gguf', 'dropped.gguf');
     await expect(status(page)).toHaveText(/^model file dropped\.gguf · /, { timeout: 90_000 });
     await expectGhost(page);
+  });
+
+  test('the shipped model as Q8_0 and Q4_0 GGUFs (blocks kept quantized on the GPU): completes and edits', async ({ page }) => {
+    await openWithEngine(page);
+    const folder = 'public/models/spark-nano';
+    const files = Object.fromEntries(['config.json', 'tokenizer.json', 'model.safetensors']
+      .map((name) => [name, new Uint8Array(readFileSync(`${folder}/${name}`))]));
+    for (const weightType of ['Q8_0', 'Q4_0'] as const) {
+      const name = `spark-nano-${weightType.toLowerCase()}.gguf`;
+      const { gguf } = ggufFromHfFiles(files, { weightType });
+      await page.getByTestId('model-file-input').setInputFiles({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(gguf) });
+      await expect(status(page)).toHaveText(new RegExp(`^model file ${name.replace('.', '\\.')} · `), { timeout: 90_000 });
+      const ready = await page.evaluate(() => window.spark!.engineReady());
+      // On the GPU every matrix stays in the file's block format (the shipped model's table is tied).
+      if (ready.backend === 'webgpu') expect(ready.weightFormats).toEqual([weightType.toLowerCase()]);
+      await expectGhost(page);
+      await expectEditProposal(page);
+    }
   });
 
   test('a file that is not GGUF fails with the loader\'s reason and the working model keeps answering', async ({ page }) => {

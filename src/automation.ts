@@ -45,8 +45,11 @@ export interface SparkAutomation {
   share(): Promise<ShareOutcome>;
   /** Writes any pending autosave to IndexedDB now. */
   flushWorkspace(): Promise<void>;
-  /** Resolves when the engine has loaded the model: which backend runs it, and why a fallback. */
-  engineReady(): Promise<{ backend: 'webgpu' | 'cpu'; description: string; fallbackReason?: string }>;
+  /**
+   * Resolves when the engine has loaded the model: which backend runs it, why a fallback, and (on
+   * the GPU) the formats its weights are held in, e.g. ['q8_0'] or ['f16', 'q4_k', 'q6_k'].
+   */
+  engineReady(): Promise<{ backend: 'webgpu' | 'cpu'; description: string; fallbackReason?: string; weightFormats?: string[] }>;
   /** Starts measuring (HUD figures and the completion event log) even with the HUD collapsed. */
   startMeasuring(): void;
   /** The HUD's figures (empty until measuring, or while the HUD is collapsed and nothing measures). */
@@ -79,7 +82,11 @@ export function assistantAutomation(assistant: Assistant, hud: Hud): Pick<SparkA
   return {
     engineReady: async () => {
       const r = await assistant.whenReady();
-      return { backend: r.backend, description: r.description, ...(r.fallbackReason ? { fallbackReason: r.fallbackReason } : {}) };
+      const formats = r.plan ? [...new Set([...Object.values(r.plan.formats), ...Object.values(r.plan.layers ?? {}).flat().map((m) => m.format)])].sort() : undefined;
+      return {
+        backend: r.backend, description: r.description, ...(r.fallbackReason ? { fallbackReason: r.fallbackReason } : {}),
+        ...(formats ? { weightFormats: formats } : {}),
+      };
     },
     startMeasuring: () => {
       if (measuring) return;

@@ -25,7 +25,7 @@ export interface TestGgufOptions extends Omit<TestModelOptions, 'dtype' | 'shard
 export interface TestGguf {
   /** The .gguf file. */
   gguf: Uint8Array;
-  /** The HF directory it was converted from (F32 safetensors). */
+  /** The HF directory it was converted from. */
   files: ModelFiles;
   /** What was written, for tests that re-encode an edited copy. */
   metadata: Record<string, GgufValue>;
@@ -84,7 +84,15 @@ export function encodeAs(type: TestGgufWeightType, values: Float32Array): Uint8A
 }
 
 export function makeTestGguf(options: TestGgufOptions = {}): TestGguf {
-  const files = makeTestModelFiles({ ...options, dtype: 'F32' });
+  return ggufFromHfFiles(makeTestModelFiles({ ...options, dtype: 'F32' }), options);
+}
+
+/**
+ * Converts an HF folder's files (config.json, tokenizer.json, one model.safetensors of a llama or
+ * qwen2 model with a byte-level BPE tokenizer) to GGUF: the generated test model, or the shipped
+ * one in another tensor type.
+ */
+export function ggufFromHfFiles(files: ModelFiles, options: Pick<TestGgufOptions, 'weightType' | 'pre' | 'metadata' | 'editTensors'> = {}): TestGguf {
   const json = (name: string) => JSON.parse(new TextDecoder().decode(files[name])) as Record<string, unknown>;
   const config = json('config.json');
   const tokenizer = json('tokenizer.json');
