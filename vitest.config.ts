@@ -19,6 +19,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           environment: 'node',
+          // The CPU reference's tests run real forward passes: a few seconds each on a quiet core,
+          // and several times that on a loaded 2-core machine, which the 5 s default did not allow.
+          testTimeout: 30_000,
           include: ['src/**/*.test.ts', 'bench/**/*.test.ts', 'scripts/**/*.test.ts'],
           exclude: ['src/**/*.gpu.test.ts'],
         },
