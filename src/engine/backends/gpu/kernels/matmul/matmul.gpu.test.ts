@@ -5,7 +5,7 @@ import { BLOCK, dequantize, quantize } from '../../../../../model/quant.ts';
 import { FORMAT_LAYOUT, planMatrix, type GridChoice, type WeightFormat } from '../../../plan/wafer-plan.ts';
 import { BufferGroup, GpuContext, runDispatches } from '../../context.ts';
 import { matmulDispatches, type Epilogue } from './matmul.ts';
-import { uploadTiled } from '../shared/weights.ts';
+import { uploadTiled, zeroTiled } from '../shared/weights.ts';
 import { maxMixedError, randomArray, readF32, testDevice } from '../../../../../testing/gpu-test-util.ts';
 import { randomBlocks } from '../../../../../testing/random-blocks.ts';
 
@@ -102,6 +102,9 @@ describe('matmul.wgsl: tiled GEMV/GEMM vs reference linear()', async () => {
     // Two row blocks per part.
     const weights = uploadTiled(group, plan, blocks ?? w, (plan.storedBytes / plan.grid.p) * 2);
     expect(weights.parts.length).toBe(Math.ceil(plan.grid.p / 2));
+    // The autotune's zero-filled stand-in splits the same way, so a huge matrix can be timed too.
+    expect(zeroTiled(group, plan, (plan.storedBytes / plan.grid.p) * 2).parts.map((p) => [p.firstRowBlock, p.rowBlocks, p.buffer.size]))
+      .toEqual(weights.parts.map((p) => [p.firstRowBlock, p.rowBlocks, p.buffer.size]));
     const x = randomArray(t * k, 4);
     const outCols = epilogue === 'swiglu' ? n / 2 : n;
     const initial = randomArray(t * outCols, 5);

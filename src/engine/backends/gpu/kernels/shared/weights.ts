@@ -102,26 +102,37 @@ export function uploadTiled(group: BufferGroup, plan: MatrixPlan, data: WeightDa
 
 /** One buffer when it fits a binding, else parts of as many whole row blocks as fit. */
 function splitRowBlocks(group: BufferGroup, plan: MatrixPlan, data: ArrayBufferView, maxBindingBytes: number): TiledPart[] {
+  const blockBytes = data.byteLength / plan.grid.p;
+  return partRanges(plan, data.byteLength, maxBindingBytes).map(({ firstRowBlock, rowBlocks }, i, all) => {
+    const bytes = new Uint8Array(data.buffer, data.byteOffset + firstRowBlock * blockBytes, rowBlocks * blockBytes);
+    return { buffer: group.storage(all.length === 1 ? `w:${plan.name}` : `w:${plan.name}#${i}`, bytes), firstRowBlock, rowBlocks };
+  });
+}
+
+/** The row-block ranges of the parts a matrix of `bytes` takes under the binding limit. */
+function partRanges(plan: MatrixPlan, bytes: number, maxBindingBytes: number): { firstRowBlock: number; rowBlocks: number }[] {
   const p = plan.grid.p;
-  if (data.byteLength <= maxBindingBytes) return [{ buffer: group.storage(`w:${plan.name}`, data), firstRowBlock: 0, rowBlocks: p }];
-  const blockBytes = data.byteLength / p;
+  if (bytes <= maxBindingBytes) return [{ firstRowBlock: 0, rowBlocks: p }];
+  const blockBytes = bytes / p;
   const perPart = Math.floor(maxBindingBytes / blockBytes);
   if (perPart < 1) {
     throw new Error(`${plan.name}: one row block (${plan.tile.rows} rows, ${blockBytes} bytes) is over the device's binding limit of ${maxBindingBytes} bytes`);
   }
-  const parts: TiledPart[] = [];
-  for (let first = 0; first < p; first += perPart) {
-    const rowBlocks = Math.min(perPart, p - first);
-    const bytes = new Uint8Array(data.buffer, data.byteOffset + first * blockBytes, rowBlocks * blockBytes);
-    parts.push({ buffer: group.storage(`w:${plan.name}#${parts.length}`, bytes), firstRowBlock: first, rowBlocks });
-  }
-  return parts;
+  const ranges = [];
+  for (let first = 0; first < p; first += perPart) ranges.push({ firstRowBlock: first, rowBlocks: Math.min(perPart, p - first) });
+  return ranges;
 }
 
-/** A zero-filled matrix in one buffer (the autotune times grids on it; the values don't matter). */
-export function zeroTiled(group: BufferGroup, plan: MatrixPlan): TiledMatrix {
-  const buffer = group.create(`w:${plan.name}`, Math.ceil(plan.storedBytes / 4) * 4, GPUBufferUsage.STORAGE);
-  return { plan, parts: [{ buffer, firstRowBlock: 0, rowBlocks: plan.grid.p }] };
+/**
+ * A zero-filled matrix, split like an upload of it would be (the autotune times grids on it; the
+ * values don't matter). plan.storedBytes is the packed size in every format.
+ */
+export function zeroTiled(group: BufferGroup, plan: MatrixPlan, maxBindingBytes = group.device.limits.maxStorageBufferBindingSize): TiledMatrix {
+  const blockBytes = plan.storedBytes / plan.grid.p;
+  const parts = partRanges(plan, plan.storedBytes, maxBindingBytes).map(({ firstRowBlock, rowBlocks }, i) => ({
+    buffer: group.create(`w:${plan.name}#${i}`, rowBlocks * blockBytes, GPUBufferUsage.STORAGE), firstRowBlock, rowBlocks,
+  }));
+  return { plan, parts };
 }
 
 function quantizeRows(plan: MatrixPlan, type: QuantType, values: Float32Array): Uint8Array {
