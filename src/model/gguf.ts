@@ -5,11 +5,12 @@
 //   - tensor names map to HF names (token_embd.weight → model.embed_tokens.weight, ...) and GGUF's
 //     dims (innermost first) to HF shapes ([out, in]);
 //   - tokenizer.ggml.* becomes a tokenizer.json (gguf-tokenizer.ts).
-// Weights stay views into the file's bytes, except llama's q/k projections: llama.cpp's converter
-// reorders their rows for its interleaved RoPE, and the engine runs HF's half-split RoPE, so those
-// two are copied back into HF row order.
+// The file is read through a ByteReader (byte-reader.ts): the header first, then each tensor into
+// its own buffer, so a dropped file is read from disk as needed and never held whole. llama's q/k
+// projections are copied once more: llama.cpp's converter reorders their rows for its interleaved
+// RoPE, and the engine runs HF's half-split RoPE, so those two go back into HF row order.
 //
-// The header is parsed by @huggingface/gguf, served from memory through its custom fetch. Every
+// The header is parsed by @huggingface/gguf, its range requests answered by the reader. Every
 // count, offset and size it reports is checked here before anything is sized by it: a hostile
 // file fails with an Error naming the file in milliseconds.
 import { gguf, GGMLQuantizationType, type GGUFTensorInfo, type MetadataValue } from '@huggingface/gguf';
@@ -18,6 +19,7 @@ import { firstNonFinite } from './finite.ts';
 import { ggufTokenizer } from './gguf-tokenizer.ts';
 import { MODEL_LIMITS } from './limits.ts';
 import type { LoadedModel, LoadOptions } from './load.ts';
+import { bytesReader, type ByteReader } from './byte-reader.ts';
 import { fetchBytes, isGgufSource, type ModelFileFetcher } from './model-files.ts';
 import { tensorByteLength, WeightTensor, type TensorType } from './tensor.ts';
 import { ModelTokenizer } from './tokenizer.ts';
@@ -77,20 +79,26 @@ export interface GgufLoadOptions extends LoadOptions {
   fileName?: string;
 }
 
-/** Loads a GGUF file: its bytes, or a fetcher that serves it under options.fileName. */
-export async function loadGguf(source: Uint8Array | ModelFileFetcher, options: GgufLoadOptions = {}): Promise<LoadedModel> {
+/**
+ * Loads a GGUF file: its bytes, a reader that serves byte ranges of it (a File, a remote file), or a
+ * fetcher that serves it whole under options.fileName. A reader is read header first, then tensor
+ * by tensor, each into its own buffer, so the file is never held whole.
+ */
+export async function loadGguf(source: Uint8Array | ByteReader | ModelFileFetcher, options: GgufLoadOptions = {}): Promise<LoadedModel> {
   const fileName = options.fileName ?? 'model.gguf';
   const label = options.label ?? fileName;
-  let bytes: Uint8Array;
+  let reader: ByteReader;
   if (source instanceof Uint8Array) {
-    bytes = source;
-  } else {
+    reader = bytesReader(source);
+  } else if (typeof source === 'function') {
     const fetched = await fetchBytes(source, fileName, options);
     if (!fetched) throw new Error(`${label}: ${fileName} not found`);
-    bytes = fetched;
+    reader = bytesReader(fetched);
+  } else {
+    reader = source;
   }
   try {
-    return await fromBytes(bytes, fileName, label, options.signal);
+    return await fromReader(reader, fileName, label, options);
   } catch (err) {
     // Errors from shared code (tokenizer.json checks, tensor sizes) get the file's name too; other
     // kinds (a TypeError would be a bug here) pass unchanged.
@@ -101,9 +109,10 @@ export async function loadGguf(source: Uint8Array | ModelFileFetcher, options: G
   }
 }
 
-async function fromBytes(bytes: Uint8Array, fileName: string, label: string, signal: AbortSignal | undefined): Promise<LoadedModel> {
+async function fromReader(reader: ByteReader, fileName: string, label: string, options: GgufLoadOptions): Promise<LoadedModel> {
+  const { signal } = options;
   const fail = (msg: string): never => { throw new Error(`${fileName}: ${msg}`); };
-  const { meta, tensors, dataOffset, alignment } = await parseHeader(bytes, fileName);
+  const { meta, tensors, dataOffset, alignment } = await parseHeader(reader, fileName, signal);
   signal?.throwIfAborted();
 
   const arch = meta['general.architecture'];
@@ -115,13 +124,20 @@ async function fromBytes(bytes: Uint8Array, fileName: string, label: string, sig
   const config = ggufConfig(meta, arch as GgufArchitecture, tok, names, fileName);
   // By the smallest type in the file: a file of only unsupported types gets its type named below instead.
   const present = new Set(tensors.flatMap((t) => TENSOR_TYPES.get(t.dtype) ?? []));
-  if (present.size > 0) checkParameterBytes(fileName, config, bytes.byteLength, present);
-  const planned = planTensors(tensors, config, dataOffset, alignment, bytes.byteLength, fileName);
+  if (present.size > 0) checkParameterBytes(fileName, config, reader.size, present);
+  const planned = planTensors(tensors, config, dataOffset, alignment, reader.size, fileName);
   const tokenizer = ModelTokenizer.fromJson(tok.tokenizerJson, tok.tokenizerConfig, { vocabSize: config.vocabSize });
 
   const weights = new Map<string, WeightTensor>();
-  for (const t of planned) {
-    let tensor = new WeightTensor(t.hf, t.type, t.shape, bytes.subarray(t.begin, t.end));
+  // In file order: sequential reads, whatever the file is on.
+  let loadedBytes = dataOffset;
+  const report = () => options.onProgress?.({ file: fileName, loadedBytes, totalBytes: reader.size });
+  report();
+  for (const t of [...planned].sort((a, b) => a.begin - b.begin)) {
+    signal?.throwIfAborted();
+    let tensor = new WeightTensor(t.hf, t.type, t.shape, await reader.read(t.begin, t.end, signal));
+    loadedBytes += t.end - t.begin;
+    report();
     const bad = firstNonFinite(tensor);
     if (bad) fail(`tensor ${t.gguf} holds ${bad.kind} (element ${bad.index} of ${tensor.size})`);
     if (arch === 'llama' && t.hf.endsWith('.self_attn.q_proj.weight')) tensor = unpermuteRows(tensor, config.numHeads);
@@ -129,7 +145,7 @@ async function fromBytes(bytes: Uint8Array, fileName: string, label: string, sig
     weights.set(t.hf, tensor);
   }
   validateWeights(config, weights);
-  return { config, tokenizer, weights, source: label, weightBytes: bytes.byteLength, tokenizerConfig: tok.tokenizerConfig };
+  return { config, tokenizer, weights, source: label, weightBytes: reader.size, tokenizerConfig: tok.tokenizerConfig };
 }
 
 interface ParsedHeader {
@@ -146,12 +162,13 @@ const FIXED_HEADER_BYTES = 24;
 const MIN_TENSOR_INFO_BYTES = 24;
 const MIN_METADATA_BYTES = 13;
 
-async function parseHeader(bytes: Uint8Array, fileName: string): Promise<ParsedHeader> {
+async function parseHeader(reader: ByteReader, fileName: string, signal: AbortSignal | undefined): Promise<ParsedHeader> {
   const fail = (msg: string): never => { throw new Error(`${fileName}: ${msg}`); };
-  const size = bytes.byteLength;
+  const size = reader.size;
   if (size < FIXED_HEADER_BYTES) fail(`truncated: ${size} bytes, too short for a GGUF header`);
+  const bytes = await reader.read(0, FIXED_HEADER_BYTES, signal);
   if (bytes[0] !== 0x47 || bytes[1] !== 0x47 || bytes[2] !== 0x55 || bytes[3] !== 0x46) fail('not a GGUF file (it does not start with "GGUF")');
-  const view = new DataView(bytes.buffer, bytes.byteOffset, size);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, FIXED_HEADER_BYTES);
   const version = view.getUint32(4, true);
   if (version !== 2 && version !== 3) {
     const bigEndian = [2, 3].includes(view.getUint32(4, false));
@@ -170,7 +187,7 @@ async function parseHeader(bytes: Uint8Array, fileName: string): Promise<ParsedH
 
   let parsed;
   try {
-    parsed = await gguf('https://gguf.invalid/model.gguf', { fetch: rangeFetch(bytes, fileName) });
+    parsed = await gguf('https://gguf.invalid/model.gguf', { fetch: rangeFetch(reader, fileName, signal) });
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     throw new Error(message.startsWith(`${fileName}: `) ? message : `${fileName}: malformed header: ${message}`, { cause: err });
@@ -190,21 +207,21 @@ async function parseHeader(bytes: Uint8Array, fileName: string): Promise<ParsedH
 }
 
 /**
- * The fetch the library reads through: HTTP range requests answered from memory. The library reads
- * ahead in fixed chunks, so one request that starts at or past the end is normal (answered with no
- * bytes); a second means the header itself runs past the end, and fails at once rather than letting
- * the library read zeros up to its 50 MB buffer limit.
+ * The fetch the library reads through: its HTTP range requests answered by the reader. The library
+ * reads ahead in fixed chunks, so one request that starts at or past the end is normal (answered
+ * with no bytes); a second means the header itself runs past the end, and fails at once rather than
+ * letting the library read zeros up to its 50 MB buffer limit.
  */
-function rangeFetch(bytes: Uint8Array, fileName: string): typeof fetch {
+function rangeFetch(reader: ByteReader, fileName: string, signal: AbortSignal | undefined): typeof fetch {
   const reads = { pastEnd: 0 };
-  const size = bytes.byteLength;
+  const size = reader.size;
   return (async (_input: unknown, init?: RequestInit) => {
     const range = /^bytes=(\d+)-(\d+)$/.exec(new Headers(init?.headers).get('range') ?? '');
     if (!range) throw new Error(`${fileName}: unexpected read without a byte range`);
     const start = Number(range[1]);
     const end = Number(range[2]) + 1;
     if (start >= size && ++reads.pastEnd > 1) throw new Error(`${fileName}: truncated: the header runs past the end of the file (${size} bytes)`);
-    const body = bytes.slice(Math.min(start, size), Math.min(end, size));
+    const body = (await reader.read(Math.min(start, size), Math.min(end, size), signal)).slice();
     return new Response(body, { status: 206, headers: { 'content-range': `bytes ${start}-${end - 1}/${size}` } });
   }) as typeof fetch;
 }

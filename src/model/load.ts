@@ -22,8 +22,8 @@ export interface LoadedModel {
   /** Bytes of weight files downloaded. */
   weightBytes: number;
   /**
-   * tokenizer_config.json's settings when the model file itself carries them (a GGUF's metadata:
-   * special token strings, the chat template); an HF folder keeps them in tokenizer_config.json.
+   * tokenizer_config.json's settings (special token strings, an instruct model's chat template):
+   * an HF folder's file, or what a GGUF's metadata says; undefined when a folder has none.
    */
   tokenizerConfig?: Record<string, unknown>;
 }
@@ -62,7 +62,10 @@ export async function loadModel(source: string | ModelFileFetcher, options: Load
 
   const tokenizerJson = await getJson('tokenizer.json');
   if (tokenizerJson === undefined) throw new Error(`${label}: tokenizer.json not found`);
-  const tokenizer = ModelTokenizer.fromJson(tokenizerJson, (await getJson('tokenizer_config.json')) ?? {}, { vocabSize: config.vocabSize });
+  const tokenizerConfigJson = await getJson('tokenizer_config.json');
+  const tokenizerConfig = typeof tokenizerConfigJson === 'object' && tokenizerConfigJson !== null && !Array.isArray(tokenizerConfigJson)
+    ? tokenizerConfigJson as Record<string, unknown> : undefined;
+  const tokenizer = ModelTokenizer.fromJson(tokenizerJson, tokenizerConfig ?? {}, { vocabSize: config.vocabSize });
   if (tokenizer.vocabSize > config.vocabSize) {
     throw new Error(`${label}: tokenizer has ${tokenizer.vocabSize} tokens but config.json vocab_size is ${config.vocabSize}`);
   }
@@ -104,7 +107,7 @@ export async function loadModel(source: string | ModelFileFetcher, options: Load
     }
   }
   validateWeights(config, weights);
-  return { config, tokenizer, weights, source: label, weightBytes };
+  return { config, tokenizer, weights, source: label, weightBytes, ...(tokenizerConfig ? { tokenizerConfig } : {}) };
 }
 
 function parseJson(name: string, bytes: Uint8Array | undefined): unknown {

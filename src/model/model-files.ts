@@ -1,4 +1,4 @@
-// Where model files come from: a base URL (fetch), or in-memory files (tests, drag-and-drop),
+// Where model files come from: a base URL (fetch), or in-memory files (tests),
 // behind one function so load.ts does not care; and reading one file with progress.
 import type { LoadOptions } from './load.ts';
 
@@ -35,18 +35,6 @@ export function memoryFetcher(files: Readonly<Record<string, Uint8Array>>): Mode
     const bytes = Object.hasOwn(files, name) ? files[name] : undefined;
     if (!bytes) return new Response(null, { status: 404, statusText: 'Not Found' });
     return new Response(bytes.slice(), { status: 200, headers: { 'content-length': String(bytes.byteLength) } });
-  };
-}
-
-/**
- * Serves one local file (a File or Blob) under `name`: 404 for anything else. The Response streams
- * from the Blob, so the file is read from disk as it is consumed rather than copied first.
- */
-export function blobFetcher(blob: Blob, name: string): ModelFileFetcher {
-  return async (requested, signal) => {
-    signal?.throwIfAborted();
-    if (requested !== name) return new Response(null, { status: 404, statusText: 'Not Found' });
-    return new Response(blob.slice(0, blob.size), { status: 200, headers: { 'content-length': String(blob.size) } });
   };
 }
 

@@ -15,7 +15,8 @@
 import { listFiles, modelInfo, type ListFileEntry } from '@huggingface/hub';
 import { loadGguf } from './gguf.ts';
 import { loadModel, type LoadedModel, type LoadOptions } from './load.ts';
-import { ggufFileName, type ModelFileFetcher } from './model-files.ts';
+import { bytesReader, type ByteReader } from './byte-reader.ts';
+import { fetchBytes, ggufFileName, type ModelFileFetcher } from './model-files.ts';
 
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 
@@ -297,13 +298,57 @@ const HF_FILES = new Set(['config.json', 'tokenizer.json', 'tokenizer_config.jso
 /** The loader's view of a source: whole files by name. */
 export const sourceFetcher = (source: ModelFileSource): ModelFileFetcher => (name, signal) => source.fetch(name, signal ? { signal } : {});
 
-/** Loads the model a source holds (an HF folder or its GGUF file) into memory. */
-export function loadModelFrom(source: ModelFileSource, options: LoadOptions = {}): Promise<LoadedModel> {
-  const fetcher = sourceFetcher(source);
+/**
+ * Loads the model a source holds into memory: an HF folder file by file, a GGUF by byte ranges
+ * (its header, then each tensor), so the file is never held whole.
+ */
+export async function loadModelFrom(source: ModelFileSource, options: LoadOptions = {}): Promise<LoadedModel> {
+  const label = options.label ?? source.label;
   if (source.layout === 'gguf') {
-    return loadGguf(fetcher, { ...options, label: options.label ?? source.label, fileName: source.ggufFile ?? 'model.gguf' });
+    const fileName = source.ggufFile ?? 'model.gguf';
+    const reader = await openFileReader(source, fileName, options);
+    return loadGguf(reader, { ...options, label, fileName });
   }
-  return loadModel(fetcher, { ...options, label: options.label ?? source.label });
+  return loadModel(sourceFetcher(source), { ...options, label });
+}
+
+/**
+ * One file of a source, read by byte range. Its size comes from the listing, else from the first
+ * range answer's Content-Range. A server that ignores Range (200) gets the file downloaded whole
+ * once, with progress, and read from memory.
+ */
+export async function openFileReader(source: ModelFileSource, name: string, options: Pick<LoadOptions, 'signal' | 'onProgress'> = {}): Promise<ByteReader> {
+  const { signal } = options;
+  let size = source.files?.get(name)?.size;
+  if (size === undefined) {
+    const probe = await source.fetch(name, { range: { start: 0, end: 1 }, ...(signal ? { signal } : {}) });
+    const total = /^bytes \d+-\d+\/(\d+)$/.exec(probe.headers.get('content-range') ?? '')?.[1];
+    if (probe.status === 206 && total !== undefined) {
+      await probe.body?.cancel();
+      size = Number(total);
+    } else if (probe.status === 416) {
+      size = 0;
+    } else if (probe.ok) {
+      await probe.body?.cancel();
+      const whole = await fetchBytes(sourceFetcher(source), name, options);
+      if (!whole) throw new Error(`${source.label}: ${name} not found`);
+      return bytesReader(whole);
+    } else {
+      await probe.body?.cancel();
+      throw new Error(probe.status === 404 ? `${source.label}: ${name} not found` : `${source.label}: ${name}: HTTP ${probe.status} ${probe.statusText}`.trimEnd());
+    }
+  }
+  const fileSize = size;
+  return {
+    size: fileSize,
+    read: async (start, end, readSignal) => {
+      if (end > fileSize || start > end) throw new RangeError(`byte range [${start}, ${end}) is outside ${name}'s ${fileSize} bytes`);
+      if (start === end) return new Uint8Array(0);
+      const bytes = await readRange(source, name, { start, end }, readSignal ?? signal);
+      if (bytes.byteLength !== end - start) throw new Error(`${source.label}: ${name}: got ${bytes.byteLength} of ${end - start} bytes at ${start}; the file is shorter than its listed ${fileSize} bytes`);
+      return bytes;
+    },
+  };
 }
 
 /** Bytes [start, end) of a file (clamped to its end); a server that ignores Range is sliced here. */

@@ -3,10 +3,9 @@ import { makeTestModelFiles } from '../../testing/test-model.ts';
 import { buildTestTokenizer } from '../../testing/test-tokenizer.ts';
 import { ModelTokenizer } from '../../model/tokenizer.ts';
 import { DisposableStore } from '../../util/disposable.ts';
-import { chatTemplateSource, keepFile, loadChatTemplate } from './chat-template.ts';
+import { chatTemplateSource, loadChatTemplate } from './chat-template.ts';
 import { EngineClient } from '../api/client.ts';
 import { InProcessWorker } from '../../testing/fake-worker.ts';
-import { memoryFetcher } from '../../model/model-files.ts';
 import { buildPrompt } from './prompt.ts';
 import type { ChatMessage } from '../api/protocol.ts';
 
@@ -69,15 +68,6 @@ describe('chat templates', () => {
   it('a template that fails to render throws a clear error', async () => {
     const t = await compiled({ chat_template: "{{ raise_exception('Only user and assistant roles are supported!') }}" });
     expect(() => t.render(MESSAGES)).toThrow(/chat template failed to render: Only user and assistant roles are supported!/);
-  });
-
-  it('keepFile hands loadModel the file and keeps its bytes', async () => {
-    const files = { 'tokenizer_config.json': new TextEncoder().encode('{"chat_template":"x"}'), 'config.json': new Uint8Array([1]) };
-    const kept = keepFile(memoryFetcher(files), 'tokenizer_config.json');
-    expect(await kept.bytes()).toBeUndefined();
-    expect(await (await kept.fetcher('tokenizer_config.json')).text()).toBe('{"chat_template":"x"}');
-    expect(new TextDecoder().decode(await kept.bytes())).toBe('{"chat_template":"x"}');
-    expect((await kept.fetcher('missing.json')).status).toBe(404);
   });
 });
 

@@ -4,7 +4,6 @@
 // ("<|im_start|>"), which ModelTokenizer.encode matches as the special tokens themselves.
 // Loaded only when a model has a template, so base models never pay for the Jinja parser.
 
-import type { ModelFileFetcher } from '../../model/model-files.ts';
 import type { ChatMessage } from '../api/protocol.ts';
 import { boundedRenderer, TemplateBoundError } from './template-bounds.ts';
 
@@ -93,30 +92,4 @@ function foldSystemMessage(messages: readonly ChatMessage[]): ChatMessage[] | un
   const [first, second, ...rest] = messages;
   if (first?.role !== 'system' || second?.role !== 'user') return undefined;
   return [{ role: 'user', content: `${first.content}\n\n${second.content}` }, ...rest];
-}
-
-/**
- * Wraps a model directory's fetcher so that one file's bytes are kept as loadModel reads it, so
- * the engine can read tokenizer_config.json's chat template without fetching the file twice.
- */
-export function keepFile(fetchFile: ModelFileFetcher, name: string): { fetcher: ModelFileFetcher; bytes: () => Promise<Uint8Array | undefined> } {
-  const kept: { bytes: Promise<Uint8Array | undefined> } = { bytes: Promise.resolve(undefined) };
-  return {
-    fetcher: async (file, signal) => {
-      const res = await fetchFile(file, signal);
-      if (file === name && res.ok) kept.bytes = res.clone().arrayBuffer().then((b) => new Uint8Array(b), () => undefined);
-      return res;
-    },
-    bytes: () => kept.bytes,
-  };
-}
-
-/** Parses kept tokenizer_config.json bytes; undefined when absent or not JSON (loadModel reports that). */
-export function parseConfigBytes(bytes: Uint8Array | undefined): unknown {
-  if (!bytes) return undefined;
-  try {
-    return JSON.parse(new TextDecoder().decode(bytes));
-  } catch {
-    return undefined;
-  }
 }

@@ -4,13 +4,15 @@
 // boundary; ids of a cancelled request are never posted after the cancel.
 import { IncrementalDetokenizer } from '../../model/detokenizer.ts';
 import { loadModel, type LoadedModel, type LoadProgress } from '../../model/load.ts';
-import { blobFetcher, memoryFetcher, urlFetcher, type ModelFileFetcher } from '../../model/model-files.ts';
+import { blobReader } from '../../model/byte-reader.ts';
+import { loadGguf } from '../../model/gguf.ts';
+import { memoryFetcher, urlFetcher } from '../../model/model-files.ts';
 import { loadModelFrom, openRemoteSource } from '../../model/model-source.ts';
 import type { Disposable } from '../../util/disposable.ts';
 import { type Backend } from '../backends/backend.ts';
 import { emptyStats, GREEDY } from '../api/types.ts';
 import { errorMessage, selectBackend, type SelectOptions } from './backend-select.ts';
-import { keepFile, loadChatTemplate, parseConfigBytes, type LoadedChatTemplate } from './chat-template.ts';
+import { loadChatTemplate, type LoadedChatTemplate } from './chat-template.ts';
 import { promptLookupDraft } from './draft/prompt-lookup.ts';
 import { speculativeEditDraft } from './draft/speculative-edit.ts';
 import { buildPrompt } from './prompt.ts';
@@ -126,20 +128,16 @@ export class EngineHost implements Disposable {
       this.post({ type: 'loadProgress', ...p });
     };
     try {
-      // tokenizer_config.json is kept as it loads: instruct models' chat template is in it (a
-      // GGUF carries its own, in its metadata).
-      let files: ReturnType<typeof keepFile>;
       let model: LoadedModel;
       if (msg.source !== undefined) {
         const remote = await openRemoteSource(msg.source, msg.hubEndpoint !== undefined ? { endpoint: msg.hubEndpoint } : {});
-        files = keepFile((name, signal) => remote.fetch(name, signal ? { signal } : {}), 'tokenizer_config.json');
-        model = await loadModelFrom({ ...remote, fetch: (name, request) => files.fetcher(name, request?.signal) }, { onProgress });
+        model = await loadModelFrom(remote, { onProgress });
+      } else if (msg.file) {
+        model = await loadGguf(blobReader(msg.file, msg.modelUrl), { onProgress, label: msg.modelUrl, fileName: msg.modelUrl });
       } else {
-        const source: ModelFileFetcher = msg.file ? blobFetcher(msg.file, msg.modelUrl) : msg.files ? memoryFetcher(msg.files) : urlFetcher(msg.modelUrl);
-        files = keepFile(source, 'tokenizer_config.json');
-        model = await loadModel(files.fetcher, { onProgress, label: msg.modelUrl });
+        model = await loadModel(msg.files ? memoryFetcher(msg.files) : urlFetcher(msg.modelUrl), { onProgress, label: msg.modelUrl });
       }
-      const chat = await loadChatTemplate(model.tokenizerConfig ?? parseConfigBytes(await files.bytes()));
+      const chat = await loadChatTemplate(model.tokenizerConfig);
       const { backend, fallbackReason } = await selectBackend(model, {
         preference: msg.backend ?? 'auto', ...(msg.gpuOptions ? { gpuOptions: msg.gpuOptions } : {}), ...this.selectOverrides,
       });
