@@ -159,6 +159,8 @@ def gguf_from(model, tok, name="spark-nano"):
         ("tokenizer.ggml.fim_mid_token_id", T["u32"], FIM_MIDDLE),
         ("tokenizer.ggml.add_bos_token", T["bool"], False),
         ("tokenizer.ggml.add_eos_token", T["bool"], False),
+        # GGUF has no key for the FIM order; PSM is what readers assume, so ours is said here.
+        ("spark.fim_order", T["str"], FIM_ORDER),
     ]
     return kv, tensors
 

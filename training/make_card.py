@@ -162,7 +162,7 @@ def main():
              "`<fim_middle>` = 2, `<fim_suffix>` = 3, `<file_sep>` = 4 (reserved). FIM prompts:\n")
     L.append("```\nPSM: <fim_prefix>{prefix}<fim_suffix>{suffix}<fim_middle>   -> middle ... <|endoftext|>\n"
              "SPM: <fim_prefix><fim_suffix>{suffix}<fim_middle>{prefix}   -> middle ... <|endoftext|>\n```\n")
-    L.append(f"config.json says `\"fim_order\": \"{fim_order}\"`, and the editor sends that order. Why SPM: in SPM the "
+    L.append(f"config.json says `\"fim_order\": \"{fim_order}\"` (spark-nano.gguf: `spark.fim_order`), and the editor sends that order. Why SPM: in SPM the "
              "prefix runs straight into the middle; this small model cannot reach back across the suffix to the prefix "
              "(`training/eval/fim_diag.py`: its first middle line comes out right far more often in SPM than in PSM), and "
              "typing at the cursor changes only the prompt's end, which keeps the KV cache warm.\n")

@@ -161,6 +161,15 @@ describe('GGUF tokenizer', () => {
   });
 });
 
+describe('the FIM order', () => {
+  it('is PSM unless the file says spark.fim_order (our exporter writes it; GGUF has no key of its own)', async () => {
+    expect((await loadGguf(makeTestGguf().gguf)).config.fimOrder).toBe('psm');
+    expect((await loadGguf(makeTestGguf({ metadata: { 'spark.fim_order': gv.str('spm') } }).gguf)).config.fimOrder).toBe('spm');
+    await expect(loadGguf(makeTestGguf({ metadata: { 'spark.fim_order': gv.str('mps') } }).gguf, { fileName: 'm.gguf' }))
+      .rejects.toThrow(/^m\.gguf: spark\.fim_order must be one of "psm", "spm", got "mps"/);
+  });
+});
+
 describe('unsupported files name what is unsupported', () => {
   const load = (options: TestGgufOptions) => loadGguf(makeTestGguf(options).gguf, { fileName: 'm.gguf' });
 

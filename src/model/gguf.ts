@@ -54,6 +54,8 @@ const LAYER_TENSORS: ReadonlyMap<string, LayerWeight> = new Map<string, LayerWei
   ['ffn_norm.weight', 'post_attention_layernorm.weight'],
   ['ffn_gate.weight', 'mlp.gate_proj.weight'], ['ffn_up.weight', 'mlp.up_proj.weight'], ['ffn_down.weight', 'mlp.down_proj.weight'],
 ]);
+/** The FIM order a model was trained with, as config.json's "fim_order" ("psm" when absent). */
+const FIM_ORDER_KEY = 'spark.fim_order';
 /** llama.cpp's per-dimension RoPE frequency factors (Llama 3.1's rope scaling), which the engine does not implement. */
 const ROPE_FREQS = 'rope_freqs.weight';
 
@@ -274,6 +276,8 @@ function ggufConfig(meta: Metadata, arch: GgufArchitecture, tok: ReturnType<type
   if (valueLength !== undefined && valueLength !== headDim) fail(`${arch}.attention.value_length ${valueLength} differs from the key head size ${headDim}; the engine needs equal head sizes`);
   const experts = value('expert_count', 'int');
   if (experts !== undefined && experts !== 0) fail(`${arch}.expert_count ${experts}: mixture-of-experts models are not supported`);
+  // GGUF has no key for the FIM order; readers assume PSM. Our exporter names it (training/export.py).
+  if (Object.hasOwn(meta, FIM_ORDER_KEY)) json['fim_order'] = meta[FIM_ORDER_KEY];
   const ropeDims = value('rope.dimension_count', 'int') as number | undefined;
   if (ropeDims !== undefined && ropeDims !== headDim) json['partial_rotary_factor'] = ropeDims / headDim;
   try {
@@ -281,7 +285,7 @@ function ggufConfig(meta: Metadata, arch: GgufArchitecture, tok: ReturnType<type
   } catch (err) {
     let message = (err as Error).message.replace(/^config\.json: /, '');
     for (const [field, key] of CONFIG_KEYS) message = message.replaceAll(new RegExp(`\\b${field}\\b`, 'g'), `${arch}.${key}`);
-    message = message.replaceAll(/\bvocab_size\b/g, 'the token count');
+    message = message.replaceAll(/\bvocab_size\b/g, 'the token count').replaceAll(/\bfim_order\b/g, FIM_ORDER_KEY);
     throw new Error(`${fileName}: ${message}`, { cause: err });
   }
 }

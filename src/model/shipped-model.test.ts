@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { GREEDY, loadLab } from '../engine/index.ts';
+import { loadGguf } from './gguf.ts';
 import { loadModel } from './load.ts';
 import { memoryFetcher } from './model-files.ts';
 
@@ -36,5 +37,11 @@ describe('shipped model public/models/spark-nano', () => {
     }, (chunk) => out.push(...chunk), new AbortController().signal);
     expect(out).toHaveLength(8);
     expect(stats.prefillTokens).toBe(prompt.ids.length);
+
+    // The GGUF export is the same model: same config, FIM order included, and the same weights.
+    const gguf = await loadGguf(files['spark-nano.gguf']!, { fileName: 'spark-nano.gguf' });
+    expect(gguf.config.fimOrder).toBe('spm');
+    expect({ ...gguf.config, rmsNormEps: 0, ropeTheta: 0 }).toEqual({ ...model.config, rmsNormEps: 0, ropeTheta: 0 });
+    for (const [name, tensor] of model.weights) expect(gguf.weights.get(name)?.toF32(), name).toEqual(tensor.toF32());
   }, 60_000);
 });

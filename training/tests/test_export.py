@@ -45,6 +45,7 @@ def test_gguf_reads_back(toy_corpus, tmp_path):
     assert kv["llama.block_count"] == 2 and kv["llama.attention.head_count_kv"] == 2
     assert kv["llama.rope.dimension_count"] == 8 and kv["tokenizer.ggml.model"] == "gpt2"
     assert len(kv["tokenizer.ggml.tokens"]) == 320 and kv["tokenizer.ggml.tokens"][1] == "<fim_prefix>"
+    assert kv["spark.fim_order"] == "spm"  # the order config.json says, which GGUF has no key for
     sd = {k: v.detach().numpy() for k, v in m.state_dict().items()}
     assert t["token_embd.weight"].shape == (320, 32)
     np.testing.assert_array_equal(t["blk.1.ffn_down.weight"], sd["model.layers.1.mlp.down_proj.weight"].astype(np.float16))
