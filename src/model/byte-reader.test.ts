@@ -58,7 +58,7 @@ describe('loadGguf from a ByteReader', () => {
   const { gguf } = makeTestGguf(DIMS);
 
   it('reads the header, then each tensor once, in file order, never the whole file; the model equals reading it whole', async () => {
-    const { reader, reads } = recording(blobReader(new Blob([gguf]), 'm.gguf'));
+    const { reader, reads } = recording(blobReader(new Blob([gguf.slice()]), 'm.gguf'));
     const progress: number[] = [];
     const ranged = await loadGguf(reader, { fileName: 'm.gguf', onProgress: (p) => { expect(p.totalBytes).toBe(gguf.byteLength); progress.push(p.loadedBytes); } });
     const whole = await loadGguf(gguf, { fileName: 'm.gguf' });
@@ -81,7 +81,7 @@ describe('loadGguf from a ByteReader', () => {
 
   it('names the file when a File turns out shorter than its header says', async () => {
     const cut = gguf.slice(0, gguf.byteLength - 100);
-    await expect(loadGguf(blobReader(new Blob([cut]), 'cut.gguf'), { fileName: 'cut.gguf' })).rejects.toThrow(/^cut\.gguf: truncated: tensor \S+ ends at byte/);
+    await expect(loadGguf(blobReader(new Blob([cut.slice()]), 'cut.gguf'), { fileName: 'cut.gguf' })).rejects.toThrow(/^cut\.gguf: truncated: tensor \S+ ends at byte/);
   });
 
   it('stops between tensors when the load is cancelled', async () => {

@@ -34,14 +34,29 @@ export const PROMPT_TOKENS: Bounds = Object.freeze({ min: 4, max: 1 << 20 });
 export const promptBudget = (contextTokens: number, maxNewTokens: number): number =>
   Math.max(PROMPT_TOKENS.min, Math.min(PROMPT_TOKENS.max, contextTokens - maxNewTokens));
 
-/**
- * KV-cache positions a backend holds (capped by the model's max_position_embeddings). The
- * default bounds the cache's memory; a caller may ask for more up to the model's limit.
- */
-export const CONTEXT_TOKENS: Range = Object.freeze({ min: 2, max: 1 << 20, default: 4096 });
+/** KV-cache positions a backend may hold (and never more than the model's max_position_embeddings). */
+export const CONTEXT_TOKENS: Bounds = Object.freeze({ min: 2, max: 1 << 20 });
 
-/** The context a backend holds for a model when the caller does not say. */
-export const defaultContext = (maxPositionEmbeddings: number): number => Math.min(maxPositionEmbeddings, CONTEXT_TOKENS.default);
+/**
+ * Bytes the KV cache may take when the caller gives no memory budget. WebGPU does not say how much
+ * memory a GPU has; 512 MiB of f32 K and V is Qwen2.5-Coder-0.5B's 21,845 positions, 1.5B's 9,362.
+ */
+export const KV_CACHE_BYTES = 512 * 2 ** 20;
+
+/**
+ * The context a backend holds when the caller does not say: all of the model's positions, as many
+ * as `kvBudgetBytes` of K and V hold (a model with a 32k window gets what memory allows, not a
+ * fixed 2k or 4k).
+ */
+export const defaultContext = (maxPositionEmbeddings: number, kvBytesPerPosition: number, kvBudgetBytes = KV_CACHE_BYTES): number =>
+  Math.max(CONTEXT_TOKENS.min, Math.min(maxPositionEmbeddings, CONTEXT_TOKENS.max, Math.floor(kvBudgetBytes / kvBytesPerPosition)));
+
+/**
+ * Prompt tokens one prefill pass takes at most. Activations grow with the batch (about 35 KB a token
+ * for Qwen2.5-Coder-0.5B, so 70 MB at 2048), and each pass is one submit and readback, so a long
+ * prompt prefills in passes of this many rather than in one pass the size of the context.
+ */
+export const PREFILL_CHUNK_TOKENS = 2048;
 
 /** Draft tokens verified in one batched pass. */
 export const MAX_DRAFT_TOKENS = 8;

@@ -6,6 +6,9 @@ import type { ModelWaferPlan } from '../api/plan-types.ts';
 import type { BackendKind, GenerateStats, SamplingParams } from '../api/types.ts';
 import type { ModelConfig } from '../../model/config.ts';
 
+/** Bytes of K and V per position over all layers: both backends keep them in f32. */
+export const kvBytesPerPosition = (c: ModelConfig): number => c.numLayers * 2 * c.numKvHeads * c.headDim * 4;
+
 export interface GenerateRequest {
   /** The whole prompt as token ids. The backend reuses the longest prefix its KV cache holds. */
   promptIds: readonly number[];

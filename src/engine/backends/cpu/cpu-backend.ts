@@ -3,9 +3,9 @@
 // it dispatches nothing.
 import type { ModelConfig } from '../../../model/config.ts';
 import type { LoadedModel } from '../../../model/load.ts';
-import { defaultContext, MAX_DRAFT_TOKENS } from '../../api/limits.ts';
+import { defaultContext, MAX_DRAFT_TOKENS, PREFILL_CHUNK_TOKENS } from '../../api/limits.ts';
 import type { GenerateStats } from '../../api/types.ts';
-import type { Backend, GenerateRequest } from '../backend.ts';
+import { kvBytesPerPosition, type Backend, type GenerateRequest } from '../backend.ts';
 import { TokenLoop, type StepContext, type Stepper } from '../token-loop.ts';
 import { ReferenceModel } from './reference/forward.ts';
 import { sample } from './reference/sampler.ts';
@@ -13,7 +13,7 @@ import { sample } from './reference/sampler.ts';
 export interface CpuBackendOptions {
   /** Shown in the UI, e.g. "CPU reference (WebGPU unavailable: ...)". */
   description?: string;
-  /** KV cache positions; default defaultContext(max_position_embeddings), as on the GPU. */
+  /** KV cache positions; default defaultContext (the model's, as memory allows), as on the GPU. */
   maxContext?: number;
   /** Most draft tokens verified per forward pass. Default MAX_DRAFT_TOKENS. */
   maxDraftTokens?: number;
@@ -33,7 +33,7 @@ export class CpuStepper implements Stepper {
 
   constructor(private readonly model: ReferenceModel, config: ModelConfig, maxDraftTokens: number) {
     this.capacity = model.capacity;
-    this.maxBatch = model.capacity;
+    this.maxBatch = Math.min(model.capacity, PREFILL_CHUNK_TOKENS);
     this.vocabSize = config.vocabSize;
     this.maxDraftTokens = maxDraftTokens;
   }
@@ -81,7 +81,8 @@ export class CpuBackend implements Backend {
   constructor(loaded: LoadedModel, options: CpuBackendOptions = {}) {
     this.config = loaded.config;
     this.description = options.description ?? 'CPU reference';
-    const model = ReferenceModel.fromLoaded(loaded, options.maxContext ?? defaultContext(loaded.config.maxPositionEmbeddings));
+    const c = loaded.config;
+    const model = ReferenceModel.fromLoaded(loaded, options.maxContext ?? defaultContext(c.maxPositionEmbeddings, kvBytesPerPosition(c)));
     this.contextTokens = model.capacity;
     this.loop = new TokenLoop(new CpuStepper(model, loaded.config, options.maxDraftTokens ?? MAX_DRAFT_TOKENS), 'CpuBackend');
   }

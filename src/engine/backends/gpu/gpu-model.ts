@@ -13,6 +13,7 @@ import type { LoadedModel } from '../../../model/load.ts';
 import type { WeightTensor } from '../../../model/tensor.ts';
 import { EMBED_TOKENS, FINAL_NORM, layerWeightName, outputWeightName, type LayerWeight } from '../../../model/weights.ts';
 import type { SamplingParams } from '../../api/types.ts';
+import { kvBytesPerPosition } from '../backend.ts';
 import type { ModelWaferPlan } from '../plan/model-plan.ts';
 import type { MatrixPlan } from '../plan/wafer-plan.ts';
 import { BufferGroup, type Dispatch, type GpuContext } from './context.ts';
@@ -72,7 +73,7 @@ function scratchBytes(c: ModelConfig, plan: ModelWaferPlan, sizes: GpuModelSizes
 }
 
 /** K and V of every layer, f32, for maxContext positions. */
-const kvCacheBytes = (c: ModelConfig, sizes: GpuModelSizes) => c.numLayers * 2 * sizes.maxContext * c.numKvHeads * c.headDim * 4;
+const kvCacheBytes = (c: ModelConfig, sizes: GpuModelSizes) => kvBytesPerPosition(c) * sizes.maxContext;
 
 export function estimateGpuMemory(c: ModelConfig, plan: ModelWaferPlan, sizes: GpuModelSizes): GpuMemoryEstimate {
   const perLayer = (['qkv', 'o', 'gate_up', 'down'] as const).flatMap((r) => plan.layers?.[r] ?? Array.from({ length: c.numLayers }, () => plan.roles[r]!));
