@@ -9,7 +9,7 @@ Regenerate (the output is deterministic; gguf-py is only needed here, never by t
 
 The fixture holds, per type, base64 strings of little-endian bytes:
   dequantize.<type>.blocks  raw blocks (Q8_0, Q4_0, Q4_K, Q6_K, Q5_0), values: gguf-py's f32 output
-  quantize.<type>.values    f32 inputs (Q8_0, Q4_0), blocks: gguf-py's quantized bytes
+  quantize.<type>.values    f32 inputs (Q8_0, Q4_0, Q5_0), blocks: gguf-py's quantized bytes
 Raw blocks are random bytes with finite f16 scales (zero, subnormal, the largest, negative included), so
 every bit of the K-quants' packed 6-bit scales and mins and Q6_K's full int8 scale range is exercised.
 """
@@ -123,6 +123,11 @@ def main():
             values = dequantize(blocks, T[qtype]).astype(np.float32)
         assert values.shape == (len(blocks), 32) and np.isfinite(values).all()
         out["dequantize"][qtype] = {"blocks": b64(blocks), "values": b64(values.astype("<f4"))}
+    # Q5_0's quantizer on the same inputs (it draws nothing from the random stream).
+    with np.errstate(all="ignore"):
+        q = quantize(x, T.Q5_0)
+    assert q.dtype == np.uint8 and q.shape == (len(x), BLOCK_BYTES["Q5_0"])
+    out["quantize"]["Q5_0"] = {"values": b64(x.astype("<f4")), "blocks": b64(q)}
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as f:
         json.dump(out, f, indent=1)

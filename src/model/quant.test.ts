@@ -78,7 +78,7 @@ describe('GGML block formats match gguf-py bit for bit', () => {
     }
   });
 
-  it.each(['Q8_0', 'Q4_0'] as const)('quantize %s as ggml\'s reference quantizer does', (type) => {
+  it.each(['Q8_0', 'Q4_0', 'Q5_0'] as const)('quantize %s as ggml\'s reference quantizer does', (type) => {
     const { values, blocks } = fixture.quantize[type];
     const x = new Float32Array(bytes(values).slice().buffer);
     const want = bytes(blocks);

@@ -120,8 +120,8 @@ function scaleMinK4(v: DataView, at: number, j: number): [number, number] {
   return [(hi & 0xf) | ((v.getUint8(at + j - 4) >> 6) << 4), (hi >> 4) | ((v.getUint8(at + j) >> 6) << 4)];
 }
 
-/** Quantizes f32 values (a whole number of blocks) to Q8_0 or Q4_0, as ggml's reference quantizers do. */
-export function quantize(type: 'Q8_0' | 'Q4_0', values: Float32Array): Uint8Array {
+/** Quantizes f32 values (a whole number of blocks) to Q8_0, Q4_0 or Q5_0, as ggml's reference quantizers do. */
+export function quantize(type: 'Q8_0' | 'Q4_0' | 'Q5_0', values: Float32Array): Uint8Array {
   const { elements, bytes } = BLOCK[type];
   if (values.length % elements !== 0) throw new Error(`${type}: ${values.length} values is not a whole number of ${elements}-value blocks`);
   const out = new Uint8Array((values.length / elements) * bytes);
@@ -136,6 +136,20 @@ export function quantize(type: 'Q8_0' | 'Q4_0', values: Float32Array): Uint8Arra
       const id = d ? Math.fround(1 / d) : 0;
       view.setUint16(at, f32ToF16Bits(d), true);
       for (let j = 0; j < 32; j++) view.setInt8(at + 2 + j, roundHalfAway(Math.fround(x[j]! * id)));
+    } else if (type === 'Q5_0') {
+      let amax = 0, max = 0;
+      for (const e of x) if (Math.abs(e) > amax) { amax = Math.abs(e); max = e; }
+      const d = Math.fround(max / -16);
+      const id = d ? Math.fround(1 / d) : 0;
+      view.setUint16(at, f32ToF16Bits(d), true);
+      let qh = 0;
+      for (let j = 0; j < 16; j++) {
+        const lo = Math.min(31, Math.trunc(Math.fround(Math.fround(x[j]! * id) + 16.5)));
+        const hi = Math.min(31, Math.trunc(Math.fround(Math.fround(x[j + 16]! * id) + 16.5)));
+        view.setUint8(at + 6 + j, (lo & 0xf) | ((hi & 0xf) << 4));
+        qh |= ((lo >> 4) << j) | ((hi >> 4) << (j + 16));
+      }
+      view.setUint32(at + 2, qh >>> 0, true);
     } else {
       let amax = 0, max = 0;
       for (const e of x) if (Math.abs(e) > amax) { amax = Math.abs(e); max = e; }
