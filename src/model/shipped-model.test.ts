@@ -5,6 +5,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { GREEDY, loadLab } from '../engine/index.ts';
+import { asQ4KM } from '../testing/gguf-family-models.ts';
+import { ggufFromHfFiles } from '../testing/gguf-test-model.ts';
 import { loadGguf } from './gguf.ts';
 import { loadModel } from './load.ts';
 import { memoryFetcher } from './model-files.ts';
@@ -43,5 +45,14 @@ describe('shipped model public/models/spark-nano', () => {
     expect(gguf.config.fimOrder).toBe('spm');
     expect({ ...gguf.config, rmsNormEps: 0, ropeTheta: 0 }).toEqual({ ...model.config, rmsNormEps: 0, ropeTheta: 0 });
     for (const [name, tensor] of model.weights) expect(gguf.weights.get(name)?.toF32(), name).toEqual(tensor.toF32());
+
+    // Its Q4_K_M conversion, as llama.cpp mixes one: K-quants where the rows are whole 256-value
+    // blocks (ffn_down's 512), Q5_0 / Q8_0 where they are not (the 192-wide rest).
+    const q4km = await loadGguf(ggufFromHfFiles(files, { editTensors: (ts) => asQ4KM(ts, model.config.numLayers) }).gguf);
+    const types = (part: string) => [0, 1, 2, 3].map((l) => q4km.weights.get(`model.layers.${l}.${part}`)?.dtype);
+    expect(types('mlp.down_proj.weight')).toEqual(['Q4_K', 'Q4_K', 'Q6_K', 'Q6_K']);
+    expect(types('self_attn.v_proj.weight')).toEqual(['Q5_0', 'Q5_0', 'Q8_0', 'Q8_0']);
+    expect(types('mlp.gate_proj.weight')).toEqual(['Q5_0', 'Q5_0', 'Q5_0', 'Q5_0']);
+    expect(q4km.weights.get('model.embed_tokens.weight')?.dtype).toBe('Q8_0');
   }, 60_000);
 });

@@ -7,6 +7,7 @@
 // The weights' scales come from test-model.ts, chosen there so logits spread over several units.
 import { makeTestGguf, encodeAs } from './gguf-test-model.ts';
 import type { GgufTensorToWrite } from './gguf-writer.ts';
+import { quantize } from '../model/quant.ts';
 import { quantizeK } from './k-quants.ts';
 import type { TestModelOptions } from './test-model.ts';
 
@@ -45,4 +46,30 @@ export function makeFamilyGguf(family: GgufFamily, type: GgufFileType): Uint8Arr
     return { ...t, type, bytes: encodeAs(type, values) };
   };
   return makeTestGguf({ ...layout, pre, weightType: 'F32', editTensors: (tensors) => tensors.map(encode) }).gguf;
+}
+
+/** llama.cpp's use_more_bits: the layers whose attn_v / ffn_down a _M recipe keeps in Q6_K. */
+const moreBits = (layer: number, layers: number): boolean =>
+  layer < Math.trunc(layers / 8) || layer >= Math.trunc((7 * layers) / 8) || (layer - Math.trunc(layers / 8)) % 3 === 2;
+
+/**
+ * Q4_K_M as llama.cpp's llama_tensor_get_type writes it for a llama / qwen2 file: Q6_K for the
+ * output matrix (token_embd when tied) and for attn_v and ffn_down of the use_more_bits layers,
+ * Q4_K for every other 2-D weight; a matrix whose rows are not whole 256-value blocks falls back as
+ * llama.cpp's does (Q4_K → Q5_0, Q6_K → Q8_0). So a small model, the shipped one included, gets
+ * the mix of Q4_K, Q6_K, Q5_0 and Q8_0 a real file of a 0.5B model has. `tensors` are F32.
+ */
+export function asQ4KM(tensors: readonly GgufTensorToWrite[], layers: number): GgufTensorToWrite[] {
+  const tied = !tensors.some((t) => t.name === 'output.weight');
+  return tensors.map((t) => {
+    if (t.dims.length !== 2) return t;
+    const layer = Number(/^blk\.(\d+)\./.exec(t.name)?.[1] ?? -1);
+    const output = t.name === 'output.weight' || (tied && t.name === 'token_embd.weight');
+    const moreBitsPart = /\.(attn_v|ffn_down)\.weight$/.test(t.name) && moreBits(layer, layers);
+    const wanted = output || moreBitsPart ? 'Q6_K' : 'Q4_K';
+    const values = new Float32Array(t.bytes.slice().buffer);
+    if (t.dims[0]! % 256 === 0) return { ...t, type: wanted, bytes: quantizeK(wanted, values) };
+    const fallback = wanted === 'Q4_K' ? 'Q5_0' : 'Q8_0';
+    return { ...t, type: fallback, bytes: quantize(fallback, values) };
+  });
 }
