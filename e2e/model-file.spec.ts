@@ -55,7 +55,7 @@ test.describe('a local model file', () => {
       document.body.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
     }, [url, name] as const);
     await drop('/models/spark-nano/config.json', 'notes.json');
-    await expect(page.getByTestId('toast')).toHaveText(/notes\.json: not a model file\. Drop a \.gguf model file/);
+    await expect(page.getByTestId('toast')).toHaveText(/notes\.json: not a model file\. Drop a \.gguf file, or a model folder \(config\.json, tokenizer\.json and its \*\.safetensors together\) to run it/);
     await drop('/models/spark-nano/spark-nano.gguf', 'dropped.gguf');
     await expect(status(page)).toHaveText(/^model file dropped\.gguf · /, { timeout: 90_000 });
     await expectGhost(page);

@@ -1,14 +1,18 @@
 // Every GGUF tensor type Spark reads, from each of the three places a user brings a model from: a
-// dropped file, an https (here loopback) URL, and a hub repo id with its file named. The model is
+// dropped file, an https (here loopback) URL, and a hub repo id with its file named; and sharded
+// bf16 / f16 safetensors folders from the hub, from files chosen together and from a chosen folder. The model is
 // the shipped one converted to each type (src/testing/gguf-test-model.ts, Q4_K_M mixed as
 // llama.cpp mixes it), so its completions and Edit proposals are real code; on WebGPU the engine
 // must keep every matrix in the file's block format.
 
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from '@playwright/test';
+import { SafetensorsFile } from '../src/model/safetensors.ts';
 import { FixtureHub } from '../src/testing/fixture-hub.ts';
 import { asQ4KM } from '../src/testing/gguf-family-models.ts';
 import { ggufFromHfFiles, type TestGgufWeightType } from '../src/testing/gguf-test-model.ts';
+import { encodeSafetensors } from '../src/testing/safetensors-writer.ts';
 import { expect, ghostText, openWithEngine, setDocument, startAtEnd, test } from './fixtures.ts';
 import { FIXTURE_HUB_PORT, FIXTURE_HUB_URL } from './model-hosts.ts';
 
@@ -34,12 +38,12 @@ function convert(type: FileType): Uint8Array {
 const status = (page: Page) => page.getByTestId('engine-status');
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
-async function expectWorks(page: Page, type: FileType, statusPrefix: string): Promise<void> {
+async function expectWorks(page: Page, type: string, statusPrefix: string, gpuFormat?: string): Promise<void> {
   await expect(status(page)).toHaveText(new RegExp(`^${escape(statusPrefix)} · `), { timeout: 90_000 });
   await expect(status(page)).toHaveAttribute('data-state', /ready|fallback/);
   const ready = await page.evaluate(() => window.spark!.engineReady());
   if (ready.backend === 'webgpu') {
-    for (const format of GPU_FORMATS[type]) expect(ready.weightFormats, `${type}: ${format}`).toContain(format);
+    for (const format of gpuFormat !== undefined ? [gpuFormat] : GPU_FORMATS[type as FileType]) expect(ready.weightFormats, `${type}: ${format}`).toContain(format);
   }
   await startAtEnd(page, 'def add(a, b):\n    return a', 'python');
   await page.keyboard.type(' +', { delay: 60 });
@@ -86,6 +90,58 @@ test.describe('every GGUF tensor type, from a dropped file, a URL and a hub repo
 
       await openRemote(page, `${REPO}:${name}`);
       await expectWorks(page, type, `${REPO}:${name}`);
+    });
+  }
+});
+
+/** The shipped model's folder with its weights re-encoded in `dtype`, in two shards (as the hub shards a big model). */
+function shardedFolder(dtype: 'BF16' | 'F16'): Record<string, Uint8Array> {
+  const file = SafetensorsFile.parse(new Uint8Array(readFileSync(`${FOLDER}/model.safetensors`)), 'model.safetensors');
+  const tensors = file.names().map((name) => { const t = file.tensor(name); return { name, shape: t.shape, values: t.toF32() }; });
+  const half = Math.ceil(tensors.length / 2);
+  const out: Record<string, Uint8Array> = {};
+  const weightMap: Record<string, string> = {};
+  [tensors.slice(0, half), tensors.slice(half)].forEach((shard, i) => {
+    const name = `model-0000${i + 1}-of-00002.safetensors`;
+    out[name] = encodeSafetensors(shard, dtype, { format: 'pt' });
+    for (const t of shard) weightMap[t.name] = name;
+  });
+  out['model.safetensors.index.json'] = new TextEncoder().encode(JSON.stringify({ metadata: {}, weight_map: weightMap }));
+  for (const name of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) out[name] = new Uint8Array(readFileSync(`${FOLDER}/${name}`));
+  return out;
+}
+
+test.describe('a safetensors folder (sharded bf16 and f16), from the hub, chosen files and a chosen folder', () => {
+  test.slow();
+  const folders = { BF16: shardedFolder('BF16'), F16: shardedFolder('F16') };
+  let hub: FixtureHub;
+
+  test.beforeAll(async () => {
+    hub = await FixtureHub.start({
+      'test-org/spark-nano-bf16': { main: folders.BF16 }, 'test-org/spark-nano-f16': { main: folders.F16 },
+    }, { port: FIXTURE_HUB_PORT });
+  });
+  test.afterAll(async () => {
+    await hub.dispose();
+  });
+
+  for (const dtype of ['BF16', 'F16'] as const) {
+    test(`${dtype}: loads from each source; completes and edits with each`, async ({ page }, testInfo) => {
+      await openWithEngine(page);
+      const files = Object.entries(folders[dtype]);
+      // The files chosen together in the file dialog.
+      await page.getByTestId('model-file-input').setInputFiles(files.map(([name, bytes]) => ({ name, mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) })));
+      await expectWorks(page, dtype, 'model folder (6 files)', 'f16');
+      // The folder chosen with "Open model folder…".
+      const dir = testInfo.outputPath(`spark-nano-${dtype.toLowerCase()}`);
+      mkdirSync(dir, { recursive: true });
+      for (const [name, bytes] of files) writeFileSync(join(dir, name), bytes);
+      await page.getByTestId('model-folder-input').setInputFiles(dir);
+      await expectWorks(page, dtype, `model folder spark-nano-${dtype.toLowerCase()}`, 'f16');
+      // The hub repo.
+      const repo = `test-org/spark-nano-${dtype.toLowerCase()}`;
+      await openRemote(page, repo);
+      await expectWorks(page, dtype, repo, 'f16');
     });
   }
 });

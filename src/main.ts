@@ -88,6 +88,7 @@ function boot(): DisposableStore {
     slot: byTestId('model-file-slot'),
     dropTarget: window,
     open: (file) => void assistant.loadFile(file),
+    openFolder: (name, files) => void assistant.loadFolder(name, files),
     notify: (message, kind) => toast.show(message, kind),
     storage: localStorage,
   }));

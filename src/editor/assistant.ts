@@ -25,8 +25,8 @@ export interface AssistantDeps {
   showRewrite: (state: RewriteState, editCount: number) => void;
   /** A passing message (a failed Edit); without it, the status line shows it. */
   notify?: (message: string, kind: 'info' | 'error') => void;
-  /** After each ready: the local model file the engine now runs, or undefined for a folder model. */
-  onModel?: (file: File | undefined) => void;
+  /** After each ready: the local model (a file, or a folder's files) the engine now runs, or undefined. */
+  onModel?: (local: LocalModelInfo | undefined) => void;
   /** The hub that repo ids resolve against (default huggingface.co). */
   hubEndpoint?: string;
 }
@@ -37,12 +37,19 @@ export const modelUrl = (id: string) => new URL(`${import.meta.env.BASE_URL}mode
 /** A remote model: a hub id or a .gguf URL (what the user typed), with its size when known. */
 export interface RemoteChoice { source: string; bytes?: number }
 
-type ModelChoice = { kind: 'folder'; id: string } | { kind: 'file'; file: File } | ({ kind: 'remote' } & RemoteChoice);
+/** A local model the user chose: its name and size, for the picker's note. */
+export interface LocalModelInfo { name: string; size: number }
+
+type ModelChoice = { kind: 'folder'; id: string } | { kind: 'file'; file: File } | { kind: 'local-folder'; name: string; files: Readonly<Record<string, File>> }
+  | ({ kind: 'remote' } & RemoteChoice);
+
+const folderBytes = (files: Readonly<Record<string, File>>) => Object.values(files).reduce((sum, f) => sum + f.size, 0);
 
 function choiceLabel(c: ModelChoice): string {
   switch (c.kind) {
     case 'folder': return c.id;
     case 'file': return `model file ${c.file.name}`;
+    case 'local-folder': return c.name;
     case 'remote': return c.source;
   }
 }
@@ -51,6 +58,7 @@ function sameChoice(a: ModelChoice, b: ModelChoice): boolean {
   switch (a.kind) {
     case 'folder': return b.kind === 'folder' && a.id === b.id;
     case 'file': return b.kind === 'file' && a.file === b.file;
+    case 'local-folder': return b.kind === 'local-folder' && a.files === b.files;
     case 'remote': return b.kind === 'remote' && a.source === b.source;
   }
 }
@@ -59,6 +67,7 @@ function loadingText(c: ModelChoice): string {
   switch (c.kind) {
     case 'folder': return `Loading model ${c.id}…`;
     case 'file': return `Loading model file ${c.file.name} (${formatBytes(c.file.size)})…`;
+    case 'local-folder': return `Loading ${c.name} (${formatBytes(folderBytes(c.files))})…`;
     case 'remote': return `Downloading model ${c.source}${c.bytes !== undefined ? ` (${formatBytes(c.bytes)})` : ''}…`;
   }
 }
@@ -159,6 +168,12 @@ export class Assistant implements Disposable {
     return this.loaded;
   }
 
+  /** Runs a local HF folder's files (chosen or dropped together); like a file, not persisted. */
+  loadFolder(name: string, files: Readonly<Record<string, File>>): Promise<ReadyEvent> {
+    this.loaded = this.load({ kind: 'local-folder', name, files });
+    return this.loaded;
+  }
+
   /**
    * Runs a remote model (a hub id or .gguf URL the user confirmed). Like a file, it is not
    * persisted, and a failed load keeps the working model.
@@ -168,9 +183,12 @@ export class Assistant implements Disposable {
     return this.loaded;
   }
 
-  /** The local file the engine runs, if it runs one. */
-  get modelFile(): File | undefined {
-    return this.current?.kind === 'file' && this.readyEvent ? this.current.file : undefined;
+  /** The local model (a file or a folder's files) the engine runs, if it runs one. */
+  get modelFile(): LocalModelInfo | undefined {
+    if (!this.readyEvent) return undefined;
+    if (this.current?.kind === 'file') return this.current.file;
+    if (this.current?.kind === 'local-folder') return { name: this.current.name, size: folderBytes(this.current.files) };
+    return undefined;
   }
 
   /** Starts loading; the status bar reports failure, so the promise's rejection is handled here too. */
@@ -216,6 +234,8 @@ export class Assistant implements Disposable {
     switch (choice.kind) {
       case 'folder': return [modelUrl(choice.id), common];
       case 'file': return [engineFileName(choice.file), { ...common, file: choice.file }];
+      // The engine reads a label ending in .gguf as one GGUF file.
+      case 'local-folder': return [choice.name.replace(/\.gguf$/i, '_gguf'), { ...common, folder: choice.files }];
       case 'remote': return [choice.source, {
         ...common, source: choice.source, ...(this.deps.hubEndpoint !== undefined ? { hubEndpoint: this.deps.hubEndpoint } : {}),
       }];

@@ -1,4 +1,4 @@
-// Where model files come from: a base URL (fetch), or in-memory files (tests),
+// Where model files come from: a base URL (fetch), local files the user chose, or in-memory files (tests),
 // behind one function so load.ts does not care; and reading one file with progress.
 import type { LoadOptions } from './load.ts';
 
@@ -35,6 +35,19 @@ export function memoryFetcher(files: Readonly<Record<string, Uint8Array>>): Mode
     const bytes = Object.hasOwn(files, name) ? files[name] : undefined;
     if (!bytes) return new Response(null, { status: 404, statusText: 'Not Found' });
     return new Response(bytes.slice(), { status: 200, headers: { 'content-length': String(bytes.byteLength) } });
+  };
+}
+
+/**
+ * Local files by name (Files the user chose), as a directory: each Response streams from its file
+ * on disk as it is read; 404 for anything else.
+ */
+export function blobFetcher(files: Readonly<Record<string, Blob>>): ModelFileFetcher {
+  return async (name, signal) => {
+    signal?.throwIfAborted();
+    const blob = Object.hasOwn(files, name) ? files[name] : undefined;
+    if (!blob) return new Response(null, { status: 404, statusText: 'Not Found' });
+    return new Response(blob.slice(0, blob.size), { status: 200, headers: { 'content-length': String(blob.size) } });
   };
 }
 

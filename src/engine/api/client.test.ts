@@ -171,6 +171,9 @@ describe('parseEngineRequest', () => {
     expect(parseEngineRequest({ type: 'load', modelUrl: 'm.gguf', file })).toMatchObject({ modelUrl: 'm.gguf' });
     expect(() => parseEngineRequest({ type: 'load', modelUrl: 'm.gguf', file: 'path/to/m.gguf' })).toThrow(/load\.file must be a Blob or File/);
     expect(() => parseEngineRequest({ type: 'load', modelUrl: 'm.bin', file })).toThrow(/load\.modelUrl must be its name ending in \.gguf, got "m\.bin"/);
-    expect(() => parseEngineRequest({ type: 'load', modelUrl: 'm.gguf', file, files: {} })).toThrow(/file or files, not both/);
+    expect(() => parseEngineRequest({ type: 'load', modelUrl: 'm.gguf', file, files: {} })).toThrow(/load takes one of file, folder, files/);
+    expect(parseEngineRequest({ type: 'load', modelUrl: 'model folder x', folder: { 'config.json': file } })).toMatchObject({ modelUrl: 'model folder x' });
+    expect(() => parseEngineRequest({ type: 'load', modelUrl: 'x', folder: { 'config.json': 'C:/x/config.json' } })).toThrow(/load\.folder must map file names to Blobs or Files/);
+    expect(() => parseEngineRequest({ type: 'load', modelUrl: 'x', folder: {}, source: 'org/name' })).toThrow(/load takes one of source, file, folder, files/);
   });
 });

@@ -38,6 +38,8 @@ export interface LoadOptions {
    * copied: the worker reads it from disk, and reads it again after a restart.
    */
   file?: Blob;
+  /** A local HF folder's files by name (Files from a picker or a drop); read from disk like `file`. */
+  folder?: Record<string, Blob>;
   /**
    * A remote model: a hub id org/name[@revision][:file.gguf] or an https URL of a .gguf file;
    * `modelUrl` is then its label. The worker downloads it, and again after a restart.
@@ -110,6 +112,7 @@ export class EngineClient implements Engine {
         type: 'load', modelUrl,
         ...(options.files ? { files: options.files } : {}),
         ...(options.file ? { file: options.file } : {}),
+        ...(options.folder ? { folder: options.folder } : {}),
         ...(options.source !== undefined ? { source: options.source } : {}),
         ...(options.hubEndpoint !== undefined ? { hubEndpoint: options.hubEndpoint } : {}),
         ...(options.backend ? { backend: options.backend } : {}),

@@ -39,6 +39,11 @@ export interface LoadMessage {
    */
   file?: Blob;
   /**
+   * A local HF folder (config.json, tokenizer.json, *.safetensors ... by name), as Files the user
+   * chose or dropped: handles to the files on disk, read by the worker as it loads.
+   */
+  folder?: Record<string, Blob>;
+  /**
    * A remote model: a hub id org/name[@revision][:file.gguf] or an https URL of a .gguf file, as
    * model/model-source.ts parses it (the worker refuses anything else, local paths included).
    * `modelUrl` is then just its label.
@@ -165,12 +170,18 @@ export function parseEngineRequest(msg: unknown): EngineRequest {
       if (typeof m['modelUrl'] !== 'string') throw new Error('engine: load.modelUrl must be a string');
       if (m['file'] !== undefined) {
         if (typeof Blob === 'undefined' || !(m['file'] instanceof Blob)) throw new Error('engine: load.file must be a Blob or File');
-        if (m['files'] !== undefined) throw new Error('engine: load takes file or files, not both');
+        if (m['files'] !== undefined || m['folder'] !== undefined) throw new Error('engine: load takes one of file, folder, files');
         if (!/\.gguf$/i.test(m['modelUrl'])) throw new Error(`engine: load.file is read as GGUF, so load.modelUrl must be its name ending in .gguf, got ${JSON.stringify(m['modelUrl'])}`);
+      }
+      if (m['folder'] !== undefined) {
+        const folder = m['folder'];
+        if (typeof folder !== 'object' || folder === null || Array.isArray(folder) || typeof Blob === 'undefined'
+          || !Object.values(folder).every((f) => f instanceof Blob)) throw new Error('engine: load.folder must map file names to Blobs or Files');
+        if (m['files'] !== undefined) throw new Error('engine: load takes one of file, folder, files');
       }
       if (m['source'] !== undefined) {
         if (typeof m['source'] !== 'string') throw new Error('engine: load.source must be a string (a hub id or an https URL)');
-        if (m['file'] !== undefined || m['files'] !== undefined) throw new Error('engine: load takes source, file or files, only one');
+        if (m['file'] !== undefined || m['files'] !== undefined || m['folder'] !== undefined) throw new Error('engine: load takes one of source, file, folder, files');
       }
       if (m['hubEndpoint'] !== undefined && (typeof m['hubEndpoint'] !== 'string' || m['source'] === undefined)) {
         throw new Error('engine: load.hubEndpoint must be a string, and only comes with load.source');

@@ -6,7 +6,7 @@ import { IncrementalDetokenizer } from '../../model/detokenizer.ts';
 import { loadModel, type LoadedModel, type LoadProgress } from '../../model/load.ts';
 import { blobReader } from '../../model/byte-reader.ts';
 import { loadGguf } from '../../model/gguf.ts';
-import { memoryFetcher, urlFetcher } from '../../model/model-files.ts';
+import { blobFetcher, memoryFetcher, urlFetcher } from '../../model/model-files.ts';
 import { loadModelFrom, openRemoteSource } from '../../model/model-source.ts';
 import type { Disposable } from '../../util/disposable.ts';
 import { type Backend } from '../backends/backend.ts';
@@ -135,7 +135,8 @@ export class EngineHost implements Disposable {
       } else if (msg.file) {
         model = await loadGguf(blobReader(msg.file, msg.modelUrl), { onProgress, label: msg.modelUrl, fileName: msg.modelUrl });
       } else {
-        model = await loadModel(msg.files ? memoryFetcher(msg.files) : urlFetcher(msg.modelUrl), { onProgress, label: msg.modelUrl });
+        const fetcher = msg.folder ? blobFetcher(msg.folder) : msg.files ? memoryFetcher(msg.files) : urlFetcher(msg.modelUrl);
+        model = await loadModel(fetcher, { onProgress, label: msg.modelUrl });
       }
       const chat = await loadChatTemplate(model.tokenizerConfig);
       const { backend, fallbackReason } = await selectBackend(model, {
