@@ -20,6 +20,8 @@ export function spread(runs: readonly number[]): Spread {
 export interface EngineBenchSpec {
   /** Model directory URL on the bench server, e.g. /public/models/spark-nano/. */
   modelUrl: string;
+  /** The same model as a Q4_K_M GGUF (K-quants mixed as llama.cpp mixes them), on the bench server. */
+  q4kmGgufUrl?: string;
   /** KV-cache positions for the run; above the model's own context only to time long prefills. */
   maxContext: number;
   /** Real code, tokenized in Node: prompts for the prefill figures, keyed by length (the 2048
@@ -55,7 +57,7 @@ export interface SensitivityRow {
 
 /** One weight format of the same checkpoint (quantized on load where it is not stored so). */
 export interface WeightFormatRow {
-  format: 'f16' | 'q8_0' | 'q4_0';
+  format: 'f16' | 'q8_0' | 'q4_0' | 'q4_k_m';
   decodeTokensPerSecond: Spread;
   /** The plan's weight (and activation traffic) bytes per decoded token, and the weights' bytes on the GPU. */
   bytesPerToken: number;

@@ -118,11 +118,19 @@ async function sensitivity(spec: EngineBenchSpec, model: LoadedModel, device: GP
   return rows;
 }
 
-/** F16, Q8_0 and Q4_0 of the same checkpoint (quantized on load), each its own backend on the same device. */
+/**
+ * F16, Q8_0 and Q4_0 of the same checkpoint (quantized on load), and its Q4_K_M GGUF as the file
+ * has it (K-quants are not made on load), each its own backend on the same device.
+ */
 async function weightFormats(spec: EngineBenchSpec, model: LoadedModel, device: GPUDevice, base: GpuBackendOptions): Promise<WeightFormatRow[]> {
   const rows: WeightFormatRow[] = [];
-  for (const format of ['f16', 'q8_0', 'q4_0'] as const) {
-    const b = await createGpuBackend(model, { ...base, device, weightFormat: format, maxContext: SENSITIVITY_CONTEXT });
+  const q4km = spec.q4kmGgufUrl !== undefined ? await loadModel(spec.q4kmGgufUrl) : undefined;
+  const runs = [
+    ...(['f16', 'q8_0', 'q4_0'] as const).map((format) => ({ format, model, weightFormat: format })),
+    ...(q4km ? [{ format: 'q4_k_m' as const, model: q4km, weightFormat: undefined }] : []),
+  ];
+  for (const { format, model: m, weightFormat } of runs) {
+    const b = await createGpuBackend(m, { ...base, device, ...(weightFormat ? { weightFormat } : {}), maxContext: SENSITIVITY_CONTEXT });
     try {
       await generate(b, { promptIds: spec.decodePrompt, maxNewTokens: 2 }); // warm-up
       const d = await repeatDecode(b, spec.decodePrompt, spec.referenceTokens, spec.defaultTokensPerSubmit, spec.repeats);

@@ -206,7 +206,7 @@ export function markdown(r: BenchReport): string {
     }
   }
   if (r.weightFormats?.length) {
-    lines.push('## Weight formats (same checkpoint, quantized on load; llama.cpp on a GGUF of the same blocks)', '',
+    lines.push('## Weight formats (same checkpoint: F16, Q8_0, Q4_0 quantized on load, Q4_K_M read from its GGUF; llama.cpp on a GGUF of the same blocks)', '',
       '| format | Spark decode tok/s | weight bytes/token | on the GPU | roofline bound tok/s | of roofline | llama.cpp CPU tok/s (node-llama-cpp) | same greedy tokens |',
       '|---|---|---|---|---|---|---|---|',
       ...r.weightFormats.map((f) => {

@@ -8,13 +8,15 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from '@playwright/test';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { createServer, type ViteDevServer } from 'vite';
 import { launchOptions } from '../scripts/browser.ts';
 import { DEFAULT_SETTINGS } from '../src/settings.ts';
+import { asQ4KM } from '../src/testing/gguf-family-models.ts';
+import { ggufFromHfFiles } from '../src/testing/gguf-test-model.ts';
 import { parseBenchArgs } from './bench-args.ts';
 import type { EngineBenchResult, EngineBenchSpec } from './bench-types.ts';
 import { measureEditorLatency } from './editor-latency.ts';
@@ -62,6 +64,7 @@ function buildSpec(tok: Tokenizer, tokJson: TokenizerJson, quick: boolean): Engi
   const rewritePrompt = [special('<fim_prefix>'), ...encode(prefix), special('<fim_suffix>'), ...encode(suffix), special('<fim_middle>')];
   return {
     modelUrl: '/models/spark-nano/',
+    q4kmGgufUrl: `/${relative(ROOT, Q4KM_GGUF).split(sep).join('/')}`,
     maxContext: 2048 + 128,
     prefillPrompts: { 128: ids.slice(0, 128), 512: ids.slice(0, 512) },
     decodePrompt: encode(DEFAULT_PROMPT_TEXT),
@@ -169,21 +172,35 @@ function assemble(engine: EngineBenchResult, peers: PeersReport | { error: strin
   return { ...partial, targets: targets(partial) };
 }
 
-/** GGUF type of each of our weight formats: the same ggml blocks (bench/peers/export_gguf.py --type). */
-const GGUF_TYPE = { f16: 'F16', q8_0: 'Q8_0', q4_0: 'Q4_0' } as const;
+/** GGUF type of each of our weight formats: the same ggml blocks (bench/peers/export_gguf.py --type; Q4_K_M: writeQ4KM). */
+const GGUF_TYPE = { f16: 'F16', q8_0: 'Q8_0', q4_0: 'Q4_0', q4_k_m: 'Q4_K_M' } as const;
+const GGUF_DIR = join(ROOT, 'bench', 'peers', 'out', 'spark-nano');
+const Q4KM_GGUF = join(GGUF_DIR, 'model-Q4_K_M.gguf');
+
+/**
+ * The default model as a Q4_K_M GGUF, K-quants mixed as llama.cpp mixes them (asQ4KM), for our
+ * engine and llama.cpp alike; rebuilt when older than the weights.
+ */
+function writeQ4KM(): void {
+  const mtime = (p: string) => (existsSync(p) ? statSync(p).mtimeMs : 0);
+  if (mtime(Q4KM_GGUF) >= mtime(join(MODEL_DIR, 'model.safetensors'))) return;
+  const files = Object.fromEntries(['config.json', 'tokenizer.json', 'model.safetensors'].map((n) => [n, new Uint8Array(readFileSync(join(MODEL_DIR, n)))]));
+  const layers = (JSON.parse(readFileSync(join(MODEL_DIR, 'config.json'), 'utf8')) as { num_hidden_layers: number }).num_hidden_layers;
+  mkdirSync(GGUF_DIR, { recursive: true });
+  writeFileSync(Q4KM_GGUF, ggufFromHfFiles(files, { editTensors: (ts) => asQ4KM(ts, layers) }).gguf);
+}
 const PYTHON = process.env['SPARK_PYTHON'] ?? '/usr/bin/python3';
 
 /** llama.cpp on the default model exported as F16, Q8_0 and Q4_0 GGUF (rebuilt when older than the weights). */
 async function llamaCppFormats(spec: EngineBenchSpec, formats: readonly (keyof typeof GGUF_TYPE)[], repeats: number): Promise<Partial<Record<keyof typeof GGUF_TYPE, LlamaCppFormatRun>>> {
   const out: Partial<Record<keyof typeof GGUF_TYPE, LlamaCppFormatRun>> = {};
-  const dir = join(ROOT, 'bench', 'peers', 'out', 'spark-nano');
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(GGUF_DIR, { recursive: true });
   const mtime = (p: string) => (existsSync(p) ? statSync(p).mtimeMs : 0);
   for (const format of formats) {
     const type = GGUF_TYPE[format];
-    const gguf = join(dir, `model-${type}.gguf`);
+    const gguf = join(GGUF_DIR, `model-${type}.gguf`);
     try {
-      if (mtime(gguf) < mtime(join(MODEL_DIR, 'model.safetensors'))) {
+      if (format !== 'q4_k_m' && mtime(gguf) < mtime(join(MODEL_DIR, 'model.safetensors'))) {
         execFileSync(PYTHON, ['-m', 'bench.peers.export_gguf', '--model', MODEL_DIR, '--out', gguf, '--type', type], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
       }
       const run = await runLlamaCpp(gguf, spec.decodePrompt, spec.referenceTokens, repeats);
@@ -214,6 +231,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const spec = buildSpec(tok, tokJson, args.quick);
   const suppress = suppressedIds(tokJson);
 
+  writeQ4KM();
   const { server, origin } = await startServer();
   let engine: EngineBenchResult;
   let editor: EditorLatency | { error: string } | undefined;
