@@ -38,7 +38,7 @@ describe('bench report', () => {
     const rows = formatRows([
       { format: 'f16', decodeTokensPerSecond: s(40), bytesPerToken: 5e6, storedBytes: 4.8e6, tokens: [1, 2, 3] },
       { format: 'q8_0', decodeTokensPerSecond: s(50), bytesPerToken: 2.5e6, storedBytes: 2.6e6, tokens: [1, 2, 3] },
-      { format: 'q4_0', decodeTokensPerSecond: s(60), bytesPerToken: 1.5e6, storedBytes: 1.4e6, tokens: [1, 2, 3] },
+      { format: 'q4_0', decodeTokensPerSecond: s(60), bytesPerToken: 1.5e6, storedBytes: 1.4e6, tokens: [1, 7, 3] },
     ], 1, {
       f16: { decodeTokensPerSecond: 300, prefillMs: 5, threads: 2, tokens: [1, 2, 3], ggufBytes: 5e6 },
       q8_0: { decodeTokensPerSecond: 400, prefillMs: 5, threads: 1, tokens: [1, 9, 3], ggufBytes: 2.7e6 },
@@ -50,7 +50,8 @@ describe('bench report', () => {
     expect(rows[1]!.llamaCpp).toMatchObject({ sameTokens: false, firstMismatch: 1 });
     expect(rows[2]!.llamaCpp).toEqual({ error: 'no binary' });
     const md = markdown({ ...report(), weightFormats: rows, targets: [] });
-    expect(md).toContain('| q8_0 | 50.0 (50.0–50.0) | 2.50 MB | 2.60 MB | 400.0 | 13% | 400.0 (1 thread) | NO (from token 1) |');
+    expect(rows.map((r) => r.sameAsF16)).toEqual([{ tokens: 3, of: 3 }, { tokens: 3, of: 3 }, { tokens: 1, of: 3 }]);
+    expect(md).toContain('| q8_0 | 50.0 (50.0–50.0) | 2.50 MB | 2.60 MB | 400.0 | 13% | 3 of 3 | 400.0 (1 thread) | NO (from token 1) |');
     expect(md).toContain('| q4_0 |');
     expect(md).toContain('failed: no binary');
   });

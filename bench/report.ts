@@ -37,6 +37,8 @@ export interface FormatReportRow {
   /** The measured read bandwidth over this format's bytes per token, and decode's share of it. */
   boundTokensPerSecond: number;
   rooflineFraction: number;
+  /** The quality cost against F16, as greedy decoding sees it: how many leading tokens are F16's, of how many. */
+  sameAsF16?: { tokens: number; of: number };
   llamaCpp?: { decodeTokensPerSecond: number; threads: number; ggufBytes: number; sameTokens: boolean; firstMismatch?: number } | { error: string };
 }
 
@@ -52,9 +54,13 @@ export function formatRows(rows: readonly WeightFormatRow[], bandwidthGBps: numb
       const mismatch = Array.from({ length: n }, (_, i) => i).find((i) => peer.tokens[i] !== r.tokens[i]);
       llama = { decodeTokensPerSecond: peer.decodeTokensPerSecond, threads: peer.threads, ggufBytes: peer.ggufBytes, sameTokens: mismatch === undefined, ...(mismatch === undefined ? {} : { firstMismatch: mismatch }) };
     }
+    const f16 = rows.find((x) => x.format === 'f16');
+    const of = Math.min(f16?.tokens.length ?? 0, r.tokens.length);
+    const leading = Array.from({ length: of }, (_, i) => i).find((i) => f16!.tokens[i] !== r.tokens[i]) ?? of;
     return {
       format: r.format, decodeTokensPerSecond: r.decodeTokensPerSecond, bytesPerToken: r.bytesPerToken, storedBytes: r.storedBytes,
-      boundTokensPerSecond: bound, rooflineFraction: r.decodeTokensPerSecond.median / bound, ...(llama ? { llamaCpp: llama } : {}),
+      boundTokensPerSecond: bound, rooflineFraction: r.decodeTokensPerSecond.median / bound,
+      ...(f16 && of > 0 ? { sameAsF16: { tokens: leading, of } } : {}), ...(llama ? { llamaCpp: llama } : {}),
     };
   });
 }
@@ -207,13 +213,14 @@ export function markdown(r: BenchReport): string {
   }
   if (r.weightFormats?.length) {
     lines.push('## Weight formats (same checkpoint: F16, Q8_0, Q4_0 quantized on load, Q4_K_M read from its GGUF; llama.cpp on a GGUF of the same blocks)', '',
-      '| format | Spark decode tok/s | weight bytes/token | on the GPU | roofline bound tok/s | of roofline | llama.cpp CPU tok/s (node-llama-cpp) | same greedy tokens |',
-      '|---|---|---|---|---|---|---|---|',
+      '| format | Spark decode tok/s | weight bytes/token | on the GPU | roofline bound tok/s | of roofline | greedy tokens as F16 | llama.cpp CPU tok/s (node-llama-cpp) | same greedy tokens |',
+      '|---|---|---|---|---|---|---|---|---|',
       ...r.weightFormats.map((f) => {
         const l = f.llamaCpp;
         const peer = !l ? '–' : 'error' in l ? `failed: ${l.error.replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 120)}` : `${fmt(l.decodeTokensPerSecond)} (${l.threads} thread${l.threads === 1 ? '' : 's'})`;
         const same = !l || 'error' in l ? '–' : l.sameTokens ? 'yes' : `NO (from token ${l.firstMismatch})`;
-        return `| ${f.format} | ${sp(f.decodeTokensPerSecond)} | ${fmt(f.bytesPerToken / 1e6, 2)} MB | ${fmt(f.storedBytes / 1e6, 2)} MB | ${fmt(f.boundTokensPerSecond)} | ${fmt(100 * f.rooflineFraction, 0)}% | ${peer} | ${same} |`;
+        const asF16 = f.sameAsF16 ? `${f.sameAsF16.tokens} of ${f.sameAsF16.of}` : '–';
+        return `| ${f.format} | ${sp(f.decodeTokensPerSecond)} | ${fmt(f.bytesPerToken / 1e6, 2)} MB | ${fmt(f.storedBytes / 1e6, 2)} MB | ${fmt(f.boundTokensPerSecond)} | ${fmt(100 * f.rooflineFraction, 0)}% | ${asF16} | ${peer} | ${same} |`;
       }), '');
   }
   const d = r.drafts;

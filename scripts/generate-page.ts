@@ -12,6 +12,8 @@ export interface PageGenerateOptions {
   drafts: boolean;
   maxPromptTokens: number;
   ignoreStopTokens: boolean;
+  /** Quantize float matrices to these blocks on upload (the GPU backend's weightFormat). */
+  quantize?: 'q8_0' | 'q4_0';
 }
 
 export interface PageGenerateResult {
@@ -34,7 +36,7 @@ async function adapterName(ready: ReadyEvent): Promise<string> {
 async function sparkGenerate(options: PageGenerateOptions): Promise<PageGenerateResult> {
   const client = createWorkerEngine();
   try {
-    const ready = await client.load(options.modelUrl, { backend: options.backend });
+    const ready = await client.load(options.modelUrl, { backend: options.backend, ...(options.quantize ? { gpuOptions: { weightFormat: options.quantize } } : {}) });
     const started = performance.now();
     let firstTokenMs = -1;
     const generation = client.generate({

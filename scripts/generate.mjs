@@ -37,6 +37,7 @@ const USAGE = `usage: npm run generate -- --model <source> (--prompt-file <file>
   --ignore-eos              generate exactly --max-tokens (no stop at EOS/special tokens; for benchmarks)
   --drafts                  verify prompt-lookup drafts in batch (output unchanged)
   --backend <b>             webgpu | cpu | auto (default auto: WebGPU, else the CPU reference with a warning)
+  --quantize <q>            q8_0 | q4_0: quantize f16/f32/bf16 matrices to these blocks on upload to the GPU
   --json                    print one JSON object on stdout
   --timeout <seconds>       give up after this long (default 600)
   --verbose                 forward the page's console to stderr`;
@@ -44,7 +45,7 @@ const USAGE = `usage: npm run generate -- --model <source> (--prompt-file <file>
 class UsageError extends Error {}
 
 const VALUE_FLAGS = new Set(['--model', '--hub-endpoint', '--prompt-file', '--prompt', '--suffix-file', '--max-tokens', '--temperature', '--top-k',
-  '--top-p', '--seed', '--tokens-per-submit', '--max-prompt-tokens', '--timeout', '--backend']);
+  '--top-p', '--seed', '--tokens-per-submit', '--max-prompt-tokens', '--timeout', '--backend', '--quantize']);
 
 function parseArgs(argv) {
   const opts = { greedy: false, json: false, drafts: false, verbose: false, ignoreEos: false, backend: 'auto', tokensPerSubmit: 8, topK: 0, topP: 1, seed: 0, maxPromptTokens: 4096, timeout: 600 };
@@ -83,6 +84,10 @@ function parseArgs(argv) {
       case '--backend':
         if (!['webgpu', 'cpu', 'auto'].includes(value)) throw new UsageError(`--backend must be webgpu, cpu or auto, got ${JSON.stringify(value)}`);
         opts.backend = value;
+        break;
+      case '--quantize':
+        if (!['q8_0', 'q4_0'].includes(value)) throw new UsageError(`--quantize must be q8_0 or q4_0, got ${JSON.stringify(value)}`);
+        opts.quantize = value;
         break;
       default: throw new UsageError(`unknown argument ${JSON.stringify(arg)}`);
     }
@@ -254,7 +259,7 @@ async function main() {
     const result = await page.evaluate((o) => window.sparkGenerate(o), {
       modelUrl: `${origin}${MODEL_ROUTE}${route}`, backend: opts.backend, prompt, maxNewTokens: opts.maxTokens, sampling,
       tokensPerSubmit: opts.tokensPerSubmit, drafts: opts.drafts, maxPromptTokens: opts.maxPromptTokens,
-      ignoreStopTokens: opts.ignoreEos,
+      ignoreStopTokens: opts.ignoreEos, ...(opts.quantize ? { quantize: opts.quantize } : {}),
     });
     report(opts, result, holder.source, format);
   } finally {

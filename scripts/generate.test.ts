@@ -31,6 +31,7 @@ describe('npm run generate: usage errors', () => {
     [['--model', dir, '--prompt-file', prompt], /--max-tokens is required/],
     [['--model', dir, '--prompt-file', prompt, '--max-tokens', 'many'], /--max-tokens must be an integer >= 0/],
     [['--model', dir, '--prompt-file', prompt, '--max-tokens', '3', '--backend', 'tpu'], /--backend must be webgpu, cpu or auto/],
+    [['--model', dir, '--prompt-file', prompt, '--max-tokens', '3', '--quantize', 'q4_k'], /--quantize must be q8_0 or q4_0, got "q4_k"/],
     [['--model', dir, '--prompt-file', prompt, '--max-tokens', '3', '--top-p', '1.5'], /--top-p must be in \(0, 1\]/],
     [['--model', dir, '--prompt-file', prompt, '--max-tokens', '3', '--greedy', '--temperature', '0.7'], /contradict/],
     [['--model', dir, '--prompt-file', prompt, '--max-tokens', '3', '--frobnicate'], /unknown argument "--frobnicate"/],
@@ -99,6 +100,16 @@ describe('npm run generate: models from a hub', () => {
     }
     const resolves = hub.requests.filter((r) => r.url.includes('/resolve/'));
     expect(resolves.length).toBeGreaterThan(0);
+
+    // Quantized to Q8_0 on upload: the same bf16 checkpoint, its matrices in 34-byte blocks.
+    const quantized = await runAsync(['--model', 'spark-test/tiny-qwen2@v1', '--hub-endpoint', hub.url, '--quantize', 'q8_0', ...common]);
+    expect(quantized.status, quantized.stderr).toBe(0);
+    const q = JSON.parse(quantized.stdout);
+    expect(q.format).toBe('safetensors:bf16');
+    if (q.backend === 'webgpu') {
+      expect(new Set(Object.values(q.gpuWeights.formats))).toEqual(new Set(['q8_0']));
+      expect(q.gpuWeightBytes).toBeLessThan(out.gpuWeightBytes);
+    }
     expect(resolves.every((r) => r.url.includes(`/resolve/${shas['v1']}/`))).toBe(true);
   }, 180_000);
 
