@@ -1,6 +1,7 @@
 // Every GGUF tensor type Spark reads, from each of the three places a user brings a model from: a
 // dropped file, an https (here loopback) URL, and a hub repo id with its file named; and sharded
-// bf16 / f16 safetensors folders from the hub, from files chosen together and from a chosen folder. The model is
+// bf16 / f16 safetensors folders from the hub, from files chosen together and from a chosen folder;
+// and an instruct GGUF whose chat template (in its metadata) Edit renders. The model is
 // the shipped one converted to each type (src/testing/gguf-test-model.ts, Q4_K_M mixed as
 // llama.cpp mixes it), so its completions and Edit proposals are real code; on WebGPU the engine
 // must keep every matrix in the file's block format.
@@ -12,6 +13,8 @@ import { SafetensorsFile } from '../src/model/safetensors.ts';
 import { FixtureHub } from '../src/testing/fixture-hub.ts';
 import { asQ4KM } from '../src/testing/gguf-family-models.ts';
 import { ggufFromHfFiles, type TestGgufWeightType } from '../src/testing/gguf-test-model.ts';
+import { SMOLLM2 } from '../src/testing/chat-templates.ts';
+import { gv } from '../src/testing/gguf-writer.ts';
 import { encodeSafetensors } from '../src/testing/safetensors-writer.ts';
 import { expect, ghostText, openWithEngine, setDocument, startAtEnd, test } from './fixtures.ts';
 import { FIXTURE_HUB_PORT, FIXTURE_HUB_URL } from './model-hosts.ts';
@@ -144,4 +147,37 @@ test.describe('a safetensors folder (sharded bf16 and f16), from the hub, chosen
       await expectWorks(page, dtype, repo, 'f16');
     });
   }
+});
+
+test.describe('an instruct model: its chat template, from the GGUF metadata', () => {
+  test.slow();
+
+  test('Edit talks to it through the template; a template that does not parse is a clear error and the code stays', async ({ page }) => {
+    await openWithEngine(page);
+    const files = Object.fromEntries(['config.json', 'tokenizer.json', 'model.safetensors'].map((n) => [n, new Uint8Array(readFileSync(`${FOLDER}/${n}`))]));
+    const instruct = (template: string) => Buffer.from(ggufFromHfFiles(files, { weightType: 'F16', metadata: { 'tokenizer.chat_template': gv.str(template) } }).gguf);
+
+    await page.getByTestId('model-file-input').setInputFiles({ name: 'spark-nano-instruct.gguf', mimeType: 'application/octet-stream', buffer: instruct(SMOLLM2) });
+    await expect(status(page)).toHaveText(/^model file spark-nano-instruct\.gguf · /, { timeout: 90_000 });
+    expect((await page.evaluate(() => window.spark!.engineReady())).chatTemplate).toBe('ok');
+    const document = 'def area(w, h):\n    result = w * h\n    return result\n';
+    await setDocument(page, document, 'python');
+    await page.evaluate(() => window.spark!.setSelections([{ anchorLine: 2, anchorColumn: 1, activeLine: 3, activeColumn: 18 }]));
+    const proposal = await page.evaluate(() => window.spark!.edit('rename result to a'));
+    expect(proposal.preview).toBe(proposal.output);
+    // The chat prompt carries the template's system line and the instruction: far more than the window.
+    const last = await page.evaluate(() => window.spark!.lastRequest());
+    expect(last?.kind).toBe('rewrite');
+    expect(last!.stats.promptTokens).toBeGreaterThan(40);
+    await page.evaluate(() => window.spark!.rejectEdit());
+
+    await page.getByTestId('model-file-input').setInputFiles({ name: 'broken-template.gguf', mimeType: 'application/octet-stream', buffer: instruct('{% if messages %}{{ unclosed') });
+    await expect(status(page)).toHaveText(/^model file broken-template\.gguf · /, { timeout: 90_000 });
+    expect((await page.evaluate(() => window.spark!.engineReady())).chatTemplate).toMatch(/^error: the chat template .* does not parse/);
+    await setDocument(page, document, 'python');
+    await page.evaluate(() => window.spark!.setSelections([{ anchorLine: 2, anchorColumn: 1, activeLine: 3, activeColumn: 18 }]));
+    await expect(page.evaluate(() => window.spark!.edit('rename result to a'))).rejects.toThrow(/chat template cannot be used/);
+    await expect(status(page)).toHaveText(/Edit failed: this model's chat template cannot be used: .*Your code is unchanged\./);
+    expect((await page.evaluate(() => window.spark!.getState())).text).toBe(document);
+  });
 });

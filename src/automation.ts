@@ -49,7 +49,8 @@ export interface SparkAutomation {
    * Resolves when the engine has loaded the model: which backend runs it, why a fallback, and (on
    * the GPU) the formats its weights are held in, e.g. ['q8_0'] or ['f16', 'q4_k', 'q6_k'].
    */
-  engineReady(): Promise<{ backend: 'webgpu' | 'cpu'; description: string; fallbackReason?: string; weightFormats?: string[] }>;
+  /** chatTemplate: whether Edit talks to the model through its chat template ('ok'), cannot ('error: …'), or it has none. */
+  engineReady(): Promise<{ backend: 'webgpu' | 'cpu'; description: string; fallbackReason?: string; weightFormats?: string[]; chatTemplate: 'none' | 'ok' | `error: ${string}` }>;
   /** Starts measuring (HUD figures and the completion event log) even with the HUD collapsed. */
   startMeasuring(): void;
   /** The HUD's figures (empty until measuring, or while the HUD is collapsed and nothing measures). */
@@ -86,6 +87,7 @@ export function assistantAutomation(assistant: Assistant, hud: Hud): Pick<SparkA
       return {
         backend: r.backend, description: r.description, ...(r.fallbackReason ? { fallbackReason: r.fallbackReason } : {}),
         ...(formats ? { weightFormats: formats } : {}),
+        chatTemplate: !r.chatTemplate ? 'none' : r.chatTemplate.error === undefined ? 'ok' : `error: ${r.chatTemplate.error}`,
       };
     },
     startMeasuring: () => {
