@@ -20,7 +20,7 @@ function fakeClient(chunks: string[], ready: Partial<ReadyEvent> = {}) {
 }
 
 const deps = (client: Engine, settings: Partial<Settings> = {}) => ({
-  client, settings: () => ({ ...DEFAULT_SETTINGS, ...settings }), perf: () => undefined,
+  engineFor: () => ({ engine: client, slot: 'ghost' as const, model: 'test' }), settings: () => ({ ...DEFAULT_SETTINGS, ...settings }), perf: () => undefined,
 });
 const signal = () => new AbortController().signal;
 const rewriteReq = { before: 'x = 1\n', original: 'def f(a):\n    return a', after: '\n', instruction: 'rename a to b', language: 'python' };

@@ -10,7 +10,7 @@ const stats = (over: Partial<GenerateStats> = {}): GenerateStats => ({
 describe('HudModel', () => {
   it('folds request stats into per-token figures', () => {
     const m = new HudModel();
-    m.apply({ type: 'request-done', stats: stats() });
+    m.apply({ type: 'request-done', stats: stats(), role: 'completion', slot: 'ghost', model: 'spark-nano' });
     const s = m.snapshot();
     expect(s.lastRequest).toMatchObject({ prefillTokens: 3, reusedTokens: 97, decodeTokensPerSecond: 200, readbacksPerToken: 2 / 16, dispatchesPerToken: 20 });
     expect(s.drafts).toEqual({ drafted: 10, accepted: 6, acceptance: 0.6 });
