@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { emptyStats, type DoneEvent, type Engine, type GenerateOptions, type ReadyEvent, type TokensEvent } from '../engine/index.ts';
 import { DEFAULT_SETTINGS, type Settings } from '../settings.ts';
-import { alternativeSampling, canFillInMiddle, engineCompletions, engineRewrites, lineAlignedFim } from './engine-adapters.ts';
+import type { PerfEvent } from '../hud/perf-events.ts';
+import { alternativeSampling, canFillInMiddle, engineCompletions, engineRewrites, lineAlignedFim, type EngineAdapterDeps } from './engine-adapters.ts';
 import { REWRITE_SYSTEM_PROMPT } from './rewrite/chat-rewrite.ts';
 
 /** A client double: records each generate and streams the given chunks. */
@@ -60,6 +61,39 @@ describe('engineCompletions', () => {
   it('alternatives keep a user who already samples at their settings, with a different seed', () => {
     const s = { ...DEFAULT_SETTINGS, temperature: 0.3, topK: 10, topP: 0.5, seed: 0xffff_ffff };
     expect(alternativeSampling(s, 1)).toEqual({ temperature: 0.3, topK: 10, topP: 0.5, seed: 0 });
+  });
+});
+
+describe('routing by slot', () => {
+  it('asks for the engine per request: completions as ghost text, alternatives and rewrites as Edit; the HUD event names who answered', async () => {
+    const ghost = fakeClient(['1']);
+    const edit = fakeClient(['2'], { chatTemplate: {} });
+    const roles: string[] = [];
+    const events: PerfEvent[] = [];
+    const routed: EngineAdapterDeps = {
+      engineFor: (role) => {
+        roles.push(role);
+        return role === 'completion' ? { engine: ghost.client, slot: 'ghost', model: 'fast' } : { engine: edit.client, slot: 'edit', model: 'strong' };
+      },
+      settings: () => DEFAULT_SETTINGS,
+      perf: () => (e) => events.push(e),
+      onDone: (_done, kind, by) => events.push({ type: 'rewrite-done', tokensPerSecond: 0, speculative: kind === 'rewrite' && by.slot === 'edit' }),
+    };
+    const req = { prefix: 'x = ', suffix: '', mode: 'single-line' as const };
+    await engineCompletions(routed).complete(req, () => {}, signal());
+    await engineCompletions(routed).complete({ ...req, alternative: 1 }, () => {}, signal());
+    await engineRewrites(routed).rewrite(rewriteReq, () => {}, signal());
+    expect(roles).toEqual(['completion', 'alternative', 'rewrite']);
+    expect([ghost.calls.length, edit.calls.length]).toEqual([1, 2]);
+    const done = events.filter((e) => e.type === 'request-done');
+    expect(done.map((e) => [e.role, e.slot, e.model])).toEqual([['completion', 'ghost', 'fast'], ['alternative', 'edit', 'strong'], ['rewrite', 'edit', 'strong']]);
+  });
+
+  it('builds no HUD event while nobody watches', async () => {
+    const { client } = fakeClient(['1']);
+    const perf = vi.fn(() => undefined);
+    await engineCompletions({ ...deps(client), perf }).complete({ prefix: 'x', suffix: '', mode: 'single-line' }, () => {}, signal());
+    expect(perf).toHaveBeenCalledTimes(1); // asked, got no emitter, built nothing
   });
 });
 
