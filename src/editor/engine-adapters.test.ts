@@ -70,6 +70,7 @@ describe('routing by slot', () => {
     const edit = fakeClient(['2'], { chatTemplate: {} });
     const roles: string[] = [];
     const events: PerfEvent[] = [];
+    const last: string[] = [];
     const routed: EngineAdapterDeps = {
       engineFor: (role) => {
         roles.push(role);
@@ -77,7 +78,7 @@ describe('routing by slot', () => {
       },
       settings: () => DEFAULT_SETTINGS,
       perf: () => (e) => events.push(e),
-      onDone: (_done, kind, by) => events.push({ type: 'rewrite-done', tokensPerSecond: 0, speculative: kind === 'rewrite' && by.slot === 'edit' }),
+      onDone: (_done, kind, by) => last.push(`${kind} by ${by.slot} (${by.model})`),
     };
     const req = { prefix: 'x = ', suffix: '', mode: 'single-line' as const };
     await engineCompletions(routed).complete(req, () => {}, signal());
@@ -87,6 +88,8 @@ describe('routing by slot', () => {
     expect([ghost.calls.length, edit.calls.length]).toEqual([1, 2]);
     const done = events.filter((e) => e.type === 'request-done');
     expect(done.map((e) => [e.role, e.slot, e.model])).toEqual([['completion', 'ghost', 'fast'], ['alternative', 'edit', 'strong'], ['rewrite', 'edit', 'strong']]);
+    // Alternatives are not the last request (the automation handle's).
+    expect(last).toEqual(['completion by ghost (fast)', 'rewrite by edit (strong)']);
   });
 
   it('builds no HUD event while nobody watches', async () => {
