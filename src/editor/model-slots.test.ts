@@ -103,13 +103,14 @@ describe('ModelSlots', () => {
   });
 
   it('an Edit model that fails to load leaves ghost text working; Edit goes back to the ghost text model', async () => {
-    const { slots, workers, deps, settings, notify } = start({ editModelId: 'missing' });
+    const { slots, workers, deps, settings, notify, statuses } = start({ editModelId: 'missing' });
     await expect(slots.whenReady('edit')).rejects.toThrow();
     await vi.waitFor(() => expect(slots.edit).toBeUndefined());
     expect(workers[1]!.sent.some((m) => m.type === 'dispose')).toBe(true);
     expect(settings.value.editModelId).toBe(SAME_AS_GHOST);
-    expect(notify).toHaveBeenCalledWith(expect.stringMatching(/^Edit model missing failed to load \(.*\); Edit uses the ghost text model\.$/), 'error');
+    expect(notify).toHaveBeenCalledWith(expect.stringMatching(/^Edit: missing failed to load \(.*\); Edit uses the ghost text model\.$/), 'error');
     await slots.whenReady('ghost');
+    expect(statuses.at(-1)).toMatch(/^a · .* \| Edit: missing failed to load \(.*\); Edit uses the ghost text model$/);
     await complete(deps);
     await rewrite(deps);
     expect(generates(workers[0])).toBe(2);

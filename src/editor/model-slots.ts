@@ -36,6 +36,8 @@ export class ModelSlots implements Disposable {
   private editSlot: ModelSlot | undefined;
   private ghostStatus: SlotStatus = { text: '', state: 'loading' };
   private editStatus: SlotStatus = { text: '', state: 'loading' };
+  /** Why the Edit slot went back to the ghost text model, shown until the next Edit model. */
+  private editFailure: string | undefined;
   /** The settings' model ids as last seen: only a change of one loads a folder model (a file leaves them alone). */
   private seen: { modelId: string; editModelId: string };
 
@@ -80,9 +82,10 @@ export class ModelSlots implements Disposable {
     loading.catch((err: unknown) => {
       // Nothing runs in the Edit slot: Edit and the alternatives go back to the ghost text model.
       if (this.editSlot !== edit || edit.current !== choice || edit.ready) return;
-      this.closeEdit();
       const why = err instanceof Error ? err.message : String(err);
-      this.deps.notify?.(`Edit model ${choiceLabel(choice)} failed to load (${why}); Edit uses the ghost text model.`, 'error');
+      this.editFailure = `${choiceLabel(choice)} failed to load (${why}); Edit uses the ghost text model`;
+      this.closeEdit();
+      this.deps.notify?.(`Edit: ${this.editFailure}.`, 'error');
     });
     return this.settled(loading);
   }
@@ -126,6 +129,7 @@ export class ModelSlots implements Disposable {
 
   private openEdit(): ModelSlot {
     this.editStatus = { text: '', state: 'loading' };
+    this.editFailure = undefined;
     this.editSlot = this.createSlot('edit');
     return this.editSlot;
   }
@@ -154,7 +158,8 @@ export class ModelSlots implements Disposable {
   private showStatus(): void {
     const edit = this.editSlot;
     if (!edit) {
-      this.deps.showStatus(this.ghostStatus.text, this.ghostStatus.state);
+      if (this.editFailure) this.deps.showStatus(`${this.ghostStatus.text} | Edit: ${this.editFailure}`, 'fallback');
+      else this.deps.showStatus(this.ghostStatus.text, this.ghostStatus.state);
       return;
     }
     const e = this.editStatus;
