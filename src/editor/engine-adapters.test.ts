@@ -92,6 +92,21 @@ describe('routing by slot', () => {
     expect(last).toEqual(['completion by ghost (fast)', 'rewrite by edit (strong)']);
   });
 
+  it('a suggestion cancelled once cut still reports to the HUD (it decoded); one cancelled before decoding does not', async () => {
+    const events: PerfEvent[] = [];
+    const cancelledAfter = (decodeTokens: number) => ({
+      readyInfo: {},
+      generate: () => ({ id: 1, cancel: () => {}, done: Promise.resolve({
+        type: 'done', id: 1, finishReason: 'cancelled', text: '', tokens: [], promptTokenCount: 0, stats: { ...emptyStats(), decodeTokens },
+      } satisfies DoneEvent) }),
+    }) as unknown as Engine;
+    for (const n of [3, 0]) {
+      await engineCompletions({ ...deps(cancelledAfter(n)), perf: () => (e) => events.push(e) })
+        .complete({ prefix: 'x', suffix: '', mode: 'single-line' }, () => {}, signal());
+    }
+    expect(events.map((e) => e.type === 'request-done' && e.stats.decodeTokens)).toEqual([3]);
+  });
+
   it('builds no HUD event while nobody watches', async () => {
     const { client } = fakeClient(['1']);
     const perf = vi.fn(() => undefined);

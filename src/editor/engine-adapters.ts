@@ -87,10 +87,12 @@ async function stream(
   signal.addEventListener('abort', cancel, { once: true });
   try {
     const done = await generation.done;
-    if (done.finishReason !== 'cancelled') {
+    // A suggestion the post-processor cut is cancelled once it has what it shows: it still answered,
+    // so the HUD counts every request that decoded a token. Only finished ones are the last request.
+    if (done.finishReason !== 'cancelled' || done.stats.decodeTokens > 0) {
       deps.perf()?.({ type: 'request-done', stats: done.stats, role: o.kind, slot: target.slot, model: target.model });
-      if (o.kind !== 'alternative') deps.onDone?.(done, o.kind, { slot: target.slot, model: target.model });
     }
+    if (done.finishReason !== 'cancelled' && o.kind !== 'alternative') deps.onDone?.(done, o.kind, { slot: target.slot, model: target.model });
     return text;
   } finally {
     signal.removeEventListener('abort', cancel);
