@@ -52,6 +52,10 @@ test.describe('two model slots', () => {
     await ghostFromTyping(page);
     await expect(page.getByTestId('hud-slot-ghost')).toHaveText(/^spark-nano · completion/);
     await expect(page.getByTestId('hud-slot-edit')).toHaveText(/^model file spark-nano\.gguf · rewrite/);
+    // Reported, never asserted: each slot's last time to first token and decode speed on this machine.
+    const { slots } = await page.evaluate(() => window.spark!.hudStats());
+    test.info().annotations.push({ type: 'hud slots', description: JSON.stringify(slots) });
+    console.log(`HUD slots: ${JSON.stringify(slots)}`);
   });
 
   test('an Edit model that fails to load leaves ghost text running, and Edit goes back to the ghost text model', async ({ page }) => {
