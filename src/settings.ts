@@ -28,6 +28,9 @@ export interface Settings {
 
 export type SettingKey = keyof Settings;
 
+/** The model slots: "ghost" runs inline completions (modelId), "edit" runs Edit and the alternatives (editModelId). */
+export type SlotName = 'ghost' | 'edit';
+
 /** editModelId's value for "the Edit slot runs the ghost text slot's model" (one engine, one copy of the weights). */
 export const SAME_AS_GHOST = 'same';
 

@@ -3,10 +3,9 @@
 // user's settings; the controllers above never see the protocol.
 
 import type { DoneEvent, Engine, PromptSpec, ReadyEvent, SamplingParams } from '../engine/index.ts';
-import type { PerfEvent } from '../hud/perf-events.ts';
-import type { Settings } from '../settings.ts';
+import type { PerfEvent, RequestRole } from '../hud/perf-events.ts';
+import type { Settings, SlotName } from '../settings.ts';
 import type { CompletionEngine } from './inline/completion-controller.ts';
-import type { SlotName } from './model-slot.ts';
 import { codeFromChatReply, rewriteMessages } from './rewrite/chat-rewrite.ts';
 import type { RewriteEngine, RewriteRequest } from './rewrite/rewrite-session.ts';
 
@@ -29,8 +28,7 @@ const ALTERNATIVE_TEMPERATURE = 0.8;
 const ALTERNATIVE_TOP_K = 40;
 const ALTERNATIVE_TOP_P = 0.95;
 
-/** What a request is for: completions go to the ghost text slot; rewrites and alternatives to the Edit slot. */
-export type RequestRole = 'completion' | 'alternative' | 'rewrite';
+export type { RequestRole } from '../hud/perf-events.ts';
 
 /** The engine that serves a request, and the slot and model it answers as (named in the HUD). */
 export interface SlotEngine { engine: Engine; slot: SlotName; model: string }

@@ -3,12 +3,12 @@
 // runs as one status line. Two slots (ghost text, Edit) are paired in model-slots.ts.
 
 import type { Engine, ReadyEvent } from '../engine/index.ts';
+import type { SlotName } from '../settings.ts';
 import { DisposableStore, type Disposable } from '../util/disposable.ts';
 import { formatBytes } from '../util/format-bytes.ts';
 import { canFillInMiddle } from './engine-adapters.ts';
 
-/** "ghost": inline completions. "edit": Edit (Ctrl/Cmd+K) rewrites and the alternatives. */
-export type SlotName = 'ghost' | 'edit';
+export type { SlotName } from '../settings.ts';
 
 /** A remote model: a hub id or a .gguf URL (what the user typed), with its size when known. */
 export interface RemoteChoice { source: string; bytes?: number }

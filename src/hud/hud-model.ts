@@ -1,9 +1,9 @@
 // Folds perf events into the figures the HUD shows. Pure: no DOM, no clock.
 
-import type { SlotName } from '../editor/model-slot.ts';
 import type { BackendKind, GenerateStats } from '../engine/index.ts';
+import type { SlotName } from '../settings.ts';
 import { RollingPercentiles } from './percentiles.ts';
-import type { PerfEvent } from './perf-events.ts';
+import type { PerfEvent, RequestRole } from './perf-events.ts';
 
 /** Rolling window: enough samples for a stable p95, short enough to follow a change of file. */
 const WINDOW = 200;
@@ -11,7 +11,7 @@ const WINDOW = 200;
 /** The last request one model slot answered: which model, how soon, how fast. */
 export interface SlotFigures {
   model: string;
-  role: 'completion' | 'alternative' | 'rewrite';
+  role: RequestRole;
   ttftMs: number;
   decodeTokensPerSecond?: number;
   /** Requests this slot answered since measuring began. */

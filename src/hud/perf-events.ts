@@ -2,9 +2,11 @@
 // accept/reject handlers) emit these; the HUD model folds them into statistics. When the HUD is
 // hidden nobody subscribes, and producers skip building events (they check for a listener).
 
-import type { RequestRole } from '../editor/engine-adapters.ts';
-import type { SlotName } from '../editor/model-slot.ts';
 import type { BackendKind, GenerateStats } from '../engine/index.ts';
+import type { SlotName } from '../settings.ts';
+
+/** What an engine request was for: completions are ghost text; rewrites and alternatives are Edit's. */
+export type RequestRole = 'completion' | 'alternative' | 'rewrite';
 
 export type PerfEvent =
   | { type: 'backend'; kind: BackendKind; description: string }

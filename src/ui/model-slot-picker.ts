@@ -2,7 +2,7 @@
 // Ghost text runs inline completions; Edit runs Edit (Ctrl/Cmd+K) and the alternatives. The
 // choice is the picker's alone: the pickers beside it stay slot-agnostic.
 
-import type { SlotName } from '../editor/model-slot.ts';
+import type { SlotName } from '../settings.ts';
 import { listen, type Disposable } from '../util/disposable.ts';
 import { element } from './dom.ts';
 
