@@ -142,10 +142,19 @@ describe('ModelSlots', () => {
     settings.update({ editModelId: 'a' });
     expect(slots.edit).toBeUndefined();
     expect(workers[1]!.sent.some((m) => m.type === 'dispose')).toBe(true);
-    settings.update({ editModelId: 'b' });
+    expect(settings.value.editModelId).toBe('a'); // what the user chose stays; one engine runs it
+    expect(slots.engineFor('rewrite')).toMatchObject({ slot: 'edit', engine: slots.ghost.engine });
+    // The ghost text model changes: the Edit model stays 'a', now in an engine of its own.
+    settings.update({ modelId: 'b' });
     await slots.whenReady('edit');
     expect(workers).toHaveLength(3);
+    expect(slots.engineFor('rewrite').model).toBe('a');
+    settings.update({ editModelId: SAME_AS_GHOST });
+    expect(slots.edit).toBeUndefined();
+    settings.update({ editModelId: 'a' });
+    await slots.whenReady('edit');
+    expect(workers).toHaveLength(4);
     slots.dispose();
-    for (const w of [workers[0], workers[2]]) expect(w!.sent.some((m) => m.type === 'dispose')).toBe(true);
+    for (const w of [workers[0], workers[3]]) expect(w!.sent.some((m) => m.type === 'dispose')).toBe(true);
   });
 });

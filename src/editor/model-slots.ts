@@ -48,7 +48,8 @@ export class ModelSlots implements Disposable {
     this.load('ghost', { kind: 'folder', id: this.seen.modelId });
     if (this.seen.editModelId !== SAME_AS_GHOST) this.load('edit', { kind: 'folder', id: this.seen.editModelId });
     this.store.add(settings.onDidChange((s) => {
-      if (s.modelId !== this.seen.modelId) {
+      const ghostChanged = s.modelId !== this.seen.modelId;
+      if (ghostChanged) {
         this.seen.modelId = s.modelId;
         this.load('ghost', { kind: 'folder', id: s.modelId });
       }
@@ -56,6 +57,9 @@ export class ModelSlots implements Disposable {
         this.seen.editModelId = s.editModelId;
         if (s.editModelId === SAME_AS_GHOST) this.closeEdit();
         else this.load('edit', { kind: 'folder', id: s.editModelId });
+      } else if (ghostChanged && !this.editSlot && s.editModelId !== SAME_AS_GHOST) {
+        // The Edit model was the ghost text model and shared its engine: it stays where it was.
+        this.load('edit', { kind: 'folder', id: s.editModelId });
       }
     }));
     this.store.add(deps.profiling.onDidChangeWatched((on) => {
@@ -74,7 +78,7 @@ export class ModelSlots implements Disposable {
   load(slot: SlotName, choice: ModelChoice): Promise<ReadyEvent> {
     if (slot === 'ghost') return this.settled(this.ghost.load(choice));
     if (sameChoice(choice, this.ghost.current)) {
-      this.closeEdit();
+      this.closeEdit(); // the setting keeps naming the model: that one engine runs it
       return this.ghost.loaded;
     }
     const edit = this.editSlot ?? this.openEdit();
@@ -85,6 +89,7 @@ export class ModelSlots implements Disposable {
       const why = err instanceof Error ? err.message : String(err);
       this.editFailure = `${choiceLabel(choice)} failed to load (${why}); Edit uses the ghost text model`;
       this.closeEdit();
+      this.followInSettings('edit', SAME_AS_GHOST);
       this.deps.notify?.(`Edit: ${this.editFailure}.`, 'error');
     });
     return this.settled(loading);
@@ -139,7 +144,6 @@ export class ModelSlots implements Disposable {
     if (!this.editSlot) return;
     this.editSlot.dispose();
     this.editSlot = undefined;
-    this.followInSettings('edit', SAME_AS_GHOST);
     this.showStatus();
   }
 
