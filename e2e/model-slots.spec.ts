@@ -4,7 +4,7 @@
 // HUD's per-slot lines, never assumed.
 
 import type { Page } from '@playwright/test';
-import { expect, ghostText, openWithEngine, setDocument, startAtEnd, test } from './fixtures.ts';
+import { expect, ghostText, openWithEngine, setDocument, stableGhost, startAtEnd, test } from './fixtures.ts';
 
 const GGUF_PATH = 'public/models/spark-nano/spark-nano.gguf';
 const status = (page: Page) => page.getByTestId('engine-status');
@@ -28,7 +28,7 @@ async function editWithCtrlK(page: Page): Promise<void> {
 test.describe('two model slots', () => {
   test.slow();
 
-  test('a model loaded into Edit: ghost text still comes from the first, Ctrl+K from the second, and the HUD names each', async ({ page }) => {
+  test('a model loaded into Edit: ghost text still comes from the first, Alt+] and Ctrl+K from the second, and the HUD names each', async ({ page }) => {
     await openWithEngine(page);
     await page.getByTestId('hud-toggle').click();
     await page.getByTestId('model-slot-picker').selectOption('edit');
@@ -42,6 +42,13 @@ test.describe('two model slots', () => {
     await ghostFromTyping(page);
     await expect.poll(async () => (await page.evaluate(() => window.spark!.hudStats())).slots.ghost?.model, { timeout: 60_000 }).toBe('spark-nano');
     await expect(page.getByTestId('hud-slot-ghost')).toHaveText(/^spark-nano · completion · TTFT [\d.]+ ms · [\d.]+ tok\/s/);
+
+    // Alternatives (Alt+]) are sampled by the Edit model.
+    await stableGhost(page);
+    await page.keyboard.press('Alt+BracketRight');
+    await expect.poll(async () => (await page.evaluate(() => window.spark!.hudStats())).slots.edit, { timeout: 90_000 })
+      .toMatchObject({ model: 'model file spark-nano.gguf', role: 'alternative' });
+    await page.keyboard.press('Escape');
 
     await editWithCtrlK(page);
     expect(await lastRequest(page)).toMatchObject({ kind: 'rewrite', slot: 'edit', model: 'model file spark-nano.gguf' });
