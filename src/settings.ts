@@ -185,9 +185,11 @@ export const MODEL_KEYS = ['modelId', 'editModelId'] as const satisfies readonly
 export const sameModels = (a: Readonly<Settings>, b: Readonly<Settings>): boolean => MODEL_KEYS.every((key) => a[key] === b[key]);
 
 /** `settings` with the model fields of `models`. */
-export const withModelsOf = (settings: Readonly<Settings>, models: Readonly<Settings>): Settings => ({
-  ...settings, modelId: models.modelId, editModelId: models.editModelId,
-});
+export function withModelsOf(settings: Readonly<Settings>, models: Readonly<Settings>): Settings {
+  const result = { ...settings };
+  for (const key of MODEL_KEYS) result[key] = models[key];
+  return result;
+}
 
 export function settingsEqual(a: Settings, b: Settings): boolean {
   return SETTING_KEYS.every((key) => a[key] === b[key]);
