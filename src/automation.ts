@@ -1,7 +1,7 @@
 // window.spark: a small, documented handle for demos and tests (README "Automation handle"), so
 // scripts drive the page through the same operations a user has instead of scraping the DOM.
 
-import type { Assistant } from './editor/assistant.ts';
+import type { Assistant, SlotName } from './editor/assistant.ts';
 import type { CompletionEvent } from './editor/inline/completion-controller.ts';
 import type { OfferedSuggestions } from './editor/inline/inline-provider.ts';
 import type { DoneEvent, GenerateOptions, ProbeResult } from './engine/index.ts';
@@ -46,11 +46,12 @@ export interface SparkAutomation {
   /** Writes any pending autosave to IndexedDB now. */
   flushWorkspace(): Promise<void>;
   /**
-   * Resolves when the engine has loaded the model: which backend runs it, why a fallback, and (on
-   * the GPU) the formats its weights are held in, e.g. ['q8_0'] or ['f16', 'q4_k', 'q6_k'].
+   * Resolves when the slot's engine (default: ghost text) has loaded its model: which backend runs
+   * it, why a fallback, and (on the GPU) the formats its weights are held in, e.g. ['q8_0'] or
+   * ['f16', 'q4_k', 'q6_k']. For the Edit slot while it is "same as ghost text": the ghost text model's.
    */
   /** chatTemplate: whether Edit talks to the model through its chat template ('ok'), cannot ('error: …'), or it has none. */
-  engineReady(): Promise<{ backend: 'webgpu' | 'cpu'; description: string; fallbackReason?: string; weightFormats?: string[]; chatTemplate: 'none' | 'ok' | `error: ${string}` }>;
+  engineReady(slot?: SlotName): Promise<{ backend: 'webgpu' | 'cpu'; description: string; fallbackReason?: string; weightFormats?: string[]; chatTemplate: 'none' | 'ok' | `error: ${string}` }>;
   /** Starts measuring (HUD figures and the completion event log) even with the HUD collapsed. */
   startMeasuring(): void;
   /** The HUD's figures (empty until measuring, or while the HUD is collapsed and nothing measures). */
@@ -62,15 +63,17 @@ export interface SparkAutomation {
    * suggestion texts in cycling order (the main one first, then the distinct sampled ones).
    */
   lastAlternatives(): OfferedSuggestions | undefined;
-  /** The last finished engine request: its text, token ids and stats. */
-  lastRequest(): { kind: 'completion' | 'rewrite'; text: string; tokens: number[]; stats: DoneEvent['stats'] } | undefined;
+  /** The last finished engine request: its text, token ids and stats, and the slot and model that answered it. */
+  lastRequest(): {
+    kind: 'completion' | 'rewrite'; slot: SlotName; model: string; text: string; tokens: number[]; stats: DoneEvent['stats'];
+  } | undefined;
   /** Edit (Ctrl/Cmd+K) on the selection or the block at the cursor; resolves when the proposal is complete. */
   edit(instruction?: string): Promise<{ output: string; preview: string | undefined }>;
   acceptEdit(): boolean;
   rejectEdit(): void;
   /** Runs one raw engine request (cancelling any suggestion in flight): for demos, benches and tests. */
   generate(options: GenerateOptions): Promise<{ text: string; tokens: number[]; stats: DoneEvent['stats']; finishReason: string }>;
-  /** What the edit loop holds now, for leak checks: its disposables, and the engine's GPU buffers and cached tokens. */
+  /** What the edit loop holds now, for leak checks: its disposables, and the engines' GPU buffers and cached tokens (both slots). */
   diagnostics(): Promise<{ liveDisposables: number; gpuBuffers: number; cachedTokens: number }>;
 }
 
@@ -81,8 +84,8 @@ export function assistantAutomation(assistant: Assistant, hud: Hud): Pick<SparkA
   const log: CompletionEvent[] = [];
   let measuring = false;
   return {
-    engineReady: async () => {
-      const r = await assistant.whenReady();
+    engineReady: async (slot = 'ghost') => {
+      const r = await assistant.whenReady(slot);
       const formats = r.plan ? [...new Set([...Object.values(r.plan.formats), ...Object.values(r.plan.layers ?? {}).flat().map((m) => m.format)])].sort() : undefined;
       return {
         backend: r.backend, description: r.description, ...(r.fallbackReason ? { fallbackReason: r.fallbackReason } : {}),
@@ -104,7 +107,7 @@ export function assistantAutomation(assistant: Assistant, hud: Hud): Pick<SparkA
     lastAlternatives: () => assistant.completions.lastOffered(),
     lastRequest: () => {
       const last = assistant.lastRequest;
-      return last && { kind: last.kind, text: last.done.text, tokens: last.done.tokens, stats: last.done.stats };
+      return last && { kind: last.kind, slot: last.slot, model: last.model, text: last.done.text, tokens: last.done.tokens, stats: last.done.stats };
     },
     edit: async (instruction = '') => {
       await assistant.startRewrite(instruction);
@@ -118,8 +121,10 @@ export function assistantAutomation(assistant: Assistant, hud: Hud): Pick<SparkA
       return { text: done.text, tokens: done.tokens, stats: done.stats, finishReason: done.finishReason };
     },
     diagnostics: async () => {
-      const { gpuBuffers, cachedTokens } = await assistant.client.diagnostics();
-      return { liveDisposables: assistant.disposableCount, gpuBuffers, cachedTokens };
+      const engines = [assistant.client, ...(assistant.slots.edit ? [assistant.slots.edit.engine] : [])];
+      const each = await Promise.all(engines.map((e) => e.diagnostics()));
+      const sum = (key: 'gpuBuffers' | 'cachedTokens') => each.reduce((n, d) => n + d[key], 0);
+      return { liveDisposables: assistant.disposableCount, gpuBuffers: sum('gpuBuffers'), cachedTokens: sum('cachedTokens') };
     },
   };
 }

@@ -17,6 +17,7 @@ import { BrowserTabPeers } from './share/tabs.ts';
 import { byTestId } from './ui/dom.ts';
 import { LanguagePicker } from './ui/language-picker.ts';
 import { ModelFilePicker } from './ui/model-file-picker.ts';
+import { ModelSlotPicker } from './ui/model-slot-picker.ts';
 import { ModelSourcePicker } from './ui/model-source-picker.ts';
 import { Notices, downloadText } from './ui/notices.ts';
 import { RecoveryPanel } from './ui/recovery-panel.ts';
@@ -84,18 +85,19 @@ function boot(): DisposableStore {
     onModel: (file) => modelFile.showModel(file),
     hubEndpoint: __SPARK_HUB_ENDPOINT__,
   }));
+  const loadInto = app.add(new ModelSlotPicker(byTestId('model-slot-picker-slot')));
   const modelFile = app.add(new ModelFilePicker({
     slot: byTestId('model-file-slot'),
     dropTarget: window,
-    open: (file) => void assistant.loadFile(file),
-    openFolder: (name, files) => void assistant.loadFolder(name, files),
+    open: (file) => void assistant.loadFile(file, loadInto.value),
+    openFolder: (name, files) => void assistant.loadFolder(name, files, loadInto.value),
     notify: (message, kind) => toast.show(message, kind),
     storage: localStorage,
   }));
   app.add(new ModelSourcePicker({
     slot: byTestId('model-source-slot'),
     describe: (source, signal) => describeRemoteModel(source, { hubEndpoint: __SPARK_HUB_ENDPOINT__, signal }),
-    open: (info) => void assistant.loadRemote({ source: info.source, ...(info.bytes !== undefined ? { bytes: info.bytes } : {}) }),
+    open: (info) => void assistant.loadRemote({ source: info.source, ...(info.bytes !== undefined ? { bytes: info.bytes } : {}) }, loadInto.value),
     notify: (message, kind) => toast.show(message, kind),
   }));
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SETTINGS, SETTING_KEYS, SettingsModel, parseSettingInput, settingsWithDefaults, validateSettings } from './settings.ts';
+import {
+  DEFAULT_SETTINGS, SAME_AS_GHOST, SETTING_KEYS, SettingsModel, parseSettingInput, sameModels, settingsWithDefaults, validateSettings, withModelsOf,
+} from './settings.ts';
 
 describe('settings validation', () => {
   it('accepts the defaults', () => {
@@ -63,6 +65,18 @@ describe('settings validation', () => {
     'a model id made of real names (%s) is accepted', (modelId) => {
       expect(validateSettings({ ...DEFAULT_SETTINGS, modelId }).ok).toBe(true);
     });
+
+  it('the Edit model id: "same" or a model id; a link from before it existed opens with "same"', () => {
+    const { editModelId: _, ...before } = DEFAULT_SETTINGS;
+    expect(validateSettings(before)).toEqual({ ok: true, settings: { ...DEFAULT_SETTINGS, editModelId: SAME_AS_GHOST } });
+    expect(validateSettings({ ...DEFAULT_SETTINGS, editModelId: 'org/coder-1b' }).ok).toBe(true);
+    expect(validateSettings({ ...DEFAULT_SETTINGS, editModelId: '../x' })).toEqual({ ok: false, errors: [expect.stringMatching(/^Edit model id: "same" \(the ghost text model\) or a model id: /)] });
+    expect(validateSettings({ ...DEFAULT_SETTINGS, modelId: undefined }).ok).toBe(false); // the ghost text model id stays required
+    const a = { ...DEFAULT_SETTINGS, modelId: 'a', editModelId: 'b' };
+    expect(sameModels(a, { ...a, seed: 9 })).toBe(true);
+    expect(sameModels(a, { ...a, editModelId: SAME_AS_GHOST })).toBe(false);
+    expect(withModelsOf({ ...DEFAULT_SETTINGS, seed: 9 }, a)).toEqual({ ...a, seed: 9 });
+  });
 
   it('reads a stored record leniently: keeps good fields, defaults the rest', () => {
     expect(settingsWithDefaults({ temperature: 0.5, topK: 'x', future: 1 })).toEqual({ ...DEFAULT_SETTINGS, temperature: 0.5 });

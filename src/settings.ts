@@ -6,8 +6,10 @@ import { MAX_TOKENS, TOKENS_PER_SUBMIT } from './engine/index.ts';
 import { Emitter } from './util/emitter.ts';
 
 export interface Settings {
-  /** Model directory under public/models/ (or a future registry id). */
+  /** Model directory under public/models/ (or a future registry id): the ghost text slot's model. */
   modelId: string;
+  /** The Edit slot's model (rewrites and alternatives): SAME_AS_GHOST, or a model id like modelId. */
+  editModelId: string;
   /** 0 = greedy (see SamplingParams in src/engine/api/types.ts). */
   temperature: number;
   /** 0 = no top-k cut. */
@@ -26,8 +28,15 @@ export interface Settings {
 
 export type SettingKey = keyof Settings;
 
+/** The model slots: "ghost" runs inline completions (modelId), "edit" runs Edit and the alternatives (editModelId). */
+export type SlotName = 'ghost' | 'edit';
+
+/** editModelId's value for "the Edit slot runs the ghost text slot's model" (one engine, one copy of the weights). */
+export const SAME_AS_GHOST = 'same';
+
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   modelId: 'spark-nano',
+  editModelId: SAME_AS_GHOST,
   temperature: 0,
   topK: 0,
   topP: 1,
@@ -51,18 +60,29 @@ interface StringRule {
   label: string;
   pattern: RegExp;
   hint: string;
+  /**
+   * Links made before the field existed lack it: strict validation then takes the default instead
+   * of refusing the link. (Only fields whose default leaves a link's meaning intact may be optional.)
+   */
+  optional?: boolean;
 }
 export type SettingRule = NumberRule | StringRule;
 
 /** One path part: letters, digits, . _ - but not "." or ".." on their own. */
 const MODEL_ID_PART = String.raw`(?!\.\.?(?:/|$))[A-Za-z0-9._-]+`;
-const MODEL_ID_PATTERN = new RegExp(String.raw`^(?=[A-Za-z0-9])(?=[^]{1,128}$)${MODEL_ID_PART}(?:/${MODEL_ID_PART})*$`);
+const MODEL_ID = String.raw`(?=[A-Za-z0-9])(?=[^]{1,128}$)${MODEL_ID_PART}(?:/${MODEL_ID_PART})*`;
+const MODEL_ID_PATTERN = new RegExp(`^${MODEL_ID}$`);
+const MODEL_ID_HINT = '1–128 characters: letters, digits and . _ -, in parts separated by / and starting with a letter or digit; no empty, "." or ".." parts';
 
 export const SETTING_RULES: Readonly<Record<SettingKey, SettingRule>> = Object.freeze({
   modelId: {
     // The id becomes a URL path under public/models/: a "." or ".." part would step out of it.
-    kind: 'string', label: 'Model id', pattern: MODEL_ID_PATTERN,
-    hint: '1–128 characters: letters, digits and . _ -, in parts separated by / and starting with a letter or digit; no empty, "." or ".." parts',
+    kind: 'string', label: 'Model id', pattern: MODEL_ID_PATTERN, hint: MODEL_ID_HINT,
+  },
+  editModelId: {
+    // "same" is also a valid id's spelling: it always means the ghost text model, so no folder named "same" can be the Edit model.
+    kind: 'string', label: 'Edit model id', pattern: MODEL_ID_PATTERN, hint: `"${SAME_AS_GHOST}" (the ghost text model) or a model id: ${MODEL_ID_HINT}`,
+    optional: true,
   },
   temperature: { kind: 'number', label: 'Temperature', min: 0, max: 2, integer: false },
   topK: { kind: 'number', label: 'Top-k', min: 0, max: 1000, integer: true },
@@ -130,7 +150,9 @@ export function validateSettings(input: unknown): SettingsResult {
   const settings: Record<string, unknown> = {};
   for (const key of SETTING_KEYS) {
     if (!Object.hasOwn(input, key)) {
-      errors.push(`${SETTING_RULES[key].label} is missing`);
+      const rule = SETTING_RULES[key];
+      if (rule.kind === 'string' && rule.optional) settings[key] = DEFAULT_SETTINGS[key];
+      else errors.push(`${rule.label} is missing`);
       continue;
     }
     const result = validateSettingValue(key, input[key]);
@@ -154,6 +176,19 @@ export function settingsWithDefaults(input: unknown): Settings {
     }
   }
   return settings as unknown as Settings;
+}
+
+/** The fields that name models: a link's are loaded only when the user keeps the link. */
+export const MODEL_KEYS = ['modelId', 'editModelId'] as const satisfies readonly SettingKey[];
+
+/** Whether two settings run the same models. */
+export const sameModels = (a: Readonly<Settings>, b: Readonly<Settings>): boolean => MODEL_KEYS.every((key) => a[key] === b[key]);
+
+/** `settings` with the model fields of `models`. */
+export function withModelsOf(settings: Readonly<Settings>, models: Readonly<Settings>): Settings {
+  const result = { ...settings };
+  for (const key of MODEL_KEYS) result[key] = models[key];
+  return result;
 }
 
 export function settingsEqual(a: Settings, b: Settings): boolean {

@@ -1,6 +1,6 @@
-// The edit loop as the page runs it: the engine worker and its model, inline completions, the
-// "Edit" rewrite with its accept/reject keys, and the HUD's feed. main.ts creates one; disposing
-// it terminates the worker and unregisters everything.
+// The edit loop as the page runs it: the model slots (ghost text, Edit) and their engine workers,
+// inline completions, the "Edit" rewrite with its accept/reject keys, and the HUD's feed. main.ts
+// creates one; disposing it terminates the workers and unregisters everything.
 
 import * as monaco from 'monaco-editor';
 import { createWorkerEngine, type DoneEvent, type Engine, type ReadyEvent } from '../engine/index.ts';
@@ -8,8 +8,9 @@ import type { Hud } from '../hud/hud.ts';
 import type { PerfHub } from '../hud/perf-hub.ts';
 import type { SettingsModel } from '../settings.ts';
 import { DisposableStore, toDisposable, type Disposable } from '../util/disposable.ts';
-import { formatBytes } from '../util/format-bytes.ts';
-import { canFillInMiddle, engineCompletions, engineRewrites, type EngineAdapterDeps } from './engine-adapters.ts';
+import { engineCompletions, engineRewrites, type EngineAdapterDeps, type SlotEngine } from './engine-adapters.ts';
+import type { LocalModelInfo, RemoteChoice, SlotName } from './model-slot.ts';
+import { ModelSlots } from './model-slots.ts';
 import { registerInlineCompletions } from './inline/inline-provider.ts';
 import type { CompletionEvent } from './inline/completion-controller.ts';
 import { RewriteSession, type RewriteState } from './rewrite/rewrite-session.ts';
@@ -25,102 +26,53 @@ export interface AssistantDeps {
   showRewrite: (state: RewriteState, editCount: number) => void;
   /** A passing message (a failed Edit); without it, the status line shows it. */
   notify?: (message: string, kind: 'info' | 'error') => void;
-  /** After each ready: the local model (a file, or a folder's files) the engine now runs, or undefined. */
+  /** After each load: the local model file the ghost text slot runs, or undefined for a folder model. */
   onModel?: (local: LocalModelInfo | undefined) => void;
   /** The hub that repo ids resolve against (default huggingface.co). */
   hubEndpoint?: string;
 }
 
+export type { RemoteChoice, SlotName } from './model-slot.ts';
+
+/** The last finished main request (not an alternative), and the slot and model that answered it. */
+export interface LastRequest extends Omit<SlotEngine, 'engine'> { done: DoneEvent; kind: 'completion' | 'rewrite' }
+
 /** Where a model id's files are served: public/models/<id>/ under the app's base URL. */
 export const modelUrl = (id: string) => new URL(`${import.meta.env.BASE_URL}models/${id}/`, location.href).href;
 
-/** A remote model: a hub id or a .gguf URL (what the user typed), with its size when known. */
-export interface RemoteChoice { source: string; bytes?: number }
-
-/** A local model the user chose: its name and size, for the picker's note. */
-export interface LocalModelInfo { name: string; size: number }
-
-type ModelChoice = { kind: 'folder'; id: string } | { kind: 'file'; file: File } | { kind: 'local-folder'; name: string; files: Readonly<Record<string, File>> }
-  | ({ kind: 'remote' } & RemoteChoice);
-
-const folderBytes = (files: Readonly<Record<string, File>>) => Object.values(files).reduce((sum, f) => sum + f.size, 0);
-
-function choiceLabel(c: ModelChoice): string {
-  switch (c.kind) {
-    case 'folder': return c.id;
-    case 'file': return `model file ${c.file.name}`;
-    case 'local-folder': return c.name;
-    case 'remote': return c.source;
-  }
-}
-
-function sameChoice(a: ModelChoice, b: ModelChoice): boolean {
-  switch (a.kind) {
-    case 'folder': return b.kind === 'folder' && a.id === b.id;
-    case 'file': return b.kind === 'file' && a.file === b.file;
-    case 'local-folder': return b.kind === 'local-folder' && a.files === b.files;
-    case 'remote': return b.kind === 'remote' && a.source === b.source;
-  }
-}
-
-function loadingText(c: ModelChoice): string {
-  switch (c.kind) {
-    case 'folder': return `Loading model ${c.id}…`;
-    case 'file': return `Loading model file ${c.file.name} (${formatBytes(c.file.size)})…`;
-    case 'local-folder': return `Loading ${c.name} (${formatBytes(folderBytes(c.files))})…`;
-    case 'remote': return `Downloading model ${c.source}${c.bytes !== undefined ? ` (${formatBytes(c.bytes)})` : ''}…`;
-  }
-}
-
-/**
- * The name the engine loads a file under: it reads a source as GGUF by its ".gguf" ending, and takes
- * the part after any "/", "?" or "#" as the name, so those are replaced.
- */
-function engineFileName(file: File): string {
-  const name = file.name.replace(/[/\\?#]/g, '_');
-  return /\.gguf$/i.test(name) ? name : `${name}.gguf`;
-}
-
 export class Assistant implements Disposable {
   private readonly store = new DisposableStore();
-  readonly client: Engine;
+  /** The ghost text slot, and the Edit slot when it runs a model of its own. */
+  readonly slots: ModelSlots;
   readonly rewrite: RewriteSession;
-  private readyEvent: ReadyEvent | undefined;
-  private loaded: Promise<ReadyEvent>;
-  private lastDone: { done: DoneEvent; kind: 'completion' | 'rewrite' } | undefined;
+  private lastDone: LastRequest | undefined;
   private readonly completionEvents = new Set<(e: CompletionEvent) => void>();
-  /** What the engine runs, or is loading: a shipped/folder model by id, or a local file. */
-  private current: ModelChoice | undefined;
-  /** settings.modelId as last seen: only a change of it loads a folder model (a file leaves it alone). */
-  private settingsModelId: string;
   /** Set while accept() applies the edits, so our own change doesn't reject the proposal. */
   private applyingRewrite = false;
   readonly completions: ReturnType<typeof registerInlineCompletions>;
 
   constructor(private readonly deps: AssistantDeps) {
     const { editor, settings, hub } = deps;
-    this.client = this.store.add(createWorkerEngine());
-    this.store.add(this.client.onError((message) => deps.showStatus(`Engine: ${message}`, 'error')));
-    this.store.add(this.client.onLoadProgress((p) => {
-      const pct = p.totalBytes ? ` ${Math.round((100 * p.loadedBytes) / p.totalBytes)}%` : '';
-      deps.showStatus(`Loading ${p.file}${pct}`, 'loading');
-    }));
-    this.store.add(hub.onDidChangeWatched((on) => this.client.setProfiling(on)));
-    // The engine may recover by itself (a lost GPU device, a restarted worker): show where it runs now.
-    this.store.add(this.client.onReady((ready) => { if (ready.notice) this.showReady(ready); }));
-    this.settingsModelId = settings.value.modelId;
-    this.loaded = this.load({ kind: 'folder', id: this.settingsModelId });
-    this.store.add(settings.onDidChange((s) => {
-      if (s.modelId === this.settingsModelId) return;
-      this.settingsModelId = s.modelId;
-      this.loaded = this.load({ kind: 'folder', id: s.modelId });
+    this.slots = this.store.add(new ModelSlots({
+      settings,
+      createEngine: () => createWorkerEngine(),
+      modelUrl,
+      ...(deps.hubEndpoint !== undefined ? { hubEndpoint: deps.hubEndpoint } : {}),
+      profiling: hub,
+      showStatus: deps.showStatus,
+      ...(deps.notify ? { notify: deps.notify } : {}),
+      onGhostReady: (ready) => {
+        deps.hud.setBackend(ready.backend, ready.description);
+        deps.hud.setPlan(ready.plan);
+      },
+      ...(deps.onModel ? { onModel: deps.onModel } : {}),
     }));
 
     const adapterDeps: EngineAdapterDeps = {
-      client: this.client,
+      engineFor: (role) => this.slots.engineFor(role),
       settings: () => settings.value,
       perf: () => hub.emitter(),
-      onDone: (done, kind) => { this.lastDone = { done, kind }; },
+      onDone: (done, kind, by) => { this.lastDone = { done, kind, ...by }; },
     };
     this.completions = this.store.add(registerInlineCompletions({
       monaco, editor,
@@ -159,107 +111,40 @@ export class Assistant implements Disposable {
   }
 
   /**
-   * Runs a local .gguf file (picked or dropped). It is not persisted: settings.modelId keeps naming
-   * the folder model, which is what a page reload runs. A file that fails to load leaves the working
-   * model in place; the returned promise then resolves with that model's ready event.
+   * Runs a local .gguf file (picked or dropped) in a slot. It is not persisted: the settings keep
+   * naming the folder models, which is what a page reload runs. A file that fails to load leaves the
+   * slot's working model in place; the returned promise then resolves with that model's ready event.
    */
-  loadFile(file: File): Promise<ReadyEvent> {
-    this.loaded = this.load({ kind: 'file', file });
-    return this.loaded;
+  loadFile(file: File, slot: SlotName = 'ghost'): Promise<ReadyEvent> {
+    return this.slots.load(slot, { kind: 'file', file });
   }
 
-  /** Runs a local HF folder's files (chosen or dropped together); like a file, not persisted. */
-  loadFolder(name: string, files: Readonly<Record<string, File>>): Promise<ReadyEvent> {
-    this.loaded = this.load({ kind: 'local-folder', name, files });
-    return this.loaded;
+  /** Runs a local HF folder's files (chosen or dropped together) in a slot; like a file, not persisted. */
+  loadFolder(name: string, files: Readonly<Record<string, File>>, slot: SlotName = 'ghost'): Promise<ReadyEvent> {
+    return this.slots.load(slot, { kind: 'local-folder', name, files });
   }
 
   /**
-   * Runs a remote model (a hub id or .gguf URL the user confirmed). Like a file, it is not
-   * persisted, and a failed load keeps the working model.
+   * Runs a remote model (a hub id or .gguf URL the user confirmed) in a slot. Like a file, it is not
+   * persisted, and a failed load keeps the slot's working model.
    */
-  loadRemote(choice: RemoteChoice): Promise<ReadyEvent> {
-    this.loaded = this.load({ kind: 'remote', ...choice });
-    return this.loaded;
+  loadRemote(choice: RemoteChoice, slot: SlotName = 'ghost'): Promise<ReadyEvent> {
+    return this.slots.load(slot, { kind: 'remote', ...choice });
   }
 
-  /** The local model (a file or a folder's files) the engine runs, if it runs one. */
-  get modelFile(): LocalModelInfo | undefined {
-    if (!this.readyEvent) return undefined;
-    if (this.current?.kind === 'file') return this.current.file;
-    if (this.current?.kind === 'local-folder') return { name: this.current.name, size: folderBytes(this.current.files) };
-    return undefined;
-  }
+  /** The ghost text slot's engine (the Edit slot's is `slots.edit?.engine`). */
+  get client(): Engine { return this.slots.ghost.engine; }
 
-  /** Starts loading; the status bar reports failure, so the promise's rejection is handled here too. */
-  private load(choice: ModelChoice): Promise<ReadyEvent> {
-    const loading = this.loadModel(choice);
-    loading.catch(() => {});
-    return loading;
-  }
+  /** The local model (a file, or a folder's files) the ghost text slot runs, if it runs one. */
+  get modelFile(): LocalModelInfo | undefined { return this.slots.ghost.modelFile; }
 
-  private async loadModel(choice: ModelChoice): Promise<ReadyEvent> {
-    const previous = this.readyEvent && this.current ? { choice: this.current, ready: this.readyEvent } : undefined;
-    this.current = choice;
-    const name = choiceLabel(choice);
-    this.deps.showStatus(loadingText(choice), 'loading');
-    try {
-      const ready = await this.client.load(...this.loadArgs(choice));
-      if (this.current === choice) this.showReady(ready);
-      return ready;
-    } catch (err) {
-      // A newer load superseded this one: that one reports for itself.
-      if (this.current !== choice) throw err;
-      const why = err instanceof Error ? err.message : String(err);
-      if (!previous || sameChoice(previous.choice, choice)) {
-        this.deps.showStatus(`Model ${name} failed to load: ${why}`, 'error');
-        throw err;
-      }
-      // The engine keeps the model that worked; so do the settings, so that they say what runs.
-      this.current = previous.choice;
-      if (choice.kind === 'folder' && previous.choice.kind === 'folder') {
-        this.settingsModelId = previous.choice.id;
-        this.deps.settings.set({ ...this.deps.settings.value, modelId: previous.choice.id });
-      }
-      const still = choiceLabel(previous.choice);
-      this.deps.showStatus(`Model ${name} failed to load (${why}); still using ${still}`, 'fallback');
-      this.deps.notify?.(`Model ${name} failed to load; still using ${still}.`, 'error');
-      this.deps.onModel?.(this.modelFile);
-      return previous.ready;
-    }
-  }
+  /** Resolves when the slot's model is loaded (rejects if it failed). */
+  whenReady(slot: SlotName = 'ghost'): Promise<ReadyEvent> { return this.slots.whenReady(slot); }
 
-  private loadArgs(choice: ModelChoice): Parameters<Engine['load']> {
-    const common = { backend: 'auto', gpuOptions: { planCache: 'indexeddb' } } as const;
-    switch (choice.kind) {
-      case 'folder': return [modelUrl(choice.id), common];
-      case 'file': return [engineFileName(choice.file), { ...common, file: choice.file }];
-      // The engine reads a label ending in .gguf as one GGUF file.
-      case 'local-folder': return [choice.name.replace(/\.gguf$/i, '_gguf'), { ...common, folder: choice.files }];
-      case 'remote': return [choice.source, {
-        ...common, source: choice.source, ...(this.deps.hubEndpoint !== undefined ? { hubEndpoint: this.deps.hubEndpoint } : {}),
-      }];
-    }
-  }
+  get ready(): ReadyEvent | undefined { return this.slots.ghost.ready; }
 
-  private showReady(ready: ReadyEvent): void {
-    this.readyEvent = ready;
-    this.deps.hud.setBackend(ready.backend, ready.description);
-    this.deps.hud.setPlan(ready.plan);
-    const where = ready.backend === 'webgpu' ? ready.description : `CPU fallback (${ready.fallbackReason ?? 'requested'})`;
-    const why = ready.notice ? ` · ${ready.notice}` : '';
-    const what = this.current ? choiceLabel(this.current) : '';
-    const prefixOnly = canFillInMiddle(ready) ? '' : ' · completes from the prefix only (the model has no FIM tokens)';
-    this.deps.showStatus(`${what} · ${where}${why}${prefixOnly}`, ready.backend === 'webgpu' && !ready.notice ? 'ready' : 'fallback');
-    this.deps.onModel?.(this.modelFile);
-  }
-  /** Resolves when the current model is loaded (rejects if it failed). */
-  whenReady(): Promise<ReadyEvent> { return this.loaded; }
-
-  get ready(): ReadyEvent | undefined { return this.readyEvent; }
-
-  /** The last finished request's outcome (text, tokens, stats). */
-  get lastRequest(): { done: DoneEvent; kind: 'completion' | 'rewrite' } | undefined { return this.lastDone; }
+  /** The last finished request's outcome (text, tokens, stats) and who answered it. */
+  get lastRequest(): LastRequest | undefined { return this.lastDone; }
 
   onCompletionEvent(listener: (e: CompletionEvent) => void): Disposable {
     this.completionEvents.add(listener);

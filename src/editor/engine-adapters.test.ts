@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { emptyStats, type DoneEvent, type Engine, type GenerateOptions, type ReadyEvent, type TokensEvent } from '../engine/index.ts';
 import { DEFAULT_SETTINGS, type Settings } from '../settings.ts';
-import { alternativeSampling, canFillInMiddle, engineCompletions, engineRewrites, lineAlignedFim } from './engine-adapters.ts';
+import type { PerfEvent } from '../hud/perf-events.ts';
+import { alternativeSampling, canFillInMiddle, engineCompletions, engineRewrites, lineAlignedFim, type EngineAdapterDeps } from './engine-adapters.ts';
 import { REWRITE_SYSTEM_PROMPT } from './rewrite/chat-rewrite.ts';
 
 /** A client double: records each generate and streams the given chunks. */
@@ -20,7 +21,7 @@ function fakeClient(chunks: string[], ready: Partial<ReadyEvent> = {}) {
 }
 
 const deps = (client: Engine, settings: Partial<Settings> = {}) => ({
-  client, settings: () => ({ ...DEFAULT_SETTINGS, ...settings }), perf: () => undefined,
+  engineFor: () => ({ engine: client, slot: 'ghost' as const, model: 'test' }), settings: () => ({ ...DEFAULT_SETTINGS, ...settings }), perf: () => undefined,
 });
 const signal = () => new AbortController().signal;
 const rewriteReq = { before: 'x = 1\n', original: 'def f(a):\n    return a', after: '\n', instruction: 'rename a to b', language: 'python' };
@@ -60,6 +61,57 @@ describe('engineCompletions', () => {
   it('alternatives keep a user who already samples at their settings, with a different seed', () => {
     const s = { ...DEFAULT_SETTINGS, temperature: 0.3, topK: 10, topP: 0.5, seed: 0xffff_ffff };
     expect(alternativeSampling(s, 1)).toEqual({ temperature: 0.3, topK: 10, topP: 0.5, seed: 0 });
+  });
+});
+
+describe('routing by slot', () => {
+  it('asks for the engine per request: completions as ghost text, alternatives and rewrites as Edit; the HUD event names who answered', async () => {
+    const ghost = fakeClient(['1']);
+    const edit = fakeClient(['2'], { chatTemplate: {} });
+    const roles: string[] = [];
+    const events: PerfEvent[] = [];
+    const last: string[] = [];
+    const routed: EngineAdapterDeps = {
+      engineFor: (role) => {
+        roles.push(role);
+        return role === 'completion' ? { engine: ghost.client, slot: 'ghost', model: 'fast' } : { engine: edit.client, slot: 'edit', model: 'strong' };
+      },
+      settings: () => DEFAULT_SETTINGS,
+      perf: () => (e) => events.push(e),
+      onDone: (_done, kind, by) => last.push(`${kind} by ${by.slot} (${by.model})`),
+    };
+    const req = { prefix: 'x = ', suffix: '', mode: 'single-line' as const };
+    await engineCompletions(routed).complete(req, () => {}, signal());
+    await engineCompletions(routed).complete({ ...req, alternative: 1 }, () => {}, signal());
+    await engineRewrites(routed).rewrite(rewriteReq, () => {}, signal());
+    expect(roles).toEqual(['completion', 'alternative', 'rewrite']);
+    expect([ghost.calls.length, edit.calls.length]).toEqual([1, 2]);
+    const done = events.filter((e) => e.type === 'request-done');
+    expect(done.map((e) => [e.role, e.slot, e.model])).toEqual([['completion', 'ghost', 'fast'], ['alternative', 'edit', 'strong'], ['rewrite', 'edit', 'strong']]);
+    // Alternatives are not the last request (the automation handle's).
+    expect(last).toEqual(['completion by ghost (fast)', 'rewrite by edit (strong)']);
+  });
+
+  it('a suggestion cancelled once cut still reports to the HUD (it decoded); one cancelled before decoding does not', async () => {
+    const events: PerfEvent[] = [];
+    const cancelledAfter = (decodeTokens: number) => ({
+      readyInfo: {},
+      generate: () => ({ id: 1, cancel: () => {}, done: Promise.resolve({
+        type: 'done', id: 1, finishReason: 'cancelled', text: '', tokens: [], promptTokenCount: 0, stats: { ...emptyStats(), decodeTokens },
+      } satisfies DoneEvent) }),
+    }) as unknown as Engine;
+    for (const n of [3, 0]) {
+      await engineCompletions({ ...deps(cancelledAfter(n)), perf: () => (e) => events.push(e) })
+        .complete({ prefix: 'x', suffix: '', mode: 'single-line' }, () => {}, signal());
+    }
+    expect(events.map((e) => e.type === 'request-done' && e.stats.decodeTokens)).toEqual([3]);
+  });
+
+  it('builds no HUD event while nobody watches', async () => {
+    const { client } = fakeClient(['1']);
+    const perf = vi.fn(() => undefined);
+    await engineCompletions({ ...deps(client), perf }).complete({ prefix: 'x', suffix: '', mode: 'single-line' }, () => {}, signal());
+    expect(perf).toHaveBeenCalledTimes(1); // asked, got no emitter, built nothing
   });
 });
 

@@ -3,8 +3,8 @@
 // user's settings; the controllers above never see the protocol.
 
 import type { DoneEvent, Engine, PromptSpec, ReadyEvent, SamplingParams } from '../engine/index.ts';
-import type { PerfEvent } from '../hud/perf-events.ts';
-import type { Settings } from '../settings.ts';
+import type { PerfEvent, RequestRole } from '../hud/perf-events.ts';
+import type { Settings, SlotName } from '../settings.ts';
 import type { CompletionEngine } from './inline/completion-controller.ts';
 import { codeFromChatReply, rewriteMessages } from './rewrite/chat-rewrite.ts';
 import type { RewriteEngine, RewriteRequest } from './rewrite/rewrite-session.ts';
@@ -28,13 +28,19 @@ const ALTERNATIVE_TEMPERATURE = 0.8;
 const ALTERNATIVE_TOP_K = 40;
 const ALTERNATIVE_TOP_P = 0.95;
 
+export type { RequestRole } from '../hud/perf-events.ts';
+
+/** The engine that serves a request, and the slot and model it answers as (named in the HUD). */
+export interface SlotEngine { engine: Engine; slot: SlotName; model: string }
+
 export interface EngineAdapterDeps {
-  client: Engine;
+  /** Asked once per request: the slot's engine may change between requests (a model loaded into it). */
+  engineFor: (role: RequestRole) => SlotEngine;
   settings: () => Readonly<Settings>;
   /** Perf events for the HUD; undefined while nobody watches (then nothing is built). */
   perf: () => ((e: PerfEvent) => void) | undefined;
   /** Last request's full outcome, for the automation handle and the bench. */
-  onDone?: (done: DoneEvent, kind: 'completion' | 'rewrite') => void;
+  onDone?: (done: DoneEvent, kind: 'completion' | 'rewrite', by: Omit<SlotEngine, 'engine'>) => void;
 }
 
 const sampling = (s: Readonly<Settings>): SamplingParams => ({ temperature: s.temperature, topK: s.topK, topP: s.topP, seed: s.seed });
@@ -51,7 +57,7 @@ export function alternativeSampling(s: Readonly<Settings>, k: number): SamplingP
 
 interface StreamOptions {
   /** Only the main requests are the "last request" (onDone); alternatives count for the HUD. */
-  kind: 'completion' | 'alternative' | 'rewrite';
+  kind: RequestRole;
   prompt: PromptSpec;
   maxNewTokens: number;
   sampling: SamplingParams;
@@ -60,11 +66,13 @@ interface StreamOptions {
 }
 
 /** Streams one generation's text into onText; cancels it when signal aborts. Resolves with all text. */
-async function stream(deps: EngineAdapterDeps, o: StreamOptions, onText: (soFar: string) => void, signal: AbortSignal): Promise<string> {
+async function stream(
+  deps: EngineAdapterDeps, target: SlotEngine, o: StreamOptions, onText: (soFar: string) => void, signal: AbortSignal,
+): Promise<string> {
   if (signal.aborted) return '';
   const s = deps.settings();
   let text = '';
-  const generation = deps.client.generate({
+  const generation = target.engine.generate({
     prompt: o.prompt, maxNewTokens: o.maxNewTokens, sampling: o.sampling, tokensPerSubmit: s.tokensPerSubmit, drafts: true,
     ...(o.draftText !== undefined ? { draftText: o.draftText } : {}),
     ...(o.maxPromptTokens !== undefined ? { maxPromptTokens: o.maxPromptTokens } : {}),
@@ -77,10 +85,12 @@ async function stream(deps: EngineAdapterDeps, o: StreamOptions, onText: (soFar:
   signal.addEventListener('abort', cancel, { once: true });
   try {
     const done = await generation.done;
-    if (done.finishReason !== 'cancelled') {
-      deps.perf()?.({ type: 'request-done', stats: done.stats });
-      if (o.kind !== 'alternative') deps.onDone?.(done, o.kind);
+    // A suggestion the post-processor cut is cancelled once it has what it shows: it still answered,
+    // so the HUD counts every request that decoded a token. Only finished ones are the last request.
+    if (done.finishReason !== 'cancelled' || done.stats.decodeTokens > 0) {
+      deps.perf()?.({ type: 'request-done', stats: done.stats, role: o.kind, slot: target.slot, model: target.model });
     }
+    if (done.finishReason !== 'cancelled' && o.kind !== 'alternative') deps.onDone?.(done, o.kind, { slot: target.slot, model: target.model });
     return text;
   } finally {
     signal.removeEventListener('abort', cancel);
@@ -116,12 +126,13 @@ export function engineCompletions(deps: EngineAdapterDeps): CompletionEngine {
   return {
     async complete(req, onText, signal) {
       const s = deps.settings();
-      const prompt: PromptSpec = req.suffix.trim() === '' || !canFillInMiddle(deps.client.readyInfo)
+      const k = req.alternative ?? 0;
+      const target = deps.engineFor(k > 0 ? 'alternative' : 'completion');
+      const prompt: PromptSpec = req.suffix.trim() === '' || !canFillInMiddle(target.engine.readyInfo)
         ? { kind: 'plain', text: req.prefix }
         : lineAlignedFim(req.prefix, req.suffix);
       const max = req.mode === 'single-line' ? Math.min(s.maxTokens, SINGLE_LINE_MAX_TOKENS) : s.maxTokens;
-      const k = req.alternative ?? 0;
-      await stream(deps, {
+      await stream(deps, target, {
         kind: k > 0 ? 'alternative' : 'completion', prompt, maxNewTokens: max, sampling: k > 0 ? alternativeSampling(s, k) : sampling(s),
       }, onText, signal);
     },
@@ -141,12 +152,13 @@ export function engineRewrites(deps: EngineAdapterDeps): RewriteEngine {
   return {
     async rewrite(req, onText, signal) {
       const s = deps.settings();
-      const chat = deps.client.readyInfo?.chatTemplate;
+      const target = deps.engineFor('rewrite');
+      const chat = target.engine.readyInfo?.chatTemplate;
       if (!chat) {
-        const prompt: PromptSpec = canFillInMiddle(deps.client.readyInfo)
+        const prompt: PromptSpec = canFillInMiddle(target.engine.readyInfo)
           ? { kind: 'fim', prefix: req.before, suffix: req.after }
           : { kind: 'plain', text: req.before };
-        await stream(deps, {
+        await stream(deps, target, {
           kind: 'rewrite', prompt, maxNewTokens: rewriteBudget(req),
           sampling: sampling(s), draftText: req.original,
         }, onText, signal);
@@ -154,7 +166,7 @@ export function engineRewrites(deps: EngineAdapterDeps): RewriteEngine {
       }
       // Fail before asking the engine, with the reason; the document is untouched either way.
       if (chat.error !== undefined) throw new Error(`this model's chat template cannot be used: ${chat.error}`);
-      const reply = await stream(deps, {
+      const reply = await stream(deps, target, {
         kind: 'rewrite', prompt: { kind: 'chat', messages: rewriteMessages(req) }, maxNewTokens: rewriteBudget(req) + CHAT_REPLY_EXTRA_TOKENS,
         sampling: sampling(s), draftText: req.original, maxPromptTokens: CHAT_PROMPT_MAX_TOKENS,
       }, (soFar) => onText(codeFromChatReply(soFar, false)), signal);

@@ -10,11 +10,22 @@ const stats = (over: Partial<GenerateStats> = {}): GenerateStats => ({
 describe('HudModel', () => {
   it('folds request stats into per-token figures', () => {
     const m = new HudModel();
-    m.apply({ type: 'request-done', stats: stats() });
+    m.apply({ type: 'request-done', stats: stats(), role: 'completion', slot: 'ghost', model: 'spark-nano' });
     const s = m.snapshot();
     expect(s.lastRequest).toMatchObject({ prefillTokens: 3, reusedTokens: 97, decodeTokensPerSecond: 200, readbacksPerToken: 2 / 16, dispatchesPerToken: 20 });
     expect(s.drafts).toEqual({ drafted: 10, accepted: 6, acceptance: 0.6 });
     expect(s.ttftMs.p50).toBe(12);
+  });
+  it('keeps each slot\'s last answer: its model, time to first token and decode speed', () => {
+    const m = new HudModel();
+    expect(m.snapshot().slots).toEqual({});
+    m.apply({ type: 'request-done', stats: stats(), role: 'completion', slot: 'ghost', model: 'fast' });
+    m.apply({ type: 'request-done', stats: stats({ ttftMs: 40, decodeMs: 160 }), role: 'rewrite', slot: 'edit', model: 'strong' });
+    m.apply({ type: 'request-done', stats: stats({ ttftMs: 8 }), role: 'completion', slot: 'ghost', model: 'fast' });
+    expect(m.snapshot().slots).toEqual({
+      ghost: { model: 'fast', role: 'completion', ttftMs: 8, decodeTokensPerSecond: 200, requests: 2 },
+      edit: { model: 'strong', role: 'rewrite', ttftMs: 40, decodeTokensPerSecond: 100, requests: 1 },
+    });
   });
   it('counts accepts in full and in part against suggestions shown', () => {
     const m = new HudModel();

@@ -1,11 +1,22 @@
 // Folds perf events into the figures the HUD shows. Pure: no DOM, no clock.
 
 import type { BackendKind, GenerateStats } from '../engine/index.ts';
+import type { SlotName } from '../settings.ts';
 import { RollingPercentiles } from './percentiles.ts';
-import type { PerfEvent } from './perf-events.ts';
+import type { PerfEvent, RequestRole } from './perf-events.ts';
 
 /** Rolling window: enough samples for a stable p95, short enough to follow a change of file. */
 const WINDOW = 200;
+
+/** The last request one model slot answered: which model, how soon, how fast. */
+export interface SlotFigures {
+  model: string;
+  role: RequestRole;
+  ttftMs: number;
+  decodeTokensPerSecond?: number;
+  /** Requests this slot answered since measuring began. */
+  requests: number;
+}
 
 export interface HudSnapshot {
   backend?: { kind: BackendKind; description: string };
@@ -23,16 +34,20 @@ export interface HudSnapshot {
     phaseClock?: string;
   };
   drafts: { drafted: number; accepted: number; acceptance?: number };
+  /** Per slot: ghost text (completions) and Edit (rewrites, alternatives). */
+  slots: Partial<Record<SlotName, SlotFigures>>;
   suggestions: { shown: number; acceptedFull: number; acceptedPartial: number; acceptRate?: number };
 }
 
 const perToken = (n: number, tokens: number) => (tokens > 0 ? n / tokens : undefined);
+const tokensPerSecond = (s: GenerateStats) => (s.decodeMs > 0 ? (s.decodeTokens / s.decodeMs) * 1000 : undefined);
 
 export class HudModel {
   private readonly ghost = new RollingPercentiles(WINDOW);
   private readonly ttft = new RollingPercentiles(WINDOW);
   private backend: HudSnapshot['backend'];
   private last: GenerateStats | undefined;
+  private readonly slots: Partial<Record<SlotName, SlotFigures>> = {};
   private drafted = 0;
   private acceptedDrafts = 0;
   private shown = 0;
@@ -48,6 +63,10 @@ export class HudModel {
         if (e.stats.decodeTokens > 0 || e.stats.prefillTokens > 0) this.ttft.add(e.stats.ttftMs);
         this.drafted += e.stats.draftedTokens;
         this.acceptedDrafts += e.stats.acceptedDraftTokens;
+        this.slots[e.slot] = {
+          model: e.model, role: e.role, ttftMs: e.stats.ttftMs, decodeTokensPerSecond: tokensPerSecond(e.stats),
+          requests: (this.slots[e.slot]?.requests ?? 0) + 1,
+        };
         break;
       case 'suggestion-shown': this.shown++; break;
       case 'suggestion-accepted': if (e.part === 'full') this.acceptedFull++; else this.acceptedPartial++; break;
@@ -66,13 +85,14 @@ export class HudModel {
         prefillTokens: s.prefillTokens,
         reusedTokens: s.reusedTokens,
         droppedTokens: s.droppedTokens,
-        decodeTokensPerSecond: s.decodeMs > 0 ? (s.decodeTokens / s.decodeMs) * 1000 : undefined,
+        decodeTokensPerSecond: tokensPerSecond(s),
         dispatchesPerToken: perToken(s.dispatches, tokens),
         submitsPerToken: perToken(s.submits, tokens),
         readbacksPerToken: perToken(s.readbacks, tokens),
         phases: s.phases,
         phaseClock: s.phaseClock,
       },
+      slots: { ...this.slots },
       drafts: { drafted: this.drafted, accepted: this.acceptedDrafts, acceptance: this.drafted > 0 ? this.acceptedDrafts / this.drafted : undefined },
       suggestions: {
         shown: this.shown, acceptedFull: this.acceptedFull, acceptedPartial: this.acceptedPartial,

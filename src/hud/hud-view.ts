@@ -3,12 +3,14 @@
 // (the owner passes `onVisibilityChange`) so hidden instrumentation costs nothing.
 
 import type { Disposable } from '../util/disposable.ts';
-import type { HudSnapshot } from './hud-model.ts';
+import type { HudSnapshot, SlotFigures } from './hud-model.ts';
 import { drawSparkline } from './sparkline.ts';
 
 const ms = (v: number | undefined) => (v === undefined ? '–' : `${v.toFixed(v < 10 ? 1 : 0)} ms`);
 const num = (v: number | undefined, digits = 2) => (v === undefined ? '–' : v.toFixed(digits));
 const pct = (v: number | undefined) => (v === undefined ? '–' : `${Math.round(v * 100)}%`);
+const slotLine = (f: SlotFigures | undefined) =>
+  (f ? `${f.model} · ${f.role} · TTFT ${ms(f.ttftMs)} · ${num(f.decodeTokensPerSecond, 1)} tok/s (n=${f.requests})` : '–');
 
 export interface HudViewOptions {
   slot: HTMLElement;
@@ -82,7 +84,9 @@ export class HudView implements Disposable {
     const phases = r?.phases
       ? Object.entries(r.phases).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(' · ') + ` ms (${r.phaseClock ?? 'wall-clock'})`
       : 'profiling…';
-    const rows: [string, string][] = [
+    const rows: [string, string, string?][] = [
+      ['ghost text model', slotLine(s.slots.ghost), 'hud-slot-ghost'],
+      ['edit model', slotLine(s.slots.edit), 'hud-slot-edit'],
       ['backend', s.backend ? `${s.backend.kind === 'cpu' ? 'CPU fallback — ' : 'WebGPU — '}${s.backend.description}` : 'loading…'],
       ['keystroke → ghost', `p50 ${ms(s.keystrokeToGhostMs.p50)} · p95 ${ms(s.keystrokeToGhostMs.p95)} · p99 ${ms(s.keystrokeToGhostMs.p99)} (n=${s.keystrokeToGhostMs.count})`],
       ['time to first token', `p50 ${ms(s.ttftMs.p50)} · p95 ${ms(s.ttftMs.p95)}`],
@@ -93,11 +97,12 @@ export class HudView implements Disposable {
       ['drafts', `${s.drafts.accepted}/${s.drafts.drafted} accepted (${pct(s.drafts.acceptance)})`],
       ['suggestions', `${s.suggestions.shown} shown · ${s.suggestions.acceptedFull} accepted · ${s.suggestions.acceptedPartial} in part (${pct(s.suggestions.acceptRate)})`],
     ];
-    this.table.replaceChildren(...rows.flatMap(([k, v]) => {
+    this.table.replaceChildren(...rows.flatMap(([k, v, testId]) => {
       const dt = this.table.ownerDocument.createElement('dt');
       dt.textContent = k;
       const dd = this.table.ownerDocument.createElement('dd');
       dd.textContent = v;
+      if (testId) dd.dataset['testid'] = testId;
       return [dt, dd];
     }));
     drawSparkline(this.spark, s.keystrokeToGhostMs.recent);

@@ -3,11 +3,16 @@
 // hidden nobody subscribes, and producers skip building events (they check for a listener).
 
 import type { BackendKind, GenerateStats } from '../engine/index.ts';
+import type { SlotName } from '../settings.ts';
+
+/** What an engine request was for: completions are ghost text; rewrites and alternatives are Edit's. */
+export type RequestRole = 'completion' | 'alternative' | 'rewrite';
 
 export type PerfEvent =
   | { type: 'backend'; kind: BackendKind; description: string }
   | { type: 'keystroke-to-ghost'; ms: number }
-  | { type: 'request-done'; stats: GenerateStats }
+  /** A finished engine request, with the slot and model that answered it. */
+  | { type: 'request-done'; stats: GenerateStats; role: RequestRole; slot: SlotName; model: string }
   | { type: 'suggestion-shown' }
   | { type: 'suggestion-accepted'; part: 'full' | 'partial' }
   | { type: 'rewrite-done'; tokensPerSecond: number; speculative: boolean };

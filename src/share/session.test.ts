@@ -370,6 +370,17 @@ describe('WorkspaceSession', () => {
       expect(keep.stored()?.settings.modelId).toBe('another-model');
     });
 
+    it('a link\'s Edit model id is held back the same way until the user keeps the link', async () => {
+      const other: ShareState = { ...theirs, settings: { ...theirs.settings, editModelId: 'another-model' } };
+      const h = harness(undefined, linkTo(other));
+      await h.session.start();
+      expect(h.session.mode).toBe('shared');
+      expect(h.settings.value.editModelId).toBe(DEFAULT_SETTINGS.editModelId);
+      expect(h.session.snapshot().settings.editModelId).toBe('another-model');
+      await h.session.keepShared();
+      expect(h.settings.value.editModelId).toBe('another-model');
+    });
+
     it('a quota error shows a warning with export, and the save is retried without another keystroke', async () => {
       const h = harness(mine);
       await h.session.start();

@@ -13,7 +13,7 @@
 //   'unreadable' — the saved workspace could not be read: it is never written over; edits are
 //                  saved as a recovery entry.
 
-import type { Settings, SettingsModel } from '../settings.ts';
+import { sameModels, withModelsOf, type Settings, type SettingsModel } from '../settings.ts';
 import { DisposableStore, type Disposable } from '../util/disposable.ts';
 import { Emitter } from '../util/emitter.ts';
 import { decodeShareHash, encodeShareHash, hasShareHash } from './link-codec.ts';
@@ -107,8 +107,7 @@ export class WorkspaceSession implements Disposable {
 
   /** The state on screen, as it would be saved or shared (an open link keeps its own model id). */
   snapshot(): ShareState {
-    const settings = { ...this.deps.settings.value };
-    if (this.link) settings.modelId = this.link.settings.modelId;
+    const settings = this.link ? withModelsOf(this.deps.settings.value, this.link.settings) : { ...this.deps.settings.value };
     return { ...this.deps.editor.getSnapshot(), settings };
   }
 
@@ -257,7 +256,7 @@ export class WorkspaceSession implements Disposable {
       this.apply(this.withLiveModel(shared));
       return true;
     }
-    const sameModel = shared.settings.modelId === this.deps.settings.value.modelId;
+    const sameModel = sameModels(shared.settings, this.deps.settings.value);
     if (sameModel && (this.savedWorkspace === undefined || sameDocument(this.savedWorkspace, shared))) {
       // Nothing would be overwritten and nothing else loads: no need to ask.
       this.apply(shared);
@@ -386,7 +385,7 @@ export class WorkspaceSession implements Disposable {
   }
 
   private withLiveModel(state: ShareState): ShareState {
-    return { ...state, settings: { ...state.settings, modelId: this.deps.settings.value.modelId } };
+    return { ...state, settings: withModelsOf(state.settings, this.deps.settings.value) };
   }
 
   private apply(state: ShareState): void {
