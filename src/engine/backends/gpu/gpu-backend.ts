@@ -8,7 +8,7 @@
 // The CPU reads back only token ids, once per submit, through a small ring of staging buffers.
 
 import type { GpuOptions } from '../../api/gpu-options.ts';
-import { defaultContext, MAX_DRAFT_TOKENS, TOKENS_PER_SUBMIT } from '../../api/limits.ts';
+import { TOKENS_PER_SUBMIT } from '../../api/limits.ts';
 import type { LoadedModel } from '../../../model/load.ts';
 import type { ModelWaferPlan } from '../../api/plan-types.ts';
 import type { GenerateStats } from '../../api/types.ts';
@@ -18,7 +18,8 @@ import { bf16FitsF16 } from '../../../model/half.ts';
 import { TokenLoop } from '../token-loop.ts';
 import { autotunePlan, type AutotuneOptions, type PlanCache, type TunedPlan } from './autotune.ts';
 import { GpuContext } from './context.ts';
-import { estimateGpuMemory, GpuModel, type ForwardGraph, type GpuMemoryEstimate } from './gpu-model.ts';
+import { GpuModel, type ForwardGraph } from './gpu-model.ts';
+import { describeMemory, estimateGpuMemory, gpuModelSizes, type GpuMemoryEstimate } from './memory.ts';
 import { GpuStepper } from './gpu-stepper.ts';
 import { indexedDbPlanCache } from './plan-cache.ts';
 
@@ -41,9 +42,7 @@ export interface GpuBackendOptions extends Omit<GpuOptions, 'autotune' | 'planCa
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
-/** "812.3 MiB of GPU memory (weights 500.1 MiB, KV cache for 4096 positions 96.0 MiB, scratch 16.2 MiB)" */
-export const describeMemory = (m: GpuMemoryEstimate, positions: number) =>
-  `${mib(m.total)} of GPU memory (weights ${mib(m.weights)}, KV cache for ${positions} positions ${mib(m.kvCache)}, scratch ${mib(m.scratch)})`;
+export { describeMemory };
 
 export async function createGpuBackend(model: LoadedModel, options: GpuBackendOptions = {}): Promise<GpuBackend> {
   let device = options.device;
@@ -87,14 +86,10 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
     }
     const choices = Object.fromEntries(Object.entries(tuned ?? {}).map(([role, t]) => [role, { grid: t!.grid, source }]));
     const plan = buildModelPlan(c, formats, choices, options.forceGrid);
-    const maxContext = options.maxContext ?? defaultContext(c.maxPositionEmbeddings);
-    const maxDraft = options.maxDraftTokens ?? MAX_DRAFT_TOKENS;
-    const maxN = options.maxTokensPerSubmit ?? TOKENS_PER_SUBMIT.max;
-    if (maxContext < 2 || maxContext > c.maxPositionEmbeddings) throw new Error(`maxContext ${maxContext} outside 2..${c.maxPositionEmbeddings} (max_position_embeddings)`);
-    // A verify pass is a batch of 1 + maxDraft tokens, so the batch is never smaller than that.
-    const maxBatch = Math.min(maxContext, Math.max(options.maxBatch ?? maxContext, maxDraft + 1));
     const maxBindingBytes = Math.min(options.maxBindingBytes ?? Infinity, device.limits.maxStorageBufferBindingSize);
-    const sizes = { maxContext, maxBatch, maxRows: maxDraft + 1, outSlots: Math.max(maxN, maxDraft + 1), maxBindingBytes };
+    const sizes = gpuModelSizes(c, options, maxBindingBytes);
+    const maxDraft = sizes.maxRows - 1;
+    const maxN = options.maxTokensPerSubmit ?? TOKENS_PER_SUBMIT.max;
     // Uploads and pipeline builds inside error scopes: an allocation the device cannot make is a
     // clear load error (and so a CPU fallback with the reason), not a silent uncaptured error.
     const memory = estimateGpuMemory(c, plan, sizes);
