@@ -27,6 +27,8 @@ export interface AssistantDeps {
   notify?: (message: string, kind: 'info' | 'error') => void;
   /** After each ready: the local model file the engine now runs, or undefined for a folder model. */
   onModel?: (file: File | undefined) => void;
+  /** After each ready: what the engine now runs. */
+  onRunning?: (choice: ModelChoice) => void;
   /** The hub that repo ids resolve against (default huggingface.co). */
   hubEndpoint?: string;
 }
@@ -34,10 +36,13 @@ export interface AssistantDeps {
 /** Where a model id's files are served: public/models/<id>/ under the app's base URL. */
 export const modelUrl = (id: string) => new URL(`${import.meta.env.BASE_URL}models/${id}/`, location.href).href;
 
-/** A remote model: a hub id or a .gguf URL (what the user typed), with its size when known. */
-export interface RemoteChoice { source: string; bytes?: number }
+/**
+ * A remote model: a hub id or a .gguf URL (what the user typed), with its size when known, and
+ * where it resolved (org/name@<commit>[:file]): what the load fetches, so it is the commit the user confirmed.
+ */
+export interface RemoteChoice { source: string; pinned?: string; bytes?: number }
 
-type ModelChoice = { kind: 'folder'; id: string } | { kind: 'file'; file: File } | ({ kind: 'remote' } & RemoteChoice);
+export type ModelChoice = { kind: 'folder'; id: string } | { kind: 'file'; file: File } | ({ kind: 'remote' } & RemoteChoice);
 
 function choiceLabel(c: ModelChoice): string {
   switch (c.kind) {
@@ -51,7 +56,7 @@ function sameChoice(a: ModelChoice, b: ModelChoice): boolean {
   switch (a.kind) {
     case 'folder': return b.kind === 'folder' && a.id === b.id;
     case 'file': return b.kind === 'file' && a.file === b.file;
-    case 'remote': return b.kind === 'remote' && a.source === b.source;
+    case 'remote': return b.kind === 'remote' && (a.pinned ?? a.source) === (b.pinned ?? b.source);
   }
 }
 
@@ -84,6 +89,8 @@ export class Assistant implements Disposable {
   private current: ModelChoice | undefined;
   /** settings.modelId as last seen: only a change of it loads a folder model (a file leaves it alone). */
   private settingsModelId: string;
+  /** What the engine runs now (current is what it runs or is loading). */
+  private runningChoice: ModelChoice | undefined;
   /** Set while accept() applies the edits, so our own change doesn't reject the proposal. */
   private applyingRewrite = false;
   readonly completions: ReturnType<typeof registerInlineCompletions>;
@@ -168,6 +175,11 @@ export class Assistant implements Disposable {
     return this.loaded;
   }
 
+  /** What the engine runs, once a model is ready. */
+  get running(): ModelChoice | undefined {
+    return this.runningChoice;
+  }
+
   /** The local file the engine runs, if it runs one. */
   get modelFile(): File | undefined {
     return this.current?.kind === 'file' && this.readyEvent ? this.current.file : undefined;
@@ -216,8 +228,8 @@ export class Assistant implements Disposable {
     switch (choice.kind) {
       case 'folder': return [modelUrl(choice.id), common];
       case 'file': return [engineFileName(choice.file), { ...common, file: choice.file }];
-      case 'remote': return [choice.source, {
-        ...common, source: choice.source, ...(this.deps.hubEndpoint !== undefined ? { hubEndpoint: this.deps.hubEndpoint } : {}),
+      case 'remote': return [choice.pinned ?? choice.source, {
+        ...common, source: choice.pinned ?? choice.source, ...(this.deps.hubEndpoint !== undefined ? { hubEndpoint: this.deps.hubEndpoint } : {}),
       }];
     }
   }
@@ -232,6 +244,8 @@ export class Assistant implements Disposable {
     const prefixOnly = canFillInMiddle(ready) ? '' : ' · completes from the prefix only (the model has no FIM tokens)';
     this.deps.showStatus(`${what} · ${where}${why}${prefixOnly}`, ready.backend === 'webgpu' && !ready.notice ? 'ready' : 'fallback');
     this.deps.onModel?.(this.modelFile);
+    this.runningChoice = this.current;
+    if (this.current) this.deps.onRunning?.(this.current);
   }
   /** Resolves when the current model is loaded (rejects if it failed). */
   whenReady(): Promise<ReadyEvent> { return this.loaded; }
