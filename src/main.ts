@@ -6,7 +6,7 @@ import { assistantAutomation, installAutomation, type SparkAutomation } from './
 import { EditorHost } from './editor/editor-host.ts';
 import { installMonacoEnvironment } from './editor/monaco-environment.ts';
 import { Assistant } from './editor/assistant.ts';
-import { describeRemoteModel, probeWebGpu, type ProbeResult } from './engine/index.ts';
+import { describeRemoteModel, probeWebGpu, type ProbeResult, type RemoteModelInfo } from './engine/index.ts';
 import { Hud } from './hud/hud.ts';
 import { PerfHub } from './hud/perf-hub.ts';
 import { DEFAULT_SETTINGS, SettingsModel } from './settings.ts';
@@ -16,6 +16,8 @@ import { idbWorkspaceStore } from './share/workspace-db.ts';
 import { BrowserTabPeers } from './share/tabs.ts';
 import { byTestId } from './ui/dom.ts';
 import { LanguagePicker } from './ui/language-picker.ts';
+import { LinkModelPrompt } from './ui/link-model-prompt.ts';
+import { RecentModels, runningModel } from './ui/recent-models.ts';
 import { ModelFilePicker } from './ui/model-file-picker.ts';
 import { ModelSourcePicker } from './ui/model-source-picker.ts';
 import { Notices, downloadText } from './ui/notices.ts';
@@ -43,6 +45,11 @@ function boot(): DisposableStore {
     return result;
   });
 
+  const describeModel = (source: string, signal: AbortSignal) => describeRemoteModel(source, { hubEndpoint: __SPARK_HUB_ENDPOINT__, signal });
+  const openModel = (info: RemoteModelInfo) => void assistant.loadRemote({ source: info.source, pinned: info.label, ...(info.bytes !== undefined ? { bytes: info.bytes } : {}) });
+  const recents = new RecentModels(localStorage);
+  const linkModel = app.add(new LinkModelPrompt({ describe: describeModel, open: openModel, notice: (text, actions) => notices.show('link-model', text, actions) }));
+
   const editor = app.add(new EditorHost(byTestId('editor'), WELCOME));
   const session = app.add(new WorkspaceSession({
     editor,
@@ -64,6 +71,7 @@ function boot(): DisposableStore {
       download: downloadText,
     },
     copyToClipboard: (text) => navigator.clipboard.writeText(text),
+    models: { running: () => runningModel(assistant.running), offer: (source) => linkModel.offer(source), hosts: __SPARK_MODEL_HOSTS__ },
   }));
 
   app.add(new RecoveryPanel({
@@ -82,6 +90,10 @@ function boot(): DisposableStore {
     showStatus: (text, state) => statusBar.showEngine(text, state),
     showRewrite: (state, edits) => statusBar.showRewrite(byTestId('rewrite-bar'), state, edits),
     onModel: (file) => modelFile.showModel(file),
+    onRunning: (choice) => {
+      recents.record(choice);
+      sourcePicker.refreshRecents();
+    },
     hubEndpoint: __SPARK_HUB_ENDPOINT__,
   }));
   const modelFile = app.add(new ModelFilePicker({
@@ -91,11 +103,12 @@ function boot(): DisposableStore {
     notify: (message, kind) => toast.show(message, kind),
     storage: localStorage,
   }));
-  app.add(new ModelSourcePicker({
+  const sourcePicker = app.add(new ModelSourcePicker({
     slot: byTestId('model-source-slot'),
-    describe: (source, signal) => describeRemoteModel(source, { hubEndpoint: __SPARK_HUB_ENDPOINT__, signal }),
-    open: (info) => void assistant.loadRemote({ source: info.source, ...(info.bytes !== undefined ? { bytes: info.bytes } : {}) }),
+    describe: describeModel,
+    open: openModel,
     notify: (message, kind) => toast.show(message, kind),
+    recents,
   }));
 
   const picker = app.add(new LanguagePicker(byTestId<HTMLSelectElement>('language-picker'), (id) => editor.setLanguage(id)));

@@ -37,7 +37,7 @@ export {
 export { formatProbe, probeWebGpu, type ProbeResult } from './api/probe.ts';
 
 // A remote model (hub id or URL) described before it is downloaded. On demand: it carries the hub client.
-export type { DescribeOptions, RemoteModelInfo } from './remote-model.ts';
+export type { DescribeOptions, GpuFitReport, GpuLimits, RemoteModelInfo } from './remote-model.ts';
 export const describeRemoteModel = async (
   source: string, options?: import('./remote-model.ts').DescribeOptions,
 ): Promise<import('./remote-model.ts').RemoteModelInfo> => (await import('./remote-model.ts')).describeRemoteModel(source, options);
