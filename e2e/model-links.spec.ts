@@ -55,6 +55,8 @@ test.describe('remote models: fit, recents and share links', () => {
   });
 
   test('the picker shows size and GPU fit before a download; after the load the model is under Recent, and picking it asks again', async ({ page }) => {
+    const workers: string[] = [];
+    page.on('worker', (worker) => workers.push(worker.url()));
     await openWithEngine(page);
     await expect(status(page)).toHaveText(/^spark-nano · /);
     hub.clearRequests();
@@ -63,6 +65,8 @@ test.describe('remote models: fit, recents and share links', () => {
     await expect(note(page)).toHaveText(new RegExp(`^${summary(pinned)}\\. Run it\\?$`));
     await expect(note(page)).toHaveAttribute('data-fit', 'fits');
     expectNoDownload(hub.requests);
+    // The headers were parsed off the UI thread, in the lookup's own worker.
+    expect(workers.some((url) => /describe-worker/.test(url))).toBe(true);
     await expect(page.getByTestId('model-recents')).toBeHidden();
 
     await page.getByTestId('model-source-confirm').click();
