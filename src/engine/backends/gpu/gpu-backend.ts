@@ -19,7 +19,7 @@ import { TokenLoop } from '../token-loop.ts';
 import { autotunePlan, type AutotuneOptions, type PlanCache, type TunedPlan } from './autotune.ts';
 import { GpuContext } from './context.ts';
 import { GpuModel, type ForwardGraph } from './gpu-model.ts';
-import { describeMemory, estimateGpuMemory, gpuModelSizes, type GpuMemoryEstimate } from './memory.ts';
+import { checkGpuFit, describeMemory, estimateGpuMemory, gpuModelSizes, largestBuffer, type GpuMemoryEstimate } from './memory.ts';
 import { GpuStepper } from './gpu-stepper.ts';
 import { indexedDbPlanCache } from './plan-cache.ts';
 
@@ -97,6 +97,9 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
     if (options.memoryBudgetBytes !== undefined && memory.total > options.memoryBudgetBytes) {
       throw new Error(`the model does not fit: it ${needs}, over the GPU memory budget of ${mib(options.memoryBudgetBytes)}`);
     }
+    // The same check the page makes before a download (remote-model.ts): a buffer over the device's limit cannot be created at all.
+    const fit = checkGpuFit({ memory, largestBuffer: largestBuffer(c, plan, sizes) }, device.limits);
+    if (!fit.fits) throw new Error(`the model does not fit: it ${fit.reason} (it ${needs})`);
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     let gpuModel: GpuModel | undefined;
