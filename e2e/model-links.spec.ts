@@ -118,5 +118,10 @@ test.describe('remote models: fit, recents and share links', () => {
     expect((await getState(page)).text).not.toContain('def add');
     await expect(page.getByTestId('notice-link-model')).toBeHidden();
     expect(hub.requests).toEqual([]);
+    // Typed into "Model…", the same host is refused before any request (the lookup's worker is not under the page's CSP).
+    await page.getByTestId('model-source-input').fill('https://evil.example.com/m.gguf');
+    await page.getByTestId('model-source-load').click();
+    await expect(note(page)).toHaveText('https://evil.example.com/m.gguf: evil.example.com is not a host this page may download models from');
+    await expect(page.getByTestId('model-source-confirm')).toBeHidden();
   });
 });

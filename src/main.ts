@@ -45,7 +45,7 @@ function boot(): DisposableStore {
     return result;
   });
 
-  const describeModel = (source: string, signal: AbortSignal) => describeRemoteModel(source, { hubEndpoint: __SPARK_HUB_ENDPOINT__, signal });
+  const describeModel = (source: string, signal: AbortSignal) => describeRemoteModel(source, { hubEndpoint: __SPARK_HUB_ENDPOINT__, allowedHosts: __SPARK_MODEL_HOSTS__, signal });
   const openModel = (info: RemoteModelInfo) => void assistant.loadRemote({ source: info.source, pinned: info.label, ...(info.bytes !== undefined ? { bytes: info.bytes } : {}) });
   const recents = new RecentModels(localStorage);
   const linkModel = app.add(new LinkModelPrompt({ describe: describeModel, open: openModel, notice: (text, actions) => notices.show('link-model', text, actions) }));

@@ -16,7 +16,9 @@ export async function describeRemoteModel(source: string, options: DescribeOptio
       signal?.addEventListener('abort', () => reject(signal.reason), { once: true });
       worker.onmessage = (event: MessageEvent<DescribeReply>) => (event.data.ok ? resolve(event.data.info) : reject(new Error(event.data.message)));
       worker.onerror = (event) => reject(new Error(`the model lookup failed: ${event.message || 'its worker did not start'}`));
-      const request: DescribeRequest = { source, ...(options.hubEndpoint !== undefined ? { hubEndpoint: options.hubEndpoint } : {}) };
+      const request: DescribeRequest = {
+        source, ...(options.hubEndpoint !== undefined ? { hubEndpoint: options.hubEndpoint } : {}), ...(options.allowedHosts ? { allowedHosts: [...options.allowedHosts] } : {}),
+      };
       worker.postMessage(request);
     });
   } finally {

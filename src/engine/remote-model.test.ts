@@ -46,4 +46,14 @@ describe('describeRemoteModel', () => {
   it('no WebGPU: it says the model runs on the CPU', async () => {
     expect((await describeIt('spark-test/gguf', null)).gpu).toEqual({ kind: 'cpu', text: 'no WebGPU here: it will run on the CPU' });
   });
+
+  it('a source on a host the page may not fetch from is refused before any request', async () => {
+    hub.clearRequests();
+    const allowedHosts = ['https://huggingface.co'];
+    await expect(describeRemoteModel('https://evil.example.com/m.gguf', { allowedHosts, gpu: BIG }))
+      .rejects.toThrow('https://evil.example.com/m.gguf: evil.example.com is not a host this page may download models from');
+    await expect(describeRemoteModel('spark-test/gguf', { hubEndpoint: hub.url, allowedHosts, gpu: BIG })).rejects.toThrow(/127\.0\.0\.1:\d+ is not a host/);
+    expect(hub.requests).toEqual([]);
+    expect((await describeRemoteModel('spark-test/gguf', { hubEndpoint: hub.url, allowedHosts: [hub.url], gpu: BIG })).format).toBe('gguf:Q8_0');
+  });
 });

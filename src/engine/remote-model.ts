@@ -6,6 +6,7 @@ import { parseModelConfig, type ModelConfig } from '../model/config.ts';
 import { ggufHeaderModel } from '../model/gguf.ts';
 import { describeModelFormat } from '../model/model-format.ts';
 import { DEFAULT_HUB_ENDPOINT, downloadSize, openRemoteSource, type ModelFileSource } from '../model/model-source.ts';
+import { hostAllowed, notAllowedMessage, parseModelSource } from '../model/source-spec.ts';
 import type { TensorType } from '../model/tensor.ts';
 import { formatBytes } from '../util/format-bytes.ts';
 import { checkGpuFit, estimateModelGpu, type GpuLimits, type GpuMemoryEstimate } from './backends/gpu/memory.ts';
@@ -43,6 +44,11 @@ export interface DescribeOptions {
   hubEndpoint?: string;
   signal?: AbortSignal;
   /**
+   * The origins the page may fetch models from (its CSP's connect-src); a source elsewhere is refused
+   * before any request. A worker's fetches are not under the page's <meta> CSP, so this is the check.
+   */
+  allowedHosts?: readonly string[];
+  /**
    * The limits to check against: default this page's WebGPU adapter's (null: no WebGPU, so the CPU);
    * tests and a caller with a budget pass their own.
    */
@@ -58,6 +64,7 @@ export interface DescribeOptions {
 export async function describeRemoteModel(text: string, options: DescribeOptions = {}): Promise<RemoteModelInfo> {
   const source = text.trim();
   const signal = options.signal;
+  if (options.allowedHosts) checkHost(source, options.hubEndpoint ?? DEFAULT_HUB_ENDPOINT, options.allowedHosts);
   const opened = await openRemoteSource(source, {
     ...(options.hubEndpoint !== undefined ? { endpoint: options.hubEndpoint } : {}),
     ...(signal ? { signal } : {}),
@@ -109,6 +116,13 @@ async function readModelHeader(source: ModelFileSource, signal?: AbortSignal): P
     if (upper === 'F32' || upper === 'F16' || upper === 'BF16') types.set(name, upper);
   }
   return { config, types, format: format.label };
+}
+
+/** Throws when the source's host (a URL's, or the hub's for a hub id) is not one the page may fetch from. */
+function checkHost(source: string, hub: string, allowed: readonly string[]): void {
+  const spec = parseModelSource(source);
+  const url = new URL(spec.kind === 'url' ? spec.url : hub);
+  if (!allowed.some((pattern) => hostAllowed(url, pattern))) throw new Error(`${source}: ${notAllowedMessage(url)}`);
 }
 
 /** This page's WebGPU adapter's per-buffer limits, or null when there is no WebGPU (or no adapter). */

@@ -73,3 +73,12 @@ function parseUrl(input: string, text: string): ModelSourceSpec {
   return { kind: 'url', url: url.href, fileName };
 }
 
+
+/** True when connect-src `pattern` (an origin, or https://*.host for its subdomains) allows `url`'s origin. */
+export function hostAllowed(url: URL, pattern: string): boolean {
+  const wild = /^(https?):\/\/\*\.(.+)$/.exec(pattern);
+  if (!wild) return url.origin === pattern;
+  return url.protocol === `${wild[1]}:` && url.port === '' && url.hostname.endsWith(`.${wild[2]}`);
+}
+
+export const notAllowedMessage = (url: URL): string => `${url.host} is not a host this page may download models from`;

@@ -3,14 +3,9 @@
 // them (https, or http to a loopback host only), bounded in length, and, for a URL, on a host the
 // page's Content-Security-Policy lets it connect to. The shipped model travels as settings.modelId.
 
-import { MAX_MODEL_SOURCE_CHARS, parseModelSource } from '../model/source-spec.ts';
+import { hostAllowed, MAX_MODEL_SOURCE_CHARS, notAllowedMessage, parseModelSource } from '../model/source-spec.ts';
 
-/** True when connect-src `pattern` (an origin, or https://*.host for its subdomains) allows `url`'s origin. */
-export function hostAllowed(url: URL, pattern: string): boolean {
-  const wild = /^(https?):\/\/\*\.(.+)$/.exec(pattern);
-  if (!wild) return url.origin === pattern;
-  return url.protocol === `${wild[1]}:` && url.port === '' && url.hostname.endsWith(`.${wild[2]}`);
-}
+export { hostAllowed };
 
 /**
  * Checks a link's model field. `hosts` are the connect-src origins (absent: not checked, as where
@@ -34,6 +29,6 @@ export function validateLinkModel(input: unknown, hosts?: readonly string[]): { 
   }
   if (spec.kind !== 'url') return fail(`${shown} is a local path; a link can only name a hub id or a URL`);
   const url = new URL(spec.url);
-  if (hosts && !hosts.some((h) => hostAllowed(url, h))) return fail(`${url.host} is not a host this page may download models from`);
+  if (hosts && !hosts.some((h) => hostAllowed(url, h))) return fail(notAllowedMessage(url));
   return { ok: true, value: spec.url };
 }

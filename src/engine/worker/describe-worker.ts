@@ -4,7 +4,7 @@
 // request per worker: the page terminates it when the answer comes or the lookup is cancelled.
 import { describeRemoteModel, type DescribeOptions } from '../remote-model.ts';
 
-export interface DescribeRequest { source: string; hubEndpoint?: string }
+export interface DescribeRequest { source: string; hubEndpoint?: string; allowedHosts?: string[] }
 export type DescribeReply = { ok: true; info: Awaited<ReturnType<typeof describeRemoteModel>> } | { ok: false; message: string };
 
 const scope = self as unknown as { onmessage: ((e: MessageEvent<unknown>) => void) | null; postMessage(reply: DescribeReply): void };
@@ -12,11 +12,13 @@ const scope = self as unknown as { onmessage: ((e: MessageEvent<unknown>) => voi
 scope.onmessage = (event) => {
   const data = event.data as Partial<DescribeRequest> | null;
   const reply = (r: DescribeReply) => scope.postMessage(r);
-  if (typeof data?.source !== 'string' || (data.hubEndpoint !== undefined && typeof data.hubEndpoint !== 'string')) {
-    reply({ ok: false, message: 'describe worker: the request must be { source, hubEndpoint? }' });
+  const hosts = data?.allowedHosts;
+  if (typeof data?.source !== 'string' || (data.hubEndpoint !== undefined && typeof data.hubEndpoint !== 'string')
+    || (hosts !== undefined && !(Array.isArray(hosts) && hosts.every((h) => typeof h === 'string')))) {
+    reply({ ok: false, message: 'describe worker: the request must be { source, hubEndpoint?, allowedHosts? }' });
     return;
   }
-  const options: DescribeOptions = data.hubEndpoint !== undefined ? { hubEndpoint: data.hubEndpoint } : {};
+  const options: DescribeOptions = { ...(data.hubEndpoint !== undefined ? { hubEndpoint: data.hubEndpoint } : {}), ...(hosts ? { allowedHosts: hosts } : {}) };
   describeRemoteModel(data.source, options).then(
     (info) => reply({ ok: true, info }),
     (err: unknown) => reply({ ok: false, message: err instanceof Error ? err.message : String(err) }),
