@@ -7,9 +7,9 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from '@playwright/test';
 import { DEFAULT_SETTINGS } from '../src/settings.ts';
-import { encodeShareHash } from '../src/share/link-codec.ts';
+import { decodeShareHash, encodeShareHash } from '../src/share/link-codec.ts';
 import { FixtureHub, type FixtureRequest } from '../src/testing/fixture-hub.ts';
-import { expect, expectToast, getState, openApp, openWithEngine, test } from './fixtures.ts';
+import { expect, expectToast, getState, hashOf, openApp, openWithEngine, shareLink, test } from './fixtures.ts';
 import { FIXTURE_HUB_PORT } from './model-hosts.ts';
 
 const GGUF = readFileSync('public/models/spark-nano/spark-nano.gguf');
@@ -71,6 +71,9 @@ test.describe('remote models: fit, recents and share links', () => {
 
     await page.getByTestId('model-source-confirm').click();
     await expect(status(page)).toHaveText(new RegExp(`^${escape(REPO)} · `), { timeout: 90_000 });
+    // Shared now, the link carries the model as the commit that was confirmed.
+    const shared = decodeShareHash(hashOf(await shareLink(page)), { modelHosts: [`http://127.0.0.1:${FIXTURE_HUB_PORT}`] });
+    expect(shared.ok && shared.state.model).toBe(pinned);
     await expect(page.getByTestId('model-recents-toggle')).toHaveText('Recent (1)');
     await page.getByTestId('model-recents-toggle').click();
     const row = page.getByTestId('model-recent');
