@@ -95,8 +95,9 @@ function cspMeta(): Plugin {
 
 export default defineConfig({
   plugins: [cspMeta()],
-  // The hub the page resolves repo ids against (src/vite-env.d.ts declares it).
-  define: { __SPARK_HUB_ENDPOINT__: JSON.stringify(MODEL_SOURCES.hubEndpoint) },
+  // The hub the page resolves repo ids against, and the hosts its CSP lets it fetch models from
+  // (a share link's model must be on one); src/build-env.d.ts declares them.
+  define: { __SPARK_HUB_ENDPOINT__: JSON.stringify(MODEL_SOURCES.hubEndpoint), __SPARK_MODEL_HOSTS__: JSON.stringify(MODEL_SOURCES.hosts) },
   server: { host: '127.0.0.1', port: 5173, strictPort: true },
   preview: { host: '127.0.0.1' },
   worker: { format: 'es' },

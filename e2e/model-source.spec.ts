@@ -50,11 +50,11 @@ test.describe('a model from a hub repo id', () => {
       hub.clearRequests();
       await page.getByTestId('model-source-input').fill(repo);
       await page.getByTestId('model-source-load').click();
-      await expect(note(page)).toHaveText(new RegExp(`^${escape(repo)}@[0-9a-f]{40}.* — ${kind}, [\\d.]+ MiB to download\\. Run it\\?$`));
+      await expect(note(page)).toHaveText(new RegExp(`^${escape(repo)}@[0-9a-f]{40}.* — ${kind} \\([a-zA-Z0-9_+]+\\), [\\d.]+ MiB to download, ~[\\d.]+ [KM]iB on the GPU: fits\\. Run it\\?$`));
       await expect(note(page)).toHaveAttribute('data-state', 'confirm');
-      // Looked up, not downloaded: only the hub's API has been asked.
+      // Looked up, not downloaded: the hub's API, config.json, and the weight files' headers by byte range.
       expect(hub.requests.length).toBeGreaterThan(0);
-      expect(hub.requests.filter((r) => r.url.includes('/resolve/'))).toEqual([]);
+      expect(hub.requests.filter((r) => r.url.includes('/resolve/') && !r.url.endsWith('/config.json') && r.range === undefined)).toEqual([]);
 
       await page.getByTestId('model-source-confirm').click();
       await expect(status(page)).toHaveText(new RegExp(`^${escape(repo)} · `), { timeout: 90_000 });

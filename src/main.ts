@@ -6,16 +6,18 @@ import { assistantAutomation, installAutomation, type SparkAutomation } from './
 import { EditorHost } from './editor/editor-host.ts';
 import { installMonacoEnvironment } from './editor/monaco-environment.ts';
 import { Assistant } from './editor/assistant.ts';
-import { describeRemoteModel, probeWebGpu, type ProbeResult } from './engine/index.ts';
+import { describeRemoteModel, probeWebGpu, type ProbeResult, type RemoteModelInfo } from './engine/index.ts';
 import { Hud } from './hud/hud.ts';
 import { PerfHub } from './hud/perf-hub.ts';
-import { DEFAULT_SETTINGS, SettingsModel } from './settings.ts';
+import { DEFAULT_SETTINGS, SettingsModel, type SlotName } from './settings.ts';
 import { WELCOME, WorkspaceSession } from './share/session.ts';
 import { collapsedSelection } from './document/snapshot.ts';
 import { idbWorkspaceStore } from './share/workspace-db.ts';
 import { BrowserTabPeers } from './share/tabs.ts';
 import { byTestId } from './ui/dom.ts';
 import { LanguagePicker } from './ui/language-picker.ts';
+import { LinkModelPrompt } from './ui/link-model-prompt.ts';
+import { RecentModels, runningModel } from './ui/recent-models.ts';
 import { ModelFilePicker } from './ui/model-file-picker.ts';
 import { ModelSlotPicker } from './ui/model-slot-picker.ts';
 import { ModelSourcePicker } from './ui/model-source-picker.ts';
@@ -44,6 +46,12 @@ function boot(): DisposableStore {
     return result;
   });
 
+  const describeModel = (source: string, signal: AbortSignal) => describeRemoteModel(source, { hubEndpoint: __SPARK_HUB_ENDPOINT__, allowedHosts: __SPARK_MODEL_HOSTS__, signal });
+  const openModel = (info: RemoteModelInfo, slot: SlotName = 'ghost') =>
+    void assistant.loadRemote({ source: info.source, pinned: info.label, ...(info.bytes !== undefined ? { bytes: info.bytes } : {}) }, slot);
+  const recents = new RecentModels(localStorage);
+  const linkModel = app.add(new LinkModelPrompt({ describe: describeModel, open: openModel, notice: (text, actions) => notices.show('link-model', text, actions) }));
+
   const editor = app.add(new EditorHost(byTestId('editor'), WELCOME));
   const session = app.add(new WorkspaceSession({
     editor,
@@ -65,6 +73,7 @@ function boot(): DisposableStore {
       download: downloadText,
     },
     copyToClipboard: (text) => navigator.clipboard.writeText(text),
+    models: { running: () => runningModel(assistant.running), offer: (source) => linkModel.offer(source), hosts: __SPARK_MODEL_HOSTS__ },
   }));
 
   app.add(new RecoveryPanel({
@@ -83,6 +92,10 @@ function boot(): DisposableStore {
     showStatus: (text, state) => statusBar.showEngine(text, state),
     showRewrite: (state, edits) => statusBar.showRewrite(byTestId('rewrite-bar'), state, edits),
     onModel: (file) => modelFile.showModel(file),
+    onRunning: (choice) => {
+      recents.record(choice);
+      sourcePicker.refreshRecents();
+    },
     hubEndpoint: __SPARK_HUB_ENDPOINT__,
   }));
   const loadInto = app.add(new ModelSlotPicker(byTestId('model-slot-picker-slot')));
@@ -94,11 +107,12 @@ function boot(): DisposableStore {
     notify: (message, kind) => toast.show(message, kind),
     storage: localStorage,
   }));
-  app.add(new ModelSourcePicker({
+  const sourcePicker = app.add(new ModelSourcePicker({
     slot: byTestId('model-source-slot'),
-    describe: (source, signal) => describeRemoteModel(source, { hubEndpoint: __SPARK_HUB_ENDPOINT__, signal }),
-    open: (info) => void assistant.loadRemote({ source: info.source, ...(info.bytes !== undefined ? { bytes: info.bytes } : {}) }, loadInto.value),
+    describe: describeModel,
+    open: (info) => openModel(info, loadInto.value),
     notify: (message, kind) => toast.show(message, kind),
+    recents,
   }));
 
   const picker = app.add(new LanguagePicker(byTestId<HTMLSelectElement>('language-picker'), (id) => editor.setLanguage(id)));

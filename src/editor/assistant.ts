@@ -9,7 +9,7 @@ import type { PerfHub } from '../hud/perf-hub.ts';
 import type { SettingsModel } from '../settings.ts';
 import { DisposableStore, toDisposable, type Disposable } from '../util/disposable.ts';
 import { engineCompletions, engineRewrites, type EngineAdapterDeps, type SlotEngine } from './engine-adapters.ts';
-import type { LocalModelInfo, RemoteChoice, SlotName } from './model-slot.ts';
+import type { LocalModelInfo, ModelChoice, RemoteChoice, SlotName } from './model-slot.ts';
 import { ModelSlots } from './model-slots.ts';
 import { registerInlineCompletions } from './inline/inline-provider.ts';
 import type { CompletionEvent } from './inline/completion-controller.ts';
@@ -28,11 +28,13 @@ export interface AssistantDeps {
   notify?: (message: string, kind: 'info' | 'error') => void;
   /** After each load: the local model file the ghost text slot runs, or undefined for a folder model. */
   onModel?: (local: LocalModelInfo | undefined) => void;
+  /** After each ready of either slot: what it now runs. */
+  onRunning?: (choice: ModelChoice) => void;
   /** The hub that repo ids resolve against (default huggingface.co). */
   hubEndpoint?: string;
 }
 
-export type { RemoteChoice, SlotName } from './model-slot.ts';
+export type { ModelChoice, RemoteChoice, SlotName } from './model-slot.ts';
 
 /** The last finished main request (not an alternative), and the slot and model that answered it. */
 export interface LastRequest extends Omit<SlotEngine, 'engine'> { done: DoneEvent; kind: 'completion' | 'rewrite' }
@@ -66,6 +68,7 @@ export class Assistant implements Disposable {
         deps.hud.setPlan(ready.plan);
       },
       ...(deps.onModel ? { onModel: deps.onModel } : {}),
+      ...(deps.onRunning ? { onRunning: deps.onRunning } : {}),
     }));
 
     const adapterDeps: EngineAdapterDeps = {
@@ -131,6 +134,9 @@ export class Assistant implements Disposable {
   loadRemote(choice: RemoteChoice, slot: SlotName = 'ghost'): Promise<ReadyEvent> {
     return this.slots.load(slot, { kind: 'remote', ...choice });
   }
+
+  /** What the ghost text slot runs (what a share link carries), once a model is ready. */
+  get running(): ModelChoice | undefined { return this.slots.ghost.runningChoice; }
 
   /** The ghost text slot's engine (the Edit slot's is `slots.edit?.engine`). */
   get client(): Engine { return this.slots.ghost.engine; }

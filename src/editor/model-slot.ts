@@ -10,8 +10,11 @@ import { canFillInMiddle } from './engine-adapters.ts';
 
 export type { SlotName } from '../settings.ts';
 
-/** A remote model: a hub id or a .gguf URL (what the user typed), with its size when known. */
-export interface RemoteChoice { source: string; bytes?: number }
+/**
+ * A remote model: a hub id or a .gguf URL (what the user typed), with its size when known, and
+ * where it resolved (org/name@<commit>[:file]): what the load fetches, so it is the commit the user confirmed.
+ */
+export interface RemoteChoice { source: string; pinned?: string; bytes?: number }
 
 /** A local model the user chose: its name and size, for the picker's note. */
 export interface LocalModelInfo { name: string; size: number }
@@ -38,7 +41,7 @@ export function sameChoice(a: ModelChoice, b: ModelChoice | undefined): boolean 
     case 'folder': return b?.kind === 'folder' && a.id === b.id;
     case 'file': return b?.kind === 'file' && a.file === b.file;
     case 'local-folder': return b?.kind === 'local-folder' && a.files === b.files;
-    case 'remote': return b?.kind === 'remote' && a.source === b.source;
+    case 'remote': return b?.kind === 'remote' && (a.pinned ?? a.source) === (b.pinned ?? b.source);
   }
 }
 
@@ -73,8 +76,8 @@ export interface ModelSlotDeps {
   onKept?: (kept: ModelChoice) => void;
   /** A passing message (a failed load that kept the previous model). */
   notify?: (message: string, kind: 'info' | 'error') => void;
-  /** After each ready (a load's, or the engine's own recovery). */
-  onReady?: (ready: ReadyEvent) => void;
+  /** After each ready (a load's, or the engine's own recovery), with what the slot now runs. */
+  onReady?: (ready: ReadyEvent, choice: ModelChoice) => void;
 }
 
 export class ModelSlot implements Disposable {
@@ -103,6 +106,8 @@ export class ModelSlot implements Disposable {
   /** What the slot runs or is loading. */
   get current(): ModelChoice | undefined { return this.currentChoice; }
   get ready(): ReadyEvent | undefined { return this.running?.ready; }
+  /** What the slot runs now, once a model is ready. */
+  get runningChoice(): ModelChoice | undefined { return this.running?.choice; }
   /** The name of the model that answers now ('' before any load finished). */
   get model(): string { return this.running ? choiceLabel(this.running.choice) : ''; }
   /** The local file the slot runs, if it runs one. */
@@ -155,8 +160,8 @@ export class ModelSlot implements Disposable {
       case 'file': return [engineFileName(choice.file), { ...common, file: choice.file }];
       // The engine reads a label ending in .gguf as one GGUF file.
       case 'local-folder': return [choice.name.replace(/\.gguf$/i, '_gguf'), { ...common, folder: choice.files }];
-      case 'remote': return [choice.source, {
-        ...common, source: choice.source, ...(this.deps.hubEndpoint !== undefined ? { hubEndpoint: this.deps.hubEndpoint } : {}),
+      case 'remote': return [choice.pinned ?? choice.source, {
+        ...common, source: choice.pinned ?? choice.source, ...(this.deps.hubEndpoint !== undefined ? { hubEndpoint: this.deps.hubEndpoint } : {}),
       }];
     }
   }
@@ -169,7 +174,7 @@ export class ModelSlot implements Disposable {
     const prefixOnly = canFillInMiddle(ready) ? '' : ' · completes from the prefix only (the model has no FIM tokens)';
     const state: SlotState = ready.backend === 'webgpu' && !ready.notice ? 'ready' : 'fallback';
     this.deps.onStatus({ text: `${choiceLabel(running.choice)} · ${where}${why}${prefixOnly}`, state });
-    this.deps.onReady?.(ready);
+    this.deps.onReady?.(ready, running.choice);
   }
 
   dispose(): void {

@@ -26,6 +26,8 @@ export interface ModelSlotsDeps {
   onGhostReady?: (ready: ReadyEvent) => void;
   /** After each load of either slot: the local file the ghost text slot runs (undefined: none). */
   onModel?: (local: LocalModelInfo | undefined) => void;
+  /** After each ready of either slot: what it now runs (the picker's recents). */
+  onRunning?: (choice: ModelChoice) => void;
 }
 
 const STATE_ORDER: readonly SlotState[] = ['error', 'loading', 'fallback', 'ready'];
@@ -128,7 +130,10 @@ export class ModelSlots implements Disposable {
       },
       // The settings say what runs: a folder that failed gives way to the folder that still runs.
       onKept: (kept) => { if (kept.kind === 'folder') this.followInSettings(name, kept.id); },
-      ...(name === 'ghost' && this.deps.onGhostReady ? { onReady: this.deps.onGhostReady } : {}),
+      onReady: (ready, choice) => {
+        if (name === 'ghost') this.deps.onGhostReady?.(ready);
+        this.deps.onRunning?.(choice);
+      },
     });
   }
 

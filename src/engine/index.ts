@@ -36,11 +36,12 @@ export {
 } from './api/plan-types.ts';
 export { formatProbe, probeWebGpu, type ProbeResult } from './api/probe.ts';
 
-// A remote model (hub id or URL) described before it is downloaded. On demand: it carries the hub client.
-export type { DescribeOptions, RemoteModelInfo } from './remote-model.ts';
+// A remote model (hub id or URL) described before it is downloaded: size, format, GPU fit. On demand,
+// in a worker of its own in a page (it carries the hub client, and header parsing takes CPU).
+export type { DescribeOptions, GpuFitReport, GpuLimits, RemoteModelInfo } from './remote-model.ts';
 export const describeRemoteModel = async (
   source: string, options?: import('./remote-model.ts').DescribeOptions,
-): Promise<import('./remote-model.ts').RemoteModelInfo> => (await import('./remote-model.ts')).describeRemoteModel(source, options);
+): Promise<import('./remote-model.ts').RemoteModelInfo> => (await import('./remote-model-client.ts')).describeRemoteModel(source, options);
 
 // The lab: backends run in the calling page, for the bench and tests. Its values load on demand
 // (`await loadLab()`), so importing this façade costs no backend code, in a page or in Node.

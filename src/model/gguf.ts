@@ -150,6 +150,28 @@ async function fromReader(reader: ByteReader, fileName: string, label: string, o
   return { config, tokenizer, weights, source: label, weightBytes: reader.size, tokenizerConfig: tok.tokenizerConfig };
 }
 
+/**
+ * The config a GGUF's header describes and each tensor's type under its HF name, from the metadata
+ * and tensor types alone (model-format.ts reads them by byte range): what a GPU memory estimate
+ * needs before the file is downloaded. Checked as a load checks them.
+ */
+export function ggufHeaderModel(meta: Readonly<Record<string, unknown>>, tensorTypes: ReadonlyMap<string, string>, fileName: string): { config: ModelConfig; types: Map<string, TensorType> } {
+  const metadata = meta as Metadata;
+  const arch = Object.hasOwn(metadata, 'general.architecture') ? metadata['general.architecture'] : undefined;
+  if (typeof arch !== 'string' || !Object.hasOwn(ARCHITECTURES, arch)) {
+    throw new Error(`${fileName}: architecture ${JSON.stringify(typeof arch === 'string' ? arch : String(arch))} is not supported (supported: ${Object.keys(ARCHITECTURES).join(', ')})`);
+  }
+  const config = ggufConfig(metadata, arch as GgufArchitecture, ggufTokenizer(metadata, fileName), new Set(tensorTypes.keys()), fileName);
+  const byName = new Map([...TENSOR_TYPES.values()].map((t) => [t as string, t]));
+  const types = new Map<string, TensorType>();
+  for (const [name, type] of tensorTypes) {
+    const hf = hfTensorName(name);
+    const known = byName.get(type);
+    if (hf !== undefined && known !== undefined) types.set(hf, known);
+  }
+  return { config, types };
+}
+
 interface ParsedHeader {
   meta: Metadata;
   tensors: GGUFTensorInfo[];

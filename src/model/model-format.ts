@@ -18,6 +18,10 @@ export interface ModelFormat {
   parameters: Record<string, number>;
   /** Parameters per stored type over the matrices only (what the label describes). */
   matrixParameters: Record<string, number>;
+  /** Each tensor's stored type, by its name in the file (safetensors dtypes lower case, ggml types as named). */
+  tensorTypes: ReadonlyMap<string, string>;
+  /** A GGUF's metadata (the config and tokenizer are in it); absent for safetensors. */
+  ggufMetadata?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -53,8 +57,10 @@ async function ggufFormat(source: ModelFileSource, signal?: AbortSignal): Promis
   }
   const parameters: Record<string, number> = {};
   const matrixParameters: Record<string, number> = {};
+  const tensorTypes = new Map<string, string>();
   for (const t of parsed.tensorInfos) {
     const type = GGMLQuantizationType[t.dtype] ?? `type${t.dtype}`;
+    tensorTypes.set(t.name, type);
     const count = t.shape.reduce((a, b) => a * Number(b), 1);
     parameters[type] = (parameters[type] ?? 0) + count;
     if (t.shape.length >= 2) matrixParameters[type] = (matrixParameters[type] ?? 0) + count;
@@ -63,13 +69,14 @@ async function ggufFormat(source: ModelFileSource, signal?: AbortSignal): Promis
   const mixName = typeof fileType === 'number' ? MIXED_FILE_TYPES[fileType] : undefined;
   const types = byShare(matrixParameters);
   const name = types.length > 1 && mixName !== undefined ? mixName : types.join('+') || 'none';
-  return { label: `gguf:${name}`, container: 'gguf', parameters, matrixParameters };
+  return { label: `gguf:${name}`, container: 'gguf', parameters, matrixParameters, tensorTypes, ggufMetadata: parsed.metadata as unknown as Readonly<Record<string, unknown>> };
 }
 
 async function safetensorsFormat(source: ModelFileSource, signal?: AbortSignal): Promise<ModelFormat> {
   const shards = await weightFiles(source, signal);
   const parameters: Record<string, number> = {};
   const matrixParameters: Record<string, number> = {};
+  const tensorTypes = new Map<string, string>();
   for (const shard of shards) {
     const lengthBytes = await readRange(source, shard, { start: 0, end: 8 }, signal);
     if (lengthBytes.byteLength < 8) throw new Error(`${shard}: truncated, too short for the 8-byte header length`);
@@ -91,12 +98,13 @@ async function safetensorsFormat(source: ModelFileSource, signal?: AbortSignal):
         throw new Error(`${shard}: tensor ${name} has no valid dtype and shape`);
       }
       const type = dtype.toLowerCase();
+      tensorTypes.set(name, type);
       const count = (shape as number[]).reduce((a, b) => a * b, 1);
       parameters[type] = (parameters[type] ?? 0) + count;
       if (shape.length >= 2) matrixParameters[type] = (matrixParameters[type] ?? 0) + count;
     }
   }
-  return { label: `safetensors:${byShare(matrixParameters).join('+') || 'none'}`, container: 'safetensors', parameters, matrixParameters };
+  return { label: `safetensors:${byShare(matrixParameters).join('+') || 'none'}`, container: 'safetensors', parameters, matrixParameters, tensorTypes };
 }
 
 /** model.safetensors, or the shards model.safetensors.index.json lists. */

@@ -7,7 +7,7 @@
 
 import { Inflate, deflateSync } from 'fflate';
 import { Base64UrlError, decodeBase64Url, encodeBase64Url } from './base64url.ts';
-import { selectionsToWire, validateShareWire, type ShareState } from './share-state.ts';
+import { selectionsToWire, validateShareWire, type ShareState, type ShareWireOptions } from './share-state.ts';
 
 export const LINK_VERSION = 1;
 /**
@@ -43,6 +43,7 @@ export function encodeShareHash(state: ShareState): EncodeResult {
     language: state.language,
     selections: selectionsToWire(state.selections),
     settings: state.settings,
+    ...(state.model !== undefined ? { model: state.model } : {}),
   };
   const json = new TextEncoder().encode(JSON.stringify(wire));
   if (json.length > MAX_DECODED_BYTES) {
@@ -78,7 +79,7 @@ export function hasShareHash(hash: string): boolean {
   return hash.length > 1;
 }
 
-export function decodeShareHash(hash: string): DecodeResult {
+export function decodeShareHash(hash: string, options: ShareWireOptions = {}): DecodeResult {
   if (typeof hash !== 'string') return fail('malformed', 'it is not text');
   if (hash.length > MAX_HASH_CHARS) {
     return fail('oversized', `${hash.length.toLocaleString('en-US')} characters; the limit is ${MAX_HASH_CHARS.toLocaleString('en-US')}`);
@@ -120,7 +121,7 @@ export function decodeShareHash(hash: string): DecodeResult {
   } catch {
     return fail('malformed', 'its data is not valid JSON text');
   }
-  const state = validateShareWire(json);
+  const state = validateShareWire(json, options);
   if (!state.ok) return fail('invalid', state.errors.slice(0, 3).join('; '));
   return { ok: true, state: state.value };
 }

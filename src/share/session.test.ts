@@ -8,7 +8,7 @@ import type { EditorSnapshot } from '../document/snapshot.ts';
 import type { ShareState } from './share-state.ts';
 import { readWorkspace, revisionOf, workspaceRecord, type SaveResult, type Workspace, type WorkspaceStore } from './workspace.ts';
 import { addToRing, readRing, type RecoveryEntry } from './recovery.ts';
-import type { NoticeAction, NoticeKey } from './session-ui.ts';
+import type { NoticeAction, NoticeKey, RunningModel, SessionModels } from './session-ui.ts';
 import { until } from '../testing/poll.ts';
 import { Emitter } from '../util/emitter.ts';
 import type { TabPeers } from './tabs.ts';
@@ -59,7 +59,7 @@ class MemoryStore implements WorkspaceStore {
 }
 
 /** The session with every page dependency replaced by a double that records what happened. */
-function harness(saved: Workspace | MemoryStore | undefined, hash = '', peers?: TabPeers) {
+function harness(saved: Workspace | MemoryStore | undefined, hash = '', peers?: TabPeers, models?: SessionModels) {
   const store = saved instanceof MemoryStore ? saved : new MemoryStore(saved);
   const log = {
     toasts: [] as Array<[string, string]>, banner: 0, hashes: [] as string[], copied: [] as string[],
@@ -94,6 +94,7 @@ function harness(saved: Workspace | MemoryStore | undefined, hash = '', peers?: 
     saverDebounceMs: 1,
     saverRetryMs: 5,
     ...(peers ? { peers } : {}),
+    ...(models ? { models } : {}),
   };
   const session = new WorkspaceSession(deps);
   return {
@@ -405,5 +406,51 @@ describe('WorkspaceSession', () => {
       expect(h.stored()?.text).toBe('their snippet');
       expect(h.store.recoverable().find((e) => e.reason === 'before-recover')?.text).toBe('my work');
     });
+  });
+});
+
+describe('links and the model', () => {
+  const SHA = 'b'.repeat(40);
+  const models = (running: RunningModel) => {
+    const offers: string[] = [];
+    const value: SessionModels = { running: () => running, offer: (source) => offers.push(source), hosts: ['https://huggingface.co'] };
+    return { value, offers };
+  };
+
+  it('a shared remote model travels in the link; opening it offers the model and loads nothing', async () => {
+    const sender = models({ kind: 'remote', source: `org/coder@${SHA}` });
+    const a = harness(mine, '', undefined, sender.value);
+    await a.session.start();
+    const shared = await a.session.share();
+    expect(shared.ok).toBe(true);
+    const hash = a.log.hashes.at(-1)!;
+
+    const receiver = models({ kind: 'shipped' });
+    const b = harness(undefined, hash, undefined, receiver.value);
+    await b.session.start();
+    expect(b.screen().text).toBe('my work');
+    expect(receiver.offers).toEqual([`org/coder@${SHA}`]);
+    // Already running it: nothing to ask.
+    const same = models({ kind: 'remote', source: `org/coder@${SHA}` });
+    const c = harness(undefined, hash, undefined, same.value);
+    await c.session.start();
+    expect(same.offers).toEqual([]);
+  });
+
+  it('a link whose model is on a host the page may not fetch from is refused whole, and the workspace stays', async () => {
+    const receiver = models({ kind: 'shipped' });
+    const hash = linkTo({ ...theirs, model: 'https://evil.example.com/m.gguf' });
+    const h = harness(mine, hash, undefined, receiver.value);
+    await h.session.start();
+    expect(h.screen().text).toBe('my work');
+    expect(receiver.offers).toEqual([]);
+    expect(h.log.toasts.at(-1)).toEqual(['error', expect.stringMatching(/model: evil\.example\.com is not a host this page may download models from.*Nothing from it was opened\./)]);
+  });
+
+  it('sharing while a local model file runs says the file cannot travel and which model the link names', async () => {
+    const h = harness(mine, '', undefined, models({ kind: 'file', name: 'coder-q4.gguf' }).value);
+    await h.session.start();
+    await h.session.share();
+    expect(h.log.toasts.at(-1)?.[1]).toMatch(/The model file coder-q4\.gguf runs only here: a local file can't be shared, so the link names spark-nano\./);
   });
 });

@@ -23,9 +23,9 @@ import { WorkspaceSaver, readWorkspace, revisionOf, NO_REVISION, type SaveResult
 import { DEFAULT_LANGUAGE } from '../document/languages.ts';
 import { entryState, newEntryId, readRing, recoveryEntry, type RecoveryEntry, type RecoveryReason } from './recovery.ts';
 import type { TabPeers } from './tabs.ts';
-import { describeError, type SessionUi } from './session-ui.ts';
+import { describeError, type SessionModels, type SessionUi } from './session-ui.ts';
 
-export type { NoticeAction, NoticeKey, SessionUi } from './session-ui.ts';
+export type { NoticeAction, NoticeKey, RunningModel, SessionModels, SessionUi } from './session-ui.ts';
 
 export type SessionMode = 'loading' | 'workspace' | 'shared' | 'conflict' | 'unreadable';
 
@@ -49,6 +49,8 @@ export interface SessionDeps {
   location: SessionLocation;
   ui: SessionUi;
   copyToClipboard(text: string): Promise<void>;
+  /** Remote models in links (absent: links carry settings.modelId only). */
+  models?: SessionModels;
   /** Other tabs on this workspace (absent: this tab is alone, as in unit tests). */
   peers?: TabPeers;
   /** Shown when there is neither a saved workspace nor a link. */
@@ -108,7 +110,22 @@ export class WorkspaceSession implements Disposable {
   /** The state on screen, as it would be saved or shared (an open link keeps its own model id). */
   snapshot(): ShareState {
     const settings = this.link ? withModelsOf(this.deps.settings.value, this.link.settings) : { ...this.deps.settings.value };
-    return { ...this.deps.editor.getSnapshot(), settings };
+    const running = this.deps.models?.running();
+    const model = this.link ? this.link.model : running?.kind === 'remote' ? running.source : undefined;
+    return { ...this.deps.editor.getSnapshot(), settings, ...(model !== undefined ? { model } : {}) };
+  }
+
+  private decode(hash: string) {
+    return decodeShareHash(hash, this.deps.models ? { modelHosts: this.deps.models.hosts } : {});
+  }
+
+  /** A link's model that is not the one running is offered, never loaded: the user decides. */
+  private offerModel(state: ShareState): void {
+    const models = this.deps.models;
+    if (state.model === undefined || !models) return;
+    const running = models.running();
+    if (running.kind === 'remote' && running.source === state.model) return;
+    models.offer(state.model);
   }
 
   /** Reads the saved workspace, then opens the link in the address bar if there is one. */
@@ -143,10 +160,11 @@ export class WorkspaceSession implements Disposable {
       + 'will be saved over it; what you type here is kept under Recover…. Reload the page to try reading it again.',
     this.exportActions());
     const hash = this.deps.location.hash();
-    const decoded = hasShareHash(hash) ? decodeShareHash(hash) : undefined;
+    const decoded = hasShareHash(hash) ? this.decode(hash) : undefined;
     if (decoded && !decoded.ok) this.deps.ui.toast(decoded.message, 'error');
     this.apply(decoded?.ok ? this.withLiveModel(decoded.state) : this.welcome());
     this.setMode('unreadable');
+    if (decoded?.ok) this.offerModel(decoded.state);
   }
 
   /** Tells the session the document, cursor or language changed (the editor's change event). */
@@ -245,12 +263,13 @@ export class WorkspaceSession implements Disposable {
    * saved workspace are then untouched.
    */
   private openLink(hash: string): boolean {
-    const decoded = decodeShareHash(hash);
+    const decoded = this.decode(hash);
     if (!decoded.ok) {
       this.deps.ui.toast(decoded.message, 'error');
       return false;
     }
     const shared = decoded.state;
+    this.offerModel(shared);
     if (this.currentMode === 'unreadable') {
       this.draft = { id: newEntryId(), reason: 'unreadable-edits' };
       this.apply(this.withLiveModel(shared));
@@ -349,9 +368,14 @@ export class WorkspaceSession implements Disposable {
     } catch {
       copied = false;
     }
-    this.deps.ui.toast(copied
+    const running = this.deps.models?.running();
+    // A file on this computer cannot be fetched by whoever opens the link: say which model it names instead.
+    const fileNote = running?.kind === 'file'
+      ? ` The model file ${running.name} runs only here: a local file can't be shared, so the link names ${this.snapshot().settings.modelId}.`
+      : '';
+    this.deps.ui.toast((copied
       ? `Link copied to the clipboard (${url.length.toLocaleString('en-US')} characters).`
-      : 'Link is in the address bar (copying to the clipboard was not allowed).', 'info');
+      : 'Link is in the address bar (copying to the clipboard was not allowed).') + fileNote, 'info');
     return { ok: true, url, copied };
   }
 

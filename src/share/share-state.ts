@@ -4,9 +4,17 @@
 import { isSupportedLanguage } from '../document/languages.ts';
 import { lineLengths, type EditorSnapshot, type SelectionState } from '../document/snapshot.ts';
 import { quoteKey, validateSettings, type Settings } from '../settings.ts';
+import { validateLinkModel } from './link-model.ts';
 
 export interface ShareState extends EditorSnapshot {
   settings: Settings;
+  /** A model that is not shipped with the page: a hub id pinned to a commit, or a .gguf URL (link-model.ts). */
+  model?: string;
+}
+
+export interface ShareWireOptions {
+  /** The origins the page may fetch models from (connect-src); a link's model URL must be on one. */
+  modelHosts?: readonly string[];
 }
 
 /** Many-cursor states are legitimate; tens of thousands are not. */
@@ -55,6 +63,7 @@ export function validateSelections(input: unknown, text: string): Validated<Sele
 }
 
 const WIRE_KEYS = ['text', 'language', 'selections', 'settings'] as const;
+const OPTIONAL_WIRE_KEYS = ['model'] as const;
 
 /**
  * What kind of JSON value this is, for error messages. Untrusted values are never passed to
@@ -76,14 +85,14 @@ export function describeJsonType(value: unknown): string {
  * Checks a decoded link payload field by field; the result is safe to hand to the editor. It
  * reads only own fields, never recurses into values, and builds the result from known keys.
  */
-export function validateShareWire(input: unknown): Validated<ShareState> {
+export function validateShareWire(input: unknown, options: ShareWireOptions = {}): Validated<ShareState> {
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
     return { ok: false, errors: [`the link holds ${describeJsonType(input)}, not an object`] };
   }
   const record = input as Record<string, unknown>;
   const errors: string[] = [];
   for (const key of Object.keys(record)) {
-    if (!(WIRE_KEYS as readonly string[]).includes(key)) errors.push(`unknown field ${quoteKey(key)}`);
+    if (!(WIRE_KEYS as readonly string[]).includes(key) && !(OPTIONAL_WIRE_KEYS as readonly string[]).includes(key)) errors.push(`unknown field ${quoteKey(key)}`);
   }
   for (const key of WIRE_KEYS) if (!Object.hasOwn(record, key)) errors.push(`missing field "${key}"`);
   if (errors.length > 0) return { ok: false, errors };
@@ -97,5 +106,11 @@ export function validateShareWire(input: unknown): Validated<ShareState> {
   if (!selections.ok) return selections;
   const settings = validateSettings(record['settings']);
   if (!settings.ok) return { ok: false, errors: settings.errors };
-  return { ok: true, value: { text, language, selections: selections.value, settings: settings.settings } };
+  let model: string | undefined;
+  if (Object.hasOwn(record, 'model')) {
+    const checked = validateLinkModel(record['model'], options.modelHosts);
+    if (!checked.ok) return checked;
+    model = checked.value;
+  }
+  return { ok: true, value: { text, language, selections: selections.value, settings: settings.settings, ...(model !== undefined ? { model } : {}) } };
 }

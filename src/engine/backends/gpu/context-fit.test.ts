@@ -2,11 +2,10 @@
 // 32k window), with and without a memory budget, and with a forced small buffer limit.
 import { describe, expect, it } from 'vitest';
 import { parseModelConfig, type ModelConfig } from '../../../model/config.ts';
-import { CONTEXT_TOKENS, defaultContext, KV_CACHE_BYTES, PREFILL_CHUNK_TOKENS } from '../../api/limits.ts';
+import { CONTEXT_TOKENS, defaultContext, KV_CACHE_BYTES } from '../../api/limits.ts';
 import { kvBytesPerPosition } from '../backend.ts';
 import { buildModelPlan } from '../plan/model-plan.ts';
-import { contextFor } from './gpu-backend.ts';
-import { estimateGpuMemory, type GpuModelSizes } from './gpu-model.ts';
+import { contextFor, estimateGpuMemory, gpuModelSizes } from './memory.ts';
 
 /** The published config.json fields of Qwen2.5-Coder-0.5B and -1.5B. */
 const QWEN_CODER: Record<string, Record<string, unknown>> = {
@@ -22,10 +21,7 @@ const LIMITS = { maxBufferSize: 4 * GIB, maxStorageBufferBindingSize: 2 * GIB };
 
 function estimator(c: ModelConfig) {
   const plan = buildModelPlan(c, 'q8_0');
-  const sizes = (maxContext: number): GpuModelSizes => ({
-    maxContext, maxBatch: Math.min(maxContext, PREFILL_CHUNK_TOKENS), maxRows: 9, outSlots: 64, maxBindingBytes: LIMITS.maxStorageBufferBindingSize,
-  });
-  return (context: number) => estimateGpuMemory(c, plan, sizes(context)).total;
+  return (context: number) => estimateGpuMemory(c, plan, gpuModelSizes(c, {}, LIMITS.maxStorageBufferBindingSize, context)).total;
 }
 
 describe('the context a model gets', () => {

@@ -8,18 +8,18 @@
 // The CPU reads back only token ids, once per submit, through a small ring of staging buffers.
 
 import type { GpuOptions } from '../../api/gpu-options.ts';
-import { CONTEXT_TOKENS, defaultContext, MAX_DRAFT_TOKENS, PREFILL_CHUNK_TOKENS, TOKENS_PER_SUBMIT } from '../../api/limits.ts';
-import type { ModelConfig } from '../../../model/config.ts';
+import { TOKENS_PER_SUBMIT } from '../../api/limits.ts';
 import type { LoadedModel } from '../../../model/load.ts';
 import type { ModelWaferPlan } from '../../api/plan-types.ts';
 import type { GenerateStats } from '../../api/types.ts';
-import { kvBytesPerPosition, type Backend, type GenerateRequest } from '../backend.ts';
+import type { Backend, GenerateRequest } from '../backend.ts';
 import { buildModelPlan, planCacheKey, weightFormats } from '../plan/model-plan.ts';
 import { bf16FitsF16 } from '../../../model/half.ts';
 import { TokenLoop } from '../token-loop.ts';
 import { autotunePlan, type AutotuneOptions, type PlanCache, type TunedPlan } from './autotune.ts';
 import { GpuContext } from './context.ts';
-import { estimateGpuMemory, GpuModel, type ForwardGraph, type GpuMemoryEstimate, type GpuModelSizes } from './gpu-model.ts';
+import { GpuModel, type ForwardGraph } from './gpu-model.ts';
+import { checkGpuFit, contextFor, describeMemory, estimateGpuMemory, gpuModelSizes, largestBuffer, type GpuMemoryEstimate } from './memory.ts';
 import { GpuStepper } from './gpu-stepper.ts';
 import { indexedDbPlanCache } from './plan-cache.ts';
 
@@ -42,31 +42,7 @@ export interface GpuBackendOptions extends Omit<GpuOptions, 'autotune' | 'planCa
 
 const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
-/** "812.3 MiB of GPU memory (weights 500.1 MiB, KV cache for 4096 positions 96.0 MiB, scratch 16.2 MiB)" */
-export const describeMemory = (m: GpuMemoryEstimate, positions: number) =>
-  `${mib(m.total)} of GPU memory (weights ${mib(m.weights)}, KV cache for ${positions} positions ${mib(m.kvCache)}, scratch ${mib(m.scratch)})`;
-
-/**
- * The KV positions a model gets: its own window, as far as memory allows. With a memory budget, the
- * most positions whose whole estimate (weights, KV cache, scratch) fits it, at least CONTEXT_TOKENS.min
- * (a model that does not fit even then is refused with the numbers); without one, what
- * KV_CACHE_BYTES of K and V hold. Either way one layer's K (or V) must fit a buffer.
- */
-export function contextFor(c: ModelConfig, memoryBudgetBytes: number | undefined, totalBytes: (context: number) => number, limits: Pick<GPUSupportedLimits, 'maxBufferSize' | 'maxStorageBufferBindingSize'>): number {
-  const perLayer = kvBytesPerPosition(c) / (2 * c.numLayers);
-  const bufferCap = Math.floor(Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize) / perLayer);
-  const cap = Math.max(CONTEXT_TOKENS.min, Math.min(c.maxPositionEmbeddings, bufferCap));
-  if (memoryBudgetBytes === undefined) return Math.min(cap, defaultContext(c.maxPositionEmbeddings, kvBytesPerPosition(c)));
-  // The estimate only grows with the context: the largest that fits, by bisection.
-  let [lo, hi] = [CONTEXT_TOKENS.min, cap];
-  if (totalBytes(hi) <= memoryBudgetBytes) return hi;
-  while (hi - lo > 1) {
-    const mid = Math.floor((lo + hi) / 2);
-    if (totalBytes(mid) <= memoryBudgetBytes) lo = mid;
-    else hi = mid;
-  }
-  return lo;
-}
+export { describeMemory };
 
 export async function createGpuBackend(model: LoadedModel, options: GpuBackendOptions = {}): Promise<GpuBackend> {
   let device = options.device;
@@ -110,18 +86,11 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
     }
     const choices = Object.fromEntries(Object.entries(tuned ?? {}).map(([role, t]) => [role, { grid: t!.grid, source }]));
     const plan = buildModelPlan(c, formats, choices, options.forceGrid);
-    const maxDraft = options.maxDraftTokens ?? MAX_DRAFT_TOKENS;
-    const maxN = options.maxTokensPerSubmit ?? TOKENS_PER_SUBMIT.max;
     const maxBindingBytes = Math.min(options.maxBindingBytes ?? Infinity, device.limits.maxStorageBufferBindingSize);
-    const sizesFor = (maxContext: number): GpuModelSizes => ({
-      maxContext,
-      // A verify pass is a batch of 1 + maxDraft tokens, so the batch is never smaller than that.
-      maxBatch: Math.min(maxContext, Math.max(options.maxBatch ?? PREFILL_CHUNK_TOKENS, maxDraft + 1)),
-      maxRows: maxDraft + 1, outSlots: Math.max(maxN, maxDraft + 1), maxBindingBytes,
-    });
-    const maxContext = options.maxContext ?? contextFor(c, options.memoryBudgetBytes, (n) => estimateGpuMemory(c, plan, sizesFor(n)).total, device.limits);
-    if (maxContext < 2 || maxContext > c.maxPositionEmbeddings) throw new Error(`maxContext ${maxContext} outside 2..${c.maxPositionEmbeddings} (max_position_embeddings)`);
-    const sizes = sizesFor(maxContext);
+    const context = options.maxContext ?? contextFor(c, options.memoryBudgetBytes, (n) => estimateGpuMemory(c, plan, gpuModelSizes(c, options, maxBindingBytes, n)).total, device.limits);
+    const sizes = gpuModelSizes(c, options, maxBindingBytes, context);
+    const maxDraft = sizes.maxRows - 1;
+    const maxN = options.maxTokensPerSubmit ?? TOKENS_PER_SUBMIT.max;
     // Uploads and pipeline builds inside error scopes: an allocation the device cannot make is a
     // clear load error (and so a CPU fallback with the reason), not a silent uncaptured error.
     const memory = estimateGpuMemory(c, plan, sizes);
@@ -129,6 +98,9 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
     if (options.memoryBudgetBytes !== undefined && memory.total > options.memoryBudgetBytes) {
       throw new Error(`the model does not fit: it ${needs}, over the GPU memory budget of ${mib(options.memoryBudgetBytes)}`);
     }
+    // The same check the page makes before a download (remote-model.ts): a buffer over the device's limit cannot be created at all.
+    const fit = checkGpuFit({ memory, largestBuffer: largestBuffer(c, plan, sizes) }, device.limits);
+    if (!fit.fits) throw new Error(`the model does not fit: it ${fit.reason} (it ${needs})`);
     device.pushErrorScope('out-of-memory');
     device.pushErrorScope('validation');
     let gpuModel: GpuModel | undefined;

@@ -13,7 +13,6 @@ import type { LoadedModel } from '../../../model/load.ts';
 import type { WeightTensor } from '../../../model/tensor.ts';
 import { EMBED_TOKENS, FINAL_NORM, layerWeightName, outputWeightName, type LayerWeight } from '../../../model/weights.ts';
 import type { SamplingParams } from '../../api/types.ts';
-import { kvBytesPerPosition } from '../backend.ts';
 import type { ModelWaferPlan } from '../plan/model-plan.ts';
 import type { MatrixPlan } from '../plan/wafer-plan.ts';
 import { BufferGroup, type Dispatch, type GpuContext } from './context.ts';
@@ -25,6 +24,7 @@ import { ropeKvDispatch, ropeTables, type RopeTables } from './kernels/rope-kv/r
 import { samplerDispatch } from './kernels/sampler/sampler.ts';
 import { uploadTiled, type TiledMatrix } from './kernels/shared/weights.ts';
 import { concat, matrixData, type MatrixLayout } from './matrix-data.ts';
+import { kvCacheBytes, scratchBytes, type GpuModelSizes } from './memory.ts';
 
 interface LayerBuffers {
   inputNorm: GPUBuffer;
@@ -38,53 +38,8 @@ interface LayerBuffers {
   vCache: GPUBuffer;
 }
 
-export interface GpuModelSizes {
-  maxContext: number;
-  /** Largest T of one forward (prefill chunk). */
-  maxBatch: number;
-  /** Largest number of logits rows sampled in one forward (1 + max drafts). */
-  maxRows: number;
-  /** outIds slots: max(tokens per submit, maxRows). */
-  outSlots: number;
-  /** Largest weight buffer bound at once; a larger matrix is split in row blocks. */
-  maxBindingBytes: number;
-}
-
-/** Bytes the model's buffers take on the GPU, by kind: what the fit check weighs before uploading. */
-export interface GpuMemoryEstimate {
-  /** Matrices as stored (blocks, f16 or f32, padding included), norms, biases, RoPE tables. */
-  weights: number;
-  kvCache: number;
-  /** Activations, logits and the sampler's buffers, for the largest batch. */
-  scratch: number;
-  total: number;
-}
-
-/** The activation buffers' sizes in bytes: the constructor allocates exactly these. */
-function scratchBytes(c: ModelConfig, plan: ModelWaferPlan, sizes: GpuModelSizes) {
-  const { numHeads: h, numKvHeads: hkv, headDim: dh, hiddenSize: d, intermediateSize: inter } = c;
-  const t = sizes.maxBatch;
-  const mats = Object.values(plan.roles).filter((p): p is MatrixPlan => !!p && p.name !== 'embed');
-  const partialFloats = Math.max(0, ...mats.map((p) => (p.grid.q > 1 ? p.grid.q * p.rows * (p.name === 'lm_head' ? sizes.maxRows : t) : 0)));
-  return {
-    ids: t * 4, state: 8, outIds: sizes.outSlots * 4, x: t * d * 4, h: t * d * 4, qkv: t * (h + 2 * hkv) * dh * 4,
-    att: t * h * dh * 4, mlp: t * inter * 4, partials: partialFloats * 4, logits: sizes.maxRows * c.vocabSize * 4, probs: sizes.maxRows * c.vocabSize * 4,
-  };
-}
-
-/** K and V of every layer, f32, for maxContext positions. */
-const kvCacheBytes = (c: ModelConfig, sizes: GpuModelSizes) => kvBytesPerPosition(c) * sizes.maxContext;
-
-export function estimateGpuMemory(c: ModelConfig, plan: ModelWaferPlan, sizes: GpuModelSizes): GpuMemoryEstimate {
-  const perLayer = (['qkv', 'o', 'gate_up', 'down'] as const).flatMap((r) => plan.layers?.[r] ?? Array.from({ length: c.numLayers }, () => plan.roles[r]!));
-  const tables = [plan.roles.lm_head!, ...(c.tieWordEmbeddings ? [] : [plan.roles.embed!])];
-  const qkvRows = (c.numHeads + 2 * c.numKvHeads) * c.headDim;
-  const weights = [...perLayer, ...tables].reduce((sum, m) => sum + m.storedBytes, 0)
-    + ((2 * c.numLayers + 1) * c.hiddenSize + (c.attentionBias ? c.numLayers * qkvRows : 0) + sizes.maxContext * c.headDim) * 4;
-  const kvCache = kvCacheBytes(c, sizes);
-  const scratch = Object.values(scratchBytes(c, plan, sizes)).reduce((a, b) => a + b, 0);
-  return { weights, kvCache, scratch, total: weights + kvCache + scratch };
-}
+export type { GpuMemoryEstimate, GpuModelSizes } from './memory.ts';
+export { estimateGpuMemory } from './memory.ts';
 
 /** A forward pass as dispatches, plus the sampler's uniform (rewritten per request). */
 export interface ForwardGraph extends Disposable {
