@@ -1,12 +1,13 @@
 // The UI side of the engine: wraps the Worker with typed promises and events. One generation is
 // current at a time; starting another cancels the previous one, and its tokens are dropped here
 // too (a second guard behind the worker's), so stale text can never reach the editor.
+import type { CacheListing } from '../../model/cache/model-cache.ts';
 import type { ModelConfig } from '../../model/config.ts';
 import type { Engine } from './engine.ts';
 import type { GpuOptions } from './gpu-options.ts';
 import { Emitter } from '../../util/emitter.ts';
 import type {
-  BackendPreference, DiagnosticsEvent, DoneEvent, EngineEvent, EngineRequest, GenerateMessage, LoadProgressEvent, ModelFilesMessage,
+  BackendPreference, CacheListEvent, DiagnosticsEvent, DoneEvent, EngineEvent, EngineRequest, GenerateMessage, LoadProgressEvent, ModelFilesMessage,
   ReadyEvent, TokensEvent,
 } from './protocol.ts';
 
@@ -73,6 +74,8 @@ export class EngineClient implements Engine {
 
   private readonly pending = new Map<number, Pending>();
   private readonly diagnosing: ((event: DiagnosticsEvent) => void)[] = [];
+  /** Cache requests in the order sent; the worker answers them in that order. */
+  private readonly caching: { resolve: (listing: CacheListing) => void; reject: (err: Error) => void }[] = [];
   private loading: { resolve: (e: ReadyEvent) => void; reject: (err: Error) => void } | undefined;
   private nextId = 1;
   private currentId = 0;
@@ -134,6 +137,33 @@ export class EngineClient implements Engine {
     this.worker.postMessage({ type: 'cancel', id });
   }
 
+  cancelLoad(): void {
+    if (this.disposed || !this.loading) return;
+    this.worker.postMessage({ type: 'cancelLoad' });
+  }
+
+  listCache(): Promise<CacheListing> {
+    return this.cacheRequest({ type: 'cacheList' });
+  }
+
+  deleteCached(key: string): Promise<CacheListing> {
+    return this.cacheRequest({ type: 'cacheDelete', key });
+  }
+
+  private cacheRequest(message: { type: 'cacheList' } | { type: 'cacheDelete'; key: string }): Promise<CacheListing> {
+    this.assertLive();
+    return new Promise((resolve, reject) => {
+      this.caching.push({ resolve, reject });
+      this.worker.postMessage(message);
+    });
+  }
+
+  private onCacheList(e: CacheListEvent): void {
+    const waiting = this.caching.shift();
+    if (e.error !== undefined) waiting?.reject(new Error(e.error));
+    else waiting?.resolve(e.listing);
+  }
+
   setProfiling(on: boolean): void {
     this.assertLive();
     this.worker.postMessage({ type: 'setProfiling', on });
@@ -168,6 +198,9 @@ export class EngineClient implements Engine {
         break;
       case 'diagnostics':
         this.diagnosing.shift()?.(e);
+        break;
+      case 'cacheList':
+        this.onCacheList(e);
         break;
       case 'tokens':
         // Only the current request streams; anything else is stale.
@@ -207,6 +240,7 @@ export class EngineClient implements Engine {
     this.loading = undefined;
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+    for (const c of this.caching.splice(0)) c.reject(err);
   }
 
   private assertLive(): void {
