@@ -14,7 +14,9 @@ import { WELCOME, WorkspaceSession } from './share/session.ts';
 import { collapsedSelection } from './document/snapshot.ts';
 import { idbWorkspaceStore } from './share/workspace-db.ts';
 import { BrowserTabPeers } from './share/tabs.ts';
+import { CachePanel } from './ui/cache-panel.ts';
 import { byTestId } from './ui/dom.ts';
+import { DownloadBar } from './ui/download-bar.ts';
 import { LanguagePicker } from './ui/language-picker.ts';
 import { ModelFilePicker } from './ui/model-file-picker.ts';
 import { ModelSourcePicker } from './ui/model-source-picker.ts';
@@ -79,7 +81,10 @@ function boot(): DisposableStore {
     settings,
     hub,
     hud,
-    showStatus: (text, state) => statusBar.showEngine(text, state),
+    showStatus: (text, state) => {
+      statusBar.showEngine(text, state);
+      if (state !== 'loading') downloads.hide();
+    },
     showRewrite: (state, edits) => statusBar.showRewrite(byTestId('rewrite-bar'), state, edits),
     onModel: (file) => modelFile.showModel(file),
     hubEndpoint: __SPARK_HUB_ENDPOINT__,
@@ -96,6 +101,17 @@ function boot(): DisposableStore {
     describe: (source, signal) => describeRemoteModel(source, { hubEndpoint: __SPARK_HUB_ENDPOINT__, signal }),
     open: (info) => void assistant.loadRemote({ source: info.source, ...(info.bytes !== undefined ? { bytes: info.bytes } : {}) }),
     notify: (message, kind) => toast.show(message, kind),
+  }));
+
+  const downloads = app.add(new DownloadBar({ slot: byTestId('download-slot'), engine: assistant.client }));
+  app.add(new CachePanel({
+    panel: byTestId('cache-panel'),
+    toggleButton: byTestId<HTMLButtonElement>('cache-button'),
+    list: () => assistant.client.listCache(),
+    delete: (key) => assistant.client.deleteCached(key),
+    load: (source) => void assistant.loadRemote({ source }),
+    notify: (message, kind) => toast.show(message, kind),
+    onDidChange: (listener) => assistant.client.onReady(listener),
   }));
 
   const picker = app.add(new LanguagePicker(byTestId<HTMLSelectElement>('language-picker'), (id) => editor.setLanguage(id)));
