@@ -6,7 +6,7 @@ import { IncrementalDetokenizer } from '../../model/detokenizer.ts';
 import { loadModel, type LoadedModel } from '../../model/load.ts';
 import { blobFetcher, memoryFetcher, urlFetcher, type ModelFileFetcher } from '../../model/model-files.ts';
 import { loadModelFrom, openRemoteSource } from '../../model/model-source.ts';
-import { openCachedSource } from '../../model/cache/cached-source.ts';
+import { cacheRecordName, openCachedSource } from '../../model/cache/cached-source.ts';
 import type { ChunkStore } from '../../model/cache/chunk-store.ts';
 import { deleteCachedModel, listCachedModels, openModelCacheStore } from '../../model/cache/model-cache.ts';
 import { CACHE_CHUNK_BYTES } from '../../model/limits.ts';
@@ -46,6 +46,8 @@ export class EngineHost implements Disposable {
   private disposed = false;
   /** The load in flight or queued last: cancelLoad and a newer load abort it. */
   private loadController: AbortController | undefined;
+  /** The cache record of the remote source loading now: the cache manager may not delete it mid-download. */
+  private loadingRecord: string | undefined;
   /** The model cache's store, opened on first use; undefined where there is none (Node). */
   private cacheStore: Promise<ChunkStore | undefined> | undefined;
 
@@ -152,6 +154,7 @@ export class EngineHost implements Disposable {
     try {
       if (key !== undefined) {
         if (!store) throw new Error('there is no model cache here');
+        if (key === this.loadingRecord) throw new Error('that model is loading now; cancel its download first');
         await deleteCachedModel(store, key);
       }
     } catch (err) {
@@ -176,6 +179,7 @@ export class EngineHost implements Disposable {
         // A remote model goes through the model cache where this context has one.
         const options = { ...(msg.hubEndpoint !== undefined ? { endpoint: msg.hubEndpoint } : {}), signal };
         const store = await this.cache();
+        if (store) this.loadingRecord = cacheRecordName(msg.source, msg.hubEndpoint);
         const remote = store
           ? await openCachedSource(msg.source, { ...options, store, chunkBytes: CACHE_CHUNK_BYTES, onProgress, onNotice: (text) => notices.push(text) })
           : await openRemoteSource(msg.source, options);
@@ -219,6 +223,7 @@ export class EngineHost implements Disposable {
           : `loading ${msg.modelUrl} failed: ${errorMessage(err)}${kept}`,
       });
     } finally {
+      this.loadingRecord = undefined;
       throttle.dispose();
       if (this.loadController?.signal === signal) this.loadController = undefined;
     }

@@ -52,6 +52,8 @@ describe('the model cache through the engine', () => {
     const loading = load(engine);
     // Progress is throttled, so the last event before the stall may not come: any downloaded byte will do.
     await until(() => progress.some((p) => p.fromCache === false && p.loadedBytes > 0), 'the download to start');
+    const during = await engine.listCache();
+    await expect(engine.deleteCached(during.models[0]!.key)).rejects.toThrow(/loading now; cancel its download first/);
     engine.cancelLoad();
     await expect(loading).rejects.toThrow(/cancelled; what it downloaded is kept.*the model loaded before stays in use/);
     expect((await engine.generate(generate).done).tokens.length).toBeGreaterThan(0);

@@ -31,6 +31,17 @@ export interface SourceRecord {
 export const SOURCE_PREFIX = 'source-';
 export const sourceRecordName = (endpoint: string, source: string) => `${SOURCE_PREFIX}${hashText(`${endpoint}\n${source}`)}`;
 
+/** The record a source string is cached under (what the cache manager's keys are); undefined for a string that is no remote source. */
+export function cacheRecordName(text: string, endpoint?: string): string | undefined {
+  try {
+    const spec = parseModelSource(text.trim());
+    if (spec.kind !== 'hub' && spec.kind !== 'url') return undefined;
+    return sourceRecordName(spec.kind === 'hub' ? hubEndpoint(endpoint) : '', text.trim());
+  } catch {
+    return undefined;
+  }
+}
+
 export function isSourceRecord(value: unknown): value is SourceRecord {
   const r = value as SourceRecord | null;
   return typeof r === 'object' && r !== null && r.v === 1 && typeof r.source === 'string' && typeof r.label === 'string'
@@ -57,8 +68,7 @@ export async function openCachedSource(text: string, options: CachedSourceOption
   const source = text.trim();
   const spec = parseModelSource(source);
   if (spec.kind !== 'hub' && spec.kind !== 'url') return openRemoteSource(source, options); // refused there, with the reason
-  const endpoint = spec.kind === 'hub' ? hubEndpoint(options.endpoint) : '';
-  const name = sourceRecordName(endpoint, source);
+  const name = cacheRecordName(source, options.endpoint)!;
   const stored = await options.store.getRecord(name);
   let record: SourceRecord;
   if (isSourceRecord(stored)) {
@@ -66,7 +76,7 @@ export async function openCachedSource(text: string, options: CachedSourceOption
   } else {
     const remote = await openRemoteSource(source, options);
     record = {
-      v: 1, source, endpoint, label: remote.label, layout: remote.layout, savedAt: Date.now(),
+      v: 1, source, endpoint: spec.kind === 'hub' ? hubEndpoint(options.endpoint) : '', label: remote.label, layout: remote.layout, savedAt: Date.now(),
       ...(remote.ggufFile !== undefined ? { ggufFile: remote.ggufFile } : {}),
       ...(spec.kind === 'hub' ? { repo: spec.repo, commit: remote.commit!, files: [...remote.files ?? []] } : { url: spec.url }),
     };
