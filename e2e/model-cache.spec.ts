@@ -46,7 +46,7 @@ test.describe('the model cache', () => {
     await expect(page.getByTestId('download-progress')).toHaveAttribute('max', String(GGUF.byteLength));
     await page.getByTestId('download-cancel').click();
     await expect(bar).toBeHidden();
-    await expect(status(page)).toHaveText(/cancelled; what it downloaded is kept.*still using spark-nano/);
+    await expect(status(page)).toHaveText(`Stopped loading ${REPO}; what it downloaded is kept, and loading it again resumes there · still using spark-nano`);
 
     // Loading it again resumes where the cancelled download stopped.
     await expect.poll(() => resolves(hub).length).toBe(1); // the stalled response, once its connection closed

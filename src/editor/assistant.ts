@@ -192,6 +192,13 @@ export class Assistant implements Disposable {
     } catch (err) {
       // A newer load superseded this one: that one reports for itself.
       if (this.current !== choice) throw err;
+      if (err instanceof Error && err.name === 'AbortError' && previous) {
+        // Cancelled by the user: not a failure, so no error toast.
+        this.current = previous.choice;
+        this.showReady(previous.ready);
+        this.deps.showStatus(`Stopped loading ${name}; what it downloaded is kept, and loading it again resumes there · still using ${choiceLabel(previous.choice)}`, 'fallback');
+        return previous.ready;
+      }
       const why = err instanceof Error ? err.message : String(err);
       if (!previous || sameChoice(previous.choice, choice)) {
         this.deps.showStatus(`Model ${name} failed to load: ${why}`, 'error');

@@ -214,6 +214,7 @@ export class EngineClient implements Engine {
       }
       case 'error': {
         const err = new Error(e.message);
+        if (e.cancelled) err.name = 'AbortError';
         if (e.id !== undefined && this.pending.has(e.id)) {
           this.pending.get(e.id)!.reject(err);
           this.pending.delete(e.id);

@@ -161,6 +161,8 @@ export interface ErrorEvent {
   /** The generate request that failed; absent for load and other failures. */
   id?: number;
   message: string;
+  /** A load stopped by cancelLoad, not a failure (the client rejects with an AbortError). */
+  cancelled?: boolean;
 }
 
 export interface DiagnosticsEvent {

@@ -25,6 +25,9 @@ import { parseEngineRequest, type CacheListEvent, type EngineEvent, type FinishR
 
 export type PostEvent = (event: EngineEvent) => void;
 
+/** Why a load was aborted when a newer one came (the client has already rejected it). */
+const SUPERSEDED = 'superseded by another load';
+
 /** Progress events per file at most this often (plus the first and the last). */
 const PROGRESS_INTERVAL_MS = 100;
 
@@ -79,7 +82,7 @@ export class EngineHost implements Disposable {
       case 'load': {
         this.active?.controller.abort();
         this.loadEpoch++; // generations queued before this load are stale
-        this.loadController?.abort(new Error('superseded by another load'));
+        this.loadController?.abort(new Error(SUPERSEDED));
         const controller = new AbortController();
         this.loadController = controller;
         this.enqueue(() => this.load(msg, controller.signal));
@@ -195,7 +198,11 @@ export class EngineHost implements Disposable {
       const { backend, fallbackReason } = await selectBackend(model, {
         preference: msg.backend ?? 'auto', ...(msg.gpuOptions ? { gpuOptions: msg.gpuOptions } : {}), ...this.selectOverrides,
       });
-      if (this.disposed) { backend.dispose(); return; }
+      if (this.disposed || signal.aborted) {
+        backend.dispose();
+        if (this.disposed) return;
+        signal.throwIfAborted();
+      }
       backend.setProfiling(this.profiling);
       // The working model goes only now that its successor is ready: a load that fails keeps it.
       this.backend?.dispose();
@@ -215,13 +222,12 @@ export class EngineHost implements Disposable {
       });
     } catch (err) {
       const kept = this.backend ? ' (the model loaded before stays in use)' : '';
+      // The client stopped waiting for a superseded load: an answer now would be taken for its successor's.
+      if (signal.aborted && errorMessage(signal.reason) === SUPERSEDED) return;
       const partial = msg.source !== undefined ? '; what it downloaded is kept, and loading it again resumes there' : '';
-      this.post({
-        type: 'error',
-        message: signal.aborted
-          ? `loading ${msg.modelUrl} ${errorMessage(signal.reason)}${partial}${kept}`
-          : `loading ${msg.modelUrl} failed: ${errorMessage(err)}${kept}`,
-      });
+      this.post(signal.aborted
+        ? { type: 'error', cancelled: true, message: `loading ${msg.modelUrl} ${errorMessage(signal.reason)}${partial}${kept}` }
+        : { type: 'error', message: `loading ${msg.modelUrl} failed: ${errorMessage(err)}${kept}` });
     } finally {
       this.loadingRecord = undefined;
       throttle.dispose();

@@ -71,4 +71,17 @@ describe('the model cache through the engine', () => {
     expect(after.models).toEqual([]);
     await expect(engine.deleteCached(done.models[0]!.key)).rejects.toThrow(/no such cached model/);
   });
+
+  it('a newer load stops a download in flight, and only the newer load answers', async () => {
+    const engine = engineOn(new MemoryChunkStore());
+    hubOf().interruptNext(1000, 'stall');
+    const progress: LoadProgressEvent[] = [];
+    disposables.add(engine.onLoadProgress((p) => progress.push(p)));
+    const first = load(engine);
+    await until(() => progress.some((p) => p.fromCache === false), 'the download to start');
+    const second = engine.load('memory', { files: { ...makeTestGguf().files }, backend: 'cpu' });
+    await expect(first).rejects.toThrow(/superseded by another load/);
+    expect((await second).backend).toBe('cpu');
+    expect((await engine.generate(generate).done).tokens.length).toBeGreaterThan(0);
+  });
 });
