@@ -6,6 +6,7 @@ import type { ModelConfig } from '../../model/config.ts';
 import type { Engine } from './engine.ts';
 import type { GpuOptions } from './gpu-options.ts';
 import { Emitter } from '../../util/emitter.ts';
+import { LOAD_SUPERSEDED } from './protocol.ts';
 import type {
   BackendPreference, CacheListEvent, DiagnosticsEvent, DoneEvent, EngineEvent, EngineRequest, GenerateMessage, LoadProgressEvent, ModelFilesMessage,
   ReadyEvent, TokensEvent,
@@ -104,7 +105,7 @@ export class EngineClient implements Engine {
   /** Loads a model (by base URL, from in-memory files, or from a local .gguf file); resolves when the backend is ready. */
   load(modelUrl: string, options: LoadOptions = {}): Promise<ReadyEvent> {
     this.assertLive();
-    this.loading?.reject(new Error('superseded by another load'));
+    this.loading?.reject(new Error(LOAD_SUPERSEDED));
     this.ready = undefined;
     return new Promise<ReadyEvent>((resolve, reject) => {
       this.loading = { resolve, reject };

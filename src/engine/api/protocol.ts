@@ -75,6 +75,9 @@ export interface GenerateMessage {
   ignoreStopTokens?: boolean;
 }
 
+/** What a load that a newer load replaced fails with (the client says it; the worker then stays silent). */
+export const LOAD_SUPERSEDED = 'superseded by another load';
+
 export interface CancelMessage { type: 'cancel'; id: number }
 /** Stops the load in flight (a download keeps what it stored, for the next load to resume); the working model stays. */
 export interface CancelLoadMessage { type: 'cancelLoad' }

@@ -21,12 +21,9 @@ import { ProgressThrottle } from './progress-throttle.ts';
 import { buildPrompt } from './prompt.ts';
 import { promptBudget, TOKENS_PER_SUBMIT } from '../api/limits.ts';
 import type { ModelWaferPlan } from '../api/plan-types.ts';
-import { parseEngineRequest, type CacheListEvent, type EngineEvent, type FinishReason, type GenerateMessage, type LoadMessage } from '../api/protocol.ts';
+import { LOAD_SUPERSEDED, parseEngineRequest, type CacheListEvent, type EngineEvent, type FinishReason, type GenerateMessage, type LoadMessage } from '../api/protocol.ts';
 
 export type PostEvent = (event: EngineEvent) => void;
-
-/** Why a load was aborted when a newer one came (the client has already rejected it). */
-const SUPERSEDED = 'superseded by another load';
 
 /** Progress events per file at most this often (plus the first and the last). */
 const PROGRESS_INTERVAL_MS = 100;
@@ -82,7 +79,7 @@ export class EngineHost implements Disposable {
       case 'load': {
         this.active?.controller.abort();
         this.loadEpoch++; // generations queued before this load are stale
-        this.loadController?.abort(new Error(SUPERSEDED));
+        this.loadController?.abort(new Error(LOAD_SUPERSEDED));
         const controller = new AbortController();
         this.loadController = controller;
         this.enqueue(() => this.load(msg, controller.signal));
@@ -223,7 +220,7 @@ export class EngineHost implements Disposable {
     } catch (err) {
       const kept = this.backend ? ' (the model loaded before stays in use)' : '';
       // The client stopped waiting for a superseded load: an answer now would be taken for its successor's.
-      if (signal.aborted && errorMessage(signal.reason) === SUPERSEDED) return;
+      if (signal.aborted && errorMessage(signal.reason) === LOAD_SUPERSEDED) return;
       const partial = msg.source !== undefined ? '; what it downloaded is kept, and loading it again resumes there' : '';
       this.post(signal.aborted
         ? { type: 'error', cancelled: true, message: `loading ${msg.modelUrl} ${errorMessage(signal.reason)}${partial}${kept}` }
