@@ -12,8 +12,9 @@ const CACHE_NAME = 'spark-models-v1';
 
 /**
  * The stores in order of preference: the faster one measured in this machine's Chromium first
- * (bench/cache-store.browser-bench.ts: the Cache API wrote 256 MiB in 1.33 s and read it in 0.43 s,
- * OPFS through a sync access handle in 1.50 s and 0.48 s), the other where the first is unavailable.
+ * (bench/cache-store.browser-bench.ts: the Cache API wrote 256 MiB in 1.15–1.33 s and read it in
+ * 0.39–0.43 s, OPFS through a sync access handle in 1.33–1.50 s and 0.46–0.48 s), the other where
+ * the first is unavailable.
  */
 export const STORE_PREFERENCE: readonly ChunkStoreKind[] = ['cache-api', 'opfs'];
 
