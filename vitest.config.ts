@@ -41,6 +41,22 @@ export default defineConfig({
           },
         },
       },
+      {
+        // Measurements, not checks: only run by name (scripts/test.mjs names unit and gpu).
+        extends: './vite.config.ts',
+        test: {
+          name: 'cache-bench',
+          include: ['bench/**/*.browser-bench.ts'],
+          testTimeout: 600_000,
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({ launchOptions: launchOptions() }),
+            instances: [{ browser: 'chromium' }],
+            api: { host: '127.0.0.1' },
+          },
+        },
+      },
     ],
   },
 });

@@ -14,7 +14,9 @@ import { WELCOME, WorkspaceSession } from './share/session.ts';
 import { collapsedSelection } from './document/snapshot.ts';
 import { idbWorkspaceStore } from './share/workspace-db.ts';
 import { BrowserTabPeers } from './share/tabs.ts';
+import { CachePanel } from './ui/cache-panel.ts';
 import { byTestId } from './ui/dom.ts';
+import { DownloadBar } from './ui/download-bar.ts';
 import { LanguagePicker } from './ui/language-picker.ts';
 import { LinkModelPrompt } from './ui/link-model-prompt.ts';
 import { RecentModels, runningModel } from './ui/recent-models.ts';
@@ -89,7 +91,10 @@ function boot(): DisposableStore {
     settings,
     hub,
     hud,
-    showStatus: (text, state) => statusBar.showEngine(text, state),
+    showStatus: (text, state) => {
+      statusBar.showEngine(text, state);
+      if (state !== 'loading') downloads.hide();
+    },
     showRewrite: (state, edits) => statusBar.showRewrite(byTestId('rewrite-bar'), state, edits),
     onModel: (file) => modelFile.showModel(file),
     onRunning: (choice) => {
@@ -113,6 +118,17 @@ function boot(): DisposableStore {
     open: (info) => openModel(info, loadInto.value),
     notify: (message, kind) => toast.show(message, kind),
     recents,
+  }));
+
+  const downloads = app.add(new DownloadBar({ slot: byTestId('download-slot'), engine: assistant.client }));
+  app.add(new CachePanel({
+    panel: byTestId('cache-panel'),
+    toggleButton: byTestId<HTMLButtonElement>('cache-button'),
+    list: () => assistant.client.listCache(),
+    delete: (key) => assistant.client.deleteCached(key),
+    load: (source) => void assistant.loadRemote({ source }),
+    notify: (message, kind) => toast.show(message, kind),
+    onDidChange: (listener) => assistant.client.onReady(listener),
   }));
 
   const picker = app.add(new LanguagePicker(byTestId<HTMLSelectElement>('language-picker'), (id) => editor.setLanguage(id)));

@@ -138,6 +138,13 @@ export class ModelSlot implements Disposable {
     } catch (err) {
       // A newer load superseded this one: that one reports for itself.
       if (this.currentChoice !== choice) throw err;
+      if (err instanceof Error && err.name === 'AbortError' && previous) {
+        // Cancelled by the user: not a failure, so no error toast.
+        this.currentChoice = previous.choice;
+        this.showReady(previous);
+        this.deps.onStatus({ text: `Stopped loading ${name}; what it downloaded is kept, and loading it again resumes there · still using ${choiceLabel(previous.choice)}`, state: 'fallback' });
+        return previous.ready;
+      }
       const why = err instanceof Error ? err.message : String(err);
       if (!previous || sameChoice(previous.choice, choice)) {
         this.deps.onStatus({ text: `Model ${name} failed to load: ${why}`, state: 'error' });

@@ -48,3 +48,10 @@ export type ModelLimit = keyof typeof MODEL_LIMITS;
 export function checkLimit(where: string, field: string, value: number, limit: ModelLimit): void {
   if (value > MODEL_LIMITS[limit]) throw new Error(`${where}: ${field} ${value} is more than ${MODEL_LIMITS[limit]}`);
 }
+
+/**
+ * The model cache (model/cache/): a downloaded file is stored in chunks of this many bytes, so no
+ * step of a download or a cached read holds more than one chunk (a 600 MB model never needs one
+ * 600 MB buffer), and a resumed download loses at most the chunk it was writing.
+ */
+export const CACHE_CHUNK_BYTES = 16 << 20;

@@ -33,6 +33,11 @@ export interface LoadProgress {
   loadedBytes: number;
   /** From Content-Length; undefined when the server does not say. */
   totalBytes?: number;
+  /** While a download runs (model/cache/): its speed over this attempt, and the time left at that speed. */
+  bytesPerSecond?: number;
+  etaSeconds?: number;
+  /** True when the file is read from the model cache, false while it downloads into it. */
+  fromCache?: boolean;
 }
 
 export interface LoadOptions {

@@ -73,8 +73,13 @@ export interface RemoteSourceOptions {
 }
 
 const notFound = () => new Response(null, { status: 404, statusText: 'Not Found' });
-const rangeHeaders = (range?: ByteRange): Record<string, string> =>
-  (range ? { range: `bytes=${range.start}-${Math.max(range.start, range.end - 1)}` } : {});
+/** A Range header for [start, end); an end of Infinity asks for everything from start on. */
+export const rangeHeaders = (range?: ByteRange): Record<string, string> =>
+  (range ? { range: `bytes=${range.start}-${range.end === Infinity ? '' : Math.max(range.start, range.end - 1)}` } : {});
+
+/** Where the hub serves one file of a repository at a commit. */
+export const hubFileUrl = (endpoint: string, repo: string, commit: string, name: string): string =>
+  `${endpoint}/${repo}/resolve/${encodeURIComponent(commit)}/${name.split('/').map(encodeURIComponent).join('/')}`;
 
 /** A GGUF file by URL (its name is the last path segment). */
 export function openUrlSource(spec: Extract<ModelSourceSpec, { kind: 'url' }>, options: RemoteSourceOptions = {}): ModelFileSource {
@@ -129,14 +134,13 @@ export async function openHubSource(spec: Extract<ModelSourceSpec, { kind: 'hub'
     throw new Error(`${asked}: neither config.json nor a .gguf file in the repository (it has ${listSome([...files.keys()].sort()) || 'no files'})`);
   }
 
-  const base = `${endpoint}/${spec.repo}/resolve/${encodeURIComponent(commit)}/`;
   const label = `${spec.repo}@${commit}${ggufFile !== undefined ? `:${ggufFile}` : ''}`;
   return {
     label, layout, files, commit,
     ...(ggufFile !== undefined ? { ggufFile } : {}),
     fetch: (name, request = {}) => (!files.has(name)
       ? Promise.resolve(notFound())
-      : fetchImpl(base + name.split('/').map(encodeURIComponent).join('/'), { signal: request.signal ?? null, headers: rangeHeaders(request.range) })),
+      : fetchImpl(hubFileUrl(endpoint, spec.repo, commit, name), { signal: request.signal ?? null, headers: rangeHeaders(request.range) })),
   };
 }
 

@@ -3,6 +3,7 @@
 // crash (fire the Worker 'error' event) and hang (swallow requests of chosen types).
 import type { EngineEvent, EngineRequest } from '../engine/api/protocol.ts';
 import type { SelectOptions } from '../engine/worker/backend-select.ts';
+import type { ChunkStore } from '../model/cache/chunk-store.ts';
 import { InPageWorker } from '../engine/worker/in-page.ts';
 
 type MessageListener = (event: MessageEvent<EngineEvent>) => void;
@@ -15,8 +16,8 @@ export class InProcessWorker extends InPageWorker {
   readonly swallow = new Set<EngineRequest['type']>();
   private readonly errorListeners = new Set<ErrorListener>();
 
-  constructor(selectOverrides: Partial<SelectOptions> = {}) {
-    super(selectOverrides);
+  constructor(selectOverrides: Partial<SelectOptions> = {}, openCacheStore?: () => Promise<ChunkStore | undefined>) {
+    super(selectOverrides, openCacheStore);
   }
 
   get isTerminated(): boolean {

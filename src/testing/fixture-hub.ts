@@ -6,6 +6,7 @@
 //                                                           paginated with a Link: <...>; rel="next" header
 //   GET|HEAD /<org>/<repo>/resolve/<rev>/<file>             the bytes; Range → 206 + Content-Range,
 //                                                           416 past the end; ETag; X-Repo-Commit
+// A test can cut or stall the next download part way (interruptNext) or turn Range support off.
 // A revision is a branch name given by the test or the commit sha the server derives from the
 // files, as on the hub. Errors carry the hub's X-Error-Code (RepoNotFound, RevisionNotFound,
 // EntryNotFound) and a JSON { error } body, which @huggingface/hub turns into its message.
@@ -70,6 +71,10 @@ export class FixtureHub {
   private readonly repos = new Map<string, Map<string, StoredRevision>>();
   private readonly log: FixtureRequest[] = [];
   private disposed = false;
+  /** The next file download ends early: cut (the connection closes) or stalled (it hangs until the client aborts). */
+  private interruption: { afterBytes: number; mode: 'cut' | 'stall' } | undefined;
+  /** When false, Range headers are ignored (200 with the whole file), as some servers do. */
+  acceptRanges = true;
 
   private constructor(private readonly server: Server, private readonly options: Required<Omit<FixtureHubOptions, 'port'>>) {
     this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -108,6 +113,14 @@ export class FixtureHub {
     return this.log;
   }
 
+  /**
+   * The next GET of a file sends `afterBytes` bytes of its body, then closes the connection ('cut')
+   * or sends nothing more ('stall') until the client gives up: an interrupted download.
+   */
+  interruptNext(afterBytes: number, mode: 'cut' | 'stall' = 'cut'): void {
+    this.interruption = { afterBytes, mode };
+  }
+
   clearRequests(): void {
     this.log.length = 0;
   }
@@ -128,7 +141,8 @@ export class FixtureHub {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const entry: FixtureRequest = { method: req.method ?? '?', url: req.url ?? '', status: 0, ...(req.headers.range ? { range: req.headers.range } : {}) };
-    res.on('finish', () => {
+    // 'close', not 'finish': an interrupted response is logged too.
+    res.on('close', () => {
       entry.status = res.statusCode;
       this.log.push(entry);
       if (this.log.length > MAX_LOG) this.log.splice(0, this.log.length - MAX_LOG);
@@ -224,11 +238,11 @@ export class FixtureHub {
     const file = revision.files.get(path);
     if (!file) return this.error(res, 404, 'EntryNotFound', `${path} does not exist on "${rev}"`);
     const size = file.bytes.byteLength;
-    res.setHeader('accept-ranges', 'bytes');
+    if (this.acceptRanges) res.setHeader('accept-ranges', 'bytes');
     res.setHeader('etag', `"${LFS_ALWAYS.test(path) || size >= this.options.lfsThreshold ? file.sha256 : file.oid}"`);
     res.setHeader('x-repo-commit', revision.sha);
     res.setHeader('content-type', path.endsWith('.json') ? 'application/json' : 'application/octet-stream');
-    const range = parseRange(req.headers.range, size);
+    const range = this.acceptRanges ? parseRange(req.headers.range, size) : undefined;
     if (range === 'unsatisfiable') {
       res.statusCode = 416;
       res.setHeader('content-range', `bytes */${size}`);
@@ -242,6 +256,14 @@ export class FixtureHub {
     }
     res.setHeader('content-length', String(end - start));
     if (req.method === 'HEAD') { res.end(); return; }
+    const cut = this.interruption;
+    if (cut) {
+      this.interruption = undefined;
+      res.flushHeaders();
+      res.write(file.bytes.subarray(start, Math.min(end, start + cut.afterBytes)));
+      if (cut.mode === 'cut') setTimeout(() => res.destroy(), 20);
+      return;
+    }
     res.end(file.bytes.subarray(start, end));
   }
 

@@ -1,12 +1,14 @@
 // The UI side of the engine: wraps the Worker with typed promises and events. One generation is
 // current at a time; starting another cancels the previous one, and its tokens are dropped here
 // too (a second guard behind the worker's), so stale text can never reach the editor.
+import type { CacheListing } from '../../model/cache/model-cache.ts';
 import type { ModelConfig } from '../../model/config.ts';
 import type { Engine } from './engine.ts';
 import type { GpuOptions } from './gpu-options.ts';
 import { Emitter } from '../../util/emitter.ts';
+import { LOAD_SUPERSEDED } from './protocol.ts';
 import type {
-  BackendPreference, DiagnosticsEvent, DoneEvent, EngineEvent, EngineRequest, GenerateMessage, LoadProgressEvent, ModelFilesMessage,
+  BackendPreference, CacheListEvent, DiagnosticsEvent, DoneEvent, EngineEvent, EngineRequest, GenerateMessage, LoadProgressEvent, ModelFilesMessage,
   ReadyEvent, TokensEvent,
 } from './protocol.ts';
 
@@ -75,6 +77,8 @@ export class EngineClient implements Engine {
 
   private readonly pending = new Map<number, Pending>();
   private readonly diagnosing: ((event: DiagnosticsEvent) => void)[] = [];
+  /** Cache requests in the order sent; the worker answers them in that order. */
+  private readonly caching: { resolve: (listing: CacheListing) => void; reject: (err: Error) => void }[] = [];
   private loading: { resolve: (e: ReadyEvent) => void; reject: (err: Error) => void } | undefined;
   private nextId = 1;
   private currentId = 0;
@@ -103,7 +107,7 @@ export class EngineClient implements Engine {
   /** Loads a model (by base URL, from in-memory files, or from a local .gguf file); resolves when the backend is ready. */
   load(modelUrl: string, options: LoadOptions = {}): Promise<ReadyEvent> {
     this.assertLive();
-    this.loading?.reject(new Error('superseded by another load'));
+    this.loading?.reject(new Error(LOAD_SUPERSEDED));
     this.ready = undefined;
     return new Promise<ReadyEvent>((resolve, reject) => {
       this.loading = { resolve, reject };
@@ -135,6 +139,33 @@ export class EngineClient implements Engine {
     if (this.disposed || !this.pending.has(id)) return;
     if (this.currentId === id) this.currentId = 0; // drop its tokens from now on
     this.worker.postMessage({ type: 'cancel', id });
+  }
+
+  cancelLoad(): void {
+    if (this.disposed || !this.loading) return;
+    this.worker.postMessage({ type: 'cancelLoad' });
+  }
+
+  listCache(): Promise<CacheListing> {
+    return this.cacheRequest({ type: 'cacheList' });
+  }
+
+  deleteCached(key: string): Promise<CacheListing> {
+    return this.cacheRequest({ type: 'cacheDelete', key });
+  }
+
+  private cacheRequest(message: { type: 'cacheList' } | { type: 'cacheDelete'; key: string }): Promise<CacheListing> {
+    this.assertLive();
+    return new Promise((resolve, reject) => {
+      this.caching.push({ resolve, reject });
+      this.worker.postMessage(message);
+    });
+  }
+
+  private onCacheList(e: CacheListEvent): void {
+    const waiting = this.caching.shift();
+    if (e.error !== undefined) waiting?.reject(new Error(e.error));
+    else waiting?.resolve(e.listing);
   }
 
   setProfiling(on: boolean): void {
@@ -172,6 +203,9 @@ export class EngineClient implements Engine {
       case 'diagnostics':
         this.diagnosing.shift()?.(e);
         break;
+      case 'cacheList':
+        this.onCacheList(e);
+        break;
       case 'tokens':
         // Only the current request streams; anything else is stale.
         if (e.id === this.currentId) this.pending.get(e.id)?.onTokens?.(e);
@@ -184,6 +218,7 @@ export class EngineClient implements Engine {
       }
       case 'error': {
         const err = new Error(e.message);
+        if (e.cancelled) err.name = 'AbortError';
         if (e.id !== undefined && this.pending.has(e.id)) {
           this.pending.get(e.id)!.reject(err);
           this.pending.delete(e.id);
@@ -210,6 +245,7 @@ export class EngineClient implements Engine {
     this.loading = undefined;
     for (const p of this.pending.values()) p.reject(err);
     this.pending.clear();
+    for (const c of this.caching.splice(0)) c.reject(err);
   }
 
   private assertLive(): void {

@@ -4,6 +4,7 @@
 import type { ModelConfig } from '../../model/config.ts';
 import type { Disposable } from '../../util/disposable.ts';
 import type { GenerateOptions, Generation, LoadOptions } from './client.ts';
+import type { CacheListing } from '../../model/cache/model-cache.ts';
 import type { DiagnosticsEvent, LoadProgressEvent, ReadyEvent, TokensEvent } from './protocol.ts';
 
 export interface Engine extends Disposable {
@@ -24,6 +25,15 @@ export interface Engine extends Disposable {
   /** Starts a generation, cancelling the current one. onTokens gets this request's deltas only. */
   generate(options: GenerateOptions, onTokens?: (event: TokensEvent) => void): Generation;
   cancel(id: number): void;
+  /**
+   * Stops the load in flight: its promise rejects, the working model stays, and a download keeps
+   * what it stored, so loading the same source again resumes it.
+   */
+  cancelLoad(): void;
+  /** The model cache: each cached remote model with its size, and the storage used against the quota. */
+  listCache(): Promise<CacheListing>;
+  /** Deletes one cached model (a key from listCache) and answers with the listing after it. */
+  deleteCached(key: string): Promise<CacheListing>;
   setProfiling(on: boolean): void;
   /** What the engine holds now (GPU buffers alive, cached tokens): a soak test's leak check. */
   diagnostics(): Promise<DiagnosticsEvent>;

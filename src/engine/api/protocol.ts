@@ -1,5 +1,6 @@
 // The typed message boundary between the UI thread and the engine worker: one union for requests
 // (UI → worker) and one for events (worker → UI). Everything here is structured-clone safe.
+import type { CacheListing } from '../../model/cache/model-cache.ts';
 import type { ModelConfig } from '../../model/config.ts';
 import { parseGpuOptions, type GpuOptions } from './gpu-options.ts';
 import { inRange, PROMPT_TOKENS, TOKENS_PER_SUBMIT } from './limits.ts';
@@ -79,19 +80,42 @@ export interface GenerateMessage {
   ignoreStopTokens?: boolean;
 }
 
+/** What a load that a newer load replaced fails with (the client says it; the worker then stays silent). */
+export const LOAD_SUPERSEDED = 'superseded by another load';
+
 export interface CancelMessage { type: 'cancel'; id: number }
+/** Stops the load in flight (a download keeps what it stored, for the next load to resume); the working model stays. */
+export interface CancelLoadMessage { type: 'cancelLoad' }
+/** Asks for a CacheListEvent: the cached remote models, their sizes, and the storage quota. */
+export interface CacheListMessage { type: 'cacheList' }
+/** Deletes one cached model (a key from the listing), then answers with a CacheListEvent. */
+export interface CacheDeleteMessage { type: 'cacheDelete'; key: string }
 export interface SetProfilingMessage { type: 'setProfiling'; on: boolean }
 /** Asks for a DiagnosticsEvent: what the engine holds now (a soak test watches it for leaks). */
 export interface DiagnosticsMessage { type: 'diagnostics' }
 export interface DisposeMessage { type: 'dispose' }
 
-export type EngineRequest = LoadMessage | GenerateMessage | CancelMessage | SetProfilingMessage | DiagnosticsMessage | DisposeMessage;
+export type EngineRequest =
+  | LoadMessage | GenerateMessage | CancelMessage | CancelLoadMessage | CacheListMessage | CacheDeleteMessage | SetProfilingMessage
+  | DiagnosticsMessage | DisposeMessage;
 
 export interface LoadProgressEvent {
   type: 'loadProgress';
   file: string;
   loadedBytes: number;
   totalBytes?: number;
+  /** While a remote file downloads into the model cache: its speed, and the seconds left at that speed. */
+  bytesPerSecond?: number;
+  etaSeconds?: number;
+  /** True when the file is read from the model cache; false while it downloads. Absent for local sources. */
+  fromCache?: boolean;
+}
+
+export interface CacheListEvent {
+  type: 'cacheList';
+  listing: CacheListing;
+  /** Why the request failed (a delete that could not run); the listing is then what is there now. */
+  error?: string;
 }
 
 export interface ReadyEvent {
@@ -145,6 +169,8 @@ export interface ErrorEvent {
   /** The generate request that failed; absent for load and other failures. */
   id?: number;
   message: string;
+  /** A load stopped by cancelLoad, not a failure (the client rejects with an AbortError). */
+  cancelled?: boolean;
 }
 
 export interface DiagnosticsEvent {
@@ -155,7 +181,7 @@ export interface DiagnosticsEvent {
   cachedTokens: number;
 }
 
-export type EngineEvent = LoadProgressEvent | ReadyEvent | TokensEvent | DoneEvent | ErrorEvent | DiagnosticsEvent;
+export type EngineEvent = LoadProgressEvent | ReadyEvent | TokensEvent | DoneEvent | ErrorEvent | DiagnosticsEvent | CacheListEvent;
 
 /** A runtime check at the boundary: messages from other code are not trusted to be well-formed. */
 export function parseEngineRequest(msg: unknown): EngineRequest {
@@ -218,6 +244,11 @@ export function parseEngineRequest(msg: unknown): EngineRequest {
       int('id', 0);
       break;
     case 'diagnostics':
+    case 'cancelLoad':
+    case 'cacheList':
+      break;
+    case 'cacheDelete':
+      if (typeof m['key'] !== 'string' || m['key'] === '') throw new Error('engine: cacheDelete.key must be a key from a cacheList listing');
       break;
     case 'setProfiling':
       if (typeof m['on'] !== 'boolean') throw new Error('engine: setProfiling.on must be a boolean');

@@ -3,6 +3,7 @@
 // starts (after a backoff) and loads the last model again; a hang moves the engine to the CPU,
 // since a backend that never answers is most likely the GPU's. Requests in flight fail with the
 // reason, so the editor leaves the document as it is.
+import type { CacheListing } from '../../model/cache/model-cache.ts';
 import type { ModelConfig } from '../../model/config.ts';
 import { DisposableStore } from '../../util/disposable.ts';
 import { Emitter } from '../../util/emitter.ts';
@@ -81,6 +82,18 @@ export class SupervisedEngine implements Engine {
 
   cancel(id: number): void {
     this.client.cancel(id);
+  }
+
+  cancelLoad(): void {
+    this.client.cancelLoad();
+  }
+
+  listCache(): Promise<CacheListing> {
+    return this.guard(this.client.listCache());
+  }
+
+  deleteCached(key: string): Promise<CacheListing> {
+    return this.guard(this.client.deleteCached(key));
   }
 
   setProfiling(on: boolean): void {

@@ -3,11 +3,15 @@
 // text deltas, and cancel. Policy: a new generate cancels every earlier one at its next submit
 // boundary; ids of a cancelled request are never posted after the cancel.
 import { IncrementalDetokenizer } from '../../model/detokenizer.ts';
-import { loadModel, type LoadedModel, type LoadProgress } from '../../model/load.ts';
+import { loadModel, type LoadedModel } from '../../model/load.ts';
 import { blobReader } from '../../model/byte-reader.ts';
 import { loadGguf } from '../../model/gguf.ts';
 import { blobFetcher, memoryFetcher, urlFetcher } from '../../model/model-files.ts';
 import { loadModelFrom, openRemoteSource } from '../../model/model-source.ts';
+import { cacheRecordName, openCachedSource } from '../../model/cache/cached-source.ts';
+import type { ChunkStore } from '../../model/cache/chunk-store.ts';
+import { deleteCachedModel, listCachedModels, openModelCacheStore } from '../../model/cache/model-cache.ts';
+import { CACHE_CHUNK_BYTES } from '../../model/limits.ts';
 import type { Disposable } from '../../util/disposable.ts';
 import { type Backend } from '../backends/backend.ts';
 import { emptyStats, GREEDY } from '../api/types.ts';
@@ -15,10 +19,11 @@ import { errorMessage, selectBackend, type SelectOptions } from './backend-selec
 import { loadChatTemplate, type LoadedChatTemplate } from './chat-template.ts';
 import { promptLookupDraft } from './draft/prompt-lookup.ts';
 import { speculativeEditDraft } from './draft/speculative-edit.ts';
+import { ProgressThrottle } from './progress-throttle.ts';
 import { buildPrompt } from './prompt.ts';
 import { promptBudget, TOKENS_PER_SUBMIT } from '../api/limits.ts';
 import type { ModelWaferPlan } from '../api/plan-types.ts';
-import { parseEngineRequest, type EngineEvent, type FinishReason, type GenerateMessage, type LoadMessage } from '../api/protocol.ts';
+import { LOAD_SUPERSEDED, parseEngineRequest, type CacheListEvent, type EngineEvent, type FinishReason, type GenerateMessage, type LoadMessage } from '../api/protocol.ts';
 
 export type PostEvent = (event: EngineEvent) => void;
 
@@ -41,12 +46,25 @@ export class EngineHost implements Disposable {
   private chain: Promise<void> = Promise.resolve();
   private profiling = false;
   private disposed = false;
+  /** The load in flight or queued last: cancelLoad and a newer load abort it. */
+  private loadController: AbortController | undefined;
+  /** The cache record of the remote source loading now: the cache manager may not delete it mid-download. */
+  private loadingRecord: string | undefined;
+  /** The model cache's store, opened on first use; undefined where there is none (Node). */
+  private cacheStore: Promise<ChunkStore | undefined> | undefined;
 
   constructor(
     private readonly post: PostEvent,
     /** Tests inject backend selection (e.g. a fake GPU factory). */
     private readonly selectOverrides: Partial<SelectOptions> = {},
+    /** Tests inject the model cache's store (an in-memory one). */
+    private readonly openCacheStore: () => Promise<ChunkStore | undefined> = openModelCacheStore,
   ) {}
+
+  private cache(): Promise<ChunkStore | undefined> {
+    this.cacheStore ??= this.openCacheStore().catch(() => undefined);
+    return this.cacheStore;
+  }
 
   /** Handles one message from the UI. Never throws: failures become error events. */
   handle(raw: unknown): void {
@@ -60,10 +78,22 @@ export class EngineHost implements Disposable {
       return;
     }
     switch (msg.type) {
-      case 'load':
+      case 'load': {
         this.active?.controller.abort();
         this.loadEpoch++; // generations queued before this load are stale
-        this.enqueue(() => this.load(msg));
+        this.loadController?.abort(new Error(LOAD_SUPERSEDED));
+        const controller = new AbortController();
+        this.loadController = controller;
+        this.enqueue(() => this.load(msg, controller.signal));
+        break;
+      }
+      case 'cancelLoad':
+        this.loadController?.abort(new Error('cancelled'));
+        break;
+      case 'cacheList':
+      case 'cacheDelete':
+        // Beside the chain, not on it: the cache manager answers while a model downloads.
+        void this.cacheRequest(msg.type === 'cacheDelete' ? msg.key : undefined).then((event) => this.post(event));
         break;
       case 'generate':
         if (msg.id <= this.latestId) {
@@ -114,35 +144,61 @@ export class EngineHost implements Disposable {
       return;
     }
     this.loadEpoch++;
-    this.enqueue(() => this.load(msg, what));
+    const controller = new AbortController();
+    this.loadController = controller;
+    this.enqueue(() => this.load(msg, controller.signal, what));
   }
 
-  private async load(msg: LoadMessage, notice?: string): Promise<void> {
+  /** The cache manager's listing, after deleting `key` if given; never an error event (that would fail a load). */
+  private async cacheRequest(key: string | undefined): Promise<CacheListEvent> {
+    const store = await this.cache();
+    let error: string | undefined;
+    try {
+      if (key !== undefined) {
+        if (!store) throw new Error('there is no model cache here');
+        if (key === this.loadingRecord) throw new Error('that model is loading now; cancel its download first');
+        await deleteCachedModel(store, key);
+      }
+    } catch (err) {
+      error = `model cache: ${errorMessage(err)}`;
+    }
+    const listing = await listCachedModels(store).catch(() => ({ store: store?.kind, models: [] }));
+    return { type: 'cacheList', listing, ...(error !== undefined ? { error } : {}) };
+  }
+
+  private async load(msg: LoadMessage, signal: AbortSignal, notice?: string): Promise<void> {
     const started = performance.now();
-    const lastPost = new Map<string, number>();
-    const onProgress = (p: LoadProgress) => {
-      const now = performance.now();
-      const last = lastPost.get(p.file);
-      if (last !== undefined && now - last < PROGRESS_INTERVAL_MS && p.loadedBytes !== p.totalBytes) return;
-      lastPost.set(p.file, now);
-      this.post({ type: 'loadProgress', ...p });
-    };
+    const notices: string[] = notice ? [notice] : [];
+    const throttle = new ProgressThrottle(PROGRESS_INTERVAL_MS, (p) => this.post({ type: 'loadProgress', ...p }));
+    const onProgress = throttle.report;
     try {
       let model: LoadedModel;
+      signal.throwIfAborted();
       if (msg.source !== undefined) {
-        const remote = await openRemoteSource(msg.source, msg.hubEndpoint !== undefined ? { endpoint: msg.hubEndpoint } : {});
-        model = await loadModelFrom(remote, { onProgress });
+        // A remote model goes through the model cache where this context has one.
+        const options = { ...(msg.hubEndpoint !== undefined ? { endpoint: msg.hubEndpoint } : {}), signal };
+        const store = await this.cache();
+        if (store) this.loadingRecord = cacheRecordName(msg.source, msg.hubEndpoint);
+        const remote = store
+          ? await openCachedSource(msg.source, { ...options, store, chunkBytes: CACHE_CHUNK_BYTES, onProgress, onNotice: (text) => notices.push(text) })
+          : await openRemoteSource(msg.source, options);
+        model = await loadModelFrom(remote, { onProgress, signal });
       } else if (msg.file) {
-        model = await loadGguf(blobReader(msg.file, msg.modelUrl), { onProgress, label: msg.modelUrl, fileName: msg.modelUrl });
+        model = await loadGguf(blobReader(msg.file, msg.modelUrl), { onProgress, label: msg.modelUrl, fileName: msg.modelUrl, signal });
       } else {
         const fetcher = msg.folder ? blobFetcher(msg.folder) : msg.files ? memoryFetcher(msg.files) : urlFetcher(msg.modelUrl);
-        model = await loadModel(fetcher, { onProgress, label: msg.modelUrl });
+        model = await loadModel(fetcher, { onProgress, label: msg.modelUrl, signal });
       }
+      signal.throwIfAborted();
       const chat = await loadChatTemplate(model.tokenizerConfig);
       const { backend, fallbackReason } = await selectBackend(model, {
         preference: msg.backend ?? 'auto', ...(msg.gpuOptions ? { gpuOptions: msg.gpuOptions } : {}), ...this.selectOverrides,
       });
-      if (this.disposed) { backend.dispose(); return; }
+      if (this.disposed || signal.aborted) {
+        backend.dispose();
+        if (this.disposed) return;
+        signal.throwIfAborted();
+      }
       backend.setProfiling(this.profiling);
       // The working model goes only now that its successor is ready: a load that fails keeps it.
       this.backend?.dispose();
@@ -154,14 +210,24 @@ export class EngineHost implements Disposable {
       this.post({
         type: 'ready', backend: backend.kind, description: backend.description, config: model.config,
         ...(fallbackReason ? { fallbackReason } : {}), ...(plan !== undefined ? { plan } : {}),
-        ...(notice ? { notice: `${notice}; reloaded on ${backend.kind === 'webgpu' ? 'a new WebGPU device' : 'the CPU'}` } : {}),
+        ...(notice ? { notice: [`${notice}; reloaded on ${backend.kind === 'webgpu' ? 'a new WebGPU device' : 'the CPU'}`, ...notices.slice(1)].join('; ') }
+          : notices.length > 0 ? { notice: notices.join('; ') } : {}),
         loadMs: performance.now() - started,
         specialTokens: { fimPrefix, fimSuffix, fimMiddle, endOfText },
         ...(chat ? { chatTemplate: chat.ok ? {} : { error: chat.error } } : {}),
       });
     } catch (err) {
       const kept = this.backend ? ' (the model loaded before stays in use)' : '';
-      this.post({ type: 'error', message: `loading ${msg.modelUrl} failed: ${errorMessage(err)}${kept}` });
+      // The client stopped waiting for a superseded load: an answer now would be taken for its successor's.
+      if (signal.aborted && errorMessage(signal.reason) === LOAD_SUPERSEDED) return;
+      const partial = msg.source !== undefined ? '; what it downloaded is kept, and loading it again resumes there' : '';
+      this.post(signal.aborted
+        ? { type: 'error', cancelled: true, message: `loading ${msg.modelUrl} ${errorMessage(signal.reason)}${partial}${kept}` }
+        : { type: 'error', message: `loading ${msg.modelUrl} failed: ${errorMessage(err)}${kept}` });
+    } finally {
+      this.loadingRecord = undefined;
+      throttle.dispose();
+      if (this.loadController?.signal === signal) this.loadController = undefined;
     }
   }
 
@@ -228,6 +294,8 @@ export class EngineHost implements Disposable {
     if (this.disposed) return;
     this.disposed = true;
     this.active?.controller.abort();
+    this.loadController?.abort(new Error('the engine was disposed'));
+    void this.cacheStore?.then((store) => store?.close());
     // Let a running generate reach its abort point before the backend's buffers go away.
     this.chain = this.chain.finally(() => {
       this.backend?.dispose();

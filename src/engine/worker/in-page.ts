@@ -3,6 +3,7 @@
 // staleness and transfer behave the same). The UI never uses it: its thread must not run models.
 import type { WorkerLike } from '../api/client.ts';
 import type { EngineEvent, EngineRequest } from '../api/protocol.ts';
+import type { ChunkStore } from '../../model/cache/chunk-store.ts';
 import type { SelectOptions } from './backend-select.ts';
 import { EngineHost } from './engine-host.ts';
 
@@ -15,8 +16,8 @@ export class InPageWorker implements WorkerLike {
   private inbox: EngineRequest[] = [];
   protected terminated = false;
 
-  constructor(selectOverrides: Partial<SelectOptions> = {}) {
-    this.host = new EngineHost((event) => this.deliver(event), selectOverrides);
+  constructor(selectOverrides: Partial<SelectOptions> = {}, openCacheStore?: () => Promise<ChunkStore | undefined>) {
+    this.host = new EngineHost((event) => this.deliver(event), selectOverrides, openCacheStore);
   }
 
   /** Hands one host event to the listeners, in a later task. */
