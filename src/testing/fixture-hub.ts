@@ -115,7 +115,8 @@ export class FixtureHub {
 
   /**
    * The next GET of a file sends `afterBytes` bytes of its body, then closes the connection ('cut')
-   * or sends nothing more ('stall') until the client gives up: an interrupted download.
+   * or sends nothing more ('stall') until the client gives up: an interrupted download. Responses
+   * of `afterBytes` or fewer (a header read by range) go through whole and leave the cut waiting.
    */
   interruptNext(afterBytes: number, mode: 'cut' | 'stall' = 'cut'): void {
     this.interruption = { afterBytes, mode };
@@ -257,7 +258,8 @@ export class FixtureHub {
     res.setHeader('content-length', String(end - start));
     if (req.method === 'HEAD') { res.end(); return; }
     const cut = this.interruption;
-    if (cut) {
+    // Only a response that runs past the cut is cut: a short ranged read (a GGUF header probe) passes.
+    if (cut && end - start > cut.afterBytes) {
       this.interruption = undefined;
       res.flushHeaders();
       res.write(file.bytes.subarray(start, Math.min(end, start + cut.afterBytes)));

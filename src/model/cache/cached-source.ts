@@ -116,7 +116,8 @@ function cachedSource(record: SourceRecord, options: CachedSourceOptions): Model
     return downloadEntry(store, entry, {
       label: `${record.label}: ${name}`,
       ...(signal ? { signal } : {}),
-      fetchFrom: (start, s) => fetchImpl(urlOf(name), { signal: s ?? null, headers: start > 0 ? { range: `bytes=${start}-` } : {} }),
+      // no-store: the file goes into our cache, not a second time into the browser's HTTP cache.
+      fetchFrom: (start, s) => fetchImpl(urlOf(name), { signal: s ?? null, cache: 'no-store', headers: start > 0 ? { range: `bytes=${start}-` } : {} }),
       onProgress: (loadedBytes, totalBytes) => {
         const seconds = (performance.now() - started) / 1000;
         const bytesPerSecond = seconds > 0 ? (loadedBytes - resumedAt) / seconds : 0;
