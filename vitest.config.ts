@@ -10,6 +10,15 @@ import { defineConfig } from 'vitest/config';
 import { playwright } from '@vitest/browser-playwright';
 import { launchOptions } from './scripts/browser.ts';
 
+/** Real headless Chromium (WebGPU on SwiftShader here), on loopback. */
+const chromium = () => ({
+  enabled: true,
+  headless: true,
+  provider: playwright({ launchOptions: launchOptions() }),
+  instances: [{ browser: 'chromium' as const }],
+  api: { host: '127.0.0.1' },
+});
+
 export default defineConfig({
   server: { host: '127.0.0.1' },
   test: {
@@ -32,13 +41,7 @@ export default defineConfig({
           name: 'gpu',
           include: ['src/**/*.gpu.test.ts'],
           testTimeout: 120_000,
-          browser: {
-            enabled: true,
-            headless: true,
-            provider: playwright({ launchOptions: launchOptions() }),
-            instances: [{ browser: 'chromium' }],
-            api: { host: '127.0.0.1' },
-          },
+          browser: chromium(),
         },
       },
       {
@@ -48,13 +51,7 @@ export default defineConfig({
           name: 'cache-bench',
           include: ['bench/**/*.browser-bench.ts'],
           testTimeout: 600_000,
-          browser: {
-            enabled: true,
-            headless: true,
-            provider: playwright({ launchOptions: launchOptions() }),
-            instances: [{ browser: 'chromium' }],
-            api: { host: '127.0.0.1' },
-          },
+          browser: chromium(),
         },
       },
     ],

@@ -120,7 +120,7 @@ function boot(): DisposableStore {
     recents,
   }));
 
-  const downloads = app.add(new DownloadBar({ slot: byTestId('download-slot'), engine: assistant.client }));
+  const downloads = app.add(new DownloadBar({ slot: byTestId('download-slot'), engine: assistant.slots }));
   app.add(new CachePanel({
     panel: byTestId('cache-panel'),
     toggleButton: byTestId<HTMLButtonElement>('cache-button'),

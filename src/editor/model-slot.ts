@@ -2,7 +2,7 @@
 // local HF folder's files, or a remote hub id/URL). A load that fails keeps the model that worked; the slot reports what it
 // runs as one status line. Two slots (ghost text, Edit) are paired in model-slots.ts.
 
-import type { Engine, ReadyEvent } from '../engine/index.ts';
+import type { Engine, LoadProgressEvent, ReadyEvent } from '../engine/index.ts';
 import type { SlotName } from '../settings.ts';
 import { DisposableStore, type Disposable } from '../util/disposable.ts';
 import { formatBytes } from '../util/format-bytes.ts';
@@ -76,6 +76,8 @@ export interface ModelSlotDeps {
   onKept?: (kept: ModelChoice) => void;
   /** A passing message (a failed load that kept the previous model). */
   notify?: (message: string, kind: 'info' | 'error') => void;
+  /** Every progress event of the slot's loads (the download bar's). */
+  onProgress?: (p: LoadProgressEvent) => void;
   /** After each ready (a load's, or the engine's own recovery), with what the slot now runs. */
   onReady?: (ready: ReadyEvent, choice: ModelChoice) => void;
 }
@@ -95,6 +97,7 @@ export class ModelSlot implements Disposable {
     this.store.add(this.engine.onLoadProgress((p) => {
       const pct = p.totalBytes ? ` ${Math.round((100 * p.loadedBytes) / p.totalBytes)}%` : '';
       deps.onStatus({ text: `Loading ${p.file}${pct}`, state: 'loading' });
+      deps.onProgress?.(p);
     }));
     // The engine may recover by itself (a lost GPU device, a restarted worker): show where it runs now.
     this.store.add(this.engine.onReady((ready) => {

@@ -102,6 +102,23 @@ describe('ModelSlots', () => {
     expect(slots.ghost.modelFile).toBeUndefined();
   });
 
+  it('the download bar hears either slot: progress and readies of a load into Edit, and Cancel reaches it', async () => {
+    const { slots, workers } = start({});
+    await slots.whenReady('ghost');
+    const progress: string[] = [];
+    let readies = 0;
+    store.add(slots.onLoadProgress((p) => progress.push(p.file)));
+    store.add(slots.onReady(() => readies++));
+    await slots.load('edit', { kind: 'file', file: new File([makeTestGguf().gguf as Uint8Array<ArrayBuffer>], 'edit.gguf') });
+    expect(progress).toContain('edit.gguf');
+    expect(readies).toBe(1);
+    // Cancel goes to the engine that is loading (here the Edit slot's), not to the idle one.
+    const loading = slots.load('edit', { kind: 'folder', id: 'b' });
+    slots.cancelLoad();
+    expect(workers.map((w) => w.sent.filter((m) => m.type === 'cancelLoad').length)).toEqual([0, 1]);
+    await loading;
+  });
+
   it('an Edit model that fails to load leaves ghost text working; Edit goes back to the ghost text model', async () => {
     const { slots, workers, deps, settings, notify, statuses } = start({ editModelId: 'missing' });
     await expect(slots.whenReady('edit')).rejects.toThrow();

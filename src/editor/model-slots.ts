@@ -4,9 +4,10 @@
 // Each slot loads, fails and recovers on its own: an Edit model that fails to load leaves ghost
 // text running, and the Edit slot goes back to the ghost text model.
 
-import type { Engine, ReadyEvent } from '../engine/index.ts';
+import type { Engine, LoadProgressEvent, ReadyEvent } from '../engine/index.ts';
 import { SAME_AS_GHOST, type SettingsModel } from '../settings.ts';
 import { DisposableStore, type Disposable } from '../util/disposable.ts';
+import { Emitter } from '../util/emitter.ts';
 import type { RequestRole, SlotEngine } from './engine-adapters.ts';
 import { choiceLabel, ModelSlot, sameChoice, type LocalModelInfo, type ModelChoice, type SlotName, type SlotState, type SlotStatus } from './model-slot.ts';
 
@@ -34,6 +35,14 @@ const STATE_ORDER: readonly SlotState[] = ['error', 'loading', 'fallback', 'read
 
 export class ModelSlots implements Disposable {
   private readonly store = new DisposableStore();
+  private readonly progress = this.store.add(new Emitter<LoadProgressEvent>());
+  private readonly readies = this.store.add(new Emitter<ReadyEvent>());
+  /**
+   * Either slot's load progress and readies: what the download bar follows, whichever slot a model
+   * downloads into (with cancelLoad).
+   */
+  readonly onLoadProgress = this.progress.event;
+  readonly onReady = this.readies.event;
   readonly ghost: ModelSlot;
   private editSlot: ModelSlot | undefined;
   private ghostStatus: SlotStatus = { text: '', state: 'loading' };
@@ -112,6 +121,11 @@ export class ModelSlots implements Disposable {
   /** Whether the Edit slot runs on the ghost text slot's engine. */
   get shared(): boolean { return this.editSlot === undefined; }
 
+  /** Stops whichever slot is loading (the working models stay; what was downloaded is kept). */
+  cancelLoad(): void {
+    for (const slot of this.slots()) slot.engine.cancelLoad();
+  }
+
   private slots(): ModelSlot[] {
     return this.editSlot ? [this.ghost, this.editSlot] : [this.ghost];
   }
@@ -130,9 +144,11 @@ export class ModelSlots implements Disposable {
       },
       // The settings say what runs: a folder that failed gives way to the folder that still runs.
       onKept: (kept) => { if (kept.kind === 'folder') this.followInSettings(name, kept.id); },
+      onProgress: (p) => this.progress.fire(p),
       onReady: (ready, choice) => {
         if (name === 'ghost') this.deps.onGhostReady?.(ready);
         this.deps.onRunning?.(choice);
+        this.readies.fire(ready);
       },
     });
   }
