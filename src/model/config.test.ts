@@ -30,7 +30,7 @@ describe('parseModelConfig', () => {
   it('parses a Llama config with GQA and an awkward head count', () => {
     expect(parseModelConfig(llama)).toEqual({
       architecture: 'LlamaForCausalLM', vocabSize: 300, hiddenSize: 72, intermediateSize: 200,
-      numLayers: 2, numHeads: 6, numKvHeads: 2, headDim: 12, rmsNormEps: 1e-5, ropeTheta: 500000,
+      numLayers: 2, numHeads: 6, numKvHeads: 2, headDim: 12, rmsNormEps: 1e-5, ropeTheta: 500000, ropeLinearFactor: 1,
       maxPositionEmbeddings: 512, tieWordEmbeddings: true, attentionBias: false, bosTokenId: 1, eosTokenIds: [2, 3],
       fimOrder: 'psm',
     });
@@ -69,10 +69,20 @@ describe('parseModelConfig', () => {
     expect(c.ropeTheta).toBe(1234);
   });
 
+  it('reads linear RoPE scaling (DeepSeek-Coder\'s factor 4), in either spelling; a bad factor is named', () => {
+    expect(parseModelConfig({ ...llama, rope_scaling: { type: 'linear', factor: 4 } }).ropeLinearFactor).toBe(4);
+    expect(parseModelConfig({ ...llama, rope_scaling: { rope_type: 'linear', factor: 2 } }).ropeLinearFactor).toBe(2);
+    expect(parseModelConfig({ ...llama, rope_parameters: { rope_type: 'linear', factor: 3, rope_theta: 10000 } }).ropeLinearFactor).toBe(3);
+    expect(parseModelConfig(llama).ropeLinearFactor).toBe(1);
+    expect(() => parseModelConfig({ ...llama, rope_scaling: { type: 'linear' } })).toThrow('config.json: rope_scaling.factor must be a number from 1 to 1024 for linear RoPE scaling, got undefined');
+    expect(() => parseModelConfig({ ...llama, rope_scaling: { type: 'linear', factor: 0.5 } })).toThrow(/rope_scaling\.factor must be a number from 1 to 1024/);
+  });
+
   it('rejects every unsupported field by name', () => {
     expectUnsupported({ ...llama, architectures: ['MistralForCausalLM'] }, 'architectures');
     expectUnsupported({ ...llama, architectures: undefined }, 'architectures');
-    expectUnsupported({ ...llama, rope_scaling: { type: 'linear', factor: 2 } }, 'rope_scaling');
+    expectUnsupported({ ...llama, rope_scaling: { type: 'yarn', factor: 4 } }, 'rope_scaling');
+    expectUnsupported({ ...llama, rope_scaling: { rope_type: 'llama3', factor: 8 } }, 'rope_scaling');
     expectUnsupported({ ...llama, rope_parameters: { rope_type: 'yarn', factor: 4 } }, 'rope_parameters.rope_type');
     expectUnsupported({ ...llama, hidden_act: 'gelu' }, 'hidden_act');
     expectUnsupported({ ...llama, rope_interleaved: true }, 'rope_interleaved');

@@ -25,6 +25,11 @@ export interface ModelConfig {
   headDim: number; // hiddenSize / numHeads unless config.head_dim says otherwise
   rmsNormEps: number;
   ropeTheta: number;
+  /**
+   * Linear RoPE scaling (position interpolation, DeepSeek-Coder's factor 4): positions are divided
+   * by this before the rotation. 1 means plain RoPE.
+   */
+  ropeLinearFactor: number;
   maxPositionEmbeddings: number;
   tieWordEmbeddings: boolean;
   attentionBias: boolean; // q/k/v projections carry a bias (Qwen2: always true)
@@ -105,6 +110,7 @@ export function parseModelConfig(json: unknown): ModelConfig {
     headDim,
     rmsNormEps: positiveNumber(c, 'rms_norm_eps', 1e-6),
     ropeTheta: ropeTheta(c),
+    ropeLinearFactor: ropeLinearFactor(c),
     maxPositionEmbeddings: c['max_position_embeddings'] == null ? (isQwen2 ? 32768 : 2048) : positiveInt(c, 'max_position_embeddings', 'maxPositionEmbeddings'),
     tieWordEmbeddings: bool(c, 'tie_word_embeddings', false),
     attentionBias: isQwen2, // Qwen2 always has q/k/v bias; Llama's attention_bias is rejected above
@@ -140,14 +146,14 @@ function parseArchitecture(c: Json): Architecture {
 function rejectUnsupportedMaths(c: Json, isQwen2: boolean): void {
   const act = c['hidden_act'] ?? 'silu';
   if (act !== 'silu') throw new UnsupportedConfigError('hidden_act', `${JSON.stringify(act)} (only "silu" — SwiGLU — is implemented)`);
-  if (c['rope_scaling'] != null) {
-    throw new UnsupportedConfigError('rope_scaling', `${JSON.stringify(c['rope_scaling'])} (only plain RoPE is implemented)`);
+  if (c['rope_scaling'] != null && ropeScalingType(c['rope_scaling']) !== 'linear') {
+    throw new UnsupportedConfigError('rope_scaling', `${JSON.stringify(c['rope_scaling'])} (plain and linear RoPE are implemented)`);
   }
   // transformers >= 4.56 may put RoPE settings in rope_parameters instead.
   const ropeParams = c['rope_parameters'];
   if (ropeParams != null) {
     const type = (ropeParams as Json)['rope_type'] ?? 'default';
-    if (type !== 'default') throw new UnsupportedConfigError('rope_parameters.rope_type', `${JSON.stringify(type)} (only "default" RoPE is implemented)`);
+    if (type !== 'default' && type !== 'linear') throw new UnsupportedConfigError('rope_parameters.rope_type', `${JSON.stringify(type)} (only "default" and "linear" RoPE are implemented)`);
   }
   if (c['partial_rotary_factor'] != null && c['partial_rotary_factor'] !== 1) {
     throw new UnsupportedConfigError('partial_rotary_factor', `${String(c['partial_rotary_factor'])} (only full rotary embeddings)`);
@@ -169,6 +175,21 @@ function rejectUnsupportedMaths(c: Json, isQwen2: boolean): void {
     const other = layerTypes.find((t) => t !== 'full_attention');
     if (other !== undefined) throw new UnsupportedConfigError('layer_types', `${JSON.stringify(other)} (only "full_attention" layers are implemented)`);
   }
+}
+
+/** A rope_scaling object's kind: its `type` (older configs) or `rope_type`. */
+const ropeScalingType = (s: unknown): unknown => (typeof s === 'object' && s !== null ? (s as Json)['type'] ?? (s as Json)['rope_type'] : undefined);
+
+function ropeLinearFactor(c: Json): number {
+  const params = c['rope_parameters'] as Json | undefined;
+  const scaling = c['rope_scaling'] != null ? c['rope_scaling'] as Json : params && params['rope_type'] === 'linear' ? params : undefined;
+  if (!scaling) return 1;
+  const field = c['rope_scaling'] != null ? 'rope_scaling.factor' : 'rope_parameters.factor';
+  const factor = scaling['factor'];
+  if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1 || factor > 1024) {
+    throw new Error(`config.json: ${field} must be a number from 1 to 1024 for linear RoPE scaling, got ${JSON.stringify(factor)}`);
+  }
+  return factor;
 }
 
 function ropeTheta(c: Json): number {

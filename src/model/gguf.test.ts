@@ -161,6 +161,16 @@ describe('GGUF tokenizer', () => {
   });
 });
 
+describe('linear RoPE scaling (DeepSeek-Coder)', () => {
+  it('reads rope.scaling.type linear with its factor; a missing factor is named by its GGUF key', async () => {
+    const scaled = await loadGguf(makeTestGguf({ metadata: { 'llama.rope.scaling.type': gv.str('linear'), 'llama.rope.scaling.factor': gv.f32(4) } }).gguf);
+    expect(scaled.config.ropeLinearFactor).toBe(4);
+    expect((await loadGguf(makeTestGguf().gguf)).config.ropeLinearFactor).toBe(1);
+    await expect(loadGguf(makeTestGguf({ metadata: { 'llama.rope.scaling.type': gv.str('linear') } }).gguf, { fileName: 'm.gguf' }))
+      .rejects.toThrow(/^m\.gguf: llama\.rope\.scaling\.factor must be a number from 1 to 1024/);
+  });
+});
+
 describe('the FIM order', () => {
   it('is PSM unless the file says spark.fim_order (our exporter writes it; GGUF has no key of its own)', async () => {
     expect((await loadGguf(makeTestGguf().gguf)).config.fimOrder).toBe('psm');
@@ -195,7 +205,7 @@ describe('unsupported files name what is unsupported', () => {
   });
 
   it('maths the engine does not implement: rope scaling, partial rotary, MoE, unequal head sizes, extra tensors', async () => {
-    await expect(load({ metadata: { 'llama.rope.scaling.type': gv.str('linear') } })).rejects.toThrow(/m\.gguf: unsupported rope_scaling: .*linear/);
+    await expect(load({ metadata: { 'llama.rope.scaling.type': gv.str('yarn'), 'llama.rope.scaling.factor': gv.f32(4) } })).rejects.toThrow(/m\.gguf: unsupported rope_scaling: .*yarn/);
     await expect(load({ editTensors: (ts) => [...ts, { name: 'rope_freqs.weight', type: 'F32', dims: [6], bytes: new Uint8Array(24) }] }))
       .rejects.toThrow(/unsupported rope_scaling: .*llama3/);
     await expect(load({ metadata: { 'llama.rope.dimension_count': gv.u32(6) } })).rejects.toThrow('unsupported partial_rotary_factor: 0.5');

@@ -291,7 +291,10 @@ function ggufConfig(meta: Metadata, arch: GgufArchitecture, tok: ReturnType<type
   }
   // Maths the engine does not implement, as the config.json fields parseModelConfig refuses by name.
   const scaling = value('rope.scaling.type', 'string');
-  if (scaling !== undefined && scaling !== 'none') json['rope_scaling'] = { type: scaling };
+  if (scaling !== undefined && scaling !== 'none') {
+    const factor = value('rope.scaling.factor', 'number');
+    json['rope_scaling'] = { type: scaling, ...(factor !== undefined ? { factor } : {}) };
+  }
   if (tensorNames.has(ROPE_FREQS)) json['rope_scaling'] = { rope_type: 'llama3', from: ROPE_FREQS };
   const headDim = (value('attention.key_length', 'int') as number | undefined) ?? Number(json['hidden_size']) / Number(json['num_attention_heads']);
   const valueLength = value('attention.value_length', 'int');
@@ -307,7 +310,8 @@ function ggufConfig(meta: Metadata, arch: GgufArchitecture, tok: ReturnType<type
   } catch (err) {
     let message = (err as Error).message.replace(/^config\.json: /, '');
     for (const [field, key] of CONFIG_KEYS) message = message.replaceAll(new RegExp(`\\b${field}\\b`, 'g'), `${arch}.${key}`);
-    message = message.replaceAll(/\bvocab_size\b/g, 'the token count').replaceAll(/\bfim_order\b/g, FIM_ORDER_KEY);
+    message = message.replaceAll(/\bvocab_size\b/g, 'the token count').replaceAll(/\bfim_order\b/g, FIM_ORDER_KEY)
+      .replaceAll('rope_scaling.factor', `${arch}.rope.scaling.factor`);
     throw new Error(`${fileName}: ${message}`, { cause: err });
   }
 }

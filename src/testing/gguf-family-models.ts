@@ -2,25 +2,31 @@
 // shortened, in each GGUF tensor type Spark reads, for tests against llama.cpp:
 //   llama: SmolLM2's layout (head dim 64, 3 query heads per kv head), untied lm_head;
 //   qwen2: Qwen2.5-Coder-1.5B's layout (head dim 128, 6 query heads per kv head), q/k/v biases,
-//          tied embeddings.
+//          tied embeddings;
+//   deepseek: DeepSeek-Coder-1.3B's (llama, head dim 128, as many kv heads as query heads, RoPE
+//          theta 100000 with linear scaling ×4), untied lm_head.
 // Every K dimension (hidden 768, intermediate 512) is a multiple of 256, so K-quants are legal.
 // The weights' scales come from test-model.ts, chosen there so logits spread over several units.
 import { makeTestGguf, encodeAs } from './gguf-test-model.ts';
-import type { GgufTensorToWrite } from './gguf-writer.ts';
+import { gv, type GgufTensorToWrite, type GgufValue } from './gguf-writer.ts';
 import { quantize } from '../model/quant.ts';
 import { quantizeK } from './k-quants.ts';
 import type { TestModelOptions } from './test-model.ts';
 
-export type GgufFamily = 'llama' | 'qwen2';
+export type GgufFamily = 'llama' | 'qwen2' | 'deepseek';
 
 /** A file's tensor types: one type for every 2-D weight, or Q4_K_M's mix. */
 export type GgufFileType = 'F32' | 'F16' | 'Q8_0' | 'Q4_0' | 'Q4_K_M';
 
 export const GGUF_FILE_TYPES: readonly GgufFileType[] = ['F32', 'F16', 'Q8_0', 'Q4_0', 'Q4_K_M'];
 
-export const FAMILY_LAYOUTS: Readonly<Record<GgufFamily, TestModelOptions & { pre: string }>> = {
+export const FAMILY_LAYOUTS: Readonly<Record<GgufFamily, TestModelOptions & { pre: string; metadata?: Readonly<Record<string, GgufValue>> }>> = {
   llama: { architecture: 'LlamaForCausalLM', hiddenSize: 768, numHeads: 12, numKvHeads: 4, intermediateSize: 512, numLayers: 2, seed: 11, pre: 'llama-bpe' },
   qwen2: { architecture: 'Qwen2ForCausalLM', hiddenSize: 768, numHeads: 6, numKvHeads: 1, intermediateSize: 512, numLayers: 2, seed: 12, tieWordEmbeddings: true, pre: 'qwen2' },
+  deepseek: {
+    architecture: 'LlamaForCausalLM', hiddenSize: 768, numHeads: 6, numKvHeads: 6, intermediateSize: 512, numLayers: 2, seed: 13, ropeTheta: 100000, pre: 'deepseek-coder',
+    metadata: { 'llama.rope.scaling.type': gv.str('linear'), 'llama.rope.scaling.factor': gv.f32(4) },
+  },
 };
 
 /**
@@ -34,7 +40,7 @@ function q4kmType(name: string, tied: boolean): 'Q4_K' | 'Q6_K' {
 
 /** The 2-D weights in `type`; norms and biases stay F32 as llama.cpp's converter writes them. */
 export function makeFamilyGguf(family: GgufFamily, type: GgufFileType): Uint8Array {
-  const { pre, ...layout } = FAMILY_LAYOUTS[family];
+  const { pre, metadata, ...layout } = FAMILY_LAYOUTS[family];
   const tied = layout.tieWordEmbeddings ?? false;
   const encode = (t: GgufTensorToWrite): GgufTensorToWrite => {
     if (t.dims.length !== 2) return t;
@@ -45,7 +51,7 @@ export function makeFamilyGguf(family: GgufFamily, type: GgufFileType): Uint8Arr
     }
     return { ...t, type, bytes: encodeAs(type, values) };
   };
-  return makeTestGguf({ ...layout, pre, weightType: 'F32', editTensors: (tensors) => tensors.map(encode) }).gguf;
+  return makeTestGguf({ ...layout, pre, ...(metadata ? { metadata } : {}), weightType: 'F32', editTensors: (tensors) => tensors.map(encode) }).gguf;
 }
 
 /** llama.cpp's use_more_bits: the layers whose attn_v / ffn_down a _M recipe keeps in Q6_K. */

@@ -28,6 +28,8 @@ export interface TestModelOptions {
   vocabPadding?: number;
   maxPositionEmbeddings?: number; // default 512
   ropeTheta?: number; // default 10000
+  /** Linear RoPE scaling (rope_scaling {type: linear, factor}); default none. */
+  ropeLinearFactor?: number;
   /** Split weights over two shards with model.safetensors.index.json. */
   sharded?: boolean;
 }
@@ -38,6 +40,8 @@ export const TEST_MODEL_VARIANTS = {
   'llama-tied-f16': { architecture: 'LlamaForCausalLM', tieWordEmbeddings: true, dtype: 'F16', seed: 2 },
   'qwen2-tied': { architecture: 'Qwen2ForCausalLM', tieWordEmbeddings: true, seed: 3 },
   'qwen2-untied-bf16': { architecture: 'Qwen2ForCausalLM', tieWordEmbeddings: false, dtype: 'BF16', seed: 4, sharded: true },
+  // DeepSeek-Coder's RoPE: positions divided by 4 before the rotation.
+  'llama-linear-rope': { architecture: 'LlamaForCausalLM', ropeLinearFactor: 4, seed: 5 },
 } as const satisfies Record<string, TestModelOptions>;
 
 export type TestModelVariant = keyof typeof TEST_MODEL_VARIANTS;
@@ -72,7 +76,7 @@ export function makeTestModelFiles(options: TestModelOptions = {}): ModelFiles {
     max_position_embeddings: options.maxPositionEmbeddings ?? 512,
     rms_norm_eps: 1e-5,
     rope_theta: options.ropeTheta ?? 10000,
-    rope_scaling: null,
+    rope_scaling: options.ropeLinearFactor !== undefined ? { type: 'linear', factor: options.ropeLinearFactor } : null,
     tie_word_embeddings: tied,
     bos_token_id: null,
     eos_token_id: 0,

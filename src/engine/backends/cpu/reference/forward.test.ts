@@ -23,7 +23,7 @@ describe('ReferenceModel, a hand-checked tiny case', () => {
   // attention is the plain mean of the visible v rows; v_proj = o_proj = identity; MLP = 0.
   const config: ModelConfig = {
     architecture: 'LlamaForCausalLM', vocabSize: 3, hiddenSize: 2, intermediateSize: 1, numLayers: 1,
-    numHeads: 1, numKvHeads: 1, headDim: 2, rmsNormEps: 0, ropeTheta: 10000, maxPositionEmbeddings: 8,
+    numHeads: 1, numKvHeads: 1, headDim: 2, rmsNormEps: 0, ropeTheta: 10000, ropeLinearFactor: 1, maxPositionEmbeddings: 8,
     tieWordEmbeddings: false, attentionBias: false, eosTokenIds: [], fimOrder: 'psm',
   };
   const weights = new Map([

@@ -1,5 +1,5 @@
 // The CPU reference against llama.cpp (node-llama-cpp's prebuilt CPU binary), on the same GGUF
-// bytes: random-weight models with the llama and qwen2 families' head layouts
+// bytes: random-weight models with the llama, qwen2 and DeepSeek-Coder (linear RoPE scaling) head layouts
 // (src/testing/gguf-family-models.ts) in every file type Spark reads, one fixed set of token-id
 // prompts (tokenizers play no part), compared position by position.
 //
@@ -117,7 +117,7 @@ describe('CPU reference vs llama.cpp on the same GGUF files', () => {
     await llama?.dispose();
   });
 
-  describe.each(['llama', 'qwen2'] as const)('%s', (family) => {
+  describe.each(['llama', 'qwen2', 'deepseek'] as const)('%s', (family) => {
     it.each(GGUF_FILE_TYPES)('%s', async (type) => {
       const gguf = makeFamilyGguf(family, type);
       const name = `${family}-${type}.gguf`;

@@ -39,7 +39,7 @@ export function linear(x: Float32Array, w: Float32Array, n: number, k: number, b
  * x: [T, H, headDim]; token t has absolute position positions[t].
  * For i < headDim/2: (x[i], x[i+half]) is rotated by angle pos * theta^(-2i/headDim).
  */
-export function rope(x: Float32Array, numHeads: number, headDim: number, positions: ArrayLike<number>, theta: number): Float32Array {
+export function rope(x: Float32Array, numHeads: number, headDim: number, positions: ArrayLike<number>, theta: number, linearFactor = 1): Float32Array {
   const half = headDim / 2;
   if (!Number.isInteger(half)) throw new Error(`rope: headDim ${headDim} must be even`);
   for (let t = 0; t < positions.length; t++) {
@@ -47,7 +47,7 @@ export function rope(x: Float32Array, numHeads: number, headDim: number, positio
     for (let h = 0; h < numHeads; h++) {
       const base = (t * numHeads + h) * headDim;
       for (let i = 0; i < half; i++) {
-        const angle = pos * Math.pow(theta, (-2 * i) / headDim);
+        const angle = (pos / linearFactor) * Math.pow(theta, (-2 * i) / headDim);
         const c = Math.cos(angle), s = Math.sin(angle);
         const a = x[base + i]!, b = x[base + i + half]!;
         x[base + i] = a * c - b * s;

@@ -20,15 +20,16 @@ export const SHADER = kernelShader(ropeSource, [Params, GpuState]);
 export interface RopeTables { cos: GPUBuffer; sin: GPUBuffer; maxPos: number }
 
 /** cos/sin of pos·θ^(-2i/Dh) for pos < maxPos, i < Dh/2 — computed in f64 like the reference. */
-export function ropeTables(group: BufferGroup, headDim: number, theta: number, maxPos: number): RopeTables {
+/** cos/sin of every position's angles; `linearFactor` divides the positions (linear RoPE scaling). */
+export function ropeTables(group: BufferGroup, headDim: number, theta: number, maxPos: number, linearFactor = 1): RopeTables {
   if (headDim % 2 !== 0) throw new Error(`rope: headDim ${headDim} must be even`);
   const half = headDim / 2;
   const cos = new Float32Array(maxPos * half), sin = new Float32Array(maxPos * half);
   for (let i = 0; i < half; i++) {
     const invFreq = Math.pow(theta, (-2 * i) / headDim);
     for (let p = 0; p < maxPos; p++) {
-      cos[p * half + i] = Math.cos(p * invFreq);
-      sin[p * half + i] = Math.sin(p * invFreq);
+      cos[p * half + i] = Math.cos((p / linearFactor) * invFreq);
+      sin[p * half + i] = Math.sin((p / linearFactor) * invFreq);
     }
   }
   return { cos: group.storage('rope:cos', cos), sin: group.storage('rope:sin', sin), maxPos };
