@@ -114,7 +114,7 @@ export async function loadGguf(source: Uint8Array | ByteReader | ModelFileFetche
 async function fromReader(reader: ByteReader, fileName: string, label: string, options: GgufLoadOptions): Promise<LoadedModel> {
   const { signal } = options;
   const fail = (msg: string): never => { throw new Error(`${fileName}: ${msg}`); };
-  const { meta, tensors, dataOffset, alignment } = await parseHeader(reader, fileName, signal);
+  const { meta, tensors, dataOffset, alignment } = await readGgufHeader(reader, fileName, signal);
   signal?.throwIfAborted();
 
   const arch = meta['general.architecture'];
@@ -172,7 +172,7 @@ export function ggufHeaderModel(meta: Readonly<Record<string, unknown>>, tensorT
   return { config, types };
 }
 
-interface ParsedHeader {
+export interface ParsedHeader {
   meta: Metadata;
   tensors: GGUFTensorInfo[];
   /** Byte offset of the data section in the file. */
@@ -186,7 +186,11 @@ const FIXED_HEADER_BYTES = 24;
 const MIN_TENSOR_INFO_BYTES = 24;
 const MIN_METADATA_BYTES = 13;
 
-async function parseHeader(reader: ByteReader, fileName: string, signal: AbortSignal | undefined): Promise<ParsedHeader> {
+/**
+ * A GGUF's header (metadata and tensor infos), every count and offset bounded before the parser
+ * sizes anything by it: what the loader reads first, and what a lookup reads alone (model-format.ts).
+ */
+export async function readGgufHeader(reader: ByteReader, fileName: string, signal: AbortSignal | undefined): Promise<ParsedHeader> {
   const fail = (msg: string): never => { throw new Error(`${fileName}: ${msg}`); };
   const size = reader.size;
   if (size < FIXED_HEADER_BYTES) fail(`truncated: ${size} bytes, too short for a GGUF header`);

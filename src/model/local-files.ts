@@ -3,6 +3,8 @@
 // safetensors weights). Decided from the names alone, so nothing is read before the user's model
 // is known to be one; the loader then checks the contents.
 
+import { HF_FOLDER_FILES } from './model-files.ts';
+
 /** A local file as the page has it (a File), or anything else with a name. */
 export interface NamedFile { readonly name: string }
 
@@ -10,8 +12,6 @@ export type LocalModel<F extends NamedFile> =
   | { kind: 'gguf'; name: string; file: F }
   | { kind: 'folder'; name: string; files: Readonly<Record<string, F>> };
 
-/** The files of an HF folder the loader reads besides *.safetensors. */
-const FOLDER_FILES = new Set(['config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors.index.json']);
 const isGguf = (name: string) => /\.gguf$/i.test(name);
 const isSafetensors = (name: string) => /\.safetensors$/i.test(name);
 const baseName = (name: string) => name.slice(Math.max(name.lastIndexOf('/'), name.lastIndexOf('\\')) + 1);
@@ -36,7 +36,7 @@ export function localModel<F extends NamedFile>(files: readonly F[], folderName?
     if (missing.length > 0) {
       throw new Error(`${listed(names)}: a model folder needs ${missing.join(' and ')} too (choose or drop them together, or the folder)`);
     }
-    const kept = Object.fromEntries(names.filter((n) => FOLDER_FILES.has(n) || isSafetensors(n)).map((n) => [n, byName.get(n)!]));
+    const kept = Object.fromEntries(names.filter((n) => HF_FOLDER_FILES.has(n) || isSafetensors(n)).map((n) => [n, byName.get(n)!]));
     return { kind: 'folder', name: folderName !== undefined ? `model folder ${folderName}` : `model folder (${Object.keys(kept).length} files)`, files: kept };
   }
   if (ggufs.length === 1) return { kind: 'gguf', name: ggufs[0]!, file: byName.get(ggufs[0]!)! };

@@ -2,6 +2,9 @@
 // behind one function so load.ts does not care; and reading one file with progress.
 import type { LoadOptions } from './load.ts';
 
+/** The files of an HF folder the loader reads besides its *.safetensors. */
+export const HF_FOLDER_FILES: ReadonlySet<string> = new Set(['config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors.index.json']);
+
 /** Fetches one file of the model directory by name ("config.json", "model.safetensors", ...). */
 export type ModelFileFetcher = (name: string, signal?: AbortSignal) => Promise<Response>;
 

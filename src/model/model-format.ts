@@ -5,10 +5,11 @@
 // general.file_type names the recipe ("gguf:Q4_K_M", Q4_K beside Q6_K) when it is a known mix,
 // else the types are joined by share ("safetensors:bf16+f32"). `parameters` always gives the whole
 // breakdown, so the label never has to stand for more than it says.
-import { gguf, GGMLQuantizationType } from '@huggingface/gguf';
+import { GGMLQuantizationType } from '@huggingface/gguf';
+import { readGgufHeader } from './gguf.ts';
 import { checkLimit } from './limits.ts';
 import { parseShardIndex } from './safetensors.ts';
-import { readRange, type ModelFileSource } from './model-source.ts';
+import { openFileReader, readRange, type ModelFileSource } from './model-source.ts';
 
 export interface ModelFormat {
   /** "gguf:<type>" or "safetensors:<dtype>" (lower case), as described above. */
@@ -33,43 +34,29 @@ const MIXED_FILE_TYPES: Readonly<Record<number, string>> = {
   18: 'Q6_K', 21: 'Q2_K_S', 27: 'IQ3_M', 29: 'IQ2_M', 31: 'IQ1_M',
 };
 
-/** Where a GGUF's header is read from: the library asks for byte ranges of this (never fetched) URL. */
-const GGUF_PROBE_ORIGIN = 'https://model-header.invalid/';
-
 export async function describeModelFormat(source: ModelFileSource, signal?: AbortSignal): Promise<ModelFormat> {
   return source.layout === 'gguf' ? ggufFormat(source, signal) : safetensorsFormat(source, signal);
 }
 
 async function ggufFormat(source: ModelFileSource, signal?: AbortSignal): Promise<ModelFormat> {
   const file = source.ggufFile ?? 'model.gguf';
-  // @huggingface/gguf reads the header in ranged chunks through `fetch`; serve them from the source.
-  const rangedFetch = (async (_url: RequestInfo | URL, init?: RequestInit) => {
-    const header = new Headers(init?.headers).get('range') ?? '';
-    const m = /^bytes=(\d+)-(\d+)$/.exec(header);
-    if (!m) throw new Error(`${file}: unexpected header read ${JSON.stringify(header)}`);
-    return source.fetch(file, { range: { start: Number(m[1]), end: Number(m[2]) + 1 }, ...(signal ? { signal } : {}) });
-  }) as typeof fetch;
-  let parsed: Awaited<ReturnType<typeof gguf>>;
-  try {
-    parsed = await gguf(GGUF_PROBE_ORIGIN + encodeURIComponent(file), { fetch: rangedFetch });
-  } catch (err) {
-    throw new Error(`${file}: cannot read the GGUF header: ${(err as Error).message}`, { cause: err });
-  }
+  // The loader's own header read, by byte range, with its bounds on every count and offset.
+  const { meta, tensors } = await readGgufHeader(await openFileReader(source, file, signal ? { signal } : {}), file, signal);
   const parameters: Record<string, number> = {};
   const matrixParameters: Record<string, number> = {};
   const tensorTypes = new Map<string, string>();
-  for (const t of parsed.tensorInfos) {
+  for (const t of tensors) {
     const type = GGMLQuantizationType[t.dtype] ?? `type${t.dtype}`;
     tensorTypes.set(t.name, type);
     const count = t.shape.reduce((a, b) => a * Number(b), 1);
     parameters[type] = (parameters[type] ?? 0) + count;
     if (t.shape.length >= 2) matrixParameters[type] = (matrixParameters[type] ?? 0) + count;
   }
-  const fileType = (parsed.metadata as unknown as Readonly<Record<string, unknown>>)['general.file_type'];
+  const fileType = meta['general.file_type'];
   const mixName = typeof fileType === 'number' ? MIXED_FILE_TYPES[fileType] : undefined;
   const types = byShare(matrixParameters);
   const name = types.length > 1 && mixName !== undefined ? mixName : types.join('+') || 'none';
-  return { label: `gguf:${name}`, container: 'gguf', parameters, matrixParameters, tensorTypes, ggufMetadata: parsed.metadata as unknown as Readonly<Record<string, unknown>> };
+  return { label: `gguf:${name}`, container: 'gguf', parameters, matrixParameters, tensorTypes, ggufMetadata: meta };
 }
 
 async function safetensorsFormat(source: ModelFileSource, signal?: AbortSignal): Promise<ModelFormat> {

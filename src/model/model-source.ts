@@ -16,7 +16,7 @@ import { listFiles, modelInfo, type ListFileEntry } from '@huggingface/hub';
 import { loadGguf } from './gguf.ts';
 import { loadModel, type LoadedModel, type LoadOptions } from './load.ts';
 import { bytesReader, type ByteReader } from './byte-reader.ts';
-import { fetchBytes, type ModelFileFetcher } from './model-files.ts';
+import { fetchBytes, HF_FOLDER_FILES, type ModelFileFetcher } from './model-files.ts';
 import { invalid, parseModelSource, type ModelSourceSpec } from './source-spec.ts';
 
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
@@ -217,7 +217,7 @@ export async function downloadSize(source: ModelFileSource, options: Pick<Remote
   if (source.files) {
     const wanted = (name: string) => (source.layout === 'gguf'
       ? name === source.ggufFile
-      : !name.includes('/') && (/\.safetensors$/i.test(name) || HF_FILES.has(name)));
+      : !name.includes('/') && (/\.safetensors$/i.test(name) || HF_FOLDER_FILES.has(name)));
     return [...source.files].reduce((sum, [name, info]) => sum + (wanted(name) ? info.size : 0), 0);
   }
   if (options.url === undefined) return undefined;
@@ -232,9 +232,6 @@ export async function downloadSize(source: ModelFileSource, options: Pick<Remote
   const length = res.headers.get('content-length');
   return length !== null && /^\d+$/.test(length) ? Number(length) : undefined;
 }
-
-/** The files of an HF folder the loader reads besides its *.safetensors. */
-const HF_FILES = new Set(['config.json', 'tokenizer.json', 'tokenizer_config.json', 'model.safetensors.index.json']);
 
 /** The loader's view of a source: whole files by name. */
 export const sourceFetcher = (source: ModelFileSource): ModelFileFetcher => (name, signal) => source.fetch(name, signal ? { signal } : {});

@@ -5,7 +5,7 @@
 // a byte range as a 206 of just that range, a whole file as a stream, chunk by chunk. A chunk that
 // fails its hash is evicted with its file, which is fetched again, and `onNotice` says so.
 import type { LoadProgress } from '../load.ts';
-import { hubEndpoint, hubFileUrl, openRemoteSource, parseModelSource, type ModelFileSource, type RemoteFileInfo, type RemoteSourceOptions } from '../model-source.ts';
+import { hubEndpoint, hubFileUrl, openRemoteSource, rangeHeaders, parseModelSource, type ModelFileSource, type RemoteFileInfo, type RemoteSourceOptions } from '../model-source.ts';
 import type { ChunkStore } from './chunk-store.ts';
 import {
   CorruptChunkError, downloadEntry, dropEntry, hashText, isFileEntry, newEntry, readChunk, readEntryRange, recordOfFile, type ChunkMemo, type FileEntry,
@@ -117,7 +117,7 @@ function cachedSource(record: SourceRecord, options: CachedSourceOptions): Model
       label: `${record.label}: ${name}`,
       ...(signal ? { signal } : {}),
       // no-store: the file goes into our cache, not a second time into the browser's HTTP cache.
-      fetchFrom: (start, s) => fetchImpl(urlOf(name), { signal: s ?? null, cache: 'no-store', headers: start > 0 ? { range: `bytes=${start}-` } : {} }),
+      fetchFrom: (start, s) => fetchImpl(urlOf(name), { signal: s ?? null, cache: 'no-store', headers: start > 0 ? rangeHeaders({ start, end: Infinity }) : {} }),
       onProgress: (loadedBytes, totalBytes) => {
         const seconds = (performance.now() - started) / 1000;
         const bytesPerSecond = seconds > 0 ? (loadedBytes - resumedAt) / seconds : 0;
