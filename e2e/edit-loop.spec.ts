@@ -3,6 +3,7 @@
 // event log, never assumed: whatever the model proposes, the rules around it must hold.
 
 import { expect, ghostText, openWithEngine, setDocument, stableGhost, startAtEnd, test } from './fixtures.ts';
+import type { CompletionEvent } from '../src/editor/inline/completion-controller.ts';
 
 test.describe('edit loop on the default model', () => {
   test.slow();
@@ -57,10 +58,20 @@ test.describe('edit loop on the default model', () => {
     const requestsBefore = (await page.evaluate(() => window.spark!.completionEvents())).filter((e) => e.type === 'request').length;
     await page.keyboard.type(shown.slice(0, 1), { delay: 50 });
     // Monaco asks the provider again after its own short delay (longer on a loaded machine):
-    // wait for that answer, then check that it came from the suggestion, not a new request.
-    await expect.poll(async () => (await page.evaluate(() => window.spark!.completionEvents())).some((e) => e.type === 'typed-through'), { timeout: 30_000 }).toBe(true);
+    // wait for that answer (served from the suggestion, or wrongly a new request), then check
+    // which it was. What the page held goes into the failure message.
+    const asked = (events: CompletionEvent[]) => events.some((e) => e.type === 'typed-through') || events.filter((e) => e.type === 'request').length > requestsBefore;
+    const state = async () => JSON.stringify({
+      shown,
+      ghost: await ghostText(page),
+      text: (await page.evaluate(() => window.spark!.getState())).text,
+      focused: await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 120)),
+      events: await page.evaluate(() => window.spark!.completionEvents()),
+    });
+    await expect.poll(async () => asked(await page.evaluate(() => window.spark!.completionEvents())), { timeout: 60_000 })
+      .toBe(true).catch(async (err: Error) => { throw new Error(`${err.message}\n${await state()}`); });
     const events = await page.evaluate(() => window.spark!.completionEvents());
-    expect(events.filter((e) => e.type === 'request').length).toBe(requestsBefore);
+    expect(events.filter((e) => e.type === 'request').length, await state()).toBe(requestsBefore);
   });
 
   test('an Edit proposes minimal edits whose application equals the model output', async ({ page }) => {
