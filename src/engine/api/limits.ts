@@ -58,6 +58,19 @@ export const defaultContext = (maxPositionEmbeddings: number, kvBytesPerPosition
  */
 export const PREFILL_CHUNK_TOKENS = 2048;
 
+/**
+ * Milliseconds a completion's prefill may take when none of its prompt is cached (a file just
+ * opened, a jump, a new model): the completion prompt window is sized from the measured prefill
+ * rate so that such a prefill fits. Typing at the cursor then re-prefills only a few tokens.
+ */
+export const COLD_PREFILL_MS = 250;
+
+/**
+ * The completion prompt window in tokens (see PromptWindow): its size before any prefill was
+ * measured, and the least it shrinks to on a slow device (a prompt needs some context to be useful).
+ */
+export const PROMPT_WINDOW = Object.freeze({ initial: 2048, min: 256 });
+
 /** Draft tokens verified in one batched pass. */
 export const MAX_DRAFT_TOKENS = 8;
 

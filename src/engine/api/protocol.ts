@@ -74,7 +74,7 @@ export interface GenerateMessage {
    * drafts on, its tokens are the draft; output is unchanged, only faster.
    */
   draftText?: string;
-  /** Token budget for the prompt (prefix/suffix are trimmed to fit). Default: promptBudget (what the context holds after maxNewTokens). */
+  /** Token budget for the prompt (prefix/suffix are trimmed to fit). Default: promptBudget (what the context holds after maxNewTokens), and for a completion no more than the prompt window (worker/prompt-window.ts). */
   maxPromptTokens?: number;
   /** Generate exactly maxNewTokens, ignoring EOS and special tokens (benchmarks). Default false. */
   ignoreStopTokens?: boolean;
@@ -179,6 +179,8 @@ export interface DiagnosticsEvent {
   gpuBuffers: number;
   /** Tokens the KV cache holds. */
   cachedTokens: number;
+  /** The completion prompt window (PromptWindow): most prompt tokens a completion gets now. */
+  promptWindowTokens: number;
 }
 
 export type EngineEvent = LoadProgressEvent | ReadyEvent | TokensEvent | DoneEvent | ErrorEvent | DiagnosticsEvent | CacheListEvent;

@@ -22,6 +22,7 @@ import { speculativeEditDraft } from './draft/speculative-edit.ts';
 import { ProgressThrottle } from './progress-throttle.ts';
 import { buildPrompt } from './prompt.ts';
 import { promptBudget, TOKENS_PER_SUBMIT } from '../api/limits.ts';
+import { PromptWindow } from './prompt-window.ts';
 import type { ModelWaferPlan } from '../api/plan-types.ts';
 import { LOAD_SUPERSEDED, parseEngineRequest, type CacheListEvent, type EngineEvent, type FinishReason, type GenerateMessage, type LoadMessage } from '../api/protocol.ts';
 
@@ -34,6 +35,8 @@ export class EngineHost implements Disposable {
   /** What generation needs of the loaded model; the weights themselves live only in the backend. */
   private model: (Pick<LoadedModel, 'config' | 'tokenizer'> & { chat: LoadedChatTemplate | undefined }) | undefined;
   private backend: Backend | undefined;
+  /** The completion prompt window of the loaded model on its backend (learned from its prefills). */
+  private window = new PromptWindow();
   private active: { id: number; controller: AbortController } | undefined;
   /** Highest generate id seen: anything older is superseded. */
   private latestId = -1;
@@ -113,7 +116,7 @@ export class EngineHost implements Disposable {
         else if (this.queued.has(msg.id)) this.cancelled.add(msg.id);
         break;
       case 'diagnostics':
-        this.post({ type: 'diagnostics', ...(this.backend?.diagnostics() ?? { gpuBuffers: 0, cachedTokens: 0 }) });
+        this.post({ type: 'diagnostics', ...(this.backend?.diagnostics() ?? { gpuBuffers: 0, cachedTokens: 0 }), promptWindowTokens: this.window.tokens });
         break;
       case 'setProfiling':
         this.profiling = msg.on;
@@ -204,6 +207,7 @@ export class EngineHost implements Disposable {
       this.backend?.dispose();
       this.model = { config: model.config, tokenizer: model.tokenizer, chat }; // let the file buffers go
       this.backend = backend;
+      this.window = new PromptWindow();
       void backend.lost?.then((reason) => this.recover(backend, msg, reason));
       const { fimPrefix, fimSuffix, fimMiddle, endOfText } = model.tokenizer.specials;
       const plan = cloneablePlan(backend.plan);
@@ -249,7 +253,11 @@ export class EngineHost implements Disposable {
     const delivered: number[] = [];
     const detokenizer = new IncrementalDetokenizer((ids) => tokenizer.decode(ids, { skipSpecialTokens: true }));
     try {
-      const prompt = buildPrompt(tokenizer, msg.prompt, { maxPromptTokens: msg.maxPromptTokens ?? promptBudget(backend.contextTokens, msg.maxNewTokens) },
+      // A chat prompt is never cut (prompt.ts), so only completions get the latency-sized window.
+      const contextBudget = promptBudget(backend.contextTokens, msg.maxNewTokens);
+      const window = this.window;
+      const maxPromptTokens = msg.maxPromptTokens ?? (msg.prompt.kind === 'chat' ? contextBudget : window.budget(contextBudget));
+      const prompt = buildPrompt(tokenizer, msg.prompt, { maxPromptTokens },
         { chat: model.chat, fimOrder: model.config.fimOrder });
       const stopIds = msg.ignoreStopTokens ? [] : [...new Set([
         ...tokenizer.specials.all, ...model.config.eosTokenIds, ...(tokenizer.specials.eos !== undefined ? [tokenizer.specials.eos] : []),
@@ -272,6 +280,7 @@ export class EngineHost implements Disposable {
       if (controller.signal.aborted) {
         finishReason = 'cancelled';
       } else {
+        window.observe(stats);
         const tail = detokenizer.flush();
         if (tail) this.post({ type: 'tokens', id, text: tail, ids: [] });
         finishReason = delivered.length > 0 && stopIds.includes(delivered.at(-1)!) ? 'stop' : 'length';

@@ -1,12 +1,13 @@
-// The prompt budget of a request that names none is what the backend's context holds after the
-// generation: a long document fills the context, and the prompt never reaches the drop-oldest
-// window (which would cut a FIM prompt's leading special tokens off).
+// The prompt budget of a request that names none: what the backend's context holds after the
+// generation (a long document fills the context, and the prompt never reaches the drop-oldest window,
+// which would cut a FIM prompt's leading special tokens off), and for a completion no more than the
+// prompt window a cold prefill fits in its latency budget.
 import { afterEach, describe, expect, it } from 'vitest';
 import { InProcessWorker } from '../../testing/fake-worker.ts';
 import { makeTestModelFiles } from '../../testing/test-model.ts';
 import { DisposableStore } from '../../util/disposable.ts';
 import { EngineClient } from '../api/client.ts';
-import { promptBudget } from '../api/limits.ts';
+import { PROMPT_WINDOW, promptBudget } from '../api/limits.ts';
 
 const store = new DisposableStore();
 afterEach(() => store.clear());
@@ -27,4 +28,24 @@ describe('prompt budget', () => {
     expect(named).toBeGreaterThan(50);
     expect(promptBudget(10, 64)).toBe(4); // never below the smallest prompt
   });
+
+  it('gives a completion no more than the prompt window, which it sizes from the measured prefill rate', async () => {
+    const engine = store.add(new EngineClient(new InProcessWorker({ hasWebGpu: false })));
+    await engine.load('memory', { files: makeTestModelFiles({ maxPositionEmbeddings: 8192 }), backend: 'cpu' });
+    expect((await engine.diagnostics()).promptWindowTokens).toBe(PROMPT_WINDOW.initial);
+    const prefix = 'def f(x):\n    return x + 1\n'.repeat(2000); // far more than the window
+    const fim = { prompt: { kind: 'fim' as const, prefix, suffix: '\nprint(f(2))\n' }, maxNewTokens: 4 };
+    const first = await engine.generate(fim).done;
+    expect(first.promptTokenCount).toBeLessThanOrEqual(PROMPT_WINDOW.initial);
+    expect(first.promptTokenCount).toBeGreaterThan(PROMPT_WINDOW.initial / 2);
+    // That prefill was measured: the window is now what this machine prefills in the budget.
+    const window = (await engine.diagnostics()).promptWindowTokens;
+    expect(window).toBeGreaterThanOrEqual(PROMPT_WINDOW.min);
+    expect(Math.log2(window) % 1).toBe(0);
+    const second = await engine.generate(fim).done;
+    expect(second.promptTokenCount).toBeLessThanOrEqual(Math.min(window, promptBudget(8192, 4)));
+    // A named budget is the caller's: the window does not cut it.
+    const named = await engine.generate({ ...fim, maxPromptTokens: 3000 }).done;
+    expect(named.promptTokenCount).toBeGreaterThan(PROMPT_WINDOW.initial);
+  }, 120_000); // CPU prefills of thousands of tokens, on a loaded machine
 });
