@@ -79,4 +79,24 @@ test.describe('two model slots', () => {
     await editWithCtrlK(page);
     expect(await lastRequest(page)).toMatchObject({ kind: 'rewrite', slot: 'edit', model: 'spark-nano' });
   });
+
+  test('Quantize on load, set in the settings panel, loads the model again with Q8_0 weights on the GPU; completions and Edit still work', async ({ page }) => {
+    await openWithEngine(page);
+    const before = (await page.evaluate(() => window.spark!.engineReady())).weightFormats;
+    expect(before).not.toContain('q8_0');
+    await page.getByTestId('settings-button').click();
+    await page.getByTestId('setting-quantizeOnLoad').fill('q8_0');
+    await expect(page.getByTestId('setting-quantizeOnLoad-error')).toHaveText('');
+    await page.getByTestId('settings-close').click();
+    await expect.poll(async () => (await page.evaluate(() => window.spark!.engineReady())).weightFormats, { timeout: 90_000 }).toEqual(['q8_0']);
+    await expect(status(page)).toHaveText(/^spark-nano · /, { timeout: 60_000 });
+    await ghostFromTyping(page);
+    await editWithCtrlK(page);
+    expect(await lastRequest(page)).toMatchObject({ kind: 'rewrite', slot: 'edit', model: 'spark-nano' });
+    // A value that is not offered is refused with the choices, and the model stays as it is.
+    await page.getByTestId('settings-button').click();
+    await page.getByTestId('setting-quantizeOnLoad').fill('q3_k');
+    await expect(page.getByTestId('setting-quantizeOnLoad-error')).toHaveText(/"off", "q8_0", "q4_0"/);
+    expect((await page.evaluate(() => window.spark!.engineReady())).weightFormats).toEqual(['q8_0']);
+  });
 });

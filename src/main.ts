@@ -9,7 +9,7 @@ import { Assistant } from './editor/assistant.ts';
 import { describeRemoteModel, probeWebGpu, type ProbeResult, type RemoteModelInfo } from './engine/index.ts';
 import { Hud } from './hud/hud.ts';
 import { PerfHub } from './hud/perf-hub.ts';
-import { DEFAULT_SETTINGS, SettingsModel, type SlotName } from './settings.ts';
+import { DEFAULT_SETTINGS, quantizeFormatOf, SettingsModel, type SlotName } from './settings.ts';
 import { WELCOME, WorkspaceSession } from './share/session.ts';
 import { collapsedSelection } from './document/snapshot.ts';
 import { idbWorkspaceStore } from './share/workspace-db.ts';
@@ -48,7 +48,10 @@ function boot(): DisposableStore {
     return result;
   });
 
-  const describeModel = (source: string, signal: AbortSignal) => describeRemoteModel(source, { hubEndpoint: __SPARK_HUB_ENDPOINT__, allowedHosts: __SPARK_MODEL_HOSTS__, signal });
+  const describeModel = (source: string, signal: AbortSignal) => {
+    const quantizeFloats = quantizeFormatOf(settings.value);
+    return describeRemoteModel(source, { hubEndpoint: __SPARK_HUB_ENDPOINT__, allowedHosts: __SPARK_MODEL_HOSTS__, signal, ...(quantizeFloats ? { quantizeFloats } : {}) });
+  };
   const openModel = (info: RemoteModelInfo, slot: SlotName = 'ghost') =>
     void assistant.loadRemote({ source: info.source, pinned: info.label, ...(info.bytes !== undefined ? { bytes: info.bytes } : {}) }, slot);
   const recents = new RecentModels(localStorage);

@@ -2,7 +2,7 @@
 // autosaved with the workspace, and read by the engine loop. One definition of every field's
 // type, default and range, so the link decoder, the panel and the engine agree.
 
-import { MAX_TOKENS, TOKENS_PER_SUBMIT } from './engine/index.ts';
+import { MAX_TOKENS, QUANTIZE_FORMATS, TOKENS_PER_SUBMIT, type QuantizeFormat } from './engine/index.ts';
 import { Emitter } from './util/emitter.ts';
 
 export interface Settings {
@@ -10,6 +10,8 @@ export interface Settings {
   modelId: string;
   /** The Edit slot's model (rewrites and alternatives): SAME_AS_GHOST, or a model id like modelId. */
   editModelId: string;
+  /** Float checkpoints' matrices quantized to these blocks on upload to the GPU (QUANTIZE_OFF: kept as floats); both slots. */
+  quantizeOnLoad: QuantizeSetting;
   /** 0 = greedy (see SamplingParams in src/engine/api/types.ts). */
   temperature: number;
   /** 0 = no top-k cut. */
@@ -34,9 +36,18 @@ export type SlotName = 'ghost' | 'edit';
 /** editModelId's value for "the Edit slot runs the ghost text slot's model" (one engine, one copy of the weights). */
 export const SAME_AS_GHOST = 'same';
 
+/** quantizeOnLoad's value for "keep a float checkpoint's weights as floats". */
+export const QUANTIZE_OFF = 'off';
+export type QuantizeSetting = typeof QUANTIZE_OFF | QuantizeFormat;
+
+/** The block type a model's float weights are quantized to on load under these settings (undefined: none). */
+export const quantizeFormatOf = (s: Readonly<Settings>): QuantizeFormat | undefined =>
+  s.quantizeOnLoad === QUANTIZE_OFF ? undefined : s.quantizeOnLoad;
+
 export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   modelId: 'spark-nano',
   editModelId: SAME_AS_GHOST,
+  quantizeOnLoad: QUANTIZE_OFF,
   temperature: 0,
   topK: 0,
   topP: 1,
@@ -60,6 +71,8 @@ interface StringRule {
   label: string;
   pattern: RegExp;
   hint: string;
+  /** A field with a fixed set of values: all of them (the pattern accepts exactly these). */
+  values?: readonly string[];
   /**
    * Links made before the field existed lack it: strict validation then takes the default instead
    * of refusing the link. (Only fields whose default leaves a link's meaning intact may be optional.)
@@ -74,6 +87,15 @@ const MODEL_ID = String.raw`(?=[A-Za-z0-9])(?=[^]{1,128}$)${MODEL_ID_PART}(?:/${
 const MODEL_ID_PATTERN = new RegExp(`^${MODEL_ID}$`);
 const MODEL_ID_HINT = '1–128 characters: letters, digits and . _ -, in parts separated by / and starting with a letter or digit; no empty, "." or ".." parts';
 
+/** A string setting with a fixed set of values; optional, as links made before it existed lack it. */
+function oneOf(label: string, values: readonly string[], meaning: string): StringRule {
+  return {
+    kind: 'string', label, values, optional: true,
+    pattern: new RegExp(`^(?:${values.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})$`),
+    hint: `${values.map((v) => `"${v}"`).join(', ')}: ${meaning}`,
+  };
+}
+
 export const SETTING_RULES: Readonly<Record<SettingKey, SettingRule>> = Object.freeze({
   modelId: {
     // The id becomes a URL path under public/models/: a "." or ".." part would step out of it.
@@ -84,6 +106,7 @@ export const SETTING_RULES: Readonly<Record<SettingKey, SettingRule>> = Object.f
     kind: 'string', label: 'Edit model id', pattern: MODEL_ID_PATTERN, hint: `"${SAME_AS_GHOST}" (the ghost text model) or a model id: ${MODEL_ID_HINT}`,
     optional: true,
   },
+  quantizeOnLoad: oneOf('Quantize on load', [QUANTIZE_OFF, ...QUANTIZE_FORMATS], "a float checkpoint's weights on the GPU (a GGUF's quantized ones stay as they are)"),
   temperature: { kind: 'number', label: 'Temperature', min: 0, max: 2, integer: false },
   topK: { kind: 'number', label: 'Top-k', min: 0, max: 1000, integer: true },
   topP: { kind: 'number', label: 'Top-p', min: 0, max: 1, integer: false, exclusiveMin: true },
@@ -178,17 +201,17 @@ export function settingsWithDefaults(input: unknown): Settings {
   return settings as unknown as Settings;
 }
 
-/** The fields that name models: a link's are loaded only when the user keeps the link. */
-export const MODEL_KEYS = ['modelId', 'editModelId'] as const satisfies readonly SettingKey[];
+/** The fields that choose the models and how they load: a link's are applied only when the user keeps the link. */
+export const MODEL_KEYS = ['modelId', 'editModelId', 'quantizeOnLoad'] as const satisfies readonly SettingKey[];
 
 /** Whether two settings run the same models. */
 export const sameModels = (a: Readonly<Settings>, b: Readonly<Settings>): boolean => MODEL_KEYS.every((key) => a[key] === b[key]);
 
 /** `settings` with the model fields of `models`. */
 export function withModelsOf(settings: Readonly<Settings>, models: Readonly<Settings>): Settings {
-  const result = { ...settings };
+  const result: Record<string, unknown> = { ...settings };
   for (const key of MODEL_KEYS) result[key] = models[key];
-  return result;
+  return result as unknown as Settings;
 }
 
 export function settingsEqual(a: Settings, b: Settings): boolean {

@@ -2,7 +2,7 @@
 // local HF folder's files, or a remote hub id/URL). A load that fails keeps the model that worked; the slot reports what it
 // runs as one status line. Two slots (ghost text, Edit) are paired in model-slots.ts.
 
-import type { Engine, LoadProgressEvent, ReadyEvent } from '../engine/index.ts';
+import type { Engine, LoadProgressEvent, QuantizeFormat, ReadyEvent } from '../engine/index.ts';
 import type { SlotName } from '../settings.ts';
 import { DisposableStore, type Disposable } from '../util/disposable.ts';
 import { formatBytes } from '../util/format-bytes.ts';
@@ -70,6 +70,8 @@ export interface ModelSlotDeps {
   modelUrl: (id: string) => string;
   /** The hub that repo ids resolve against (default huggingface.co). */
   hubEndpoint?: string;
+  /** The block type float weights are quantized to on load, read at each load (undefined: kept as floats). */
+  quantize?: () => QuantizeFormat | undefined;
   /** Every change of what the slot runs or is loading. */
   onStatus: (status: SlotStatus) => void;
   /** A load failed and the slot kept `kept` (the settings should name it again). */
@@ -164,7 +166,8 @@ export class ModelSlot implements Disposable {
   }
 
   private loadArgs(choice: ModelChoice): Parameters<Engine['load']> {
-    const common = { backend: 'auto', gpuOptions: { planCache: 'indexeddb' } } as const;
+    const quantizeFloats = this.deps.quantize?.();
+    const common = { backend: 'auto', gpuOptions: { planCache: 'indexeddb', ...(quantizeFloats ? { quantizeFloats } : {}) } } as const;
     switch (choice.kind) {
       case 'folder': return [this.deps.modelUrl(choice.id), common];
       case 'file': return [engineFileName(choice.file), { ...common, file: choice.file }];

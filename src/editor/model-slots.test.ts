@@ -174,4 +174,21 @@ describe('ModelSlots', () => {
     slots.dispose();
     for (const w of [workers[0], workers[3]]) expect(w!.sent.some((m) => m.type === 'dispose')).toBe(true);
   });
+
+  it('Quantize on load sends quantizeFloats with every load, and loads each slot again when it changes', async () => {
+    const { slots, workers, settings } = start({ editModelId: 'b', quantizeOnLoad: 'q8_0' });
+    await Promise.all([slots.whenReady('ghost'), slots.whenReady('edit')]);
+    const loads = (w: InProcessWorker | undefined) => (w ? w.sent.filter((m) => m.type === 'load') : []);
+    const quantizeOf = (m: unknown) => (m as { gpuOptions?: { quantizeFloats?: string } }).gpuOptions?.quantizeFloats;
+    expect(workers.map((w) => loads(w).map(quantizeOf))).toEqual([['q8_0'], ['q8_0']]);
+    settings.update({ quantizeOnLoad: 'off' });
+    await Promise.all([slots.whenReady('ghost'), slots.whenReady('edit')]);
+    expect(workers.map((w) => loads(w).map(quantizeOf))).toEqual([['q8_0', undefined], ['q8_0', undefined]]);
+    expect(slots.engineFor('completion').model).toBe('a');
+    expect(slots.engineFor('rewrite').model).toBe('b');
+    // A link that changes the model and the quantization at once: one load of the new model.
+    settings.update({ modelId: 'b', editModelId: SAME_AS_GHOST, quantizeOnLoad: 'q4_0' });
+    await slots.whenReady('ghost');
+    expect(loads(workers[0]).map(quantizeOf)).toEqual(['q8_0', undefined, 'q4_0']);
+  });
 });

@@ -5,7 +5,7 @@
 // text running, and the Edit slot goes back to the ghost text model.
 
 import type { Engine, LoadProgressEvent, ReadyEvent } from '../engine/index.ts';
-import { SAME_AS_GHOST, type SettingsModel } from '../settings.ts';
+import { quantizeFormatOf, SAME_AS_GHOST, type SettingsModel } from '../settings.ts';
 import { DisposableStore, type Disposable } from '../util/disposable.ts';
 import { Emitter } from '../util/emitter.ts';
 import type { RequestRole, SlotEngine } from './engine-adapters.ts';
@@ -49,28 +49,39 @@ export class ModelSlots implements Disposable {
   private editStatus: SlotStatus = { text: '', state: 'loading' };
   /** Why the Edit slot went back to the ghost text model, shown until the next Edit model. */
   private editFailure: string | undefined;
-  /** The settings' model ids as last seen: only a change of one loads a folder model (a file leaves them alone). */
-  private seen: { modelId: string; editModelId: string };
+  /**
+   * The settings' model fields as last seen: only a change of a model id loads a folder model (a file
+   * leaves them alone); a change of quantizeOnLoad loads again what each slot runs.
+   */
+  private seen: { modelId: string; editModelId: string; quantizeOnLoad: string };
 
   constructor(private readonly deps: ModelSlotsDeps) {
     const { settings } = deps;
     this.ghost = this.store.add(this.createSlot('ghost'));
-    this.seen = { modelId: settings.value.modelId, editModelId: settings.value.editModelId };
+    this.seen = { modelId: settings.value.modelId, editModelId: settings.value.editModelId, quantizeOnLoad: settings.value.quantizeOnLoad };
     this.load('ghost', { kind: 'folder', id: this.seen.modelId });
     if (this.seen.editModelId !== SAME_AS_GHOST) this.load('edit', { kind: 'folder', id: this.seen.editModelId });
     this.store.add(settings.onDidChange((s) => {
       const ghostChanged = s.modelId !== this.seen.modelId;
+      const editChanged = s.editModelId !== this.seen.editModelId;
+      const hadEdit = this.editSlot !== undefined;
       if (ghostChanged) {
         this.seen.modelId = s.modelId;
         this.load('ghost', { kind: 'folder', id: s.modelId });
       }
-      if (s.editModelId !== this.seen.editModelId) {
+      if (editChanged) {
         this.seen.editModelId = s.editModelId;
         if (s.editModelId === SAME_AS_GHOST) this.closeEdit();
         else this.load('edit', { kind: 'folder', id: s.editModelId });
       } else if (ghostChanged && !this.editSlot && s.editModelId !== SAME_AS_GHOST) {
         // The Edit model was the ghost text model and shared its engine: it stays where it was.
         this.load('edit', { kind: 'folder', id: s.editModelId });
+      }
+      if (s.quantizeOnLoad !== this.seen.quantizeOnLoad) {
+        // Weights are quantized on upload: what each slot runs is loaded again (a load above already reads the new value).
+        this.seen.quantizeOnLoad = s.quantizeOnLoad;
+        if (!ghostChanged && this.ghost.current) this.load('ghost', this.ghost.current);
+        if (hadEdit && !editChanged && this.editSlot?.current) this.load('edit', this.editSlot.current);
       }
     }));
     this.store.add(deps.profiling.onDidChangeWatched((on) => {
@@ -135,6 +146,7 @@ export class ModelSlots implements Disposable {
     engine.setProfiling(this.deps.profiling.watched);
     return new ModelSlot({
       name, engine, modelUrl: this.deps.modelUrl,
+      quantize: () => quantizeFormatOf(this.deps.settings.value),
       ...(this.deps.hubEndpoint !== undefined ? { hubEndpoint: this.deps.hubEndpoint } : {}),
       ...(this.deps.notify ? { notify: this.deps.notify } : {}),
       onStatus: (status) => {

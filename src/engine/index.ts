@@ -28,7 +28,7 @@ export type { GenerateOptions, Generation, LoadOptions } from './api/client.ts';
 export type {
   BackendPreference, ChatMessage, DiagnosticsEvent, DoneEvent, ErrorEvent, FinishReason, LoadProgressEvent, PromptSpec, ReadyEvent, TokensEvent,
 } from './api/protocol.ts';
-export type { GpuOptions } from './api/gpu-options.ts';
+export { QUANTIZE_FORMATS, type GpuOptions, type QuantizeFormat } from './api/gpu-options.ts';
 export type { CachedModel, CacheListing } from '../model/cache/model-cache.ts';
 export { CONTEXT_TOKENS, MAX_DRAFT_TOKENS, MAX_TOKENS, PROMPT_TOKENS, TOKENS_PER_SUBMIT, type Range } from './api/limits.ts';
 export { emptyStats, GREEDY, type BackendKind, type GenerateStats, type SamplingParams } from './api/types.ts';

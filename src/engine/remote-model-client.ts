@@ -18,6 +18,7 @@ export async function describeRemoteModel(source: string, options: DescribeOptio
       worker.onerror = (event) => reject(new Error(`the model lookup failed: ${event.message || 'its worker did not start'}`));
       const request: DescribeRequest = {
         source, ...(options.hubEndpoint !== undefined ? { hubEndpoint: options.hubEndpoint } : {}), ...(options.allowedHosts ? { allowedHosts: [...options.allowedHosts] } : {}),
+        ...(options.quantizeFloats !== undefined ? { quantizeFloats: options.quantizeFloats } : {}),
       };
       worker.postMessage(request);
     });

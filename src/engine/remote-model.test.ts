@@ -43,6 +43,15 @@ describe('describeRemoteModel', () => {
     for (const r of weightReads()) expect(r.range, r.url).toMatch(/^bytes=\d+-\d+$/);
   });
 
+  it('Quantize on load counts the weights of a float checkpoint in the chosen blocks', async () => {
+    const floats = (await describeIt('spark-test/bf16', BIG)).gpu;
+    const q8 = (await describeRemoteModel('spark-test/bf16', { hubEndpoint: hub.url, gpu: BIG, quantizeFloats: 'q8_0' })).gpu;
+    const q4 = (await describeRemoteModel('spark-test/bf16', { hubEndpoint: hub.url, gpu: BIG, quantizeFloats: 'q4_0' })).gpu;
+    const weights = (g: typeof floats) => (g.kind === 'fits' ? g.memory.weights : NaN);
+    expect(weights(q8)).toBeLessThan(weights(floats) / 2); // bf16 is counted as f32 (4 bytes), Q8_0 as 34 bytes a 32 (this tiny model pads its rows)
+    expect(weights(q4)).toBeLessThan(weights(q8));
+  });
+
   it('no WebGPU: it says the model runs on the CPU', async () => {
     expect((await describeIt('spark-test/gguf', null)).gpu).toEqual({ kind: 'cpu', text: 'no WebGPU here: it will run on the CPU' });
   });

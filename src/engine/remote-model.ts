@@ -10,6 +10,7 @@ import { hostAllowed, notAllowedMessage, parseModelSource } from '../model/sourc
 import type { TensorType } from '../model/tensor.ts';
 import { formatBytes } from '../util/format-bytes.ts';
 import { checkGpuFit, estimateModelGpu, type GpuLimits, type GpuMemoryEstimate } from './backends/gpu/memory.ts';
+import type { QuantizeFormat } from './api/gpu-options.ts';
 
 export type { GpuLimits } from './backends/gpu/memory.ts';
 
@@ -53,6 +54,8 @@ export interface DescribeOptions {
    * tests and a caller with a budget pass their own.
    */
   gpu?: GpuLimits | null;
+  /** The block type float weights would be quantized to on load (the estimate counts them so). */
+  quantizeFloats?: QuantizeFormat;
 }
 
 /**
@@ -76,7 +79,7 @@ export async function describeRemoteModel(text: string, options: DescribeOptions
   try {
     const header = await readModelHeader(opened, signal);
     format = header.format;
-    gpu = fitReport(header.config, (name) => header.types.get(name), limits);
+    gpu = fitReport(header.config, (name) => header.types.get(name), limits, options.quantizeFloats);
   } catch (err) {
     signal?.throwIfAborted();
     gpu = { kind: 'unknown', text: `GPU fit unknown (${err instanceof Error ? err.message : String(err)})` };
@@ -91,9 +94,11 @@ export async function describeRemoteModel(text: string, options: DescribeOptions
 }
 
 /** The estimate and the verdict, in the words the picker shows ("~520 MiB on the GPU: fits"). */
-export function fitReport(config: ModelConfig, typeOf: (name: string) => TensorType | undefined, limits: GpuLimits | null): GpuFitReport {
+export function fitReport(
+  config: ModelConfig, typeOf: (name: string) => TensorType | undefined, limits: GpuLimits | null, quantizeFloats?: QuantizeFormat,
+): GpuFitReport {
   if (limits === null) return { kind: 'cpu', text: 'no WebGPU here: it will run on the CPU' };
-  const estimate = estimateModelGpu(config, typeOf, { maxBindingBytes: limits.maxStorageBufferBindingSize });
+  const estimate = estimateModelGpu(config, typeOf, { maxBindingBytes: limits.maxStorageBufferBindingSize, ...(quantizeFloats ? { quantizeFloats } : {}) });
   const fit = checkGpuFit(estimate, limits);
   const total = `~${formatBytes(fit.memory.total)} on the GPU`;
   return fit.fits

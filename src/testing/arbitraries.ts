@@ -16,7 +16,7 @@ export const modelIdArb = fc.array(fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._-]
 /** Any valid settings: every field in its range. */
 export const settingsArb: fc.Arbitrary<Settings> = fc.record(Object.fromEntries(SETTING_KEYS.map((key) => {
   const rule = SETTING_RULES[key];
-  if (rule.kind === 'string') return [key, modelIdArb];
+  if (rule.kind === 'string') return [key, rule.values ? fc.constantFrom(...rule.values) : modelIdArb];
   if (rule.integer) return [key, fc.integer({ min: rule.min, max: rule.max })];
   return [key, fc.double({ min: rule.min, max: rule.max, noNaN: true, minExcluded: rule.exclusiveMin ?? false })];
 })) as { [K in keyof Settings]: fc.Arbitrary<Settings[K]> });

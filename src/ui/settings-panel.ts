@@ -66,6 +66,13 @@ export class SettingsPanel implements Disposable {
       error.id = `${id}-error`;
       this.store.add(listen(input, 'input', () => this.onInput(key)));
       row.append(label, input, error);
+      if (rule.kind === 'string' && rule.values) {
+        // The browser offers the values as the user types; what is typed is still validated like any field.
+        const list = element('datalist', { id: `${id}-values` });
+        list.append(...rule.values.map((v) => element('option', { value: v })));
+        input.setAttribute('list', list.id);
+        row.append(list);
+      }
       this.panel.append(row);
       this.fields.set(key, { input, error });
     }

@@ -5,6 +5,7 @@ import type { Backend } from '../backends/backend.ts';
 import { EngineClient, type Generation } from './client.ts';
 import { InProcessWorker } from '../../testing/fake-worker.ts';
 import { parseEngineRequest, type TokensEvent } from './protocol.ts';
+import { PROMPT_WINDOW } from './limits.ts';
 
 const store = new DisposableStore();
 afterEach(() => store.clear());
@@ -125,7 +126,7 @@ describe('EngineClient ↔ EngineHost (in-process worker, CPU backend)', () => {
   it('answers diagnostics: what the backend holds', async () => {
     const { client } = start();
     await client.load('test://llama', { files: makeTestModelFiles(), backend: 'cpu' });
-    expect(await client.diagnostics()).toEqual({ type: 'diagnostics', gpuBuffers: 0, cachedTokens: 0 });
+    expect(await client.diagnostics()).toEqual({ type: 'diagnostics', gpuBuffers: 0, cachedTokens: 0, promptWindowTokens: PROMPT_WINDOW.initial });
     const done = await client.generate({ prompt: { kind: 'plain', text: PROMPT }, maxNewTokens: 3 }).done;
     expect((await client.diagnostics()).cachedTokens).toBe(done.promptTokenCount + done.tokens.length - 1);
   });

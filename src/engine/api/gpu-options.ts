@@ -8,6 +8,11 @@ export interface GpuOptions {
   forceGrid?: ForcedGrid;
   /** Weight storage for every matrix; default per matrix: its GGUF block type, f16 when the checkpoint is f16 (or bf16 within f16's range), else f32. */
   weightFormat?: WeightFormat;
+  /**
+   * Quantize the float (f32/f16/bf16) matrices to these blocks on upload; matrices already in a
+   * GGUF block type stay as they are. The page's "Quantize on load" setting.
+   */
+  quantizeFloats?: QuantizeFormat;
   /** KV-cache positions; default defaultContext(max_position_embeddings). */
   maxContext?: number;
   /** Largest prefill batch in one pass; default maxContext. */
@@ -28,8 +33,12 @@ export interface GpuOptions {
   description?: string;
 }
 
+/** The block types a float checkpoint can be quantized to on load (the settings panel, links and the CLI offer these). */
+export const QUANTIZE_FORMATS = ['q8_0', 'q4_0'] as const satisfies readonly WeightFormat[];
+export type QuantizeFormat = typeof QUANTIZE_FORMATS[number];
+
 const ROLES = ['qkv', 'o', 'gate_up', 'down', 'lm_head', 'embed'];
-const KEYS = ['forceGrid', 'weightFormat', 'maxContext', 'maxBatch', 'maxDraftTokens', 'maxTokensPerSubmit', 'autotune', 'planCache', 'firstTokenAlone', 'description'];
+const KEYS = ['forceGrid', 'weightFormat', 'quantizeFloats', 'maxContext', 'maxBatch', 'maxDraftTokens', 'maxTokensPerSubmit', 'autotune', 'planCache', 'firstTokenAlone', 'description'];
 
 const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
 const isPositiveInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 1;
@@ -50,6 +59,9 @@ export function parseGpuOptions(input: unknown): GpuOptions {
     if (!ok) fail('forceGrid must be {tileRows, colTiles, reduce: "chain"|"tree"} or a map from matrix role to one');
   }
   if (o['weightFormat'] !== undefined && !WEIGHT_FORMATS.includes(o['weightFormat'] as WeightFormat)) fail(`weightFormat must be one of ${WEIGHT_FORMATS.map((f) => `"${f}"`).join(', ')}`);
+  if (o['quantizeFloats'] !== undefined && !(QUANTIZE_FORMATS as readonly unknown[]).includes(o['quantizeFloats'])) {
+    fail(`quantizeFloats must be one of ${QUANTIZE_FORMATS.map((f) => `"${f}"`).join(', ')}`);
+  }
   if (o['maxContext'] !== undefined && !inRange(o['maxContext'], CONTEXT_TOKENS)) fail(`maxContext must be an integer in ${CONTEXT_TOKENS.min}..${CONTEXT_TOKENS.max}`);
   if (o['maxBatch'] !== undefined && !isPositiveInt(o['maxBatch'])) fail('maxBatch must be a positive integer');
   if (o['maxDraftTokens'] !== undefined && !(Number.isInteger(o['maxDraftTokens']) && (o['maxDraftTokens'] as number) >= 0)) fail('maxDraftTokens must be an integer >= 0');

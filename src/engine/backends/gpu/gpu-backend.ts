@@ -67,7 +67,7 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
   try {
     const ctx = new GpuContext(device);
     const c = model.config;
-    const formats = weightFormats(c, (name) => model.weights.get(name)?.dtype, options.weightFormat, (name) => {
+    const formats = weightFormats(c, (name) => model.weights.get(name)?.dtype, options, (name) => {
       const t = model.weights.get(name);
       return t?.dtype === 'BF16' && bf16FitsF16(t.rawBits());
     });

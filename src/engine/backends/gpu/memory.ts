@@ -129,9 +129,9 @@ export interface ModelGpuEstimate {
  */
 export function estimateModelGpu(
   c: ModelConfig, typeOf: (name: string) => TensorType | undefined,
-  options: Pick<GpuOptions, 'maxContext' | 'maxBatch' | 'maxDraftTokens' | 'maxTokensPerSubmit' | 'weightFormat'> & { bf16FitsF16?: boolean; maxBindingBytes: number },
+  options: Pick<GpuOptions, 'maxContext' | 'maxBatch' | 'maxDraftTokens' | 'maxTokensPerSubmit' | 'weightFormat' | 'quantizeFloats'> & { bf16FitsF16?: boolean; maxBindingBytes: number },
 ): ModelGpuEstimate {
-  const formats = weightFormats(c, typeOf, options.weightFormat, () => options.bf16FitsF16 ?? false);
+  const formats = weightFormats(c, typeOf, options, () => options.bf16FitsF16 ?? false);
   const plan = buildModelPlan(c, formats);
   const sizes = gpuModelSizes(c, options, options.maxBindingBytes);
   return { formats, sizes, memory: estimateGpuMemory(c, plan, sizes), largestBuffer: largestBuffer(c, plan, sizes) };

@@ -5,6 +5,7 @@
 import type { ModelConfig } from '../../../model/config.ts';
 import type { TensorType } from '../../../model/tensor.ts';
 import { EMBED_TOKENS, layerWeightName, outputWeightName, type LayerWeight } from '../../../model/weights.ts';
+import type { GpuOptions } from '../../api/gpu-options.ts';
 import type { ForcedGrid, GridChoice, MatrixPlan, MatrixRole, ModelWaferPlan, RoleFormats, WeightFormat } from '../../api/plan-types.ts';
 import { isQuantType } from '../../../model/quant.ts';
 import { defaultGrid, FORMAT_LAYOUT, formatForBlocks, planMatrix, summarisePlans } from './wafer-plan.ts';
@@ -60,16 +61,18 @@ export interface ModelFormats {
  *   sub-2^-14 values' last bits), else f32;
  * - a fused matrix of mixed block types (q and k Q4_K, v Q6_K): dequantized to f16, as one
  *   buffer has one format.
- * A role takes its layers' most common format. `forced` (GpuOptions.weightFormat) sets every
- * matrix: f16/f32 dequantize, q8_0/q4_0 quantize on load.
+ * A role takes its layers' most common format. GpuOptions.weightFormat sets every matrix (f16/f32
+ * dequantize, q8_0/q4_0 quantize on load); GpuOptions.quantizeFloats sets the float matrices only.
  */
 export function weightFormats(
-  c: ModelConfig, typeOf: (name: string) => TensorType | undefined, forced?: WeightFormat, fitsF16: (name: string) => boolean = () => false,
+  c: ModelConfig, typeOf: (name: string) => TensorType | undefined,
+  choice: Pick<GpuOptions, 'weightFormat' | 'quantizeFloats'> = {}, fitsF16: (name: string) => boolean = () => false,
 ): ModelFormats {
+  const forced = choice.weightFormat;
   const groups = roleTensorNames(c);
   const bf16Fits = () => Object.values(groups).flat(2).every((name) => typeOf(name) !== 'BF16' || fitsF16(name));
   const embed = typeOf(EMBED_TOKENS);
-  const floats: WeightFormat = embed === 'F16' || (embed === 'BF16' && bf16Fits()) ? 'f16' : 'f32';
+  const floats: WeightFormat = choice.quantizeFloats ?? (embed === 'F16' || (embed === 'BF16' && bf16Fits()) ? 'f16' : 'f32');
   const matrixFormat = (names: string[]): WeightFormat => {
     if (forced) return forced;
     const types = new Set(names.map(typeOf));

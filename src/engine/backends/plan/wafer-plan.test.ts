@@ -134,9 +134,13 @@ describe('model plan', () => {
     expect(weightFormats(config, typed({ o: 'Q8_0' }, 'Q4_0')).roles).toMatchObject({ qkv: 'q4_0', o: 'q8_0', down: 'q4_0' });
     expect(weightFormats(config, () => 'F16').roles).toEqual(uniformFormats('f16'));
     expect(weightFormats(config, () => 'BF16').roles).toEqual(uniformFormats('f32'));
-    expect(weightFormats(config, () => 'BF16', undefined, () => true).roles).toEqual(uniformFormats('f16'));
-    expect(weightFormats(config, () => 'BF16', undefined, (n) => n !== 'model.layers.1.mlp.down_proj.weight').roles).toEqual(uniformFormats('f32'));
-    expect(weightFormats(config, () => 'Q8_0', 'f32')).toEqual({ roles: uniformFormats('f32'), layers: {} });
+    expect(weightFormats(config, () => 'BF16', {}, () => true).roles).toEqual(uniformFormats('f16'));
+    expect(weightFormats(config, () => 'BF16', {}, (n) => n !== 'model.layers.1.mlp.down_proj.weight').roles).toEqual(uniformFormats('f32'));
+    expect(weightFormats(config, () => 'Q8_0', { weightFormat: 'f32' })).toEqual({ roles: uniformFormats('f32'), layers: {} });
+    // Quantize on load takes the float matrices only: block-typed ones stay as they are.
+    expect(weightFormats(config, () => 'BF16', { quantizeFloats: 'q8_0' }).roles).toEqual(uniformFormats('q8_0'));
+    expect(weightFormats(config, typed({ o: 'F16', lm_head: 'F32' }, 'Q4_K'), { quantizeFloats: 'q4_0' }).roles)
+      .toMatchObject({ qkv: 'q4_k', o: 'q4_0', down: 'q4_k', lm_head: 'q4_0' });
     const tied = { ...config, tieWordEmbeddings: true };
     expect(weightFormats(tied, (n) => (n === 'model.embed_tokens.weight' ? 'Q8_0' : 'Q4_0')).roles.embed).toBe('q8_0');
 
