@@ -35,6 +35,16 @@ test.describe('the model cache', () => {
   });
 
   test('download with progress and Cancel, resume, then a reload loads it from the cache with no network; Delete removes it', async ({ page }) => {
+    // Counts the page's requests to keep its storage; each still goes to the browser.
+    await page.addInitScript(() => {
+      const w = window as unknown as { persistCalls: number };
+      w.persistCalls = 0;
+      const persist = StorageManager.prototype.persist;
+      StorageManager.prototype.persist = function (this: StorageManager) {
+        w.persistCalls++;
+        return persist.call(this);
+      };
+    });
     await openWithEngine(page);
     await expect(status(page)).toHaveText(/^spark-nano · /);
 
@@ -64,7 +74,10 @@ test.describe('the model cache', () => {
     await page.getByTestId('cache-button').click();
     const row = page.getByTestId('cache-row').filter({ hasText: REPO });
     await expect(row.getByTestId('cache-size')).toHaveText('4.7 MiB');
-    await expect(page.getByTestId('cache-total')).toHaveText(/^Models: 4\.7 MiB · this page uses .* of .* allowed \((Cache API|OPFS)\)$/);
+    await expect(page.getByTestId('cache-total')).toHaveText(
+      /^Models: 4\.7 MiB · this page uses .* of .* allowed \((Cache API|OPFS)\) · the browser (keeps them until you delete them|may evict them when storage runs low)$/);
+    // With a whole model cached, the page asked the browser to keep its storage (Chromium answers by itself).
+    expect(await page.evaluate(() => (window as unknown as { persistCalls: number }).persistCalls)).toBeGreaterThan(0);
     await row.getByTestId('cache-load').click();
     // The cache keeps the commit the user confirmed: the model loads as org/name@<sha>:file.
     await expect(status(page)).toHaveText(new RegExp(`^${REPO}@[0-9a-f]{40}:spark-nano\\.gguf · `), { timeout: 90_000 });

@@ -132,6 +132,7 @@ function boot(): DisposableStore {
     load: (source) => void assistant.loadRemote({ source }),
     notify: (message, kind) => toast.show(message, kind),
     onDidChange: (listener) => assistant.client.onReady(listener),
+    ...(navigator.storage ? { storage: navigator.storage } : {}),
   }));
 
   const picker = app.add(new LanguagePicker(byTestId<HTMLSelectElement>('language-picker'), (id) => editor.setLanguage(id)));

@@ -18,6 +18,12 @@ export interface CachePanelDeps {
   notify: (message: string, kind: 'info' | 'error') => void;
   /** Fires when the cache may have changed (a load finished). */
   onDidChange: (listener: () => void) => Disposable;
+  /**
+   * The page's storage (navigator.storage): once a model is cached, the browser is asked to keep the
+   * page's storage (persist), so a 600 MB download, and the autosaved work beside it, is not evicted
+   * under storage pressure. Chromium decides without asking the user; Firefox asks.
+   */
+  storage?: Pick<StorageManager, 'persist' | 'persisted'>;
 }
 
 export class CachePanel implements Disposable {
@@ -29,6 +35,7 @@ export class CachePanel implements Disposable {
   /** Bumped by every request: an answer to an older one is not shown over a newer one. */
   private generation = 0;
   private disposed = false;
+  private askedToKeep = false;
 
   constructor(private readonly deps: CachePanelDeps) {
     const title = element('h2', {}, 'Cached models');
@@ -38,7 +45,26 @@ export class CachePanel implements Disposable {
     deps.panel.hidden = true;
     this.store.add(listen(deps.toggleButton, 'click', () => (deps.panel.hidden ? this.open() : this.close())));
     this.store.add(listen(deps.panel, 'keydown', (event) => { if (event.key === 'Escape') this.close(); }));
-    this.store.add(deps.onDidChange(() => this.refresh()));
+    this.store.add(deps.onDidChange(() => {
+      void this.keepWhenCached();
+      this.refresh();
+    }));
+  }
+
+  /** Asks the browser, once, to keep the page's storage when the cache holds a whole model. */
+  private async keepWhenCached(): Promise<void> {
+    const storage = this.deps.storage;
+    if (!storage || this.askedToKeep) return;
+    try {
+      if (await storage.persisted() || this.askedToKeep) return;
+      const listing = await this.deps.list();
+      if (this.askedToKeep || !listing.models.some((m) => m.complete)) return;
+      this.askedToKeep = true;
+      await storage.persist();
+      this.refresh();
+    } catch {
+      // No answer about persistence: the cache works the same, only without the browser's promise.
+    }
   }
 
   open(): void {
@@ -61,8 +87,9 @@ export class CachePanel implements Disposable {
   private request(listing: Promise<CacheListing>): void {
     const generation = ++this.generation;
     this.deps.panel.dataset['state'] = 'busy';
-    listing.then((l) => {
-      if (!this.disposed && generation === this.generation) this.show(l);
+    const kept = this.deps.storage?.persisted().catch(() => undefined);
+    Promise.all([listing, kept]).then(([l, k]) => {
+      if (!this.disposed && generation === this.generation) this.show(l, k);
     }, (err: unknown) => {
       if (this.disposed || generation !== this.generation) return;
       this.deps.panel.dataset['state'] = 'error';
@@ -70,7 +97,8 @@ export class CachePanel implements Disposable {
     });
   }
 
-  private show(listing: CacheListing): void {
+  /** `kept`: whether the browser keeps the page's storage (undefined: it does not say). */
+  private show(listing: CacheListing, kept: boolean | undefined): void {
     this.rowListeners.clear();
     this.rows.replaceChildren(...listing.models.map((m) => this.row(m)));
     if (listing.models.length === 0) this.rows.append(element('li', { class: 'cache-empty' }, listing.store ? 'No models cached.' : 'This browser gives the page no model cache.'));
@@ -78,7 +106,9 @@ export class CachePanel implements Disposable {
     const quota = listing.quota !== undefined
       ? ` · this page uses ${formatBytes(listing.usage ?? 0)} of ${formatBytes(listing.quota)} allowed`
       : '';
-    this.total.textContent = `Models: ${formatBytes(cached)}${quota}${listing.store ? ` (${listing.store === 'cache-api' ? 'Cache API' : 'OPFS'})` : ''}`;
+    const keeping = kept === undefined || listing.models.length === 0 ? ''
+      : kept ? ' · the browser keeps them until you delete them' : ' · the browser may evict them when storage runs low';
+    this.total.textContent = `Models: ${formatBytes(cached)}${quota}${listing.store ? ` (${listing.store === 'cache-api' ? 'Cache API' : 'OPFS'})` : ''}${keeping}`;
     this.deps.panel.dataset['state'] = 'ready';
   }
 
