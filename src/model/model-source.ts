@@ -77,6 +77,12 @@ const notFound = () => new Response(null, { status: 404, statusText: 'Not Found'
 export const rangeHeaders = (range?: ByteRange): Record<string, string> =>
   (range ? { range: `bytes=${range.start}-${range.end === Infinity ? '' : Math.max(range.start, range.end - 1)}` } : {});
 
+/** A 206 answer's Content-Range ("bytes 0-99/1234"; the total may be "*", unknown): where it starts, and the file's size. */
+export function contentRange(res: Response): { start: number; total: number | undefined } | undefined {
+  const m = res.status === 206 ? /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(res.headers.get('content-range') ?? '') : null;
+  return m ? { start: Number(m[1]), total: m[2] === '*' ? undefined : Number(m[2]) } : undefined;
+}
+
 /** Where the hub serves one file of a repository at a commit. */
 export const hubFileUrl = (endpoint: string, repo: string, commit: string, name: string): string =>
   `${endpoint}/${repo}/resolve/${encodeURIComponent(commit)}/${name.split('/').map(encodeURIComponent).join('/')}`;
@@ -260,10 +266,10 @@ export async function openFileReader(source: ModelFileSource, name: string, opti
   let size = source.files?.get(name)?.size;
   if (size === undefined) {
     const probe = await source.fetch(name, { range: { start: 0, end: 1 }, ...(signal ? { signal } : {}) });
-    const total = /^bytes \d+-\d+\/(\d+)$/.exec(probe.headers.get('content-range') ?? '')?.[1];
-    if (probe.status === 206 && total !== undefined) {
+    const total = contentRange(probe)?.total;
+    if (total !== undefined) {
       await probe.body?.cancel();
-      size = Number(total);
+      size = total;
     } else if (probe.status === 416) {
       size = 0;
     } else if (probe.ok) {

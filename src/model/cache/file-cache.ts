@@ -4,7 +4,7 @@
 import { sha1 } from '@noble/hashes/legacy.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
-import type { ByteRange } from '../model-source.ts';
+import { contentRange, type ByteRange } from '../model-source.ts';
 import type { ChunkStore } from './chunk-store.ts';
 
 /** What the cache knows of one file, stored as the record `file-<id>`. */
@@ -129,9 +129,9 @@ export async function downloadEntry(store: ChunkStore, start: FileEntry, options
   const etag = res.headers.get('etag') ?? undefined;
   let total = entry.size;
   if (entry.storedBytes > 0) {
-    const resumed = res.status === 206 ? /^bytes (\d+)-\d+\/(\d+|\*)$/.exec(res.headers.get('content-range') ?? '') : null;
-    const from = resumed ? Number(resumed[1]) : -1;
-    const size = resumed && resumed[2] !== '*' ? Number(resumed[2]) : undefined;
+    const resumed = contentRange(res);
+    const from = resumed ? resumed.start : -1;
+    const size = resumed?.total;
     const changed = (entry.etag !== undefined && etag !== undefined && etag !== entry.etag) || (size !== undefined && total !== undefined && size !== total);
     if (from !== entry.storedBytes || changed) {
       // The server sent the whole file (no Range support), another range, or another file.
