@@ -80,10 +80,10 @@ test.describe('alternatives on the default model', () => {
     await page.keyboard.press('Alt+BracketRight');
     await page.keyboard.type(key); // before the first sample can finish on this machine
     const typedAt = await page.evaluate(() => performance.now());
-    // The new context gets its own request; give the old alternatives every chance to show up.
-    await expect.poll(async () => (await events(page)).some((e) => e.type === 'request' && e.prefixChars === prefixChars + 1),
+    // The new context gets its own request and its ghost. The engine runs one generation at a time,
+    // so by then any sample of the old alternatives has finished or been dropped.
+    await expect.poll(async () => (await events(page)).some((e) => e.type === 'first-ghost' && e.prefixChars === prefixChars + 1),
       { timeout: 60_000 }).toBe(true);
-    await page.waitForTimeout(3_000);
     const log = await events(page);
     const finished = log.find((e) => e.type === 'alternatives' && e.prefixChars === prefixChars);
     // If the samples beat the keystroke they were current when offered; otherwise they never finish.
