@@ -1,6 +1,6 @@
 // The page behind `npm run generate`: runs the real engine worker (the same worker engine the
 // editor uses) and hands the result back to scripts/generate.mjs through window.sparkGenerate.
-import { createWorkerEngine, type BackendPreference, type DoneEvent, type PromptSpec, type ReadyEvent, type SamplingParams } from '../src/engine/index.ts';
+import { createWorkerEngine, type BackendPreference, type DoneEvent, type PromptSpec, type QuantizeFormat, type ReadyEvent, type SamplingParams } from '../src/engine/index.ts';
 
 export interface PageGenerateOptions {
   modelUrl: string;
@@ -13,7 +13,7 @@ export interface PageGenerateOptions {
   maxPromptTokens: number;
   ignoreStopTokens: boolean;
   /** Quantize float matrices to these blocks on upload (the GPU backend's weightFormat). */
-  quantize?: 'q8_0' | 'q4_0';
+  quantize?: QuantizeFormat;
 }
 
 export interface PageGenerateResult {
@@ -36,7 +36,7 @@ async function adapterName(ready: ReadyEvent): Promise<string> {
 async function sparkGenerate(options: PageGenerateOptions): Promise<PageGenerateResult> {
   const client = createWorkerEngine();
   try {
-    const ready = await client.load(options.modelUrl, { backend: options.backend, ...(options.quantize ? { gpuOptions: { weightFormat: options.quantize } } : {}) });
+    const ready = await client.load(options.modelUrl, { backend: options.backend, ...(options.quantize ? { gpuOptions: { quantizeFloats: options.quantize } } : {}) });
     const started = performance.now();
     let firstTokenMs = -1;
     const generation = client.generate({

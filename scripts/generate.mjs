@@ -37,7 +37,7 @@ const USAGE = `usage: npm run generate -- --model <source> (--prompt-file <file>
   --ignore-eos              generate exactly --max-tokens (no stop at EOS/special tokens; for benchmarks)
   --drafts                  verify prompt-lookup drafts in batch (output unchanged)
   --backend <b>             webgpu | cpu | auto (default auto: WebGPU, else the CPU reference with a warning)
-  --quantize <q>            q8_0 | q4_0: quantize f16/f32/bf16 matrices to these blocks on upload to the GPU
+  --quantize <q>            q8_0 | q4_0: quantize the f16/f32/bf16 matrices to these blocks on upload to the GPU (a GGUF's block-typed ones stay)
   --json                    print one JSON object on stdout
   --timeout <seconds>       give up after this long (default 600)
   --verbose                 forward the page's console to stderr`;
