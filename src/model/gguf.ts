@@ -22,6 +22,7 @@ import type { LoadedModel, LoadOptions } from './load.ts';
 import { bytesReader, type ByteReader } from './byte-reader.ts';
 import { fetchBytes, isGgufSource, type ModelFileFetcher } from './model-files.ts';
 import { tensorByteLength, WeightTensor, type TensorType } from './tensor.ts';
+import { DownloadStalledError } from './stall-guard.ts';
 import { ModelTokenizer } from './tokenizer.ts';
 import {
   checkParameterBytes, EMBED_TOKENS, expectedWeightShapes, FINAL_NORM, layerWeightName, LM_HEAD, validateWeights, type LayerWeight,
@@ -217,6 +218,8 @@ export async function readGgufHeader(reader: ByteReader, fileName: string, signa
   try {
     parsed = await gguf('https://gguf.invalid/model.gguf', { fetch: rangeFetch(reader, fileName, signal) });
   } catch (err) {
+    // Not the file's fault: a cancel or a stalled download is told as it is.
+    if (signal?.aborted || err instanceof DownloadStalledError) throw err;
     const message = err instanceof Error ? err.message : String(err);
     throw new Error(message.startsWith(`${fileName}: `) ? message : `${fileName}: malformed header: ${message}`, { cause: err });
   }

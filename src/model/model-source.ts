@@ -18,6 +18,7 @@ import { loadModel, type LoadedModel, type LoadOptions } from './load.ts';
 import { bytesReader, type ByteReader } from './byte-reader.ts';
 import { fetchBytes, HF_FOLDER_FILES, type ModelFileFetcher } from './model-files.ts';
 import { invalid, parseModelSource, type ModelSourceSpec } from './source-spec.ts';
+import { stallGuard } from './stall-guard.ts';
 
 export const DEFAULT_HUB_ENDPOINT = 'https://huggingface.co';
 
@@ -89,7 +90,7 @@ export const hubFileUrl = (endpoint: string, repo: string, commit: string, name:
 
 /** A GGUF file by URL (its name is the last path segment). */
 export function openUrlSource(spec: Extract<ModelSourceSpec, { kind: 'url' }>, options: RemoteSourceOptions = {}): ModelFileSource {
-  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const fetchImpl = stallGuard(options.fetch ?? globalThis.fetch);
   return {
     label: spec.url,
     layout: 'gguf',
@@ -141,12 +142,13 @@ export async function openHubSource(spec: Extract<ModelSourceSpec, { kind: 'hub'
   }
 
   const label = `${spec.repo}@${commit}${ggufFile !== undefined ? `:${ggufFile}` : ''}`;
+  const fileFetch = stallGuard(fetchImpl);
   return {
     label, layout, files, commit,
     ...(ggufFile !== undefined ? { ggufFile } : {}),
     fetch: (name, request = {}) => (!files.has(name)
       ? Promise.resolve(notFound())
-      : fetchImpl(hubFileUrl(endpoint, spec.repo, commit, name), { signal: request.signal ?? null, headers: rangeHeaders(request.range) })),
+      : fileFetch(hubFileUrl(endpoint, spec.repo, commit, name), { signal: request.signal ?? null, headers: rangeHeaders(request.range) })),
   };
 }
 

@@ -22,6 +22,7 @@ import { speculativeEditDraft } from './draft/speculative-edit.ts';
 import { ProgressThrottle } from './progress-throttle.ts';
 import { buildPrompt } from './prompt.ts';
 import { promptBudget, TOKENS_PER_SUBMIT } from '../api/limits.ts';
+import { DownloadStalledError } from '../../model/stall-guard.ts';
 import { PromptWindow } from './prompt-window.ts';
 import type { ModelWaferPlan } from '../api/plan-types.ts';
 import { LOAD_SUPERSEDED, parseEngineRequest, type CacheListEvent, type EngineEvent, type FinishReason, type GenerateMessage, type LoadMessage } from '../api/protocol.ts';
@@ -227,7 +228,7 @@ export class EngineHost implements Disposable {
       const partial = msg.source !== undefined ? '; what it downloaded is kept, and loading it again resumes there' : '';
       this.post(signal.aborted
         ? { type: 'error', cancelled: true, message: `loading ${msg.modelUrl} ${errorMessage(signal.reason)}${partial}${kept}` }
-        : { type: 'error', message: `loading ${msg.modelUrl} failed: ${errorMessage(err)}${kept}` });
+        : { type: 'error', message: `loading ${msg.modelUrl} failed: ${errorMessage(err)}${err instanceof DownloadStalledError ? partial : ''}${kept}` });
     } finally {
       this.loadingRecord = undefined;
       throttle.dispose();

@@ -5,6 +5,7 @@
 // a byte range as a 206 of just that range, a whole file as a stream, chunk by chunk. A chunk that
 // fails its hash is evicted with its file, which is fetched again, and `onNotice` says so.
 import type { LoadProgress } from '../load.ts';
+import { stallGuard } from '../stall-guard.ts';
 import { hubEndpoint, hubFileUrl, openRemoteSource, rangeHeaders, parseModelSource, type ModelFileSource, type RemoteFileInfo, type RemoteSourceOptions } from '../model-source.ts';
 import type { ChunkStore } from './chunk-store.ts';
 import {
@@ -89,7 +90,7 @@ const notFound = () => new Response(null, { status: 404, statusText: 'Not Found'
 
 function cachedSource(record: SourceRecord, options: CachedSourceOptions): ModelFileSource {
   const { store, chunkBytes } = options;
-  const fetchImpl = options.fetch ?? globalThis.fetch;
+  const fetchImpl = stallGuard(options.fetch ?? globalThis.fetch);
   const files = record.files ? new Map(record.files) : undefined;
   const has = (name: string) => (files ? files.has(name) : name === record.ggufFile);
   const urlOf = (name: string) => record.url ?? hubFileUrl(record.endpoint, record.repo!, record.commit!, name);
