@@ -113,7 +113,8 @@ export function ggufFromHfFiles(files: ModelFiles, options: Pick<TestGgufOptions
     tokens[t.id] = t.content;
     tokenTypes[t.id] = t.special ? 3 : 4; // CONTROL : USER_DEFINED
   }
-  const merges = (tokenizer['model'] as { merges: string[] }).merges;
+  // tokenizer.json writes a merge as "a b" or, since tokenizers 0.20, as ["a", "b"]; GGUF as "a b".
+  const merges = (tokenizer['model'] as { merges: (string | [string, string])[] }).merges.map((m) => (Array.isArray(m) ? m.join(' ') : m));
 
   const metadata: Record<string, GgufValue> = {
     'general.architecture': gv.str(arch),

@@ -10,7 +10,7 @@ import { memoryFetcher, type ModelFileFetcher } from '../model/model-files.ts';
 import { encodeSafetensors, type TensorToWrite } from './safetensors-writer.ts';
 import { SeededRandom } from './seeded-random.ts';
 import type { WeightDtype } from '../model/tensor.ts';
-import { buildTestTokenizer } from './test-tokenizer.ts';
+import { buildTestTokenizer, type TestTokenizerFiles } from './test-tokenizer.ts';
 
 export interface TestModelOptions {
   architecture?: Architecture; // default LlamaForCausalLM
@@ -32,6 +32,8 @@ export interface TestModelOptions {
   ropeLinearFactor?: number;
   /** Split weights over two shards with model.safetensors.index.json. */
   sharded?: boolean;
+  /** The tokenizer files instead of the generated one (real-tokenizers.ts), with the end-of-text id. */
+  tokenizer?: TestTokenizerFiles & { eosTokenId: number };
 }
 
 /** Named variants the test suites share (the GPU tests use the same ones). */
@@ -61,7 +63,7 @@ export function makeTestModelFiles(options: TestModelOptions = {}): ModelFiles {
   const headDim = d / heads;
   if (!Number.isInteger(headDim)) throw new Error(`test model: hiddenSize ${d} is not a multiple of ${heads} heads`);
 
-  const tokenizer = buildTestTokenizer(options.numMerges ?? 40);
+  const tokenizer = options.tokenizer ?? buildTestTokenizer(options.numMerges ?? 40);
   const vocab = tokenizer.vocabSize + (options.vocabPadding ?? 0);
   const config: Record<string, unknown> = {
     architectures: [architecture],
@@ -79,7 +81,7 @@ export function makeTestModelFiles(options: TestModelOptions = {}): ModelFiles {
     rope_scaling: options.ropeLinearFactor !== undefined ? { type: 'linear', factor: options.ropeLinearFactor } : null,
     tie_word_embeddings: tied,
     bos_token_id: null,
-    eos_token_id: 0,
+    eos_token_id: options.tokenizer?.eosTokenId ?? 0,
     torch_dtype: { F32: 'float32', F16: 'float16', BF16: 'bfloat16' }[options.dtype ?? 'F32'],
     ...(isQwen2
       ? { use_sliding_window: false, sliding_window: 4096, max_window_layers: layers }
