@@ -14,10 +14,11 @@ export function f16BitsToF32(h: number): number {
 
 /** f32 value → IEEE binary16 bits, round to nearest even; overflow → ±Infinity; NaN stays NaN. */
 export function f32ToF16Bits(value: number): number {
-  const f32 = new Float32Array(1);
-  const u32 = new Uint32Array(f32.buffer);
-  f32[0] = value;
-  const x = u32[0]!;
+  return f32BitsToF16Bits(new Uint32Array(new Float32Array([value]).buffer)[0]!);
+}
+
+/** f32 bits → binary16 bits (f32ToF16Bits; the array forms read the bits through one view, not a view per value). */
+function f32BitsToF16Bits(x: number): number {
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   const mant = x & 0x7fffff;
@@ -49,8 +50,10 @@ export function bf16BitsToF32(b: number): number {
 
 /** f32 value → bfloat16 bits, round to nearest even (NaN kept quiet). */
 export function f32ToBf16Bits(value: number): number {
-  const u32 = new Uint32Array(new Float32Array([value]).buffer);
-  const x = u32[0]!;
+  return f32BitsToBf16Bits(new Uint32Array(new Float32Array([value]).buffer)[0]!);
+}
+
+function f32BitsToBf16Bits(x: number): number {
   if ((x & 0x7f800000) === 0x7f800000 && (x & 0x7fffff)) return ((x >>> 16) | 0x40) & 0xffff;
   const rounded = x + 0x7fff + ((x >>> 16) & 1);
   return (rounded >>> 16) & 0xffff;
@@ -85,14 +88,16 @@ export function bf16ArrayToF32(bits: Uint16Array): Float32Array {
 
 /** Encodes f32 values as f16 bits (round to nearest even). */
 export function f32ArrayToF16(values: Float32Array): Uint16Array {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = f32ToF16Bits(values[i]!);
+  for (let i = 0; i < bits.length; i++) out[i] = f32BitsToF16Bits(bits[i]!);
   return out;
 }
 
 /** Encodes f32 values as bf16 bits (round to nearest even). */
 export function f32ArrayToBf16(values: Float32Array): Uint16Array {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = f32ToBf16Bits(values[i]!);
+  for (let i = 0; i < bits.length; i++) out[i] = f32BitsToBf16Bits(bits[i]!);
   return out;
 }
