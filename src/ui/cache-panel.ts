@@ -61,7 +61,7 @@ export class CachePanel implements Disposable {
       if (this.askedToKeep || !listing.models.some((m) => m.complete)) return;
       this.askedToKeep = true;
       await storage.persist();
-      this.refresh();
+      if (!this.disposed) this.refresh();
     } catch {
       // No answer about persistence: the cache works the same, only without the browser's promise.
     }

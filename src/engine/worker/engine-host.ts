@@ -172,7 +172,8 @@ export class EngineHost implements Disposable {
 
   private async load(msg: LoadMessage, signal: AbortSignal, notice?: string): Promise<void> {
     const started = performance.now();
-    const notices: string[] = notice ? [notice] : [];
+    /** What the load has to say besides its result (a damaged cache entry fetched again). */
+    const notices: string[] = [];
     const throttle = new ProgressThrottle(PROGRESS_INTERVAL_MS, (p) => this.post({ type: 'loadProgress', ...p }));
     const onProgress = throttle.report;
     try {
@@ -215,8 +216,9 @@ export class EngineHost implements Disposable {
       this.post({
         type: 'ready', backend: backend.kind, description: backend.description, config: model.config,
         ...(fallbackReason ? { fallbackReason } : {}), ...(plan !== undefined ? { plan } : {}),
-        ...(notice ? { notice: [`${notice}; reloaded on ${backend.kind === 'webgpu' ? 'a new WebGPU device' : 'the CPU'}`, ...notices.slice(1)].join('; ') }
-          : notices.length > 0 ? { notice: notices.join('; ') } : {}),
+        ...(notice || notices.length > 0 ? {
+          notice: [...(notice ? [`${notice}; reloaded on ${backend.kind === 'webgpu' ? 'a new WebGPU device' : 'the CPU'}`] : []), ...notices].join('; '),
+        } : {}),
         loadMs: performance.now() - started,
         specialTokens: { fimPrefix, fimSuffix, fimMiddle, endOfText },
         ...(chat ? { chatTemplate: chat.ok ? {} : { error: chat.error } } : {}),
