@@ -67,9 +67,10 @@ export const COLD_PREFILL_MS = 250;
 
 /**
  * The completion prompt window in tokens (see PromptWindow): its size before any prefill was
- * measured, and the least it shrinks to on a slow device (a prompt needs some context to be useful).
+ * measured (small, so the first request on a slow device is not the slowest; a fast one grows the
+ * window after it), and the least it shrinks to (a prompt needs some context to be useful).
  */
-export const PROMPT_WINDOW = Object.freeze({ initial: 2048, min: 256 });
+export const PROMPT_WINDOW = Object.freeze({ initial: 512, min: 256 });
 
 /** Draft tokens verified in one batched pass. */
 export const MAX_DRAFT_TOKENS = 8;
