@@ -5,13 +5,12 @@
 // does in Node, which the Node tests hold to llama.cpp, and decode greedily to the same tokens; and
 // completions in the editor go to it.
 
-import { ReferenceModel } from '../src/engine/backends/cpu/reference/forward.ts';
 import { loadModel } from '../src/model/load.ts';
 import { memoryFetcher } from '../src/model/model-files.ts';
 import { FixtureHub } from '../src/testing/fixture-hub.ts';
 import { ggufFromHfFiles } from '../src/testing/gguf-test-model.ts';
-import { argmax } from '../src/testing/llama-cpp.ts';
 import { QWEN25_CODER_VOCAB_SIZE, qwen25CoderTokenizer } from '../src/testing/real-tokenizers.ts';
+import { referenceGreedy } from '../src/testing/reference-greedy.ts';
 import { makeTestModelFiles, type ModelFiles, type TestModelOptions } from '../src/testing/test-model.ts';
 import { expect, openWithEngine, startAtEnd, test } from './fixtures.ts';
 import { FIXTURE_HUB_PORT } from './model-hosts.ts';
@@ -20,17 +19,10 @@ const PROMPT = 'def fibonacci(n: int) -> int:\n    if n < 2:\n        return n\n
 const STEPS = 8;
 
 /** The tokens Spark's CPU reference gives for PROMPT in Node: the prompt's ids and the greedy continuation. */
-async function referenceGreedy(files: ModelFiles, label: string): Promise<{ promptTokens: number; tokens: number[] }> {
+async function expected(files: ModelFiles, label: string): Promise<{ promptTokens: number; tokens: number[] }> {
   const model = await loadModel(memoryFetcher(files), { label });
   const prompt = model.tokenizer.encode(PROMPT);
-  const reference = ReferenceModel.fromLoaded(model, 512);
-  const tokens: number[] = [];
-  let logits = reference.forward(prompt, 0);
-  for (let i = 0; i < STEPS; i++) {
-    tokens.push(argmax(logits.subarray(logits.length - QWEN25_CODER_VOCAB_SIZE)));
-    logits = reference.forward([tokens.at(-1)!], prompt.length + i);
-  }
-  return { promptTokens: prompt.length, tokens };
+  return { promptTokens: prompt.length, tokens: referenceGreedy(model, prompt, STEPS) };
 }
 
 test.describe("Qwen2.5-Coder's real tokenizer, from the hub", () => {
@@ -59,7 +51,7 @@ test.describe("Qwen2.5-Coder's real tokenizer, from the hub", () => {
   for (const kind of ['gguf', 'folder'] as const) {
     test(`${kind}: tokenizes and decodes as the reference; completions go to it`, async ({ page }) => {
       const { repo, files } = repos[kind];
-      const want = await referenceGreedy(files, kind === 'gguf' ? Object.keys(files)[0]! : repo); // the loader reads a *.gguf label as GGUF
+      const want = await expected(files, kind === 'gguf' ? Object.keys(files)[0]! : repo); // the loader reads a *.gguf label as GGUF
       await openWithEngine(page);
       await page.getByTestId('model-source-input').fill(repo);
       await page.getByTestId('model-source-load').click();

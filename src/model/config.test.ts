@@ -78,11 +78,35 @@ describe('parseModelConfig', () => {
     expect(() => parseModelConfig({ ...llama, rope_scaling: { type: 'linear', factor: 0.5 } })).toThrow(/rope_scaling\.factor must be a number from 1 to 1024/);
   });
 
+  it("reads Llama 3's RoPE scaling: one factor per pair, as transformers computes them; a bad parameter is named", () => {
+    // Llama-3.2-1B's rope_scaling, on a head of 64 (32 pairs) with its theta 500000.
+    const scaling = { rope_type: 'llama3', factor: 32, low_freq_factor: 1, high_freq_factor: 4, original_max_position_embeddings: 8192 };
+    const c = parseModelConfig({ ...llama, hidden_size: 384, num_attention_heads: 6, num_key_value_heads: 2, rope_theta: 500000, rope_scaling: scaling });
+    expect(c.ropeLinearFactor).toBe(1);
+    const f = c.ropeFreqFactors!;
+    expect(f).toHaveLength(32);
+    // High frequencies (wavelength under 8192 / 4 = 2048 positions) unchanged, low ones (over 8192) divided by 32, a blend between.
+    const wavelength = (i: number) => 2 * Math.PI * Math.pow(500000, (2 * i) / 64);
+    f.forEach((factor, i) => {
+      if (wavelength(i) < 2048) expect(factor, `pair ${i}`).toBe(1);
+      else if (wavelength(i) > 8192) expect(factor, `pair ${i}`).toBe(32);
+      else expect(factor, `pair ${i}`).toBeGreaterThan(1);
+    });
+    expect(f.filter((x) => x === 1).length).toBeGreaterThan(10);
+    expect(f.filter((x) => x === 32).length).toBeGreaterThan(10);
+    expect(f.slice(1).every((x, i) => x >= f[i]!)).toBe(true); // monotone in the wavelength
+    expect(parseModelConfig({ ...llama, rope_parameters: { ...scaling, rope_theta: 500000 } }).ropeFreqFactors).toHaveLength(6);
+    expect(parseModelConfig(llama).ropeFreqFactors).toBeUndefined();
+    expect(() => parseModelConfig({ ...llama, rope_scaling: { rope_type: 'llama3', factor: 8 } }))
+      .toThrow('config.json: rope_scaling.low_freq_factor must be a positive number, got undefined');
+    expect(() => parseModelConfig({ ...llama, rope_scaling: { ...scaling, high_freq_factor: 0.5 } })).toThrow(/rope_scaling\.high_freq_factor must be a number above low_freq_factor/);
+  });
+
   it('rejects every unsupported field by name', () => {
     expectUnsupported({ ...llama, architectures: ['MistralForCausalLM'] }, 'architectures');
     expectUnsupported({ ...llama, architectures: undefined }, 'architectures');
     expectUnsupported({ ...llama, rope_scaling: { type: 'yarn', factor: 4 } }, 'rope_scaling');
-    expectUnsupported({ ...llama, rope_scaling: { rope_type: 'llama3', factor: 8 } }, 'rope_scaling');
+    expectUnsupported({ ...llama, rope_scaling: { rope_type: 'longrope', factor: 8 } }, 'rope_scaling');
     expectUnsupported({ ...llama, rope_parameters: { rope_type: 'yarn', factor: 4 } }, 'rope_parameters.rope_type');
     expectUnsupported({ ...llama, hidden_act: 'gelu' }, 'hidden_act');
     expectUnsupported({ ...llama, rope_interleaved: true }, 'rope_interleaved');

@@ -3,6 +3,7 @@
 // does not implement are rejected by name (see parseModelConfig), never silently ignored. Every
 // size is bounded by MODEL_LIMITS before anything is sized by it.
 import { checkLimit, type ModelLimit } from './limits.ts';
+import { llama3RopeFactors } from './rope.ts';
 
 export type Architecture = 'LlamaForCausalLM' | 'Qwen2ForCausalLM';
 
@@ -30,6 +31,11 @@ export interface ModelConfig {
    * by this before the rotation. 1 means plain RoPE.
    */
   ropeLinearFactor: number;
+  /**
+   * Llama 3's RoPE scaling: one divisor per rotated pair (headDim / 2), from config.json's
+   * rope_scaling or a GGUF's rope_freqs.weight (model/rope.ts). Absent: none.
+   */
+  ropeFreqFactors?: number[];
   maxPositionEmbeddings: number;
   tieWordEmbeddings: boolean;
   attentionBias: boolean; // q/k/v projections carry a bias (Qwen2: always true)
@@ -99,6 +105,7 @@ export function parseModelConfig(json: unknown): ModelConfig {
   }
   if (bos != null && (bos as number) >= vocabSize) throw new Error(`config.json: bos_token_id ${bos} is not below vocab_size ${vocabSize}`);
 
+  const theta = ropeTheta(c);
   const config: ModelConfig = {
     architecture,
     vocabSize,
@@ -109,8 +116,8 @@ export function parseModelConfig(json: unknown): ModelConfig {
     numKvHeads,
     headDim,
     rmsNormEps: positiveNumber(c, 'rms_norm_eps', 1e-6),
-    ropeTheta: ropeTheta(c),
-    ropeLinearFactor: ropeLinearFactor(c),
+    ropeTheta: theta,
+    ...ropeScaling(c, headDim, theta),
     maxPositionEmbeddings: c['max_position_embeddings'] == null ? (isQwen2 ? 32768 : 2048) : positiveInt(c, 'max_position_embeddings', 'maxPositionEmbeddings'),
     tieWordEmbeddings: bool(c, 'tie_word_embeddings', false),
     attentionBias: isQwen2, // Qwen2 always has q/k/v bias; Llama's attention_bias is rejected above
@@ -146,14 +153,16 @@ function parseArchitecture(c: Json): Architecture {
 function rejectUnsupportedMaths(c: Json, isQwen2: boolean): void {
   const act = c['hidden_act'] ?? 'silu';
   if (act !== 'silu') throw new UnsupportedConfigError('hidden_act', `${JSON.stringify(act)} (only "silu" — SwiGLU — is implemented)`);
-  if (c['rope_scaling'] != null && ropeScalingType(c['rope_scaling']) !== 'linear') {
-    throw new UnsupportedConfigError('rope_scaling', `${JSON.stringify(c['rope_scaling'])} (plain and linear RoPE are implemented)`);
+  if (c['rope_scaling'] != null && !ROPE_SCALINGS.includes(ropeScalingType(c['rope_scaling']) as string)) {
+    throw new UnsupportedConfigError('rope_scaling', `${JSON.stringify(c['rope_scaling'])} (plain, linear and llama3 RoPE are implemented)`);
   }
   // transformers >= 4.56 may put RoPE settings in rope_parameters instead.
   const ropeParams = c['rope_parameters'];
   if (ropeParams != null) {
     const type = (ropeParams as Json)['rope_type'] ?? 'default';
-    if (type !== 'default' && type !== 'linear') throw new UnsupportedConfigError('rope_parameters.rope_type', `${JSON.stringify(type)} (only "default" and "linear" RoPE are implemented)`);
+    if (type !== 'default' && !ROPE_SCALINGS.includes(type as string)) {
+      throw new UnsupportedConfigError('rope_parameters.rope_type', `${JSON.stringify(type)} (only "default", "linear" and "llama3" RoPE are implemented)`);
+    }
   }
   if (c['partial_rotary_factor'] != null && c['partial_rotary_factor'] !== 1) {
     throw new UnsupportedConfigError('partial_rotary_factor', `${String(c['partial_rotary_factor'])} (only full rotary embeddings)`);
@@ -180,16 +189,27 @@ function rejectUnsupportedMaths(c: Json, isQwen2: boolean): void {
 /** A rope_scaling object's kind: its `type` (older configs) or `rope_type`. */
 const ropeScalingType = (s: unknown): unknown => (typeof s === 'object' && s !== null ? (s as Json)['type'] ?? (s as Json)['rope_type'] : undefined);
 
-function ropeLinearFactor(c: Json): number {
+/** The RoPE scalings the engine implements (model/rope.ts). */
+const ROPE_SCALINGS = ['linear', 'llama3'];
+
+/** config.json's RoPE scaling (rope_scaling, or rope_parameters in transformers >= 4.56) as the engine applies it. */
+function ropeScaling(c: Json, headDim: number, theta: number): Pick<ModelConfig, 'ropeLinearFactor' | 'ropeFreqFactors'> {
   const params = c['rope_parameters'] as Json | undefined;
-  const scaling = c['rope_scaling'] != null ? c['rope_scaling'] as Json : params && params['rope_type'] === 'linear' ? params : undefined;
-  if (!scaling) return 1;
-  const field = c['rope_scaling'] != null ? 'rope_scaling.factor' : 'rope_parameters.factor';
-  const factor = scaling['factor'];
-  if (typeof factor !== 'number' || !Number.isFinite(factor) || factor < 1 || factor > 1024) {
-    throw new Error(`config.json: ${field} must be a number from 1 to 1024 for linear RoPE scaling, got ${JSON.stringify(factor)}`);
-  }
-  return factor;
+  const inScaling = c['rope_scaling'] != null;
+  const scaling = inScaling ? c['rope_scaling'] as Json : params && ROPE_SCALINGS.includes(params['rope_type'] as string) ? params : undefined;
+  if (!scaling) return { ropeLinearFactor: 1 };
+  const where = inScaling ? 'rope_scaling' : 'rope_parameters';
+  const num = (field: string, ok: (v: number) => boolean, what: string): number => {
+    const v = scaling[field];
+    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new Error(`config.json: ${where}.${field} must be ${what}, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const factor = num('factor', (v) => v >= 1 && v <= 1024, `a number from 1 to 1024 for ${String(ropeScalingType(scaling))} RoPE scaling`);
+  if (ropeScalingType(scaling) === 'linear') return { ropeLinearFactor: factor };
+  const lowFreqFactor = num('low_freq_factor', (v) => v > 0, 'a positive number');
+  const highFreqFactor = num('high_freq_factor', (v) => v > lowFreqFactor, `a number above low_freq_factor (${lowFreqFactor})`);
+  const originalMaxPositions = num('original_max_position_embeddings', (v) => Number.isInteger(v) && v > 0, 'a positive integer');
+  return { ropeLinearFactor: 1, ropeFreqFactors: llama3RopeFactors(headDim, theta, { factor, lowFreqFactor, highFreqFactor, originalMaxPositions }) };
 }
 
 function ropeTheta(c: Json): number {

@@ -108,7 +108,11 @@ export function ggufTokenizer(meta: Readonly<Record<string, MetadataValue>>, fil
       fuse_unk: false, byte_fallback: false, ignore_merges: pre === 'llama-bpe', vocab, merges,
     },
   };
-  const tokenizerConfig: Record<string, unknown> = {};
+  // Whether a prompt starts with BOS (Llama 3, DeepSeek-Coder): the converter writes it from the HF
+  // tokenizer's add_bos_token or post-processor; absent, none is added.
+  const addBos = get('tokenizer.ggml.add_bos_token');
+  if (addBos !== undefined && typeof addBos !== 'boolean') fail(`tokenizer.ggml.add_bos_token must be a boolean, got ${JSON.stringify(String(addBos))}`);
+  const tokenizerConfig: Record<string, unknown> = { add_bos_token: addBos === true };
   if (bos !== undefined) tokenizerConfig['bos_token'] = tokens[bos];
   if (eos !== undefined) tokenizerConfig['eos_token'] = tokens[eos];
   if (pad !== undefined) tokenizerConfig['pad_token'] = tokens[pad];

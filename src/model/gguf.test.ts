@@ -204,10 +204,13 @@ describe('unsupported files name what is unsupported', () => {
     await expect(load({ pre: 'tekken' })).rejects.toThrow('tokenizer.ggml.pre "tekken" is not supported yet (supported: llama-bpe, qwen2');
   });
 
-  it('maths the engine does not implement: rope scaling, partial rotary, MoE, unequal head sizes, extra tensors', async () => {
+  it('maths the engine does not implement: rope scaling, partial rotary, MoE, unequal head sizes, extra tensors; Llama 3 RoPE factors checked', async () => {
     await expect(load({ metadata: { 'llama.rope.scaling.type': gv.str('yarn'), 'llama.rope.scaling.factor': gv.f32(4) } })).rejects.toThrow(/m\.gguf: unsupported rope_scaling: .*yarn/);
-    await expect(load({ editTensors: (ts) => [...ts, { name: 'rope_freqs.weight', type: 'F32', dims: [6], bytes: new Uint8Array(24) }] }))
-      .rejects.toThrow(/unsupported rope_scaling: .*llama3/);
+    const ropeFreqs = (dims: number[], values: number[]) => ({ editTensors: (ts: GgufTensorToWrite[]) => [...ts, { name: 'rope_freqs.weight', type: 'F32' as const, dims, bytes: new Uint8Array(new Float32Array(values).buffer) }] });
+    await expect(load(ropeFreqs([6], [1, 1, 0, 2, 4, 8]))).rejects.toThrow('m.gguf: rope_freqs.weight: element 2 is 0; each must be a positive number');
+    await expect(load(ropeFreqs([5], [1, 1, 1, 2, 4]))).rejects.toThrow('m.gguf: rope_freqs.weight: shape [5]; a head of 12 needs [6]');
+    // Llama 3's scaling: the factors are the config's.
+    expect((await load(ropeFreqs([6], [1, 1, 1.5, 2, 4, 8]))).config.ropeFreqFactors).toEqual([1, 1, 1.5, 2, 4, 8]);
     await expect(load({ metadata: { 'llama.rope.dimension_count': gv.u32(6) } })).rejects.toThrow('unsupported partial_rotary_factor: 0.5');
     await expect(load({ metadata: { 'llama.expert_count': gv.u32(8) } })).rejects.toThrow('llama.expert_count 8: mixture-of-experts models are not supported');
     await expect(load({ metadata: { 'llama.attention.value_length': gv.u32(16) } })).rejects.toThrow('llama.attention.value_length 16 differs from the key head size 12');

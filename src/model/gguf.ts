@@ -57,7 +57,7 @@ const LAYER_TENSORS: ReadonlyMap<string, LayerWeight> = new Map<string, LayerWei
 ]);
 /** The FIM order a model was trained with, as config.json's "fim_order" ("psm" when absent). */
 const FIM_ORDER_KEY = 'spark.fim_order';
-/** llama.cpp's per-dimension RoPE frequency factors (Llama 3.1's rope scaling), which the engine does not implement. */
+/** llama.cpp's per-pair RoPE frequency divisors (Llama 3's rope scaling): ModelConfig.ropeFreqFactors. */
 const ROPE_FREQS = 'rope_freqs.weight';
 
 /** GGUF tensor name → HF name, or undefined for a tensor no Llama / Qwen2 checkpoint has. */
@@ -129,6 +129,8 @@ async function fromReader(reader: ByteReader, fileName: string, label: string, o
   const present = new Set(tensors.flatMap((t) => TENSOR_TYPES.get(t.dtype) ?? []));
   if (present.size > 0) checkParameterBytes(fileName, config, reader.size, present);
   const planned = planTensors(tensors, config, dataOffset, alignment, reader.size, fileName);
+  const ropeFreqs = tensors.find((t) => t.name === ROPE_FREQS);
+  if (ropeFreqs) config.ropeFreqFactors = await readRopeFreqs(reader, ropeFreqs, config, dataOffset, alignment, fileName, signal);
   const tokenizer = ModelTokenizer.fromJson(tok.tokenizerJson, tok.tokenizerConfig, { vocabSize: config.vocabSize });
 
   const weights = new Map<string, WeightTensor>();
@@ -149,6 +151,25 @@ async function fromReader(reader: ByteReader, fileName: string, label: string, o
   }
   validateWeights(config, weights);
   return { config, tokenizer, weights, source: label, weightBytes: reader.size, tokenizerConfig: tok.tokenizerConfig };
+}
+
+/** rope_freqs.weight's values: one positive f32 divisor per rotated pair of a head. */
+async function readRopeFreqs(
+  reader: ByteReader, info: GGUFTensorInfo, config: ModelConfig, dataOffset: number, alignment: number, fileName: string, signal?: AbortSignal,
+): Promise<number[]> {
+  const fail = (msg: string): never => { throw new Error(`${fileName}: ${ROPE_FREQS}: ${msg}`); };
+  const pairs = config.headDim / 2;
+  const shape = info.shape.map(Number);
+  if (info.dtype !== GGMLQuantizationType.F32) fail(`type ${GGMLQuantizationType[info.dtype] ?? `#${info.dtype}`}; it must be F32`);
+  if (shape.length !== 1 || shape[0] !== pairs) fail(`shape [${shape.join(', ')}]; a head of ${config.headDim} needs [${pairs}]`);
+  if (info.offset % BigInt(alignment) !== 0n) fail(`offset ${info.offset} is not a multiple of the alignment ${alignment}`);
+  const begin = dataOffset + Number(info.offset);
+  if (begin + pairs * 4 > reader.size) fail(`truncated: it ends past the file's ${reader.size} bytes`);
+  const bytes = await reader.read(begin, begin + pairs * 4, signal);
+  const values = [...new Float32Array(bytes.slice().buffer)];
+  const bad = values.findIndex((v) => !Number.isFinite(v) || v <= 0);
+  if (bad >= 0) fail(`element ${bad} is ${values[bad]}; each must be a positive number`);
+  return values;
 }
 
 /**
@@ -302,7 +323,6 @@ function ggufConfig(meta: Metadata, arch: GgufArchitecture, tok: ReturnType<type
     const factor = value('rope.scaling.factor', 'number');
     json['rope_scaling'] = { type: scaling, ...(factor !== undefined ? { factor } : {}) };
   }
-  if (tensorNames.has(ROPE_FREQS)) json['rope_scaling'] = { rope_type: 'llama3', from: ROPE_FREQS };
   const headDim = (value('attention.key_length', 'int') as number | undefined) ?? Number(json['hidden_size']) / Number(json['num_attention_heads']);
   const valueLength = value('attention.value_length', 'int');
   if (valueLength !== undefined && valueLength !== headDim) fail(`${arch}.attention.value_length ${valueLength} differs from the key head size ${headDim}; the engine needs equal head sizes`);

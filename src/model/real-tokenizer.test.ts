@@ -8,9 +8,9 @@
 import { Tokenizer } from '@huggingface/tokenizers';
 import type { Llama } from 'node-llama-cpp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReferenceModel } from '../engine/backends/cpu/reference/forward.ts';
+import { GREEDY, loadLab } from '../engine/index.ts';
 import { ggufFromHfFiles } from '../testing/gguf-test-model.ts';
-import { argmax, LlamaCppModel, openLlamaCpp } from '../testing/llama-cpp.ts';
+import { LlamaCppModel, openLlamaCpp } from '../testing/llama-cpp.ts';
 import { QWEN25_CODER_VOCAB_SIZE, qwen25CoderTokenizer } from '../testing/real-tokenizers.ts';
 import { makeTestModelFiles } from '../testing/test-model.ts';
 import { loadModel, type LoadedModel } from './load.ts';
@@ -78,14 +78,11 @@ describe("Qwen2.5-Coder's real tokenizer", () => {
     try {
       const prompt = fromGguf.tokenizer.encode(TEXTS[0]!);
       const want = await reference.greedy(prompt, 12, QWEN25_CODER_VOCAB_SIZE);
-      const ours = ReferenceModel.fromLoaded(fromGguf, 256);
+      const { CpuBackend } = await loadLab();
+      const ours = new CpuBackend(fromGguf, { maxContext: 256 });
       const got: number[] = [];
-      let logits = ours.forward(prompt, 0);
-      for (let i = 0; i < 12; i++) {
-        const next = argmax(logits.subarray(logits.length - QWEN25_CODER_VOCAB_SIZE));
-        got.push(next);
-        logits = ours.forward([next], prompt.length + i);
-      }
+      await ours.generate({ promptIds: prompt, maxNewTokens: 12, stopIds: [], sampling: GREEDY, tokensPerSubmit: 4 }, (ids) => got.push(...ids), new AbortController().signal);
+      ours.dispose();
       expect(got).toEqual(want.tokens);
     } finally {
       await reference.dispose();

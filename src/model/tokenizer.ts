@@ -32,6 +32,11 @@ export interface SpecialTokenIds {
 
 export class ModelTokenizer {
   readonly specials: SpecialTokenIds;
+  /**
+   * The BOS id when the model's prompts start with it (tokenizer_config.json's add_bos_token, or a
+   * post-processor that adds it, as Llama 3's and DeepSeek-Coder's do); encode() itself adds none.
+   */
+  readonly promptBos: number | undefined;
   /** One more than the largest token id (model vocab plus added tokens). */
   readonly vocabSize: number;
   private readonly specialIds: ReadonlySet<number>;
@@ -62,6 +67,10 @@ export class ModelTokenizer {
       bos: named('bos_token'),
       all,
     };
+    const bos = this.specials.bos;
+    const addBos = config['add_bos_token'];
+    const adds = addBos === true || (addBos !== false && bos !== undefined && inner.encode('a', { add_special_tokens: true }).ids[0] === bos);
+    this.promptBos = adds ? bos : undefined;
     let max = -1;
     for (const id of inner.get_vocab(true).values()) max = Math.max(max, id);
     this.vocabSize = max + 1;

@@ -4,7 +4,12 @@
 //   qwen2: Qwen2.5-Coder-1.5B's layout (head dim 128, 6 query heads per kv head), q/k/v biases,
 //          tied embeddings;
 //   deepseek: DeepSeek-Coder-1.3B's (llama, head dim 128, as many kv heads as query heads, RoPE
-//          theta 100000 with linear scaling ×4), untied lm_head.
+//          theta 100000 with linear scaling ×4), untied lm_head;
+//   llama3: Llama-3.2-1B's (head dim 64, 4 query heads per kv head, theta 500000, tied embeddings)
+//          with Llama 3's RoPE scaling (factor 32, low/high frequency factors 1 and 4), its original
+//          context cut from 8192 to 64 so the scaling changes the rotation at the test's short
+//          positions too (at 8192 it would touch only angles the prompts never reach); its prompts
+//          start with BOS (tokenizer.ggml.add_bos_token).
 // Every K dimension (hidden 768, intermediate 512) is a multiple of 256, so K-quants are legal.
 // The weights' scales come from test-model.ts, chosen there so logits spread over several units.
 import { makeTestGguf, encodeAs } from './gguf-test-model.ts';
@@ -13,7 +18,7 @@ import { quantize } from '../model/quant.ts';
 import { quantizeK } from './k-quants.ts';
 import type { TestModelOptions } from './test-model.ts';
 
-export type GgufFamily = 'llama' | 'qwen2' | 'deepseek';
+export type GgufFamily = 'llama' | 'qwen2' | 'deepseek' | 'llama3';
 
 /** A file's tensor types: one type for every 2-D weight, or Q4_K_M's mix. */
 export type GgufFileType = 'F32' | 'F16' | 'Q8_0' | 'Q4_0' | 'Q4_K_M';
@@ -25,7 +30,17 @@ export const FAMILY_LAYOUTS: Readonly<Record<GgufFamily, TestModelOptions & { pr
   qwen2: { architecture: 'Qwen2ForCausalLM', hiddenSize: 768, numHeads: 6, numKvHeads: 1, intermediateSize: 512, numLayers: 2, seed: 12, tieWordEmbeddings: true, pre: 'qwen2' },
   deepseek: {
     architecture: 'LlamaForCausalLM', hiddenSize: 768, numHeads: 6, numKvHeads: 6, intermediateSize: 512, numLayers: 2, seed: 13, ropeTheta: 100000, pre: 'deepseek-coder',
-    metadata: { 'llama.rope.scaling.type': gv.str('linear'), 'llama.rope.scaling.factor': gv.f32(4) },
+    metadata: {
+      'llama.rope.scaling.type': gv.str('linear'), 'llama.rope.scaling.factor': gv.f32(4),
+      // DeepSeek-Coder's prompts start with BOS (<｜begin▁of▁sentence｜>), as its converted GGUFs say.
+      'tokenizer.ggml.bos_token_id': gv.u32(0), 'tokenizer.ggml.add_bos_token': gv.bool(true),
+    },
+  },
+  llama3: {
+    architecture: 'LlamaForCausalLM', hiddenSize: 768, numHeads: 12, numKvHeads: 3, intermediateSize: 512, numLayers: 2, seed: 15, ropeTheta: 500000,
+    tieWordEmbeddings: true, pre: 'llama-bpe', ropeLlama3: { factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 64 },
+    // Llama 3's prompts start with BOS, as its converted GGUFs say.
+    metadata: { 'tokenizer.ggml.bos_token_id': gv.u32(0), 'tokenizer.ggml.add_bos_token': gv.bool(true) },
   },
 };
 

@@ -5,6 +5,7 @@
 import { GGUFValueType } from '@huggingface/gguf';
 import { f32ArrayToBf16, f32ArrayToF16 } from '../model/half.ts';
 import { quantize } from '../model/quant.ts';
+import { llama3RopeFactors } from '../model/rope.ts';
 import { SafetensorsFile } from '../model/safetensors.ts';
 import { encodeGguf, gv, type GgufTensorToWrite, type GgufValue } from './gguf-writer.ts';
 import { makeTestModelFiles, type ModelFiles, type TestModelOptions } from './test-model.ts';
@@ -150,6 +151,15 @@ export function ggufFromHfFiles(files: ModelFiles, options: Pick<TestGgufOptions
     const type = t.shape.length === 2 ? weightType : 'F32';
     return { name: ggufName(name), type, dims: [...t.shape].reverse(), bytes: encodeAs(type, values) };
   });
+  // Llama 3's RoPE scaling: the converter writes the per-pair divisors as a tensor (LlamaModel.generate_extra_tensors).
+  const scaling = config['rope_scaling'] as Record<string, number | string> | null;
+  if (scaling && (scaling['rope_type'] ?? scaling['type']) === 'llama3') {
+    const factors = llama3RopeFactors(hidden / heads, config['rope_theta'] as number, {
+      factor: scaling['factor'] as number, lowFreqFactor: scaling['low_freq_factor'] as number,
+      highFreqFactor: scaling['high_freq_factor'] as number, originalMaxPositions: scaling['original_max_position_embeddings'] as number,
+    });
+    tensors.push({ name: 'rope_freqs.weight', type: 'F32', dims: [factors.length], bytes: new Uint8Array(new Float32Array(factors).buffer) });
+  }
   if (options.editTensors) tensors = options.editTensors(tensors);
   return { gguf: encodeGguf(metadata, tensors), files, metadata, tensors };
 }

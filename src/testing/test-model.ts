@@ -6,6 +6,7 @@
 // Weight scales are chosen so logits spread over several units: with near-uniform logits the
 // argmax would flip on rounding noise and greedy GPU-vs-CPU comparisons would be meaningless.
 import type { Architecture } from '../model/config.ts';
+import type { Llama3RopeScaling } from '../model/rope.ts';
 import { memoryFetcher, type ModelFileFetcher } from '../model/model-files.ts';
 import { encodeSafetensors, type TensorToWrite } from './safetensors-writer.ts';
 import { SeededRandom } from './seeded-random.ts';
@@ -30,6 +31,8 @@ export interface TestModelOptions {
   ropeTheta?: number; // default 10000
   /** Linear RoPE scaling (rope_scaling {type: linear, factor}); default none. */
   ropeLinearFactor?: number;
+  /** Llama 3's RoPE scaling (rope_scaling {rope_type: llama3, ...}); default none. */
+  ropeLlama3?: Llama3RopeScaling;
   /** Split weights over two shards with model.safetensors.index.json. */
   sharded?: boolean;
   /** The tokenizer files instead of the generated one (real-tokenizers.ts), with the end-of-text id. */
@@ -44,6 +47,8 @@ export const TEST_MODEL_VARIANTS = {
   'qwen2-untied-bf16': { architecture: 'Qwen2ForCausalLM', tieWordEmbeddings: false, dtype: 'BF16', seed: 4, sharded: true },
   // DeepSeek-Coder's RoPE: positions divided by 4 before the rotation.
   'llama-linear-rope': { architecture: 'LlamaForCausalLM', ropeLinearFactor: 4, seed: 5 },
+  // Llama 3's RoPE scaling, its original context cut to 64 so the scaling acts at short positions too.
+  'llama3-rope': { architecture: 'LlamaForCausalLM', ropeTheta: 500000, ropeLlama3: { factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositions: 64 }, seed: 6 },
 } as const satisfies Record<string, TestModelOptions>;
 
 export type TestModelVariant = keyof typeof TEST_MODEL_VARIANTS;
@@ -78,7 +83,11 @@ export function makeTestModelFiles(options: TestModelOptions = {}): ModelFiles {
     max_position_embeddings: options.maxPositionEmbeddings ?? 512,
     rms_norm_eps: 1e-5,
     rope_theta: options.ropeTheta ?? 10000,
-    rope_scaling: options.ropeLinearFactor !== undefined ? { type: 'linear', factor: options.ropeLinearFactor } : null,
+    rope_scaling: options.ropeLinearFactor !== undefined ? { type: 'linear', factor: options.ropeLinearFactor }
+      : options.ropeLlama3 ? {
+        rope_type: 'llama3', factor: options.ropeLlama3.factor, low_freq_factor: options.ropeLlama3.lowFreqFactor,
+        high_freq_factor: options.ropeLlama3.highFreqFactor, original_max_position_embeddings: options.ropeLlama3.originalMaxPositions,
+      } : null,
     tie_word_embeddings: tied,
     bos_token_id: null,
     eos_token_id: options.tokenizer?.eosTokenId ?? 0,

@@ -261,7 +261,7 @@ export class EngineHost implements Disposable {
       const window = this.window;
       const maxPromptTokens = msg.maxPromptTokens ?? (msg.prompt.kind === 'chat' ? contextBudget : window.budget(contextBudget));
       const prompt = buildPrompt(tokenizer, msg.prompt, { maxPromptTokens },
-        { chat: model.chat, fimOrder: model.config.fimOrder });
+        { chat: model.chat, fimOrder: model.config.fimOrder, ...(tokenizer.promptBos !== undefined ? { bos: tokenizer.promptBos } : {}) });
       const stopIds = msg.ignoreStopTokens ? [] : [...new Set([
         ...tokenizer.specials.all, ...model.config.eosTokenIds, ...(tokenizer.specials.eos !== undefined ? [tokenizer.specials.eos] : []),
       ])];

@@ -95,6 +95,19 @@ describe('buildPrompt', () => {
     expect(changedStarts).toBeLessThanOrEqual(1);
   });
 
+  it("a model whose tokenizer adds BOS gets it first in plain and FIM prompts, inside the budget", () => {
+    const bos = 4; // any id: the builder only places it
+    const plain = buildPrompt(tok, { kind: 'plain', text: code(50) }, { maxPromptTokens: 64 }, { bos });
+    expect(plain.ids[0]).toBe(bos);
+    expect(plain.ids.length).toBeLessThanOrEqual(64);
+    expect(plain.ids.slice(1)).toEqual(buildPrompt(tok, { kind: 'plain', text: code(50) }, { maxPromptTokens: 63 }).ids);
+    const psm = buildPrompt(tok, { kind: 'fim', prefix: 'def f(x):\n    return ', suffix: '\n' }, { maxPromptTokens: 200 }, { bos });
+    expect(psm.ids.slice(0, 2)).toEqual([bos, fimPrefix]);
+    const spm = buildPrompt(tok, { kind: 'fim', prefix: code(50), suffix: code(50) }, { maxPromptTokens: 100 }, { bos, fimOrder: 'spm' });
+    expect(spm.ids.slice(0, 3)).toEqual([bos, fimPrefix, fimSuffix]);
+    expect(spm.ids.length).toBeLessThanOrEqual(100);
+  });
+
   it('ids prompts are kept as given (trimmed from the front when over budget)', () => {
     expect(buildPrompt(tok, { kind: 'ids', ids: [5, 6, 7] }, { maxPromptTokens: 8 }).ids).toEqual([5, 6, 7]);
     const p = buildPrompt(tok, { kind: 'ids', ids: Array.from({ length: 20 }, (_, i) => i) }, { maxPromptTokens: 8 });

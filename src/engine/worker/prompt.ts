@@ -6,7 +6,8 @@
 //   chat:   the model's chat template over the messages, ending with the assistant's turn; never
 //           cut (a cut would drop the system turn or the template's framing): over budget is an error
 // keeping the prefix tokens nearest the cursor (its end) and the suffix tokens nearest the cursor
-// (its start).
+// (its start). Plain and FIM prompts start with BOS where the model's tokenizer adds one (Llama 3,
+// DeepSeek-Coder): it counts in the budget and stays first, so it never breaks the cache's prefix.
 //
 // Why the window moves in steps: the KV cache reuses the longest common token prefix between
 // requests. If the kept prefix slid by one token per keystroke, every keystroke would change the
@@ -44,6 +45,8 @@ export interface PromptModel {
   chat?: LoadedChatTemplate;
   /** The FIM order the model was trained with (default 'psm'). */
   fimOrder?: FimOrder;
+  /** A BOS id to start plain and FIM prompts with (ModelTokenizer.promptBos); a chat template writes its own. */
+  bos?: number;
 }
 
 export interface BuiltPrompt {
@@ -70,11 +73,12 @@ export function buildPrompt(tokenizer: PromptTokenizer, spec: PromptSpec, budget
       return { ids, prefixTokens: ids.length, droppedPrefixTokens: spec.ids.length - ids.length, suffixTokens: 0, droppedSuffixTokens: 0 };
     }
     case 'plain': {
-      const { ids, dropped } = tailTokens(asText(tokenizer, [spec.text]), spec.text, budget.maxPromptTokens);
-      return { ids, prefixTokens: ids.length, droppedPrefixTokens: dropped, suffixTokens: 0, droppedSuffixTokens: 0 };
+      const lead = model.bos !== undefined ? [model.bos] : [];
+      const { ids, dropped } = tailTokens(asText(tokenizer, [spec.text]), spec.text, budget.maxPromptTokens - lead.length);
+      return { ids: [...lead, ...ids], prefixTokens: ids.length, droppedPrefixTokens: dropped, suffixTokens: 0, droppedSuffixTokens: 0 };
     }
     case 'fim':
-      return buildFim(tokenizer, asText(tokenizer, [spec.prefix, spec.suffix]), spec.prefix, spec.suffix, budget, model.fimOrder ?? 'psm');
+      return buildFim(tokenizer, asText(tokenizer, [spec.prefix, spec.suffix]), spec.prefix, spec.suffix, budget, model);
     case 'chat': {
       if (!chat) throw new Error('prompt: this model has no chat template (tokenizer_config.json chat_template), so it cannot take chat prompts');
       if (!chat.ok) throw new Error(`prompt: ${chat.error}`);
@@ -89,12 +93,14 @@ export function buildPrompt(tokenizer: PromptTokenizer, spec: PromptSpec, budget
   }
 }
 
-function buildFim(tokenizer: PromptTokenizer, text: UserText, prefix: string, suffix: string, budget: PromptBudget, order: FimOrder): BuiltPrompt {
+function buildFim(tokenizer: PromptTokenizer, text: UserText, prefix: string, suffix: string, budget: PromptBudget, model: PromptModel): BuiltPrompt {
   const { fimPrefix, fimSuffix, fimMiddle } = tokenizer.specials;
   if (fimPrefix === undefined || fimSuffix === undefined || fimMiddle === undefined) {
     throw new Error('prompt: this tokenizer has no <fim_prefix>/<fim_suffix>/<fim_middle> tokens, so it cannot fill in the middle');
   }
-  const available = budget.maxPromptTokens - 3;
+  const order = model.fimOrder ?? 'psm';
+  const lead = model.bos !== undefined ? [model.bos] : [];
+  const available = budget.maxPromptTokens - 3 - lead.length;
   // The suffix gets its share (or less if short); the prefix gets everything else.
   const suffixCap = Math.max(0, Math.floor(available * (budget.suffixShare ?? 0.25)));
   const suffixAll = headTokens(text, suffix, available);
@@ -104,8 +110,8 @@ function buildFim(tokenizer: PromptTokenizer, text: UserText, prefix: string, su
   const suffixIds = suffixAll.slice(0, order === 'spm' ? suffixCap : available - prefixPart.ids.length);
   return {
     ids: order === 'spm'
-      ? [fimPrefix, fimSuffix, ...suffixIds, fimMiddle, ...prefixPart.ids]
-      : [fimPrefix, ...prefixPart.ids, fimSuffix, ...suffixIds, fimMiddle],
+      ? [...lead, fimPrefix, fimSuffix, ...suffixIds, fimMiddle, ...prefixPart.ids]
+      : [...lead, fimPrefix, ...prefixPart.ids, fimSuffix, ...suffixIds, fimMiddle],
     prefixTokens: prefixPart.ids.length,
     droppedPrefixTokens: prefixPart.dropped,
     suffixTokens: suffixIds.length,

@@ -46,7 +46,7 @@ describe('GpuBackend vs the CPU reference', async () => {
   const superBlockDims = { hiddenSize: 256, numHeads: 4, intermediateSize: 512 } as const;
   describe.each([
     ['llama', 'f32'], ['llama-tied-f16', 'f16'], ['qwen2-tied', 'f32'], ['qwen2-untied-bf16', 'f32'],
-    ['qwen2-untied-bf16', 'bf16 kept as f16'], ['llama-linear-rope', 'f32'],
+    ['qwen2-untied-bf16', 'bf16 kept as f16'], ['llama-linear-rope', 'f32'], ['llama3-rope', 'f32'],
     ['llama', 'q8_0'], ['qwen2-tied', 'q4_0'], ['llama', 'q5_0'], ['llama', 'q4_k'], ['qwen2-untied-bf16', 'q6_k'], ['llama', 'Q4_K_M mix'],
     // A 60 kB binding limit splits the tied table (the lm_head GEMV and the embedding gather), gate_up and down.
     ['qwen2-tied', 'f32', 60_000],

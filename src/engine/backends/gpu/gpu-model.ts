@@ -114,7 +114,7 @@ export class GpuModel implements Disposable {
       // Tied: the embedding gather reads the lm_head's tile-major buffer — one copy of the table.
       this.embed = c.tieWordEmbeddings ? this.lmHead : matrix(role('embed'), [EMBED_TOKENS]);
       this.finalNorm = g.storage('final_norm', f32(FINAL_NORM));
-      this.rope = ropeTables(g, c.headDim, c.ropeTheta, sizes.maxContext, c.ropeLinearFactor);
+      this.rope = ropeTables(g, c, sizes.maxContext);
 
       const act = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
       const bytes = scratchBytes(c, plan, sizes);

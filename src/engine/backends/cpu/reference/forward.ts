@@ -102,8 +102,8 @@ export class ReferenceModel {
     let x = embed(this.embedTable, d, ids); // [T, D]
     this.layers.forEach((w, l) => {
       const n = rmsNorm(x, w.inputNorm, c.rmsNormEps); // [T, D]
-      const q = rope(linear(n, w.q, qDim, d, w.qBias), c.numHeads, c.headDim, positions, c.ropeTheta, c.ropeLinearFactor); // [T, H, Dh]
-      const k = rope(linear(n, w.k, kvDim, d, w.kBias), c.numKvHeads, c.headDim, positions, c.ropeTheta, c.ropeLinearFactor); // [T, Hkv, Dh]
+      const q = rope(linear(n, w.q, qDim, d, w.qBias), c.numHeads, positions, c); // [T, H, Dh]
+      const k = rope(linear(n, w.k, kvDim, d, w.kBias), c.numKvHeads, positions, c); // [T, Hkv, Dh]
       const v = linear(n, w.v, kvDim, d, w.vBias); // [T, Hkv, Dh]
       this.cache.write(l, startPos, k, v);
       const cached = this.cache.view(l, startPos + t); // [L, Hkv, Dh]

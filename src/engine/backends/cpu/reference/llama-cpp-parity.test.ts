@@ -1,5 +1,5 @@
 // The CPU reference against llama.cpp (node-llama-cpp's prebuilt CPU binary), on the same GGUF
-// bytes: random-weight models with the llama, qwen2 and DeepSeek-Coder (linear RoPE scaling) head layouts
+// bytes: random-weight models with the llama, qwen2, DeepSeek-Coder (linear RoPE scaling) and Llama 3 (its RoPE scaling) head layouts
 // (src/testing/gguf-family-models.ts) in every file type Spark reads, one fixed set of token-id
 // prompts (tokenizers play no part), compared position by position.
 //
@@ -117,7 +117,20 @@ describe('CPU reference vs llama.cpp on the same GGUF files', () => {
     await llama?.dispose();
   });
 
-  describe.each(['llama', 'qwen2', 'deepseek'] as const)('%s', (family) => {
+  it.each(['llama', 'qwen2', 'deepseek', 'llama3'] as const)('%s: a prompt starts with BOS exactly where llama.cpp starts it with one', async (family) => {
+    const gguf = makeFamilyGguf(family, 'F16');
+    const loaded = await loadModel(memoryFetcher({ [`${family}.gguf`]: gguf }), { label: `${family}.gguf` });
+    const reference = await LlamaCppModel.load(llama, gguf, { contextSize: 64 });
+    try {
+      const { tokens } = reference.model;
+      expect(loaded.tokenizer.promptBos).toBe(tokens.shouldPrependBosToken ? tokens.bos : undefined);
+    } finally {
+      await reference.dispose();
+    }
+    if (family === 'llama3' || family === 'deepseek') expect(loaded.tokenizer.promptBos).toBe(0);
+  });
+
+  describe.each(['llama', 'qwen2', 'deepseek', 'llama3'] as const)('%s', (family) => {
     it.each(GGUF_FILE_TYPES)('%s', async (type) => {
       const gguf = makeFamilyGguf(family, type);
       const name = `${family}-${type}.gguf`;

@@ -3,6 +3,7 @@
 // forward pass (forward.ts) is composed only of these. Layouts are row-major:
 //   a matrix W of shape [rows, cols] is W[r * cols + c]; y = W x means y[r] = Σ_c W[r,c] x[c]
 // (the Hugging Face nn.Linear convention: weight [out_features, in_features]).
+import { ropeInverseFrequencies, type RopeParams } from '../../../../model/rope.ts';
 
 /** y[T, D] = x[T, D] / rms(x) * weight[D]. rms = sqrt(mean(x²) + eps). */
 export function rmsNorm(x: Float32Array, weight: Float32Array, eps: number): Float32Array {
@@ -37,17 +38,19 @@ export function linear(x: Float32Array, w: Float32Array, n: number, k: number, b
 /**
  * Rotary position embedding, Hugging Face "rotate_half" (NeoX) layout, in place.
  * x: [T, H, headDim]; token t has absolute position positions[t].
- * For i < headDim/2: (x[i], x[i+half]) is rotated by angle pos * theta^(-2i/headDim).
+ * For i < headDim/2: (x[i], x[i+half]) is rotated by angle pos × the pair's inverse frequency
+ * (model/rope.ts: theta^(-2i/headDim), and the model's scaling).
  */
-export function rope(x: Float32Array, numHeads: number, headDim: number, positions: ArrayLike<number>, theta: number, linearFactor = 1): Float32Array {
+export function rope(x: Float32Array, numHeads: number, positions: ArrayLike<number>, params: RopeParams): Float32Array {
+  const { headDim } = params;
   const half = headDim / 2;
-  if (!Number.isInteger(half)) throw new Error(`rope: headDim ${headDim} must be even`);
+  const invFreq = ropeInverseFrequencies(params);
   for (let t = 0; t < positions.length; t++) {
     const pos = positions[t]!;
     for (let h = 0; h < numHeads; h++) {
       const base = (t * numHeads + h) * headDim;
       for (let i = 0; i < half; i++) {
-        const angle = (pos / linearFactor) * Math.pow(theta, (-2 * i) / headDim);
+        const angle = pos * invFreq[i]!;
         const c = Math.cos(angle), s = Math.sin(angle);
         const a = x[base + i]!, b = x[base + i + half]!;
         x[base + i] = a * c - b * s;

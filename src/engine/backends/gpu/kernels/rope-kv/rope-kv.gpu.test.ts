@@ -24,7 +24,7 @@ describe('rope-kv.wgsl: RoPE + KV-cache write vs reference rope()', async () => 
     const kCache = group.storage('k', cacheInit, usage), vCache = group.storage('v', cacheInit, usage);
     const state = group.storage('state', new Uint32Array([pos0, 0]));
     const d = await ropeKvDispatch(ctx, group, {
-      heads: { numHeads: h, numKvHeads: hkv, headDim: dh }, tokens, state, qkv: qkvBuf, tables: ropeTables(group, dh, 10000, maxPos), kCache, vCache,
+      heads: { numHeads: h, numKvHeads: hkv, headDim: dh }, tokens, state, qkv: qkvBuf, tables: ropeTables(group, { headDim: dh, ropeTheta: 10000, ropeLinearFactor: 1 }, maxPos), kCache, vCache,
     });
     await runDispatches(device, [d]);
     const positions = Array.from({ length: tokens }, (_, t) => pos0 + t);
@@ -34,8 +34,8 @@ describe('rope-kv.wgsl: RoPE + KV-cache write vs reference rope()', async () => 
       k.set(qkv.subarray(t * width + h * dh, t * width + (h + hkv) * dh), t * hkv * dh);
       v.set(qkv.subarray(t * width + (h + hkv) * dh, (t + 1) * width), t * hkv * dh);
     }
-    rope(q, h, dh, positions, 10000);
-    rope(k, hkv, dh, positions, 10000);
+    rope(q, h, positions, { headDim: dh, ropeTheta: 10000, ropeLinearFactor: 1 });
+    rope(k, hkv, positions, { headDim: dh, ropeTheta: 10000, ropeLinearFactor: 1 });
     const gotQkv = await readF32(device, qkvBuf, tokens * width);
     const gotQ = new Float32Array(tokens * h * dh);
     for (let t = 0; t < tokens; t++) gotQ.set(gotQkv.subarray(t * width, t * width + h * dh), t * h * dh);

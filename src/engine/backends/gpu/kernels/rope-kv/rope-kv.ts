@@ -1,5 +1,6 @@
 // RoPE on q and k fused with the KV-cache write. Kernel: rope-kv.wgsl.
 //   qkv [T, (H + 2Hkv)·Dh]: q rotated in place; k (rotated), v → cache[pos0 + t] ([maxPos, Hkv, Dh])
+import { ropeInverseFrequencies, type RopeParams } from '../../../../../model/rope.ts';
 import ropeSource from './rope-kv.wgsl?raw';
 import { checkWorkgroups, type BufferGroup, type Dispatch, type GpuContext } from '../../context.ts';
 import { GpuState } from '../shared/state.ts';
@@ -21,15 +22,14 @@ export interface RopeTables { cos: GPUBuffer; sin: GPUBuffer; maxPos: number }
 
 /** cos/sin of pos·θ^(-2i/Dh) for pos < maxPos, i < Dh/2 — computed in f64 like the reference. */
 /** cos/sin of every position's angles; `linearFactor` divides the positions (linear RoPE scaling). */
-export function ropeTables(group: BufferGroup, headDim: number, theta: number, maxPos: number, linearFactor = 1): RopeTables {
-  if (headDim % 2 !== 0) throw new Error(`rope: headDim ${headDim} must be even`);
-  const half = headDim / 2;
+export function ropeTables(group: BufferGroup, params: RopeParams, maxPos: number): RopeTables {
+  const invFreq = ropeInverseFrequencies(params);
+  const half = invFreq.length;
   const cos = new Float32Array(maxPos * half), sin = new Float32Array(maxPos * half);
   for (let i = 0; i < half; i++) {
-    const invFreq = Math.pow(theta, (-2 * i) / headDim);
     for (let p = 0; p < maxPos; p++) {
-      cos[p * half + i] = Math.cos((p / linearFactor) * invFreq);
-      sin[p * half + i] = Math.sin((p / linearFactor) * invFreq);
+      cos[p * half + i] = Math.cos(p * invFreq[i]!);
+      sin[p * half + i] = Math.sin(p * invFreq[i]!);
     }
   }
   return { cos: group.storage('rope:cos', cos), sin: group.storage('rope:sin', sin), maxPos };
