@@ -91,9 +91,13 @@ export function decodeShareHash(hash: string, options: ShareWireOptions = {}): D
   if (version < 1) return fail('malformed', `unknown format v${version}`);
 
   let compressed: Uint8Array;
+  const data = match[2]!;
   try {
-    compressed = decodeBase64Url(match[2]!);
+    compressed = decodeBase64Url(data);
   } catch (err) {
+    // A length no encoder makes, in data that otherwise decodes to a stream ending early, is a cut
+    // through a character: the common way a link gets damaged (copied short), not a malformed one.
+    if (data.length % 4 === 1 && endsEarly(data.slice(0, -1))) return fail('truncated', 'its data stops part way through a character');
     return fail('malformed', err instanceof Base64UrlError ? `its data ${err.message}` : 'its data is not base64url');
   }
   if (compressed.length === 0) return fail('truncated', 'it carries no data');
@@ -124,6 +128,17 @@ export function decodeShareHash(hash: string, options: ShareWireOptions = {}): D
   const state = validateShareWire(json, options);
   if (!state.ok) return fail('invalid', state.errors.slice(0, 3).join('; '));
   return { ok: true, state: state.value };
+}
+
+/** True when `text` is base64url whose bytes are a deflate stream cut short. */
+function endsEarly(text: string): boolean {
+  if (text === '') return true; // nothing but the cut character
+  try {
+    const inflated = inflateBounded(decodeBase64Url(text), MAX_DECODED_BYTES);
+    return !inflated.ok && inflated.reason === 'eof';
+  } catch {
+    return false;
+  }
 }
 
 /** True when JSON text nests lists/objects deeper than `max` (brackets inside strings don't count). */
