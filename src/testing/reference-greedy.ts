@@ -1,6 +1,7 @@
 // Greedy decoding on Spark's CPU reference (plain TypeScript, no GPU or WGSL), for tests outside the
 // engine that need the reference's tokens: the Chromium tests compare the page's engine with it.
 import { ReferenceModel } from '../engine/backends/cpu/reference/forward.ts';
+import { argmax } from '../engine/backends/cpu/reference/sampler.ts';
 import type { LoadedModel } from '../model/load.ts';
 
 /** The `steps` tokens the reference picks greedily after `prompt` (stop tokens ignored). */
@@ -10,9 +11,7 @@ export function referenceGreedy(model: LoadedModel, prompt: readonly number[], s
   const tokens: number[] = [];
   let logits = reference.forward([...prompt], 0);
   for (let i = 0; i < steps; i++) {
-    const last = logits.subarray(logits.length - vocab);
-    let best = 0;
-    for (let v = 1; v < vocab; v++) if (last[v]! > last[best]!) best = v;
+    const best = argmax(logits.subarray(logits.length - vocab));
     tokens.push(best);
     logits = reference.forward([best], prompt.length + i);
   }
