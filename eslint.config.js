@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'training/**', 'bench/out/**', 'out/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'test-results/**', 'playwright-report/**', 'training/**', 'bench/out/**', 'bench/replay/heldout/**', 'out/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -7,6 +7,7 @@
 //   e2e       Playwright Test on the production build
 //   training  pytest, then training/smoke.sh (Debian python3-torch; installed when root on Debian)
 //   bench     `npm run bench -- --quick` end to end, and its bench.json has every stable field
+//   replay    `npm run replay -- --quick --json` end to end, and its JSON has every reported field
 // A suite that cannot start is a failure, never a silent skip.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +17,9 @@ import { collectTests, reliabilityMarkdown, reliabilityRows } from './reliabilit
 const only = process.argv.slice(2); // e.g. `npm test -- unit e2e`
 const wants = (name) => only.length === 0 || only.includes(name);
 const results = [];
+/** Each failed test by name, with its message's first line: printed again at the very end, where a CI log's tail shows it. */
+const failures = [];
+const firstLine = (message) => String(message ?? '').split('\n').find((l) => l.trim() !== '')?.trim().slice(0, 300) ?? '';
 const record = (suite, passed, failed, skipped = 0) => {
   results.push({ suite, passed, failed, skipped });
   console.log(`\n[test] ${suite}: ${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`);
@@ -46,10 +50,12 @@ try {
 
 if (wants('typecheck')) {
   const code = sh('npx', ['tsc', '--noEmit']);
+  if (code !== 0) failures.push('typecheck: tsc --noEmit reported errors (above)');
   record('typecheck', code === 0 ? 1 : 0, code === 0 ? 0 : 1);
 }
 if (wants('lint')) {
   const code = sh('npx', ['eslint', '.']);
+  if (code !== 0) failures.push('lint: eslint reported problems (above)');
   record('lint', code === 0 ? 1 : 0, code === 0 ? 0 : 1);
 }
 /** The JSON reports RELIABILITY.md is written from. */
@@ -62,6 +68,11 @@ if (wants('unit') || wants('gpu')) {
   const code = sh('npx', ['vitest', 'run', ...projects, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
   const report = readJson(out);
   reports.vitest = report;
+  for (const file of report?.testResults ?? []) {
+    const failedTests = file.assertionResults.filter((a) => a.status === 'failed');
+    for (const a of failedTests) failures.push(`vitest ${file.name.replace(`${process.cwd()}/`, '')} › ${a.fullName}: ${firstLine(a.failureMessages?.[0])}`);
+    if (file.status === 'failed' && failedTests.length === 0) failures.push(`vitest ${file.name.replace(`${process.cwd()}/`, '')}: ${firstLine(file.message)}`);
+  }
   if (report) {
     record('vitest', report.numPassedTests, report.numFailedTests + (code !== 0 && report.numFailedTests === 0 ? 1 : 0),
       report.numPendingTests + report.numTodoTests);
@@ -73,6 +84,17 @@ if (wants('e2e')) {
   const code = sh('npx', ['playwright', 'test', '--reporter=list,json'], { PLAYWRIGHT_JSON_OUTPUT_NAME: out });
   reports.e2e = readJson(out);
   const stats = reports.e2e?.stats;
+  const walk = (suite) => {
+    for (const spec of suite.specs ?? []) {
+      for (const t of spec.tests ?? []) {
+        if (t.status !== 'unexpected') continue;
+        const error = t.results?.find((r) => r.error)?.error;
+        failures.push(`e2e ${spec.file}:${spec.line} › ${spec.title}: ${firstLine(error?.message)}`);
+      }
+    }
+    for (const child of suite.suites ?? []) walk(child);
+  };
+  for (const suite of reports.e2e?.suites ?? []) walk(suite);
   if (stats) record('e2e', stats.expected + stats.flaky, stats.unexpected + (code !== 0 && stats.unexpected === 0 ? 1 : 0), stats.skipped);
   else record('e2e', 0, 1);
 }
@@ -86,10 +108,14 @@ if (wants('training') && existsSync('training/tests')) {
     const code = sh(PYTHON, ['-m', 'pytest', 'training/tests', 'bench/peers', '-q', `--junitxml=${xml}`]);
     const text = existsSync(xml) ? readFileSync(xml, 'utf8') : '';
     const attr = (name) => Number(new RegExp(`<testsuite[^>]* ${name}="(\\d+)"`).exec(text)?.[1] ?? 0);
+    for (const m of text.matchAll(/<testcase[^>]*classname="([^"]*)"[^>]*name="([^"]*)"[^>]*>\s*<(failure|error)[^>]*message="([^"]*)"/g)) {
+      failures.push(`training ${m[1]}.${m[2]}: ${firstLine(m[4])}`);
+    }
     const total = attr('tests'), failed = attr('failures') + attr('errors'), skipped = attr('skipped');
     record('training', total - failed - skipped, failed + (code !== 0 && failed === 0 ? 1 : 0), skipped);
     // The whole pipeline on a tiny corpus: corpus -> tokenizer -> train -> export -> eval (one test).
     const smoke = sh('bash', ['training/smoke.sh']);
+    if (smoke !== 0) failures.push(`smoke: training/smoke.sh exited with ${smoke}`);
     record('smoke', smoke === 0 ? 1 : 0, smoke === 0 ? 0 : 1);
   }
 }
@@ -102,8 +128,47 @@ if (wants('bench')) {
   const run = spawnSync('node', ['scripts/bench.mjs', '--quick', '--out', dir], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
   const lastLine = (run.stdout ?? '').trim().split('\n').at(-1) ?? '';
   const problems = run.status === 0 ? checkBenchJson(lastLine) : [`exit code ${run.status}`];
-  for (const p of problems) console.error(`[test] bench: ${p}`);
+  for (const p of problems) {
+    console.error(`[test] bench: ${p}`);
+    failures.push(`bench: ${p}`);
+  }
   record('bench', problems.length === 0 ? 1 : 0, problems.length === 0 ? 0 : 1);
+}
+
+if (wants('replay')) {
+  // The typing replay's pipeline (model, baselines, Edit, the page sample) on a few keystrokes;
+  // its numbers are reported, never asserted.
+  console.log('[test] $ node scripts/replay.mjs --quick --json');
+  const run = spawnSync('node', ['scripts/replay.mjs', '--quick', '--json'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+  const lastLine = (run.stdout ?? '').trim().split('\n').at(-1) ?? '';
+  const problems = run.status === 0 ? checkReplayJson(lastLine) : [`exit code ${run.status}`];
+  for (const p of problems) {
+    console.error(`[test] replay: ${p}`);
+    failures.push(`replay: ${p}`);
+  }
+  record('replay', problems.length === 0 ? 1 : 0, problems.length === 0 ? 0 : 1);
+}
+
+/** The replay's --json line (the format issue 16 fixes); returns what is wrong. */
+function checkReplayJson(line) {
+  let r;
+  try { r = JSON.parse(line); } catch { return [`the last line printed is not JSON: "${line.slice(0, 200)}"`]; }
+  const problems = [];
+  const fraction = (v, name) => { if (typeof v !== 'number' || !(v >= 0 && v <= 1)) problems.push(`${name} is not a fraction: ${v}`); };
+  for (const language of ['python', 'typescript', 'javascript']) {
+    const systems = r.languages?.[language];
+    for (const system of [r.model, 'copy', 'ngram']) {
+      const s = systems?.[system];
+      if (!s) { problems.push(`no ${system} row for ${language}`); continue; }
+      for (const k of ['acceptRate', 'charsSaved', 'wrongRate']) fraction(s[k], `${language}.${system}.${k}`);
+      if (!(s.shownPer100 >= 0) || !(s.keystrokes > 0)) problems.push(`${language}.${system}: shownPer100 ${s.shownPer100}, keystrokes ${s.keystrokes}`);
+    }
+  }
+  const e = r.edit;
+  if (!(e?.cases > 0) || ['restored', 'worse', 'declined'].some((k) => !Number.isInteger(e[k]))) problems.push(`edit is incomplete: ${JSON.stringify(e)}`);
+  // The page sample must really run (Chromium is there: the gpu suite needs it too).
+  if (!(r.page?.cases > 0) || !(r.page?.keystrokes > 0)) problems.push(`the page sample did not run: ${JSON.stringify(r.page)}`);
+  return problems;
 }
 
 /** The stable fields of bench.json (its report format); returns what is wrong. */
@@ -142,6 +207,10 @@ if (['unit', 'gpu', 'e2e'].every(wants) && reports.vitest && reports.e2e) {
 }
 
 const sum = (k) => results.reduce((n, r) => n + r[k], 0);
+if (failures.length > 0) {
+  console.log('\n[test] failed tests');
+  for (const f of failures) console.log(`  ✗ ${f}`);
+}
 console.log('\n[test] summary');
 for (const r of results) console.log(`  ${r.suite.padEnd(10)} ${r.passed} passed, ${r.failed} failed${r.skipped ? `, ${r.skipped} skipped` : ''}`);
 const skipped = sum('skipped');

@@ -28,3 +28,19 @@ export const DEFAULT_LANGUAGE = 'typescript';
 export function isSupportedLanguage(id: unknown): id is string {
   return typeof id === 'string' && LANGUAGES.some((language) => language.id === id);
 }
+
+/** File extensions (lower case, with the dot) of the languages above that have files of their own. */
+const EXTENSIONS: Readonly<Record<string, string>> = Object.freeze({
+  '.ts': 'typescript', '.tsx': 'typescript', '.mts': 'typescript', '.cts': 'typescript',
+  '.js': 'javascript', '.jsx': 'javascript', '.mjs': 'javascript', '.cjs': 'javascript',
+  '.py': 'python', '.pyi': 'python', '.rs': 'rust', '.go': 'go', '.c': 'c', '.h': 'c',
+  '.cc': 'cpp', '.cpp': 'cpp', '.cxx': 'cpp', '.hpp': 'cpp', '.hh': 'cpp', '.java': 'java', '.wgsl': 'wgsl',
+  '.json': 'json', '.html': 'html', '.htm': 'html', '.css': 'css', '.md': 'markdown', '.markdown': 'markdown', '.txt': 'plaintext',
+});
+
+/** The language of a file by its name's extension, or undefined for one no language claims. */
+export function languageOfPath(path: string): string | undefined {
+  const name = path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
+  const dot = name.lastIndexOf('.');
+  return dot > 0 ? EXTENSIONS[name.slice(dot).toLowerCase()] : undefined;
+}

@@ -48,6 +48,15 @@ describe('engineCompletions', () => {
     expect(lineAlignedFim('a\n', '\n\nb')).toEqual({ kind: 'fim', prefix: 'a\n', suffix: '\nb' });
   });
 
+  it('a fixed prompt size replaces the engine\'s window for completions and base-model rewrites; unset, none is sent', async () => {
+    const { client, calls } = fakeClient(['1']);
+    const req = { prefix: 'x = ', suffix: '\nprint(x)\n', mode: 'single-line' as const };
+    await engineCompletions({ ...deps(client), fixedPromptTokens: 300 }).complete(req, () => {}, signal());
+    await engineRewrites({ ...deps(client), fixedPromptTokens: 300 }).rewrite(rewriteReq, () => {}, signal());
+    await engineCompletions(deps(client)).complete(req, () => {}, signal());
+    expect(calls.map((c) => c.maxPromptTokens)).toEqual([300, 300, undefined]);
+  });
+
   it('a model without FIM tokens completes from the prefix only, and rewrites from the code before the window', async () => {
     const noFim = { specialTokens: { endOfText: 0 } };
     const { client, calls } = fakeClient(['1'], noFim);

@@ -6,6 +6,7 @@ import type { DoneEvent, Engine, PromptSpec, ReadyEvent, SamplingParams } from '
 import type { PerfEvent, RequestRole } from '../hud/perf-events.ts';
 import type { Settings, SlotName } from '../settings.ts';
 import type { CompletionEngine } from './inline/completion-controller.ts';
+import type { CompletionMode } from './inline/postprocess.ts';
 import { codeFromChatReply, rewriteMessages } from './rewrite/chat-rewrite.ts';
 import type { RewriteEngine, RewriteRequest } from './rewrite/rewrite-session.ts';
 
@@ -41,6 +42,12 @@ export interface EngineAdapterDeps {
   perf: () => ((e: PerfEvent) => void) | undefined;
   /** Last request's full outcome, for the automation handle and the bench. */
   onDone?: (done: DoneEvent, kind: 'completion' | 'rewrite', by: Omit<SlotEngine, 'engine'>) => void;
+  /**
+   * A fixed prompt size in tokens for completions and base-model rewrites, instead of the engine's
+   * prompt window (which follows the device's measured speed): the typing replay pins it, so its
+   * results do not depend on how fast the machine that ran it was. The app leaves it unset.
+   */
+  fixedPromptTokens?: number;
 }
 
 const sampling = (s: Readonly<Settings>): SamplingParams => ({ temperature: s.temperature, topK: s.topK, topP: s.topP, seed: s.seed });
@@ -117,6 +124,10 @@ export function canFillInMiddle(ready: Pick<ReadyEvent, 'specialTokens'> | undef
   return t === undefined || (t.fimPrefix !== undefined && t.fimSuffix !== undefined && t.fimMiddle !== undefined);
 }
 
+/** The most tokens a suggestion of this mode may take under these settings. */
+export const completionMaxTokens = (mode: CompletionMode, s: Readonly<Settings>): number =>
+  mode === 'single-line' ? Math.min(s.maxTokens, SINGLE_LINE_MAX_TOKENS) : s.maxTokens;
+
 /**
  * Completions: FIM when there is text after the cursor, a plain prompt otherwise, and always for a
  * model without FIM tokens (it completes from the prefix only; the status bar says so). Alternatives
@@ -131,9 +142,9 @@ export function engineCompletions(deps: EngineAdapterDeps): CompletionEngine {
       const prompt: PromptSpec = req.suffix.trim() === '' || !canFillInMiddle(target.engine.readyInfo)
         ? { kind: 'plain', text: req.prefix }
         : lineAlignedFim(req.prefix, req.suffix);
-      const max = req.mode === 'single-line' ? Math.min(s.maxTokens, SINGLE_LINE_MAX_TOKENS) : s.maxTokens;
       await stream(deps, target, {
-        kind: k > 0 ? 'alternative' : 'completion', prompt, maxNewTokens: max, sampling: k > 0 ? alternativeSampling(s, k) : sampling(s),
+        kind: k > 0 ? 'alternative' : 'completion', prompt, maxNewTokens: completionMaxTokens(req.mode, s), sampling: k > 0 ? alternativeSampling(s, k) : sampling(s),
+        ...(deps.fixedPromptTokens !== undefined ? { maxPromptTokens: deps.fixedPromptTokens } : {}),
       }, onText, signal);
     },
   };
@@ -161,6 +172,7 @@ export function engineRewrites(deps: EngineAdapterDeps): RewriteEngine {
         await stream(deps, target, {
           kind: 'rewrite', prompt, maxNewTokens: rewriteBudget(req),
           sampling: sampling(s), draftText: req.original,
+          ...(deps.fixedPromptTokens !== undefined ? { maxPromptTokens: deps.fixedPromptTokens } : {}),
         }, onText, signal);
         return;
       }
