@@ -12,7 +12,7 @@ function fakeClient(chunks: string[], ready: Partial<ReadyEvent> = {}) {
     readyInfo: ready,
     generate(options: GenerateOptions, onTokens?: (e: TokensEvent) => void) {
       calls.push(options);
-      for (const text of chunks) onTokens?.({ type: 'tokens', id: calls.length, text, ids: [] });
+      for (const text of chunks) onTokens?.({ type: 'tokens', id: calls.length, text, ids: [], logprobs: [] });
       const done: DoneEvent = { type: 'done', id: calls.length, finishReason: 'stop', text: chunks.join(''), tokens: [], promptTokenCount: 0, stats: emptyStats() };
       return { id: calls.length, done: Promise.resolve(done), cancel: () => {} };
     },

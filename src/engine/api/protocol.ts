@@ -147,6 +147,8 @@ export interface TokensEvent {
   text: string;
   /** New token ids since the previous event (may be empty on the final flush). */
   ids: number[];
+  /** Each new id's log-probability under the model (log softmax of its logits at temperature 1). */
+  logprobs: number[];
 }
 
 export type FinishReason = 'stop' | 'length' | 'cancelled';

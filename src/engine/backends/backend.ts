@@ -40,10 +40,11 @@ export interface Backend {
   diagnostics(): { gpuBuffers: number; cachedTokens: number };
   /**
    * Generates tokens, streaming each submit's new ids through onTokens as soon as they are read
-   * back. Resolves with the stats when a stop id, maxNewTokens or the abort signal ends it.
+   * back, with each one's log-probability under the model (log softmax at temperature 1).
+   * Resolves with the stats when a stop id, maxNewTokens or the abort signal ends it.
    * On abort it returns at the next submit boundary; no ids are delivered after abort.
    */
-  generate(req: GenerateRequest, onTokens: (ids: number[]) => void, signal: AbortSignal): Promise<GenerateStats>;
+  generate(req: GenerateRequest, onTokens: (ids: number[], logprobs: number[]) => void, signal: AbortSignal): Promise<GenerateStats>;
   /** Profiling costs nothing unless turned on. */
   setProfiling(on: boolean): void;
   dispose(): void;

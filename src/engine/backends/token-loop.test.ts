@@ -5,11 +5,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GREEDY, type GenerateStats } from '../api/types.ts';
 import type { GenerateRequest } from './backend.ts';
-import { TokenLoop, type StepContext, type Stepper } from './token-loop.ts';
+import { TokenLoop, type Samples, type StepContext, type Stepper } from './token-loop.ts';
 
 const VOCAB = 50;
 
 /** The fake model: the token after a sequence. */
+/** The fake model's log-probability of a token it samples: any fixed function tells a misaligned one. */
+const fakeLogprob = (id: number) => -id / 64;
+const samples = (ids: number[]): Samples => ({ ids, logprobs: ids.map(fakeLogprob) });
+
 function nextToken(sequence: readonly number[]): number {
   let h = 17;
   for (const t of sequence) h = (h * 31 + t + 7) % 1_000_003;
@@ -82,13 +86,13 @@ class FakeStepper implements Stepper {
     return rows;
   }
 
-  async prefill(ids: readonly number[], start: number, extraDecode: number, ctx: StepContext): Promise<number[]> {
+  async prefill(ids: readonly number[], start: number, extraDecode: number, ctx: StepContext): Promise<Samples> {
     const first = this.feed(ids, start, ctx, `prefill:${ids.length}`).at(-1)!;
-    if (extraDecode === 0) return [first];
-    return [first, ...(await this.decode(first, start + ids.length, extraDecode, ctx, true))];
+    if (extraDecode === 0) return samples([first]);
+    return samples([first, ...(await this.decode(first, start + ids.length, extraDecode, ctx, true)).ids]);
   }
 
-  async decode(pending: number, pos: number, steps: number, ctx: StepContext, within = false): Promise<number[]> {
+  async decode(pending: number, pos: number, steps: number, ctx: StepContext, within = false): Promise<Samples> {
     if (!within) this.call(`decode:${steps}`, ctx);
     if (pos > this.cache.length) throw new Error(`fake: position ${pos} is past the ${this.cache.length} cached`);
     const out: number[] = [];
@@ -99,11 +103,11 @@ class FakeStepper implements Stepper {
       id = nextToken(this.cache);
       out.push(id);
     }
-    return out;
+    return samples(out);
   }
 
-  async verify(pending: number, drafts: readonly number[], pos: number, ctx: StepContext): Promise<number[]> {
-    return this.feed([pending, ...drafts], pos, ctx, `verify:${drafts.length}`);
+  async verify(pending: number, drafts: readonly number[], pos: number, ctx: StepContext): Promise<Samples> {
+    return samples(this.feed([pending, ...drafts], pos, ctx, `verify:${drafts.length}`));
   }
 
   truncate(n: number): void {
@@ -118,7 +122,10 @@ const request = (promptIds: number[], extra: Partial<GenerateRequest> = {}): Gen
 
 async function collect(loop: TokenLoop, req: GenerateRequest, signal = new AbortController().signal) {
   const chunks: number[][] = [];
-  const stats: GenerateStats = await loop.generate(req, (ids) => chunks.push(ids), signal);
+  const logprobs: number[] = [];
+  const stats: GenerateStats = await loop.generate(req, (ids, lps) => { chunks.push(ids); logprobs.push(...lps); }, signal);
+  // Every delivered id comes with its own log-probability, from whichever step sampled it.
+  expect(logprobs).toEqual(chunks.flat().map(fakeLogprob));
   return { chunks, tokens: chunks.flat(), stats };
 }
 

@@ -21,6 +21,12 @@ export interface StepContext {
   readonly profiling: boolean;
 }
 
+/** Sampled tokens, and each one's log-probability under the model (log softmax at temperature 1). */
+export interface Samples {
+  ids: number[];
+  logprobs: number[];
+}
+
 export interface Stepper {
   /** KV-cache positions. */
   readonly capacity: number;
@@ -44,11 +50,11 @@ export interface Stepper {
   readonly firstTokenAlone: boolean;
   readonly phaseClock: 'gpu-timestamp' | 'wall-clock';
   /** Runs ids at positions start..; returns the token sampled after the last, then `extraDecode` more. */
-  prefill(ids: readonly number[], start: number, extraDecode: number, ctx: StepContext): Promise<number[]>;
+  prefill(ids: readonly number[], start: number, extraDecode: number, ctx: StepContext): Promise<Samples>;
   /** Feeds `pending` at position `pos` and each sample after it: `steps` sampled ids. */
-  decode(pending: number, pos: number, steps: number, ctx: StepContext): Promise<number[]>;
+  decode(pending: number, pos: number, steps: number, ctx: StepContext): Promise<Samples>;
   /** Runs [pending, ...drafts] at positions pos..; returns the token sampled after each row. */
-  verify(pending: number, drafts: readonly number[], pos: number, ctx: StepContext): Promise<number[]>;
+  verify(pending: number, drafts: readonly number[], pos: number, ctx: StepContext): Promise<Samples>;
   /** The cache keeps positions 0..n-1 only. */
   truncate(n: number): void;
 }
@@ -110,7 +116,7 @@ export class TokenLoop {
     this.setCached(0);
   }
 
-  async generate(req: GenerateRequest, onTokens: (ids: number[]) => void, signal: AbortSignal): Promise<GenerateStats> {
+  async generate(req: GenerateRequest, onTokens: (ids: number[], logprobs: number[]) => void, signal: AbortSignal): Promise<GenerateStats> {
     if (this.busy) throw new Error(`${this.name}: one generate at a time (the worker serialises requests)`);
     validateRequest(req, this.stepper.vocabSize, this.stepper.maxTokensPerSubmit);
     this.busy = true;
@@ -129,7 +135,7 @@ export class TokenLoop {
     this.stepper.truncate(n);
   }
 
-  private async run(req: GenerateRequest, onTokens: (ids: number[]) => void, signal: AbortSignal): Promise<GenerateStats> {
+  private async run(req: GenerateRequest, onTokens: (ids: number[], logprobs: number[]) => void, signal: AbortSignal): Promise<GenerateStats> {
     const s = this.stepper;
     const start = performance.now();
     const n = req.tokensPerSubmit;
@@ -160,10 +166,12 @@ export class TokenLoop {
     const stops = new Set(req.stopIds);
     let finished = false;
     const emitted: number[] = [];
+    const emittedLogprobs: number[] = [];
     /** Records one generated token; true when generation must end after it. */
-    const emit = (id: number): boolean => {
+    const emit = (id: number, logprob: number): boolean => {
       sequence.push(id);
       emitted.push(id);
+      emittedLogprobs.push(logprob);
       stats.decodeTokens++;
       finished = stops.has(id) || stats.decodeTokens >= maxNew;
       return finished;
@@ -173,14 +181,14 @@ export class TokenLoop {
       if (emitted.length === 0) return true;
       if (stats.ttftMs === 0) stats.ttftMs = performance.now() - start;
       if (s.hostResident) stats.readbacks++;
-      onTokens(emitted.splice(0));
+      onTokens(emitted.splice(0), emittedLogprobs.splice(0));
       await yieldToEventLoop();
       return !signal.aborted;
     };
     const trimCache = () => this.setCached(Math.min(this.cached.length, commonPrefixLength(this.cached, sequence)));
 
     let pos = reuse;
-    let first: number[] = [];
+    let first: Samples = { ids: [], logprobs: [] };
     while (pos < prompt.length) {
       const chunk = prompt.slice(pos, Math.min(prompt.length, pos + s.maxBatch));
       const last = pos + chunk.length === prompt.length;
@@ -196,11 +204,11 @@ export class TokenLoop {
 
     // first[0] was sampled after the prompt; any more came from decode steps that fed their
     // predecessor into the cache.
-    for (let i = 0; i < first.length; i++) {
-      if (i > 0) this.cached.push(first[i - 1]!);
-      if (emit(first[i]!)) break;
+    for (let i = 0; i < first.ids.length; i++) {
+      if (i > 0) this.cached.push(first.ids[i - 1]!);
+      if (emit(first.ids[i]!, first.logprobs[i]!)) break;
     }
-    let pending = first[first.length - 1]!;
+    let pending = first.ids[first.ids.length - 1]!;
     trimCache();
     if (!(await deliver())) return finish();
 
@@ -216,23 +224,23 @@ export class TokenLoop {
         stats.draftedTokens += drafts.length;
         this.cached.push(pending, ...drafts);
         let accepted = 0;
-        while (accepted < drafts.length && !finished && rows[accepted] === drafts[accepted]) {
-          emit(drafts[accepted]!);
+        while (accepted < drafts.length && !finished && rows.ids[accepted] === drafts[accepted]) {
+          emit(drafts[accepted]!, rows.logprobs[accepted]!);
           accepted++;
         }
         stats.acceptedDraftTokens += accepted;
         this.setCached(base + 1 + accepted); // rejected drafts leave the cache
-        if (!finished) emit(rows[accepted]!);
-        pending = rows[accepted]!;
+        if (!finished) emit(rows.ids[accepted]!, rows.logprobs[accepted]!);
+        pending = rows.ids[accepted]!;
         deliverNow = true; // a batch of accepted tokens is worth showing at once
       } else {
         const steps = Math.min(n, remaining, s.maxDecodeStepsPerCall);
-        const ids = await s.decode(pending, base, steps, ctx);
+        const { ids, logprobs } = await s.decode(pending, base, steps, ctx);
         let prev = pending;
-        for (const id of ids) {
+        for (let i = 0; i < ids.length; i++) {
           this.cached.push(prev);
-          prev = id;
-          if (emit(id)) break;
+          prev = ids[i]!;
+          if (emit(ids[i]!, logprobs[i]!)) break;
         }
         pending = ids[ids.length - 1]!;
         deliverNow = emitted.length >= n;

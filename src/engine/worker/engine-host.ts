@@ -274,10 +274,10 @@ export class EngineHost implements Disposable {
         ...(msg.drafts ? { draft: msg.draftText !== undefined
           ? speculativeEditDraft(tokenizer.encode(msg.draftText), prompt.ids.length)
           : promptLookupDraft } : {}),
-      }, (ids) => {
+      }, (ids, logprobs) => {
         if (controller.signal.aborted) return; // stale: never posted after a cancel
         delivered.push(...ids);
-        this.post({ type: 'tokens', id, text: detokenizer.push(ids), ids });
+        this.post({ type: 'tokens', id, text: detokenizer.push(ids), ids, logprobs });
       }, controller.signal);
       let finishReason: FinishReason;
       if (controller.signal.aborted) {
@@ -285,7 +285,7 @@ export class EngineHost implements Disposable {
       } else {
         window.observe(stats);
         const tail = detokenizer.flush();
-        if (tail) this.post({ type: 'tokens', id, text: tail, ids: [] });
+        if (tail) this.post({ type: 'tokens', id, text: tail, ids: [], logprobs: [] });
         finishReason = delivered.length > 0 && stopIds.includes(delivered.at(-1)!) ? 'stop' : 'length';
       }
       this.post({ type: 'done', id, finishReason, text: detokenizer.text, tokens: delivered, promptTokenCount: prompt.ids.length, stats });

@@ -6,9 +6,17 @@ import type { LoadedModel } from '../../../model/load.ts';
 import { defaultContext, MAX_DRAFT_TOKENS, PREFILL_CHUNK_TOKENS } from '../../api/limits.ts';
 import type { GenerateStats } from '../../api/types.ts';
 import { kvBytesPerPosition, type Backend, type GenerateRequest } from '../backend.ts';
-import { TokenLoop, type StepContext, type Stepper } from '../token-loop.ts';
+import { TokenLoop, type Samples, type StepContext, type Stepper } from '../token-loop.ts';
 import { ReferenceModel } from './reference/forward.ts';
-import { sample } from './reference/sampler.ts';
+import { logProbability, sample } from './reference/sampler.ts';
+
+/** Samples one row of logits, with its log-probability. */
+function sampleRow(logits: Float32Array, ctx: StepContext, position: number, into: Samples): number {
+  const id = sample(logits, ctx.sampling, position);
+  into.ids.push(id);
+  into.logprobs.push(logProbability(logits, id));
+  return id;
+}
 
 export interface CpuBackendOptions {
   /** Shown in the UI, e.g. "CPU reference (WebGPU unavailable: ...)". */
@@ -38,26 +46,27 @@ export class CpuStepper implements Stepper {
     this.maxDraftTokens = maxDraftTokens;
   }
 
-  async prefill(ids: readonly number[], start: number, extraDecode: number, ctx: StepContext): Promise<number[]> {
-    const first = sample(this.forward(ids, start, 'last', ctx.stats), ctx.sampling, start + ids.length);
-    if (extraDecode === 0) return [first];
-    return [first, ...(await this.decode(first, start + ids.length, extraDecode, ctx))];
+  async prefill(ids: readonly number[], start: number, extraDecode: number, ctx: StepContext): Promise<Samples> {
+    const out: Samples = { ids: [], logprobs: [] };
+    const first = sampleRow(this.forward(ids, start, 'last', ctx.stats), ctx, start + ids.length, out);
+    if (extraDecode === 0) return out;
+    const more = await this.decode(first, start + ids.length, extraDecode, ctx);
+    return { ids: [...out.ids, ...more.ids], logprobs: [...out.logprobs, ...more.logprobs] };
   }
 
-  async decode(pending: number, pos: number, steps: number, ctx: StepContext): Promise<number[]> {
-    const out: number[] = [];
+  async decode(pending: number, pos: number, steps: number, ctx: StepContext): Promise<Samples> {
+    const out: Samples = { ids: [], logprobs: [] };
     let id = pending;
-    for (let k = 0; k < steps; k++) {
-      id = sample(this.forward([id], pos + k, 'last', ctx.stats), ctx.sampling, pos + k + 1);
-      out.push(id);
-    }
+    for (let k = 0; k < steps; k++) id = sampleRow(this.forward([id], pos + k, 'last', ctx.stats), ctx, pos + k + 1, out);
     return out;
   }
 
-  async verify(pending: number, drafts: readonly number[], pos: number, ctx: StepContext): Promise<number[]> {
+  async verify(pending: number, drafts: readonly number[], pos: number, ctx: StepContext): Promise<Samples> {
     const rows = this.forward([pending, ...drafts], pos, 'all', ctx.stats);
     const v = this.vocabSize;
-    return Array.from({ length: drafts.length + 1 }, (_, r) => sample(rows.subarray(r * v, (r + 1) * v), ctx.sampling, pos + r + 1));
+    const out: Samples = { ids: [], logprobs: [] };
+    for (let r = 0; r <= drafts.length; r++) sampleRow(rows.subarray(r * v, (r + 1) * v), ctx, pos + r + 1, out);
+    return out;
   }
 
   truncate(n: number): void {
@@ -100,7 +109,7 @@ export class CpuBackend implements Backend {
     return this.loop.cachedTokens;
   }
 
-  generate(req: GenerateRequest, onTokens: (ids: number[]) => void, signal: AbortSignal): Promise<GenerateStats> {
+  generate(req: GenerateRequest, onTokens: (ids: number[], logprobs: number[]) => void, signal: AbortSignal): Promise<GenerateStats> {
     if (this.disposed) return Promise.reject(new Error('CpuBackend: generate after dispose'));
     return this.loop.generate(req, onTokens, signal);
   }

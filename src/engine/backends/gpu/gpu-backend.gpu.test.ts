@@ -20,8 +20,9 @@ const request = (promptIds: number[], extra: Partial<GenerateRequest> = {}): Gen
 
 async function collect(backend: GpuBackend | CpuBackend, req: GenerateRequest, signal = new AbortController().signal) {
   const chunks: number[][] = [];
-  const stats = await backend.generate(req, (ids) => chunks.push(ids), signal);
-  return { chunks, tokens: chunks.flat(), stats };
+  const logprobs: number[] = [];
+  const stats = await backend.generate(req, (ids, lps) => { chunks.push(ids); logprobs.push(...lps); }, signal);
+  return { chunks, tokens: chunks.flat(), logprobs, stats };
 }
 
 const PROMPTS = [
@@ -54,6 +55,7 @@ describe('GpuBackend vs the CPU reference', async () => {
     let model: LoadedModel;
     let gpu: GpuBackend;
     const reference = new Map<number, number[]>();
+    const referenceLogprobs = new Map<number, number[]>();
     beforeAll(async () => {
       const mix = weightFormat === 'Q4_K_M mix';
       const auto = weightFormat === 'bf16 kept as f16'; // no option: the format follows the checkpoint
@@ -81,7 +83,11 @@ describe('GpuBackend vs the CPU reference', async () => {
         // Every bf16 weight fits f16's range, so the GPU holds them in half the bytes of f32.
         expect(Object.values(gpu.plan.formats).every((f) => f === 'f16')).toBe(true);
       }
-      for (const [i, p] of PROMPTS.entries()) reference.set(i, (await collect(new CpuBackend(model, { maxContext: 512 }), request(p))).tokens);
+      for (const [i, p] of PROMPTS.entries()) {
+        const r = await collect(new CpuBackend(model, { maxContext: 512 }), request(p));
+        reference.set(i, r.tokens);
+        referenceLogprobs.set(i, r.logprobs);
+      }
     });
     afterAll(() => gpu?.dispose());
 
@@ -108,6 +114,8 @@ describe('GpuBackend vs the CPU reference', async () => {
         const want = reference.get(i)!;
         const plain = await collect(gpu, request(prompt, { tokensPerSubmit: n }));
         expect(plain.tokens).toEqual(want);
+        // Each token's log-probability, from whichever submit sampled it, as the reference's.
+        plain.logprobs.forEach((lp, t) => expect(Math.abs(lp - referenceLogprobs.get(i)![t]!)).toBeLessThan(1e-3));
         // An oracle draft that knows the answer but gets every fifth token wrong.
         const oracle = (seq: readonly number[], max: number) => {
           const done = seq.length - prompt.length;
@@ -115,6 +123,7 @@ describe('GpuBackend vs the CPU reference', async () => {
         };
         const drafted = await collect(gpu, request(prompt, { tokensPerSubmit: n, draft: oracle }));
         expect(drafted.tokens).toEqual(want);
+        drafted.logprobs.forEach((lp, t) => expect(Math.abs(lp - referenceLogprobs.get(i)![t]!)).toBeLessThan(1e-3));
         expect(drafted.stats.acceptedDraftTokens).toBeGreaterThan(20);
         if (n === 8) { // junk drafts: every one rejected, output unchanged
           const junk = await collect(gpu, request(prompt, { tokensPerSubmit: n, draft: (_s, max) => Array.from({ length: max }, () => 7) }));

@@ -183,7 +183,7 @@ export class GpuBackend implements Backend {
 
   setProfiling(on: boolean): void { this.loop.profiling = on; }
 
-  async generate(req: GenerateRequest, onTokens: (ids: number[]) => void, signal: AbortSignal): Promise<GenerateStats> {
+  async generate(req: GenerateRequest, onTokens: (ids: number[], logprobs: number[]) => void, signal: AbortSignal): Promise<GenerateStats> {
     if (this.disposed) throw new Error('GpuBackend: generate after dispose');
     const stats = await this.loop.generate(req, onTokens, signal);
     const error = this.uncaptured;

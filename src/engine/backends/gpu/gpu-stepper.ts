@@ -2,11 +2,11 @@
 // positions live on the GPU (`state {pos, step}`), and the sampler writes each sampled id into the
 // next step's input, so N decode steps are N copies of one dispatch list in one compute pass.
 import type { SamplingParams } from '../../api/types.ts';
-import type { StepContext, Stepper } from '../token-loop.ts';
+import type { Samples, StepContext, Stepper } from '../token-loop.ts';
 import { encodeDispatches } from './context.ts';
 import type { ForwardGraph, GpuModel } from './gpu-model.ts';
 import { PassProfiler } from './profiler.ts';
-import { samplerParamWords } from './kernels/sampler/sampler.ts';
+import { OUT_SLOT_WORDS, readOutSlots, samplerParamWords } from './kernels/sampler/sampler.ts';
 
 const STAGING_RING = 3;
 const GREEDY_GRAPH: SamplingParams = { temperature: 0, topK: 0, topP: 1, seed: 0 };
@@ -45,27 +45,27 @@ export class GpuStepper implements Stepper, Disposable {
     this.maxTokensPerSubmit = limits.maxTokensPerSubmit;
     this.maxDecodeStepsPerCall = limits.maxTokensPerSubmit;
     this.firstTokenAlone = limits.firstTokenAlone;
-    const bytes = model.sizes.outSlots * 4;
+    const bytes = model.sizes.outSlots * OUT_SLOT_WORDS * 4;
     this.staging = Array.from({ length: STAGING_RING }, (_, i) =>
       this.device.createBuffer({ label: `ids-staging-${i}`, size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
     if (this.device.features.has('timestamp-query')) this.profiler = new PassProfiler(this.device);
     this.phaseClock = this.profiler ? 'gpu-timestamp' : 'wall-clock';
   }
 
-  async prefill(ids: readonly number[], start: number, extraDecode: number, ctx: StepContext): Promise<number[]> {
+  async prefill(ids: readonly number[], start: number, extraDecode: number, ctx: StepContext): Promise<Samples> {
     using graph = await this.model.buildForward(ids.length, 1, ctx.sampling);
     this.writeIds(ids);
     this.writeState(start);
     return this.submit([{ graph, repeat: 1 }, { graph: this.decodeGraph, repeat: extraDecode }], 1 + extraDecode, 'prefill', ctx);
   }
 
-  decode(pending: number, pos: number, steps: number, ctx: StepContext): Promise<number[]> {
+  decode(pending: number, pos: number, steps: number, ctx: StepContext): Promise<Samples> {
     this.writeIds([pending]);
     this.writeState(pos);
     return this.submit([{ graph: this.decodeGraph, repeat: steps }], steps, 'decode', ctx);
   }
 
-  async verify(pending: number, drafts: readonly number[], pos: number, ctx: StepContext): Promise<number[]> {
+  async verify(pending: number, drafts: readonly number[], pos: number, ctx: StepContext): Promise<Samples> {
     const graph = await this.verifyGraph(drafts.length + 1);
     this.writeIds([pending, ...drafts]);
     this.writeState(pos);
@@ -102,10 +102,10 @@ export class GpuStepper implements Stepper, Disposable {
   }
 
   /**
-   * Records the graphs (each `repeat` times) in one compute pass, copies `count` sampled ids to a
-   * staging buffer of the ring, submits once and reads the ids back once.
+   * Records the graphs (each `repeat` times) in one compute pass, copies `count` sampled ids (with
+   * their log-probabilities) to a staging buffer of the ring, submits once and reads back once.
    */
-  private async submit(work: { graph: ForwardGraph; repeat: number }[], count: number, phase: Phase, ctx: StepContext): Promise<number[]> {
+  private async submit(work: { graph: ForwardGraph; repeat: number }[], count: number, phase: Phase, ctx: StepContext): Promise<Samples> {
     const { stats, phases } = ctx;
     for (const { graph, repeat } of work) {
       if (repeat === 0) continue;
@@ -125,13 +125,14 @@ export class GpuStepper implements Stepper, Disposable {
     for (const { graph, repeat } of work) stats.dispatches += repeat * graph.dispatches.length;
     const staging = this.staging[this.ring]!;
     this.ring = (this.ring + 1) % this.staging.length;
-    enc.copyBufferToBuffer(this.model.outIds, 0, staging, 0, count * 4);
+    const bytes = count * OUT_SLOT_WORDS * 4;
+    enc.copyBufferToBuffer(this.model.outIds, 0, staging, 0, bytes);
     timed?.finishEncoding(enc);
     const t0 = performance.now();
     this.device.queue.submit([enc.finish()]);
     stats.submits++;
-    await staging.mapAsync(GPUMapMode.READ, 0, count * 4);
-    const ids = Array.from(new Uint32Array(staging.getMappedRange(0, count * 4)));
+    await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+    const samples = readOutSlots(new Uint32Array(staging.getMappedRange(0, bytes).slice(0)), count);
     staging.unmap();
     stats.readbacks++;
     if (ctx.profiling) {
@@ -147,7 +148,7 @@ export class GpuStepper implements Stepper, Disposable {
         phases[phase] = (phases[phase] ?? 0) + wall;
       }
     }
-    return ids;
+    return samples;
   }
 
   [Symbol.dispose](): void {

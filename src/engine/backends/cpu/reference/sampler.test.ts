@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { argmax, pcgHash, sample, uniform } from './sampler.ts';
+import { argmax, logProbability, pcgHash, sample, uniform } from './sampler.ts';
 
 describe('reference sampler', () => {
   it('pcg hash and uniform are 32-bit exact and in [0, 1) with 24 bits', () => {
@@ -35,5 +35,16 @@ describe('reference sampler', () => {
     expect(Math.abs(picks.filter((p) => p === 1).length / 2000 - 0.5)).toBeLessThan(0.05);
     // Same seed and position → same id.
     expect(sample(logits, { temperature: 0.7, topK: 0, topP: 0.9, seed: 5 }, 17)).toBe(sample(logits, { temperature: 0.7, topK: 0, topP: 0.9, seed: 5 }, 17));
+  });
+});
+
+describe('logProbability', () => {
+  it('is log softmax at temperature 1: exp of it sums to 1, shifts cancel, huge logits do not overflow', () => {
+    const logits = new Float32Array([2, -1, 0.5, 3, 3]);
+    const total = [0, 1, 2, 3, 4].reduce((s, id) => s + Math.exp(logProbability(logits, id)), 0);
+    expect(total).toBeCloseTo(1, 12);
+    expect(logProbability(logits, 3)).toBeCloseTo(logProbability(logits.map((v) => v + 1000), 3), 9);
+    expect(logProbability(new Float32Array([0, 0]), 1)).toBeCloseTo(Math.log(0.5), 12);
+    expect(Number.isFinite(logProbability(new Float32Array([1e30, 0]), 1))).toBe(true);
   });
 });

@@ -22,6 +22,18 @@ export function uniform(seed: number, position: number): number {
   return (h >>> 8) / 16777216;
 }
 
+/**
+ * The model's log-probability of `id`: log softmax of the raw logits (temperature 1, whatever the
+ * sampling settings), in f64. What a suggestion's confidence is estimated from.
+ */
+export function logProbability(logits: Float32Array, id: number): number {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (logits[i]! > max) max = logits[i]!;
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) sum += Math.exp(logits[i]! - max);
+  return logits[id]! - max - Math.log(sum);
+}
+
 /** Argmax, lowest id on ties. */
 export function argmax(logits: Float32Array): number {
   let best = 0;

@@ -1,8 +1,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { SamplingParams } from '../../../../api/types.ts';
-import { sample } from '../../../cpu/reference/sampler.ts';
+import { logProbability, sample } from '../../../cpu/reference/sampler.ts';
 import { BufferGroup, GpuContext, runDispatches } from '../../context.ts';
-import { samplerDispatch } from './sampler.ts';
+import { OUT_SLOT_WORDS, readOutSlots, samplerDispatch } from './sampler.ts';
 import { randomArray, readU32, testDevice } from '../../../../../testing/gpu-test-util.ts';
 
 // Exact: the GPU must pick the same id as reference/sampler.ts. (A mismatch is possible in
@@ -17,13 +17,14 @@ describe('sampler.wgsl picks the same ids as reference sample()', async () => {
     using group = new BufferGroup(device, 'test');
     const state = group.storage('state', new Uint32Array([pos0, 0]), GPUBufferUsage.COPY_SRC);
     const nextIds = group.create('next', 16, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
-    const outIds = group.create('out', rows * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+    const outIds = group.create('out', rows * OUT_SLOT_WORDS * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
     const d = await samplerDispatch(ctx, group, {
       vocab, rows, firstRowToken: 0, advance, sampling, state, logits: group.storage('logits', logits),
       probs: group.create('probs', rows * vocab * 4, GPUBufferUsage.STORAGE), nextIds, outIds,
     });
     await runDispatches(device, [d]);
-    return { ids: Array.from(await readU32(device, outIds, rows)), next: (await readU32(device, nextIds, 1))[0], state: Array.from(await readU32(device, state, 2)) };
+    const { ids, logprobs } = readOutSlots(await readU32(device, outIds, rows * OUT_SLOT_WORDS), rows);
+    return { ids, logprobs, next: (await readU32(device, nextIds, 1))[0], state: Array.from(await readU32(device, state, 2)) };
   }
 
   const settings: SamplingParams[] = [
@@ -41,9 +42,12 @@ describe('sampler.wgsl picks the same ids as reference sample()', async () => {
       const rows = 96;
       const logits = randomArray(rows * vocab, vocab + sampling.seed, 4);
       const pos0 = 11 + sampling.seed % 1000;
-      const { ids } = await gpuSample(logits, vocab, rows, sampling, pos0);
-      const want = Array.from({ length: rows }, (_, r) => sample(logits.subarray(r * vocab, (r + 1) * vocab), sampling, pos0 + r + 1));
+      const { ids, logprobs } = await gpuSample(logits, vocab, rows, sampling, pos0);
+      const row = (r: number) => logits.subarray(r * vocab, (r + 1) * vocab);
+      const want = Array.from({ length: rows }, (_, r) => sample(row(r), sampling, pos0 + r + 1));
       expect(ids).toEqual(want);
+      // Each id's log-probability at temperature 1, whatever the settings: reference logProbability, to f32 rounding.
+      logprobs.forEach((lp, r) => expect(lp).toBeCloseTo(logProbability(row(r), want[r]!), 4));
     }
   });
 
@@ -65,6 +69,7 @@ describe('sampler.wgsl picks the same ids as reference sample()', async () => {
     const logits = new Float32Array([1, 5, 2, 5, -1]);
     const r = await gpuSample(logits, 5, 1, { temperature: 0, topK: 0, topP: 1, seed: 0 }, 9, 3);
     expect(r.ids).toEqual([1]);
+    expect(r.logprobs[0]).toBeCloseTo(logProbability(logits, 1), 5); // two tied at 5: just under log(1/2)
     expect(r.next).toBe(1);
     expect(r.state).toEqual([12, 1]);
   });

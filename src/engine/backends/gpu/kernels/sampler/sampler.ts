@@ -8,6 +8,17 @@ import { kernelShader, uniformStruct } from '../uniforms.ts';
 
 const THREADS = 64;
 
+/** u32 words per out_ids slot: the sampled id, then its log-probability's f32 bits. */
+export const OUT_SLOT_WORDS = 2;
+
+/** Reads `count` slots of out_ids (as copied back) into ids and log-probabilities. */
+export function readOutSlots(words: Uint32Array, count: number): { ids: number[]; logprobs: number[] } {
+  const floats = new Float32Array(words.buffer, words.byteOffset, words.length);
+  const ids: number[] = [], logprobs: number[] = [];
+  for (let i = 0; i < count; i++) { ids.push(words[i * OUT_SLOT_WORDS]!); logprobs.push(floats[i * OUT_SLOT_WORDS + 1]!); }
+  return { ids, logprobs };
+}
+
 const Params = uniformStruct('Params', [
   ['vocab', 'u32'],
   ['rows', 'u32', 'logits rows = workgroups'],
@@ -41,6 +52,7 @@ export async function samplerDispatch(
 ): Promise<Dispatch & { params: GPUBuffer }> {
   const { vocab, rows } = args;
   if (args.logits.size < rows * vocab * 4 || args.probs.size < rows * vocab * 4) throw new Error(`sampler: logits/probs smaller than [${rows}, ${vocab}]`);
+  if (args.outIds.size < rows * OUT_SLOT_WORDS * 4) throw new Error(`sampler: out_ids smaller than ${rows} slots`);
   const pipeline = await ctx.pipeline('sampler', SHADER.code, 'main', { THREADS });
   const params = group.uniform('sampler:params', samplerParamWords(vocab, rows, args.firstRowToken, args.advance, args.sampling));
   return {
