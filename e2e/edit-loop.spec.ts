@@ -2,11 +2,27 @@
 // Suggestions are read back from the page (Monaco's ghost text) and from the automation handle's
 // event log, never assumed: whatever the model proposes, the rules around it must hold.
 
-import { expect, ghostText, openWithEngine, setDocument, stableGhost, startAtEnd, test } from './fixtures.ts';
+import { expect, ghostText, openWithEngine, setDocument, setSettings, stableGhost, startAtEnd, test } from './fixtures.ts';
 import type { CompletionEvent } from '../src/editor/inline/completion-controller.ts';
 
 test.describe('edit loop on the default model', () => {
   test.slow();
+
+  test('the confidence gate holds back what it estimates unlikely to be taken, counts it in the HUD, and lets it through at 0', async ({ page }) => {
+    await openWithEngine(page, { gate: true });
+    await setSettings(page, { gateThreshold: 1 }); // nothing is certain: every suggestion is held back
+    await page.getByTestId('hud-toggle').click();
+    await startAtEnd(page, 'def add(a, b):\n    return a', 'python');
+    await page.keyboard.type(' +', { delay: 60 });
+    await expect.poll(async () => (await page.evaluate(() => window.spark!.completionEvents())).some((e) => e.type === 'gated'), { timeout: 60_000 }).toBe(true);
+    expect(await ghostText(page)).toBe('');
+    expect((await page.evaluate(() => window.spark!.completionEvents())).some((e) => e.type === 'first-ghost')).toBe(false);
+    await expect.poll(async () => (await page.evaluate(() => window.spark!.hudStats())).suggestions.gated, { timeout: 30_000 }).toBeGreaterThan(0);
+    await expect(page.getByTestId('hud')).toContainText(/[1-9]\d* gated/);
+    await setSettings(page, { gateThreshold: 0 });
+    await page.keyboard.type(' ', { delay: 60 });
+    await expect.poll(() => ghostText(page), { timeout: 60_000 }).not.toBe('');
+  });
 
   test('typing produces ghost text and Tab inserts exactly it', async ({ page }) => {
     await openWithEngine(page);

@@ -79,11 +79,16 @@ export async function expectToast(page: Page, pattern: RegExp): Promise<void> {
   await expect(toast(page)).toHaveText(pattern);
 }
 
-/** Opens the app, waits for the engine (which must be WebGPU) and starts the event log. */
-export async function openWithEngine(page: Page): Promise<void> {
+/**
+ * Opens the app, waits for the engine (which must be WebGPU) and starts the event log. The
+ * confidence gate is turned off: these specs check the loop's mechanics on whatever the model
+ * says, and need a ghost in contexts the gate might hold back; the gate has a spec of its own.
+ */
+export async function openWithEngine(page: Page, options: { gate?: boolean } = {}): Promise<void> {
   await openApp(page);
   const ready = await page.evaluate(() => window.spark!.engineReady());
   expect(ready.backend).toBe('webgpu');
+  if (!options.gate) await setSettings(page, { gateThreshold: 0 });
   await page.evaluate(() => window.spark!.startMeasuring());
 }
 

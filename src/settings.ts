@@ -3,6 +3,7 @@
 // type, default and range, so the link decoder, the panel and the engine agree.
 
 import { MAX_TOKENS, QUANTIZE_FORMATS, TOKENS_PER_SUBMIT, type QuantizeFormat } from './engine/index.ts';
+import { GATE_CALIBRATION } from './editor/inline/confidence-gate.ts';
 import { Emitter } from './util/emitter.ts';
 
 export interface Settings {
@@ -26,6 +27,8 @@ export interface Settings {
   tokensPerSubmit: number;
   /** Most tokens one suggestion may have. */
   maxTokens: number;
+  /** A suggestion is shown only when its estimated chance of being taken is at least this (0: all are shown). */
+  gateThreshold: number;
 }
 
 export type SettingKey = keyof Settings;
@@ -55,29 +58,31 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   debounceMs: 10,
   tokensPerSubmit: TOKENS_PER_SUBMIT.default,
   maxTokens: MAX_TOKENS.default,
+  gateThreshold: GATE_CALIBRATION.threshold,
 });
 
-interface NumberRule {
-  kind: 'number';
+interface RuleBase {
   label: string;
+  /**
+   * Links made before the field existed lack it: strict validation then takes the default instead
+   * of refusing the link. (Only fields whose default leaves a link's meaning intact may be optional.)
+   */
+  optional?: boolean;
+}
+interface NumberRule extends RuleBase {
+  kind: 'number';
   min: number;
   max: number;
   integer: boolean;
   /** topP must be > 0; other minimums are inclusive. */
   exclusiveMin?: boolean;
 }
-interface StringRule {
+interface StringRule extends RuleBase {
   kind: 'string';
-  label: string;
   pattern: RegExp;
   hint: string;
   /** A field with a fixed set of values: all of them (the pattern accepts exactly these). */
   values?: readonly string[];
-  /**
-   * Links made before the field existed lack it: strict validation then takes the default instead
-   * of refusing the link. (Only fields whose default leaves a link's meaning intact may be optional.)
-   */
-  optional?: boolean;
 }
 export type SettingRule = NumberRule | StringRule;
 
@@ -114,6 +119,7 @@ export const SETTING_RULES: Readonly<Record<SettingKey, SettingRule>> = Object.f
   debounceMs: { kind: 'number', label: 'Debounce (ms)', min: 0, max: 2000, integer: true },
   tokensPerSubmit: { kind: 'number', label: 'Tokens per submit', min: TOKENS_PER_SUBMIT.min, max: TOKENS_PER_SUBMIT.max, integer: true },
   maxTokens: { kind: 'number', label: 'Max tokens', min: MAX_TOKENS.min, max: MAX_TOKENS.max, integer: true },
+  gateThreshold: { kind: 'number', label: 'Suggestion gate (least chance of being taken, 0 = show all)', min: 0, max: 1, integer: false, optional: true },
 });
 
 export const SETTING_KEYS: readonly SettingKey[] = Object.keys(SETTING_RULES) as SettingKey[];
@@ -174,7 +180,7 @@ export function validateSettings(input: unknown): SettingsResult {
   for (const key of SETTING_KEYS) {
     if (!Object.hasOwn(input, key)) {
       const rule = SETTING_RULES[key];
-      if (rule.kind === 'string' && rule.optional) settings[key] = DEFAULT_SETTINGS[key];
+      if (rule.optional) settings[key] = DEFAULT_SETTINGS[key];
       else errors.push(`${rule.label} is missing`);
       continue;
     }

@@ -3,7 +3,7 @@ import { DEFAULT_MAX_KEYSTROKES, parseReplayArgs, QUICK_MAX_KEYSTROKES } from '.
 
 describe('npm run replay arguments', () => {
   it('default to the held-out sample and the shipped model', () => {
-    expect(parseReplayArgs([])).toEqual({ files: [], maxKeystrokes: DEFAULT_MAX_KEYSTROKES, model: 'spark-nano', json: false, quick: false, makeNgram: undefined, page: true });
+    expect(parseReplayArgs([])).toEqual({ files: [], maxKeystrokes: DEFAULT_MAX_KEYSTROKES, model: 'spark-nano', json: false, quick: false, makeNgram: undefined, page: true, calibrate: undefined });
     expect(parseReplayArgs(['--no-page']).page).toBe(false);
   });
 

@@ -1,5 +1,5 @@
 // `npm run replay -- [--files <paths…>] [--max-keystrokes N] [--model <id|folder|file.gguf>] [--json]
-//                    [--quick] [--no-page] [--make-ngram <train.jsonl>]`: argument handling, pure so it is unit-tested.
+//                    [--quick] [--no-page] [--make-ngram <train.jsonl>] [--calibrate <train.jsonl>]`: argument handling, pure so it is unit-tested.
 
 export interface ReplayArgs {
   /** Files to replay (their language by extension); empty: the held-out sample. */
@@ -16,15 +16,17 @@ export interface ReplayArgs {
   makeNgram: string | undefined;
   /** Replay a sample in Chromium too, and compare (off: --no-page). */
   page: boolean;
+  /** Instead of replaying held-out code: calibrate the confidence gate on this corpus file (the training split). */
+  calibrate: string | undefined;
 }
 
 export const DEFAULT_MAX_KEYSTROKES = 200;
 export const QUICK_MAX_KEYSTROKES = 24;
 export const DEFAULT_REPLAY_MODEL = 'spark-nano';
-const USAGE = 'usage: npm run replay -- [--files <paths…>] [--max-keystrokes N] [--model <id|folder|file.gguf>] [--json] [--quick] [--no-page] [--make-ngram <train.jsonl>]';
+const USAGE = 'usage: npm run replay -- [--files <paths…>] [--max-keystrokes N] [--model <id|folder|file.gguf>] [--json] [--quick] [--no-page] [--make-ngram <train.jsonl>] [--calibrate <train.jsonl>]';
 
 export function parseReplayArgs(argv: readonly string[]): ReplayArgs {
-  const args: ReplayArgs = { files: [], maxKeystrokes: DEFAULT_MAX_KEYSTROKES, model: DEFAULT_REPLAY_MODEL, json: false, quick: false, makeNgram: undefined, page: true };
+  const args: ReplayArgs = { files: [], maxKeystrokes: DEFAULT_MAX_KEYSTROKES, model: DEFAULT_REPLAY_MODEL, json: false, quick: false, makeNgram: undefined, page: true, calibrate: undefined };
   let maxGiven = false;
   const value = (i: number, flag: string, what: string) => {
     const v = argv[i];
@@ -48,6 +50,7 @@ export function parseReplayArgs(argv: readonly string[]): ReplayArgs {
       }
       case '--model': args.model = value(++i, flag, 'a model id, folder or .gguf file'); break;
       case '--make-ngram': args.makeNgram = value(++i, flag, 'a corpus .jsonl file'); break;
+      case '--calibrate': args.calibrate = value(++i, flag, 'a corpus .jsonl file (the training split)'); break;
       case '--json': args.json = true; break;
       case '--quick': args.quick = true; break;
       case '--no-page': args.page = false; break;

@@ -10,6 +10,7 @@ import { replayCase, type CaseResult, type ReplayCase } from './simulated-user.t
 export interface PageReplaySpec {
   modelUrl: string;
   model: string;
+  gateThreshold: number;
   cases: (ReplayCase & { maxKeystrokes: number })[];
 }
 
@@ -31,7 +32,7 @@ async function run(spec: PageReplaySpec): Promise<PageReplayResult> {
     const { completions } = modelSystem(engine, spec.model);
     const results: CaseResult[] = [];
     for (const c of spec.cases) {
-      results.push(await replayCase(c, { engine: completions, debounceMs: DEFAULT_SETTINGS.debounceMs, maxKeystrokes: c.maxKeystrokes }));
+      results.push(await replayCase(c, { engine: completions, debounceMs: DEFAULT_SETTINGS.debounceMs, maxKeystrokes: c.maxKeystrokes, gateThreshold: spec.gateThreshold }));
       document.getElementById('log')!.textContent = `${results.length} / ${spec.cases.length} cases`;
     }
     return { backend: ready.backend, results };

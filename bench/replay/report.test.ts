@@ -24,7 +24,7 @@ describe('replay report', () => {
       edit: { cases: 4, restored: 1, worse: 1, declined: 1 }, page: { skipped: '--no-page' },
     };
     const table = replayTable(report);
-    expect(table).toContain('| python | m | 10.0 | 100.0 % | 100.0 % | 50.0 % | 0.0 % | 10 |');
+    expect(table).toContain('| python | m | 10.0 | 0.0 | 100.0 % | 100.0 % | 50.0 % | 0.0 % | 10 |');
     expect(table).toContain('| python | copy |');
     expect(table).toContain('restored 1, made worse 1, declined 1, closer but not restored 1');
     expect(table).toContain('Page sample: skipped (--no-page)');

@@ -16,6 +16,8 @@ export interface SystemSummary {
   charsSaved: number;
   /** Shown suggestions of which not one word was taken ÷ shown; 0..1. */
   wrongRate: number;
+  /** Suggestions the confidence gate held back, per 100 keystrokes. */
+  gatedPer100: number;
   keystrokes: number;
   shown: number;
   /** Keystroke → first ghost, ms, on the path the replay used (undefined: nothing shown). */
@@ -66,6 +68,7 @@ export function summarize(r: CaseResult): SystemSummary {
     acceptWholeRate: ratio(r.acceptedWhole, r.shown),
     charsSaved: ratio(r.acceptedChars, r.acceptedChars + r.typedChars),
     wrongRate: ratio(r.wrong, r.shown),
+    gatedPer100: 100 * ratio(r.gated, r.keystrokes),
     keystrokes: r.keystrokes,
     shown: r.shown,
     ghostP50Ms: nearestRank(r.ghostLatencyMs, 50),
@@ -98,12 +101,12 @@ export function replayTable(r: ReplayReport): string {
   const rows = [
     `Typing replay: ${r.files} files, ≤ ${r.maxKeystrokes} keystrokes each; ${r.model} on the ${r.backend} backend.`,
     '',
-    '| language | system | shown / 100 keys | accepted | of them whole | chars saved | wrong | keystrokes | ghost p50 / p95 ms |',
-    '|---|---|---|---|---|---|---|---|---|',
+    '| language | system | shown / 100 keys | gated / 100 keys | accepted | of them whole | chars saved | wrong | keystrokes | ghost p50 / p95 ms |',
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const [language, systems] of Object.entries(r.languages)) {
     for (const [name, s] of Object.entries(systems ?? {})) {
-      rows.push(`| ${language} | ${name} | ${s.shownPer100.toFixed(1)} | ${pct(s.acceptRate)} | ${pct(s.acceptWholeRate)} | ${pct(s.charsSaved)} | ${pct(s.wrongRate)} | ${s.keystrokes} | ${ms(s.ghostP50Ms)} / ${ms(s.ghostP95Ms)} |`);
+      rows.push(`| ${language} | ${name} | ${s.shownPer100.toFixed(1)} | ${s.gatedPer100.toFixed(1)} | ${pct(s.acceptRate)} | ${pct(s.acceptWholeRate)} | ${pct(s.charsSaved)} | ${pct(s.wrongRate)} | ${s.keystrokes} | ${ms(s.ghostP50Ms)} / ${ms(s.ghostP95Ms)} |`);
     }
   }
   const e = r.edit;

@@ -19,6 +19,7 @@ import { copyEngine, ngramEngine, type TextTokenizer } from './baselines.ts';
 import { casesOf, heldOutFiles, readReplayFiles, REPLAY_LANGUAGES, type FileCase, type ReplayFile, type ReplayLanguage } from './cases.ts';
 import { editCasesOf, replayEdits, type EditSummary } from './edit-replay.ts';
 import { modelSystem } from './model-system.ts';
+import { chooseThreshold, fitLogistic, gateCurve, type CurvePoint, type Sample } from './calibrate.ts';
 import { buildNgram, parseNgram, serializeNgram } from './ngram.ts';
 import { parseReplayArgs } from './replay-args.ts';
 import type { PageReplayResult, PageReplaySpec } from './replay-page.ts';
@@ -37,6 +38,12 @@ const EDIT_CASES_PER_FILE = 2;
 /** Keystrokes of the page sample, per language (one stretch of the language's first file). */
 const PAGE_KEYSTROKES = 40;
 const QUICK_PAGE_KEYSTROKES = 12;
+/** The calibration's sample of the training split: files per language, keystrokes per file. */
+const CALIBRATION_FILES = 8;
+const CALIBRATION_KEYSTROKES = 150;
+/** The accept rate the gate's threshold aims at in every language (the issue's 30 %, with a margin for held-out code). */
+const CALIBRATION_TARGET_ACCEPT = 0.35;
+const GATE_CALIBRATION_FILE = join(ROOT, 'src', 'editor', 'inline', 'gate-calibration.json');
 
 const T0 = Date.now();
 const say = (msg: string) => process.stderr.write(`[replay ${((Date.now() - T0) / 1000).toFixed(0)}s] ${msg}\n`);
@@ -81,17 +88,77 @@ async function makeNgram(corpus: string): Promise<void> {
   say(`wrote ${NGRAM_FILE}: ${[...table.best].map(([n, t]) => `${t.size} contexts of ${n}`).join(', ')}; ${(bytes.length / 1e6).toFixed(2)} MB`);
 }
 
-async function replaySystem(name: string, engine: CompletionEngine, files: readonly ReplayFile[], maxKeystrokes: number): Promise<Map<ReplayLanguage, CaseResult>> {
+interface ReplaySystem {
+  name: string;
+  engine: CompletionEngine;
+  /** The confidence gate's threshold (0: off). */
+  gateThreshold: number;
+}
+
+async function replaySystem({ name, engine, gateThreshold }: ReplaySystem, files: readonly ReplayFile[], maxKeystrokes: number): Promise<Map<ReplayLanguage, CaseResult>> {
   const byLanguage = new Map<ReplayLanguage, CaseResult>();
   for (const file of files) {
     const total = byLanguage.get(file.language) ?? emptyCaseResult();
     byLanguage.set(file.language, total);
     for (const c of casesOf(file, maxKeystrokes)) {
-      addResults(total, await replayCase(c, { engine, debounceMs: DEFAULT_SETTINGS.debounceMs, maxKeystrokes: c.maxKeystrokes }));
+      addResults(total, await replayCase(c, { engine, debounceMs: DEFAULT_SETTINGS.debounceMs, maxKeystrokes: c.maxKeystrokes, gateThreshold }));
     }
     say(`${name}: ${file.path} (${total.keystrokes} keystrokes of ${file.language} so far)`);
   }
   return byLanguage;
+}
+
+/** Files of the training split for the calibration: mid-sized ones, evenly spread over each language's (by package, path). */
+function trainingSample(corpus: string): ReplayFile[] {
+  const docs = readFileSync(corpus, 'utf8').split('\n').filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as { pkg: string; lang: string; path: string; text: string })
+    .filter((d) => (REPLAY_LANGUAGES as readonly string[]).includes(d.lang) && d.text.length >= 1500 && d.text.length <= 14000)
+    .sort((a, b) => `${a.pkg}/${a.path}`.localeCompare(`${b.pkg}/${b.path}`));
+  return REPLAY_LANGUAGES.flatMap((language) => {
+    const of = docs.filter((d) => d.lang === language);
+    return Array.from({ length: Math.min(CALIBRATION_FILES, of.length) }, (_, k) => of[Math.floor(((k + 0.5) * of.length) / CALIBRATION_FILES)]!)
+      .map((d) => ({ path: `${d.pkg}/${d.path}`, language, text: d.text }));
+  });
+}
+
+/** Replays the training sample with the gate off, fits the gate's model and writes its calibration. */
+async function calibrate(corpus: string, model: string): Promise<void> {
+  const files = trainingSample(corpus);
+  const { label, files: modelBytes } = modelFiles(model);
+  const engine = await createInPageEngine();
+  try {
+    await engine.load(label, { files: modelBytes, backend: 'cpu' });
+    const system = modelSystem(engine, label);
+    const samples = new Map<ReplayLanguage, Sample[]>();
+    for (const file of files) {
+      for (const c of casesOf(file, CALIBRATION_KEYSTROKES)) {
+        const r = await replayCase(c, { engine: system.completions, debounceMs: DEFAULT_SETTINGS.debounceMs, maxKeystrokes: c.maxKeystrokes });
+        samples.set(file.language, [...(samples.get(file.language) ?? []), ...r.samples]);
+      }
+      say(`calibration: ${file.path} (${samples.get(file.language)?.length ?? 0} ${file.language} suggestions so far)`);
+    }
+    const fit = fitLogistic([...samples.values()].flat());
+    const curves: Partial<Record<ReplayLanguage, CurvePoint[]>> = {};
+    for (const [language, s] of samples) curves[language] = gateCurve(s, fit);
+    const threshold = chooseThreshold(curves, CALIBRATION_TARGET_ACCEPT);
+    const out = {
+      ...fit, threshold,
+      provenance: {
+        command: `npm run replay -- --calibrate ${basename(corpus)}${model === 'spark-nano' ? '' : ` --model ${model}`}`, model: label,
+        files: files.length, keystrokesPerFile: CALIBRATION_KEYSTROKES, targetAcceptRate: CALIBRATION_TARGET_ACCEPT,
+        samples: Object.fromEntries([...samples].map(([l, s]) => [l, s.length])),
+        taken: Object.fromEntries([...samples].map(([l, s]) => [l, s.filter((x) => x.taken).length])),
+        curve: curves,
+      },
+    };
+    writeFileSync(GATE_CALIBRATION_FILE, `${JSON.stringify(out, null, 1)}\n`);
+    say(`wrote ${GATE_CALIBRATION_FILE}: weights ${fit.weights.map((w) => w.toFixed(3)).join(', ')}, bias ${fit.bias.toFixed(3)}, threshold ${threshold}`);
+    for (const [language, curve] of Object.entries(curves)) {
+      say(`${language}: ${curve!.map((p) => `${p.threshold.toFixed(2)} → kept ${(100 * p.kept).toFixed(0)} %, taken ${(100 * p.acceptRate).toFixed(0)} %`).join(' | ')}`);
+    }
+  } finally {
+    engine.dispose();
+  }
 }
 
 /** The first file of each language: a quick run's files, and the page sample's. */
@@ -114,7 +181,7 @@ async function pageSample(model: string, cases: readonly FileCase[], node: reado
     page.on('console', (m) => { if (m.type() === 'error') say(`page: ${m.text()}`); });
     await page.goto(`http://127.0.0.1:${addr.port}/bench/replay/replay.html`);
     await page.waitForFunction(() => window.sparkReplay !== undefined, undefined, { timeout: 120_000 });
-    const spec: PageReplaySpec = { modelUrl: `/models/${model}/`, model, cases: cases.map(({ before, target, after, maxKeystrokes }) => ({ before, target, after, maxKeystrokes })) };
+    const spec: PageReplaySpec = { modelUrl: `/models/${model}/`, model, gateThreshold: DEFAULT_SETTINGS.gateThreshold, cases: cases.map(({ before, target, after, maxKeystrokes }) => ({ before, target, after, maxKeystrokes })) };
     const result: PageReplayResult = await page.evaluate((s) => window.sparkReplay!.run(s), spec);
     return pageAgreement(result.backend, result.results, node);
   } finally {
@@ -126,6 +193,7 @@ async function pageSample(model: string, cases: readonly FileCase[], node: reado
 export async function main(argv: readonly string[]): Promise<void> {
   const args = parseReplayArgs(argv);
   if (args.makeNgram !== undefined) return makeNgram(args.makeNgram);
+  if (args.calibrate !== undefined) return calibrate(args.calibrate, args.model);
   let files = args.files.length > 0 ? readReplayFiles(args.files) : heldOutFiles();
   if (args.quick) files = firstOfEach(files);
   if (files.length === 0) throw new Error('nothing to replay');
@@ -142,13 +210,15 @@ export async function main(argv: readonly string[]): Promise<void> {
     const ready = await engine.load(label, { files: modelBytes, backend: 'cpu' });
     const modelName = label;
     const model = modelSystem(engine, modelName);
-    const systems: [string, CompletionEngine][] = [
-      [modelName, model.completions],
-      ['copy', copyEngine(tok, lab, settings)],
-      ['ngram', ngramEngine(tok, ngram, settings)],
+    // The model as the app runs it (the gate at its default threshold), and without the gate.
+    const systems: ReplaySystem[] = [
+      { name: modelName, engine: model.completions, gateThreshold: settings.gateThreshold },
+      { name: `${modelName} ungated`, engine: model.completions, gateThreshold: 0 },
+      { name: 'copy', engine: copyEngine(tok, lab, settings), gateThreshold: 0 },
+      { name: 'ngram', engine: ngramEngine(tok, ngram, settings), gateThreshold: 0 },
     ];
     const results = new Map<string, Map<ReplayLanguage, CaseResult>>();
-    for (const [name, system] of systems) results.set(name, await replaySystem(name, system, files, args.maxKeystrokes));
+    for (const system of systems) results.set(system.name, await replaySystem(system, files, args.maxKeystrokes));
 
     say('Edit on mutated code');
     const editCases = files.flatMap((f) => editCasesOf(f, args.quick ? 1 : EDIT_CASES_PER_FILE));
@@ -162,7 +232,7 @@ export async function main(argv: readonly string[]): Promise<void> {
       const sample = firstOfEach(files).slice(0, args.quick ? 1 : undefined)
         .flatMap((f) => casesOf(f, args.quick ? QUICK_PAGE_KEYSTROKES : PAGE_KEYSTROKES).slice(0, 1));
       const node: CaseResult[] = [];
-      for (const c of sample) node.push(await replayCase(c, { engine: model.completions, debounceMs: settings.debounceMs, maxKeystrokes: c.maxKeystrokes }));
+      for (const c of sample) node.push(await replayCase(c, { engine: model.completions, debounceMs: settings.debounceMs, maxKeystrokes: c.maxKeystrokes, gateThreshold: settings.gateThreshold }));
       say(`page sample: ${sample.length} cases in Chromium`);
       page = await pageSample(args.model, sample, node);
     }

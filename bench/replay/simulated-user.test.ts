@@ -3,15 +3,15 @@ import { describe, expect, it } from 'vitest';
 import type { CompletionEngine } from '../../src/editor/inline/completion-controller.ts';
 import { nextWordLength, replayCase, wordPrefixMatch } from './simulated-user.ts';
 
-/** Answers by the end of the prefix; nothing for any other cursor. */
-function scripted(answers: Record<string, string>): CompletionEngine & { asked: string[] } {
+/** Answers by the end of the prefix; nothing for any other cursor. Every answer's first token has log-probability `logprob`. */
+function scripted(answers: Record<string, string>, logprob?: number): CompletionEngine & { asked: string[] } {
   const asked: string[] = [];
   return {
     asked,
     async complete(req, onText) {
       asked.push(req.prefix);
       const key = Object.keys(answers).find((k) => req.prefix.endsWith(k));
-      if (key !== undefined) onText(answers[key]!);
+      if (key !== undefined) onText(answers[key]!, logprob);
     },
   };
 }
@@ -60,6 +60,18 @@ describe('replayCase', () => {
     expect(r).toMatchObject({ keystrokes: 4 + 5 + 1 + 1, typedChars: 4 + 5 + 5 + 1 });
     expect(engine.asked).toContain('if x:\n    a = 1\n    ');
     expect(engine.asked).not.toContain('if x:\n    a = 1\n  ');
+  });
+
+  it('with the gate on, an unlikely suggestion is held back and the user types on; each shown one is a calibration sample', async () => {
+    const answers = { '    ': 'return a - b', 'return a + ': 'b' };
+    const gateCalibration = { weights: [1, 0, 0, 0] as [number, number, number, number], bias: 2, threshold: 0.5 }; // p = σ(2 + logprob)
+    const case_ = { before: 'def add(a, b):\n    ', target: 'return a + b\n', after: '' };
+    const gated = await replayCase(case_, { engine: scripted(answers, Math.log(0.01)), debounceMs: 0, maxKeystrokes: 100, gateThreshold: 0.5, gateCalibration });
+    expect(gated).toMatchObject({ shown: 0, acceptedChars: 0, typedChars: 13, samples: [] });
+    expect(gated.gated).toBeGreaterThanOrEqual(2);
+    const shown = await replayCase(case_, { engine: scripted(answers, Math.log(0.9)), debounceMs: 0, maxKeystrokes: 100, gateThreshold: 0.5, gateCalibration });
+    expect(shown).toMatchObject({ shown: 2, gated: 0 });
+    expect(shown.samples.map((s) => [s.features.firstLogprob, s.features.multiLine, s.taken])).toEqual([[Math.log(0.9), true, true], [Math.log(0.9), false, true]]);
   });
 
   it('stops at the keystroke limit', async () => {

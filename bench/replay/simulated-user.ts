@@ -9,7 +9,8 @@
 // settled (streamed to its end, or none), so what is measured is what a suggestion is worth, not a
 // race with the engine. How long the first ghost took is measured on the way, with the real clock.
 
-import { CompletionController, type CompletionEngine, type CompletionEvent } from '../../src/editor/inline/completion-controller.ts';
+import { gateFeatures, type GateCalibration, type GateFeatures } from '../../src/editor/inline/confidence-gate.ts';
+import { CompletionController, type CompletionEngine, type CompletionEvent, type CompletionRequest } from '../../src/editor/inline/completion-controller.ts';
 
 /** One stretch to type: the document is `before + typed + after`, and the user types `target`. */
 export interface ReplayCase {
@@ -37,6 +38,10 @@ export interface CaseResult {
   ghostLatencyMs: number[];
   /** Each shown suggestion's text, in order: two engines agree when these do. */
   shownTexts: string[];
+  /** Suggestions the confidence gate held back. */
+  gated: number;
+  /** Each shown suggestion's gate features (when a model gave a log-probability) and whether it was taken: the calibration's data. */
+  samples: { features: GateFeatures; taken: boolean }[];
 }
 
 export interface SimulatedUserOptions {
@@ -45,6 +50,9 @@ export interface SimulatedUserOptions {
   debounceMs: number;
   /** Stop after this many keystrokes, even mid-target. */
   maxKeystrokes: number;
+  /** The confidence gate (0 or absent: off), and its model (default: the shipped one). */
+  gateThreshold?: number;
+  gateCalibration?: Readonly<GateCalibration>;
 }
 
 /**
@@ -85,6 +93,7 @@ export function wordPrefixMatch(ghost: string, upcoming: string): { chars: numbe
 
 export const emptyCaseResult = (): CaseResult => ({
   keystrokes: 0, typedChars: 0, acceptedChars: 0, shown: 0, acceptedWhole: 0, acceptedPart: 0, wrong: 0, ghostLatencyMs: [], shownTexts: [],
+  gated: 0, samples: [],
 });
 
 /** Types one case. The controller is created and disposed here: no suggestion leaks between cases. */
@@ -92,11 +101,26 @@ export async function replayCase(c: ReplayCase, o: SimulatedUserOptions): Promis
   const r = emptyCaseResult();
   let firstGhosts = 0;
   const onEvent = (e: CompletionEvent) => {
+    if (e.type === 'gated') r.gated++;
     if (e.type !== 'first-ghost') return;
     firstGhosts++;
     r.ghostLatencyMs.push(e.keystrokeToGhostMs);
   };
-  const controller = new CompletionController({ engine: o.engine, debounceMs: () => o.debounceMs, onSuggestionChanged: () => {}, onEvent });
+  // The request behind the suggestion shown (the newest: a newer one cancels it) and its first log-probability.
+  const last: { req?: CompletionRequest; firstLogprob?: number } = {};
+  const engine: CompletionEngine = {
+    complete(req, onText, signal) {
+      if (!req.alternative) { last.req = req; last.firstLogprob = undefined; }
+      return o.engine.complete(req, (text, firstLogprob) => {
+        if (!req.alternative && last.req === req) last.firstLogprob ??= firstLogprob;
+        onText(text, firstLogprob);
+      }, signal);
+    },
+  };
+  const controller = new CompletionController({
+    engine, debounceMs: () => o.debounceMs, onSuggestionChanged: () => {}, onEvent,
+    gateThreshold: () => o.gateThreshold ?? 0, ...(o.gateCalibration ? { gateCalibration: o.gateCalibration } : {}),
+  });
   try {
     let pos = 0;
     /** The first-ghost count when the user last judged a suggestion: a higher count is a new one. */
@@ -114,6 +138,9 @@ export async function replayCase(c: ReplayCase, o: SimulatedUserOptions): Promis
         r.shown++;
         r.shownTexts.push(ghost);
         const upcoming = c.target.slice(pos);
+        const features = last.req && last.firstLogprob !== undefined ? gateFeatures(last.req, last.req.mode, ghost, last.firstLogprob) : undefined;
+        const taken = upcoming.startsWith(ghost) || wordPrefixMatch(ghost, upcoming).chars > 0;
+        if (features) r.samples.push({ features, taken });
         if (upcoming.startsWith(ghost)) {
           r.acceptedWhole++;
           r.acceptedChars += ghost.length;
@@ -153,5 +180,7 @@ export function addResults(into: CaseResult, r: CaseResult): CaseResult {
   into.wrong += r.wrong;
   into.ghostLatencyMs.push(...r.ghostLatencyMs);
   into.shownTexts.push(...r.shownTexts);
+  into.gated += r.gated;
+  into.samples.push(...r.samples);
   return into;
 }

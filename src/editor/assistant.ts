@@ -81,6 +81,7 @@ export class Assistant implements Disposable {
       monaco, editor,
       engine: engineCompletions(adapterDeps),
       debounceMs: () => settings.value.debounceMs,
+      gateThreshold: () => settings.value.gateThreshold,
       perf: () => hub.emitter(),
       onEvent: (e) => { for (const l of this.completionEvents) l(e); },
     }));

@@ -72,21 +72,26 @@ interface StreamOptions {
   maxPromptTokens?: number;
 }
 
-/** Streams one generation's text into onText; cancels it when signal aborts. Resolves with all text. */
+/**
+ * Streams one generation's text into onText, with the first generated token's log-probability;
+ * cancels it when signal aborts. Resolves with all text.
+ */
 async function stream(
-  deps: EngineAdapterDeps, target: SlotEngine, o: StreamOptions, onText: (soFar: string) => void, signal: AbortSignal,
+  deps: EngineAdapterDeps, target: SlotEngine, o: StreamOptions, onText: (soFar: string, firstLogprob?: number) => void, signal: AbortSignal,
 ): Promise<string> {
   if (signal.aborted) return '';
   const s = deps.settings();
   let text = '';
+  let firstLogprob: number | undefined;
   const generation = target.engine.generate({
     prompt: o.prompt, maxNewTokens: o.maxNewTokens, sampling: o.sampling, tokensPerSubmit: s.tokensPerSubmit, drafts: true,
     ...(o.draftText !== undefined ? { draftText: o.draftText } : {}),
     ...(o.maxPromptTokens !== undefined ? { maxPromptTokens: o.maxPromptTokens } : {}),
   }, (e) => {
+    firstLogprob ??= e.logprobs[0];
     if (signal.aborted || e.text === '') return;
     text += e.text;
-    onText(text);
+    onText(text, firstLogprob);
   });
   const cancel = () => generation.cancel();
   signal.addEventListener('abort', cancel, { once: true });

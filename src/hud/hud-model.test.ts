@@ -27,12 +27,13 @@ describe('HudModel', () => {
       edit: { model: 'strong', role: 'rewrite', ttftMs: 40, decodeTokensPerSecond: 100, requests: 1 },
     });
   });
-  it('counts accepts in full and in part against suggestions shown', () => {
+  it('counts accepts in full and in part against suggestions shown, and the ones the gate held back', () => {
     const m = new HudModel();
     for (let i = 0; i < 4; i++) m.apply({ type: 'suggestion-shown' });
     m.apply({ type: 'suggestion-accepted', part: 'full' });
     m.apply({ type: 'suggestion-accepted', part: 'partial' });
-    expect(m.snapshot().suggestions).toEqual({ shown: 4, acceptedFull: 1, acceptedPartial: 1, acceptRate: 0.5 });
+    m.apply({ type: 'suggestion-gated' });
+    expect(m.snapshot().suggestions).toEqual({ shown: 4, gated: 1, acceptedFull: 1, acceptedPartial: 1, acceptRate: 0.5 });
   });
   it('reports keystroke-to-ghost percentiles', () => {
     const m = new HudModel();

@@ -36,7 +36,7 @@ export interface HudSnapshot {
   drafts: { drafted: number; accepted: number; acceptance?: number };
   /** Per slot: ghost text (completions) and Edit (rewrites, alternatives). */
   slots: Partial<Record<SlotName, SlotFigures>>;
-  suggestions: { shown: number; acceptedFull: number; acceptedPartial: number; acceptRate?: number };
+  suggestions: { shown: number; gated: number; acceptedFull: number; acceptedPartial: number; acceptRate?: number };
 }
 
 const perToken = (n: number, tokens: number) => (tokens > 0 ? n / tokens : undefined);
@@ -51,6 +51,7 @@ export class HudModel {
   private drafted = 0;
   private acceptedDrafts = 0;
   private shown = 0;
+  private gated = 0;
   private acceptedFull = 0;
   private acceptedPartial = 0;
 
@@ -69,6 +70,7 @@ export class HudModel {
         };
         break;
       case 'suggestion-shown': this.shown++; break;
+      case 'suggestion-gated': this.gated++; break;
       case 'suggestion-accepted': if (e.part === 'full') this.acceptedFull++; else this.acceptedPartial++; break;
       case 'rewrite-done': break;
     }
@@ -95,7 +97,7 @@ export class HudModel {
       slots: { ...this.slots },
       drafts: { drafted: this.drafted, accepted: this.acceptedDrafts, acceptance: this.drafted > 0 ? this.acceptedDrafts / this.drafted : undefined },
       suggestions: {
-        shown: this.shown, acceptedFull: this.acceptedFull, acceptedPartial: this.acceptedPartial,
+        shown: this.shown, gated: this.gated, acceptedFull: this.acceptedFull, acceptedPartial: this.acceptedPartial,
         acceptRate: this.shown > 0 ? (this.acceptedFull + this.acceptedPartial) / this.shown : undefined,
       },
     };

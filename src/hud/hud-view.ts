@@ -95,7 +95,7 @@ export class HudView implements Disposable {
       ['per token', r ? `${num(r.dispatchesPerToken, 1)} dispatches · ${num(r.submitsPerToken)} submits · ${num(r.readbacksPerToken)} readbacks` : '–'],
       ['GPU time / phase', phases],
       ['drafts', `${s.drafts.accepted}/${s.drafts.drafted} accepted (${pct(s.drafts.acceptance)})`],
-      ['suggestions', `${s.suggestions.shown} shown · ${s.suggestions.acceptedFull} accepted · ${s.suggestions.acceptedPartial} in part (${pct(s.suggestions.acceptRate)})`],
+      ['suggestions', `${s.suggestions.shown} shown · ${s.suggestions.acceptedFull} accepted · ${s.suggestions.acceptedPartial} in part (${pct(s.suggestions.acceptRate)}) · ${s.suggestions.gated} gated`],
     ];
     this.table.replaceChildren(...rows.flatMap(([k, v, testId]) => {
       const dt = this.table.ownerDocument.createElement('dt');

@@ -14,5 +14,7 @@ export type PerfEvent =
   /** A finished engine request, with the slot and model that answered it. */
   | { type: 'request-done'; stats: GenerateStats; role: RequestRole; slot: SlotName; model: string }
   | { type: 'suggestion-shown' }
+  /** The confidence gate held a suggestion back (its estimated chance of being taken was too low). */
+  | { type: 'suggestion-gated' }
   | { type: 'suggestion-accepted'; part: 'full' | 'partial' }
   | { type: 'rewrite-done'; tokensPerSecond: number; speculative: boolean };

@@ -19,8 +19,8 @@ class FakeClock implements Clock {
 
 /** An engine double whose streams the test drives by hand. */
 class ScriptedEngine implements CompletionEngine {
-  requests: { req: CompletionRequest; emit: (s: string) => void; finish: () => void; fail: (err: Error) => void; signal: AbortSignal }[] = [];
-  complete(req: CompletionRequest, onText: (s: string) => void, signal: AbortSignal) {
+  requests: { req: CompletionRequest; emit: (s: string, firstLogprob?: number) => void; finish: () => void; fail: (err: Error) => void; signal: AbortSignal }[] = [];
+  complete(req: CompletionRequest, onText: (s: string, firstLogprob?: number) => void, signal: AbortSignal) {
     return new Promise<void>((resolve, reject) => {
       this.requests.push({ req, emit: onText, finish: resolve, fail: reject, signal });
       signal.addEventListener('abort', () => resolve());
@@ -28,15 +28,51 @@ class ScriptedEngine implements CompletionEngine {
   }
 }
 
-const setup = () => {
+const setup = (gateThreshold = 0) => {
   const clock = new FakeClock();
   const engine = new ScriptedEngine();
   const events: CompletionEvent[] = [];
   const changed = vi.fn();
-  const ctl = new CompletionController({ engine, clock, debounceMs: () => 5, onSuggestionChanged: changed, onEvent: (e) => events.push(e), alternatives: 3 });
+  const ctl = new CompletionController({
+    engine, clock, debounceMs: () => 5, onSuggestionChanged: changed, onEvent: (e) => events.push(e), alternatives: 3, gateThreshold: () => gateThreshold,
+    // p = σ(2 + logprob): 0.5 at a first-token probability of e^-2.
+    gateCalibration: { weights: [1, 0, 0, 0], bias: 2, threshold: 0.5 },
+  });
   return { clock, engine, events, changed, ctl };
 };
 const flush = () => new Promise((r) => setTimeout(r, 0));
+
+describe('CompletionController: the confidence gate', () => {
+  const ctx = { prefix: 'const total = ', suffix: '' };
+
+  it('holds back a suggestion whose first token is unlikely, stops its work, and does not ask again for the same context', () => {
+    const { clock, engine, ctl, events } = setup(0.5);
+    ctl.suggest(ctx);
+    clock.advance(5);
+    engine.requests[0]!.emit('foo(1)', Math.log(0.001));
+    expect(ctl.suggest(ctx)).toBeUndefined();
+    expect(engine.requests[0]!.signal.aborted).toBe(true);
+    expect(ctl.isPending(ctx)).toBe(false);
+    expect(events.filter((e) => e.type === 'gated')).toHaveLength(1);
+    expect(events.some((e) => e.type === 'first-ghost')).toBe(false);
+    clock.advance(50);
+    expect(engine.requests).toHaveLength(1); // the same context: no new request
+    ctl.suggest({ prefix: 'const total = f', suffix: '' }); // typing on asks anew
+    clock.advance(5);
+    expect(engine.requests).toHaveLength(2);
+  });
+
+  it('shows a likely one, and every one when the threshold is 0 or no log-probability came with it', () => {
+    for (const [threshold, logprob] of [[0.5, Math.log(0.99)], [0, Math.log(0.001)], [0.5, undefined]] as const) {
+      const { clock, engine, ctl, events } = setup(threshold);
+      ctl.suggest(ctx);
+      clock.advance(5);
+      engine.requests[0]!.emit('foo(1)', logprob);
+      expect(ctl.suggest(ctx)).toBe('foo(1)');
+      expect(events.some((e) => e.type === 'gated')).toBe(false);
+    }
+  });
+});
 
 describe('CompletionController', () => {
   it('debounces, then streams a growing suggestion', () => {

@@ -4,6 +4,7 @@
 // is tested with a fake clock and a fake engine.
 
 import type { Disposable } from '../../util/disposable.ts';
+import { acceptProbability, GATE_CALIBRATION, gateFeatures, type GateCalibration } from './confidence-gate.ts';
 import { completionMode, isSuggestionFinal, shouldSuggestHere, trimCompletion, type CompletionMode, type CursorContext } from './postprocess.ts';
 
 export interface CompletionRequest extends CursorContext {
@@ -18,9 +19,12 @@ export interface CompletionRequest extends CursorContext {
 /** Alternatives sampled when the user asks for more (Alt+] / Alt+[). */
 export const DEFAULT_ALTERNATIVES = 3;
 
-/** What the controller needs from the engine: stream the raw completion text, stop on abort. */
+/**
+ * What the controller needs from the engine: stream the raw completion text, stop on abort. With
+ * the text comes the first generated token's log-probability, when a model produced it (the gate).
+ */
 export interface CompletionEngine {
-  complete(req: CompletionRequest, onText: (rawSoFar: string) => void, signal: AbortSignal): Promise<void>;
+  complete(req: CompletionRequest, onText: (rawSoFar: string, firstLogprob?: number) => void, signal: AbortSignal): Promise<void>;
 }
 
 export interface Clock {
@@ -43,6 +47,8 @@ export type CompletionEvent =
   | { type: 'first-ghost'; at: number; keystrokeToGhostMs: number; prefixChars: number }
   | { type: 'typed-through'; at: number; chars: number }
   | { type: 'cancelled'; at: number }
+  // Not shown: the estimated chance of it being taken was under the threshold (confidence-gate.ts).
+  | { type: 'gated'; at: number; probability: number; prefixChars: number }
   | { type: 'error'; at: number; message: string }
   // The alternatives for one context are complete: `sampled` engine requests gave `distinct` new texts.
   | { type: 'alternatives'; at: number; prefixChars: number; sampled: number; distinct: number };
@@ -59,6 +65,10 @@ interface InFlight {
   settled: boolean;
   /** Asked for by the user (explicit request); they belong to this flight and die with it. */
   alternatives?: AlternativesRun;
+  /** The first generated token's log-probability, once the engine has reported it. */
+  firstLogprob?: number;
+  /** The gate held it back: it is never shown. */
+  gated: boolean;
 }
 
 interface AlternativesRun {
@@ -79,6 +89,10 @@ export interface CompletionControllerOptions {
   onEvent?: (e: CompletionEvent) => void;
   /** How many alternatives to sample on request (default DEFAULT_ALTERNATIVES). */
   alternatives?: number;
+  /** The least estimated chance of being taken a suggestion needs to be shown (0 or absent: all are shown). */
+  gateThreshold?: () => number;
+  /** The gate's model (default: the shipped calibration). */
+  gateCalibration?: Readonly<GateCalibration>;
 }
 
 const contextKey = (ctx: CursorContext) => `${ctx.prefix.length}:${ctx.prefix.slice(-200)}\u0000${ctx.suffix.slice(0, 200)}`;
@@ -218,6 +232,7 @@ export class CompletionController implements Disposable {
     const cur = this.current;
     const typed = cur && this.typedSince(cur, ctx);
     if (!cur || typed === undefined) return undefined;
+    if (cur.gated) return typed === '' ? { text: undefined } : undefined; // held back; typing on asks anew
     const full = trimCompletion(cur.raw, cur.ctx, cur.mode) ?? '';
     if (!full.startsWith(typed)) return undefined;
     if (typed.length > 0 && typed.length === full.length && cur.done) return undefined; // all typed: ask anew
@@ -225,11 +240,29 @@ export class CompletionController implements Disposable {
     const rest = full.slice(typed.length);
     if (rest === '') return { text: undefined }; // still streaming (or nothing worth showing yet)
     if (!cur.shownFirstGhost) {
+      if (this.gate(cur, full)) return typed === '' ? { text: undefined } : undefined;
       cur.shownFirstGhost = true;
       const at = this.clock.now();
       this.options.onEvent?.({ type: 'first-ghost', at, keystrokeToGhostMs: at - cur.keystrokeAt, prefixChars: ctx.prefix.length });
     }
     return { text: rest };
+  }
+
+  /**
+   * Decides, once, when a suggestion first has text to show, whether the gate holds it back; a
+   * held-back suggestion's engine work stops at once. True when gated.
+   */
+  private gate(flight: InFlight, text: string): boolean {
+    const threshold = this.options.gateThreshold?.() ?? 0;
+    if (!(threshold > 0) || flight.firstLogprob === undefined) return false;
+    const probability = acceptProbability(gateFeatures(flight.ctx, flight.mode, text, flight.firstLogprob), this.options.gateCalibration ?? GATE_CALIBRATION);
+    if (probability >= threshold) return false;
+    flight.gated = true;
+    flight.done = true;
+    flight.abort.abort();
+    this.options.onEvent?.({ type: 'gated', at: this.clock.now(), probability, prefixChars: flight.ctx.prefix.length });
+    this.notifyChange();
+    return true;
   }
 
   /** The characters typed since flight's context, if ctx continues it (same suffix); else undefined. */
@@ -251,14 +284,15 @@ export class CompletionController implements Disposable {
 
   private start(ctx: CursorContext, keystrokeAt: number): void {
     const mode = completionMode(ctx);
-    const flight: InFlight = { ctx, mode, raw: '', done: false, keystrokeAt, shownFirstGhost: false, abort: new AbortController(), settled: false };
+    const flight: InFlight = { ctx, mode, raw: '', done: false, keystrokeAt, shownFirstGhost: false, abort: new AbortController(), settled: false, gated: false };
     this.current = flight;
     this.options.onEvent?.({ type: 'request', at: this.clock.now(), mode, prefixChars: ctx.prefix.length });
     const isCurrent = () => this.current === flight && !flight.abort.signal.aborted;
     this.options.engine
-      .complete({ ...ctx, mode }, (raw) => {
+      .complete({ ...ctx, mode }, (raw, firstLogprob) => {
         if (!isCurrent()) return; // stale: a newer keystroke owns the screen
         flight.raw = raw;
+        flight.firstLogprob ??= firstLogprob;
         // The post-processor already cut the text: the rest of the stream is wasted work.
         if (isSuggestionFinal(raw, ctx, mode)) {
           flight.done = true;

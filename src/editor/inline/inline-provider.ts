@@ -21,6 +21,8 @@ export interface InlineCompletionsOptions {
   editor: Monaco.editor.IStandaloneCodeEditor;
   engine: CompletionEngine;
   debounceMs: () => number;
+  /** The confidence gate's threshold (settings.gateThreshold). */
+  gateThreshold: () => number;
   /** Perf events for the HUD; undefined while nobody watches. */
   perf: () => ((e: PerfEvent) => void) | undefined;
   /** Test and demo hook: every controller event, watched or not. */
@@ -85,10 +87,12 @@ export function registerInlineCompletions(options: InlineCompletionsOptions): Di
   const controller = new CompletionController({
     engine: options.engine,
     debounceMs: options.debounceMs,
+    gateThreshold: options.gateThreshold,
     onSuggestionChanged: refresh,
     onEvent: (e) => {
       options.onEvent?.(e);
       if (e.type === 'first-ghost') options.perf()?.({ type: 'keystroke-to-ghost', ms: e.keystrokeToGhostMs });
+      else if (e.type === 'gated') options.perf()?.({ type: 'suggestion-gated' });
     },
   });
 

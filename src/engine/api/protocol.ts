@@ -74,6 +74,11 @@ export interface GenerateMessage {
    * drafts on, its tokens are the draft; output is unchanged, only faster.
    */
   draftText?: string;
+  /**
+   * Also score draftText as the answer (teacher-forced, ending as the answer ended): DoneEvent's
+   * draftLogprobs. Edit compares it with the rewrite's own log-probabilities. Default false.
+   */
+  scoreDraft?: boolean;
   /** Token budget for the prompt (prefix/suffix are trimmed to fit). Default: promptBudget (what the context holds after maxNewTokens), and for a completion no more than the prompt window (worker/prompt-window.ts). */
   maxPromptTokens?: number;
   /** Generate exactly maxNewTokens, ignoring EOS and special tokens (benchmarks). Default false. */
@@ -164,6 +169,8 @@ export interface DoneEvent {
   /** The prompt as the model saw it, after budgeting. */
   promptTokenCount: number;
   stats: GenerateStats;
+  /** With scoreDraft: the log-probability of each token of the draft (then the answer's stop token, if it had one). */
+  draftLogprobs?: number[];
 }
 
 export interface ErrorEvent {
@@ -231,6 +238,7 @@ export function parseEngineRequest(msg: unknown): EngineRequest {
         throw new Error(`engine: generate.maxPromptTokens must be an integer in ${PROMPT_TOKENS.min}..${PROMPT_TOKENS.max}, got ${JSON.stringify(m['maxPromptTokens'])}`);
       }
       if (m['draftText'] !== undefined && typeof m['draftText'] !== 'string') throw new Error('engine: generate.draftText must be a string');
+      if (m['scoreDraft'] !== undefined && typeof m['scoreDraft'] !== 'boolean') throw new Error('engine: generate.scoreDraft must be true or false');
       const p = m['prompt'] as Record<string, unknown> | undefined;
       const isMessage = (x: unknown) => typeof x === 'object' && x !== null
         && ['system', 'user', 'assistant'].includes((x as ChatMessage).role) && typeof (x as ChatMessage).content === 'string';

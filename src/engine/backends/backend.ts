@@ -45,6 +45,11 @@ export interface Backend {
    * On abort it returns at the next submit boundary; no ids are delivered after abort.
    */
   generate(req: GenerateRequest, onTokens: (ids: number[], logprobs: number[]) => void, signal: AbortSignal): Promise<GenerateStats>;
+  /**
+   * The log-probability of each token of `continuation` after `promptIds`, teacher-forced (Edit's
+   * never-worse check compares a rewrite with the code it would replace). Drop-oldest applies.
+   */
+  score(promptIds: readonly number[], continuation: readonly number[], signal: AbortSignal): Promise<number[]>;
   /** Profiling costs nothing unless turned on. */
   setProfiling(on: boolean): void;
   dispose(): void;

@@ -13,6 +13,8 @@ const VOCAB = 50;
 /** The fake model's log-probability of a token it samples: any fixed function tells a misaligned one. */
 const fakeLogprob = (id: number) => -id / 64;
 const samples = (ids: number[]): Samples => ({ ids, logprobs: ids.map(fakeLogprob) });
+/** The fake model's log-probability of token `id` fed at position `pos`. */
+const inputLogprob = (id: number, pos: number) => -(id + 1) / 64 - pos / 4096;
 
 function nextToken(sequence: readonly number[]): number {
   let h = 17;
@@ -107,7 +109,9 @@ class FakeStepper implements Stepper {
   }
 
   async verify(pending: number, drafts: readonly number[], pos: number, ctx: StepContext): Promise<Samples> {
-    return samples(this.feed([pending, ...drafts], pos, ctx, `verify:${drafts.length}`));
+    // The fake's "log-probability" of a fed token depends on the token and its position: a misplaced score shows.
+    const inputLogprobs = [...drafts.map((d, r) => inputLogprob(d, pos + r + 1)), Number.NaN];
+    return { ...samples(this.feed([pending, ...drafts], pos, ctx, `verify:${drafts.length}`)), inputLogprobs };
   }
 
   truncate(n: number): void {
@@ -139,6 +143,36 @@ function expectConsistent(loop: TokenLoop, stepper: FakeStepper, sequence?: read
   expect(stepper.cache.slice(0, loop.cachedTokens.length)).toEqual([...loop.cachedTokens]);
   if (sequence) expect(sequence.slice(0, loop.cachedTokens.length)).toEqual([...loop.cachedTokens]);
 }
+
+describe('TokenLoop.score', () => {
+  it('scores each continuation token at its position, in passes of maxDraftTokens, and caches prompt + continuation', async () => {
+    const stepper = new FakeStepper({ maxDraftTokens: 3 });
+    const loop = new TokenLoop(stepper, 'fake');
+    const continuation = [5, 9, 2, 7, 7, 1, 30];
+    const scores = await loop.score(PROMPT, continuation, new AbortController().signal);
+    expect(scores).toEqual(continuation.map((id, i) => inputLogprob(id, PROMPT.length + i)));
+    expect(stepper.calls.filter((c) => c.startsWith('verify'))).toEqual(['verify:3', 'verify:3', 'verify:1']);
+    expect(loop.cachedTokens).toEqual([...PROMPT, ...continuation]);
+    expectConsistent(loop, stepper);
+    // The next request reuses all of it.
+    const next = await collect(loop, request([...PROMPT, ...continuation, 4], { maxNewTokens: 2 }));
+    expect(next.stats.reusedTokens).toBe(PROMPT.length + continuation.length);
+    expect(next.tokens).toEqual(naive([...PROMPT, ...continuation, 4], 2));
+  });
+
+  it('an empty continuation or an abort leaves a cache it can trust; bad tokens are refused', async () => {
+    const stepper = new FakeStepper();
+    const loop = new TokenLoop(stepper, 'fake');
+    expect(await loop.score(PROMPT, [], new AbortController().signal)).toEqual([]);
+    expectConsistent(loop, stepper);
+    const aborted = new AbortController();
+    aborted.abort();
+    expect(await loop.score(PROMPT, [1, 2, 3], aborted.signal)).toEqual([]);
+    expectConsistent(loop, stepper);
+    await expect(loop.score(PROMPT, [VOCAB], new AbortController().signal)).rejects.toThrow(/outside the vocabulary/);
+    await expect(loop.score([], [1], new AbortController().signal)).rejects.toThrow(/empty prompt/);
+  });
+});
 
 describe('TokenLoop', () => {
   it('equals a full recompute; streams the first token alone, then chunks of N', async () => {

@@ -9,7 +9,7 @@
 // The cache is a prefix of prompt + kept output at every submit boundary: rejected drafts and
 // tokens past a stop leave it, so the next request reuses exactly what the cache holds.
 import { inRange, TOKENS_PER_SUBMIT } from '../api/limits.ts';
-import { emptyStats, type GenerateStats, type SamplingParams } from '../api/types.ts';
+import { emptyStats, GREEDY, type GenerateStats, type SamplingParams } from '../api/types.ts';
 import { fitToContext, type GenerateRequest } from './backend.ts';
 
 /** What one request's stepper calls share: its stats, its per-phase times and the profiling switch. */
@@ -25,6 +25,11 @@ export interface StepContext {
 export interface Samples {
   ids: number[];
   logprobs: number[];
+  /**
+   * verify only: per row, the log-probability of the token the pass fed next (row r: drafts[r]),
+   * NaN for the last row. One verify pass so scores a given continuation.
+   */
+  inputLogprobs?: number[];
 }
 
 export interface Stepper {
@@ -109,6 +114,58 @@ export class TokenLoop {
   /** The token sequence the KV cache holds (tests, HUD). */
   get cachedTokens(): readonly number[] {
     return this.cached;
+  }
+
+  /**
+   * The log-probability of each token of `continuation` after `promptIds` (teacher-forced: each
+   * token is scored after the prompt and the continuation before it, whatever the model would have
+   * sampled), by verify passes of up to maxDraftTokens tokens. The cache keeps prompt + continuation.
+   */
+  async score(promptIds: readonly number[], continuation: readonly number[], signal: AbortSignal): Promise<number[]> {
+    if (this.busy) throw new Error(`${this.name}: one request at a time (the worker serialises requests)`);
+    const s = this.stepper;
+    if (promptIds.length === 0) throw new Error('score: empty prompt (the first token needs something before it)');
+    for (const id of [...promptIds, ...continuation]) {
+      if (!Number.isInteger(id) || id < 0 || id >= s.vocabSize) throw new Error(`score: token ${id} is outside the vocabulary of ${s.vocabSize}`);
+    }
+    if (continuation.length + 1 > s.capacity) throw new Error(`score: ${continuation.length} tokens do not fit in ${s.capacity} positions`);
+    this.busy = true;
+    try {
+      const { prompt } = fitToContext(promptIds, continuation.length, s.capacity);
+      const ctx: StepContext = { sampling: GREEDY, stats: emptyStats(prompt.length, 0), phases: {}, profiling: false };
+      const n = prompt.length;
+      // Everything but the last prompt token goes through the cache: that one feeds the first verify row.
+      let base = Math.min(commonPrefixLength(this.cached, prompt), n - 1);
+      this.setCached(base);
+      while (base < n - 1) {
+        const chunk = prompt.slice(base, Math.min(n - 1, base + s.maxBatch));
+        await s.prefill(chunk, base, 0, ctx);
+        this.cached.push(...chunk);
+        base += chunk.length;
+      }
+      const logprobs: number[] = [];
+      let pending = prompt[n - 1]!;
+      let ran = false;
+      const step = Math.max(1, s.maxDraftTokens);
+      for (let i = 0; i < continuation.length && !signal.aborted; i += step) {
+        ran = true;
+        const chunk = continuation.slice(i, i + step);
+        const rows = await s.verify(pending, chunk, base, ctx);
+        logprobs.push(...(rows.inputLogprobs ?? []).slice(0, chunk.length));
+        // The chunk's last token feeds the next pass (re-run at its own position, the same key and value).
+        this.cached.push(pending, ...chunk.slice(0, -1));
+        base += chunk.length;
+        pending = chunk[chunk.length - 1]!;
+      }
+      if (ran) this.cached.push(pending); // its key and value were written by the last pass
+      this.setCached(this.cached.length);
+      return logprobs;
+    } catch (err) {
+      this.reset();
+      throw err;
+    } finally {
+      this.busy = false;
+    }
   }
 
   /** Forgets the cache (after dispose, or when a failed step may have left it half-written). */

@@ -288,7 +288,18 @@ export class EngineHost implements Disposable {
         if (tail) this.post({ type: 'tokens', id, text: tail, ids: [], logprobs: [] });
         finishReason = delivered.length > 0 && stopIds.includes(delivered.at(-1)!) ? 'stop' : 'length';
       }
-      this.post({ type: 'done', id, finishReason, text: detokenizer.text, tokens: delivered, promptTokenCount: prompt.ids.length, stats });
+      // The draft scored as if it were the answer, ending the way the answer did (with its stop
+      // token, if any), so the two log-likelihoods compare: Edit's never-worse check.
+      let draftLogprobs: number[] | undefined;
+      if (msg.scoreDraft && msg.draftText !== undefined && finishReason !== 'cancelled') {
+        const ending = finishReason === 'stop' ? [delivered.at(-1)!] : [];
+        draftLogprobs = await backend.score(prompt.ids, [...tokenizer.encode(msg.draftText), ...ending], controller.signal);
+        if (controller.signal.aborted) { finishReason = 'cancelled'; draftLogprobs = undefined; }
+      }
+      this.post({
+        type: 'done', id, finishReason, text: detokenizer.text, tokens: delivered, promptTokenCount: prompt.ids.length, stats,
+        ...(draftLogprobs ? { draftLogprobs } : {}),
+      });
     } catch (err) {
       this.post({ type: 'error', id, message: errorMessage(err) });
     } finally {

@@ -5,7 +5,7 @@ import { type GenerateRequest } from '../backend.ts';
 import { GREEDY, type SamplingParams } from '../../api/types.ts';
 import { CpuBackend } from './cpu-backend.ts';
 import { ReferenceModel } from './reference/forward.ts';
-import { argmax } from './reference/sampler.ts';
+import { argmax, logProbability } from './reference/sampler.ts';
 
 const request = (promptIds: number[], extra: Partial<GenerateRequest> = {}): GenerateRequest => ({
   promptIds, maxNewTokens: 20, stopIds: [], sampling: GREEDY, tokensPerSubmit: 4, ...extra,
@@ -39,6 +39,22 @@ describe.each(['llama', 'qwen2-tied'] as const)('CpuBackend on test model %s', (
     expect(stats.submits).toBe(12); // one prefill + 11 decode steps (the last token is never fed)
     expect(stats.ttftMs).toBeGreaterThan(0);
     expect(backend.cachedTokens).toEqual([...PROMPT, ...tokens.slice(0, -1)]);
+  });
+
+  it('scores a continuation as one full forward pass over prompt + continuation does, and each token\'s log-probability comes with it when generated', async () => {
+    const continuation = [44, 7, 130, 2, 99, 18, 5, 61, 77, 3, 12];
+    const v = model.config.vocabSize;
+    const all = ReferenceModel.fromLoaded(model).forward([...PROMPT, ...continuation], 0, { logits: 'all' });
+    const want = continuation.map((id, i) => logProbability(all.subarray((PROMPT.length - 1 + i) * v, (PROMPT.length + i) * v), id));
+    const backend = new CpuBackend(model, { maxDraftTokens: 4 });
+    const got = await backend.score(PROMPT, continuation, new AbortController().signal);
+    got.forEach((lp, i) => expect(lp).toBeCloseTo(want[i]!, 4));
+    // Greedy generation reports each token's own log-probability, the same as scoring what it generated.
+    const logprobs: number[] = [];
+    const tokens: number[] = [];
+    await backend.generate(request(PROMPT, { maxNewTokens: 6 }), (ids, lps) => { tokens.push(...ids); logprobs.push(...lps); }, new AbortController().signal);
+    const rescored = await new CpuBackend(model).score(PROMPT, tokens, new AbortController().signal);
+    logprobs.forEach((lp, i) => expect(lp).toBeCloseTo(rescored[i]!, 4));
   });
 
   it('reuses the KV cache: a repeated or extended prompt prefills only the new tokens', async () => {

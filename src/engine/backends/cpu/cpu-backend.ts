@@ -64,8 +64,12 @@ export class CpuStepper implements Stepper {
   async verify(pending: number, drafts: readonly number[], pos: number, ctx: StepContext): Promise<Samples> {
     const rows = this.forward([pending, ...drafts], pos, 'all', ctx.stats);
     const v = this.vocabSize;
-    const out: Samples = { ids: [], logprobs: [] };
-    for (let r = 0; r <= drafts.length; r++) sampleRow(rows.subarray(r * v, (r + 1) * v), ctx, pos + r + 1, out);
+    const out: Samples = { ids: [], logprobs: [], inputLogprobs: [] };
+    for (let r = 0; r <= drafts.length; r++) {
+      const row = rows.subarray(r * v, (r + 1) * v);
+      sampleRow(row, ctx, pos + r + 1, out);
+      out.inputLogprobs!.push(r < drafts.length ? logProbability(row, drafts[r]!) : Number.NaN);
+    }
     return out;
   }
 
@@ -112,6 +116,11 @@ export class CpuBackend implements Backend {
   generate(req: GenerateRequest, onTokens: (ids: number[], logprobs: number[]) => void, signal: AbortSignal): Promise<GenerateStats> {
     if (this.disposed) return Promise.reject(new Error('CpuBackend: generate after dispose'));
     return this.loop.generate(req, onTokens, signal);
+  }
+
+  score(promptIds: readonly number[], continuation: readonly number[], signal: AbortSignal): Promise<number[]> {
+    if (this.disposed) return Promise.reject(new Error('CpuBackend: score after dispose'));
+    return this.loop.score(promptIds, continuation, signal);
   }
 
   dispose(): void {

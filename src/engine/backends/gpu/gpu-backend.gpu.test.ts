@@ -109,6 +109,19 @@ describe('GpuBackend vs the CPU reference', async () => {
       }
     });
 
+    it('scores a continuation as the reference does (teacher-forced, in verify passes)', async () => {
+      const continuation = [44, 7, 130, 2, 99, 18, 5, 61, 77, 3, 12, 200, 150, 9, 31, 8, 16, 23, 42];
+      const want = await new CpuBackend(model, { maxContext: 512 }).score(PROMPTS[0]!, continuation, new AbortController().signal);
+      const got = await gpu.score(PROMPTS[0]!, continuation, new AbortController().signal);
+      expect(got).toHaveLength(continuation.length);
+      got.forEach((lp, i) => expect(Math.abs(lp - want[i]!)).toBeLessThan(1e-3));
+      // The cache now holds prompt + continuation: generating after it reuses all of it and agrees with the reference.
+      const after = [...PROMPTS[0]!, ...continuation];
+      const next = await collect(gpu, request(after, { maxNewTokens: 8 }));
+      expect(next.stats.reusedTokens).toBe(after.length - 1);
+      expect(next.tokens).toEqual((await collect(new CpuBackend(model, { maxContext: 512 }), request(after, { maxNewTokens: 8 }))).tokens);
+    });
+
     it.each([1, 8])('greedy 64 tokens identical to the reference, N=%i, without and with drafts', async (n) => {
       for (const [i, prompt] of PROMPTS.entries()) {
         const want = reference.get(i)!;

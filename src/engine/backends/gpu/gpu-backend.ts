@@ -186,13 +186,24 @@ export class GpuBackend implements Backend {
   async generate(req: GenerateRequest, onTokens: (ids: number[], logprobs: number[]) => void, signal: AbortSignal): Promise<GenerateStats> {
     if (this.disposed) throw new Error('GpuBackend: generate after dispose');
     const stats = await this.loop.generate(req, onTokens, signal);
-    const error = this.uncaptured;
-    if (error !== undefined) {
-      this.uncaptured = undefined;
-      this.loop.reset();
-      throw new Error(`WebGPU error during generation: ${error}`);
-    }
+    this.throwUncaptured('generation');
     return stats;
+  }
+
+  async score(promptIds: readonly number[], continuation: readonly number[], signal: AbortSignal): Promise<number[]> {
+    if (this.disposed) throw new Error('GpuBackend: score after dispose');
+    const logprobs = await this.loop.score(promptIds, continuation, signal);
+    this.throwUncaptured('scoring');
+    return logprobs;
+  }
+
+  /** A WebGPU error the device reported while the loop ran: the cache cannot be trusted. */
+  private throwUncaptured(during: string): void {
+    const error = this.uncaptured;
+    if (error === undefined) return;
+    this.uncaptured = undefined;
+    this.loop.reset();
+    throw new Error(`WebGPU error during ${during}: ${error}`);
   }
 
   dispose(): void {

@@ -13,18 +13,21 @@ describe('sampler.wgsl picks the same ids as reference sample()', async () => {
   const ctx = new GpuContext(device);
   afterAll(() => device.destroy());
 
+  /** The forward's input ids the sampler sees in next_ids (a verify pass: row r's next input is inputs[r + 1]). */
+  const inputsFor = (rows: number, vocab: number) => Uint32Array.from({ length: rows + 1 }, (_, i) => (i * 7919 + 3) % vocab);
+
   async function gpuSample(logits: Float32Array, vocab: number, rows: number, sampling: SamplingParams, pos0: number, advance = 0) {
     using group = new BufferGroup(device, 'test');
     const state = group.storage('state', new Uint32Array([pos0, 0]), GPUBufferUsage.COPY_SRC);
-    const nextIds = group.create('next', 16, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+    const nextIds = group.storage('next', inputsFor(Math.max(rows, 4), vocab), GPUBufferUsage.COPY_SRC);
     const outIds = group.create('out', rows * OUT_SLOT_WORDS * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
     const d = await samplerDispatch(ctx, group, {
       vocab, rows, firstRowToken: 0, advance, sampling, state, logits: group.storage('logits', logits),
       probs: group.create('probs', rows * vocab * 4, GPUBufferUsage.STORAGE), nextIds, outIds,
     });
     await runDispatches(device, [d]);
-    const { ids, logprobs } = readOutSlots(await readU32(device, outIds, rows * OUT_SLOT_WORDS), rows);
-    return { ids, logprobs, next: (await readU32(device, nextIds, 1))[0], state: Array.from(await readU32(device, state, 2)) };
+    const { ids, logprobs, inputLogprobs } = readOutSlots(await readU32(device, outIds, rows * OUT_SLOT_WORDS), rows);
+    return { ids, logprobs, inputLogprobs, next: (await readU32(device, nextIds, 1))[0], state: Array.from(await readU32(device, state, 2)) };
   }
 
   const settings: SamplingParams[] = [
@@ -42,12 +45,16 @@ describe('sampler.wgsl picks the same ids as reference sample()', async () => {
       const rows = 96;
       const logits = randomArray(rows * vocab, vocab + sampling.seed, 4);
       const pos0 = 11 + sampling.seed % 1000;
-      const { ids, logprobs } = await gpuSample(logits, vocab, rows, sampling, pos0);
+      const { ids, logprobs, inputLogprobs } = await gpuSample(logits, vocab, rows, sampling, pos0);
       const row = (r: number) => logits.subarray(r * vocab, (r + 1) * vocab);
       const want = Array.from({ length: rows }, (_, r) => sample(row(r), sampling, pos0 + r + 1));
       expect(ids).toEqual(want);
       // Each id's log-probability at temperature 1, whatever the settings: reference logProbability, to f32 rounding.
       logprobs.forEach((lp, r) => expect(lp).toBeCloseTo(logProbability(row(r), want[r]!), 4));
+      // And the next input's (the draft's): a verify pass scores what it was fed; the last row feeds nothing.
+      const inputs = inputsFor(rows, vocab);
+      inputLogprobs.slice(0, -1).forEach((lp, r) => expect(lp).toBeCloseTo(logProbability(row(r), inputs[r + 1]!), 4));
+      expect(inputLogprobs.at(-1)).toBeNaN();
     }
   });
 

@@ -8,15 +8,22 @@ import { kernelShader, uniformStruct } from '../uniforms.ts';
 
 const THREADS = 64;
 
-/** u32 words per out_ids slot: the sampled id, then its log-probability's f32 bits. */
-export const OUT_SLOT_WORDS = 2;
+/**
+ * u32 words per out_ids slot: the sampled id, its log-probability's f32 bits, and the f32 bits of
+ * the log-probability of the next input token of the same forward (NaN where there is none).
+ */
+export const OUT_SLOT_WORDS = 3;
 
-/** Reads `count` slots of out_ids (as copied back) into ids and log-probabilities. */
-export function readOutSlots(words: Uint32Array, count: number): { ids: number[]; logprobs: number[] } {
+/** Reads `count` slots of out_ids (as copied back). */
+export function readOutSlots(words: Uint32Array, count: number): { ids: number[]; logprobs: number[]; inputLogprobs: number[] } {
   const floats = new Float32Array(words.buffer, words.byteOffset, words.length);
-  const ids: number[] = [], logprobs: number[] = [];
-  for (let i = 0; i < count; i++) { ids.push(words[i * OUT_SLOT_WORDS]!); logprobs.push(floats[i * OUT_SLOT_WORDS + 1]!); }
-  return { ids, logprobs };
+  const ids: number[] = [], logprobs: number[] = [], inputLogprobs: number[] = [];
+  for (let i = 0; i < count; i++) {
+    ids.push(words[i * OUT_SLOT_WORDS]!);
+    logprobs.push(floats[i * OUT_SLOT_WORDS + 1]!);
+    inputLogprobs.push(floats[i * OUT_SLOT_WORDS + 2]!);
+  }
+  return { ids, logprobs, inputLogprobs };
 }
 
 const Params = uniformStruct('Params', [

@@ -8,10 +8,12 @@
 // order key κ whose tail mass reaches the goal (each step one pass + one workgroup sum), then
 // the ids tied at κ in id order. Barriers are slow on SwiftShader, but this runs once per token.
 //
-// Writes: out_ids[2 (state.step + row)] = the id and [.. + 1] = its log-probability (log softmax
-// of the raw logits, temperature 1; f32 bits) — the readback ring — and, for a single row,
-// next_ids[0] (the next step's embedding input) and state += (advance, 1): the token loop never
-// visits the host.
+// Writes the readback ring, 3 words per slot at 3 (state.step + row): the id, its log-probability
+// (log softmax of the raw logits, temperature 1; f32 bits), and the log-probability of the token
+// this forward feeds next, next_ids[first_row_token + row + 1], when it feeds one (rows > 1: a
+// verify pass, whose inputs after the first are the drafts; else NaN) — so one verify pass scores
+// a given continuation. For a single row it also writes next_ids[0] (the next step's embedding
+// input) and state += (advance, 1): the token loop never visits the host.
 
 override THREADS: u32 = 64u; // power of two (tree reductions)
 
@@ -23,7 +25,7 @@ override THREADS: u32 = 64u; // power of two (tree reductions)
 @group(0) @binding(2) var<storage, read> logits: array<f32>;      // [rows, V]
 @group(0) @binding(3) var<storage, read_write> probs: array<f32>; // [rows, V] scratch
 @group(0) @binding(4) var<storage, read_write> next_ids: array<u32>;
-@group(0) @binding(5) var<storage, read_write> out_ids: array<u32>;     // [slots, 2]: id, logprob bits
+@group(0) @binding(5) var<storage, read_write> out_ids: array<u32>;     // [slots, 3]: id, logprob bits, next input's logprob bits
 
 var<workgroup> red_f: array<f32, THREADS>;
 var<workgroup> red_u: array<u32, THREADS>;
@@ -207,15 +209,15 @@ fn sample_row(lid: u32, base: u32, position: u32) -> u32 {
   return find_cut(lid, base, cut, goal, true, true).y;
 }
 
-// log softmax(logits)[id] at temperature 1, whatever the sampling settings: the confidence the
-// editor's gate reads (reference: logProbability in reference/sampler.ts).
-fn log_probability(lid: u32, base: u32, id: u32) -> f32 {
+// log Σ exp(logits) of a row, at temperature 1 whatever the sampling settings: log softmax of a
+// token is its logit minus this (reference: logProbability in reference/sampler.ts).
+fn log_normalizer(lid: u32, base: u32) -> f32 {
   var m = -3.4e38;
   for (var i = lid; i < params.vocab; i += THREADS) { m = max(m, logits[base + i]); }
   let top = wg_max_f(lid, m);
   var total = 0.0;
   for (var i = lid; i < params.vocab; i += THREADS) { total += exp(logits[base + i] - top); }
-  return logits[base + id] - top - log(wg_sum(lid, total));
+  return top + log(wg_sum(lid, total));
 }
 
 // grid: (rows)
@@ -234,10 +236,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   } else {
     id = sample_row(lid, base, pos0 + params.first_row_token + row + 1u);
   }
-  let logprob = log_probability(lid, base, id);
+  let normalizer = log_normalizer(lid, base);
   if (lid == 0u) {
-    out_ids[(step0 + row) * 2u] = id;
-    out_ids[(step0 + row) * 2u + 1u] = bitcast<u32>(logprob);
+    let slot = (step0 + row) * 3u;
+    out_ids[slot] = id;
+    out_ids[slot + 1u] = bitcast<u32>(logits[base + id] - normalizer);
+    var next_input = 0x7fc00000u; // NaN's bits: this row feeds nothing further
+    if (row + 1u < params.rows) {
+      let next_id = min(next_ids[params.first_row_token + row + 1u], params.vocab - 1u);
+      next_input = bitcast<u32>(logits[base + next_id] - normalizer);
+    }
+    out_ids[slot + 2u] = next_input;
     if (params.rows == 1u) { next_ids[0] = id; }
     if (params.advance > 0u) { state = State(pos0 + params.advance, step0 + 1u); }
   }

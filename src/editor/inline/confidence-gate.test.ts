@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { acceptProbability, copyAgrees, GATE_CALIBRATION, gateFeatures, parseGateCalibration } from './confidence-gate.ts';
+
+describe('confidence gate', () => {
+  const calibration = { weights: [0.8, -0.5, 1.2, -0.3] as [number, number, number, number], bias: 1, threshold: 0.3 };
+  const base = { firstLogprob: -1, multiLine: false, copyAgrees: false, midWord: false };
+
+  it('is a logistic model of the features: more likely first tokens and copy agreement raise it', () => {
+    const p = acceptProbability(base, calibration);
+    expect(p).toBeCloseTo(1 / (1 + Math.exp(-(1 - 0.8))), 12);
+    expect(acceptProbability({ ...base, firstLogprob: -0.1 }, calibration)).toBeGreaterThan(p);
+    expect(acceptProbability({ ...base, copyAgrees: true }, calibration)).toBeGreaterThan(p);
+    expect(acceptProbability({ ...base, firstLogprob: Number.NaN }, calibration)).toBe(0);
+  });
+
+  it('the shipped calibration is well formed; a malformed one is refused', () => {
+    expect(parseGateCalibration(GATE_CALIBRATION)).toBe(GATE_CALIBRATION);
+    expect(() => parseGateCalibration({ weights: [1, 2], bias: 0, threshold: 0.2 })).toThrow(/gate calibration/);
+    expect(() => parseGateCalibration({ ...calibration, threshold: 2 })).toThrow(/gate calibration/);
+    expect(() => parseGateCalibration({ ...calibration, bias: Number.NaN })).toThrow(/gate calibration/);
+  });
+
+  it('copy agreement: the document continued with the same first word after the same text', () => {
+    const prefix = 'items.forEach((item) => total += item.price);\nother.forEach((item) => ';
+    expect(copyAgrees({ prefix, suffix: '' }, 'total += x')).toBe(true);
+    expect(copyAgrees({ prefix, suffix: '' }, 'sum += x')).toBe(false);
+    expect(copyAgrees({ prefix: 'const a = ', suffix: '\nconst a = 1;\n' }, '1;')).toBe(true); // found after the cursor
+    expect(copyAgrees({ prefix: 'abc', suffix: '' }, 'x')).toBe(false);
+    expect(copyAgrees({ prefix, suffix: '' }, '   ')).toBe(false);
+  });
+
+  it('features come from the context, the mode and the first log-probability', () => {
+    expect(gateFeatures({ prefix: 'x = fo', suffix: '' }, 'single-line', 'o(1)', -2)).toEqual({ firstLogprob: -2, multiLine: false, copyAgrees: false, midWord: true });
+    expect(gateFeatures({ prefix: 'if x:\n', suffix: '' }, 'multi-line', 'pass', -0.5).multiLine).toBe(true);
+  });
+});

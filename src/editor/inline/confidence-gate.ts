@@ -1,0 +1,87 @@
+// The confidence gate: a suggestion is shown only when its estimated chance of being taken reaches
+// the user's threshold (settings.gateThreshold). A user shown mostly wrong suggestions learns to
+// ignore them all; fewer, better ones keep ghost text worth reading.
+//
+// The estimate is a logistic model of features known the moment a suggestion first has text, so
+// gating never delays the ghost: the first token's log-probability under the model, the mode, and
+// whether the document's own text continues the same way (copy agreement). Its weights come from
+// typing replays of the training split (npm run replay -- --calibrate), in gate-calibration.json;
+// the model card has the curve. A suggestion without a log-probability (no model behind it) is
+// never gated.
+
+import calibration from './gate-calibration.json';
+import type { CompletionMode, CursorContext } from './postprocess.ts';
+
+export interface GateFeatures {
+  /** log p of the first generated token (natural log, temperature 1). */
+  firstLogprob: number;
+  multiLine: boolean;
+  /** The document's own text, after an earlier occurrence of the text before the cursor, starts with the suggestion's first word. */
+  copyAgrees: boolean;
+  /** The cursor is right after a word character (the suggestion finishes a word). */
+  midWord: boolean;
+}
+
+export interface GateCalibration {
+  /** Weights of [firstLogprob, multiLine, copyAgrees, midWord] and the bias, on the logit scale. */
+  weights: [number, number, number, number];
+  bias: number;
+  /** The default threshold (settings.gateThreshold), chosen by the calibration. */
+  threshold: number;
+  /** Where the calibration came from (command, data, sample sizes). */
+  provenance?: Record<string, unknown>;
+}
+
+/** Checks a calibration's shape (it is written by a tool, and a wrong one would gate silently). */
+export function parseGateCalibration(json: unknown): GateCalibration {
+  const c = json as Partial<GateCalibration> | null;
+  const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  if (!Array.isArray(c?.weights) || c.weights.length !== 4 || !c.weights.every(finite) || !finite(c.bias) || !(finite(c.threshold) && c.threshold! >= 0 && c.threshold! <= 1)) {
+    throw new Error('gate calibration: expected { weights: [4 finite numbers], bias: a finite number, threshold: 0..1 }');
+  }
+  return c as GateCalibration;
+}
+
+export const GATE_CALIBRATION: Readonly<GateCalibration> = Object.freeze(parseGateCalibration(calibration));
+
+export const featureVector = (f: GateFeatures): [number, number, number, number] =>
+  [f.firstLogprob, f.multiLine ? 1 : 0, f.copyAgrees ? 1 : 0, f.midWord ? 1 : 0];
+
+/** The estimated chance that a suggestion with these features is taken (in whole or in part). */
+export function acceptProbability(f: GateFeatures, c: Readonly<GateCalibration> = GATE_CALIBRATION): number {
+  const x = featureVector(f);
+  let z = c.bias;
+  for (let i = 0; i < x.length; i++) z += c.weights[i]! * x[i]!;
+  // A NaN log-probability (a broken row) must not pass every threshold: it counts as hopeless.
+  return Number.isNaN(z) ? 0 : 1 / (1 + Math.exp(-z));
+}
+
+/** Text before the cursor matched when looking for an earlier occurrence (characters). */
+const COPY_KEY_CHARS = 16;
+/** A match shorter than this says nothing (a space, one bracket). */
+const COPY_MIN_CHARS = 4;
+const FIRST_WORD = /^\s*(\w+|[^\w\s]+)/;
+
+/**
+ * Whether the document continues like the suggestion after another occurrence of the text right
+ * before the cursor: the longest of the last COPY_KEY_CHARS..COPY_MIN_CHARS characters found
+ * earlier in the prefix or anywhere in the suffix, its most recent occurrence, then the
+ * suggestion's first word compared with what followed it. A few indexOf calls: cheap per suggestion.
+ */
+export function copyAgrees(ctx: CursorContext, suggestion: string): boolean {
+  const word = FIRST_WORD.exec(suggestion)?.[0];
+  if (word === undefined) return false;
+  for (let n = Math.min(COPY_KEY_CHARS, ctx.prefix.length); n >= COPY_MIN_CHARS; n--) {
+    const key = ctx.prefix.slice(-n);
+    // An earlier occurrence ends before the cursor's own (lastIndexOf clamps a negative start to 0).
+    const before = ctx.prefix.length > n ? ctx.prefix.lastIndexOf(key, ctx.prefix.length - n - 1) : -1;
+    if (before >= 0) return ctx.prefix.startsWith(word, before + n);
+    const after = ctx.suffix.indexOf(key);
+    if (after >= 0) return ctx.suffix.startsWith(word, after + n);
+  }
+  return false;
+}
+
+export function gateFeatures(ctx: CursorContext, mode: CompletionMode, suggestion: string, firstLogprob: number): GateFeatures {
+  return { firstLogprob, multiLine: mode === 'multi-line', copyAgrees: copyAgrees(ctx, suggestion), midWord: /\w$/.test(ctx.prefix) };
+}
