@@ -5,7 +5,7 @@
 //   3. the app itself: keystroke → first ghost (editor-latency.ts);
 //   4. the peers (bench/peers/run-peers.ts), same prompt, checked against the same greedy tokens;
 //   5. bench.json + bench.md + bench.svg into --out; the last line printed is bench.json's path.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -20,6 +20,7 @@ import { ggufFromHfFiles } from '../src/testing/gguf-test-model.ts';
 import { parseBenchArgs } from './bench-args.ts';
 import type { EngineBenchResult, EngineBenchSpec } from './bench-types.ts';
 import { measureEditorLatency } from './editor-latency.ts';
+import { replayTable, type ReplayReport } from './replay/report.ts';
 import { DEFAULT_PROMPT_TEXT } from './peers/args.ts';
 import { runLlamaCpp } from './peers/llama-cpp-peer.ts';
 import { suppressedIds, type TokenizerJson } from './peers/common.ts';
@@ -221,6 +222,24 @@ function compareTokens(ours: readonly number[], theirs: readonly number[]): Pick
 
 const message = (err: unknown) => (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
 
+/** Keystrokes per file of the bench's typing replay (npm run replay's own default is 200; this keeps the bench near its old length). */
+const BENCH_REPLAY_KEYSTROKES = 100;
+
+/**
+ * `npm run replay` (CPU path; the page sample is skipped: the bench measured the page already) in a
+ * child process, its JSON to replay.json; returns its table, or why it failed.
+ */
+function runReplay(out: string): string {
+  say(`typing replay (${BENCH_REPLAY_KEYSTROKES} keystrokes per file)`);
+  const run = spawnSync('node', ['scripts/replay.mjs', '--json', '--no-page', '--max-keystrokes', String(BENCH_REPLAY_KEYSTROKES)], {
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8',
+  });
+  const last = (run.stdout ?? '').trim().split('\n').at(-1) ?? '';
+  if (run.status !== 0 || !last.startsWith('{')) return `The typing replay failed (exit ${run.status}); see the log above.`;
+  writeFileSync(join(out, 'replay.json'), `${last}\n`);
+  return replayTable(JSON.parse(last) as ReplayReport);
+}
+
 export async function main(argv: readonly string[]): Promise<void> {
   const started = Date.now();
   const args = parseBenchArgs(argv);
@@ -265,7 +284,9 @@ export async function main(argv: readonly string[]): Promise<void> {
   }
   const report = assemble(engine, peers, editor, args.quick, started, suppress, llamaCpp);
   writeFileSync(join(out, 'bench.json'), JSON.stringify(report, null, 2) + '\n');
-  writeFileSync(join(out, 'bench.md'), markdown(report));
+  // The typing replay (suggestion quality), a full run only: npm test runs its quick form on its own.
+  const replay = args.quick || !args.replay ? undefined : runReplay(out);
+  writeFileSync(join(out, 'bench.md'), markdown(report) + (replay ? `\n## Typing replay\n\n${replay}\n` : ''));
   writeFileSync(join(out, 'bench.svg'), svgChart(report));
   process.stderr.write(markdown(report) + '\n');
   process.stdout.write(join(out, 'bench.json') + '\n');

@@ -9,7 +9,7 @@ test.describe('edit loop on the default model', () => {
   test.slow();
 
   test('the confidence gate holds back what it estimates unlikely to be taken, counts it in the HUD, and lets it through at 0', async ({ page }) => {
-    await openWithEngine(page, { gate: true });
+    await openWithEngine(page, { guards: true });
     await setSettings(page, { gateThreshold: 1 }); // nothing is certain: every suggestion is held back
     await page.getByTestId('hud-toggle').click();
     await startAtEnd(page, 'def add(a, b):\n    return a', 'python');

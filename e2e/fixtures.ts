@@ -81,14 +81,15 @@ export async function expectToast(page: Page, pattern: RegExp): Promise<void> {
 
 /**
  * Opens the app, waits for the engine (which must be WebGPU) and starts the event log. The
- * confidence gate is turned off: these specs check the loop's mechanics on whatever the model
- * says, and need a ghost in contexts the gate might hold back; the gate has a spec of its own.
+ * confidence gate and Edit's never-worse guard are turned off: these specs check the loop's
+ * mechanics on whatever the model says, and need a ghost or a proposal where the model's own
+ * judgement would hold them back; the gate and the guard have specs of their own.
  */
-export async function openWithEngine(page: Page, options: { gate?: boolean } = {}): Promise<void> {
+export async function openWithEngine(page: Page, options: { guards?: boolean } = {}): Promise<void> {
   await openApp(page);
   const ready = await page.evaluate(() => window.spark!.engineReady());
   expect(ready.backend).toBe('webgpu');
-  if (!options.gate) await setSettings(page, { gateThreshold: 0 });
+  if (!options.guards) await setSettings(page, { gateThreshold: 0, editGuard: 'off' });
   await page.evaluate(() => window.spark!.startMeasuring());
 }
 

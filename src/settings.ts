@@ -29,6 +29,8 @@ export interface Settings {
   maxTokens: number;
   /** A suggestion is shown only when its estimated chance of being taken is at least this (0: all are shown). */
   gateThreshold: number;
+  /** EDIT_GUARD_ON: a base model's rewrite stands only when the model scores it no worse than the code it replaces. */
+  editGuard: EditGuardSetting;
 }
 
 export type SettingKey = keyof Settings;
@@ -42,6 +44,11 @@ export const SAME_AS_GHOST = 'same';
 /** quantizeOnLoad's value for "keep a float checkpoint's weights as floats". */
 export const QUANTIZE_OFF = 'off';
 export type QuantizeSetting = typeof QUANTIZE_OFF | QuantizeFormat;
+
+/** editGuard's values: the never-worse check on (the default), or every finished rewrite proposed. */
+export const EDIT_GUARD_ON = 'never-worse';
+export const EDIT_GUARD_OFF = 'off';
+export type EditGuardSetting = typeof EDIT_GUARD_ON | typeof EDIT_GUARD_OFF;
 
 /** The block type a model's float weights are quantized to on load under these settings (undefined: none). */
 export const quantizeFormatOf = (s: Readonly<Settings>): QuantizeFormat | undefined =>
@@ -59,6 +66,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   tokensPerSubmit: TOKENS_PER_SUBMIT.default,
   maxTokens: MAX_TOKENS.default,
   gateThreshold: GATE_CALIBRATION.threshold,
+  editGuard: EDIT_GUARD_ON,
 });
 
 interface RuleBase {
@@ -120,6 +128,7 @@ export const SETTING_RULES: Readonly<Record<SettingKey, SettingRule>> = Object.f
   tokensPerSubmit: { kind: 'number', label: 'Tokens per submit', min: TOKENS_PER_SUBMIT.min, max: TOKENS_PER_SUBMIT.max, integer: true },
   maxTokens: { kind: 'number', label: 'Max tokens', min: MAX_TOKENS.min, max: MAX_TOKENS.max, integer: true },
   gateThreshold: { kind: 'number', label: 'Suggestion gate (least chance of being taken, 0 = show all)', min: 0, max: 1, integer: false, optional: true },
+  editGuard: oneOf('Edit guard', [EDIT_GUARD_ON, EDIT_GUARD_OFF], 'a rewrite stands only when the model scores it no worse than your code, or every finished rewrite is proposed'),
 });
 
 export const SETTING_KEYS: readonly SettingKey[] = Object.keys(SETTING_RULES) as SettingKey[];

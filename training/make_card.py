@@ -109,6 +109,46 @@ def fim_mixes(log, args):
     return mixes or [(0, args["fim_rate"], args["spm_rate"], args.get("fim_line_rate", 0.5))]
 
 
+CALIBRATION = os.path.join(HERE, "..", "src", "editor", "calibration.json")
+
+
+def calibration_section(path=CALIBRATION):
+    """The card's section on the suggestion gate and Edit's never-worse margin, from src/editor/calibration.json
+    (written by `npm run replay -- --calibrate`); no torch needed, so the card can be patched on its own."""
+    c = json.load(open(path))
+    g, e = c["gate"], c["edit"]
+    gp, ep = g.get("provenance", {}), e.get("provenance", {})
+    L = ["## Suggestion gate and Edit guard\n"]
+    w = g["weights"]
+    L.append(f"The editor shows a ghost suggestion only when its estimated chance of being taken is at least "
+             f"**{g['threshold']:.2f}** (the default of Settings → Suggestion gate). The estimate is "
+             f"σ({g['bias']:.3f} + {w[0]:.3f}·log p(first token) {w[1]:+.3f}·multi-line {w[2]:+.3f}·copy agreement "
+             f"{w[3]:+.3f}·mid-word), fitted on typing replays of the training split with the gate off "
+             f"(`{gp.get('command', 'npm run replay -- --calibrate')}`: {gp.get('files', '?')} files, "
+             f"≤ {gp.get('keystrokesPerFile', '?')} keystrokes each; shown suggestions per language "
+             f"{gp.get('samples', {})}, taken {gp.get('taken', {})}). The threshold is the lowest at which the accept "
+             f"rate of what is shown reaches {100 * gp.get('targetAcceptRate', 0):.0f} % in every language of those "
+             f"replays. The curve (share of suggestions kept / share of those taken):\n")
+    curve = gp.get("curve", {})
+    langs = sorted(curve)
+    if langs:
+        L.append("| threshold | " + " | ".join(langs) + " |")
+        L.append("|---|" + "---|" * len(langs))
+        for i, point in enumerate(curve[langs[0]]):
+            row = [f"{100 * curve[l][i]['kept']:.0f} % / {100 * curve[l][i]['acceptRate']:.0f} %" for l in langs]
+            L.append(f"| {point['threshold']:.2f} | " + " | ".join(row) + " |")
+        L.append("")
+    out = ep.get("outcomesIfAllApplied", {})
+    L.append(f"Edit with this model (a base model) applies a rewrite only when its mean log-probability per token "
+             f"beats the selected code's by at least **{e['margin']:.4f}** nats, and only when it finished. The "
+             f"margin is the least at which at most {100 * ep.get('maxWorse', 0):.0f} % of {ep.get('cases', '?')} "
+             f"Edit cases on mutated training code end worse; applying every finished rewrite there would have "
+             f"restored {out.get('restored', '?')}, made {out.get('worse', '?')} worse, changed nothing in "
+             f"{out.get('declined', '?')} and come closer in {out.get('closer', '?')} "
+             f"({ep.get('unfinished', '?')} did not finish).\n")
+    return L
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", default=os.path.join(HERE, "data", "corpus"))
@@ -253,6 +293,7 @@ def main():
             L.append("spark-nano beats the n-gram baseline on every metric and language above.\n")
         L.append(f"(Evaluated {res['meta']['utc']}; sample sizes are small, so differences of a few points in the "
                  "exact-match columns are within noise.)\n")
+    L.extend(calibration_section())
     L.append("## Sample continuations\n")
     L.append(f"Chosen by a fixed rule, not by quality: for each language, the first {a.samples} held-out files (corpus "
              "order) containing a function definition; prompt = the file up to and including the first line of its "

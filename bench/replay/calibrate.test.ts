@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { acceptProbability } from '../../src/editor/inline/confidence-gate.ts';
-import { chooseThreshold, fitLogistic, gateCurve, THRESHOLDS, type Sample } from './calibrate.ts';
+import { chooseEditMargin, chooseThreshold, fitLogistic, gateCurve, THRESHOLDS, type Sample } from './calibrate.ts';
 import { SeededRandom } from '../../src/testing/seeded-random.ts';
 
 /** Samples drawn from a known logistic model of the first log-probability and copy agreement. */
@@ -45,5 +45,14 @@ describe('gate calibration', () => {
     const p = acceptProbability(samples[0]!.features, { ...fit, threshold: 0 });
     expect(p).toBeGreaterThan(0);
     expect(p).toBeLessThan(1);
+  });
+
+  it('the Edit margin is 0 when that keeps worse cases under the bound, else just above the worse ones it must exclude', () => {
+    const ok = [{ delta: -1, outcome: 'worse' as const }, { delta: 0.2, outcome: 'restored' as const }, { delta: Number.NaN, outcome: 'worse' as const }];
+    expect(chooseEditMargin(ok, 0.02)).toBe(0); // the worse ones score below the original or never finished
+    const some = [{ delta: 0.05, outcome: 'worse' as const }, { delta: 0.3, outcome: 'worse' as const }, { delta: 0.5, outcome: 'restored' as const }, ...Array.from({ length: 47 }, () => ({ delta: -2, outcome: 'declined' as const }))];
+    const m = chooseEditMargin(some, 0.02); // 2 of 50 worse at 0: one must go
+    expect(m).toBeGreaterThan(0.05);
+    expect(m).toBeLessThanOrEqual(0.0501);
   });
 });

@@ -76,3 +76,26 @@ export function chooseThreshold(curves: Partial<Record<ReplayLanguage, CurvePoin
   for (let i = 1; i < THRESHOLDS.length; i++) if (worst(i) > worst(best)) best = i;
   return THRESHOLDS[best]!;
 }
+
+/** One Edit case of the calibration: how much better the model scored the rewrite (mean log-probability per token), and what applying it did. */
+export interface EditPoint {
+  /** rewrite − original; NaN when the rewrite did not finish (never applied). */
+  delta: number;
+  /** What the code became had the rewrite been applied. */
+  outcome: 'restored' | 'worse' | 'declined' | 'closer';
+}
+
+/**
+ * The never-worse margin: the least (at least 0: "no worse than the original") at which applying
+ * only rewrites that beat the original by the margin makes at most `maxWorse` of all cases worse.
+ */
+export function chooseEditMargin(points: readonly EditPoint[], maxWorse: number): number {
+  const worseAt = (m: number) => points.filter((p) => p.delta >= m && p.outcome === 'worse').length / Math.max(1, points.length);
+  if (worseAt(0) <= maxWorse) return 0;
+  const candidates = [...new Set(points.filter((p) => p.delta > 0).map((p) => p.delta))].sort((a, b) => a - b);
+  for (const d of candidates) {
+    const m = Math.ceil((d + 1e-9) * 1e4) / 1e4; // just above this case's delta (4 decimals): it is no longer applied
+    if (worseAt(m) <= maxWorse) return m;
+  }
+  return 0; // unreachable: above the largest delta nothing is applied
+}

@@ -4,6 +4,7 @@
 // or else to leave it alone; never to make it worse.
 
 import { diffChars } from 'diff';
+import { NoConfidentEditError } from '../../src/editor/rewrite/never-worse.ts';
 import type { RewriteEngine } from '../../src/editor/rewrite/rewrite-session.ts';
 import type { ReplayFile, ReplayLanguage } from './cases.ts';
 
@@ -123,13 +124,21 @@ export function classifyEdit(c: Pick<EditCase, 'original' | 'mutated'>, result: 
   return editDistance(result, c.original) > editDistance(c.mutated, c.original) ? 'worse' : 'closer';
 }
 
-/** Runs Edit on each case, one after another (an engine failure fails the replay: it is a bug, not an outcome). */
+/**
+ * Runs Edit on each case, one after another. Edit declining (NoConfidentEditError) leaves the code
+ * as it was; any other failure fails the replay: it is a bug, not an outcome.
+ */
 export async function replayEdits(cases: readonly EditCase[], engine: RewriteEngine): Promise<EditSummary & { outcomes: EditOutcome[] }> {
   const outcomes: EditOutcome[] = [];
   for (const c of cases) {
     let result = '';
-    await engine.rewrite({ before: c.before, original: c.mutated, after: c.after, instruction: 'Fix the bug.', language: c.language },
-      (text) => { result = text; }, new AbortController().signal);
+    try {
+      await engine.rewrite({ before: c.before, original: c.mutated, after: c.after, instruction: 'Fix the bug.', language: c.language },
+        (text) => { result = text; }, new AbortController().signal);
+    } catch (err) {
+      if (!(err instanceof NoConfidentEditError)) throw err;
+      result = c.mutated;
+    }
     outcomes.push(classifyEdit(c, result));
   }
   const count = (o: EditOutcome) => outcomes.filter((x) => x === o).length;

@@ -12,12 +12,16 @@ import type { RewriteEngine } from '../../src/editor/rewrite/rewrite-session.ts'
 import { PROMPT_WINDOW, type Engine } from '../../src/engine/index.ts';
 import { DEFAULT_SETTINGS } from '../../src/settings.ts';
 
-export function modelSystem(engine: Engine, model: string): { completions: CompletionEngine; rewrites: RewriteEngine } {
+/** The calibration replay's hooks into Edit's never-worse check (the app uses neither). */
+export type EditHooks = Pick<EngineAdapterDeps, 'editMargin' | 'onEditVerdict'>;
+
+export function modelSystem(engine: Engine, model: string, editHooks: EditHooks = {}): { completions: CompletionEngine; rewrites: RewriteEngine } {
   const deps = (slot: 'ghost' | 'edit'): EngineAdapterDeps => ({
     engineFor: () => ({ engine, slot, model }),
     settings: () => DEFAULT_SETTINGS,
     perf: () => undefined,
     fixedPromptTokens: REPLAY_PROMPT_TOKENS,
+    ...editHooks,
   });
   return { completions: engineCompletions(deps('ghost')), rewrites: engineRewrites(deps('edit')) };
 }

@@ -13,6 +13,7 @@ import type { LocalModelInfo, ModelChoice, RemoteChoice, SlotName } from './mode
 import { ModelSlots } from './model-slots.ts';
 import { registerInlineCompletions } from './inline/inline-provider.ts';
 import type { CompletionEvent } from './inline/completion-controller.ts';
+import { NoConfidentEditError } from './rewrite/never-worse.ts';
 import { RewriteSession, type RewriteState } from './rewrite/rewrite-session.ts';
 
 export interface AssistantDeps {
@@ -163,6 +164,12 @@ export class Assistant implements Disposable {
     try {
       await this.rewrite.start(instruction);
     } catch (err) {
+      if (err instanceof NoConfidentEditError) { // a decision, not a failure
+        const message = `No confident edit: ${err.message.replace(/^no confident edit: /, '')}. Your code is unchanged.`;
+        if (this.deps.notify) this.deps.notify(message, 'info');
+        else this.deps.showStatus(message, 'ready');
+        return;
+      }
       const message = `Edit failed: ${err instanceof Error ? err.message : String(err)}. Your code is unchanged.`;
       if (this.deps.notify) this.deps.notify(message, 'error');
       else this.deps.showStatus(message, 'error');

@@ -4,16 +4,23 @@ import { DEFAULT_SETTINGS, type Settings } from '../settings.ts';
 import type { PerfEvent } from '../hud/perf-events.ts';
 import { alternativeSampling, canFillInMiddle, engineCompletions, engineRewrites, lineAlignedFim, type EngineAdapterDeps } from './engine-adapters.ts';
 import { REWRITE_SYSTEM_PROMPT } from './rewrite/chat-rewrite.ts';
+import { NoConfidentEditError } from './rewrite/never-worse.ts';
 
-/** A client double: records each generate and streams the given chunks. */
-function fakeClient(chunks: string[], ready: Partial<ReadyEvent> = {}) {
+/**
+ * A client double: records each generate and streams the given chunks, one token each with log-probability
+ * `scores.answer`; a request that scores its draft gets `scores.draft` per draft token.
+ */
+function fakeClient(chunks: string[], ready: Partial<ReadyEvent> = {}, scores: { answer: number; draft: number; finish?: DoneEvent['finishReason'] } = { answer: -0.5, draft: -1 }) {
   const calls: GenerateOptions[] = [];
   const client = {
     readyInfo: ready,
     generate(options: GenerateOptions, onTokens?: (e: TokensEvent) => void) {
       calls.push(options);
-      for (const text of chunks) onTokens?.({ type: 'tokens', id: calls.length, text, ids: [], logprobs: [] });
-      const done: DoneEvent = { type: 'done', id: calls.length, finishReason: 'stop', text: chunks.join(''), tokens: [], promptTokenCount: 0, stats: emptyStats() };
+      for (const text of chunks) onTokens?.({ type: 'tokens', id: calls.length, text, ids: [1], logprobs: [scores.answer] });
+      const done: DoneEvent = {
+        type: 'done', id: calls.length, finishReason: scores.finish ?? 'stop', text: chunks.join(''), tokens: [], promptTokenCount: 0, stats: emptyStats(),
+        ...(options.scoreDraft ? { draftLogprobs: [scores.draft, scores.draft] } : {}),
+      };
       return { id: calls.length, done: Promise.resolve(done), cancel: () => {} };
     },
   };
@@ -132,6 +139,16 @@ describe('engineRewrites', () => {
     expect(calls[0]!.prompt).toEqual({ kind: 'fim', prefix: rewriteReq.before, suffix: rewriteReq.after });
     expect(calls[0]!.draftText).toBe(rewriteReq.original);
     expect(out.at(-1)).toBe('def f(b):\n    return b');
+  });
+
+  it('a base model\'s rewrite stands only when the model scores it no worse than the original, and only when it finished', async () => {
+    const better = fakeClient(['def f(b):\n    return b'], {}, { answer: -0.5, draft: -1 });
+    await engineRewrites(deps(better.client)).rewrite(rewriteReq, () => {}, signal());
+    expect(better.calls[0]!.scoreDraft).toBe(true);
+    const worse = fakeClient(['export interface X {}'], {}, { answer: -3, draft: -1 });
+    await expect(engineRewrites(deps(worse.client)).rewrite(rewriteReq, () => {}, signal())).rejects.toThrow(NoConfidentEditError);
+    const cut = fakeClient(['def f(b):\n    ret'], {}, { answer: -0.1, draft: -1, finish: 'length' });
+    await expect(engineRewrites(deps(cut.client)).rewrite(rewriteReq, () => {}, signal())).rejects.toThrow(/did not finish/);
   });
 
   it('an instruct model: chat messages, and the reply streamed without its fence', async () => {

@@ -4,10 +4,11 @@
 
 import type { DoneEvent, Engine, PromptSpec, ReadyEvent, SamplingParams } from '../engine/index.ts';
 import type { PerfEvent, RequestRole } from '../hud/perf-events.ts';
-import type { Settings, SlotName } from '../settings.ts';
+import { EDIT_GUARD_ON, type Settings, type SlotName } from '../settings.ts';
 import type { CompletionEngine } from './inline/completion-controller.ts';
 import type { CompletionMode } from './inline/postprocess.ts';
 import { codeFromChatReply, rewriteMessages } from './rewrite/chat-rewrite.ts';
+import { judgeRewrite, NoConfidentEditError, type EditVerdict } from './rewrite/never-worse.ts';
 import type { RewriteEngine, RewriteRequest } from './rewrite/rewrite-session.ts';
 
 /** A single-line suggestion rarely needs more; a stop at the newline ends it sooner anyway. */
@@ -48,6 +49,10 @@ export interface EngineAdapterDeps {
    * results do not depend on how fast the machine that ran it was. The app leaves it unset.
    */
   fixedPromptTokens?: number;
+  /** The never-worse margin (default: the calibrated EDIT_MARGIN); the calibration replay sets its own. */
+  editMargin?: number;
+  /** Each judged base-model rewrite's verdict, applied or not (the calibration replay). */
+  onEditVerdict?: (verdict: EditVerdict) => void;
 }
 
 const sampling = (s: Readonly<Settings>): SamplingParams => ({ temperature: s.temperature, topK: s.topK, topP: s.topP, seed: s.seed });
@@ -69,29 +74,40 @@ interface StreamOptions {
   maxNewTokens: number;
   sampling: SamplingParams;
   draftText?: string;
+  /** Score draftText as the answer too (done.draftLogprobs). */
+  scoreDraft?: boolean;
   maxPromptTokens?: number;
+}
+
+/** What a finished generation gave: its text, each generated token's log-probability, and how it ended. */
+interface Streamed {
+  text: string;
+  logprobs: number[];
+  done: DoneEvent | undefined;
 }
 
 /**
  * Streams one generation's text into onText, with the first generated token's log-probability;
- * cancels it when signal aborts. Resolves with all text.
+ * cancels it when signal aborts. Resolves with all text, the tokens' log-probabilities and the
+ * done event (undefined when cancelled before it started).
  */
 async function stream(
   deps: EngineAdapterDeps, target: SlotEngine, o: StreamOptions, onText: (soFar: string, firstLogprob?: number) => void, signal: AbortSignal,
-): Promise<string> {
-  if (signal.aborted) return '';
+): Promise<Streamed> {
+  if (signal.aborted) return { text: '', logprobs: [], done: undefined };
   const s = deps.settings();
   let text = '';
-  let firstLogprob: number | undefined;
+  const logprobs: number[] = [];
   const generation = target.engine.generate({
     prompt: o.prompt, maxNewTokens: o.maxNewTokens, sampling: o.sampling, tokensPerSubmit: s.tokensPerSubmit, drafts: true,
     ...(o.draftText !== undefined ? { draftText: o.draftText } : {}),
+    ...(o.scoreDraft ? { scoreDraft: true } : {}),
     ...(o.maxPromptTokens !== undefined ? { maxPromptTokens: o.maxPromptTokens } : {}),
   }, (e) => {
-    firstLogprob ??= e.logprobs[0];
+    logprobs.push(...e.logprobs);
     if (signal.aborted || e.text === '') return;
     text += e.text;
-    onText(text, firstLogprob);
+    onText(text, logprobs[0]);
   });
   const cancel = () => generation.cancel();
   signal.addEventListener('abort', cancel, { once: true });
@@ -103,7 +119,7 @@ async function stream(
       deps.perf()?.({ type: 'request-done', stats: done.stats, role: o.kind, slot: target.slot, model: target.model });
     }
     if (done.finishReason !== 'cancelled' && o.kind !== 'alternative') deps.onDone?.(done, o.kind, { slot: target.slot, model: target.model });
-    return text;
+    return { text, logprobs, done };
   } finally {
     signal.removeEventListener('abort', cancel);
   }
@@ -174,16 +190,22 @@ export function engineRewrites(deps: EngineAdapterDeps): RewriteEngine {
         const prompt: PromptSpec = canFillInMiddle(target.engine.readyInfo)
           ? { kind: 'fim', prefix: req.before, suffix: req.after }
           : { kind: 'plain', text: req.before };
-        await stream(deps, target, {
+        // The proposal streams as usual; with the guard on it stands only if the model scores it no worse than the original (never-worse.ts).
+        const guard = s.editGuard === EDIT_GUARD_ON;
+        const out = await stream(deps, target, {
           kind: 'rewrite', prompt, maxNewTokens: rewriteBudget(req),
-          sampling: sampling(s), draftText: req.original,
+          sampling: sampling(s), draftText: req.original, scoreDraft: guard,
           ...(deps.fixedPromptTokens !== undefined ? { maxPromptTokens: deps.fixedPromptTokens } : {}),
         }, onText, signal);
+        if (!guard || signal.aborted || !out.done || out.done.finishReason === 'cancelled') return;
+        const verdict = judgeRewrite(out.logprobs, out.done.draftLogprobs ?? [], out.done.finishReason === 'stop', deps.editMargin);
+        deps.onEditVerdict?.(verdict);
+        if (!verdict.confident) throw new NoConfidentEditError(`no confident edit: ${verdict.reason}`);
         return;
       }
       // Fail before asking the engine, with the reason; the document is untouched either way.
       if (chat.error !== undefined) throw new Error(`this model's chat template cannot be used: ${chat.error}`);
-      const reply = await stream(deps, target, {
+      const { text: reply } = await stream(deps, target, {
         kind: 'rewrite', prompt: { kind: 'chat', messages: rewriteMessages(req) }, maxNewTokens: rewriteBudget(req) + CHAT_REPLY_EXTRA_TOKENS,
         sampling: sampling(s), draftText: req.original, maxPromptTokens: CHAT_PROMPT_MAX_TOKENS,
       }, (soFar) => onText(codeFromChatReply(soFar, false)), signal);

@@ -5,11 +5,11 @@
 // The estimate is a logistic model of features known the moment a suggestion first has text, so
 // gating never delays the ghost: the first token's log-probability under the model, the mode, and
 // whether the document's own text continues the same way (copy agreement). Its weights come from
-// typing replays of the training split (npm run replay -- --calibrate), in gate-calibration.json;
+// typing replays of the training split (npm run replay -- --calibrate), in ../calibration.json;
 // the model card has the curve. A suggestion without a log-probability (no model behind it) is
 // never gated.
 
-import calibration from './gate-calibration.json';
+import calibration from '../calibration.json';
 import type { CompletionMode, CursorContext } from './postprocess.ts';
 
 export interface GateFeatures {
@@ -42,7 +42,7 @@ export function parseGateCalibration(json: unknown): GateCalibration {
   return c as GateCalibration;
 }
 
-export const GATE_CALIBRATION: Readonly<GateCalibration> = Object.freeze(parseGateCalibration(calibration));
+export const GATE_CALIBRATION: Readonly<GateCalibration> = Object.freeze(parseGateCalibration(calibration.gate));
 
 export const featureVector = (f: GateFeatures): [number, number, number, number] =>
   [f.firstLogprob, f.multiLine ? 1 : 0, f.copyAgrees ? 1 : 0, f.midWord ? 1 : 0];

@@ -1,0 +1,17 @@
+import { describe, expect, it } from 'vitest';
+import { EDIT_MARGIN, judgeRewrite } from './never-worse.ts';
+
+describe('never-worse judgement', () => {
+  it('compares mean log-probabilities per token, with the margin', () => {
+    expect(judgeRewrite([-0.5, -0.5], [-1, -1, -1], true, 0)).toMatchObject({ rewrite: -0.5, original: -1, confident: true });
+    expect(judgeRewrite([-0.5], [-1], true, 0.6).confident).toBe(false);
+    expect(judgeRewrite([-2], [-1], true, 0)).toMatchObject({ confident: false, reason: expect.stringMatching(/no more likely/) });
+  });
+
+  it('never applies an unfinished rewrite or one it could not compare', () => {
+    expect(judgeRewrite([-0.1], [-5], false, 0)).toMatchObject({ confident: false, reason: expect.stringMatching(/did not finish/) });
+    expect(judgeRewrite([], [-1], true, 0).confident).toBe(false);
+    expect(judgeRewrite([-1], [], true, 0).confident).toBe(false);
+    expect(Number.isFinite(EDIT_MARGIN)).toBe(true);
+  });
+});
