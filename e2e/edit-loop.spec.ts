@@ -2,7 +2,7 @@
 // Suggestions are read back from the page (Monaco's ghost text) and from the automation handle's
 // event log, never assumed: whatever the model proposes, the rules around it must hold.
 
-import { expect, ghostText, openWithEngine, setDocument, setSettings, stableGhost, startAtEnd, test } from './fixtures.ts';
+import { expect, expectToast, ghostText, openWithEngine, setDocument, setSettings, stableGhost, startAtEnd, test } from './fixtures.ts';
 import type { CompletionEvent } from '../src/editor/inline/completion-controller.ts';
 
 test.describe('edit loop on the default model', () => {
@@ -105,6 +105,25 @@ test.describe('edit loop on the default model', () => {
     await page.getByTestId('editor').click({ position: { x: 300, y: 300 } });
     await page.keyboard.press('Control+z');
     expect((await page.evaluate(() => window.spark!.getState())).text).toBe(doc);
+  });
+
+  test('Edit on correct code: the never-worse guard keeps it unless the model scores its rewrite at least as likely, and says so', async ({ page }) => {
+    await openWithEngine(page, { guards: true });
+    // The case: a correct Python function that Edit used to replace with unrelated text.
+    const doc = 'def merge(a, b):\n    out = dict(a)\n    for key, value in b.items():\n        out[key] = value\n    return out\n\n\nprint(merge({1: 2}, {3: 4}))\n';
+    await setDocument(page, doc, 'python');
+    await page.evaluate(() => window.spark!.setSelections([{ anchorLine: 1, anchorColumn: 1, activeLine: 5, activeColumn: 15 }]));
+    const proposal = await page.evaluate(() => window.spark!.edit());
+    const event = await page.evaluate(() => window.spark!.lastRequest());
+    expect(event?.kind).toBe('rewrite');
+    if (proposal.preview === undefined) {
+      // Declined: the bar says why, and the document is exactly what it was.
+      await expectToast(page, /^No confident edit: .*Your code is unchanged\.$/);
+      expect((await page.evaluate(() => window.spark!.getState())).text).toBe(doc);
+    } else {
+      // Kept: then the model itself scored it no worse than the original; it must at least be Python that finished.
+      expect(proposal.preview).not.toMatch(/\b(export|interface|const|function)\b/);
+    }
   });
 
   test('drafted and undrafted greedy outputs are identical', async ({ page }) => {

@@ -197,7 +197,7 @@ describe('share links: hostile payloads get an error result, never an exception'
     if (!result.ok) expect(result.message).toMatch(/language must be text|nested/);
   });
 
-  it('a short link like the report's (about 200 characters then) is refused with a message', () => {
+  it('a short link like the one reported (about 200 characters then) is refused with a message', () => {
     const hash = withLanguage('{"toString":1}');
     expect(hash.length).toBeLessThan(400); // the full settings object, every field: it grows as settings are added
     expect(decodeShareHash(hash)).toMatchObject({ ok: false, kind: 'invalid', message: expect.stringMatching(/language must be text, not an object/) });
