@@ -119,35 +119,31 @@ if (wants('training') && existsSync('training/tests')) {
     record('smoke', smoke === 0 ? 1 : 0, smoke === 0 ? 0 : 1);
   }
 }
-if (wants('bench')) {
-  // The quick bench is a smoke test of the whole measuring machinery (our engine, the app, one
-  // peer, the PyTorch reference); its numbers are reported, never asserted.
-  const dir = 'test-results/bench-quick';
-  rmSync(dir, { recursive: true, force: true });
-  console.log(`[test] $ node scripts/bench.mjs --quick --out ${dir}`);
-  const run = spawnSync('node', ['scripts/bench.mjs', '--quick', '--out', dir], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+/**
+ * A tool run end to end as one test: its last line of stdout is checked by `check` (which returns
+ * what is wrong); its numbers are reported, never asserted.
+ */
+function toolSuite(suite, args, check) {
+  console.log(`[test] $ node ${args.join(' ')}`);
+  const run = spawnSync('node', args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
   const lastLine = (run.stdout ?? '').trim().split('\n').at(-1) ?? '';
-  const problems = run.status === 0 ? checkBenchJson(lastLine) : [`exit code ${run.status}`];
+  const problems = run.status === 0 ? check(lastLine) : [`exit code ${run.status}`];
   for (const p of problems) {
-    console.error(`[test] bench: ${p}`);
-    failures.push(`bench: ${p}`);
+    console.error(`[test] ${suite}: ${p}`);
+    failures.push(`${suite}: ${p}`);
   }
-  record('bench', problems.length === 0 ? 1 : 0, problems.length === 0 ? 0 : 1);
+  record(suite, problems.length === 0 ? 1 : 0, problems.length === 0 ? 0 : 1);
 }
 
-if (wants('replay')) {
-  // The typing replay's pipeline (model, baselines, Edit, the page sample) on a few keystrokes;
-  // its numbers are reported, never asserted.
-  console.log('[test] $ node scripts/replay.mjs --quick --json');
-  const run = spawnSync('node', ['scripts/replay.mjs', '--quick', '--json'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
-  const lastLine = (run.stdout ?? '').trim().split('\n').at(-1) ?? '';
-  const problems = run.status === 0 ? checkReplayJson(lastLine) : [`exit code ${run.status}`];
-  for (const p of problems) {
-    console.error(`[test] replay: ${p}`);
-    failures.push(`replay: ${p}`);
-  }
-  record('replay', problems.length === 0 ? 1 : 0, problems.length === 0 ? 0 : 1);
+if (wants('bench')) {
+  // The quick bench is a smoke test of the whole measuring machinery (our engine, the app, one
+  // peer, the PyTorch reference).
+  const dir = 'test-results/bench-quick';
+  rmSync(dir, { recursive: true, force: true });
+  toolSuite('bench', ['scripts/bench.mjs', '--quick', '--out', dir], checkBenchJson);
 }
+// The typing replay's pipeline (model, baselines, Edit, the page sample) on a few keystrokes.
+if (wants('replay')) toolSuite('replay', ['scripts/replay.mjs', '--quick', '--json'], checkReplayJson);
 
 /** The replay's --json line (the format issue 16 fixes); returns what is wrong. */
 function checkReplayJson(line) {
