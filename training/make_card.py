@@ -139,13 +139,19 @@ def calibration_section(path=CALIBRATION):
             L.append(f"| {point['threshold']:.2f} | " + " | ".join(row) + " |")
         L.append("")
     out = ep.get("outcomesIfAllApplied", {})
+    unfinished = ep.get("unfinished", 0)
+    finished = ep.get("cases", 0) - unfinished
+    if finished > 0:
+        seen = (f"of the {finished} rewrites that finished, applying them would have restored {out.get('restored', 0)}, "
+                f"made {out.get('worse', 0)} worse, changed nothing in {out.get('declined', 0) - unfinished} and come "
+                f"closer in {out.get('closer', 0)}; {unfinished} did not finish within their token budget")
+    else:
+        seen = (f"none of the {unfinished} rewrites finished within its token budget (this model rarely ends a "
+                f"rewritten selection), so Edit declines them all and the margin stays at 0")
     L.append(f"Edit with this model (a base model) applies a rewrite only when its mean log-probability per token "
              f"beats the selected code's by at least **{e['margin']:.4f}** nats, and only when it finished. The "
              f"margin is the least at which at most {100 * ep.get('maxWorse', 0):.0f} % of {ep.get('cases', '?')} "
-             f"Edit cases on mutated training code end worse; applying every finished rewrite there would have "
-             f"restored {out.get('restored', '?')}, made {out.get('worse', '?')} worse, changed nothing in "
-             f"{out.get('declined', '?')} and come closer in {out.get('closer', '?')} "
-             f"({ep.get('unfinished', '?')} did not finish).\n")
+             f"Edit cases on mutated training code end worse: {seen}.\n")
     return L
 
 
