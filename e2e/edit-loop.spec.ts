@@ -2,7 +2,7 @@
 // Suggestions are read back from the page (Monaco's ghost text) and from the automation handle's
 // event log, never assumed: whatever the model proposes, the rules around it must hold.
 
-import { expect, expectToast, ghostText, openWithEngine, setDocument, setSettings, stableGhost, startAtEnd, test } from './fixtures.ts';
+import { expect, ghostText, openWithEngine, setDocument, setSettings, stableGhost, startAtEnd, test } from './fixtures.ts';
 import type { CompletionEvent } from '../src/editor/inline/completion-controller.ts';
 
 test.describe('edit loop on the default model', () => {
@@ -118,7 +118,8 @@ test.describe('edit loop on the default model', () => {
     expect(event?.kind).toBe('rewrite');
     if (proposal.preview === undefined) {
       // Declined: the bar says why, and the document is exactly what it was.
-      await expectToast(page, /^No confident edit: .*Your code is unchanged\.$/);
+      await expect(page.getByTestId('rewrite-bar')).toHaveAttribute('data-state', 'declined');
+      await expect(page.getByTestId('rewrite-bar')).toHaveText(/^Edit: no confident edit — .*Your code is unchanged\.$/);
       expect((await page.evaluate(() => window.spark!.getState())).text).toBe(doc);
     } else {
       // Kept: then the model itself scored it no worse than the original; it must at least be Python that finished.

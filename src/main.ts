@@ -98,7 +98,7 @@ function boot(): DisposableStore {
       statusBar.showEngine(text, state);
       if (state !== 'loading') downloads.hide();
     },
-    showRewrite: (state, edits) => statusBar.showRewrite(byTestId('rewrite-bar'), state, edits),
+    showRewrite: (state, edits, message) => statusBar.showRewrite(byTestId('rewrite-bar'), state, edits, message),
     onModel: (file) => modelFile.showModel(file),
     onRunning: (choice) => {
       recents.record(choice);

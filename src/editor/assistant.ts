@@ -24,7 +24,8 @@ export interface AssistantDeps {
   /** One line of engine status for the status bar. */
   showStatus: (text: string, state: 'loading' | 'ready' | 'fallback' | 'error') => void;
   /** Rewrite bar: shown while an Edit streams or waits for accept/reject. */
-  showRewrite: (state: RewriteState, editCount: number) => void;
+  /** The rewrite bar: the session's state, or 'declined' with the reason (Edit's never-worse guard said no). */
+  showRewrite: (state: RewriteState | 'declined', editCount: number, message?: string) => void;
   /** A passing message (a failed Edit); without it, the status line shows it. */
   notify?: (message: string, kind: 'info' | 'error') => void;
   /** After each load: the local model file the ghost text slot runs, or undefined for a folder model. */
@@ -52,6 +53,8 @@ export class Assistant implements Disposable {
   private readonly completionEvents = new Set<(e: CompletionEvent) => void>();
   /** Set while accept() applies the edits, so our own change doesn't reject the proposal. */
   private applyingRewrite = false;
+  /** The rewrite bar says why the last Edit was declined; the next edit to the document clears it. */
+  private declineShown = false;
   readonly completions: ReturnType<typeof registerInlineCompletions>;
 
   constructor(private readonly deps: AssistantDeps) {
@@ -112,6 +115,10 @@ export class Assistant implements Disposable {
     // Any edit by the user makes a pending proposal stale.
     this.store.add(editor.onDidChangeModelContent((e) => {
       if (this.rewrite.state !== 'idle' && !e.isFlush && e.changes.length > 0 && !this.applyingRewrite) this.rewrite.reject();
+      if (this.declineShown && this.rewrite.state === 'idle') {
+        this.declineShown = false;
+        deps.showRewrite('idle', 0);
+      }
     }));
   }
 
@@ -164,10 +171,9 @@ export class Assistant implements Disposable {
     try {
       await this.rewrite.start(instruction);
     } catch (err) {
-      if (err instanceof NoConfidentEditError) { // a decision, not a failure
-        const message = `No confident edit: ${err.message.replace(/^no confident edit: /, '')}. Your code is unchanged.`;
-        if (this.deps.notify) this.deps.notify(message, 'info');
-        else this.deps.showStatus(message, 'ready');
+      if (err instanceof NoConfidentEditError) { // a decision, not a failure: the bar says it
+        this.declineShown = true;
+        this.deps.showRewrite('declined', 0, `Edit: no confident edit — ${err.message.replace(/^no confident edit: /, '')}. Your code is unchanged.`);
         return;
       }
       const message = `Edit failed: ${err instanceof Error ? err.message : String(err)}. Your code is unchanged.`;

@@ -39,10 +39,13 @@ export class StatusBar implements Disposable {
   }
 
   /** The Edit proposal's bar in the toolbar. */
-  showRewrite(bar: HTMLElement, state: 'idle' | 'streaming' | 'ready', edits: number): void {
+  /** 'declined' shows `message` (why Edit kept the code) until the next state. */
+  showRewrite(bar: HTMLElement, state: 'idle' | 'streaming' | 'ready' | 'declined', edits: number, message = ''): void {
     bar.hidden = state === 'idle';
     bar.dataset['state'] = state;
-    bar.textContent = state === 'streaming' ? 'Edit: rewriting…' : `Edit: ${edits} change${edits === 1 ? '' : 's'} — Tab accept · Esc reject`;
+    bar.textContent = state === 'streaming' ? 'Edit: rewriting…'
+      : state === 'declined' ? message
+        : `Edit: ${edits} change${edits === 1 ? '' : 's'} — Tab accept · Esc reject`;
   }
 
   showSaveState(text: string): void {
