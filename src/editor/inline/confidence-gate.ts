@@ -9,7 +9,7 @@
 // the model card has the curve. A suggestion without a log-probability (no model behind it) is
 // never gated.
 
-import calibration from '../calibration.json';
+import calibration from '../calibration.json' with { type: 'json' };
 import type { CompletionMode, CursorContext } from './postprocess.ts';
 
 export interface GateFeatures {

@@ -4,7 +4,7 @@
 // (npm run replay -- --calibrate, in ../calibration.json). A rewrite cut off by its token budget
 // is never applied: it would drop the rest of the selection.
 
-import calibration from '../calibration.json';
+import calibration from '../calibration.json' with { type: 'json' };
 
 /** Edit declined: the document is untouched, and the message says why. Not a failure. */
 export class NoConfidentEditError extends Error {
