@@ -52,11 +52,14 @@ const CALIBRATION_FILE = join(ROOT, 'src', 'editor', 'calibration.json');
 const T0 = Date.now();
 const say = (msg: string) => process.stderr.write(`[replay ${((Date.now() - T0) / 1000).toFixed(0)}s] ${msg}\n`);
 
-function baselineTokenizer(): TextTokenizer {
-  const tok = new Tokenizer(JSON.parse(readFileSync(BASELINE_TOKENIZER, 'utf8')), {});
+/** The baselines' tokenizer, and its vocabulary size (the n-gram table packs ids by it). */
+function baselineTokenizer(): TextTokenizer & { vocabSize: number } {
+  const json = JSON.parse(readFileSync(BASELINE_TOKENIZER, 'utf8')) as { model: { vocab: Record<string, number> }; added_tokens?: { id: number }[] };
+  const tok = new Tokenizer(json, {});
   return {
     encode: (text) => tok.encode(text, { add_special_tokens: false }).ids,
     decode: (ids) => tok.decode(ids, { skip_special_tokens: false }),
+    vocabSize: 1 + Math.max(...Object.values(json.model.vocab), ...(json.added_tokens ?? []).map((t) => t.id)),
   };
 }
 
@@ -84,9 +87,7 @@ async function makeNgram(corpus: string): Promise<void> {
     tokens += ids.length;
     if (docs.length % 1000 === 0) say(`tokenized ${docs.length} files, ${tokens} tokens`);
   }
-  const json = JSON.parse(readFileSync(BASELINE_TOKENIZER, 'utf8')) as { model: { vocab: Record<string, number> }; added_tokens?: { id: number }[] };
-  const vocabSize = 1 + Math.max(...Object.values(json.model.vocab), ...(json.added_tokens ?? []).map((t) => t.id));
-  const table = buildNgram(docs, vocabSize, NGRAM_MIN_COUNT);
+  const table = buildNgram(docs, tok.vocabSize, NGRAM_MIN_COUNT);
   const bytes = serializeNgram(table, { corpus: basename(corpus), files: docs.length, tokens, minCount: NGRAM_MIN_COUNT, tokenizer: 'spark-nano' });
   writeFileSync(NGRAM_FILE, bytes);
   say(`wrote ${NGRAM_FILE}: ${[...table.best].map(([n, t]) => `${t.size} contexts of ${n}`).join(', ')}; ${(bytes.length / 1e6).toFixed(2)} MB`);
@@ -146,14 +147,8 @@ async function calibrate(corpus: string, model: string): Promise<void> {
         try { await system.rewrites.rewrite(req, onText, signal); } finally { while (verdicts.length < rewrites) verdicts.push(undefined); }
       },
     };
-    const samples = new Map<ReplayLanguage, Sample[]>();
-    for (const file of files) {
-      for (const c of casesOf(file, CALIBRATION_KEYSTROKES)) {
-        const r = await replayCase(c, { engine: system.completions, debounceMs: DEFAULT_SETTINGS.debounceMs, maxKeystrokes: c.maxKeystrokes });
-        samples.set(file.language, [...(samples.get(file.language) ?? []), ...r.samples]);
-      }
-      say(`calibration: ${file.path} (${samples.get(file.language)?.length ?? 0} ${file.language} suggestions so far)`);
-    }
+    const replayed = await replaySystem({ name: 'calibration', engine: system.completions, gateThreshold: 0 }, files, CALIBRATION_KEYSTROKES);
+    const samples = new Map<ReplayLanguage, Sample[]>([...replayed].map(([language, r]) => [language, r.samples]));
     const fit = fitLogistic([...samples.values()].flat());
     const curves: Partial<Record<ReplayLanguage, CurvePoint[]>> = {};
     for (const [language, s] of samples) curves[language] = gateCurve(s, fit);

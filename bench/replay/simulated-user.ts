@@ -129,8 +129,7 @@ export async function replayCase(c: ReplayCase, o: SimulatedUserOptions): Promis
       const ctx = { prefix: c.before + c.target.slice(0, pos), suffix: c.after };
       let ghost = controller.suggest(ctx);
       while (controller.isPending(ctx)) {
-        const change = controller.nextChange();
-        await change;
+        await controller.nextChange();
         ghost = controller.peek(ctx);
       }
       if (ghost !== undefined && firstGhosts > judged) {
@@ -138,17 +137,18 @@ export async function replayCase(c: ReplayCase, o: SimulatedUserOptions): Promis
         r.shown++;
         r.shownTexts.push(ghost);
         const upcoming = c.target.slice(pos);
-        const features = last.req && last.firstLogprob !== undefined ? gateFeatures(last.req, last.req.mode, ghost, last.firstLogprob) : undefined;
-        const taken = upcoming.startsWith(ghost) || wordPrefixMatch(ghost, upcoming).chars > 0;
-        if (features) r.samples.push({ features, taken });
-        if (upcoming.startsWith(ghost)) {
+        const whole = upcoming.startsWith(ghost);
+        const part = wordPrefixMatch(ghost, upcoming);
+        if (last.req && last.firstLogprob !== undefined) {
+          r.samples.push({ features: gateFeatures(last.req, last.req.mode, ghost, last.firstLogprob), taken: whole || part.chars > 0 });
+        }
+        if (whole) {
           r.acceptedWhole++;
           r.acceptedChars += ghost.length;
           r.keystrokes++;
           pos += ghost.length;
           continue;
         }
-        const part = wordPrefixMatch(ghost, upcoming);
         if (part.chars > 0) {
           r.acceptedPart++;
           r.acceptedChars += part.chars;

@@ -88,11 +88,16 @@ export function commonPrefixLength(a: readonly number[], b: readonly number[]): 
   return i;
 }
 
+/** Throws, naming the first id (as `what`) that is not a token of a vocabulary of `vocabSize`. */
+function checkInVocabulary(ids: readonly number[], vocabSize: number, what: string): void {
+  for (const id of ids) {
+    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new Error(`${what} ${id} is outside the vocabulary of ${vocabSize}`);
+  }
+}
+
 export function validateRequest(req: GenerateRequest, vocabSize: number, maxTokensPerSubmit: number): void {
   if (req.promptIds.length === 0) throw new Error('generate: empty prompt (at least one token is needed to predict the next)');
-  for (const id of req.promptIds) {
-    if (!Number.isInteger(id) || id < 0 || id >= vocabSize) throw new Error(`generate: prompt token ${id} is outside the vocabulary of ${vocabSize}`);
-  }
+  checkInVocabulary(req.promptIds, vocabSize, 'generate: prompt token');
   if (!Number.isInteger(req.maxNewTokens) || req.maxNewTokens < 0) throw new Error(`generate: maxNewTokens must be a non-negative integer, got ${req.maxNewTokens}`);
   if (!inRange(req.tokensPerSubmit, TOKENS_PER_SUBMIT)) {
     throw new Error(`generate: tokensPerSubmit must be an integer in ${TOKENS_PER_SUBMIT.min}..${TOKENS_PER_SUBMIT.max}, got ${req.tokensPerSubmit}`);
@@ -125,9 +130,8 @@ export class TokenLoop {
     if (this.busy) throw new Error(`${this.name}: one request at a time (the worker serialises requests)`);
     const s = this.stepper;
     if (promptIds.length === 0) throw new Error('score: empty prompt (the first token needs something before it)');
-    for (const id of [...promptIds, ...continuation]) {
-      if (!Number.isInteger(id) || id < 0 || id >= s.vocabSize) throw new Error(`score: token ${id} is outside the vocabulary of ${s.vocabSize}`);
-    }
+    checkInVocabulary(promptIds, s.vocabSize, 'score: token');
+    checkInVocabulary(continuation, s.vocabSize, 'score: token');
     if (continuation.length + 1 > s.capacity) throw new Error(`score: ${continuation.length} tokens do not fit in ${s.capacity} positions`);
     this.busy = true;
     try {
