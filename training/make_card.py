@@ -138,6 +138,11 @@ def calibration_section(path=CALIBRATION):
             row = [f"{100 * curve[l][i]['kept']:.0f} % / {100 * curve[l][i]['acceptRate']:.0f} %" for l in langs]
             L.append(f"| {point['threshold']:.2f} | " + " | ".join(row) + " |")
         L.append("")
+    copy = c.get("copy")
+    if copy is not None:
+        L.append(f"Suggestions are copy-aware: where the document repeats itself, the engine's prompt-lookup draft "
+                 f"token is kept over the model's own pick when its log-probability is within **{copy['tolerance']:g}** "
+                 f"nats of the pick's (`COPY_TOLERANCE`), and the gate above was fitted on suggestions made that way.\n")
     out = ep.get("outcomesIfAllApplied", {})
     unfinished = ep.get("unfinished", 0)
     finished = ep.get("cases", 0) - unfinished

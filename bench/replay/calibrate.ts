@@ -79,7 +79,7 @@ export function chooseThreshold(curves: Partial<Record<ReplayLanguage, CurvePoin
 
 /** One Edit case of the calibration: how much better the model scored the rewrite (mean log-probability per token), and what applying it did. */
 export interface EditPoint {
-  /** rewrite − original; NaN when the rewrite did not finish (never applied). */
+  /** rewrite − original; NaN when the rewrite is never applied (it did not finish, or it is in another language). */
   delta: number;
   /** What the code became had the rewrite been applied. */
   outcome: 'restored' | 'worse' | 'declined' | 'closer';

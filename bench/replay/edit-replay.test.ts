@@ -38,4 +38,16 @@ describe('Edit cases', () => {
     const fixer: RewriteEngine = { async rewrite(req, onText) { onText(cases.find((c) => c.mutated === req.original)!.original); } };
     expect(await replayEdits(cases, fixer)).toMatchObject({ restored: cases.length });
   });
+
+  it('never renames a reserved word of any of the three languages', () => {
+    const ts = ['export class Store<T extends object> implements Reader {', '  private readonly items: T[] = [];', '  get size(): number { return this.items.length; }',
+      '  has(item: T): boolean { return this.items.includes(item); }', '}', ''].join('\n');
+    // Paths of three lengths start the kinds' rotation at each kind in turn.
+    const renames = ['a.ts', 'ab.ts', 'abc.ts'].flatMap((path) => editCasesOf({ path, language: 'typescript', text: ts.repeat(3) }, 6)).filter((x) => x.kind === 'rename-use');
+    expect(renames.length).toBeGreaterThan(0);
+    for (const c of renames) {
+      const gone = c.original.match(/\w+/g)!.filter((w) => !c.mutated.match(/\w+/g)!.includes(w));
+      for (const w of gone) expect(['extends', 'implements', 'private', 'readonly', 'number', 'boolean', 'object', 'get', 'this', 'return', 'export', 'class']).not.toContain(w);
+    }
+  });
 });

@@ -38,7 +38,21 @@ export interface EditSummary {
 /** Lines selected on each side of the broken line. */
 const CONTEXT_LINES = 2;
 const IDENTIFIER = /[A-Za-z_]\w{2,}/g;
-const KEYWORDS = new Set(['def', 'class', 'return', 'import', 'from', 'const', 'let', 'var', 'function', 'self', 'this', 'export', 'async', 'await', 'for', 'while', 'if', 'else', 'elif', 'not', 'and', 'True', 'False', 'None', 'null', 'undefined', 'true', 'false', 'new', 'typeof', 'in', 'of', 'is', 'with', 'try', 'except', 'catch', 'finally', 'raise', 'throw', 'yield', 'lambda', 'pass', 'break', 'continue', 'type', 'interface']);
+// Reserved words of the three languages (and TypeScript's contextual ones): renaming one breaks the
+// syntax rather than a variable, which is not the mistake this case is about.
+const KEYWORDS = new Set([
+  // Python
+  'False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'case', 'class', 'cls', 'continue', 'def', 'del', 'elif', 'else',
+  'except', 'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'match', 'nonlocal', 'not', 'or', 'pass', 'raise',
+  'return', 'self', 'try', 'while', 'with', 'yield',
+  // JavaScript
+  'catch', 'const', 'debugger', 'default', 'delete', 'do', 'export', 'extends', 'false', 'function', 'get', 'instanceof', 'let', 'new', 'null',
+  'of', 'set', 'static', 'super', 'switch', 'this', 'throw', 'true', 'typeof', 'undefined', 'var', 'void',
+  // TypeScript
+  'abstract', 'accessor', 'any', 'asserts', 'bigint', 'boolean', 'declare', 'enum', 'implements', 'infer', 'interface', 'keyof', 'module',
+  'namespace', 'never', 'number', 'object', 'override', 'private', 'protected', 'public', 'readonly', 'satisfies', 'string', 'symbol', 'type',
+  'unique', 'unknown',
+]);
 
 /** Code lines worth breaking: not blank, not a comment or docstring line. */
 const isCode = (line: string) => {

@@ -12,8 +12,8 @@ import type { RewriteEngine } from '../../src/editor/rewrite/rewrite-session.ts'
 import { PROMPT_WINDOW, type Engine } from '../../src/engine/index.ts';
 import { DEFAULT_SETTINGS } from '../../src/settings.ts';
 
-/** The calibration replay's hooks into Edit's never-worse check (the app uses neither). */
-export type EditHooks = Pick<EngineAdapterDeps, 'editMargin' | 'onEditVerdict'>;
+/** The calibration replay's hooks: Edit's never-worse check, the copy tolerance (the app uses none). */
+export type EditHooks = Pick<EngineAdapterDeps, 'editMargin' | 'onEditVerdict' | 'copyTolerance'>;
 
 export function modelSystem(engine: Engine, model: string, editHooks: EditHooks = {}): { completions: CompletionEngine; rewrites: RewriteEngine } {
   const deps = (slot: 'ghost' | 'edit'): EngineAdapterDeps => ({

@@ -3,7 +3,7 @@ import { DEFAULT_MAX_KEYSTROKES, parseReplayArgs, QUICK_MAX_KEYSTROKES } from '.
 
 describe('npm run replay arguments', () => {
   it('default to the held-out sample and the shipped model', () => {
-    expect(parseReplayArgs([])).toEqual({ files: [], maxKeystrokes: DEFAULT_MAX_KEYSTROKES, model: 'spark-nano', json: false, quick: false, makeNgram: undefined, page: true, calibrate: undefined });
+    expect(parseReplayArgs([])).toEqual({ files: [], maxKeystrokes: DEFAULT_MAX_KEYSTROKES, model: 'spark-nano', json: false, quick: false, makeNgram: undefined, page: true, calibrate: undefined, copyTolerance: undefined });
     expect(parseReplayArgs(['--no-page']).page).toBe(false);
   });
 
@@ -13,6 +13,7 @@ describe('npm run replay arguments', () => {
     });
     expect(parseReplayArgs(['--quick']).maxKeystrokes).toBe(QUICK_MAX_KEYSTROKES);
     expect(parseReplayArgs(['--quick', '--max-keystrokes', '7']).maxKeystrokes).toBe(7);
+    expect(parseReplayArgs(['--copy-tolerance', '0']).copyTolerance).toBe(0);
   });
 
   it('refuse bad input with the reason', () => {
@@ -21,5 +22,6 @@ describe('npm run replay arguments', () => {
     expect(() => parseReplayArgs(['--max-keystrokes', '2.5'])).toThrow(/whole number/);
     expect(() => parseReplayArgs(['--model'])).toThrow(/--model needs/);
     expect(() => parseReplayArgs(['--fast'])).toThrow(/unknown argument: --fast/);
+    expect(() => parseReplayArgs(['--copy-tolerance', '-1'])).toThrow(/at least 0/);
   });
 });

@@ -1,5 +1,6 @@
 // `npm run replay -- [--files <paths…>] [--max-keystrokes N] [--model <id|folder|file.gguf>] [--json]
-//                    [--quick] [--no-page] [--make-ngram <train.jsonl>] [--calibrate <train.jsonl>]`: argument handling, pure so it is unit-tested.
+//                    [--quick] [--no-page] [--make-ngram <train.jsonl>] [--calibrate <train.jsonl>]
+//                    [--copy-tolerance <nats>]`: argument handling, pure so it is unit-tested.
 
 export interface ReplayArgs {
   /** Files to replay (their language by extension); empty: the held-out sample. */
@@ -18,15 +19,17 @@ export interface ReplayArgs {
   page: boolean;
   /** Instead of replaying held-out code: calibrate the confidence gate on this corpus file (the training split). */
   calibrate: string | undefined;
+  /** The model's copy tolerance in nats, instead of the calibrated one (what-if runs). */
+  copyTolerance: number | undefined;
 }
 
 export const DEFAULT_MAX_KEYSTROKES = 200;
 export const QUICK_MAX_KEYSTROKES = 24;
 export const DEFAULT_REPLAY_MODEL = 'spark-nano';
-const USAGE = 'usage: npm run replay -- [--files <paths…>] [--max-keystrokes N] [--model <id|folder|file.gguf>] [--json] [--quick] [--no-page] [--make-ngram <train.jsonl>] [--calibrate <train.jsonl>]';
+const USAGE = 'usage: npm run replay -- [--files <paths…>] [--max-keystrokes N] [--model <id|folder|file.gguf>] [--json] [--quick] [--no-page] [--make-ngram <train.jsonl>] [--calibrate <train.jsonl>] [--copy-tolerance <nats>]';
 
 export function parseReplayArgs(argv: readonly string[]): ReplayArgs {
-  const args: ReplayArgs = { files: [], maxKeystrokes: DEFAULT_MAX_KEYSTROKES, model: DEFAULT_REPLAY_MODEL, json: false, quick: false, makeNgram: undefined, page: true, calibrate: undefined };
+  const args: ReplayArgs = { files: [], maxKeystrokes: DEFAULT_MAX_KEYSTROKES, model: DEFAULT_REPLAY_MODEL, json: false, quick: false, makeNgram: undefined, page: true, calibrate: undefined, copyTolerance: undefined };
   let maxGiven = false;
   const value = (i: number, flag: string, what: string) => {
     const v = argv[i];
@@ -51,6 +54,13 @@ export function parseReplayArgs(argv: readonly string[]): ReplayArgs {
       case '--model': args.model = value(++i, flag, 'a model id, folder or .gguf file'); break;
       case '--make-ngram': args.makeNgram = value(++i, flag, 'a corpus .jsonl file'); break;
       case '--calibrate': args.calibrate = value(++i, flag, 'a corpus .jsonl file (the training split)'); break;
+      case '--copy-tolerance': {
+        const v = value(++i, flag, 'a number of nats');
+        const t = Number(v);
+        if (!Number.isFinite(t) || t < 0) throw new Error(`--copy-tolerance must be a number of at least 0, got "${v}"`);
+        args.copyTolerance = t;
+        break;
+      }
       case '--json': args.json = true; break;
       case '--quick': args.quick = true; break;
       case '--no-page': args.page = false; break;

@@ -12,6 +12,7 @@ import { chromium } from '@playwright/test';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { createServer } from 'vite';
 import { launchOptions } from '../../scripts/browser.ts';
+import { COPY_TOLERANCE } from '../../src/editor/engine-adapters.ts';
 import type { CompletionEngine } from '../../src/editor/inline/completion-controller.ts';
 import { createInPageEngine, loadLab, type Engine } from '../../src/engine/index.ts';
 import { DEFAULT_SETTINGS } from '../../src/settings.ts';
@@ -131,14 +132,14 @@ function trainingSample(corpus: string): ReplayFile[] {
  * of the same files with every finished rewrite applied, and picks the never-worse margin; writes
  * both to src/editor/calibration.json.
  */
-async function calibrate(corpus: string, model: string): Promise<void> {
+async function calibrate(corpus: string, model: string, copyTolerance: number): Promise<void> {
   const files = trainingSample(corpus);
   const { label, files: modelBytes } = modelFiles(model);
   const engine = await createInPageEngine();
   try {
     await engine.load(label, { files: modelBytes, backend: 'cpu' });
     const verdicts: (EditVerdict | undefined)[] = [];
-    const system = modelSystem(engine, label, { editMargin: Number.NEGATIVE_INFINITY, onEditVerdict: (v) => verdicts.push(v) });
+    const system = modelSystem(engine, label, { editMargin: Number.NEGATIVE_INFINITY, onEditVerdict: (v) => verdicts.push(v), copyTolerance });
     // One verdict slot per Edit case, in order (a rewrite that was not judged leaves its slot empty).
     let rewrites = 0;
     const judgedRewrites: RewriteEngine = {
@@ -158,10 +159,10 @@ async function calibrate(corpus: string, model: string): Promise<void> {
     const editCases = files.flatMap((f) => editCasesOf(f, EDIT_CASES_PER_FILE));
     const edits = await replayEdits(editCases, judgedRewrites);
     const points: EditPoint[] = edits.outcomes.map((outcome, i) => ({
-      delta: verdicts[i]?.finished ? verdicts[i]!.rewrite - verdicts[i]!.original : Number.NaN, outcome,
+      delta: verdicts[i]?.finished && verdicts[i]!.foreign === undefined ? verdicts[i]!.rewrite - verdicts[i]!.original : Number.NaN, outcome,
     }));
     const margin = chooseEditMargin(points, CALIBRATION_MAX_WORSE);
-    const command = `npm run replay -- --calibrate ${basename(corpus)}${model === 'spark-nano' ? '' : ` --model ${model}`}`;
+    const command = `npm run replay -- --calibrate ${basename(corpus)}${model === 'spark-nano' ? '' : ` --model ${model}`} --copy-tolerance ${copyTolerance}`;
     const out = {
       gate: {
         ...fit, threshold,
@@ -172,6 +173,8 @@ async function calibrate(corpus: string, model: string): Promise<void> {
           curve: curves,
         },
       },
+      // The gate was fitted on suggestions made with this tolerance (a new tolerance needs a new fit).
+      copy: { tolerance: copyTolerance },
       edit: {
         margin,
         provenance: {
@@ -224,7 +227,7 @@ async function pageSample(model: string, cases: readonly FileCase[], node: reado
 export async function main(argv: readonly string[]): Promise<void> {
   const args = parseReplayArgs(argv);
   if (args.makeNgram !== undefined) return makeNgram(args.makeNgram);
-  if (args.calibrate !== undefined) return calibrate(args.calibrate, args.model);
+  if (args.calibrate !== undefined) return calibrate(args.calibrate, args.model, args.copyTolerance ?? COPY_TOLERANCE);
   let files = args.files.length > 0 ? readReplayFiles(args.files) : heldOutFiles();
   if (args.quick) files = firstOfEach(files);
   if (files.length === 0) throw new Error('nothing to replay');
@@ -240,7 +243,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     say(`loading ${label} on the CPU backend`);
     const ready = await engine.load(label, { files: modelBytes, backend: 'cpu' });
     const modelName = label;
-    const model = modelSystem(engine, modelName);
+    const model = modelSystem(engine, modelName, args.copyTolerance !== undefined ? { copyTolerance: args.copyTolerance } : {});
     // The model as the app runs it (the gate at its default threshold), and without the gate.
     const systems: ReplaySystem[] = [
       { name: modelName, engine: model.completions, gateThreshold: settings.gateThreshold },

@@ -2,7 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { emptyStats, type DoneEvent, type Engine, type GenerateOptions, type ReadyEvent, type TokensEvent } from '../engine/index.ts';
 import { DEFAULT_SETTINGS, type Settings } from '../settings.ts';
 import type { PerfEvent } from '../hud/perf-events.ts';
-import { alternativeSampling, canFillInMiddle, engineCompletions, engineRewrites, lineAlignedFim, type EngineAdapterDeps } from './engine-adapters.ts';
+import { alternativeSampling, canFillInMiddle, COPY_TOLERANCE, copyCandidate, engineCompletions, engineRewrites, lineAlignedFim, type EngineAdapterDeps } from './engine-adapters.ts';
 import { REWRITE_SYSTEM_PROMPT } from './rewrite/chat-rewrite.ts';
 import { NoConfidentEditError } from './rewrite/never-worse.ts';
 
@@ -10,16 +10,21 @@ import { NoConfidentEditError } from './rewrite/never-worse.ts';
  * A client double: records each generate and streams the given chunks, one token each with log-probability
  * `scores.answer`; a request that scores its draft gets `scores.draft` per draft token.
  */
-function fakeClient(chunks: string[], ready: Partial<ReadyEvent> = {}, scores: { answer: number; draft: number; finish?: DoneEvent['finishReason'] } = { answer: -0.5, draft: -1 }) {
+function fakeClient(
+  chunks: string[], ready: Partial<ReadyEvent> = {},
+  scores: { answer: number; draft: number | ((draftText: string) => number); finish?: DoneEvent['finishReason'] } = { answer: -0.5, draft: -1 },
+) {
   const calls: GenerateOptions[] = [];
   const client = {
     readyInfo: ready,
     generate(options: GenerateOptions, onTokens?: (e: TokensEvent) => void) {
       calls.push(options);
-      for (const text of chunks) onTokens?.({ type: 'tokens', id: calls.length, text, ids: [1], logprobs: [scores.answer] });
+      const answers = options.maxNewTokens > 0 ? chunks : []; // a request for 0 tokens only scores its draft
+      for (const text of answers) onTokens?.({ type: 'tokens', id: calls.length, text, ids: [1], logprobs: [scores.answer] });
+      const draft = typeof scores.draft === 'number' ? scores.draft : scores.draft(options.draftText ?? '');
       const done: DoneEvent = {
-        type: 'done', id: calls.length, finishReason: scores.finish ?? 'stop', text: chunks.join(''), tokens: [], promptTokenCount: 0, stats: emptyStats(),
-        ...(options.scoreDraft ? { draftLogprobs: [scores.draft, scores.draft] } : {}),
+        type: 'done', id: calls.length, finishReason: options.maxNewTokens > 0 ? scores.finish ?? 'stop' : 'length', text: answers.join(''), tokens: [], promptTokenCount: 0, stats: emptyStats(),
+        ...(options.scoreDraft ? { draftLogprobs: [draft, draft] } : {}),
       };
       return { id: calls.length, done: Promise.resolve(done), cancel: () => {} };
     },
@@ -45,6 +50,23 @@ describe('engineCompletions', () => {
     expect(calls[1]!.prompt).toEqual(calls[0]!.prompt);
     expect(calls[1]!.sampling!.temperature).toBeGreaterThan(0);
     expect(new Set(calls.map((c) => c.sampling!.seed)).size).toBe(3);
+  });
+
+  it('the main suggestion prefers the document\'s own text within the copy tolerance; alternatives are the model\'s own samples', async () => {
+    const { client, calls } = fakeClient(['1']);
+    const req = { prefix: 'x = ', suffix: '\nprint(x)\n', mode: 'single-line' as const };
+    await engineCompletions(deps(client)).complete(req, () => {}, signal());
+    await engineCompletions(deps(client)).complete({ ...req, alternative: 1 }, () => {}, signal());
+    await engineCompletions({ ...deps(client), copyTolerance: 2.5 }).complete(req, () => {}, signal());
+    expect(calls.map((c) => [c.drafts, c.draftTolerance])).toEqual([[true, COPY_TOLERANCE], [true, undefined], [true, 2.5]]);
+    expect(COPY_TOLERANCE).toBeGreaterThan(0);
+    // The document's own continuation is the main suggestion's draft: a single-line one to its line's end.
+    const repeated = { prefix: 'a = load(x, 1)\nprint(a)\nb = load(', suffix: '\n', mode: 'single-line' as const };
+    await engineCompletions(deps(client)).complete(repeated, () => {}, signal());
+    await engineCompletions(deps(client)).complete({ ...repeated, alternative: 1 }, () => {}, signal());
+    expect(calls.slice(3).map((c) => c.draftText)).toEqual(['x, 1)\n', undefined]);
+    expect(copyCandidate({ ...repeated, mode: 'multi-line' })).toBe('x, 1)\nprint(a)\nb = load(');
+    expect(copyCandidate({ prefix: 'f(a)\n\nf(a)', suffix: '', mode: 'single-line' })).toBeUndefined(); // the line ends there
   });
 
   it('FIM is line-aligned when nothing but whitespace follows the cursor on its line', async () => {
@@ -101,7 +123,8 @@ describe('routing by slot', () => {
     await engineCompletions(routed).complete({ ...req, alternative: 1 }, () => {}, signal());
     await engineRewrites(routed).rewrite(rewriteReq, () => {}, signal());
     expect(roles).toEqual(['completion', 'alternative', 'rewrite']);
-    expect([ghost.calls.length, edit.calls.length]).toEqual([1, 2]);
+    // Edit's engine: the alternative, the rewrite, and the two requests that score it (never-worse).
+    expect([ghost.calls.length, edit.calls.length]).toEqual([1, 4]);
     const done = events.filter((e) => e.type === 'request-done');
     expect(done.map((e) => [e.role, e.slot, e.model])).toEqual([['completion', 'ghost', 'fast'], ['alternative', 'edit', 'strong'], ['rewrite', 'edit', 'strong']]);
     // Alternatives are not the last request (the automation handle's).
@@ -149,6 +172,31 @@ describe('engineRewrites', () => {
     await expect(engineRewrites(deps(worse.client)).rewrite(rewriteReq, () => {}, signal())).rejects.toThrow(NoConfidentEditError);
     const cut = fakeClient(['def f(b):\n    ret'], {}, { answer: -0.1, draft: -1, finish: 'length' });
     await expect(engineRewrites(deps(cut.client)).rewrite(rewriteReq, () => {}, signal())).rejects.toThrow(/did not finish/);
+  });
+
+  it('a rewrite that brings in another language is declined, however well it scores', async () => {
+    const foreign = fakeClient(['export interface Transfer<Rpc extends Rpc.Any> {}'], {}, { answer: -0.1, draft: -3 });
+    await expect(engineRewrites(deps(foreign.client)).rewrite(rewriteReq, () => {}, signal())).rejects.toThrow(/brings in JavaScript\/TypeScript code/);
+    const off = fakeClient(['export interface Transfer<Rpc extends Rpc.Any> {}'], {}, { answer: -0.1, draft: -3 });
+    await engineRewrites(deps(off.client, { editGuard: 'off' })).rewrite(rewriteReq, () => {}, signal()); // the guard off: the user's call
+  });
+
+  it('an instruct model\'s rewrite stands only when the model, asked the same, scores it no worse than the original as its reply', async () => {
+    const reply = ['```python\ndef f(b):\n    return b\n```'];
+    const better = fakeClient(reply, { chatTemplate: {} }, { answer: -0.5, draft: (t) => (t.includes('f(b)') ? -0.2 : -1) });
+    await engineRewrites(deps(better.client)).rewrite(rewriteReq, () => {}, signal());
+    // The reply, then each code scored as the fenced reply to the same chat prompt, generating nothing.
+    expect(better.calls.map((c) => [c.maxNewTokens > 0, c.scoreDraft ?? false, c.draftText])).toEqual([
+      [true, false, rewriteReq.original],
+      [false, true, '```python\ndef f(b):\n    return b\n```'],
+      [false, true, '```python\ndef f(a):\n    return a\n```'],
+    ]);
+    expect(better.calls[1]!.prompt).toEqual(better.calls[0]!.prompt);
+    const worse = fakeClient(reply, { chatTemplate: {} }, { answer: -0.5, draft: (t) => (t.includes('f(b)') ? -2 : -1) });
+    await expect(engineRewrites(deps(worse.client)).rewrite(rewriteReq, () => {}, signal())).rejects.toThrow(NoConfidentEditError);
+    const off = fakeClient(reply, { chatTemplate: {} }, { answer: -0.5, draft: -1 });
+    await engineRewrites(deps(off.client, { editGuard: 'off' })).rewrite(rewriteReq, () => {}, signal());
+    expect(off.calls).toHaveLength(1); // no guard: nothing scored
   });
 
   it('an instruct model: chat messages, and the reply streamed without its fence', async () => {

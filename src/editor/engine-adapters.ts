@@ -2,12 +2,15 @@
 // engine worker's client. Prompt shape, sampling and token budgets are decided here, from the
 // user's settings; the controllers above never see the protocol.
 
+import calibration from './calibration.json' with { type: 'json' };
 import type { DoneEvent, Engine, PromptSpec, ReadyEvent, SamplingParams } from '../engine/index.ts';
 import type { PerfEvent, RequestRole } from '../hud/perf-events.ts';
 import { EDIT_GUARD_ON, type Settings, type SlotName } from '../settings.ts';
 import type { CompletionEngine } from './inline/completion-controller.ts';
-import type { CompletionMode } from './inline/postprocess.ts';
-import { codeFromChatReply, rewriteMessages } from './rewrite/chat-rewrite.ts';
+import { documentContinuation } from './inline/copy-lookup.ts';
+import type { CompletionMode, CursorContext } from './inline/postprocess.ts';
+import { codeFromChatReply, fenced, rewriteMessages } from './rewrite/chat-rewrite.ts';
+import { foreignLanguage } from './rewrite/language-check.ts';
 import { judgeRewrite, NoConfidentEditError, type EditVerdict } from './rewrite/never-worse.ts';
 import type { RewriteEngine, RewriteRequest } from './rewrite/rewrite-session.ts';
 
@@ -30,6 +33,31 @@ const ALTERNATIVE_TEMPERATURE = 0.8;
 const ALTERNATIVE_TOP_K = 40;
 const ALTERNATIVE_TOP_P = 0.95;
 
+/**
+ * Copy-aware suggestions: text the document repeats (the engine's prompt-lookup drafts) is kept
+ * over the model's own next token when the model gives it at least e^-tolerance of that token's
+ * probability (nats; engine: generate.draftTolerance). Calibrated on typing replays of the training
+ * split (npm run replay -- --calibrate), in calibration.json.
+ */
+export const COPY_TOLERANCE: number = (() => {
+  const tolerance = (calibration as { copy?: { tolerance?: unknown } }).copy?.tolerance;
+  if (typeof tolerance !== 'number' || !Number.isFinite(tolerance) || tolerance < 0) throw new Error('calibration.json: copy.tolerance must be a finite number >= 0');
+  return tolerance;
+})();
+
+/** The longest copy candidate sent with a completion (a single-line one also ends at its line's end). */
+const COPY_CANDIDATE_CHARS = 256;
+
+/**
+ * What the document itself suggests here (copy-lookup.ts), as the main suggestion's copy candidate:
+ * for a single-line suggestion, to the end of its line. Undefined when nothing or only whitespace.
+ */
+export function copyCandidate(req: CursorContext & { mode: CompletionMode }): string | undefined {
+  let text = documentContinuation(req, COPY_CANDIDATE_CHARS);
+  if (text !== undefined && req.mode === 'single-line' && text.includes('\n')) text = text.slice(0, text.indexOf('\n') + 1);
+  return text !== undefined && text.trim() !== '' ? text : undefined;
+}
+
 export type { RequestRole } from '../hud/perf-events.ts';
 
 /** The engine that serves a request, and the slot and model it answers as (named in the HUD). */
@@ -49,6 +77,8 @@ export interface EngineAdapterDeps {
    * results do not depend on how fast the machine that ran it was. The app leaves it unset.
    */
   fixedPromptTokens?: number;
+  /** The copy tolerance of main suggestions (default: the calibrated COPY_TOLERANCE); the calibration replay sets its own. */
+  copyTolerance?: number;
   /** The never-worse margin (default: the calibrated EDIT_MARGIN); the calibration replay sets its own. */
   editMargin?: number;
   /** Each judged base-model rewrite's verdict, applied or not (the calibration replay). */
@@ -76,6 +106,7 @@ interface StreamOptions {
   draftText?: string;
   /** Score draftText as the answer too (done.draftLogprobs). */
   scoreDraft?: boolean;
+  draftTolerance?: number;
   maxPromptTokens?: number;
 }
 
@@ -102,6 +133,7 @@ async function stream(
     prompt: o.prompt, maxNewTokens: o.maxNewTokens, sampling: o.sampling, tokensPerSubmit: s.tokensPerSubmit, drafts: true,
     ...(o.draftText !== undefined ? { draftText: o.draftText } : {}),
     ...(o.scoreDraft ? { scoreDraft: true } : {}),
+    ...(o.draftTolerance ? { draftTolerance: o.draftTolerance } : {}),
     ...(o.maxPromptTokens !== undefined ? { maxPromptTokens: o.maxPromptTokens } : {}),
   }, (e) => {
     logprobs.push(...e.logprobs);
@@ -163,12 +195,32 @@ export function engineCompletions(deps: EngineAdapterDeps): CompletionEngine {
       const prompt: PromptSpec = req.suffix.trim() === '' || !canFillInMiddle(target.engine.readyInfo)
         ? { kind: 'plain', text: req.prefix }
         : lineAlignedFim(req.prefix, req.suffix);
+      const copy = k === 0 ? copyCandidate(req) : undefined;
       await stream(deps, target, {
         kind: k > 0 ? 'alternative' : 'completion', prompt, maxNewTokens: completionMaxTokens(req.mode, s), sampling: k > 0 ? alternativeSampling(s, k) : sampling(s),
+        // The main suggestion: the model verifies the document's own continuation, and keeps it as far
+        // as it finds it nearly as likely as its own pick. Alternatives are the model's own samples.
+        ...(k === 0 ? { draftTolerance: deps.copyTolerance ?? COPY_TOLERANCE, ...(copy !== undefined ? { draftText: copy } : {}) } : {}),
         ...(deps.fixedPromptTokens !== undefined ? { maxPromptTokens: deps.fixedPromptTokens } : {}),
       }, onText, signal);
     },
   };
+}
+
+/**
+ * The log-probability of each token of `text` as the answer to `prompt` (one engine request that
+ * generates nothing and scores `text`; a verify pass per few tokens). [] when cancelled.
+ */
+async function scoreText(engine: Engine, prompt: PromptSpec, text: string, maxPromptTokens: number, signal: AbortSignal): Promise<number[]> {
+  if (signal.aborted) return [];
+  const generation = engine.generate({ prompt, maxNewTokens: 0, draftText: text, scoreDraft: true, maxPromptTokens });
+  const cancel = () => generation.cancel();
+  signal.addEventListener('abort', cancel, { once: true });
+  try {
+    return (await generation.done).draftLogprobs ?? [];
+  } finally {
+    signal.removeEventListener('abort', cancel);
+  }
 }
 
 const rewriteBudget = (req: RewriteRequest) =>
@@ -186,30 +238,45 @@ export function engineRewrites(deps: EngineAdapterDeps): RewriteEngine {
       const s = deps.settings();
       const target = deps.engineFor('rewrite');
       const chat = target.engine.readyInfo?.chatTemplate;
+      // The proposal streams as usual; with the guard on it stands only if the model scores it no
+      // worse than the original and it stays in the document's language (never-worse.ts).
+      const guard = s.editGuard === EDIT_GUARD_ON;
+      const judge = (rewrite: string, rewriteLogprobs: readonly number[], originalLogprobs: readonly number[], finished: boolean) => {
+        const verdict = judgeRewrite(rewriteLogprobs, originalLogprobs, finished, deps.editMargin, foreignLanguage(rewrite, req));
+        deps.onEditVerdict?.(verdict);
+        if (!verdict.confident) throw new NoConfidentEditError(`no confident edit: ${verdict.reason}`);
+      };
       if (!chat) {
         const prompt: PromptSpec = canFillInMiddle(target.engine.readyInfo)
           ? { kind: 'fim', prefix: req.before, suffix: req.after }
           : { kind: 'plain', text: req.before };
-        // The proposal streams as usual; with the guard on it stands only if the model scores it no worse than the original (never-worse.ts).
-        const guard = s.editGuard === EDIT_GUARD_ON;
         const out = await stream(deps, target, {
           kind: 'rewrite', prompt, maxNewTokens: rewriteBudget(req),
           sampling: sampling(s), draftText: req.original, scoreDraft: guard,
           ...(deps.fixedPromptTokens !== undefined ? { maxPromptTokens: deps.fixedPromptTokens } : {}),
         }, onText, signal);
         if (!guard || signal.aborted || !out.done || out.done.finishReason === 'cancelled') return;
-        const verdict = judgeRewrite(out.logprobs, out.done.draftLogprobs ?? [], out.done.finishReason === 'stop', deps.editMargin);
-        deps.onEditVerdict?.(verdict);
-        if (!verdict.confident) throw new NoConfidentEditError(`no confident edit: ${verdict.reason}`);
+        judge(out.text, out.logprobs, out.done.draftLogprobs ?? [], out.done.finishReason === 'stop');
         return;
       }
       // Fail before asking the engine, with the reason; the document is untouched either way.
       if (chat.error !== undefined) throw new Error(`this model's chat template cannot be used: ${chat.error}`);
-      const { text: reply } = await stream(deps, target, {
-        kind: 'rewrite', prompt: { kind: 'chat', messages: rewriteMessages(req) }, maxNewTokens: rewriteBudget(req) + CHAT_REPLY_EXTRA_TOKENS,
+      const prompt: PromptSpec = { kind: 'chat', messages: rewriteMessages(req) };
+      const { text: reply, done } = await stream(deps, target, {
+        kind: 'rewrite', prompt, maxNewTokens: rewriteBudget(req) + CHAT_REPLY_EXTRA_TOKENS,
         sampling: sampling(s), draftText: req.original, maxPromptTokens: CHAT_PROMPT_MAX_TOKENS,
       }, (soFar) => onText(codeFromChatReply(soFar, false)), signal);
-      if (!signal.aborted) onText(codeFromChatReply(reply, true));
+      if (signal.aborted) return;
+      const code = codeFromChatReply(reply, true);
+      onText(code);
+      if (!guard || !done || done.finishReason === 'cancelled') return;
+      // Both as the reply the system prompt asks for, after the same instruction: the model must
+      // find its answer at least as likely as handing the code back unchanged.
+      const [asRewrite, asOriginal] = fenced(req, [code, req.original]);
+      const rewriteLogprobs = await scoreText(target.engine, prompt, asRewrite!, CHAT_PROMPT_MAX_TOKENS, signal);
+      const originalLogprobs = await scoreText(target.engine, prompt, asOriginal!, CHAT_PROMPT_MAX_TOKENS, signal);
+      if (signal.aborted) return;
+      judge(code, rewriteLogprobs, originalLogprobs, done.finishReason === 'stop');
     },
   };
 }

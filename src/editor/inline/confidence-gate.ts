@@ -10,6 +10,7 @@
 // never gated.
 
 import calibration from '../calibration.json' with { type: 'json' };
+import { documentContinuation } from './copy-lookup.ts';
 import type { CompletionMode, CursorContext } from './postprocess.ts';
 
 export interface GateFeatures {
@@ -56,30 +57,15 @@ export function acceptProbability(f: GateFeatures, c: Readonly<GateCalibration> 
   return Number.isNaN(z) ? 0 : 1 / (1 + Math.exp(-z));
 }
 
-/** Text before the cursor matched when looking for an earlier occurrence (characters). */
-const COPY_KEY_CHARS = 16;
-/** A match shorter than this says nothing (a space, one bracket). */
-const COPY_MIN_CHARS = 4;
 const FIRST_WORD = /^\s*(\w+|[^\w\s]+)/;
 
 /**
  * Whether the document continues like the suggestion after another occurrence of the text right
- * before the cursor: the longest of the last COPY_KEY_CHARS..COPY_MIN_CHARS characters found
- * earlier in the prefix or anywhere in the suffix, its most recent occurrence, then the
- * suggestion's first word compared with what followed it. A few indexOf calls: cheap per suggestion.
+ * before the cursor (copy-lookup.ts): the suggestion's first word compared with what followed it.
  */
 export function copyAgrees(ctx: CursorContext, suggestion: string): boolean {
   const word = FIRST_WORD.exec(suggestion)?.[0];
-  if (word === undefined) return false;
-  for (let n = Math.min(COPY_KEY_CHARS, ctx.prefix.length); n >= COPY_MIN_CHARS; n--) {
-    const key = ctx.prefix.slice(-n);
-    // An earlier occurrence ends before the cursor's own (lastIndexOf clamps a negative start to 0).
-    const before = ctx.prefix.length > n ? ctx.prefix.lastIndexOf(key, ctx.prefix.length - n - 1) : -1;
-    if (before >= 0) return ctx.prefix.startsWith(word, before + n);
-    const after = ctx.suffix.indexOf(key);
-    if (after >= 0) return ctx.suffix.startsWith(word, after + n);
-  }
-  return false;
+  return word !== undefined && documentContinuation(ctx, word.length) === word;
 }
 
 export function gateFeatures(ctx: CursorContext, mode: CompletionMode, suggestion: string, firstLogprob: number): GateFeatures {

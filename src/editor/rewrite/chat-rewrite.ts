@@ -15,12 +15,21 @@ export const REWRITE_SYSTEM_PROMPT =
 /** System + user messages for a rewrite: the instruction, then the window in a fenced block. */
 export function rewriteMessages(req: RewriteRequest): ChatMessage[] {
   const instruction = req.instruction.trim() || DEFAULT_INSTRUCTION;
-  const lang = req.language && /^[\w+#.-]+$/.test(req.language) ? req.language : '';
-  const fence = fenceFor(req.original);
   return [
     { role: 'system', content: REWRITE_SYSTEM_PROMPT },
-    { role: 'user', content: `Instruction: ${instruction}\n\nCode:\n${fence}${lang}\n${req.original}\n${fence}` },
+    { role: 'user', content: `Instruction: ${instruction}\n\nCode:\n${fenced(req, [req.original])[0]!}` },
   ];
+}
+
+/**
+ * Each code in a fenced block as the request's code is sent (its language label; one fence longer
+ * than any backtick run in the original and in every code): the reply the system prompt asks for,
+ * so a rewrite and the original can be scored alike as replies (Edit's never-worse check).
+ */
+export function fenced(req: RewriteRequest, codes: readonly string[]): string[] {
+  const lang = req.language && /^[\w+#.-]+$/.test(req.language) ? req.language : '';
+  const fence = fenceFor([req.original, ...codes].join('\n'));
+  return codes.map((code) => `${fence}${lang}\n${code}\n${fence}`);
 }
 
 /** A fence longer than any run of backticks in the code, so code containing ``` stays inside it. */

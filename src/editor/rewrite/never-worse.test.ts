@@ -14,4 +14,8 @@ describe('never-worse judgement', () => {
     expect(judgeRewrite([-1], [], true, 0).confident).toBe(false);
     expect(Number.isFinite(EDIT_MARGIN)).toBe(true);
   });
+
+  it('never applies a rewrite in another language, however well it scores', () => {
+    expect(judgeRewrite([-0.1], [-5], true, 0, 'JavaScript/TypeScript')).toMatchObject({ confident: false, reason: 'the rewrite brings in JavaScript/TypeScript code' });
+  });
 });

@@ -2,7 +2,8 @@
 // it at least as well as the code it would replace — mean log-probability per token, in the same
 // prompt, each ending the way the rewrite ended — by a margin calibrated on replays of real edits
 // (npm run replay -- --calibrate, in ../calibration.json). A rewrite cut off by its token budget
-// is never applied: it would drop the rest of the selection.
+// is never applied: it would drop the rest of the selection; nor is one that brings in another
+// language's code (language-check.ts), however the model scores it.
 
 import calibration from '../calibration.json' with { type: 'json' };
 
@@ -26,14 +27,19 @@ export interface EditVerdict {
   original: number;
   /** The rewrite ended by itself (a stop token), not at its token budget. */
   finished: boolean;
+  /** The language family the rewrite's new lines are in instead of the document's (language-check.ts). */
+  foreign?: string;
   confident: boolean;
   /** Why not, for the user. */
   reason?: string;
 }
 
-export function judgeRewrite(rewriteLogprobs: readonly number[], originalLogprobs: readonly number[], finished: boolean, margin: number = EDIT_MARGIN): EditVerdict {
+export function judgeRewrite(
+  rewriteLogprobs: readonly number[], originalLogprobs: readonly number[], finished: boolean, margin: number = EDIT_MARGIN, foreign?: string,
+): EditVerdict {
   const rewrite = mean(rewriteLogprobs), original = mean(originalLogprobs);
   if (!finished) return { rewrite, original, finished, confident: false, reason: 'the rewrite did not finish within its token budget' };
+  if (foreign !== undefined) return { rewrite, original, finished, foreign, confident: false, reason: `the rewrite brings in ${foreign} code` };
   // NaN (nothing scored) never passes: without a comparison there is no confidence.
   if (!(rewrite >= original + margin)) {
     return { rewrite, original, finished, confident: false, reason: `the model finds the rewrite no more likely than your code (${rewrite.toFixed(2)} vs ${original.toFixed(2)} per token)` };

@@ -36,4 +36,11 @@ describe('GPU options and generate limits at the boundary', () => {
     expect(() => parseEngineRequest(generate(TOKENS_PER_SUBMIT.max + 1))).toThrow(/tokensPerSubmit must be an integer in 1\.\.64/);
     expect(() => parseEngineRequest(generate(0))).toThrow(/tokensPerSubmit/);
   });
+
+  it('a generate request\'s draft tolerance is a finite number of nats, at least 0', () => {
+    const generate = (draftTolerance: unknown) => ({ type: 'generate', id: 1, prompt: { kind: 'plain', text: 'x' }, maxNewTokens: 4, drafts: true, draftTolerance });
+    expect(() => parseEngineRequest(generate(0))).not.toThrow();
+    expect(() => parseEngineRequest(generate(1.5))).not.toThrow();
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, '1']) expect(() => parseEngineRequest(generate(bad))).toThrow(/draftTolerance must be a finite number >= 0/);
+  });
 });

@@ -70,8 +70,10 @@ export interface GenerateMessage {
   /** Prompt-lookup drafts verified in batch (output unchanged). Default false. */
   drafts?: boolean;
   /**
-   * Speculative edits: text the output will mostly copy (a rewrite's original window). With
-   * drafts on, its tokens are the draft; output is unchanged, only faster.
+   * Text the output may copy: a rewrite's original window (speculative edits), or a completion's
+   * copy candidate (what followed an earlier occurrence of the text before the cursor). With drafts
+   * on, its tokens are the draft, from the first token on; output is unchanged, only faster, unless
+   * draftTolerance is set.
    */
   draftText?: string;
   /**
@@ -79,6 +81,13 @@ export interface GenerateMessage {
    * draftLogprobs. Edit compares it with the rewrite's own log-probabilities. Default false.
    */
   scoreDraft?: boolean;
+  /**
+   * Copy-aware drafting (with drafts on): a drafted token the model did not pick is still kept
+   * when its log-probability is within this many nats of the token the model picked, so text the
+   * document repeats can win over the model's own guess, never over one it finds much likelier.
+   * 0 or absent: drafts are exact (output unchanged, only faster).
+   */
+  draftTolerance?: number;
   /** Token budget for the prompt (prefix/suffix are trimmed to fit). Default: promptBudget (what the context holds after maxNewTokens), and for a completion no more than the prompt window (worker/prompt-window.ts). */
   maxPromptTokens?: number;
   /** Generate exactly maxNewTokens, ignoring EOS and special tokens (benchmarks). Default false. */
@@ -239,6 +248,10 @@ export function parseEngineRequest(msg: unknown): EngineRequest {
       }
       if (m['draftText'] !== undefined && typeof m['draftText'] !== 'string') throw new Error('engine: generate.draftText must be a string');
       if (m['scoreDraft'] !== undefined && typeof m['scoreDraft'] !== 'boolean') throw new Error('engine: generate.scoreDraft must be true or false');
+      const tolerance = m['draftTolerance'];
+      if (tolerance !== undefined && !(typeof tolerance === 'number' && Number.isFinite(tolerance) && tolerance >= 0)) {
+        throw new Error(`engine: generate.draftTolerance must be a finite number >= 0 (nats), got ${JSON.stringify(tolerance)}`);
+      }
       const p = m['prompt'] as Record<string, unknown> | undefined;
       const isMessage = (x: unknown) => typeof x === 'object' && x !== null
         && ['system', 'user', 'assistant'].includes((x as ChatMessage).role) && typeof (x as ChatMessage).content === 'string';

@@ -20,9 +20,15 @@ export interface GenerateRequest {
   /**
    * Optional draft source (prompt lookup, or the original text of a rewrite): given the tokens
    * so far (prompt + generated), propose up to `max` next tokens. Drafts are verified in one
-   * batched pass; output is identical with and without them.
+   * batched pass; output is identical with and without them unless draftTolerance is set.
+   * Drafts for the prompt itself are verified from its last token, so they can be the first tokens.
    */
   draft?: (sequence: readonly number[], max: number) => readonly number[];
+  /**
+   * Nats: a draft token other than the sampled one is kept when its log-probability is at least the
+   * sampled token's minus this (copy-aware completions). 0 or absent: only the sampled token is kept.
+   */
+  draftTolerance?: number;
 }
 
 export interface Backend {

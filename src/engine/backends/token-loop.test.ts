@@ -233,6 +233,43 @@ describe('TokenLoop', () => {
     await expect(collect(new TokenLoop(new FakeStepper(), 'fake'), request(PROMPT, { draft: () => [VOCAB] }))).rejects.toThrow(/draft token 50 outside/);
   });
 
+  it('a draft for the prompt itself is verified from the prompt\'s last token, so the first token can be drafted', async () => {
+    const plain = naive(PROMPT, 8);
+    const stepper = new FakeStepper();
+    const loop = new TokenLoop(stepper, 'fake');
+    const { tokens, stats } = await collect(loop, request(PROMPT, { maxNewTokens: 8, draft: (s, max) => plain.slice(s.length - PROMPT.length, s.length - PROMPT.length + max) }));
+    expect(tokens).toEqual(plain);
+    expect(stepper.calls).toEqual([`prefill:${PROMPT.length - 1}`, 'verify:8']);
+    expect(stats.acceptedDraftTokens).toBe(8);
+    expectConsistent(loop, stepper, [...PROMPT, ...tokens]);
+  });
+
+  it('with a tolerance, a draft the model did not pick is kept when its log-probability is within it of the pick', async () => {
+    /** The loop's output when every position is offered `draft`, by the rule, one token at a time. */
+    const tolerant = (draft: number, n: number, tolerance: number) => {
+      const seq = [...PROMPT];
+      while (seq.length < PROMPT.length + n) {
+        const t = nextToken(seq);
+        seq.push(t === draft || inputLogprob(draft, seq.length) >= fakeLogprob(t) - tolerance ? draft : t);
+      }
+      return seq.slice(PROMPT.length);
+    };
+    for (const tolerance of [1e-9, 0.05, 1]) {
+      const stepper = new FakeStepper({ maxDraftTokens: 32 }); // every position is offered a draft
+      const loop = new TokenLoop(stepper, 'fake');
+      const out: number[] = [];
+      const logprobs: number[] = [];
+      await loop.generate(request(PROMPT, { draft: (_s, max) => Array<number>(max).fill(3), draftTolerance: tolerance }), (ids, lps) => { out.push(...ids); logprobs.push(...lps); }, new AbortController().signal);
+      const expected = tolerant(3, 12, tolerance);
+      expect(out).toEqual(expected);
+      // A kept draft carries its own log-probability, a sampled token the sample's.
+      expect(logprobs).toEqual(out.map((t, i) => (t === 3 && nextToken([...PROMPT, ...out.slice(0, i)]) !== 3 ? inputLogprob(3, PROMPT.length + i) : fakeLogprob(t))));
+      expectConsistent(loop, stepper, [...PROMPT, ...out]);
+    }
+    expect(tolerant(3, 12, 1)).toEqual(Array(12).fill(3)); // a wide tolerance keeps every draft
+    expect(tolerant(3, 12, 1e-9)).not.toEqual(Array(12).fill(3));
+  });
+
   it('stops delivering after abort, and the cache it kept is reused next time', async () => {
     const loop = new TokenLoop(new FakeStepper(), 'fake');
     const controller = new AbortController();

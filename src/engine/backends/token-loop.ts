@@ -216,8 +216,18 @@ export class TokenLoop {
     };
     if (signal.aborted || maxNew === 0) return finish();
 
+    // Drafts for the prompt itself (text the document repeats, a rewrite's original) are verified
+    // from the prompt's last token, so the first token can come from a draft too: then the prefill
+    // stops one token short and the verify pass runs that token.
+    const draftsFor = (sequence: readonly number[]): readonly number[] => {
+      const max = Math.min(s.maxDraftTokens, maxNew - stats.decodeTokens);
+      return req.draft && max > 0 ? req.draft(sequence, max).slice(0, max) : [];
+    };
+    const firstDrafts = draftsFor(prompt);
+    const prefillEnd = firstDrafts.length > 0 ? prompt.length - 1 : prompt.length;
+
     // Prefill: reuse the longest cached prefix, but always run the last prompt token, whose
-    // sample is the first new token.
+    // sample is the first new token (here or in the first verify pass).
     const reuse = Math.min(commonPrefixLength(this.cached, prompt), prompt.length - 1);
     this.setCached(reuse);
     stats.reusedTokens = reuse;
@@ -225,6 +235,7 @@ export class TokenLoop {
 
     const sequence = [...prompt]; // prompt + generated, as the draft source sees it
     const stops = new Set(req.stopIds);
+    const tolerance = req.draftTolerance ?? 0;
     let finished = false;
     const emitted: number[] = [];
     const emittedLogprobs: number[] = [];
@@ -247,11 +258,31 @@ export class TokenLoop {
       return !signal.aborted;
     };
     const trimCache = () => this.setCached(Math.min(this.cached.length, commonPrefixLength(this.cached, sequence)));
+    /** Runs [pending, ...drafts] in one pass, keeps the drafts it accepts and the sample after them; returns the new pending token. */
+    const verify = async (pending: number, drafts: readonly number[]): Promise<number> => {
+      for (const d of drafts) if (!Number.isInteger(d) || d < 0 || d >= s.vocabSize) throw new Error(`draft token ${d} outside the vocabulary`);
+      const base = this.cached.length; // the position of `pending`
+      const rows = await s.verify(pending, drafts, base, ctx);
+      stats.draftedTokens += drafts.length;
+      this.cached.push(pending, ...drafts);
+      let accepted = 0;
+      while (accepted < drafts.length && !finished) {
+        const sampled = rows.ids[accepted] === drafts[accepted];
+        const draftLogprob = rows.inputLogprobs?.[accepted] ?? Number.NaN;
+        if (!sampled && !(tolerance > 0 && draftLogprob >= rows.logprobs[accepted]! - tolerance)) break;
+        emit(drafts[accepted]!, sampled ? rows.logprobs[accepted]! : draftLogprob);
+        accepted++;
+      }
+      stats.acceptedDraftTokens += accepted;
+      this.setCached(base + 1 + accepted); // rejected drafts leave the cache
+      if (!finished) emit(rows.ids[accepted]!, rows.logprobs[accepted]!);
+      return rows.ids[accepted]!;
+    };
 
     let pos = reuse;
     let first: Samples = { ids: [], logprobs: [] };
-    while (pos < prompt.length) {
-      const chunk = prompt.slice(pos, Math.min(prompt.length, pos + s.maxBatch));
+    while (pos < prefillEnd) {
+      const chunk = prompt.slice(pos, Math.min(prefillEnd, pos + s.maxBatch));
       const last = pos + chunk.length === prompt.length;
       const extraDecode = last && !s.firstTokenAlone ? Math.min(n, maxNew) - 1 : 0;
       const ids = await s.prefill(chunk, pos, extraDecode, ctx);
@@ -263,40 +294,30 @@ export class TokenLoop {
     stats.prefillMs = performance.now() - start;
     clock.decodeStart = performance.now();
 
-    // first[0] was sampled after the prompt; any more came from decode steps that fed their
-    // predecessor into the cache.
-    for (let i = 0; i < first.ids.length; i++) {
-      if (i > 0) this.cached.push(first.ids[i - 1]!);
-      if (emit(first.ids[i]!, first.logprobs[i]!)) break;
+    let pending: number;
+    if (firstDrafts.length > 0) {
+      pending = await verify(prompt[prompt.length - 1]!, firstDrafts);
+    } else {
+      // first[0] was sampled after the prompt; any more came from decode steps that fed their
+      // predecessor into the cache.
+      for (let i = 0; i < first.ids.length; i++) {
+        if (i > 0) this.cached.push(first.ids[i - 1]!);
+        if (emit(first.ids[i]!, first.logprobs[i]!)) break;
+      }
+      pending = first.ids[first.ids.length - 1]!;
     }
-    let pending = first.ids[first.ids.length - 1]!;
     trimCache();
     if (!(await deliver())) return finish();
 
     while (!finished && !signal.aborted) {
-      const remaining = maxNew - stats.decodeTokens;
-      const maxDrafts = Math.min(s.maxDraftTokens, remaining);
-      const drafts = req.draft && maxDrafts > 0 ? req.draft(sequence, maxDrafts).slice(0, maxDrafts) : [];
-      const base = this.cached.length; // the position of `pending`
+      const drafts = draftsFor(sequence);
       let deliverNow: boolean;
       if (drafts.length > 0) {
-        for (const d of drafts) if (!Number.isInteger(d) || d < 0 || d >= s.vocabSize) throw new Error(`draft token ${d} outside the vocabulary`);
-        const rows = await s.verify(pending, drafts, base, ctx);
-        stats.draftedTokens += drafts.length;
-        this.cached.push(pending, ...drafts);
-        let accepted = 0;
-        while (accepted < drafts.length && !finished && rows.ids[accepted] === drafts[accepted]) {
-          emit(drafts[accepted]!, rows.logprobs[accepted]!);
-          accepted++;
-        }
-        stats.acceptedDraftTokens += accepted;
-        this.setCached(base + 1 + accepted); // rejected drafts leave the cache
-        if (!finished) emit(rows.ids[accepted]!, rows.logprobs[accepted]!);
-        pending = rows.ids[accepted]!;
+        pending = await verify(pending, drafts);
         deliverNow = true; // a batch of accepted tokens is worth showing at once
       } else {
-        const steps = Math.min(n, remaining, s.maxDecodeStepsPerCall);
-        const { ids, logprobs } = await s.decode(pending, base, steps, ctx);
+        const steps = Math.min(n, maxNew - stats.decodeTokens, s.maxDecodeStepsPerCall);
+        const { ids, logprobs } = await s.decode(pending, this.cached.length, steps, ctx);
         let prev = pending;
         for (let i = 0; i < ids.length; i++) {
           this.cached.push(prev);

@@ -17,10 +17,10 @@ import { type Backend } from '../backends/backend.ts';
 import { emptyStats, GREEDY } from '../api/types.ts';
 import { errorMessage, selectBackend, type SelectOptions } from './backend-select.ts';
 import { loadChatTemplate, type LoadedChatTemplate } from './chat-template.ts';
-import { promptLookupDraft } from './draft/prompt-lookup.ts';
+import { documentLookupDraft, promptLookupDraft } from './draft/prompt-lookup.ts';
 import { speculativeEditDraft } from './draft/speculative-edit.ts';
 import { ProgressThrottle } from './progress-throttle.ts';
-import { buildPrompt } from './prompt.ts';
+import { buildPrompt, type BuiltPrompt } from './prompt.ts';
 import { promptBudget, TOKENS_PER_SUBMIT } from '../api/limits.ts';
 import { DownloadStalledError } from '../../model/stall-guard.ts';
 import { PromptWindow } from './prompt-window.ts';
@@ -31,6 +31,16 @@ export type PostEvent = (event: EngineEvent) => void;
 
 /** Progress events per file at most this often (plus the first and the last). */
 const PROGRESS_INTERVAL_MS = 100;
+
+/**
+ * A request's draft source: its draft text first (a rewrite's original, a completion's copy
+ * candidate), where the output has got to in it; else prompt lookup, over the document for a FIM
+ * prompt (whose own tokens end in control tokens).
+ */
+function drafts(reference: readonly number[] | undefined, prompt: BuiltPrompt) {
+  const lookup = prompt.lookupIds ? documentLookupDraft(prompt.lookupIds, prompt.ids.length) : promptLookupDraft;
+  return reference ? speculativeEditDraft(reference, prompt.ids.length, lookup) : lookup;
+}
 
 export class EngineHost implements Disposable {
   /** What generation needs of the loaded model; the weights themselves live only in the backend. */
@@ -271,9 +281,8 @@ export class EngineHost implements Disposable {
         stopIds,
         sampling: msg.sampling ?? GREEDY,
         tokensPerSubmit: msg.tokensPerSubmit ?? TOKENS_PER_SUBMIT.default,
-        ...(msg.drafts ? { draft: msg.draftText !== undefined
-          ? speculativeEditDraft(tokenizer.encode(msg.draftText), prompt.ids.length)
-          : promptLookupDraft } : {}),
+        ...(msg.drafts ? { draft: drafts(msg.draftText !== undefined ? tokenizer.encode(msg.draftText) : undefined, prompt) } : {}),
+        ...(msg.drafts && msg.draftTolerance ? { draftTolerance: msg.draftTolerance } : {}),
       }, (ids, logprobs) => {
         if (controller.signal.aborted) return; // stale: never posted after a cancel
         delivered.push(...ids);

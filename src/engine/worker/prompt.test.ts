@@ -23,6 +23,8 @@ describe('buildPrompt', () => {
     const p = buildPrompt(tok, { kind: 'fim', prefix: 'def f(x):\n    return ', suffix: '\n\nprint(f(2))\n' }, { maxPromptTokens: 200 });
     expect(p.ids).toEqual([fimPrefix, ...tok.encode('def f(x):\n    return '), fimSuffix, ...tok.encode('\n\nprint(f(2))\n'), fimMiddle]);
     expect(tok.decode(p.ids)).toBe('<fim_prefix>def f(x):\n    return <fim_suffix>\n\nprint(f(2))\n<fim_middle>');
+    // Prompt lookup sees the document: what follows the cursor, then what precedes it.
+    expect(p.lookupIds).toEqual([...tok.encode('\n\nprint(f(2))\n'), ...tok.encode('def f(x):\n    return ')]);
   });
 
   it('FIM: SPM layout for a model trained with it: the prompt ends with the prefix, next to the middle', () => {

@@ -56,6 +56,11 @@ export interface BuiltPrompt {
   droppedPrefixTokens: number;
   suffixTokens: number;
   droppedSuffixTokens: number;
+  /**
+   * FIM only: the document's tokens the prompt holds, the suffix then the prefix, so that prompt
+   * lookup (which continues the last tokens) finds the text before the cursor repeated anywhere.
+   */
+  lookupIds?: number[];
 }
 
 /** Generous upper bound on characters per token, to avoid tokenizing a whole huge file. */
@@ -116,6 +121,7 @@ function buildFim(tokenizer: PromptTokenizer, text: UserText, prefix: string, su
     droppedPrefixTokens: prefixPart.dropped,
     suffixTokens: suffixIds.length,
     droppedSuffixTokens: suffixAll.length - suffixIds.length, // at least this many: only `available` were tokenized
+    lookupIds: [...suffixIds, ...prefixPart.ids],
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { promptLookupDraft } from './prompt-lookup.ts';
+import { documentLookupDraft, promptLookupDraft } from './prompt-lookup.ts';
 
 describe('promptLookupDraft', () => {
   it('continues the most recent earlier occurrence of the last n-gram', () => {
@@ -20,5 +20,13 @@ describe('promptLookupDraft', () => {
   });
   it('never reads past the end of the sequence', () => {
     expect(promptLookupDraft([4, 5, 4, 5], 8)).toEqual([4, 5]);
+  });
+  it('over a FIM prompt, looks up the document and what was generated, not the prompt\'s control tokens', () => {
+    const lookup = [5, 6, 7, 1, 2, 3, 4, 8, 1, 2]; // the document: ... 1 2 3 4 ..., and the cursor after 1 2
+    const prompt = [100, 1, 2, 101, 5, 6, 7, 102]; // the FIM prompt ends in a control token: plain lookup finds nothing
+    const draft = documentLookupDraft(lookup, prompt.length);
+    expect(promptLookupDraft(prompt, 3)).toEqual([]);
+    expect(draft(prompt, 3)).toEqual([3, 4, 8]);
+    expect(draft([...prompt, 3, 4], 2)).toEqual([8, 1]); // generated tokens extend the key
   });
 });

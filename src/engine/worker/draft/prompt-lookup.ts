@@ -30,3 +30,12 @@ export function promptLookupDraft(sequence: readonly number[], max: number): num
   }
   return [];
 }
+
+/**
+ * Prompt lookup over a FIM prompt's document (BuiltPrompt.lookupIds) and the tokens generated so
+ * far: the prompt itself ends in FIM control tokens, which occur nowhere else.
+ */
+export function documentLookupDraft(lookupIds: readonly number[], promptLength: number) {
+  return (sequence: readonly number[], max: number): number[] =>
+    promptLookupDraft(sequence.length > promptLength ? [...lookupIds, ...sequence.slice(promptLength)] : lookupIds, max);
+}

@@ -23,4 +23,9 @@ describe('speculativeEditDraft', () => {
     expect(draft(prompt, 0)).toEqual([]);
     expect(draft([...prompt, 7, 8], 5)).toEqual([]);
   });
+  it('falls back to the given draft source when the original says nothing', () => {
+    const fallback = speculativeEditDraft(original, prompt.length, () => [42]);
+    expect(fallback([...prompt, 50, 51], 3)).toEqual([42]);
+    expect(fallback([...prompt, 2, 3], 2)).toEqual([4, 5]);
+  });
 });

@@ -8,17 +8,20 @@ import { promptLookupDraft } from './prompt-lookup.ts';
 /** A suffix this long of the output, found in the original, is enough to know where we are. */
 const MAX_ANCHOR = 6;
 
+type Draft = (sequence: readonly number[], max: number) => readonly number[];
+
 /**
  * Returns a draft function for the backend: `sequence` is prompt + generated ids, of which the
- * first `promptLength` are the prompt. Falls back to prompt lookup when the original says nothing.
+ * first `promptLength` are the prompt. Falls back to `fallback` (prompt lookup) when the original
+ * says nothing.
  */
-export function speculativeEditDraft(reference: readonly number[], promptLength: number) {
-  return (sequence: readonly number[], max: number): readonly number[] => {
+export function speculativeEditDraft(reference: readonly number[], promptLength: number, fallback: Draft = promptLookupDraft): Draft {
+  return (sequence, max) => {
     if (max <= 0) return [];
     const generated = sequence.length - promptLength;
     if (generated <= 0) return reference.slice(0, max);
     const fromReference = continueInReference(reference, sequence, generated, max);
-    return fromReference.length > 0 ? fromReference : promptLookupDraft(sequence, max);
+    return fromReference.length > 0 ? fromReference : fallback(sequence, max);
   };
 }
 
