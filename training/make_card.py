@@ -156,7 +156,9 @@ def calibration_section(path=CALIBRATION):
     L.append(f"Edit with this model (a base model) applies a rewrite only when its mean log-probability per token "
              f"beats the selected code's by at least **{e['margin']:.4f}** nats, and only when it finished. The "
              f"margin is the least at which at most {100 * ep.get('maxWorse', 0):.0f} % of {ep.get('cases', '?')} "
-             f"Edit cases on mutated training code end worse: {seen}.\n")
+             f"Edit cases on mutated training code end worse: {seen}. Whatever its score, a rewrite is also declined "
+             f"when it brings in another language's code or leaves the brackets less balanced than the selected "
+             f"code did (`src/editor/rewrite/`).\n")
     return L
 
 

@@ -159,7 +159,7 @@ async function calibrate(corpus: string, model: string, copyTolerance: number): 
     const editCases = files.flatMap((f) => editCasesOf(f, EDIT_CASES_PER_FILE));
     const edits = await replayEdits(editCases, judgedRewrites);
     const points: EditPoint[] = edits.outcomes.map((outcome, i) => ({
-      delta: verdicts[i]?.finished && verdicts[i]!.foreign === undefined ? verdicts[i]!.rewrite - verdicts[i]!.original : Number.NaN, outcome,
+      delta: verdicts[i]?.finished && verdicts[i]!.refusal === undefined ? verdicts[i]!.rewrite - verdicts[i]!.original : Number.NaN, outcome,
     }));
     const margin = chooseEditMargin(points, CALIBRATION_MAX_WORSE);
     const command = `npm run replay -- --calibrate ${basename(corpus)}${model === 'spark-nano' ? '' : ` --model ${model}`} --copy-tolerance ${copyTolerance}`;

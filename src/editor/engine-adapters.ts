@@ -10,8 +10,7 @@ import type { CompletionEngine } from './inline/completion-controller.ts';
 import { documentContinuation } from './inline/copy-lookup.ts';
 import type { CompletionMode, CursorContext } from './inline/postprocess.ts';
 import { codeFromChatReply, fenced, rewriteMessages } from './rewrite/chat-rewrite.ts';
-import { foreignLanguage } from './rewrite/language-check.ts';
-import { judgeRewrite, NoConfidentEditError, type EditVerdict } from './rewrite/never-worse.ts';
+import { judgeRewrite, NoConfidentEditError, structuralRefusal, type EditVerdict } from './rewrite/never-worse.ts';
 import type { RewriteEngine, RewriteRequest } from './rewrite/rewrite-session.ts';
 
 /** A single-line suggestion rarely needs more; a stop at the newline ends it sooner anyway. */
@@ -239,10 +238,10 @@ export function engineRewrites(deps: EngineAdapterDeps): RewriteEngine {
       const target = deps.engineFor('rewrite');
       const chat = target.engine.readyInfo?.chatTemplate;
       // The proposal streams as usual; with the guard on it stands only if the model scores it no
-      // worse than the original and it stays in the document's language (never-worse.ts).
+      // worse than the original, stays in the document's language and keeps its brackets matched (never-worse.ts).
       const guard = s.editGuard === EDIT_GUARD_ON;
       const judge = (rewrite: string, rewriteLogprobs: readonly number[], originalLogprobs: readonly number[], finished: boolean) => {
-        const verdict = judgeRewrite(rewriteLogprobs, originalLogprobs, finished, deps.editMargin, foreignLanguage(rewrite, req));
+        const verdict = judgeRewrite(rewriteLogprobs, originalLogprobs, finished, deps.editMargin, structuralRefusal(rewrite, req));
         deps.onEditVerdict?.(verdict);
         if (!verdict.confident) throw new NoConfidentEditError(`no confident edit: ${verdict.reason}`);
       };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EDIT_MARGIN, judgeRewrite } from './never-worse.ts';
+import { EDIT_MARGIN, judgeRewrite, structuralRefusal } from './never-worse.ts';
 
 describe('never-worse judgement', () => {
   it('compares mean log-probabilities per token, with the margin', () => {
@@ -15,7 +15,15 @@ describe('never-worse judgement', () => {
     expect(Number.isFinite(EDIT_MARGIN)).toBe(true);
   });
 
-  it('never applies a rewrite in another language, however well it scores', () => {
-    expect(judgeRewrite([-0.1], [-5], true, 0, 'JavaScript/TypeScript')).toMatchObject({ confident: false, reason: 'the rewrite brings in JavaScript/TypeScript code' });
+  it('never applies a rewrite refused for its structure, however well it scores', () => {
+    const refusal = 'the rewrite brings in JavaScript/TypeScript code';
+    expect(judgeRewrite([-0.1], [-5], true, 0, refusal)).toMatchObject({ confident: false, refusal, reason: refusal });
+  });
+
+  it('refuses another language\'s code first, then unmatched brackets', () => {
+    const py = { before: 'x = 1\n', original: 'def f(a):\n    return a\n', after: '', language: 'python' };
+    expect(structuralRefusal('export const f = (a) => a;\n', py)).toBe('the rewrite brings in JavaScript/TypeScript code');
+    expect(structuralRefusal('def f(a):\n    return (a\n', py)).toMatch(/unbalance/);
+    expect(structuralRefusal('def f(a):\n    return a + 1\n', py)).toBeUndefined();
   });
 });

@@ -3,9 +3,12 @@
 // prompt, each ending the way the rewrite ended — by a margin calibrated on replays of real edits
 // (npm run replay -- --calibrate, in ../calibration.json). A rewrite cut off by its token budget
 // is never applied: it would drop the rest of the selection; nor is one that brings in another
-// language's code (language-check.ts), however the model scores it.
+// language's code (language-check.ts) or leaves brackets unmatched (bracket-check.ts), however the
+// model scores it: a model's own loops and fragments can score well.
 
 import calibration from '../calibration.json' with { type: 'json' };
+import { bracketDamage } from './bracket-check.ts';
+import { foreignLanguage } from './language-check.ts';
 
 /** Edit declined: the document is untouched, and the message says why. Not a failure. */
 export class NoConfidentEditError extends Error {
@@ -27,19 +30,25 @@ export interface EditVerdict {
   original: number;
   /** The rewrite ended by itself (a stop token), not at its token budget. */
   finished: boolean;
-  /** The language family the rewrite's new lines are in instead of the document's (language-check.ts). */
-  foreign?: string;
+  /** Why the rewrite is refused whatever its score (structuralRefusal). */
+  refusal?: string;
   confident: boolean;
   /** Why not, for the user. */
   reason?: string;
 }
 
+/** A reason to refuse the rewrite of req.original whatever the model's score, or undefined. */
+export function structuralRefusal(rewrite: string, req: { before: string; original: string; after: string; language?: string }): string | undefined {
+  const foreign = foreignLanguage(rewrite, req);
+  return foreign !== undefined ? `the rewrite brings in ${foreign} code` : bracketDamage(rewrite, req);
+}
+
 export function judgeRewrite(
-  rewriteLogprobs: readonly number[], originalLogprobs: readonly number[], finished: boolean, margin: number = EDIT_MARGIN, foreign?: string,
+  rewriteLogprobs: readonly number[], originalLogprobs: readonly number[], finished: boolean, margin: number = EDIT_MARGIN, refusal?: string,
 ): EditVerdict {
   const rewrite = mean(rewriteLogprobs), original = mean(originalLogprobs);
   if (!finished) return { rewrite, original, finished, confident: false, reason: 'the rewrite did not finish within its token budget' };
-  if (foreign !== undefined) return { rewrite, original, finished, foreign, confident: false, reason: `the rewrite brings in ${foreign} code` };
+  if (refusal !== undefined) return { rewrite, original, finished, refusal, confident: false, reason: refusal };
   // NaN (nothing scored) never passes: without a comparison there is no confidence.
   if (!(rewrite >= original + margin)) {
     return { rewrite, original, finished, confident: false, reason: `the model finds the rewrite no more likely than your code (${rewrite.toFixed(2)} vs ${original.toFixed(2)} per token)` };
