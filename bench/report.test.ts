@@ -90,11 +90,21 @@ describe('bench report', () => {
     expect(targets(report({ decodeTokensPerSecond: 9 })).find((x) => x.name === 'decode vs best peer')!.met).toBe(false);
   });
 
+  it('holds ours against the better of a peer\'s wall clock and its own figure, and shows both', () => {
+    const base = report();
+    const peers = [{ name: 'wllama (wasm)', status: 'ok' as const, ownDecodeTokensPerSecond: 30, prefillMs: 700, detail: { decodeTiming: 'no wall-clock rate: within its noise' } }];
+    const r = { ...base, peers };
+    expect(targets(r).find((x) => x.name === 'decode vs best peer')).toMatchObject({ measured: '1.33×', met: false });
+    const md = markdown({ ...r, targets: targets(r) });
+    expect(md).toContain('| wllama (wasm) | – (no wall-clock rate: within its noise) | 30.0 | 700.0 |');
+    expect(svgChart({ ...r, targets: [] })).not.toContain('wllama (wasm)'); // no measured rate, no bar (never a 0)
+  });
+
   it('writes a markdown table that keeps failed peers with their error, and an SVG with every engine', () => {
     const r = { ...report(), targets: targets(report()) };
     const md = markdown(r);
     expect(md).toContain('| **Spark (WebGPU, N=4)** | **40.0 (38.0–42.0)** |');
-    expect(md).toContain('| transformers.js (webgpu) | failed: Error: no \\| shader-f16 at line 2 | – | – |');
+    expect(md).toContain('| transformers.js (webgpu) | failed: Error: no \\| shader-f16 at line 2 | – | – | – |');
     expect(md).toContain('| completion | 30.0 (30.0–30.0) | 45.0 (45.0–45.0) | 1.50× | 10 / 16 | yes |');
     expect(md).toContain('p50 **70 ms**, p95 **200 ms**');
     const svg = svgChart(r);

@@ -9,6 +9,8 @@ export interface PeerRow {
   status: 'ok' | 'failed';
   error?: string;
   decodeTokensPerSecond?: number;
+  /** The peer's own internal figure (llama.cpp's timings), beside the wall clock. */
+  ownDecodeTokensPerSecond?: number;
   prefillMs?: number;
   sameTokens?: boolean;
   firstMismatch?: number;
@@ -152,7 +154,10 @@ const fmt = (v: number | undefined, digits = 1) => (v === undefined || !Number.i
 const sp = (s: Spread, digits = 1) => `${fmt(s.median, digits)} (${fmt(s.min, digits)}–${fmt(s.max, digits)})`;
 
 export function targets(r: Omit<BenchReport, 'targets'>): Target[] {
-  const bestPeer = Math.max(0, ...r.peers.filter((p) => p.status === 'ok' && !p.name.startsWith('Spark')).map((p) => p.decodeTokensPerSecond ?? 0));
+  // Each peer at the better of its two figures, so neither its plumbing nor a timing artefact can
+  // flatter ours.
+  const bestPeer = Math.max(0, ...r.peers.filter((p) => p.status === 'ok' && !p.name.startsWith('Spark'))
+    .map((p) => Math.max(p.decodeTokensPerSecond ?? 0, p.ownDecodeTokensPerSecond ?? 0)));
   const out: Target[] = [
     { name: 'decode vs best peer', target: '≥ 2×', measured: bestPeer > 0 ? `${fmt(r.ours.decodeTokensPerSecond / bestPeer, 2)}×` : 'no peer ran', met: bestPeer > 0 && r.ours.decodeTokensPerSecond >= 2 * bestPeer },
     { name: 'decode vs roofline', target: '≥ 50%', measured: `${fmt(100 * r.roofline.fraction, 0)}%`, met: r.roofline.fraction >= 0.5 },
@@ -178,14 +183,14 @@ export function markdown(r: BenchReport): string {
     '',
     '## Decode, same weights, same browser',
     '',
-    '| engine | decode tok/s | prefill / TTFT ms | same greedy tokens |',
-    '|---|---|---|---|',
-    `| **Spark (WebGPU, N=${o.tokensPerSubmit})** | **${sp(o.spread.decodeTokensPerSecond)}** | ${sp(o.spread.ttftMs)} | ${o.sameTokens === undefined ? '–' : `${o.sameTokens ? 'yes' : 'NO'} (first ${o.comparedTokens})`} |`,
+    '| engine | decode tok/s (wall clock) | its own figure | prefill / TTFT ms | same greedy tokens |',
+    '|---|---|---|---|---|',
+    `| **Spark (WebGPU, N=${o.tokensPerSubmit})** | **${sp(o.spread.decodeTokensPerSecond)}** | – | ${sp(o.spread.ttftMs)} | ${o.sameTokens === undefined ? '–' : `${o.sameTokens ? 'yes' : 'NO'} (first ${o.comparedTokens})`} |`,
     ...r.peers.map((p) => p.status === 'ok'
-      ? `| ${p.name} | ${fmt(p.decodeTokensPerSecond)} | ${fmt(p.prefillMs)} | ${p.sameTokens === undefined ? '–' : p.sameTokens ? 'yes' : `NO (from token ${p.firstMismatch})`} |`
-      : `| ${p.name} | failed: ${(p.error ?? '').replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 160)} | – | – |`),
-    `| roofline bound (${fmt(r.roofline.bandwidthGBps, 2)} GB/s ÷ ${fmt(r.roofline.weightBytesPerToken / 1e6, 2)} MB/token) | ${fmt(r.roofline.boundTokensPerSecond)} | – | – |`,
-    `| dispatch floor (${fmt(o.dispatchesPerToken)} dispatches × ${fmt(r.roofline.msPerDispatch, 3)} ms) | ${fmt(r.roofline.dispatchBoundTokensPerSecond)} | – | – |`,
+      ? `| ${p.name} | ${p.decodeTokensPerSecond === undefined ? `– (${p.detail?.['decodeTiming'] ?? 'not measured'})` : fmt(p.decodeTokensPerSecond)} | ${fmt(p.ownDecodeTokensPerSecond)} | ${fmt(p.prefillMs)} | ${p.sameTokens === undefined ? '–' : p.sameTokens ? 'yes' : `NO (from token ${p.firstMismatch})`} |`
+      : `| ${p.name} | failed: ${(p.error ?? '').replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 160)} | – | – | – |`),
+    `| roofline bound (${fmt(r.roofline.bandwidthGBps, 2)} GB/s ÷ ${fmt(r.roofline.weightBytesPerToken / 1e6, 2)} MB/token) | ${fmt(r.roofline.boundTokensPerSecond)} | – | – | – |`,
+    `| dispatch floor (${fmt(o.dispatchesPerToken)} dispatches × ${fmt(r.roofline.msPerDispatch, 3)} ms) | ${fmt(r.roofline.dispatchBoundTokensPerSecond)} | – | – | – |`,
     '',
     `Decode is **${fmt(100 * r.roofline.fraction, 0)}%** of the streaming-read roofline. Limiter: ${r.roofline.limiter}. ` +
       `Decode GPU time per token by kernel (${r.profile.clock}): ${profileSummary(r.profile.decodeMsPerTokenByKernel)}. ` +
@@ -252,7 +257,7 @@ export function svgChart(r: BenchReport): string {
   };
   const decode = [
     { label: `Spark WebGPU (N=${r.ours.tokensPerSubmit})`, value: r.ours.decodeTokensPerSecond, accent: true },
-    ...r.peers.filter((p) => p.status === 'ok').map((p) => ({ label: p.name, value: p.decodeTokensPerSecond ?? 0 })),
+    ...r.peers.flatMap((p) => (p.status === 'ok' && p.decodeTokensPerSecond !== undefined ? [{ label: p.name, value: p.decodeTokensPerSecond }] : [])),
     { label: 'roofline bound', value: r.roofline.boundTokensPerSecond },
   ];
   const a = panel(`Decode tokens/s — ${r.adapter} (SwiftShader figures: compare ratios)`, decode, 0);

@@ -21,8 +21,14 @@ describe('timingFigures', () => {
     expect(f.decodeTokensPerSecond).toBe(10); // 10 tokens in 1000 ms
   });
 
-  it('reports 0 tokens/s rather than Infinity or NaN when nothing was decoded after the first', () => {
-    expect(timingFigures({ start: 0, firstToken: 5, end: 5, tokens: 1 }).decodeTokensPerSecond).toBe(0);
+  it('gives no rate, with the reason, rather than 0, Infinity or NaN when the timing cannot give one', () => {
+    const one = timingFigures({ start: 0, firstToken: 5, end: 5, tokens: 1 });
+    expect(one.decodeTokensPerSecond).toBeUndefined();
+    expect(one.unusable).toMatch(/none after the first/);
+    // Two requests timed apart (wllama): polling jitter can put the longer one's end before the shorter's.
+    const noisy = timingFigures({ start: 0, firstToken: 130, end: 125, tokens: 16 });
+    expect(noisy.decodeTokensPerSecond).toBeUndefined();
+    expect(noisy.unusable).toMatch(/15 tokens after the first took -5.0 ms/);
   });
 });
 
@@ -50,6 +56,12 @@ describe('rows', () => {
     const row = okRow('p', [4, 5, 6], { start: 0, firstToken: 10.123, end: 1010.123, tokens: 3 }, [4, 5, 6]);
     expect(row).toMatchObject({ name: 'p', status: 'ok', prefillMs: 10.12, decodeTokensPerSecond: 2, sameTokens: true });
   });
+
+  it('leaves the rate out of an ok row, and says why, when the timing gives none', () => {
+    const row = okRow('p', [4, 5], { start: 0, firstToken: 130, end: 125, tokens: 2 }, [4, 5], { threads: 1 });
+    expect(row).not.toHaveProperty('decodeTokensPerSecond');
+    expect(row.detail).toMatchObject({ threads: 1, decodeTiming: expect.stringMatching(/^no wall-clock rate: /) });
+  });
 });
 
 describe('medianRow', () => {
@@ -60,6 +72,15 @@ describe('medianRow', () => {
     expect(row.decodeTokensPerSecond).toBe(10); // 10 tokens over 1000 ms: the middle rate
     expect(row.detail).toMatchObject({ runs: 3, decodeTokensPerSecondRuns: '10,20,5' });
     expect(row.sameTokens).toBe(true);
+  });
+
+  it('reports the median of the peer\'s own figures beside the wall clock, and marks runs without a rate', () => {
+    const own = (r: ReturnType<typeof run>, v: number) => ({ ...r, ownDecodeTokensPerSecond: v });
+    const noisy = { ids: [1], timing: { start: 0, firstToken: 10, end: 5, tokens: 11 }, ownDecodeTokensPerSecond: 40 };
+    const row = medianRow('p', [own(run([1], 1000), 12), noisy, own(run([1], 500), 25)], [1]);
+    expect(row.decodeTokensPerSecond).toBe(10); // the measured runs are the majority
+    expect(row.ownDecodeTokensPerSecond).toBe(25);
+    expect(row.detail).toMatchObject({ decodeTokensPerSecondRuns: '10,–,20' });
   });
 
   it('is not sameTokens when any run differs', () => {

@@ -24,6 +24,11 @@ export interface PeerRequest {
 export interface GenerationRun {
   ids: number[];
   timing: GenerationTiming;
+  /**
+   * The peer's own decode figure for this run, where it reports one (llama.cpp's
+   * timings.predicted_per_second): a check on the wall clock, which includes the peer's plumbing.
+   */
+  ownDecodeTokensPerSecond?: number;
 }
 
 /** One row of the peers table; field names follow bench.json's stable format (scripts/test.mjs checks it). */
@@ -31,7 +36,10 @@ export interface PeerResult {
   name: string;
   status: 'ok' | 'failed';
   error?: string;
+  /** Wall clock; absent (with detail.decodeTiming saying why) when the run's timing could not give a rate. */
   decodeTokensPerSecond?: number;
+  /** The peer's own figure (see GenerationRun), beside the wall clock. */
+  ownDecodeTokensPerSecond?: number;
   prefillMs?: number;
   tokens?: number[];
   sameTokens?: boolean;
@@ -54,14 +62,17 @@ export interface GenerationTiming {
 /**
  * Prefill = start → first token. Decode rate counts only the tokens after the first, over the time
  * after the first: the first token is paid for by the prefill pass, so counting it would flatter
- * the decode figure for short generations.
+ * the decode figure for short generations. A timing that cannot give a rate (nothing decoded after
+ * the first token, or no time between them) gives none, with the reason: a 0 would read as a
+ * measured, very slow peer.
  */
-export function timingFigures(t: GenerationTiming): { prefillMs: number; decodeTokensPerSecond: number } {
+export function timingFigures(t: GenerationTiming): { prefillMs: number; decodeTokensPerSecond?: number; unusable?: string } {
   const prefillMs = t.firstToken - t.start;
   const decodeMs = t.end - t.firstToken;
   const decoded = t.tokens - 1;
-  const decodeTokensPerSecond = decoded > 0 && decodeMs > 0 ? (decoded * 1000) / decodeMs : 0;
-  return { prefillMs, decodeTokensPerSecond };
+  if (decoded <= 0) return { prefillMs, unusable: `only ${t.tokens} token(s) generated, none after the first` };
+  if (!(decodeMs > 0)) return { prefillMs, unusable: `the ${decoded} tokens after the first took ${decodeMs.toFixed(1)} ms of wall clock, within its noise` };
+  return { prefillMs, decodeTokensPerSecond: (decoded * 1000) / decodeMs };
 }
 
 /** Compare generated ids with the reference; undefined fields when there is no reference. */
@@ -109,13 +120,18 @@ export function medianRow(
 ): PeerResult {
   if (runs.length === 0) throw new Error('medianRow needs at least one run');
   const rated = runs.map((r) => ({ r, tps: timingFigures(r.timing).decodeTokensPerSecond }));
-  const sorted = [...rated].sort((a, b) => a.tps - b.tps);
+  // Runs without a wall-clock rate sort first, so the median is of the measured ones only when
+  // they are the majority.
+  const sorted = [...rated].sort((a, b) => (a.tps ?? -Infinity) - (b.tps ?? -Infinity));
   const mid = sorted[Math.floor((sorted.length - 1) / 2)]!.r;
   const row = okRow(name, mid.ids, mid.timing, reference, detail);
+  const own = runs.map((r) => r.ownDecodeTokensPerSecond).filter((v): v is number => v !== undefined && Number.isFinite(v) && v > 0);
+  if (own.length > 0) row.ownDecodeTokensPerSecond = round(own.sort((a, b) => a - b)[Math.floor((own.length - 1) / 2)]!, 2);
   if (runs.length > 1) {
     const mismatch = runs.map((r) => compareTokens(r.ids, reference)).find((c) => c.sameTokens === false);
     if (mismatch) Object.assign(row, mismatch);
-    row.detail = { ...row.detail, runs: runs.length, decodeTokensPerSecondRuns: rated.map((x) => round(x.tps, 2)).join(',') };
+    const list = rated.map((x) => (x.tps === undefined ? '–' : round(x.tps, 2))).join(',');
+    row.detail = { ...row.detail, runs: runs.length, decodeTokensPerSecondRuns: list };
   }
   return row;
 }
@@ -128,15 +144,16 @@ export function okRow(
   reference: readonly number[] | undefined,
   detail?: PeerResult['detail'],
 ): PeerResult {
-  const { prefillMs, decodeTokensPerSecond } = timingFigures(timing);
+  const { prefillMs, decodeTokensPerSecond, unusable } = timingFigures(timing);
+  const withReason = unusable === undefined ? detail : { ...detail, decodeTiming: `no wall-clock rate: ${unusable}` };
   return {
     name,
     status: 'ok',
-    decodeTokensPerSecond: round(decodeTokensPerSecond, 2),
+    ...(decodeTokensPerSecond === undefined ? {} : { decodeTokensPerSecond: round(decodeTokensPerSecond, 2) }),
     prefillMs: round(prefillMs, 2),
     tokens,
     ...compareTokens(tokens, reference),
-    ...(detail ? { detail } : {}),
+    ...(withReason ? { detail: withReason } : {}),
   };
 }
 

@@ -23,6 +23,9 @@ export interface WllamaPeerOptions {
   nCtx: number;
 }
 
+/** Tokens per timed request at least (see runWllamaPeer). */
+const TIMED_TOKENS = 64;
+
 /** The parts of a streamed completion chunk we read (llama-server's OAI-compatible shape). */
 interface CompletionChunk {
   choices?: { text?: string; logprobs?: unknown }[];
@@ -150,10 +153,16 @@ export async function runWllamaPeer(opts: WllamaPeerOptions, req: PeerRequest): 
     let promptTokens: number | undefined;
     // wllama hands tokens to the page by polling its worker, so chunk arrival times bunch up and
     // say little about when each token was made. Wall clock over two requests does not depend on
-    // that: T1 = one token (prefill + first token), TN = all N; decode rate = (N - 1) / (TN - T1).
+    // that: T1 = one token (prefill + first token), TM = M tokens; decode rate = (M - 1) / (TM - T1).
+    // Each request carries tens of ms of polling jitter, so M is at least TIMED_TOKENS: over a
+    // short span (16 tokens at ~100 tok/s) the jitter can make TM <= T1. Greedy with EOS ignored,
+    // the first N of the M tokens are the N-token answer, which is what is compared.
+    const timed = Math.min(Math.max(req.maxNewTokens, TIMED_TOKENS), opts.nCtx - req.prompt.length - 8);
+    if (timed < req.maxNewTokens) throw new Error(`n_ctx ${opts.nCtx} leaves no room for ${req.maxNewTokens} new tokens after a ${req.prompt.length}-token prompt`);
     const engine = wllama;
     const generate = async (maxTokens: number) => {
       const ids: number[] = [];
+      let own: CompletionChunk['timings'];
       const start = performance.now();
       await engine.createCompletion({
         ...params,
@@ -162,7 +171,7 @@ export async function runWllamaPeer(opts: WllamaPeerOptions, req: PeerRequest): 
         onData: (chunk: unknown) => {
           if (chunks.length < 3) chunks.push(chunk);
           const c = chunk as CompletionChunk;
-          if (c.timings) timings = c.timings;
+          if (c.timings) timings = own = c.timings;
           if (typeof c.usage?.prompt_tokens === 'number') promptTokens = c.usage.prompt_tokens;
           ids.push(...(idsFromChunk(c, inverse) ?? []));
         },
@@ -171,12 +180,16 @@ export async function runWllamaPeer(opts: WllamaPeerOptions, req: PeerRequest): 
       if (ids.length === 0) {
         throw new Error(`no token ids in wllama's stream; first chunks: ${JSON.stringify(chunks).slice(0, 600)}`);
       }
-      return { ids, ms };
+      return { ids, ms, own: own?.predicted_per_second };
     };
     for (let r = 0; r < (req.repeats ?? 1); r++) {
       const one = await generate(1);
-      const all = await generate(req.maxNewTokens);
-      runs.push({ ids: all.ids, timing: { start: 0, firstToken: one.ms, end: all.ms, tokens: all.ids.length } });
+      const all = await generate(timed);
+      runs.push({
+        ids: all.ids.slice(0, req.maxNewTokens),
+        timing: { start: 0, firstToken: one.ms, end: all.ms, tokens: all.ids.length },
+        ...(all.own === undefined ? {} : { ownDecodeTokensPerSecond: all.own }),
+      });
     }
     // llama.cpp's count of the prompt tokens it evaluated: equal to ours means it tokenized the
     // text to the same length (the ids themselves are not reported back).
@@ -186,7 +199,7 @@ export async function runWllamaPeer(opts: WllamaPeerOptions, req: PeerRequest): 
       promptTokens: req.prompt.length,
       promptTokensSeen: seen,
       llamaPromptMs: timings?.prompt_ms ?? -1,
-      llamaDecodeTokensPerSecond: timings?.predicted_per_second ?? -1,
+      timedTokens: timed,
       threads: wllama.getNumThreads(),
       multithread: wllama.isMultithread(),
       navigatorGpu: wllama.isSupportWebGPU(), // navigator.gpu exists; see placement for where it ran

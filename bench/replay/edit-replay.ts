@@ -140,9 +140,12 @@ export function classifyEdit(c: Pick<EditCase, 'original' | 'mutated'>, result: 
 
 /**
  * Runs Edit on each case, one after another. Edit declining (NoConfidentEditError) leaves the code
- * as it was; any other failure fails the replay: it is a bug, not an outcome.
+ * as it was; any other failure fails the replay: it is a bug, not an outcome. onApplied sees every
+ * rewrite that was applied, so a run that makes code worse shows how.
  */
-export async function replayEdits(cases: readonly EditCase[], engine: RewriteEngine): Promise<EditSummary & { outcomes: EditOutcome[] }> {
+export async function replayEdits(
+  cases: readonly EditCase[], engine: RewriteEngine, onApplied?: (c: EditCase, outcome: EditOutcome, result: string) => void,
+): Promise<EditSummary & { outcomes: EditOutcome[] }> {
   const outcomes: EditOutcome[] = [];
   for (const c of cases) {
     let result = '';
@@ -153,7 +156,9 @@ export async function replayEdits(cases: readonly EditCase[], engine: RewriteEng
       if (!(err instanceof NoConfidentEditError)) throw err;
       result = c.mutated;
     }
-    outcomes.push(classifyEdit(c, result));
+    const outcome = classifyEdit(c, result);
+    if (outcome !== 'declined') onApplied?.(c, outcome, result);
+    outcomes.push(outcome);
   }
   const count = (o: EditOutcome) => outcomes.filter((x) => x === o).length;
   return { cases: cases.length, restored: count('restored'), worse: count('worse'), declined: count('declined'), outcomes };

@@ -243,7 +243,10 @@ export async function main(argv: readonly string[]): Promise<void> {
     say(`loading ${label} on the CPU backend`);
     const ready = await engine.load(label, { files: modelBytes, backend: 'cpu' });
     const modelName = label;
-    const model = modelSystem(engine, modelName, args.copyTolerance !== undefined ? { copyTolerance: args.copyTolerance } : {});
+    let verdict: EditVerdict | undefined; // the last Edit's, for the log of applied rewrites
+    const model = modelSystem(engine, modelName, {
+      ...(args.copyTolerance !== undefined ? { copyTolerance: args.copyTolerance } : {}), onEditVerdict: (v) => { verdict = v; },
+    });
     // The model as the app runs it (the gate at its default threshold), and without the gate.
     const systems: ReplaySystem[] = [
       { name: modelName, engine: model.completions, gateThreshold: settings.gateThreshold },
@@ -256,7 +259,10 @@ export async function main(argv: readonly string[]): Promise<void> {
 
     say('Edit on mutated code');
     const editCases = files.flatMap((f) => editCasesOf(f, args.quick ? 1 : EDIT_CASES_PER_FILE));
-    const edit: EditSummary = await replayEdits(editCases, model.rewrites);
+    const edit: EditSummary = await replayEdits(editCases, model.rewrites, (c, outcome, result) => {
+      const scores = verdict ? ` (rewrite ${verdict.rewrite.toFixed(3)} vs original ${verdict.original.toFixed(3)} per token)` : '';
+      say(`Edit ${outcome}: ${c.path}, ${c.kind}${scores}\n--- selection\n${c.mutated}\n--- rewrite\n${result}\n---`);
+    });
 
     let page: PageSample | { skipped: string } = { skipped: '--no-page' };
     const inPublic = !existsSync(args.model) && existsSync(join(MODELS, args.model));

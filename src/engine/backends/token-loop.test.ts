@@ -270,6 +270,23 @@ describe('TokenLoop', () => {
     expect(tolerant(3, 12, 1e-9)).not.toEqual(Array(12).fill(3));
   });
 
+  it('with a tolerance, a backend that decodes several steps per call gives the output of one that decodes one', async () => {
+    // A document-lookup draft appears only after some tokens (here: after every token 3 or 4),
+    // in the middle of a multi-step call.
+    const draft = (s: readonly number[], max: number) => (s.length > PROMPT.length && s.at(-1)! % 10 < 5 ? Array<number>(max).fill(s.at(-1)! % 10) : []);
+    const run = async (steps: number) => {
+      const stepper = new FakeStepper({ maxDecodeStepsPerCall: steps, maxDraftTokens: 4 });
+      const loop = new TokenLoop(stepper, 'fake');
+      const tokens: number[] = [];
+      await loop.generate(request(PROMPT, { maxNewTokens: 40, tokensPerSubmit: steps, draft, draftTolerance: 0.05 }), (ids) => { tokens.push(...ids); }, new AbortController().signal);
+      expectConsistent(loop, stepper, [...PROMPT, ...tokens]);
+      return tokens;
+    };
+    const one = await run(1);
+    expect(one).not.toEqual(naive(PROMPT, 40)); // the tolerance kept some drafts
+    for (const steps of [2, 4, 8]) expect(await run(steps)).toEqual(one);
+  });
+
   it('stops delivering after abort, and the cache it kept is reused next time', async () => {
     const loop = new TokenLoop(new FakeStepper(), 'fake');
     const controller = new AbortController();

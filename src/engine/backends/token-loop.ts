@@ -323,8 +323,12 @@ export class TokenLoop {
           this.cached.push(prev);
           prev = ids[i]!;
           if (emit(ids[i]!, logprobs[i]!)) break;
+          // With a tolerance, whether a draft is kept depends on where it is offered. Offering it
+          // after every token, as a one-step backend does, keeps every backend's output the same;
+          // the steps decoded past it are dropped.
+          if (tolerance > 0 && i < ids.length - 1 && draftsFor(sequence).length > 0) break;
         }
-        pending = ids[ids.length - 1]!;
+        pending = prev;
         deliverNow = emitted.length >= n;
       }
       trimCache();
