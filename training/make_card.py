@@ -157,8 +157,8 @@ def calibration_section(path=CALIBRATION):
              f"beats the selected code's by at least **{e['margin']:.4f}** nats, and only when it finished. The "
              f"margin is the least at which at most {100 * ep.get('maxWorse', 0):.0f} % of {ep.get('cases', '?')} "
              f"Edit cases on mutated training code end worse: {seen}. Whatever its score, a rewrite is also declined "
-             f"when it brings in another language's code or leaves the brackets less balanced than the selected "
-             f"code did (`src/editor/rewrite/`).\n")
+             f"when it brings in another language's code, leaves the brackets less balanced than the selected "
+             f"code did, or deletes it (`src/editor/rewrite/`).\n")
     return L
 
 

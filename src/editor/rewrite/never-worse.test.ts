@@ -26,4 +26,12 @@ describe('never-worse judgement', () => {
     expect(structuralRefusal('def f(a):\n    return (a\n', py)).toMatch(/unbalance/);
     expect(structuralRefusal('def f(a):\n    return a + 1\n', py)).toBeUndefined();
   });
+
+  it('refuses a rewrite that deletes the selected code, whatever it scores', () => {
+    // The held-out replay's case: zod/src/v4/core/core.ts, a type header answered with nothing.
+    const ts = { before: 'import type * as Shared from "./shared.js";\n', original: '\nexport type $ZodBranded<\n  T extends Shared.SomeType,\n', after: '> = T;\n', language: 'typescript' };
+    expect(structuralRefusal('\n', ts)).toBe('the rewrite would delete the selected code');
+    expect(judgeRewrite([-0.711], [-3.224], true, 0, structuralRefusal('', ts))).toMatchObject({ confident: false, reason: 'the rewrite would delete the selected code' });
+    expect(structuralRefusal('', { ...ts, original: '\n  \n' })).toBeUndefined(); // nothing but blanks to keep
+  });
 });

@@ -3,8 +3,8 @@
 // prompt, each ending the way the rewrite ended — by a margin calibrated on replays of real edits
 // (npm run replay -- --calibrate, in ../calibration.json). A rewrite cut off by its token budget
 // is never applied: it would drop the rest of the selection; nor is one that brings in another
-// language's code (language-check.ts) or leaves brackets unmatched (bracket-check.ts), however the
-// model scores it: a model's own loops and fragments can score well.
+// language's code (language-check.ts), leaves brackets unmatched (bracket-check.ts) or deletes the
+// code outright, however the model scores it: a model's own loops and fragments can score well.
 
 import calibration from '../calibration.json' with { type: 'json' };
 import { bracketDamage } from './bracket-check.ts';
@@ -37,8 +37,14 @@ export interface EditVerdict {
   reason?: string;
 }
 
-/** A reason to refuse the rewrite of req.original whatever the model's score, or undefined. */
+/**
+ * A reason to refuse the rewrite of req.original whatever the model's score, or undefined. An
+ * empty rewrite of code is one: its only scored token is the stop token, which can beat the mean of
+ * real code (spark-nano answered a three-line type header with nothing, −0.71 against −3.22 per
+ * token), and Edit's job is to fix code, not to delete it.
+ */
 export function structuralRefusal(rewrite: string, req: { before: string; original: string; after: string; language?: string }): string | undefined {
+  if (rewrite.trim() === '' && req.original.trim() !== '') return 'the rewrite would delete the selected code';
   const foreign = foreignLanguage(rewrite, req);
   return foreign !== undefined ? `the rewrite brings in ${foreign} code` : bracketDamage(rewrite, req);
 }
