@@ -83,18 +83,35 @@ describe('bench report', () => {
 
   it('reports the targets against the best peer other than our own CPU reference', () => {
     const t = targets(report());
-    expect(t.find((x) => x.name === 'decode vs best peer')).toMatchObject({ measured: '8.00×', met: true });
+    expect(t.find((x) => x.name === 'decode of the chosen path (WebGPU) vs best in-browser peer')).toMatchObject({ measured: '8.00×', met: true });
+    expect(t.find((x) => x.name === 'WebGPU decode vs best WebGPU peer')).toMatchObject({ measured: 'no WebGPU peer ran', met: false });
     expect(t.find((x) => x.name === 'decode vs roofline')).toMatchObject({ measured: '25%', met: false });
     expect(t.find((x) => x.name.startsWith('readbacks/token'))).toMatchObject({ met: false });
     expect(t.find((x) => x.name === 'keystroke → first ghost p95')).toMatchObject({ measured: '200 ms', met: false });
-    expect(targets(report({ decodeTokensPerSecond: 9 })).find((x) => x.name === 'decode vs best peer')!.met).toBe(false);
+    expect(targets(report({ decodeTokensPerSecond: 9 })).find((x) => x.name.startsWith('decode of the chosen path'))!.met).toBe(false);
+  });
+
+  it('holds the path the app chose (the CPU here) against in-browser peers only, and the pause probe against its targets', () => {
+    const base = report();
+    const native = { name: 'llama.cpp (node-llama-cpp, CPU, F16 GGUF)', status: 'ok' as const, decodeTokensPerSecond: 500, native: true };
+    const pause = {
+      path: 'CPU: 20 ms per keystroke against 120 ms on WebGPU f16', p50: 40, p95: 160, ghostShare: 0.75, typedChars: 8, keyGapMs: 90,
+      languages: [{ language: 'python', file: 'a.py', pauses: 4, ghosts: 3, latenciesMs: [30, 40, 160] }],
+    };
+    const r = { ...base, peers: [...base.peers, native], pause };
+    const t = targets(r);
+    expect(t.find((x) => x.name === 'decode of the chosen path (CPU) vs best in-browser peer')).toMatchObject({ measured: '60.00×', met: true });
+    expect(t.find((x) => x.name === 'keystroke → ghost after a pause p50')).toMatchObject({ measured: '40 ms', met: true });
+    expect(t.find((x) => x.name === 'keystroke → ghost after a pause p95')).toMatchObject({ measured: '160 ms', met: false });
+    expect(t.find((x) => x.name === 'pauses with a ghost (gate on)')).toMatchObject({ measured: '75%', met: false });
+    expect(markdown({ ...r, targets: t })).toContain('- python (a.py): ghost at 3/4 pauses; ms: 30, 40, 160');
   });
 
   it('holds ours against the better of a peer\'s wall clock and its own figure, and shows both', () => {
     const base = report();
     const peers = [{ name: 'wllama (wasm)', status: 'ok' as const, ownDecodeTokensPerSecond: 30, prefillMs: 700, detail: { decodeTiming: 'no wall-clock rate: within its noise' } }];
     const r = { ...base, peers };
-    expect(targets(r).find((x) => x.name === 'decode vs best peer')).toMatchObject({ measured: '1.33×', met: false });
+    expect(targets(r).find((x) => x.name.startsWith('decode of the chosen path'))).toMatchObject({ measured: '1.33×', met: false });
     const md = markdown({ ...r, targets: targets(r) });
     expect(md).toContain('| wllama (wasm) | – (no wall-clock rate: within its noise) | 30.0 | 700.0 |');
     expect(svgChart({ ...r, targets: [] })).not.toContain('wllama (wasm)'); // no measured rate, no bar (never a 0)

@@ -7,12 +7,10 @@
 //   5. bench.json + bench.md + bench.svg into --out; the last line printed is bench.json's path.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative, resolve, sep } from 'node:path';
 import { chromium, type Browser } from '@playwright/test';
 import { Tokenizer } from '@huggingface/tokenizers';
-import { createServer, type ViteDevServer } from 'vite';
+import { ROOT, startServer } from './dev-server.ts';
 import { launchOptions } from '../scripts/browser.ts';
 import { DEFAULT_SETTINGS } from '../src/settings.ts';
 import { asQ4KM } from '../src/testing/gguf-family-models.ts';
@@ -20,6 +18,8 @@ import { ggufFromHfFiles } from '../src/testing/gguf-test-model.ts';
 import { parseBenchArgs } from './bench-args.ts';
 import type { EngineBenchResult, EngineBenchSpec } from './bench-types.ts';
 import { measureEditorLatency } from './editor-latency.ts';
+import { measurePauseLatency } from './pause-latency.ts';
+import type { PauseLatency } from './pause-report.ts';
 import { replayTable, type ReplayReport } from './replay/report.ts';
 import { DEFAULT_PROMPT_TEXT } from './peers/args.ts';
 import { runLlamaCpp } from './peers/llama-cpp-peer.ts';
@@ -27,7 +27,6 @@ import { suppressedIds, type TokenizerJson } from './peers/common.ts';
 import { runPeers, type PeersReport } from './peers/run-peers.ts';
 import { compareWithSuppressed, decodeLimiter, formatRows, markdown, svgChart, targets, type BenchReport, type EditorLatency, type LlamaCppFormatRun, type PeerRow } from './report.ts';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MODEL_DIR = join(ROOT, 'public', 'models', 'spark-nano');
 /**
  * Real code for the prompts: four of this repo's TypeScript sources, frozen as a fixture so that an
@@ -83,17 +82,6 @@ function buildSpec(tok: Tokenizer, tokJson: TokenizerJson, quick: boolean): Engi
   };
 }
 
-async function startServer(): Promise<{ server: ViteDevServer; origin: string }> {
-  // The app's own config (workers, ?raw shaders), on a free port: the bench serves both the
-  // app and bench.html from one origin. No HMR or watching: an edit in the tree must not
-  // reload a page in the middle of a measurement.
-  const server = await createServer({ root: ROOT, configFile: join(ROOT, 'vite.config.ts'), logLevel: 'error', clearScreen: false, server: { port: 0, strictPort: false, hmr: false, watch: null } });
-  await server.listen();
-  const addr = server.httpServer?.address() as AddressInfo | null;
-  if (!addr) throw new Error('vite did not report its address');
-  return { server, origin: `http://127.0.0.1:${addr.port}` };
-}
-
 async function runEngine(browser: Browser, origin: string, spec: EngineBenchSpec): Promise<EngineBenchResult> {
   const page = await browser.newPage();
   page.on('console', (m) => { if (m.text().startsWith('[bench]') || m.type() === 'error') say(`page: ${m.text()}`); });
@@ -106,7 +94,7 @@ async function runEngine(browser: Browser, origin: string, spec: EngineBenchSpec
   }
 }
 
-function assemble(engine: EngineBenchResult, peers: PeersReport | { error: string }, editor: EditorLatency | { error: string } | undefined, quick: boolean, started: number, suppress: number[], llamaCpp: Partial<Record<keyof typeof GGUF_TYPE, LlamaCppFormatRun>>): BenchReport {
+function assemble(engine: EngineBenchResult, peers: PeersReport | { error: string }, editor: EditorLatency | { error: string } | undefined, pause: PauseLatency | { error: string } | undefined, quick: boolean, started: number, suppress: number[], llamaCpp: Partial<Record<keyof typeof GGUF_TYPE, LlamaCppFormatRun>>): BenchReport {
   const p = engine.prefill;
   const keyMs = engine.keystroke.ms.median;
   const boundTokensPerSecond = (engine.bandwidth.gbPerSecond * 1e9) / engine.plan.bytesPerToken;
@@ -121,8 +109,8 @@ function assemble(engine: EngineBenchResult, peers: PeersReport | { error: strin
   const f16 = llamaCpp.f16;
   if (f16) {
     peerRows.push('error' in f16
-      ? { name: 'llama.cpp (node-llama-cpp, CPU, F16 GGUF)', status: 'failed', error: f16.error }
-      : { name: 'llama.cpp (node-llama-cpp, CPU, F16 GGUF)', status: 'ok', decodeTokensPerSecond: f16.decodeTokensPerSecond, prefillMs: f16.prefillMs,
+      ? { name: 'llama.cpp (node-llama-cpp, CPU, F16 GGUF)', status: 'failed', error: f16.error, native: true }
+      : { name: 'llama.cpp (node-llama-cpp, CPU, F16 GGUF)', status: 'ok', native: true, decodeTokensPerSecond: f16.decodeTokensPerSecond, prefillMs: f16.prefillMs,
         ...compareTokens(engine.greedy, f16.tokens), detail: { threads: f16.threads, runtime: 'native, not in the browser' } });
   }
   const ref = 'error' in peers ? undefined : peers.reference;
@@ -165,6 +153,7 @@ function assemble(engine: EngineBenchResult, peers: PeersReport | { error: strin
     weightFormats,
     drafts: engine.drafts,
     ...(editor ? { editor } : {}),
+    ...(pause ? { pause } : {}),
     engine: { description: engine.description, weightFormat: engine.weightFormat, params: engine.params, plan: engine.plan, features: engine.features },
     reference: 'error' in peers
       ? { source: 'none (peers failed)', tokens: [], prompt: [], suppressedCount: suppress.length }
@@ -254,6 +243,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const { server, origin } = await startServer();
   let engine: EngineBenchResult;
   let editor: EditorLatency | { error: string } | undefined;
+  let pause: PauseLatency | { error: string } | undefined;
   const browser = await chromium.launch(launchOptions());
   try {
     say(`engine bench on ${origin} (${args.quick ? 'quick' : 'full'})`);
@@ -261,6 +251,8 @@ export async function main(argv: readonly string[]): Promise<void> {
     if (args.editor) {
       say('keystroke → ghost in the app');
       editor = await measureEditorLatency(browser, `${origin}/`, args.quick).catch((err: unknown) => ({ error: message(err) }));
+      say('keystroke → ghost after a pause, from outside the app');
+      pause = await measurePauseLatency(browser, `${origin}/`, args.quick ? 2 : 12, ROOT).catch((err: unknown) => ({ error: message(err) }));
     }
   } finally {
     await browser.close().catch(() => undefined);
@@ -282,7 +274,7 @@ export async function main(argv: readonly string[]): Promise<void> {
     say('llama.cpp (node-llama-cpp, CPU) per weight format');
     llamaCpp = await llamaCppFormats(spec, engine.weightFormats.map((f) => f.format), args.quick ? 1 : 3);
   }
-  const report = assemble(engine, peers, editor, args.quick, started, suppress, llamaCpp);
+  const report = assemble(engine, peers, editor, pause, args.quick, started, suppress, llamaCpp);
   writeFileSync(join(out, 'bench.json'), JSON.stringify(report, null, 2) + '\n');
   // The typing replay (suggestion quality), a full run only: npm test runs its quick form on its own.
   const replay = args.quick || !args.replay ? undefined : runReplay(out);

@@ -4,7 +4,7 @@
 import type { Assistant, SlotName } from './editor/assistant.ts';
 import type { CompletionEvent } from './editor/inline/completion-controller.ts';
 import type { OfferedSuggestions } from './editor/inline/inline-provider.ts';
-import type { DoneEvent, GenerateOptions, ProbeResult } from './engine/index.ts';
+import type { DoneEvent, GenerateOptions, PathChoice, ProbeResult } from './engine/index.ts';
 import type { Hud } from './hud/hud.ts';
 import type { HudSnapshot } from './hud/hud-model.ts';
 import type { Settings } from './settings.ts';
@@ -51,7 +51,7 @@ export interface SparkAutomation {
    * ['f16', 'q4_k', 'q6_k']. For the Edit slot while it is "same as ghost text": the ghost text model's.
    */
   /** chatTemplate: whether Edit talks to the model through its chat template ('ok'), cannot ('error: …'), or it has none. */
-  engineReady(slot?: SlotName): Promise<{ backend: 'webgpu' | 'cpu'; description: string; fallbackReason?: string; weightFormats?: string[]; chatTemplate: 'none' | 'ok' | `error: ${string}` }>;
+  engineReady(slot?: SlotName): Promise<{ backend: 'webgpu' | 'cpu'; description: string; fallbackReason?: string; path?: PathChoice; weightFormats?: string[]; chatTemplate: 'none' | 'ok' | `error: ${string}` }>;
   /** Starts measuring (HUD figures and the completion event log) even with the HUD collapsed. */
   startMeasuring(): void;
   /** The HUD's figures (empty until measuring, or while the HUD is collapsed and nothing measures). */
@@ -88,7 +88,7 @@ export function assistantAutomation(assistant: Assistant, hud: Hud): Pick<SparkA
       const r = await assistant.whenReady(slot);
       const formats = r.plan ? [...new Set([...Object.values(r.plan.formats), ...Object.values(r.plan.layers ?? {}).flat().map((m) => m.format)])].sort() : undefined;
       return {
-        backend: r.backend, description: r.description, ...(r.fallbackReason ? { fallbackReason: r.fallbackReason } : {}),
+        backend: r.backend, description: r.description, ...(r.fallbackReason ? { fallbackReason: r.fallbackReason } : {}), ...(r.path ? { path: r.path } : {}),
         ...(formats ? { weightFormats: formats } : {}),
         chatTemplate: !r.chatTemplate ? 'none' : r.chatTemplate.error === undefined ? 'ok' : `error: ${r.chatTemplate.error}`,
       };

@@ -2,7 +2,7 @@
 // autosaved with the workspace, and read by the engine loop. One definition of every field's
 // type, default and range, so the link decoder, the panel and the engine agree.
 
-import { MAX_TOKENS, QUANTIZE_FORMATS, TOKENS_PER_SUBMIT, type QuantizeFormat } from './engine/index.ts';
+import { BACKEND_PREFERENCES, MAX_TOKENS, QUANTIZE_FORMATS, TOKENS_PER_SUBMIT, type BackendPreference, type QuantizeFormat } from './engine/index.ts';
 import { GATE_CALIBRATION } from './editor/inline/confidence-gate.ts';
 import { Emitter } from './util/emitter.ts';
 
@@ -13,6 +13,8 @@ export interface Settings {
   editModelId: string;
   /** Float checkpoints' matrices quantized to these blocks on upload to the GPU (QUANTIZE_OFF: kept as floats); both slots. */
   quantizeOnLoad: QuantizeSetting;
+  /** Which path runs both slots' models: auto (the fastest, timed at load on this device), webgpu or cpu. */
+  enginePath: BackendPreference;
   /** 0 = greedy (see SamplingParams in src/engine/api/types.ts). */
   temperature: number;
   /** 0 = no top-k cut. */
@@ -58,6 +60,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   modelId: 'spark-nano',
   editModelId: SAME_AS_GHOST,
   quantizeOnLoad: QUANTIZE_OFF,
+  enginePath: 'auto',
   temperature: 0,
   topK: 0,
   topP: 1,
@@ -120,6 +123,7 @@ export const SETTING_RULES: Readonly<Record<SettingKey, SettingRule>> = Object.f
     optional: true,
   },
   quantizeOnLoad: oneOf('Quantize on load', [QUANTIZE_OFF, ...QUANTIZE_FORMATS], "a float checkpoint's weights on the GPU (a GGUF's quantized ones stay as they are)"),
+  enginePath: oneOf('Engine path', BACKEND_PREFERENCES, 'auto runs the path that answered a keystroke fastest when the model loaded on this device; webgpu or cpu runs that one'),
   temperature: { kind: 'number', label: 'Temperature', min: 0, max: 2, integer: false },
   topK: { kind: 'number', label: 'Top-k', min: 0, max: 1000, integer: true },
   topP: { kind: 'number', label: 'Top-p', min: 0, max: 1, integer: false, exclusiveMin: true },
@@ -217,7 +221,7 @@ export function settingsWithDefaults(input: unknown): Settings {
 }
 
 /** The fields that choose the models and how they load: a link's are applied only when the user keeps the link. */
-export const MODEL_KEYS = ['modelId', 'editModelId', 'quantizeOnLoad'] as const satisfies readonly SettingKey[];
+export const MODEL_KEYS = ['modelId', 'editModelId', 'quantizeOnLoad', 'enginePath'] as const satisfies readonly SettingKey[];
 
 /** Whether two settings run the same models. */
 export const sameModels = (a: Readonly<Settings>, b: Readonly<Settings>): boolean => MODEL_KEYS.every((key) => a[key] === b[key]);

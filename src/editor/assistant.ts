@@ -3,7 +3,7 @@
 // creates one; disposing it terminates the workers and unregisters everything.
 
 import * as monaco from 'monaco-editor';
-import { createWorkerEngine, type DoneEvent, type Engine, type ReadyEvent } from '../engine/index.ts';
+import { createWorkerEngine, pathSummary, type DoneEvent, type Engine, type ReadyEvent } from '../engine/index.ts';
 import type { Hud } from '../hud/hud.ts';
 import type { PerfHub } from '../hud/perf-hub.ts';
 import type { SettingsModel } from '../settings.ts';
@@ -68,7 +68,7 @@ export class Assistant implements Disposable {
       showStatus: deps.showStatus,
       ...(deps.notify ? { notify: deps.notify } : {}),
       onGhostReady: (ready) => {
-        deps.hud.setBackend(ready.backend, ready.description);
+        deps.hud.setBackend(ready.backend, ready.description, ready.path ? pathSummary(ready.path) : undefined);
         deps.hud.setPlan(ready.plan);
       },
       ...(deps.onModel ? { onModel: deps.onModel } : {}),

@@ -2,7 +2,7 @@
 // local HF folder's files, or a remote hub id/URL). A load that fails keeps the model that worked; the slot reports what it
 // runs as one status line. Two slots (ghost text, Edit) are paired in model-slots.ts.
 
-import type { Engine, LoadProgressEvent, QuantizeFormat, ReadyEvent } from '../engine/index.ts';
+import { pathSummary, type BackendPreference, type Engine, type LoadProgressEvent, type QuantizeFormat, type ReadyEvent } from '../engine/index.ts';
 import type { SlotName } from '../settings.ts';
 import { DisposableStore, type Disposable } from '../util/disposable.ts';
 import { formatBytes } from '../util/format-bytes.ts';
@@ -72,6 +72,8 @@ export interface ModelSlotDeps {
   hubEndpoint?: string;
   /** The block type float weights are quantized to on load, read at each load (undefined: kept as floats). */
   quantize?: () => QuantizeFormat | undefined;
+  /** The path the engine runs the model on, read at each load (default auto: timed at load). */
+  enginePath?: () => BackendPreference;
   /** Every change of what the slot runs or is loading. */
   onStatus: (status: SlotStatus) => void;
   /** A load failed and the slot kept `kept` (the settings should name it again). */
@@ -167,7 +169,7 @@ export class ModelSlot implements Disposable {
 
   private loadArgs(choice: ModelChoice): Parameters<Engine['load']> {
     const quantizeFloats = this.deps.quantize?.();
-    const common = { backend: 'auto', gpuOptions: { planCache: 'indexeddb', ...(quantizeFloats ? { quantizeFloats } : {}) } } as const;
+    const common = { backend: this.deps.enginePath?.() ?? 'auto', gpuOptions: { planCache: 'indexeddb', ...(quantizeFloats ? { quantizeFloats } : {}) } } as const;
     switch (choice.kind) {
       case 'folder': return [this.deps.modelUrl(choice.id), common];
       case 'file': return [engineFileName(choice.file), { ...common, file: choice.file }];
@@ -182,10 +184,12 @@ export class ModelSlot implements Disposable {
   private showReady(running: { choice: ModelChoice; ready: ReadyEvent }): void {
     this.running = running;
     const { ready } = running;
-    const where = ready.backend === 'webgpu' ? ready.description : `CPU fallback (${ready.fallbackReason ?? 'requested'})`;
+    const device = ready.backend === 'webgpu' ? ready.description : 'CPU reference';
+    const where = ready.fallbackReason !== undefined ? `CPU fallback (${ready.fallbackReason})`
+      : ready.path && ready.path.how !== 'only' ? `${device} · ${pathSummary(ready.path)}` : device;
     const why = ready.notice ? ` · ${ready.notice}` : '';
     const prefixOnly = canFillInMiddle(ready) ? '' : ' · completes from the prefix only (the model has no FIM tokens)';
-    const state: SlotState = ready.backend === 'webgpu' && !ready.notice ? 'ready' : 'fallback';
+    const state: SlotState = ready.fallbackReason === undefined && !ready.notice ? 'ready' : 'fallback';
     this.deps.onStatus({ text: `${choiceLabel(running.choice)} · ${where}${why}${prefixOnly}`, state });
     this.deps.onReady?.(ready, running.choice);
   }

@@ -194,4 +194,15 @@ describe('ModelSlots', () => {
     await slots.whenReady('ghost');
     expect(loads(workers[0]).map(quantizeOf)).toEqual(['q8_0', undefined, 'q4_0']);
   });
+
+  it('Engine path sends its backend with every load, loads each slot again when it changes, and the status says why that path runs', async () => {
+    const { slots, workers, settings, statuses } = start({ editModelId: 'b' });
+    await Promise.all([slots.whenReady('ghost'), slots.whenReady('edit')]);
+    const backends = (w: InProcessWorker | undefined) => (w ? w.sent.filter((m) => m.type === 'load').map((m) => (m as { backend?: string }).backend) : []);
+    expect(workers.map(backends)).toEqual([['auto'], ['auto']]);
+    settings.update({ enginePath: 'cpu' });
+    await Promise.all([slots.whenReady('ghost'), slots.whenReady('edit')]);
+    expect(workers.map(backends)).toEqual([['auto', 'cpu'], ['auto', 'cpu']]);
+    expect(statuses.at(-1)).toMatch(/^a · CPU reference · CPU, as the settings ask \| Edit: b$/);
+  });
 });

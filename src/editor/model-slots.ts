@@ -51,14 +51,15 @@ export class ModelSlots implements Disposable {
   private editFailure: string | undefined;
   /**
    * The settings' model fields as last seen: only a change of a model id loads a folder model (a file
-   * leaves them alone); a change of quantizeOnLoad loads again what each slot runs.
+   * leaves them alone); a change of quantizeOnLoad or enginePath loads again what each slot runs.
    */
-  private seen: { modelId: string; editModelId: string; quantizeOnLoad: string };
+  private seen: { modelId: string; editModelId: string; quantizeOnLoad: string; enginePath: string };
 
   constructor(private readonly deps: ModelSlotsDeps) {
     const { settings } = deps;
     this.ghost = this.store.add(this.createSlot('ghost'));
-    this.seen = { modelId: settings.value.modelId, editModelId: settings.value.editModelId, quantizeOnLoad: settings.value.quantizeOnLoad };
+    const { modelId, editModelId, quantizeOnLoad, enginePath } = settings.value;
+    this.seen = { modelId, editModelId, quantizeOnLoad, enginePath };
     this.load('ghost', { kind: 'folder', id: this.seen.modelId });
     if (this.seen.editModelId !== SAME_AS_GHOST) this.load('edit', { kind: 'folder', id: this.seen.editModelId });
     this.store.add(settings.onDidChange((s) => {
@@ -77,9 +78,11 @@ export class ModelSlots implements Disposable {
         // The Edit model was the ghost text model and shared its engine: it stays where it was.
         this.load('edit', { kind: 'folder', id: s.editModelId });
       }
-      if (s.quantizeOnLoad !== this.seen.quantizeOnLoad) {
-        // Weights are quantized on upload: what each slot runs is loaded again (a load above already reads the new value).
+      if (s.quantizeOnLoad !== this.seen.quantizeOnLoad || s.enginePath !== this.seen.enginePath) {
+        // Weights are quantized on upload, and the path is chosen at load: what each slot runs is
+        // loaded again (a load above already reads the new values).
         this.seen.quantizeOnLoad = s.quantizeOnLoad;
+        this.seen.enginePath = s.enginePath;
         if (!ghostChanged && this.ghost.current) this.load('ghost', this.ghost.current);
         if (hadEdit && !editChanged && this.editSlot?.current) this.load('edit', this.editSlot.current);
       }
@@ -147,6 +150,7 @@ export class ModelSlots implements Disposable {
     return new ModelSlot({
       name, engine, modelUrl: this.deps.modelUrl,
       quantize: () => quantizeFormatOf(this.deps.settings.value),
+      enginePath: () => this.deps.settings.value.enginePath,
       ...(this.deps.hubEndpoint !== undefined ? { hubEndpoint: this.deps.hubEndpoint } : {}),
       ...(this.deps.notify ? { notify: this.deps.notify } : {}),
       onStatus: (status) => {

@@ -19,7 +19,8 @@ export interface SlotFigures {
 }
 
 export interface HudSnapshot {
-  backend?: { kind: BackendKind; description: string };
+  /** path: which path runs and why, with the numbers (the engine's path choice). */
+  backend?: { kind: BackendKind; description: string; path?: string };
   keystrokeToGhostMs: { p50?: number; p95?: number; p99?: number; count: number; recent: readonly number[] };
   ttftMs: { p50?: number; p95?: number; count: number };
   lastRequest?: {
@@ -57,7 +58,7 @@ export class HudModel {
 
   apply(e: PerfEvent): void {
     switch (e.type) {
-      case 'backend': this.backend = { kind: e.kind, description: e.description }; break;
+      case 'backend': this.backend = { kind: e.kind, description: e.description, ...(e.path !== undefined ? { path: e.path } : {}) }; break;
       case 'keystroke-to-ghost': this.ghost.add(e.ms); break;
       case 'request-done':
         this.last = e.stats;

@@ -87,7 +87,8 @@ export class HudView implements Disposable {
     const rows: [string, string, string?][] = [
       ['ghost text model', slotLine(s.slots.ghost), 'hud-slot-ghost'],
       ['edit model', slotLine(s.slots.edit), 'hud-slot-edit'],
-      ['backend', s.backend ? `${s.backend.kind === 'cpu' ? 'CPU fallback — ' : 'WebGPU — '}${s.backend.description}` : 'loading…'],
+      ['backend', s.backend ? `${s.backend.kind === 'cpu' ? 'CPU' : 'WebGPU'} — ${s.backend.description}` : 'loading…'],
+      ['path', s.backend?.path ?? '–', 'hud-path'],
       ['keystroke → ghost', `p50 ${ms(s.keystrokeToGhostMs.p50)} · p95 ${ms(s.keystrokeToGhostMs.p95)} · p99 ${ms(s.keystrokeToGhostMs.p99)} (n=${s.keystrokeToGhostMs.count})`],
       ['time to first token', `p50 ${ms(s.ttftMs.p50)} · p95 ${ms(s.ttftMs.p95)}`],
       ['prefill (last)', r ? `${r.prefillTokens} new · ${r.reusedTokens} reused${r.droppedTokens ? ` · ${r.droppedTokens} dropped` : ''}` : '–'],

@@ -35,8 +35,8 @@ export class Hud implements Disposable {
     this.view.invalidate();
   }
 
-  setBackend(kind: 'webgpu' | 'cpu', description: string): void {
-    this.model.apply({ type: 'backend', kind, description });
+  setBackend(kind: 'webgpu' | 'cpu', description: string, path?: string): void {
+    this.model.apply({ type: 'backend', kind, description, ...(path !== undefined ? { path } : {}) });
     this.view.invalidate();
   }
 

@@ -9,7 +9,7 @@ import type { SlotName } from '../settings.ts';
 export type RequestRole = 'completion' | 'alternative' | 'rewrite';
 
 export type PerfEvent =
-  | { type: 'backend'; kind: BackendKind; description: string }
+  | { type: 'backend'; kind: BackendKind; description: string; path?: string }
   | { type: 'keystroke-to-ghost'; ms: number }
   /** A finished engine request, with the slot and model that answered it. */
   | { type: 'request-done'; stats: GenerateStats; role: RequestRole; slot: SlotName; model: string }

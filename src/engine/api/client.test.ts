@@ -114,7 +114,7 @@ describe('EngineClient ↔ EngineHost (in-process worker, CPU backend)', () => {
       if (kind === 'throw') throw new Error('device lost');
       return { kind: 'webgpu', description: 'fake adapter', config: undefined as never, contextTokens: 512, plan: { grid: [2, 3] }, setProfiling() {}, dispose() {}, generate: async () => { throw new Error("unused"); } } as unknown as Backend;
     };
-    const ok = await start({ hasWebGpu: true, gpuFactory: fakeGpu('ok') }).client.load('m', { files: makeTestModelFiles() });
+    const ok = await start({ hasWebGpu: true, gpuFactory: fakeGpu('ok') }).client.load('m', { files: makeTestModelFiles(), backend: 'webgpu' });
     expect(ok).toMatchObject({ backend: 'webgpu', description: 'fake adapter', plan: { grid: [2, 3] } });
     const bad = await start({ hasWebGpu: true, gpuFactory: fakeGpu('throw') }).client.load('m', { files: makeTestModelFiles() });
     expect(bad.backend).toBe('cpu');

@@ -5,7 +5,7 @@ import type { ModelConfig } from '../../model/config.ts';
 import { parseGpuOptions, type GpuOptions } from './gpu-options.ts';
 import { inRange, PROMPT_TOKENS, TOKENS_PER_SUBMIT } from './limits.ts';
 import type { ModelWaferPlan } from './plan-types.ts';
-import type { BackendKind, GenerateStats, SamplingParams } from './types.ts';
+import type { BackendKind, GenerateStats, PathChoice, SamplingParams } from './types.ts';
 
 /** One turn of a chat, for instruct models' chat templates. */
 export interface ChatMessage {
@@ -24,7 +24,9 @@ export type PromptSpec =
   | { kind: 'chat'; messages: ChatMessage[] };
 
 /** 'auto': WebGPU, falling back to the CPU reference with the reason; 'webgpu': WebGPU or an error. */
-export type BackendPreference = 'auto' | 'webgpu' | 'cpu';
+/** Which path runs a model: auto (the fastest, timed at load: backend-select.ts), or that one. */
+export const BACKEND_PREFERENCES = ['auto', 'webgpu', 'cpu'] as const;
+export type BackendPreference = typeof BACKEND_PREFERENCES[number];
 
 export type ModelFilesMessage = Record<string, Uint8Array>;
 
@@ -140,6 +142,8 @@ export interface ReadyEvent {
   config: ModelConfig;
   /** Why the CPU fallback runs when WebGPU was wanted (absent when the CPU was asked for). */
   fallbackReason?: string;
+  /** Which path runs and why (with auto: timed at load, or an earlier load's timing on this adapter and model). */
+  path?: PathChoice;
   /** Set when the engine reloaded by itself, not at a load request: what happened and what it did. */
   notice?: string;
   /** The GPU backend's wafer plan, when it has one. */
@@ -232,8 +236,8 @@ export function parseEngineRequest(msg: unknown): EngineRequest {
       if (m['hubEndpoint'] !== undefined && (typeof m['hubEndpoint'] !== 'string' || m['source'] === undefined)) {
         throw new Error('engine: load.hubEndpoint must be a string, and only comes with load.source');
       }
-      if (m['backend'] !== undefined && !['auto', 'webgpu', 'cpu'].includes(m['backend'] as string)) {
-        throw new Error(`engine: load.backend must be auto, webgpu or cpu, got ${JSON.stringify(m['backend'])}`);
+      if (m['backend'] !== undefined && !(BACKEND_PREFERENCES as readonly unknown[]).includes(m['backend'])) {
+        throw new Error(`engine: load.backend must be ${BACKEND_PREFERENCES.join(', ')}, got ${JSON.stringify(m['backend'])}`);
       }
       if (m['gpuOptions'] !== undefined) parseGpuOptions(m['gpuOptions']);
       break;

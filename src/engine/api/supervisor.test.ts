@@ -56,7 +56,7 @@ describe('SupervisedEngine', () => {
   it('a backend that never answers: the watchdog restarts the engine on the CPU, and the request fails with why', async () => {
     store.add({ dispose: serveTestModel('http://models.test/llama/') });
     const { engine, readies } = start({ gpu: 'hangs', watchdogMs: 200 });
-    const ready = await engine.load('http://models.test/llama/', { backend: 'auto' });
+    const ready = await engine.load('http://models.test/llama/', { backend: 'webgpu' });
     expect(ready.backend).toBe('webgpu');
     await expect(engine.generate(generate).done).rejects.toThrow(/stopped answering for \d+ s; the engine was restarted/);
     await until(() => readies.some((r) => r.notice !== undefined), 'the CPU reload');

@@ -3,6 +3,42 @@
 
 export type BackendKind = 'webgpu' | 'cpu';
 
+/** One way to run the loaded model, as the path choice timed it at load. */
+export interface PathMeasurement {
+  /** 'WebGPU f16', 'WebGPU f32', 'WebGPU q4_k', 'CPU'. */
+  path: string;
+  backend: BackendKind;
+  /** A keystroke's request: a few new tokens prefilled on a cached prompt, then a short decode (ms, best of the repeats). */
+  keystrokeMs?: number;
+  /** Time to the first token of that request. */
+  firstTokenMs?: number;
+  /** Prefill of the probe's prompt with nothing cached. */
+  prefillTokensPerSecond?: number;
+  decodeTokensPerSecond?: number;
+  /** Why the path was not timed (too large for the CPU's f32 copy, failed to start). */
+  skipped?: string;
+}
+
+/** Which path runs the model and why: shown in the status bar and the HUD. */
+export interface PathChoice {
+  /** The running path's name (a PathMeasurement's `path`). */
+  chosen: string;
+  /** measured: timed at this load; cached: an earlier load's timing on this adapter and model; requested: the setting; only: nothing else could run. */
+  how: 'measured' | 'cached' | 'requested' | 'only';
+  /** One line with the numbers, e.g. "CPU: 18 ms per keystroke against 96 ms on WebGPU f16". */
+  reason: string;
+  measurements: PathMeasurement[];
+}
+
+/** The choice as the status bar and the HUD say it. */
+export function pathSummary(p: PathChoice): string {
+  switch (p.how) {
+    case 'measured': return `${p.reason} (timed at this load)`;
+    case 'cached': return `${p.reason} (timed when this model first loaded on this device; the Engine path setting overrides it)`;
+    default: return p.reason;
+  }
+}
+
 /**
  * Sampling, identical on every backend so that a seed reproduces a sample anywhere:
  *  - temperature <= 0 means greedy: argmax, lowest id wins ties.

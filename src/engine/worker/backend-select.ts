@@ -1,17 +1,40 @@
-// Picks the backend for a loaded model: the WebGPU engine (backends/gpu/, loaded lazily so the
-// CPU-only path never downloads it) or the CPU reference, with the reason whenever
-// WebGPU was wanted but the CPU runs instead.
+// Picks the backend for a loaded model. With 'auto', by measurement: every path this device can run
+// the model on (WebGPU in the checkpoint's format, WebGPU f32 for a float checkpoint, the CPU
+// reference) is timed on a keystroke's request (path-probe.ts) and the fastest runs. The choice is
+// kept per adapter and model beside the tuned plan, so later loads skip the timing. Nothing is
+// assumed about which path wins: on a software adapter the CPU usually does, on a real GPU WebGPU.
+// The GPU backend is loaded lazily (backends/gpu/), so the CPU-only path never downloads it.
+import { get, set } from 'idb-keyval';
 import type { LoadedModel } from '../../model/load.ts';
+import { parameterCount } from '../../model/weights.ts';
 import type { Backend } from '../backends/backend.ts';
 import { CpuBackend } from '../backends/cpu/cpu-backend.ts';
+import type { TunedPlan } from '../backends/gpu/autotune.ts';
 import type { GpuOptions } from '../api/gpu-options.ts';
+import type { ForcedGrid, ModelWaferPlan } from '../api/plan-types.ts';
 import type { BackendPreference } from '../api/protocol.ts';
+import type { PathChoice, PathMeasurement } from '../api/types.ts';
+import { describeChoice, PATH_PROBE, probePath, score, type ProbeOptions } from './path-probe.ts';
 
-export type GpuBackendFactory = (model: LoadedModel, options: GpuOptions) => Promise<Backend>;
+/** What the GPU factory gives: a Backend, and where the real one keeps its tuned plan. */
+export type GpuLikeBackend = Backend & { readonly planKey?: string; readonly tuned?: TunedPlan };
+export type GpuBackendFactory = (model: LoadedModel, options: GpuOptions & { forceGrid?: ForcedGrid }) => Promise<GpuLikeBackend>;
 
 export interface SelectedBackend {
   backend: Backend;
   fallbackReason?: string;
+  path: PathChoice;
+}
+
+/** An earlier load's choice on this adapter and model. */
+export interface CachedPath {
+  chosen: string;
+  measurements: PathMeasurement[];
+}
+
+export interface PathCache {
+  get(key: string): Promise<CachedPath | undefined>;
+  set(key: string, value: CachedPath): Promise<void>;
 }
 
 /** The GPU backend module, loaded on first use (its own chunk in the build). */
@@ -27,32 +50,157 @@ export interface SelectOptions {
   gpuFactory?: () => Promise<GpuBackendFactory | string>;
   /** Injected in tests; defaults to navigator.gpu. */
   hasWebGpu?: boolean;
+  /** Where choices persist; default IndexedDB when gpuOptions.planCache is 'indexeddb' (beside the tuned plans), else nowhere. */
+  pathCache?: PathCache;
+  /** Aborts the timing (a newer load); every backend made is disposed. */
+  signal?: AbortSignal;
+  /** Injected in tests: the CPU backend, and the probe's clock and timeout. */
+  cpuFactory?: (model: LoadedModel) => Backend;
+  probe?: Omit<ProbeOptions, 'signal'>;
 }
+
+export const CPU_PATH = 'CPU';
 
 export async function selectBackend(model: LoadedModel, options: SelectOptions): Promise<SelectedBackend> {
-  if (options.preference === 'cpu') return { backend: new CpuBackend(model, { description: 'CPU reference (requested)' }) };
-  const reason = await tryGpu(model, options);
-  if (typeof reason !== 'string') return { backend: reason };
-  if (options.preference === 'webgpu') throw new Error(`WebGPU backend requested but unavailable: ${reason}`);
-  return { backend: new CpuBackend(model, { description: `CPU reference (fallback: ${reason})` }), fallbackReason: reason };
+  if (options.preference === 'cpu') return requested(new CpuBackend(model, { description: 'CPU reference (requested)' }), CPU_PATH);
+  const factory = await gpuFactory(options);
+  const gpu = typeof factory === 'string' ? factory : await startGpu(factory, model, options.gpuOptions ?? {});
+  if (typeof gpu === 'string') {
+    if (options.preference === 'webgpu') throw new Error(`WebGPU backend requested but unavailable: ${gpu}`);
+    const backend = new CpuBackend(model, { description: `CPU reference (fallback: ${gpu})` });
+    return {
+      backend, fallbackReason: gpu,
+      path: { chosen: CPU_PATH, how: 'only', reason: `WebGPU unavailable: ${gpu}`, measurements: [{ path: 'WebGPU', backend: 'webgpu', skipped: gpu }] },
+    };
+  }
+  if (options.preference === 'webgpu') return requested(gpu, gpuPath(gpu.plan));
+  return choosePath(model, gpu, factory as GpuBackendFactory, options);
 }
 
-/** The GPU backend, or why there is none. */
-async function tryGpu(model: LoadedModel, options: SelectOptions): Promise<Backend | string> {
+function requested(backend: Backend, path: string): SelectedBackend {
+  return { backend, path: { chosen: path, how: 'requested', reason: `${path}, as the settings ask`, measurements: [] } };
+}
+
+/** "WebGPU f16", "WebGPU q4_k+q6_k": the formats the plan stores its matrices in. */
+function gpuPath(plan: ModelWaferPlan | undefined): string {
+  const formats = plan?.formats ? [...new Set(Object.values(plan.formats))].sort() : [];
+  return formats.length > 0 ? `WebGPU ${formats.join('+')}` : 'WebGPU';
+}
+
+interface Candidate {
+  path: string;
+  kind: Backend['kind'];
+  make?: () => Promise<Backend>;
+  skipped?: string;
+}
+
+/** The paths besides the GPU backend in the checkpoint's format. */
+function alternatives(model: LoadedModel, gpu: GpuLikeBackend, factory: GpuBackendFactory, options: SelectOptions): Candidate[] {
+  const gpuOptions = options.gpuOptions ?? {};
+  const f32Bytes = parameterCount(model.config) * 4;
+  const tooLarge = f32Bytes > PATH_PROBE.maxF32WeightBytes
+    ? `its f32 weights would take ${Math.round(f32Bytes / 2 ** 20)} MiB (over ${PATH_PROBE.maxF32WeightBytes / 2 ** 20} MiB)` : undefined;
+  const out: Candidate[] = [];
+  const formats = gpu.plan?.formats ? Object.values(gpu.plan.formats) : [];
+  const forced = gpuOptions.weightFormat !== undefined || gpuOptions.quantizeFloats !== undefined;
+  // A float checkpoint stored as f16: f32 trades bandwidth for cheaper loads (a software adapter's win).
+  if (!forced && formats.includes('f16') && formats.every((f) => f === 'f16' || f === 'f32')) {
+    // The same grids as the tuned f16 plan: one autotune per load, and the formats compare on one plan.
+    const grids = gridsOf(gpu.tuned);
+    out.push({
+      path: 'WebGPU f32', kind: 'webgpu',
+      ...(tooLarge ? { skipped: tooLarge } : { make: () => factory(model, { ...gpuOptions, weightFormat: 'f32', ...(grids ? { forceGrid: grids } : {}) }) }),
+    });
+  }
+  out.push({ path: CPU_PATH, kind: 'cpu', ...(tooLarge ? { skipped: tooLarge } : { make: async () => options.cpuFactory?.(model) ?? new CpuBackend(model) }) });
+  return out;
+}
+
+function gridsOf(tuned: TunedPlan | undefined): ForcedGrid | undefined {
+  if (!tuned) return undefined;
+  const grids = Object.fromEntries(Object.entries(tuned).map(([role, t]) => [role, t!.grid]));
+  return Object.keys(grids).length > 0 ? grids : undefined;
+}
+
+async function choosePath(model: LoadedModel, gpu: GpuLikeBackend, factory: GpuBackendFactory, options: SelectOptions): Promise<SelectedBackend> {
+  const signal = options.signal ?? new AbortController().signal;
+  const gpuOptions = options.gpuOptions ?? {};
+  const cache = options.pathCache ?? (gpuOptions.planCache === 'indexeddb' && typeof indexedDB !== 'undefined' ? indexedDbPathCache() : undefined);
+  const key = gpu.planKey !== undefined ? `spark-path/v1/${gpu.planKey}|${gpuOptions.weightFormat ?? ''}|${gpuOptions.quantizeFloats ?? ''}` : undefined;
+  const first = gpuPath(gpu.plan);
+  const candidates = alternatives(model, gpu, factory, options);
+  const cached = key !== undefined ? await cache?.get(key).catch(() => undefined) : undefined;
+  if (cached) {
+    const path = (backend: Backend): SelectedBackend => ({
+      backend, path: { chosen: cached.chosen, how: 'cached', reason: describeChoice(cached.measurements.find((m) => m.path === cached.chosen)!, cached.measurements), measurements: cached.measurements },
+    });
+    if (cached.chosen === first && cached.measurements.some((m) => m.path === first)) return path(gpu);
+    const make = candidates.find((c) => c.path === cached.chosen && cached.measurements.some((m) => m.path === c.path))?.make;
+    if (make) {
+      const backend = await make().catch(() => undefined);
+      if (backend) {
+        gpu.dispose();
+        return path(backend);
+      }
+    }
+  }
+  // Timed one after another, keeping only the fastest so far alive.
+  const measurements: PathMeasurement[] = [];
+  let best: { backend: Backend; m: PathMeasurement } | undefined;
+  const consider = async (path: string, kind: Backend['kind'], make: () => Promise<Backend>) => {
+    let backend: Backend | undefined;
+    try {
+      backend = await make();
+      const m = await probePath(backend, path, { ...options.probe, signal });
+      measurements.push(m);
+      if (!best || score(m) < score(best.m)) {
+        best?.backend.dispose();
+        best = { backend, m };
+      } else backend.dispose();
+    } catch (err) {
+      backend?.dispose();
+      if (signal.aborted) throw err;
+      measurements.push({ path, backend: kind, skipped: `failed: ${errorMessage(err)}` });
+    }
+  };
+  try {
+    await consider(first, 'webgpu', async () => gpu);
+    for (const c of candidates) {
+      if (c.make) await consider(c.path, c.kind, c.make);
+      else measurements.push({ path: c.path, backend: c.kind, skipped: c.skipped! });
+    }
+  } catch (err) {
+    best?.backend.dispose();
+    throw err;
+  }
+  if (!best) throw new Error(`no path could run the model: ${measurements.map((m) => `${m.path} ${m.skipped}`).join('; ')}`);
+  const chosen: PathMeasurement = best.m;
+  if (key !== undefined) await cache?.set(key, { chosen: chosen.path, measurements }).catch(() => {});
+  return { backend: best.backend, path: { chosen: chosen.path, how: 'measured', reason: describeChoice(chosen, measurements), measurements } };
+}
+
+async function gpuFactory(options: SelectOptions): Promise<GpuBackendFactory | string> {
   const hasWebGpu = options.hasWebGpu ?? (typeof navigator !== 'undefined' && 'gpu' in navigator && !!navigator.gpu);
   if (!hasWebGpu) return 'WebGPU is not available here (navigator.gpu is missing)';
-  let factory: GpuBackendFactory | string;
   try {
-    factory = await (options.gpuFactory ?? loadGpuBackendFactory)();
+    return await (options.gpuFactory ?? loadGpuBackendFactory)();
   } catch (err) {
     return `the WebGPU backend failed to load: ${errorMessage(err)}`;
   }
-  if (typeof factory === 'string') return factory;
+}
+
+/** The GPU backend in the checkpoint's format, or why there is none. */
+async function startGpu(factory: GpuBackendFactory, model: LoadedModel, gpuOptions: GpuOptions): Promise<GpuLikeBackend | string> {
   try {
-    return await factory(model, options.gpuOptions ?? {});
+    return await factory(model, gpuOptions);
   } catch (err) {
     return `the WebGPU backend failed to start: ${errorMessage(err)}`;
   }
+}
+
+/** Choices beside the tuned plans in IndexedDB (idb-keyval's default store). */
+function indexedDbPathCache(): PathCache {
+  return { get: (key) => get<CachedPath>(key), set: (key, value) => set(key, value) };
 }
 
 export const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));

@@ -206,8 +206,8 @@ export class EngineHost implements Disposable {
       }
       signal.throwIfAborted();
       const chat = await loadChatTemplate(model.tokenizerConfig);
-      const { backend, fallbackReason } = await selectBackend(model, {
-        preference: msg.backend ?? 'auto', ...(msg.gpuOptions ? { gpuOptions: msg.gpuOptions } : {}), ...this.selectOverrides,
+      const { backend, fallbackReason, path } = await selectBackend(model, {
+        preference: msg.backend ?? 'auto', ...(msg.gpuOptions ? { gpuOptions: msg.gpuOptions } : {}), signal, ...this.selectOverrides,
       });
       if (this.disposed || signal.aborted) {
         backend.dispose();
@@ -219,13 +219,13 @@ export class EngineHost implements Disposable {
       this.backend?.dispose();
       this.model = { config: model.config, tokenizer: model.tokenizer, chat }; // let the file buffers go
       this.backend = backend;
-      this.window = new PromptWindow();
+      this.window = new PromptWindow(undefined, path.measurements.find((m) => m.path === path.chosen)?.prefillTokensPerSecond);
       void backend.lost?.then((reason) => this.recover(backend, msg, reason));
       const { fimPrefix, fimSuffix, fimMiddle, endOfText } = model.tokenizer.specials;
       const plan = cloneablePlan(backend.plan);
       this.post({
         type: 'ready', backend: backend.kind, description: backend.description, config: model.config,
-        ...(fallbackReason ? { fallbackReason } : {}), ...(plan !== undefined ? { plan } : {}),
+        ...(fallbackReason ? { fallbackReason } : {}), path, ...(plan !== undefined ? { plan } : {}),
         ...(notice || notices.length > 0 ? {
           notice: [...(notice ? [`${notice}; reloaded on ${backend.kind === 'webgpu' ? 'a new WebGPU device' : 'the CPU'}`] : []), ...notices].join('; '),
         } : {}),
@@ -289,10 +289,10 @@ export class EngineHost implements Disposable {
         this.post({ type: 'tokens', id, text: detokenizer.push(ids), ids, logprobs });
       }, controller.signal);
       let finishReason: FinishReason;
+      window.observe(stats);
       if (controller.signal.aborted) {
         finishReason = 'cancelled';
       } else {
-        window.observe(stats);
         const tail = detokenizer.flush();
         if (tail) this.post({ type: 'tokens', id, text: tail, ids: [], logprobs: [] });
         finishReason = delivered.length > 0 && stopIds.includes(delivered.at(-1)!) ? 'stop' : 'length';

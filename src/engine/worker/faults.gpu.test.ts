@@ -33,7 +33,7 @@ describe('engine faults in Chromium', () => {
     const client = store.add(new EngineClient(worker));
     const readies: ReadyEvent[] = [];
     store.add(client.onReady((r) => readies.push(r)));
-    const ready = await client.load(MODEL_URL);
+    const ready = await client.load(MODEL_URL, { backend: 'webgpu' });
     expect(ready.backend).toBe('webgpu');
     const request = { prompt: { kind: 'plain' as const, text: PROMPT }, maxNewTokens: 12, tokensPerSubmit: 4, ignoreStopTokens: true };
     const before = await client.generate(request).done;
@@ -67,7 +67,7 @@ describe('engine faults in Chromium', () => {
       },
     })), { watchdogMs: 10_000, backoffMs: 10 }));
     store.add(engine.onReady((r) => readies.push(r)));
-    expect((await engine.load(MODEL_URL)).backend).toBe('webgpu');
+    expect((await engine.load(MODEL_URL, { backend: 'webgpu' })).backend).toBe('webgpu');
     const request = { prompt: { kind: 'plain' as const, text: PROMPT }, maxNewTokens: 12, tokensPerSubmit: 4, ignoreStopTokens: true };
     const before = await engine.generate(request).done;
     await expect(engine.generate(request).done).rejects.toThrow(/stopped answering for \d+ s; the engine was restarted/);

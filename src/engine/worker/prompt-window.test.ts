@@ -45,4 +45,10 @@ describe('PromptWindow', () => {
     }
     expect([...sizes]).toEqual([4096]);
   });
+
+  it('starts from a rate measured at load (the path probe) instead of the guess', () => {
+    expect(new PromptWindow(250, 443).tokens).toBe(PROMPT_WINDOW.min); // 110 tokens fit: the floor
+    expect(new PromptWindow(250, 40_000).tokens).toBe(8192); // 10,000 fit
+    expect(new PromptWindow(250, undefined).tokens).toBe(PROMPT_WINDOW.initial);
+  });
 });

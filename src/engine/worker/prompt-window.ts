@@ -21,7 +21,10 @@ export class PromptWindow {
   private tokensPerMs: number | undefined;
   private size: number = PROMPT_WINDOW.initial;
 
-  constructor(private readonly budgetMs = COLD_PREFILL_MS) {}
+  /** `tokensPerSecond`: a rate already measured on this device and model (the path choice's probe). */
+  constructor(private readonly budgetMs = COLD_PREFILL_MS, tokensPerSecond?: number) {
+    if (tokensPerSecond !== undefined && tokensPerSecond > 0) this.learn(tokensPerSecond / 1000);
+  }
 
   /** The prompt budget for a completion, given what the context holds (promptBudget). */
   budget(contextBudget: number): number {
@@ -33,10 +36,16 @@ export class PromptWindow {
     return this.size;
   }
 
-  /** Learns from a finished (not cancelled) generation's prefill. */
+  /**
+   * Learns from a generation's prefill, also one cancelled after its prefill (while typing, most
+   * long prefills belong to requests that the next key cancels).
+   */
   observe(stats: Pick<GenerateStats, 'prefillTokens' | 'prefillMs'>): void {
     if (stats.prefillTokens < MIN_MEASURED_TOKENS || !(stats.prefillMs > 0)) return;
-    const rate = stats.prefillTokens / stats.prefillMs;
+    this.learn(stats.prefillTokens / stats.prefillMs);
+  }
+
+  private learn(rate: number): void {
     this.tokensPerMs = this.tokensPerMs === undefined ? rate : this.tokensPerMs + SMOOTHING * (rate - this.tokensPerMs);
     const fits = this.tokensPerMs * this.budgetMs;
     if (fits >= GROW_AT * this.size || fits < SHRINK_AT * this.size) {

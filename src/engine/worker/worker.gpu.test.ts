@@ -1,6 +1,6 @@
 // The real engine Worker in real Chromium: load the generated test model, stream, finish, cancel.
-// Backend 'auto' takes WebGPU when the adapter lets the GPU backend start, otherwise the
-// CPU reference with a reason; greedy output must be the same either way.
+// Backend 'auto' times every path the adapter can run and takes the fastest (the CPU reference,
+// with a reason, when the GPU backend cannot start); greedy output must be the same either way.
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeTestModelFiles } from '../../testing/test-model.ts';
 import { DisposableStore } from '../../util/disposable.ts';
@@ -22,8 +22,16 @@ describe('engine worker in Chromium', () => {
 
     const auto = store.add(EngineClient.create());
     const ready = await auto.load('test://llama', { files: makeTestModelFiles() });
-    if (ready.backend === 'cpu') expect(ready.fallbackReason).toBeTruthy();
-    console.info(`engine worker test: backend ${ready.backend} (${ready.description})`);
+    console.info(`engine worker test: backend ${ready.backend} (${ready.description}); path ${ready.path?.reason}`);
+    if (ready.fallbackReason === undefined) {
+      // Every path was timed on this adapter, and the fastest one runs.
+      const timed = ready.path!.measurements.filter((m) => m.keystrokeMs !== undefined);
+      expect(ready.path!.how).toBe('measured');
+      expect(timed.map((m) => m.backend).sort()).toEqual(expect.arrayContaining(['cpu', 'webgpu']));
+      const fastest = timed.reduce((a, b) => (b.keystrokeMs! < a.keystrokeMs! ? b : a));
+      expect(ready.path!.chosen).toBe(fastest.path);
+      expect(ready.backend).toBe(fastest.backend);
+    }
     const events: TokensEvent[] = [];
     const done = await auto.generate({ prompt: { kind: 'plain', text: PROMPT }, maxNewTokens: 16, tokensPerSubmit: 4, ignoreStopTokens: true }, (e) => events.push(e)).done;
     expect(events.length).toBeGreaterThan(1);

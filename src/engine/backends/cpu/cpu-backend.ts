@@ -10,6 +10,13 @@ import { TokenLoop, type Samples, type StepContext, type Stepper } from '../toke
 import { ReferenceModel } from './reference/forward.ts';
 import { logProbability, sample } from './reference/sampler.ts';
 
+/**
+ * Prompt tokens per CPU forward pass. A pass cannot be interrupted (the worker runs it to the end),
+ * and the token loop checks for a newer request between passes, so a keystroke waits at most one
+ * pass (about 130 ms for spark-nano on this machine) rather than a whole 512-token prefill.
+ */
+export const CPU_PREFILL_PASS_TOKENS = 64;
+
 /** Samples one row of logits, with its log-probability. */
 function sampleRow(logits: Float32Array, ctx: StepContext, position: number, into: Samples): number {
   const id = sample(logits, ctx.sampling, position);
@@ -41,7 +48,7 @@ export class CpuStepper implements Stepper {
 
   constructor(private readonly model: ReferenceModel, config: ModelConfig, maxDraftTokens: number) {
     this.capacity = model.capacity;
-    this.maxBatch = Math.min(model.capacity, PREFILL_CHUNK_TOKENS);
+    this.maxBatch = Math.min(model.capacity, PREFILL_CHUNK_TOKENS, CPU_PREFILL_PASS_TOKENS);
     this.vocabSize = config.vocabSize;
     this.maxDraftTokens = maxDraftTokens;
   }

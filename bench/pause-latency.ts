@@ -1,0 +1,94 @@
+// Keystroke → ghost after a pause, measured from outside the app: a capture-phase keydown listener
+// and a MutationObserver on Monaco's ghost text, both installed before the app's own code runs, so
+// the figure includes everything the app does (keydown handling, Monaco's provider call, the
+// worker, rendering) and nothing the app reports about itself. The typing is real keyboard input
+// into real third-party files (TypeScript and Python), with the app's default settings.
+import { readFileSync } from 'node:fs';
+import type { Browser, Page } from '@playwright/test';
+import { nearestRank as percentile } from '../src/hud/percentiles.ts';
+import type { PauseLanguage, PauseLatency } from './pause-report.ts';
+
+/** Held-out files the model never trained on (bench/replay/heldout/). */
+export const PAUSE_FILES = [
+  { language: 'typescript', path: 'bench/replay/heldout/zod/src/v4/core/core.ts' },
+  { language: 'python', path: 'bench/replay/heldout/python3-click/click/formatting.py' },
+] as const;
+
+/** Characters typed before each pause, and the gap between them (a quick typist). */
+const TYPED_CHARS = 8;
+const KEY_GAP_MS = 90;
+/** A pause with no ghost after this long counts as "no ghost". */
+const GHOST_WAIT_MS = 2000;
+
+/** Installed before any page script: keydown times and ghost appearances, on the page's clock. */
+function installProbe(): void {
+  const probe = { keys: [] as number[], ghosts: [] as number[] };
+  (window as unknown as { __pauseProbe: typeof probe }).__pauseProbe = probe;
+  addEventListener('keydown', () => probe.keys.push(performance.now()), true);
+  let shown = '';
+  const look = () => {
+    const text = [...document.querySelectorAll('.ghost-text-decoration, .ghost-text')].map((e) => e.textContent ?? '').join('');
+    if (text !== '' && text !== shown) probe.ghosts.push(performance.now());
+    shown = text;
+  };
+  addEventListener('DOMContentLoaded', () => new MutationObserver(look).observe(document.body, { subtree: true, childList: true, characterData: true }));
+}
+
+/** Lines to pause in: code with something to complete, spread over the file past its header. */
+export function pausePoints(text: string, count: number): { line: number; indent: number; content: string }[] {
+  const lines = text.split('\n');
+  const candidates = lines.map((l, i) => ({ line: i + 1, indent: l.length - l.trimStart().length, content: l.trim() }))
+    .filter((c) => c.line > lines.length * 0.1 && c.content.length >= 12 && !/^(#|\/\/|\*|\/\*)/.test(c.content));
+  const step = candidates.length / count;
+  return Array.from({ length: Math.min(count, candidates.length) }, (_, i) => candidates[Math.floor(i * step)]!);
+}
+
+async function pauseOnce(page: Page, point: { line: number; indent: number; content: string }): Promise<number | undefined> {
+  await page.keyboard.press('Escape');
+  await page.evaluate(([l, c]) => window.spark!.setCursor(l!, c!), [point.line, point.indent + 1]);
+  await page.keyboard.press('Shift+End');
+  await page.keyboard.press('Delete');
+  for (const ch of point.content.slice(0, TYPED_CHARS)) {
+    await page.waitForTimeout(KEY_GAP_MS);
+    await page.keyboard.type(ch);
+  }
+  const lastKey = await page.evaluate(() => (window as unknown as { __pauseProbe: { keys: number[] } }).__pauseProbe.keys.at(-1)!);
+  const ghostAt = await page.waitForFunction((after) => {
+    const probe = (window as unknown as { __pauseProbe: { ghosts: number[] } }).__pauseProbe;
+    return probe.ghosts.find((t) => t > after) ?? false;
+  }, lastKey, { timeout: GHOST_WAIT_MS, polling: 'raf' }).then((h) => h.jsonValue() as Promise<number>, () => undefined);
+  return ghostAt === undefined ? undefined : ghostAt - lastKey;
+}
+
+export async function measurePauseLatency(browser: Browser, appUrl: string, pausesPerFile: number, root = '.'): Promise<PauseLatency> {
+  const page = await browser.newPage();
+  try {
+    await page.addInitScript(installProbe);
+    await page.goto(appUrl);
+    await page.waitForFunction(() => window.spark !== undefined, undefined, { timeout: 120_000 });
+    await page.evaluate(() => window.spark!.ready);
+    const ready = await page.evaluate(() => window.spark!.engineReady());
+    const languages: PauseLanguage[] = [];
+    for (const file of PAUSE_FILES) {
+      const text = readFileSync(`${root}/${file.path}`, 'utf8');
+      await page.evaluate(([t, l]) => window.spark!.setDocument(t!, l), [text, file.language] as const);
+      await page.locator('.monaco-editor textarea').first().focus();
+      const latenciesMs: number[] = [];
+      const points = pausePoints(text, pausesPerFile);
+      for (const point of points) {
+        const ms = await pauseOnce(page, point);
+        if (ms !== undefined) latenciesMs.push(ms);
+      }
+      languages.push({ language: file.language, file: file.path, pauses: points.length, ghosts: latenciesMs.length, latenciesMs });
+    }
+    const all = languages.flatMap((l) => l.latenciesMs);
+    const pauses = languages.reduce((n, l) => n + l.pauses, 0);
+    return {
+      path: ready.path?.reason ?? `${ready.backend} (${ready.description})`,
+      languages, p50: percentile(all, 50), p95: percentile(all, 95), ghostShare: pauses > 0 ? all.length / pauses : 0,
+      typedChars: TYPED_CHARS, keyGapMs: KEY_GAP_MS,
+    };
+  } finally {
+    await page.close().catch(() => undefined);
+  }
+}

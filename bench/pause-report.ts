@@ -1,0 +1,32 @@
+// The pause probe's result (pause-latency.ts) and its summary: plain data and a pure function, so
+// the bench report can include them without loading a browser.
+
+export interface PauseLanguage {
+  language: string;
+  file: string;
+  pauses: number;
+  /** Pauses a ghost appeared at (within the probe's wait). */
+  ghosts: number;
+  /** Last keydown → ghost in the DOM, per pause that had one (ms). */
+  latenciesMs: number[];
+}
+
+export interface PauseLatency {
+  path: string;
+  languages: PauseLanguage[];
+  p50?: number;
+  p95?: number;
+  ghostShare: number;
+  typedChars: number;
+  keyGapMs: number;
+}
+
+export function pauseSummary(r: PauseLatency): string {
+  const ms = (x: number | undefined) => (x === undefined ? '–' : `${Math.round(x)} ms`);
+  return [
+    `Keystroke → ghost after a pause (${r.typedChars} keys ${r.keyGapMs} ms apart, then a pause), measured from outside the app: p50 ${ms(r.p50)}, p95 ${ms(r.p95)}, a ghost at ${Math.round(r.ghostShare * 100)} % of pauses.`,
+    `Path: ${r.path}.`,
+    ...r.languages.map((l) => `- ${l.language} (${l.file}): ghost at ${l.ghosts}/${l.pauses} pauses; ms: ${l.latenciesMs.map((x) => Math.round(x)).join(', ')}`),
+  ].join('\n');
+}
+

@@ -1,0 +1,40 @@
+// `npm run latency -- [--url <app>] [--pauses N]`: keystroke → ghost after a pause, from outside the
+// app (pause-latency.ts), in headless Chromium. With --url it measures a running app (the README's
+// `npm start` serves http://127.0.0.1:5173/); without, it serves the app itself the same way.
+import { chromium } from '@playwright/test';
+import { launchOptions } from '../scripts/browser.ts';
+import { ROOT, startServer } from './dev-server.ts';
+import { measurePauseLatency } from './pause-latency.ts';
+import { pauseSummary } from './pause-report.ts';
+
+export function parseLatencyArgs(argv: readonly string[]): { url?: string; pauses: number } {
+  const args: { url?: string; pauses: number } = { pauses: 12 };
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    const value = () => {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new Error(`${flag} needs a value`);
+      return v;
+    };
+    if (flag === '--url') args.url = value();
+    else if (flag === '--pauses') {
+      args.pauses = Number(value());
+      if (!Number.isInteger(args.pauses) || args.pauses < 1) throw new Error('--pauses must be a whole number ≥ 1');
+    } else if (flag !== '--') throw new Error(`unknown argument: ${flag} (known: --url <app url>, --pauses N)`);
+  }
+  return args;
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const args = parseLatencyArgs(argv);
+  const own = args.url === undefined ? await startServer() : undefined;
+  const browser = await chromium.launch(launchOptions());
+  try {
+    const result = await measurePauseLatency(browser, args.url ?? `${own!.origin}/`, args.pauses, ROOT);
+    process.stderr.write(pauseSummary(result) + '\n');
+    process.stdout.write(JSON.stringify(result) + '\n');
+  } finally {
+    await browser.close().catch(() => undefined);
+    await own?.server.close();
+  }
+}

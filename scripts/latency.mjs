@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+// `npm run latency -- [--url <app>] [--pauses N]`: loads bench/run-latency.ts through Vite's module
+// runner (the repo has no other TypeScript runner for Node) and runs it. See bench/run-latency.ts.
+import { runnerImport } from 'vite';
+
+const { module } = await runnerImport(new URL('../bench/run-latency.ts', import.meta.url).pathname, {
+  configFile: false,
+  logLevel: 'error',
+});
+try {
+  await module.main(process.argv.slice(2));
+} catch (err) {
+  console.error(`[latency] failed: ${err instanceof Error ? err.stack ?? err.message : err}`);
+  process.exit(1);
+}
