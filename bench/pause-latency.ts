@@ -20,15 +20,18 @@ const KEY_GAP_MS = 90;
 /** A pause with no ghost after this long counts as "no ghost". */
 const GHOST_WAIT_MS = 2000;
 
-/** Installed before any page script: keydown times and ghost appearances, on the page's clock. */
+/**
+ * Installed before any page script: when each key was pressed (the event's own timestamp, so input
+ * delay counts) and the frame in which a ghost's text appeared or changed, on the page's clock.
+ */
 function installProbe(): void {
   const probe = { keys: [] as number[], ghosts: [] as number[] };
   (window as unknown as { __pauseProbe: typeof probe }).__pauseProbe = probe;
-  addEventListener('keydown', () => probe.keys.push(performance.now()), true);
+  addEventListener('keydown', (e) => probe.keys.push(e.timeStamp), true);
   let shown = '';
   const look = () => {
     const text = [...document.querySelectorAll('.ghost-text-decoration, .ghost-text')].map((e) => e.textContent ?? '').join('');
-    if (text !== '' && text !== shown) probe.ghosts.push(performance.now());
+    if (text !== '' && text !== shown) requestAnimationFrame(() => probe.ghosts.push(performance.now()));
     shown = text;
   };
   addEventListener('DOMContentLoaded', () => new MutationObserver(look).observe(document.body, { subtree: true, childList: true, characterData: true }));
@@ -60,7 +63,11 @@ async function pauseOnce(page: Page, point: { line: number; indent: number; cont
   return ghostAt === undefined ? undefined : ghostAt - lastKey;
 }
 
-export async function measurePauseLatency(browser: Browser, appUrl: string, pausesPerFile: number, root = '.'): Promise<PauseLatency> {
+/**
+ * `waterfall`: the HUD measures too (window.spark.startMeasuring()), and each ghost's waterfall total
+ * is set beside the outside figure. Off by default: measuring turns the engine's profiling on.
+ */
+export async function measurePauseLatency(browser: Browser, appUrl: string, pausesPerFile: number, root = '.', waterfall = false): Promise<PauseLatency> {
   const page = await browser.newPage();
   try {
     await page.addInitScript(installProbe);
@@ -68,7 +75,10 @@ export async function measurePauseLatency(browser: Browser, appUrl: string, paus
     await page.waitForFunction(() => window.spark !== undefined, undefined, { timeout: 120_000 });
     await page.evaluate(() => window.spark!.ready);
     const ready = await page.evaluate(() => window.spark!.engineReady());
+    if (waterfall) await page.evaluate(() => window.spark!.startMeasuring());
     const languages: PauseLanguage[] = [];
+    const pairs: [number, number][] = [];
+    const stageMs: Record<string, number[]> = {};
     for (const file of PAUSE_FILES) {
       const text = readFileSync(`${root}/${file.path}`, 'utf8');
       await page.evaluate(([t, l]) => window.spark!.setDocument(t!, l), [text, file.language] as const);
@@ -76,8 +86,18 @@ export async function measurePauseLatency(browser: Browser, appUrl: string, paus
       const latenciesMs: number[] = [];
       const points = pausePoints(text, pausesPerFile);
       for (const point of points) {
+        const seen = waterfall ? await page.evaluate(() => window.spark!.hudStats().waterfalls.length) : 0;
         const ms = await pauseOnce(page, point);
         if (ms !== undefined) latenciesMs.push(ms);
+        if (ms !== undefined && waterfall) {
+          // The waterfall ends a frame after the ghost: wait for it, then take this ghost's.
+          const w = await page.waitForFunction((n) => window.spark!.hudStats().waterfalls.slice(n).at(-1) ?? false, seen, { timeout: 2000 })
+            .then((h) => h.jsonValue() as Promise<{ stages: { name: string; ms: number }[]; totalMs: number }>, () => undefined);
+          if (w) {
+            pairs.push([ms, w.totalMs]);
+            for (const s of w.stages) (stageMs[s.name] ??= []).push(s.ms);
+          }
+        }
       }
       languages.push({ language: file.language, file: file.path, pauses: points.length, ghosts: latenciesMs.length, latenciesMs });
     }
@@ -87,6 +107,12 @@ export async function measurePauseLatency(browser: Browser, appUrl: string, paus
       path: ready.path?.reason ?? `${ready.backend} (${ready.description})`,
       languages, p50: percentile(all, 50), p95: percentile(all, 95), ghostShare: pauses > 0 ? all.length / pauses : 0,
       typedChars: TYPED_CHARS, keyGapMs: KEY_GAP_MS,
+      ...(waterfall ? {
+        waterfall: {
+          pairs, worstShare: Math.max(0, ...pairs.map(([o, h]) => Math.abs(h - o) / o)),
+          stages: Object.fromEntries(Object.entries(stageMs).map(([name, v]) => [name, percentile(v, 50)!])),
+        },
+      } : {}),
     };
   } finally {
     await page.close().catch(() => undefined);

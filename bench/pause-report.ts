@@ -19,6 +19,11 @@ export interface PauseLatency {
   ghostShare: number;
   typedChars: number;
   keyGapMs: number;
+  /**
+   * With --waterfall (the HUD measuring): each ghost's latency from outside beside the total of the
+   * HUD's waterfall for it, and the largest difference as a share of the outside figure.
+   */
+  waterfall?: { pairs: [outsideMs: number, hudMs: number][]; worstShare: number; stages: Record<string, number> };
 }
 
 export function pauseSummary(r: PauseLatency): string {
@@ -27,6 +32,10 @@ export function pauseSummary(r: PauseLatency): string {
     `Keystroke → ghost after a pause (${r.typedChars} keys ${r.keyGapMs} ms apart, then a pause), measured from outside the app: p50 ${ms(r.p50)}, p95 ${ms(r.p95)}, a ghost at ${Math.round(r.ghostShare * 100)} % of pauses.`,
     `Path: ${r.path}.`,
     ...r.languages.map((l) => `- ${l.language} (${l.file}): ghost at ${l.ghosts}/${l.pauses} pauses; ms: ${l.latenciesMs.map((x) => Math.round(x)).join(', ')}`),
+    ...(r.waterfall ? [
+      `HUD waterfall against the outside figure, per ghost: ${r.waterfall.pairs.map(([o, h]) => `${Math.round(o)}/${Math.round(h)}`).join(', ')} ms; the largest difference is ${Math.round(r.waterfall.worstShare * 100)} % of the outside figure.`,
+      `Median ms per stage: ${Object.entries(r.waterfall.stages).map(([name, ms]) => `${name} ${ms.toFixed(1)}`).join(' · ')}.`,
+    ] : []),
   ].join('\n');
 }
 

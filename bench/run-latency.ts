@@ -1,5 +1,6 @@
-// `npm run latency -- [--url <app>] [--pauses N]`: keystroke → ghost after a pause, from outside the
-// app (pause-latency.ts), in headless Chromium. With --url it measures a running app (the README's
+// `npm run latency -- [--url <app>] [--pauses N] [--waterfall]`: keystroke → ghost after a pause,
+// from outside the app (pause-latency.ts), in headless Chromium; --waterfall also checks the HUD's
+// waterfall against it. With --url it measures a running app (the README's
 // `npm start` serves http://127.0.0.1:5173/); without, it serves the app itself the same way.
 import { chromium } from '@playwright/test';
 import { launchOptions } from '../scripts/browser.ts';
@@ -7,8 +8,8 @@ import { ROOT, startServer } from './dev-server.ts';
 import { measurePauseLatency } from './pause-latency.ts';
 import { pauseSummary } from './pause-report.ts';
 
-export function parseLatencyArgs(argv: readonly string[]): { url?: string; pauses: number } {
-  const args: { url?: string; pauses: number } = { pauses: 12 };
+export function parseLatencyArgs(argv: readonly string[]): { url?: string; pauses: number; waterfall: boolean } {
+  const args: { url?: string; pauses: number; waterfall: boolean } = { pauses: 12, waterfall: false };
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -17,10 +18,11 @@ export function parseLatencyArgs(argv: readonly string[]): { url?: string; pause
       return v;
     };
     if (flag === '--url') args.url = value();
+    else if (flag === '--waterfall') args.waterfall = true;
     else if (flag === '--pauses') {
       args.pauses = Number(value());
       if (!Number.isInteger(args.pauses) || args.pauses < 1) throw new Error('--pauses must be a whole number ≥ 1');
-    } else if (flag !== '--') throw new Error(`unknown argument: ${flag} (known: --url <app url>, --pauses N)`);
+    } else if (flag !== '--') throw new Error(`unknown argument: ${flag} (known: --url <app url>, --pauses N, --waterfall)`);
   }
   return args;
 }
@@ -30,7 +32,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   const own = args.url === undefined ? await startServer() : undefined;
   const browser = await chromium.launch(launchOptions());
   try {
-    const result = await measurePauseLatency(browser, args.url ?? `${own!.origin}/`, args.pauses, ROOT);
+    const result = await measurePauseLatency(browser, args.url ?? `${own!.origin}/`, args.pauses, ROOT, args.waterfall);
     process.stderr.write(pauseSummary(result) + '\n');
     process.stdout.write(JSON.stringify(result) + '\n');
   } finally {

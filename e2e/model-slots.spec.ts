@@ -82,7 +82,8 @@ test.describe('two model slots', () => {
 
   test('Quantize on load, set in the settings panel, loads the model again with Q8_0 weights on the GPU; completions and Edit still work', async ({ page }) => {
     await openWithEngine(page);
-    const before = (await page.evaluate(() => window.spark!.engineReady())).weightFormats;
+    // Float weights before (on WebGPU; the CPU, if the path choice picked it, has no GPU formats).
+    const before = (await page.evaluate(() => window.spark!.engineReady())).weightFormats ?? [];
     expect(before).not.toContain('q8_0');
     await page.getByTestId('settings-button').click();
     await page.getByTestId('setting-quantizeOnLoad').fill('q8_0');

@@ -9,7 +9,7 @@ describe('settings validation', () => {
   });
 
   it('accepts the edges of every range', () => {
-    const low = { ...DEFAULT_SETTINGS, temperature: 0, topK: 0, topP: 1e-9, seed: 0, debounceMs: 0, tokensPerSubmit: 1, maxTokens: 1 };
+    const low = { ...DEFAULT_SETTINGS, temperature: 0, topK: 0, topP: 1e-9, seed: 0, debounceMs: 0, tokensPerSubmit: 0, maxTokens: 1 };
     const high = { ...DEFAULT_SETTINGS, temperature: 2, topK: 1000, topP: 1, seed: 0xffffffff, debounceMs: 2000, tokensPerSubmit: 64, maxTokens: 1024 };
     expect(validateSettings(low).ok).toBe(true);
     expect(validateSettings(high).ok).toBe(true);
@@ -18,7 +18,7 @@ describe('settings validation', () => {
   it.each([
     ['temperature', -0.1], ['temperature', 2.01], ['temperature', Number.NaN], ['temperature', Infinity],
     ['topK', -1], ['topK', 1.5], ['topP', 0], ['topP', 1.01], ['seed', -1], ['seed', 2 ** 32],
-    ['debounceMs', 2001], ['tokensPerSubmit', 0], ['maxTokens', 0], ['maxTokens', 2000],
+    ['debounceMs', 2001], ['tokensPerSubmit', -1], ['tokensPerSubmit', 65], ['maxTokens', 0], ['maxTokens', 2000],
     ['modelId', ''], ['modelId', 'has space'], ['modelId', '../etc'], ['modelId', 'x'.repeat(129)],
     ['temperature', '0.5'], ['modelId', 7], ['topK', null], ['seed', true],
   ])('rejects %s = %s with a message naming the field', (key, value) => {

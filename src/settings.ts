@@ -25,7 +25,7 @@ export interface Settings {
   seed: number;
   /** Keystroke debounce before a request is sent. */
   debounceMs: number;
-  /** Tokens decoded per GPU submit (N): readbacks happen once per submit. */
+  /** Tokens decoded per GPU submit (N): readbacks happen once per submit. TOKENS_PER_SUBMIT_AUTO: the engine's, from the measured time per token. */
   tokensPerSubmit: number;
   /** Most tokens one suggestion may have. */
   maxTokens: number;
@@ -47,6 +47,9 @@ export const SAME_AS_GHOST = 'same';
 export const QUANTIZE_OFF = 'off';
 export type QuantizeSetting = typeof QUANTIZE_OFF | QuantizeFormat;
 
+/** tokensPerSubmit's value for "the engine chooses N from the time per token it measured at load". */
+export const TOKENS_PER_SUBMIT_AUTO = 0;
+
 /** editGuard's values: the never-worse check on (the default), or every finished rewrite proposed. */
 export const EDIT_GUARD_ON = 'never-worse';
 export const EDIT_GUARD_OFF = 'off';
@@ -66,7 +69,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   topP: 1,
   seed: 0,
   debounceMs: 10,
-  tokensPerSubmit: TOKENS_PER_SUBMIT.default,
+  tokensPerSubmit: TOKENS_PER_SUBMIT_AUTO,
   maxTokens: MAX_TOKENS.default,
   gateThreshold: GATE_CALIBRATION.threshold,
   editGuard: EDIT_GUARD_ON,
@@ -129,7 +132,7 @@ export const SETTING_RULES: Readonly<Record<SettingKey, SettingRule>> = Object.f
   topP: { kind: 'number', label: 'Top-p', min: 0, max: 1, integer: false, exclusiveMin: true },
   seed: { kind: 'number', label: 'Seed', min: 0, max: 0xffff_ffff, integer: true },
   debounceMs: { kind: 'number', label: 'Debounce (ms)', min: 0, max: 2000, integer: true },
-  tokensPerSubmit: { kind: 'number', label: 'Tokens per submit', min: TOKENS_PER_SUBMIT.min, max: TOKENS_PER_SUBMIT.max, integer: true },
+  tokensPerSubmit: { kind: 'number', label: 'Tokens per submit (0 = from the measured time per token)', min: TOKENS_PER_SUBMIT_AUTO, max: TOKENS_PER_SUBMIT.max, integer: true },
   maxTokens: { kind: 'number', label: 'Max tokens', min: MAX_TOKENS.min, max: MAX_TOKENS.max, integer: true },
   gateThreshold: { kind: 'number', label: 'Suggestion gate (least chance of being taken, 0 = show all)', min: 0, max: 1, integer: false, optional: true },
   editGuard: oneOf('Edit guard', [EDIT_GUARD_ON, EDIT_GUARD_OFF], 'a rewrite stands only when the model scores it no worse than your code, or every finished rewrite is proposed'),

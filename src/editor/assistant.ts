@@ -68,7 +68,9 @@ export class Assistant implements Disposable {
       showStatus: deps.showStatus,
       ...(deps.notify ? { notify: deps.notify } : {}),
       onGhostReady: (ready) => {
-        deps.hud.setBackend(ready.backend, ready.description, ready.path ? pathSummary(ready.path) : undefined);
+        // N matters on the GPU only (the CPU decodes a token per call).
+        const n = ready.backend === 'webgpu' ? ` · ${ready.tokensPerSubmit} tokens per submit unless Settings name N` : '';
+        deps.hud.setBackend(ready.backend, ready.description, ready.path ? pathSummary(ready.path) + n : undefined);
         deps.hud.setPlan(ready.plan);
       },
       ...(deps.onModel ? { onModel: deps.onModel } : {}),

@@ -5,7 +5,8 @@
 import calibration from './calibration.json' with { type: 'json' };
 import type { DoneEvent, Engine, PromptSpec, ReadyEvent, SamplingParams } from '../engine/index.ts';
 import type { PerfEvent, RequestRole } from '../hud/perf-events.ts';
-import { EDIT_GUARD_ON, type Settings, type SlotName } from '../settings.ts';
+import { traceNow, type GhostTrace } from '../hud/waterfall.ts';
+import { EDIT_GUARD_ON, TOKENS_PER_SUBMIT_AUTO, type Settings, type SlotName } from '../settings.ts';
 import type { CompletionEngine } from './inline/completion-controller.ts';
 import { documentContinuation } from './inline/copy-lookup.ts';
 import type { CompletionMode, CursorContext } from './inline/postprocess.ts';
@@ -107,6 +108,8 @@ interface StreamOptions {
   scoreDraft?: boolean;
   draftTolerance?: number;
   maxPromptTokens?: number;
+  /** A ghost's waterfall: marked when the request is posted and when its first tokens are back, with the worker's marks. */
+  trace?: GhostTrace;
 }
 
 /** What a finished generation gave: its text, each generated token's log-probability, and how it ended. */
@@ -128,13 +131,18 @@ async function stream(
   const s = deps.settings();
   let text = '';
   const logprobs: number[] = [];
+  const trace = o.trace;
+  if (trace) trace.sent = traceNow();
   const generation = target.engine.generate({
-    prompt: o.prompt, maxNewTokens: o.maxNewTokens, sampling: o.sampling, tokensPerSubmit: s.tokensPerSubmit, drafts: true,
+    prompt: o.prompt, maxNewTokens: o.maxNewTokens, sampling: o.sampling, drafts: true,
+    ...(s.tokensPerSubmit !== TOKENS_PER_SUBMIT_AUTO ? { tokensPerSubmit: s.tokensPerSubmit } : {}),
     ...(o.draftText !== undefined ? { draftText: o.draftText } : {}),
     ...(o.scoreDraft ? { scoreDraft: true } : {}),
     ...(o.draftTolerance ? { draftTolerance: o.draftTolerance } : {}),
     ...(o.maxPromptTokens !== undefined ? { maxPromptTokens: o.maxPromptTokens } : {}),
+    ...(trace ? { trace: true } : {}),
   }, (e) => {
+    if (trace && e.trace) Object.assign(trace, e.trace, { tokensBack: traceNow() });
     logprobs.push(...e.logprobs);
     if (signal.aborted || e.text === '') return;
     text += e.text;
@@ -201,6 +209,7 @@ export function engineCompletions(deps: EngineAdapterDeps): CompletionEngine {
         // as it finds it nearly as likely as its own pick. Alternatives are the model's own samples.
         ...(k === 0 ? { draftTolerance: deps.copyTolerance ?? COPY_TOLERANCE, ...(copy !== undefined ? { draftText: copy } : {}) } : {}),
         ...(deps.fixedPromptTokens !== undefined ? { maxPromptTokens: deps.fixedPromptTokens } : {}),
+        ...(req.trace ? { trace: req.trace } : {}),
       }, onText, signal);
     },
   };

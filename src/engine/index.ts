@@ -27,7 +27,7 @@ export { SUPERVISOR_DEFAULTS, type SupervisorOptions } from './api/supervisor.ts
 export type { GenerateOptions, Generation, LoadOptions } from './api/client.ts';
 export { BACKEND_PREFERENCES } from './api/protocol.ts';
 export type {
-  BackendPreference, ChatMessage, DiagnosticsEvent, DoneEvent, ErrorEvent, FinishReason, LoadProgressEvent, PromptSpec, ReadyEvent, TokensEvent,
+  BackendPreference, ChatMessage, DiagnosticsEvent, DoneEvent, ErrorEvent, FinishReason, LoadProgressEvent, PromptSpec, ReadyEvent, TokensEvent, WorkerTrace,
 } from './api/protocol.ts';
 export { QUANTIZE_FORMATS, type GpuOptions, type QuantizeFormat } from './api/gpu-options.ts';
 export type { CachedModel, CacheListing } from '../model/cache/model-cache.ts';

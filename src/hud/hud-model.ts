@@ -4,6 +4,7 @@ import type { BackendKind, GenerateStats } from '../engine/index.ts';
 import type { SlotName } from '../settings.ts';
 import { RollingPercentiles } from './percentiles.ts';
 import type { PerfEvent, RequestRole } from './perf-events.ts';
+import type { WaterfallStage } from './waterfall.ts';
 
 /** Rolling window: enough samples for a stable p95, short enough to follow a change of file. */
 const WINDOW = 200;
@@ -38,7 +39,12 @@ export interface HudSnapshot {
   /** Per slot: ghost text (completions) and Edit (rewrites, alternatives). */
   slots: Partial<Record<SlotName, SlotFigures>>;
   suggestions: { shown: number; gated: number; acceptedFull: number; acceptedPartial: number; acceptRate?: number };
+  /** The latest ghosts' waterfalls, newest last (at most WATERFALLS). */
+  waterfalls: { stages: WaterfallStage[]; totalMs: number }[];
 }
+
+/** Waterfalls kept: the view draws the newest, the automation handle reads them all. */
+const WATERFALLS = 50;
 
 const perToken = (n: number, tokens: number) => (tokens > 0 ? n / tokens : undefined);
 const tokensPerSecond = (s: GenerateStats) => (s.decodeMs > 0 ? (s.decodeTokens / s.decodeMs) * 1000 : undefined);
@@ -55,11 +61,16 @@ export class HudModel {
   private gated = 0;
   private acceptedFull = 0;
   private acceptedPartial = 0;
+  private readonly waterfalls: HudSnapshot['waterfalls'] = [];
 
   apply(e: PerfEvent): void {
     switch (e.type) {
       case 'backend': this.backend = { kind: e.kind, description: e.description, ...(e.path !== undefined ? { path: e.path } : {}) }; break;
       case 'keystroke-to-ghost': this.ghost.add(e.ms); break;
+      case 'ghost-waterfall':
+        this.waterfalls.push({ stages: e.stages, totalMs: e.totalMs });
+        if (this.waterfalls.length > WATERFALLS) this.waterfalls.shift();
+        break;
       case 'request-done':
         this.last = e.stats;
         if (e.stats.decodeTokens > 0 || e.stats.prefillTokens > 0) this.ttft.add(e.stats.ttftMs);
@@ -96,6 +107,7 @@ export class HudModel {
         phaseClock: s.phaseClock,
       },
       slots: { ...this.slots },
+      waterfalls: [...this.waterfalls],
       drafts: { drafted: this.drafted, accepted: this.acceptedDrafts, acceptance: this.drafted > 0 ? this.acceptedDrafts / this.drafted : undefined },
       suggestions: {
         shown: this.shown, gated: this.gated, acceptedFull: this.acceptedFull, acceptedPartial: this.acceptedPartial,

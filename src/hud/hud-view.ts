@@ -27,6 +27,7 @@ export class HudView implements Disposable {
   private readonly body: HTMLElement;
   private readonly table: HTMLElement;
   private readonly spark: HTMLCanvasElement;
+  private readonly waterfall: HTMLElement;
   private readonly extra: (Disposable & { render(): void }) | undefined;
   private expanded = false;
   private frame = 0;
@@ -52,7 +53,11 @@ export class HudView implements Disposable {
     this.table = doc.createElement('dl');
     this.table.className = 'hud-table';
     this.table.dataset['testid'] = 'hud-stats';
-    this.body.append(this.spark, this.table);
+    this.waterfall = doc.createElement('div');
+    this.waterfall.className = 'hud-waterfall';
+    this.waterfall.dataset['testid'] = 'hud-waterfall-bar';
+    this.waterfall.title = "the last ghost's latency: keydown → rendered, stage by stage";
+    this.body.append(this.spark, this.table, this.waterfall);
     this.extra = options.extra?.(this.body);
     this.root.append(toggle, this.body);
     options.slot.append(this.root);
@@ -95,6 +100,7 @@ export class HudView implements Disposable {
       ['decode', r ? `${num(r.decodeTokensPerSecond, 1)} tok/s` : '–'],
       ['per token', r ? `${num(r.dispatchesPerToken, 1)} dispatches · ${num(r.submitsPerToken)} submits · ${num(r.readbacksPerToken)} readbacks` : '–'],
       ['GPU time / phase', phases],
+      ['last ghost (keydown → rendered)', waterfallLine(s.waterfalls.at(-1)), 'hud-waterfall'],
       ['drafts', `${s.drafts.accepted}/${s.drafts.drafted} accepted (${pct(s.drafts.acceptance)})`],
       ['suggestions', `${s.suggestions.shown} shown · ${s.suggestions.acceptedFull} accepted · ${s.suggestions.acceptedPartial} in part (${pct(s.suggestions.acceptRate)}) · ${s.suggestions.gated} gated`],
     ];
@@ -107,6 +113,7 @@ export class HudView implements Disposable {
       return [dt, dd];
     }));
     drawSparkline(this.spark, s.keystrokeToGhostMs.recent);
+    drawWaterfall(this.waterfall, s.waterfalls.at(-1));
     this.extra?.render();
   }
 
@@ -116,3 +123,22 @@ export class HudView implements Disposable {
     this.root.remove();
   }
 }
+
+/** The newest ghost's stages, each with its share of the whole, as one line. */
+function waterfallLine(w: HudSnapshot['waterfalls'][number] | undefined): string {
+  if (!w) return '–';
+  const parts = w.stages.filter((s) => s.ms >= 0.05).map((s) => `${s.name} ${s.ms.toFixed(1)}`);
+  return `${w.totalMs.toFixed(1)} ms = ${parts.join(' + ')}`;
+}
+
+/** The newest ghost's stages as one bar, each segment as wide as its share of keydown → rendered. */
+function drawWaterfall(bar: HTMLElement, w: HudSnapshot['waterfalls'][number] | undefined): void {
+  bar.replaceChildren(...(w ? w.stages : []).filter((s) => s.ms > 0).map((s, i) => {
+    const segment = bar.ownerDocument.createElement('span');
+    segment.style.flexGrow = String(s.ms);
+    segment.style.background = `hsl(${(i * 47) % 360} 55% 45%)`;
+    segment.title = `${s.name}: ${s.ms.toFixed(1)} ms`;
+    return segment;
+  }));
+}
+

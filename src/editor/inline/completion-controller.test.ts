@@ -148,6 +148,24 @@ describe('CompletionController', () => {
     expect(events.find((e) => e.type === 'first-ghost')).toMatchObject({ keystrokeToGhostMs: 25 });
   });
 
+  it("carries a ghost's trace (while the HUD watches) to the engine, and marks when the ghost is ready to show", () => {
+    const { clock, engine, ctl, events } = setup();
+    const ctx = { prefix: 'n = ', suffix: '' };
+    const trace = { keydown: 1, provider: 2, context: 3 };
+    ctl.suggest(ctx, trace);
+    clock.advance(5);
+    expect(engine.requests[0]!.req.trace).toBe(trace);
+    engine.requests[0]!.emit('7');
+    ctl.suggest(ctx);
+    const ghost = events.find((e) => e.type === 'first-ghost');
+    expect(ghost).toMatchObject({ trace });
+    expect(trace).toHaveProperty('postprocessed');
+    // Untraced (nobody watching): nothing is marked and the request carries no trace.
+    ctl.suggest({ prefix: 'm = ', suffix: '' });
+    clock.advance(5);
+    expect(engine.requests.at(-1)!.req.trace).toBeUndefined();
+  });
+
   it('asking again for the same context during the debounce does not push the request back', () => {
     const { clock, engine, ctl } = setup();
     const ctx = { prefix: 'k = ', suffix: '' };

@@ -4,6 +4,7 @@
 // is tested with a fake clock and a fake engine.
 
 import type { Disposable } from '../../util/disposable.ts';
+import { traceNow, type GhostTrace } from '../../hud/waterfall.ts';
 import { acceptProbability, GATE_CALIBRATION, gateFeatures, type GateCalibration } from './confidence-gate.ts';
 import { completionMode, isSuggestionFinal, shouldSuggestHere, trimCompletion, type CompletionMode, type CursorContext } from './postprocess.ts';
 
@@ -14,6 +15,8 @@ export interface CompletionRequest extends CursorContext {
    * which the engine samples with temperature and a seed of its own, so each k gives a new sample.
    */
   alternative?: number;
+  /** The ghost's waterfall marks, while the HUD watches: the engine adds its own (sent … tokensBack). */
+  trace?: GhostTrace;
 }
 
 /** Alternatives sampled when the user asks for more (Alt+] / Alt+[). */
@@ -44,7 +47,7 @@ export type CompletionEvent =
   // prefixChars: where the cursor is (characters before it) in the context the event is about,
   // so a reader can tell which keystroke a ghost belongs to.
   | { type: 'request'; at: number; mode: CompletionMode; prefixChars: number }
-  | { type: 'first-ghost'; at: number; keystrokeToGhostMs: number; prefixChars: number }
+  | { type: 'first-ghost'; at: number; keystrokeToGhostMs: number; prefixChars: number; trace?: GhostTrace }
   | { type: 'typed-through'; at: number; chars: number }
   | { type: 'cancelled'; at: number }
   // Not shown: the estimated chance of it being taken was under the threshold (confidence-gate.ts).
@@ -59,6 +62,7 @@ interface InFlight {
   raw: string;
   done: boolean;
   keystrokeAt: number;
+  trace: GhostTrace | undefined;
   shownFirstGhost: boolean;
   abort: AbortController;
   /** The engine call has returned (the engine runs one generation at a time: alternatives wait for this). */
@@ -114,13 +118,13 @@ export class CompletionController implements Disposable {
    * engine request, after the debounce, only when the context is not a typed-through
    * continuation of the one in flight.
    */
-  suggest(ctx: CursorContext): string | undefined {
+  suggest(ctx: CursorContext, trace?: GhostTrace): string | undefined {
     if (this.dismissed.has(contextKey(ctx))) return undefined;
     const continuation = this.typedThrough(ctx);
     if (continuation) return continuation.text;
     // The editor may ask again for the same context while we wait out the debounce: keep waiting.
     if (this.pendingTimer !== undefined && this.pendingKey === contextKey(ctx)) return undefined;
-    this.restart(ctx);
+    this.restart(ctx, trace);
     return undefined;
   }
 
@@ -243,7 +247,8 @@ export class CompletionController implements Disposable {
       if (this.gate(cur, full)) return typed === '' ? { text: undefined } : undefined;
       cur.shownFirstGhost = true;
       const at = this.clock.now();
-      this.options.onEvent?.({ type: 'first-ghost', at, keystrokeToGhostMs: at - cur.keystrokeAt, prefixChars: ctx.prefix.length });
+      if (cur.trace) cur.trace.postprocessed = traceNow();
+      this.options.onEvent?.({ type: 'first-ghost', at, keystrokeToGhostMs: at - cur.keystrokeAt, prefixChars: ctx.prefix.length, ...(cur.trace ? { trace: cur.trace } : {}) });
     }
     return { text: rest };
   }
@@ -271,25 +276,25 @@ export class CompletionController implements Disposable {
     return ctx.prefix.slice(flight.ctx.prefix.length);
   }
 
-  private restart(ctx: CursorContext): void {
+  private restart(ctx: CursorContext, trace: GhostTrace | undefined): void {
     this.cancel();
     if (!shouldSuggestHere(ctx)) return;
     const keystrokeAt = this.clock.now();
     this.pendingKey = contextKey(ctx);
     this.pendingTimer = this.clock.setTimeout(() => {
       this.pendingTimer = undefined;
-      this.start(ctx, keystrokeAt);
+      this.start(ctx, keystrokeAt, trace);
     }, Math.max(0, this.options.debounceMs()));
   }
 
-  private start(ctx: CursorContext, keystrokeAt: number): void {
+  private start(ctx: CursorContext, keystrokeAt: number, trace: GhostTrace | undefined): void {
     const mode = completionMode(ctx);
-    const flight: InFlight = { ctx, mode, raw: '', done: false, keystrokeAt, shownFirstGhost: false, abort: new AbortController(), settled: false, gated: false };
+    const flight: InFlight = { ctx, mode, raw: '', done: false, keystrokeAt, trace, shownFirstGhost: false, abort: new AbortController(), settled: false, gated: false };
     this.current = flight;
     this.options.onEvent?.({ type: 'request', at: this.clock.now(), mode, prefixChars: ctx.prefix.length });
     const isCurrent = () => this.current === flight && !flight.abort.signal.aborted;
     this.options.engine
-      .complete({ ...ctx, mode }, (raw, firstLogprob) => {
+      .complete({ ...ctx, mode, ...(trace ? { trace } : {}) }, (raw, firstLogprob) => {
         if (!isCurrent()) return; // stale: a newer keystroke owns the screen
         flight.raw = raw;
         flight.firstLogprob ??= firstLogprob;

@@ -15,6 +15,7 @@ import type { PerfEvent } from '../../hud/perf-events.ts';
 import { CompletionController, type CompletionEngine, type CompletionEvent } from './completion-controller.ts';
 import type { CursorContext } from './postprocess.ts';
 import { documentText } from './document-text.ts';
+import { traceNow, waterfallStages, type GhostTrace } from '../../hud/waterfall.ts';
 
 export interface InlineCompletionsOptions {
   monaco: typeof Monaco;
@@ -71,6 +72,23 @@ export function registerInlineCompletions(options: InlineCompletionsOptions): Di
   // the provider (controller.isPending) and the new text reaches it anyway; the trigger below is
   // only a backstop (Monaco answers it from a request in progress for the same position).
   const refreshing = { on: false };
+  // The last keydown in the editor, on the traces' clock: where a ghost's waterfall starts. A
+  // timestamp per key is all this costs; traces are made only while the HUD watches.
+  const lastKey = { at: 0, traced: 0 };
+  const onKeyDown = (e: KeyboardEvent) => { lastKey.at = performance.timeOrigin + e.timeStamp; };
+  const editorNode = editor.getDomNode();
+  editorNode?.addEventListener('keydown', onKeyDown, true);
+  // The frame after Monaco was given the ghost ends its waterfall. It starts at the last key the
+  // user pressed before the ghost was ready: a ghost typed through from a request of an earlier key
+  // is that much quicker for them, and the work before that key was hidden behind their typing.
+  const finishTrace = (trace: GhostTrace) => requestAnimationFrame(() => {
+    const ready = trace.postprocessed ?? trace.typedThrough;
+    if (ready !== undefined && lastKey.at > (trace.keydown ?? 0) && lastKey.at <= ready) trace.keydown = lastKey.at;
+    lastKey.traced = Math.max(lastKey.traced, trace.keydown ?? 0);
+    trace.rendered = traceNow();
+    const waterfall = waterfallStages(trace);
+    if (waterfall) options.perf()?.({ type: 'ghost-waterfall', ...waterfall });
+  });
   const refresh = () => {
     if (editor.getAction('editor.action.inlineSuggest.hide')?.isSupported()) { // i.e. a suggestion is visible
       refreshing.on = true;
@@ -91,7 +109,10 @@ export function registerInlineCompletions(options: InlineCompletionsOptions): Di
     onSuggestionChanged: refresh,
     onEvent: (e) => {
       options.onEvent?.(e);
-      if (e.type === 'first-ghost') options.perf()?.({ type: 'keystroke-to-ghost', ms: e.keystrokeToGhostMs });
+      if (e.type === 'first-ghost') {
+        options.perf()?.({ type: 'keystroke-to-ghost', ms: e.keystrokeToGhostMs });
+        if (e.trace) finishTrace(e.trace);
+      }
       else if (e.type === 'gated') options.perf()?.({ type: 'suggestion-gated' });
     },
   });
@@ -101,8 +122,17 @@ export function registerInlineCompletions(options: InlineCompletionsOptions): Di
     debounceDelayMs: 0, // the controller debounces, by the user's setting
     async provideInlineCompletions(model, position, context, token) {
       if (model !== editor.getModel()) return { items: [], ctx: { prefix: '', suffix: '' } };
+      const provided = options.perf() ? traceNow() : undefined;
       const ctx = cursorContext(model, position);
-      let text = controller.suggest(ctx);
+      const trace: GhostTrace | undefined = provided !== undefined
+        ? { ...(lastKey.at > 0 && lastKey.at <= provided ? { keydown: lastKey.at } : {}), provider: provided, context: traceNow() } : undefined;
+      let text = controller.suggest(ctx, trace);
+      // Served at once from the suggestion in flight: a ghost for this key with no request, traced
+      // as such (once per key: Monaco asks again at the same place when a suggestion grows).
+      if (trace?.keydown !== undefined && text !== undefined && trace.keydown > lastKey.traced) {
+        trace.typedThrough = traceNow();
+        finishTrace(trace);
+      }
       // Nothing to show yet but a suggestion is coming: hold this request open until it arrives
       // (Monaco will not ask again at the same position by itself).
       // After waking, only peek: if a newer keystroke superseded this context, asking with it
@@ -163,6 +193,7 @@ export function registerInlineCompletions(options: InlineCompletionsOptions): Di
     controller,
     lastOffered: () => offered.last && { prefixChars: offered.last.prefixChars, items: [...offered.last.items] },
     dispose() {
+      editorNode?.removeEventListener('keydown', onKeyDown, true);
       registration.dispose();
       controller.dispose();
     },

@@ -48,6 +48,23 @@ describe('EngineClient ↔ EngineHost (in-process worker, CPU backend)', () => {
     expect(done.promptTokenCount).toBeGreaterThan(5);
   });
 
+  it("a traced request's first tokens event carries the worker's marks in order, on the page's clock; others carry none", async () => {
+    const { client } = start();
+    await client.load('test://llama', { files: makeTestModelFiles(), backend: 'cpu' });
+    const events: TokensEvent[] = [];
+    const before = performance.timeOrigin + performance.now();
+    await client.generate({ prompt: { kind: 'plain', text: PROMPT }, maxNewTokens: 6, trace: true }, (e) => events.push(e)).done;
+    const after = performance.timeOrigin + performance.now();
+    const t = events[0]!.trace!;
+    expect(before).toBeLessThanOrEqual(t.received);
+    expect([t.received, t.started, t.tokenized, t.firstToken]).toEqual([...[t.received, t.started, t.tokenized, t.firstToken]].sort((a, b) => a - b));
+    expect(t.firstToken).toBeLessThanOrEqual(after);
+    expect(events.slice(1).every((e) => e.trace === undefined)).toBe(true);
+    const untraced: TokensEvent[] = [];
+    await client.generate({ prompt: { kind: 'plain', text: PROMPT }, maxNewTokens: 3 }, (e) => untraced.push(e)).done;
+    expect(untraced.every((e) => e.trace === undefined)).toBe(true);
+  });
+
   it('a new generate cancels the running one; no stale tokens reach the UI', async () => {
     const { client, worker } = start();
     await client.load('test://llama', { files: makeTestModelFiles(), backend: 'cpu' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseGpuOptions } from './gpu-options.ts';
-import { TOKENS_PER_SUBMIT } from './limits.ts';
+import { SUBMIT_BUDGET_MS, TOKENS_PER_SUBMIT, tokensPerSubmitFor } from './limits.ts';
 import { parseEngineRequest } from './protocol.ts';
 
 describe('GPU options and generate limits at the boundary', () => {
@@ -42,5 +42,14 @@ describe('GPU options and generate limits at the boundary', () => {
     expect(() => parseEngineRequest(generate(0))).not.toThrow();
     expect(() => parseEngineRequest(generate(1.5))).not.toThrow();
     for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY, '1']) expect(() => parseEngineRequest(generate(bad))).toThrow(/draftTolerance must be a finite number >= 0/);
+  });
+});
+
+describe('tokens per submit from the measured time per token', () => {
+  it('fits SUBMIT_BUDGET_MS of decoding in one submit, within the range, and keeps the default when unmeasured', () => {
+    expect(tokensPerSubmitFor(SUBMIT_BUDGET_MS / 16)).toBe(16); // a fast GPU: 1/16 readbacks per token
+    expect(tokensPerSubmitFor(0.01)).toBe(TOKENS_PER_SUBMIT.max);
+    expect(tokensPerSubmitFor(26)).toBe(TOKENS_PER_SUBMIT.min); // SwiftShader's 26 ms per token: one token per submit
+    expect(tokensPerSubmitFor(undefined)).toBe(TOKENS_PER_SUBMIT.default);
   });
 });

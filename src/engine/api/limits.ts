@@ -17,6 +17,17 @@ export interface Range extends Bounds {
  */
 export const TOKENS_PER_SUBMIT: Range = Object.freeze({ min: 1, max: 64, default: 4 });
 
+/**
+ * GPU time one submit may take when a request names no N: a key that arrives waits for the submit
+ * in flight, so this bounds that wait, while a fast GPU gets a large N (few readbacks per token).
+ */
+export const SUBMIT_BUDGET_MS = 8;
+
+/** N for a path that decodes a token in `msPerToken` (undefined: not measured, the default N). */
+export const tokensPerSubmitFor = (msPerToken: number | undefined): number =>
+  msPerToken === undefined || !(msPerToken > 0) ? TOKENS_PER_SUBMIT.default
+    : Math.max(TOKENS_PER_SUBMIT.min, Math.min(TOKENS_PER_SUBMIT.max, Math.floor(SUBMIT_BUDGET_MS / msPerToken)));
+
 /** Most tokens one suggestion may have (the editor's "Max tokens" setting). */
 export const MAX_TOKENS: Range = Object.freeze({ min: 1, max: 1024, default: 64 });
 

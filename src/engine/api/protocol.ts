@@ -67,7 +67,7 @@ export interface GenerateMessage {
   maxNewTokens: number;
   /** Default: greedy. */
   sampling?: SamplingParams;
-  /** Tokens per GPU submit (N), in TOKENS_PER_SUBMIT's range; default TOKENS_PER_SUBMIT.default. */
+  /** Tokens per GPU submit (N), in TOKENS_PER_SUBMIT's range; default the ready event's tokensPerSubmit (from the measured time per token). */
   tokensPerSubmit?: number;
   /** Prompt-lookup drafts verified in batch (output unchanged). Default false. */
   drafts?: boolean;
@@ -94,6 +94,17 @@ export interface GenerateMessage {
   maxPromptTokens?: number;
   /** Generate exactly maxNewTokens, ignoring EOS and special tokens (benchmarks). Default false. */
   ignoreStopTokens?: boolean;
+  /** Mark when the worker got, started, tokenized and first answered this request (the HUD's waterfall): WorkerTrace on the first tokens event. */
+  trace?: boolean;
+}
+
+/** A traced request's moments in the worker, as performance.timeOrigin + performance.now() (comparable with the page's). */
+export interface WorkerTrace {
+  received: number;
+  started: number;
+  tokenized: number;
+  /** The first tokens were sampled and detokenized, and this event is being posted. */
+  firstToken: number;
 }
 
 /** What a load that a newer load replaced fails with (the client says it; the worker then stays silent). */
@@ -144,6 +155,8 @@ export interface ReadyEvent {
   fallbackReason?: string;
   /** Which path runs and why (with auto: timed at load, or an earlier load's timing on this adapter and model). */
   path?: PathChoice;
+  /** N for a request that names none: SUBMIT_BUDGET_MS of the running path's measured time per token (TOKENS_PER_SUBMIT.default if unmeasured). */
+  tokensPerSubmit: number;
   /** Set when the engine reloaded by itself, not at a load request: what happened and what it did. */
   notice?: string;
   /** The GPU backend's wafer plan, when it has one. */
@@ -167,6 +180,8 @@ export interface TokensEvent {
   ids: number[];
   /** Each new id's log-probability under the model (log softmax of its logits at temperature 1). */
   logprobs: number[];
+  /** On a traced request's first tokens event only. */
+  trace?: WorkerTrace;
 }
 
 export type FinishReason = 'stop' | 'length' | 'cancelled';
@@ -252,6 +267,7 @@ export function parseEngineRequest(msg: unknown): EngineRequest {
       }
       if (m['draftText'] !== undefined && typeof m['draftText'] !== 'string') throw new Error('engine: generate.draftText must be a string');
       if (m['scoreDraft'] !== undefined && typeof m['scoreDraft'] !== 'boolean') throw new Error('engine: generate.scoreDraft must be true or false');
+      if (m['trace'] !== undefined && typeof m['trace'] !== 'boolean') throw new Error('engine: generate.trace must be true or false');
       const tolerance = m['draftTolerance'];
       if (tolerance !== undefined && !(typeof tolerance === 'number' && Number.isFinite(tolerance) && tolerance >= 0)) {
         throw new Error(`engine: generate.draftTolerance must be a finite number >= 0 (nats), got ${JSON.stringify(tolerance)}`);

@@ -109,6 +109,13 @@ describe('choosing the path by measurement', () => {
     expect(PATH_PROBE.maxF32WeightBytes).toBe(256 * 2 ** 20);
   });
 
+  it('with Quantize on load the CPU reference is not a candidate (it would run the float weights)', async () => {
+    const h = harness({ f16: 40, f32: 1, cpu: 1 });
+    const { backend, path } = await selectBackend(await testModel(), h.options({ gpuOptions: { quantizeFloats: 'q8_0' } }));
+    expect(backend.kind).toBe('webgpu');
+    expect(path.measurements.map((m) => [m.path, m.skipped])).toEqual([['WebGPU f16', undefined], ['CPU', 'Quantize on load (q8_0) applies to the GPU only']]);
+  });
+
   it('a newer load aborts the timing: every backend made so far is disposed', async () => {
     const h = harness({ f16: 2, f32: 5, cpu: 9 });
     const controller = new AbortController();

@@ -112,7 +112,9 @@ function alternatives(model: LoadedModel, gpu: GpuLikeBackend, factory: GpuBacke
       ...(tooLarge ? { skipped: tooLarge } : { make: () => factory(model, { ...gpuOptions, weightFormat: 'f32', ...(grids ? { forceGrid: grids } : {}) }) }),
     });
   }
-  out.push({ path: CPU_PATH, kind: 'cpu', ...(tooLarge ? { skipped: tooLarge } : { make: async () => options.cpuFactory?.(model) ?? new CpuBackend(model) }) });
+  // The CPU reference runs a checkpoint's own weights: it cannot stand in for quantizing them on load.
+  const cpuSkipped = gpuOptions.quantizeFloats !== undefined ? `Quantize on load (${gpuOptions.quantizeFloats}) applies to the GPU only` : tooLarge;
+  out.push({ path: CPU_PATH, kind: 'cpu', ...(cpuSkipped ? { skipped: cpuSkipped } : { make: async () => options.cpuFactory?.(model) ?? new CpuBackend(model) }) });
   return out;
 }
 

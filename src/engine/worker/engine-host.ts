@@ -21,13 +21,16 @@ import { documentLookupDraft, promptLookupDraft } from './draft/prompt-lookup.ts
 import { speculativeEditDraft } from './draft/speculative-edit.ts';
 import { ProgressThrottle } from './progress-throttle.ts';
 import { buildPrompt, type BuiltPrompt } from './prompt.ts';
-import { promptBudget, TOKENS_PER_SUBMIT } from '../api/limits.ts';
+import { promptBudget, TOKENS_PER_SUBMIT, tokensPerSubmitFor } from '../api/limits.ts';
 import { DownloadStalledError } from '../../model/stall-guard.ts';
 import { PromptWindow } from './prompt-window.ts';
 import type { ModelWaferPlan } from '../api/plan-types.ts';
 import { LOAD_SUPERSEDED, parseEngineRequest, type CacheListEvent, type EngineEvent, type FinishReason, type GenerateMessage, type LoadMessage } from '../api/protocol.ts';
 
 export type PostEvent = (event: EngineEvent) => void;
+
+/** The clock a traced request's marks use: comparable across the page and its workers. */
+const traceNow = (): number => performance.timeOrigin + performance.now();
 
 /** Progress events per file at most this often (plus the first and the last). */
 const PROGRESS_INTERVAL_MS = 100;
@@ -48,6 +51,8 @@ export class EngineHost implements Disposable {
   private backend: Backend | undefined;
   /** The completion prompt window of the loaded model on its backend (learned from its prefills). */
   private window = new PromptWindow();
+  /** N for requests that name none: from the running path's measured decode rate. */
+  private tokensPerSubmit = TOKENS_PER_SUBMIT.default;
   private active: { id: number; controller: AbortController } | undefined;
   /** Highest generate id seen: anything older is superseded. */
   private latestId = -1;
@@ -118,8 +123,9 @@ export class EngineHost implements Disposable {
         this.active?.controller.abort(); // cancel the running request at its next submit boundary
         {
           const epoch = this.loadEpoch;
+          const received = msg.trace ? traceNow() : undefined;
           this.queued.add(msg.id);
-          this.enqueue(() => this.generate(msg, epoch));
+          this.enqueue(() => this.generate(msg, epoch, received));
         }
         break;
       case 'cancel':
@@ -219,13 +225,15 @@ export class EngineHost implements Disposable {
       this.backend?.dispose();
       this.model = { config: model.config, tokenizer: model.tokenizer, chat }; // let the file buffers go
       this.backend = backend;
-      this.window = new PromptWindow(undefined, path.measurements.find((m) => m.path === path.chosen)?.prefillTokensPerSecond);
+      const measured = path.measurements.find((m) => m.path === path.chosen);
+      this.window = new PromptWindow(undefined, measured?.prefillTokensPerSecond);
+      this.tokensPerSubmit = tokensPerSubmitFor(measured?.decodeTokensPerSecond ? 1000 / measured.decodeTokensPerSecond : undefined);
       void backend.lost?.then((reason) => this.recover(backend, msg, reason));
       const { fimPrefix, fimSuffix, fimMiddle, endOfText } = model.tokenizer.specials;
       const plan = cloneablePlan(backend.plan);
       this.post({
         type: 'ready', backend: backend.kind, description: backend.description, config: model.config,
-        ...(fallbackReason ? { fallbackReason } : {}), path, ...(plan !== undefined ? { plan } : {}),
+        ...(fallbackReason ? { fallbackReason } : {}), path, tokensPerSubmit: this.tokensPerSubmit, ...(plan !== undefined ? { plan } : {}),
         ...(notice || notices.length > 0 ? {
           notice: [...(notice ? [`${notice}; reloaded on ${backend.kind === 'webgpu' ? 'a new WebGPU device' : 'the CPU'}`] : []), ...notices].join('; '),
         } : {}),
@@ -248,8 +256,9 @@ export class EngineHost implements Disposable {
     }
   }
 
-  private async generate(msg: GenerateMessage, epoch: number): Promise<void> {
+  private async generate(msg: GenerateMessage, epoch: number, received?: number): Promise<void> {
     const { id } = msg;
+    const started = received !== undefined ? traceNow() : undefined;
     this.queued.delete(id);
     if (id < this.latestId || epoch !== this.loadEpoch || this.cancelled.delete(id)) {
       this.post({ type: 'done', id, finishReason: 'cancelled', text: '', tokens: [], promptTokenCount: 0, stats: emptyStats() });
@@ -272,6 +281,7 @@ export class EngineHost implements Disposable {
       const maxPromptTokens = msg.maxPromptTokens ?? (msg.prompt.kind === 'chat' ? contextBudget : window.budget(contextBudget));
       const prompt = buildPrompt(tokenizer, msg.prompt, { maxPromptTokens },
         { chat: model.chat, fimOrder: model.config.fimOrder, ...(tokenizer.promptBos !== undefined ? { bos: tokenizer.promptBos } : {}) });
+      const tokenized = started !== undefined ? traceNow() : undefined;
       const stopIds = msg.ignoreStopTokens ? [] : [...new Set([
         ...tokenizer.specials.all, ...model.config.eosTokenIds, ...(tokenizer.specials.eos !== undefined ? [tokenizer.specials.eos] : []),
       ])];
@@ -280,13 +290,16 @@ export class EngineHost implements Disposable {
         maxNewTokens: msg.maxNewTokens,
         stopIds,
         sampling: msg.sampling ?? GREEDY,
-        tokensPerSubmit: msg.tokensPerSubmit ?? TOKENS_PER_SUBMIT.default,
+        tokensPerSubmit: msg.tokensPerSubmit ?? this.tokensPerSubmit,
         ...(msg.drafts ? { draft: drafts(msg.draftText !== undefined ? tokenizer.encode(msg.draftText) : undefined, prompt) } : {}),
         ...(msg.drafts && msg.draftTolerance ? { draftTolerance: msg.draftTolerance } : {}),
       }, (ids, logprobs) => {
         if (controller.signal.aborted) return; // stale: never posted after a cancel
+        const first = delivered.length === 0;
         delivered.push(...ids);
-        this.post({ type: 'tokens', id, text: detokenizer.push(ids), ids, logprobs });
+        const text = detokenizer.push(ids);
+        const trace = first && tokenized !== undefined ? { received: received!, started: started!, tokenized, firstToken: traceNow() } : undefined;
+        this.post({ type: 'tokens', id, text, ids, logprobs, ...(trace ? { trace } : {}) });
       }, controller.signal);
       let finishReason: FinishReason;
       window.observe(stats);

@@ -1,0 +1,35 @@
+// Which path runs the model is measured at load, said with its numbers in the status bar and the
+// HUD, and overridden by Settings → Engine path; the HUD draws the last ghost's latency waterfall.
+import { expect, ghostText, openWithEngine, setSettings, startAtEnd, test } from './fixtures.ts';
+
+test('the engine path is timed at load and named with its numbers; the setting overrides it; the HUD draws the ghost waterfall', async ({ page }) => {
+  await openWithEngine(page);
+  const ready = await page.evaluate(() => window.spark!.engineReady());
+  const path = ready.path!;
+  expect(['measured', 'cached']).toContain(path.how);
+  // The fastest timed path runs (reported, never assumed: on SwiftShader the CPU, on a real GPU WebGPU).
+  const timed = path.measurements.filter((m) => m.keystrokeMs !== undefined);
+  expect(timed.length).toBeGreaterThanOrEqual(2);
+  expect(path.chosen).toBe(timed.reduce((a, b) => (b.keystrokeMs! < a.keystrokeMs! ? b : a)).path);
+  console.log(`engine path: ${path.reason}`);
+  await expect(page.getByTestId('engine-status')).toContainText(path.reason);
+
+  await page.getByTestId('hud-toggle').click();
+  await expect(page.getByTestId('hud-path')).toContainText(path.reason);
+  await setSettings(page, { gateThreshold: 0 });
+  await startAtEnd(page, 'def add(a, b):\n    return a', 'python');
+  await page.keyboard.type(' +', { delay: 60 });
+  await expect.poll(() => ghostText(page), { timeout: 60_000 }).not.toBe('');
+  // keydown → … → rendered, in stages that add up to the total.
+  await expect(page.getByTestId('hud-waterfall')).toHaveText(/^\d+\.\d ms = keydown → provider call/, { timeout: 30_000 });
+  const { waterfalls } = await page.evaluate(() => window.spark!.hudStats());
+  const last = waterfalls.at(-1)!;
+  expect(last.stages.map((s) => s.name)).toContain('prefill + first decode');
+  expect(last.stages.reduce((a, s) => a + s.ms, 0)).toBeCloseTo(last.totalMs, 6);
+
+  const other = ready.backend === 'cpu' ? 'webgpu' : 'cpu';
+  await setSettings(page, { enginePath: other });
+  await expect.poll(() => page.evaluate(() => window.spark!.engineReady().then((r) => r.path?.how)), { timeout: 120_000 }).toBe('requested');
+  expect((await page.evaluate(() => window.spark!.engineReady())).backend).toBe(other);
+  await expect(page.getByTestId('engine-status')).toContainText('as the settings ask');
+});

@@ -1,0 +1,69 @@
+// The ghost's latency budget as a waterfall: the moments one keystroke's suggestion passed through
+// on its way to the screen, on one clock (performance.timeOrigin + now, so the worker's marks line
+// up with the page's), turned into consecutive stages that add up to keydown → rendered.
+// A trace exists only while the HUD watches (perf() returns an emitter): otherwise nothing is marked.
+
+/** The marks, in the order a ghost passes them; each stage ends at its mark. */
+export const WATERFALL_MARKS = [
+  'keydown', // the last key before Monaco asked (a capture listener on the editor)
+  'provider', // Monaco called the inline completions provider
+  'context', // prefix and suffix read from the model
+  'typedThrough', // or: served at once from the suggestion in flight (the key matched it), no request
+  'sent', // the debounce is over and the request is posted to the worker
+  'received', // the worker has the message
+  'started', // the worker starts it (after any request still running there)
+  'tokenized', // prompt built and tokenized
+  'firstToken', // prefill and the first decode are done, and the first text detokenized
+  'tokensBack', // the first tokens event reached the page
+  'postprocessed', // enough text, post-processed and past the gate, to show
+  'rendered', // the frame after Monaco was given it
+] as const;
+export type WaterfallMark = typeof WATERFALL_MARKS[number];
+
+/** Absolute times (ms since the epoch, sub-millisecond) of the marks a ghost reached. */
+export type GhostTrace = Partial<Record<WaterfallMark, number>>;
+
+export interface WaterfallStage { name: string; ms: number }
+
+const STAGE_NAMES: Record<Exclude<WaterfallMark, 'keydown'>, string> = {
+  provider: 'keydown → provider call',
+  context: 'context extraction',
+  typedThrough: 'typed through (no request)',
+  sent: 'debounce + request',
+  received: 'postMessage',
+  started: 'queue in the worker',
+  tokenized: 'tokenize',
+  firstToken: 'prefill + first decode',
+  tokensBack: 'detokenize + postMessage back',
+  postprocessed: 'more tokens + post-process',
+  rendered: 'render',
+};
+
+/** A clock on which page and worker marks compare. */
+export const traceNow = (): number => performance.timeOrigin + performance.now();
+
+/**
+ * Consecutive stages from the first mark to the last; a mark the trace lacks merges its stage into
+ * the next (so the stages always add up to the total). When the keydown is later than some marks
+ * (the user typed on while the request ran), those stages count 0: they were hidden behind typing.
+ */
+export function waterfallStages(trace: GhostTrace): { stages: WaterfallStage[]; totalMs: number } | undefined {
+  const start = trace.keydown ?? trace.provider;
+  if (start === undefined || trace.rendered === undefined) return undefined;
+  const stages: WaterfallStage[] = [];
+  let previous = start;
+  let pending: string[] = [];
+  // A typed-through ghost passed no request stages: it went from the provider straight to the screen.
+  const marks = (WATERFALL_MARKS.slice(1) as Exclude<WaterfallMark, 'keydown'>[])
+    .filter((m) => (trace.typedThrough === undefined ? m !== 'typedThrough' : ['provider', 'context', 'typedThrough', 'rendered'].includes(m)));
+  for (const mark of marks) {
+    const at = trace[mark];
+    pending.push(STAGE_NAMES[mark]);
+    if (at === undefined) continue;
+    const clamped = Math.max(previous, at); // clocks of two threads may disagree by a hair
+    stages.push({ name: pending.join(' + '), ms: clamped - previous });
+    previous = clamped;
+    pending = [];
+  }
+  return { stages, totalMs: previous - start };
+}
