@@ -23,7 +23,10 @@ export function chromiumExecutable(): string | undefined {
   return undefined;
 }
 
+/** Extra flags from $SPARK_CHROMIUM_ARGS (space-separated): scripts/gpu-bench.mjs puts a real GPU's Vulkan flags there. */
+export const extraChromiumArgs = (): string[] => (process.env['SPARK_CHROMIUM_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');
+
 export const launchOptions = () => ({
   executablePath: chromiumExecutable(),
-  args: [...CHROMIUM_ARGS],
+  args: [...CHROMIUM_ARGS, ...extraChromiumArgs()],
 });

@@ -5,7 +5,7 @@ describe('the ghost waterfall', () => {
   it('turns marks into consecutive stages that add up to keydown → rendered', () => {
     const w = waterfallStages({ keydown: 100, provider: 104, context: 105, sent: 116, received: 117, started: 117, tokenized: 119, firstToken: 131, tokensBack: 132, postprocessed: 140, rendered: 150 })!;
     expect(w.stages.map((s) => [s.name, s.ms])).toEqual([
-      ['keydown → provider call', 4], ['context extraction', 1], ['debounce + request', 11], ['postMessage', 1], ['queue in the worker', 0],
+      ['keydown → asked', 4], ['context extraction', 1], ['debounce + request', 11], ['postMessage', 1], ['queue in the worker', 0],
       ['tokenize', 2], ['prefill + first decode', 12], ['detokenize + postMessage back', 1], ['more tokens + post-process', 8], ['render', 10],
     ]);
     expect(w.totalMs).toBe(50);
@@ -14,7 +14,7 @@ describe('the ghost waterfall', () => {
 
   it('merges a missing mark into the next stage, and clamps a worker clock that runs a hair behind', () => {
     const w = waterfallStages({ keydown: 0, provider: 2, sent: 5, received: 4.9, started: 6, tokenized: 7, firstToken: 9, tokensBack: 10, postprocessed: 11, rendered: 20 })!;
-    expect(w.stages.slice(0, 3)).toEqual([{ name: 'keydown → provider call', ms: 2 }, { name: 'context extraction + debounce + request', ms: 3 }, { name: 'postMessage', ms: 0 }]);
+    expect(w.stages.slice(0, 3)).toEqual([{ name: 'keydown → asked', ms: 2 }, { name: 'context extraction + debounce + request', ms: 3 }, { name: 'postMessage', ms: 0 }]);
     expect(w.totalMs).toBe(20);
   });
 
@@ -27,7 +27,7 @@ describe('the ghost waterfall', () => {
 
   it('a ghost served from the suggestion in flight (typed through) has no request stages', () => {
     const w = waterfallStages({ keydown: 10, provider: 14, context: 14.5, typedThrough: 15, rendered: 22 })!;
-    expect(w.stages).toEqual([{ name: 'keydown → provider call', ms: 4 }, { name: 'context extraction', ms: 0.5 }, { name: 'typed through (no request)', ms: 0.5 }, { name: 'render', ms: 7 }]);
+    expect(w.stages).toEqual([{ name: 'keydown → asked', ms: 4 }, { name: 'context extraction', ms: 0.5 }, { name: 'typed through (no request)', ms: 0.5 }, { name: 'render', ms: 7 }]);
   });
 
   it('has no waterfall without its ends', () => {

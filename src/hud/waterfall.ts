@@ -6,7 +6,7 @@
 /** The marks, in the order a ghost passes them; each stage ends at its mark. */
 export const WATERFALL_MARKS = [
   'keydown', // the last key before Monaco asked (a capture listener on the editor)
-  'provider', // Monaco called the inline completions provider
+  'provider', // the editor asked: the typed edit landed (inline-provider.ts starts the request then) or Monaco called the provider
   'context', // prefix and suffix read from the model
   'typedThrough', // or: served at once from the suggestion in flight (the key matched it), no request
   'sent', // the debounce is over and the request is posted to the worker
@@ -26,7 +26,7 @@ export type GhostTrace = Partial<Record<WaterfallMark, number>>;
 export interface WaterfallStage { name: string; ms: number }
 
 const STAGE_NAMES: Record<Exclude<WaterfallMark, 'keydown'>, string> = {
-  provider: 'keydown → provider call',
+  provider: 'keydown → asked',
   context: 'context extraction',
   typedThrough: 'typed through (no request)',
   sent: 'debounce + request',

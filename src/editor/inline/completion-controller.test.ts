@@ -148,6 +148,26 @@ describe('CompletionController', () => {
     expect(events.find((e) => e.type === 'first-ghost')).toMatchObject({ keystrokeToGhostMs: 25 });
   });
 
+  it('prefetch starts the request as the edit lands; the editor asking for the same context then finds it, and a typed-through key starts nothing', async () => {
+    const { clock, engine, ctl, events } = setup();
+    const ctx = { prefix: 'n = ', suffix: '' };
+    ctl.prefetch(ctx);
+    expect(ctl.suggest(ctx)).toBeUndefined(); // Monaco asks during the debounce: the same request
+    clock.advance(5);
+    expect(engine.requests).toHaveLength(1);
+    engine.requests[0]!.emit('72');
+    const typed = { prefix: 'n = 7', suffix: '' };
+    ctl.prefetch(typed); // the key matched the suggestion: served from the flight
+    clock.advance(5);
+    expect(engine.requests).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'typed-through')).toHaveLength(0); // prefetch has no side effects
+    expect(ctl.suggest(typed)).toBe('2');
+    ctl.prefetch({ prefix: 'n = 9', suffix: '' }); // a key the suggestion did not predict: a new request
+    clock.advance(5);
+    expect(engine.requests).toHaveLength(2);
+    await flush();
+  });
+
   it("carries a ghost's trace (while the HUD watches) to the engine, and marks when the ghost is ready to show", () => {
     const { clock, engine, ctl, events } = setup();
     const ctx = { prefix: 'n = ', suffix: '' };

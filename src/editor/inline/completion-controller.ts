@@ -233,13 +233,11 @@ export class CompletionController implements Disposable {
    * a continuation (then a new request is due).
    */
   private typedThrough(ctx: CursorContext): { text: string | undefined } | undefined {
-    const cur = this.current;
-    const typed = cur && this.typedSince(cur, ctx);
-    if (!cur || typed === undefined) return undefined;
-    if (cur.gated) return typed === '' ? { text: undefined } : undefined; // held back; typing on asks anew
+    if (!this.continues(ctx)) return undefined;
+    const cur = this.current!;
+    const typed = this.typedSince(cur, ctx)!;
+    if (cur.gated) return { text: undefined };
     const full = trimCompletion(cur.raw, cur.ctx, cur.mode) ?? '';
-    if (!full.startsWith(typed)) return undefined;
-    if (typed.length > 0 && typed.length === full.length && cur.done) return undefined; // all typed: ask anew
     if (typed.length > 0) this.options.onEvent?.({ type: 'typed-through', at: this.clock.now(), chars: typed.length });
     const rest = full.slice(typed.length);
     if (rest === '') return { text: undefined }; // still streaming (or nothing worth showing yet)
@@ -251,6 +249,28 @@ export class CompletionController implements Disposable {
       this.options.onEvent?.({ type: 'first-ghost', at, keystrokeToGhostMs: at - cur.keystrokeAt, prefixChars: ctx.prefix.length, ...(cur.trace ? { trace: cur.trace } : {}) });
     }
     return { text: rest };
+  }
+
+  /** Whether ctx is served from the flight (typed through so far, or still streaming): no new request. */
+  private continues(ctx: CursorContext): boolean {
+    const cur = this.current;
+    const typed = cur && this.typedSince(cur, ctx);
+    if (!cur || typed === undefined) return false;
+    if (cur.gated) return typed === ''; // held back; typing on asks anew
+    const full = trimCompletion(cur.raw, cur.ctx, cur.mode) ?? '';
+    if (!full.startsWith(typed)) return false;
+    return !(typed.length > 0 && typed.length === full.length && cur.done); // all typed: ask anew
+  }
+
+  /**
+   * Starts ctx's request now if suggest(ctx) would start one, and does nothing else: the editor
+   * calls it as an edit lands, before Monaco gets round to asking (its request then finds this one
+   * debouncing or in flight for the same context).
+   */
+  prefetch(ctx: CursorContext, trace?: GhostTrace): void {
+    if (this.dismissed.has(contextKey(ctx)) || this.continues(ctx)) return;
+    if (this.pendingTimer !== undefined && this.pendingKey === contextKey(ctx)) return;
+    this.restart(ctx, trace);
   }
 
   /**
