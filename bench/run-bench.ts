@@ -12,7 +12,8 @@ import { chromium, type Browser } from '@playwright/test';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { ROOT, startServer } from './dev-server.ts';
 import { launchOptions } from '../scripts/browser.ts';
-import { DEFAULT_SETTINGS } from '../src/settings.ts';
+import { DEFAULT_SETTINGS, TOKENS_PER_SUBMIT_AUTO } from '../src/settings.ts';
+import { TOKENS_PER_SUBMIT } from '../src/engine/index.ts';
 import { asQ4KM } from '../src/testing/gguf-family-models.ts';
 import { ggufFromHfFiles } from '../src/testing/gguf-test-model.ts';
 import { parseBenchArgs } from './bench-args.ts';
@@ -72,7 +73,9 @@ function buildSpec(tok: Tokenizer, tokJson: TokenizerJson, quick: boolean): Engi
     keystrokeDocs,
     repeats: z.repeats,
     longRepeats: z.longRepeats,
-    defaultTokensPerSubmit: DEFAULT_SETTINGS.tokensPerSubmit,
+    // The app lets the engine pick N from the time per token it measured at load; the WebGPU rows use
+    // the engine's N for an unmeasured path, and the sensitivity grid covers the others.
+    defaultTokensPerSubmit: DEFAULT_SETTINGS.tokensPerSubmit === TOKENS_PER_SUBMIT_AUTO ? TOKENS_PER_SUBMIT.default : DEFAULT_SETTINGS.tokensPerSubmit,
     referenceTokens: z.referenceTokens,
     cpuReferenceTokens: z.cpuTokens,
     sensitivity: quick

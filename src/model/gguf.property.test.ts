@@ -19,6 +19,11 @@ import { expectedWeightShapes } from './weights.ts';
 
 /** Each case of the round-trip property builds and loads two models: a tenth of the runs. */
 const SHAPE_RUNS = Math.ceil(FUZZ.numRuns / 10);
+/**
+ * A hang guard, not a speed check: a case builds and loads two models (about 0.1 s alone here), and
+ * under a full CI run with other suites beside it the 30 cases took over 20 s.
+ */
+const SHAPE_CASE_BUDGET_MS = 2_000;
 
 const SMALL = { numLayers: 1, hiddenSize: 32, numHeads: 2, numKvHeads: 1, intermediateSize: 32, numMerges: 8 } as const;
 const BASES = [
@@ -164,5 +169,5 @@ describe('loadGguf (property)', () => {
         expect(g.toF32(), name).toEqual(want ? new WeightTensor(name, g.dtype, g.shape, want).toF32() : t.toF32());
       }
     }), { ...FUZZ, numRuns: SHAPE_RUNS });
-  }, FUZZ_TIMEOUT_MS);
+  }, Math.max(FUZZ_TIMEOUT_MS, SHAPE_RUNS * SHAPE_CASE_BUDGET_MS));
 });
