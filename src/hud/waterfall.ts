@@ -39,8 +39,7 @@ const STAGE_NAMES: Record<Exclude<WaterfallMark, 'keydown'>, string> = {
   rendered: 'render',
 };
 
-/** A clock on which page and worker marks compare. */
-export const traceNow = (): number => performance.timeOrigin + performance.now();
+export { traceNow } from '../util/trace-clock.ts';
 
 /**
  * Consecutive stages from the first mark to the last; a mark the trace lacks merges its stage into

@@ -195,10 +195,11 @@ export function registerInlineCompletions(options: InlineCompletionsOptions): Di
   const registration = monaco.languages.registerInlineCompletionsProvider({ pattern: '**' }, provider);
   // Start the request as a typed edit lands rather than when Monaco asks (17–25 ms later here): its
   // request then finds this one in flight for the same context. After the edit's own call stack (a
-  // microtask), so the cursor has moved with it. Only where Monaco would ask: one empty selection in
-  // the focused editor, and not for our own refresh or a document replaced whole.
+  // microtask), so the cursor has moved with it. Only where Monaco would ask (it asks on typing,
+  // pasting and deleting): one empty selection in the focused editor; not on undo or redo, our own
+  // refresh, or a document replaced whole.
   const onEdit = editor.onDidChangeModelContent((e) => {
-    if (e.isFlush || refreshing.on || !editor.hasTextFocus()) return;
+    if (e.isFlush || e.isUndoing || e.isRedoing || refreshing.on || !editor.hasTextFocus()) return;
     queueMicrotask(() => {
       const model = editor.getModel();
       const selections = editor.getSelections();

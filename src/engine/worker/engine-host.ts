@@ -13,6 +13,7 @@ import type { ChunkStore } from '../../model/cache/chunk-store.ts';
 import { deleteCachedModel, listCachedModels, openModelCacheStore } from '../../model/cache/model-cache.ts';
 import { CACHE_CHUNK_BYTES } from '../../model/limits.ts';
 import type { Disposable } from '../../util/disposable.ts';
+import { traceNow } from '../../util/trace-clock.ts';
 import { type Backend } from '../backends/backend.ts';
 import { emptyStats, GREEDY } from '../api/types.ts';
 import { errorMessage, selectBackend, type SelectOptions } from './backend-select.ts';
@@ -28,9 +29,6 @@ import type { ModelWaferPlan } from '../api/plan-types.ts';
 import { LOAD_SUPERSEDED, parseEngineRequest, type CacheListEvent, type EngineEvent, type FinishReason, type GenerateMessage, type LoadMessage } from '../api/protocol.ts';
 
 export type PostEvent = (event: EngineEvent) => void;
-
-/** The clock a traced request's marks use: comparable across the page and its workers. */
-const traceNow = (): number => performance.timeOrigin + performance.now();
 
 /** Progress events per file at most this often (plus the first and the last). */
 const PROGRESS_INTERVAL_MS = 100;
