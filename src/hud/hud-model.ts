@@ -1,6 +1,6 @@
 // Folds perf events into the figures the HUD shows. Pure: no DOM, no clock.
 
-import type { BackendKind, GenerateStats } from '../engine/index.ts';
+import { decodeTokensPerSecond, type BackendKind, type GenerateStats } from '../engine/index.ts';
 import type { SlotName } from '../settings.ts';
 import { RollingPercentiles } from './percentiles.ts';
 import type { PerfEvent, RequestRole } from './perf-events.ts';
@@ -47,7 +47,6 @@ export interface HudSnapshot {
 const WATERFALLS = 50;
 
 const perToken = (n: number, tokens: number) => (tokens > 0 ? n / tokens : undefined);
-const tokensPerSecond = (s: GenerateStats) => (s.decodeMs > 0 ? (s.decodeTokens / s.decodeMs) * 1000 : undefined);
 
 export class HudModel {
   private readonly ghost = new RollingPercentiles(WINDOW);
@@ -77,7 +76,7 @@ export class HudModel {
         this.drafted += e.stats.draftedTokens;
         this.acceptedDrafts += e.stats.acceptedDraftTokens;
         this.slots[e.slot] = {
-          model: e.model, role: e.role, ttftMs: e.stats.ttftMs, decodeTokensPerSecond: tokensPerSecond(e.stats),
+          model: e.model, role: e.role, ttftMs: e.stats.ttftMs, decodeTokensPerSecond: decodeTokensPerSecond(e.stats),
           requests: (this.slots[e.slot]?.requests ?? 0) + 1,
         };
         break;
@@ -99,7 +98,7 @@ export class HudModel {
         prefillTokens: s.prefillTokens,
         reusedTokens: s.reusedTokens,
         droppedTokens: s.droppedTokens,
-        decodeTokensPerSecond: tokensPerSecond(s),
+        decodeTokensPerSecond: decodeTokensPerSecond(s),
         dispatchesPerToken: perToken(s.dispatches, tokens),
         submitsPerToken: perToken(s.submits, tokens),
         readbacksPerToken: perToken(s.readbacks, tokens),

@@ -80,6 +80,10 @@ export interface GenerateStats {
   phaseClock?: 'gpu-timestamp' | 'wall-clock';
 }
 
+/** A generation's decode rate (tokens per second of decode time), or undefined when it decoded for no measurable time. */
+export const decodeTokensPerSecond = (s: Pick<GenerateStats, 'decodeTokens' | 'decodeMs'>): number | undefined =>
+  (s.decodeMs > 0 ? (s.decodeTokens / s.decodeMs) * 1000 : undefined);
+
 /** Stats with every counter at zero, for a request of `promptTokens` tokens. */
 export function emptyStats(promptTokens = 0, droppedTokens = 0): GenerateStats {
   return {

@@ -2,7 +2,7 @@
 // a user feels: a keystroke's request is a few new tokens prefilled on a cached prompt and a short
 // decode. A cold prefill of the probe's prompt is timed too and reported, not scored.
 import { TOKENS_PER_SUBMIT } from '../api/limits.ts';
-import { GREEDY, type GenerateStats, type PathMeasurement } from '../api/types.ts';
+import { decodeTokensPerSecond, GREEDY, type GenerateStats, type PathMeasurement } from '../api/types.ts';
 import type { Backend } from '../backends/backend.ts';
 
 export const PATH_PROBE = Object.freeze({
@@ -66,12 +66,13 @@ export async function probePath(backend: Backend, path: string, options: ProbeOp
     if (!best || keystroke.ms < best.ms) best = keystroke;
   }
   const { stats } = best!;
+  const decodeRate = decodeTokensPerSecond(stats);
   return {
     path, backend: backend.kind,
     keystrokeMs: round(best!.ms),
     firstTokenMs: round(stats.ttftMs),
     ...(cold.stats.prefillMs > 0 ? { prefillTokensPerSecond: round(cold.stats.prefillTokens / cold.stats.prefillMs * 1000) } : {}),
-    ...(stats.decodeMs > 0 ? { decodeTokensPerSecond: round(stats.decodeTokens / stats.decodeMs * 1000) } : {}),
+    ...(decodeRate !== undefined ? { decodeTokensPerSecond: round(decodeRate) } : {}),
   };
 }
 
