@@ -72,6 +72,8 @@ export interface EngineBenchResult {
   weightFormat: string;
   params: number;
   plan: { bytesPerToken: number; grids: string };
+  /** Per matrix role: the grid and tile pass the autotune chose on this adapter, and every candidate it timed (ms per GEMV). */
+  autotune: Record<string, { chosen: string; ms: number; candidates: { grid: string; ms: number }[]; skipped: string[] }>;
   bandwidth: { gbPerSecond: number; megabytes: number; bestMs: number };
   /** Fixed cost of one near-empty dispatch on this adapter. */
   dispatchOverhead: { msPerDispatch: number; dispatches: number };

@@ -6,7 +6,7 @@ import { GREEDY, loadLab, type Backend, type ForcedGrid, type GenerateRequest, t
 import { loadModel, type LoadedModel } from '../src/model/load.ts';
 import { spread, type EngineBenchResult, type EngineBenchSpec, type SensitivityRow, type WeightFormatRow } from './bench-types.ts';
 
-const { CpuBackend, createGpuBackend, describeFormats, measureDispatchOverhead, measureReadBandwidth, promptLookupDraft, roleShapes, speculativeEditDraft } = await loadLab();
+const { CpuBackend, createGpuBackend, describeFormats, describeGrid, gridOf, measureDispatchOverhead, measureReadBandwidth, promptLookupDraft, roleShapes, speculativeEditDraft } = await loadLab();
 
 declare global {
   interface Window {
@@ -66,7 +66,7 @@ async function openDevice(): Promise<GPUDevice> {
   const adapter = await navigator.gpu.requestAdapter();
   if (!adapter) throw new Error('WebGPU: no adapter');
   return adapter.requestDevice({
-    requiredFeatures: (['timestamp-query'] as GPUFeatureName[]).filter((f) => adapter.features.has(f)),
+    requiredFeatures: (['timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f)),
     requiredLimits: {
       maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
       maxBufferSize: adapter.limits.maxBufferSize,
@@ -82,7 +82,16 @@ function memoryPlanCache() {
 
 function gridsOf(backend: GpuBackend): string {
   return Object.entries(backend.plan.roles).filter(([, p]) => p)
-    .map(([role, p]) => `${role}:${p!.tile.rows}x${p!.grid.q}${p!.reduce === 'none' ? '' : ' ' + p!.reduce}`).join(', ');
+    .map(([role, p]) => `${role}:${describeGrid(gridOf(p!))}`).join(', ');
+}
+
+/** What the autotune chose per role on this adapter, out of how many timed candidates. */
+function autotuneOf(backend: GpuBackend): EngineBenchResult['autotune'] {
+  return Object.fromEntries(Object.entries(backend.tuned ?? {}).map(([role, t]) => [role, {
+    chosen: describeGrid(t!.grid), ms: t!.ms,
+    candidates: t!.candidates.map((c) => ({ grid: describeGrid(c.grid), ms: c.ms })),
+    skipped: (t!.skipped ?? []).map((s) => s.reason),
+  }]));
 }
 
 /** Same tile rows as the default grid, Q tile columns, on every matrix. */
@@ -237,6 +246,7 @@ async function run(spec: EngineBenchSpec): Promise<EngineBenchResult> {
       weightFormat: describeFormats(main.plan.formats),
       params,
       plan: { bytesPerToken: main.plan.summary.bytesPerToken, grids: gridsOf(main) },
+      autotune: autotuneOf(main),
       bandwidth: { gbPerSecond: bw.gbPerSecond, megabytes: BANDWIDTH_MB, bestMs: bw.bestMs },
       dispatchOverhead: overhead,
       profile,

@@ -28,7 +28,8 @@ function report(over: Partial<BenchReport['ours']> = {}): Omit<BenchReport, 'tar
       rewrite: { off: s(40), on: s(40), accepted: 0, drafted: 0, identical: true },
     },
     editor: { keystrokeToGhostMs: { count: 3, p50: 70, p95: 200, p99: 200 }, keystrokes: 30, requests: 20, cancelled: 15, typedThrough: 5, keyDelayMs: 120 },
-    engine: { description: 'WebGPU google swiftshader', weightFormat: 'f16', params: 2.4e6, plan: { bytesPerToken: 5e6, grids: 'qkv:64x1' }, features: [] },
+    engine: { description: 'WebGPU google swiftshader', weightFormat: 'f16', params: 2.4e6, plan: { bytesPerToken: 5e6, grids: 'qkv:64x1' }, features: [],
+      autotune: { qkv: { chosen: '64x1 subgroup/4', ms: 1.15, candidates: [{ grid: '64x1', ms: 1.3 }, { grid: '64x1 subgroup/4', ms: 1.15 }], skipped: ['x'] } } },
     reference: { source: 'pytorch', tokens: [1, 2], prompt: [3], suppressedCount: 10 },
   };
 }
@@ -124,6 +125,7 @@ describe('bench report', () => {
     expect(md).toContain('| transformers.js (webgpu) | failed: Error: no \\| shader-f16 at line 2 | – | – | – |');
     expect(md).toContain('| completion | 30.0 (30.0–30.0) | 45.0 (45.0–45.0) | 1.50× | 10 / 16 | yes |');
     expect(md).toContain('p50 **70 ms**, p95 **200 ms**');
+    expect(md).toContain('Autotune on this adapter chose, per matrix (ms per GEMV, of the candidates timed): qkv 64x1 subgroup/4 (1.150 ms; 2 timed, 1 skipped).');
     const svg = svgChart(r);
     expect(svg.startsWith('<svg')).toBe(true);
     for (const label of ['Spark WebGPU (N=4)', 'wllama (wasm)', 'roofline bound', 'N=1']) expect(svg).toContain(label);

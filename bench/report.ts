@@ -112,7 +112,7 @@ export interface BenchReport {
   /** Keystroke → ghost after a pause, from outside the app (pause-latency.ts), with the default settings. */
   pause?: PauseLatency | { error: string };
   targets: Target[];
-  engine: Pick<EngineBenchResult, 'description' | 'weightFormat' | 'params' | 'plan' | 'features'>;
+  engine: Pick<EngineBenchResult, 'description' | 'weightFormat' | 'params' | 'plan' | 'features' | 'autotune'>;
   reference: { source: string; tokens: number[]; prompt: number[]; suppressedCount: number };
 }
 
@@ -199,6 +199,13 @@ export function targets(r: Omit<BenchReport, 'targets'>): Target[] {
   return out;
 }
 
+/** "qkv 64x1 subgroup/4 (1.15 ms; 12 timed, 1 skipped), ...": each role's winning grid and tile pass. */
+export function autotuneSummary(tuned: BenchReport['engine']['autotune']): string {
+  const roles = Object.entries(tuned ?? {});
+  if (!roles.length) return 'nothing (the plan came from the defaults)';
+  return roles.map(([role, t]) => `${role} ${t.chosen} (${fmt(t.ms, 3)} ms; ${t.candidates.length} timed${t.skipped.length ? `, ${t.skipped.length} skipped` : ''})`).join(', ');
+}
+
 export function markdown(r: BenchReport): string {
   const o = r.ours;
   const lines = [
@@ -222,6 +229,8 @@ export function markdown(r: BenchReport): string {
       `Decode GPU time per token by kernel (${r.profile.clock}): ${profileSummary(r.profile.decodeMsPerTokenByKernel)}. ` +
       `Per token at N=${o.tokensPerSubmit}: ${fmt(o.dispatchesPerToken)} dispatches, ${fmt(o.submitsPerToken, 3)} submits, ${fmt(o.readbacksPerToken, 3)} readbacks ` +
       `(${fmt(o.readbacksPerTokenN8Batched, 3)} at N=8 with the first token batched too).`,
+    '',
+    `Autotune on this adapter chose, per matrix (ms per GEMV, of the candidates timed): ${autotuneSummary(r.engine.autotune)}.`,
     '',
     '## Prefill and the keystroke',
     '',

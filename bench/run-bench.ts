@@ -157,7 +157,7 @@ function assemble(engine: EngineBenchResult, peers: PeersReport | { error: strin
     drafts: engine.drafts,
     ...(editor ? { editor } : {}),
     ...(pause ? { pause } : {}),
-    engine: { description: engine.description, weightFormat: engine.weightFormat, params: engine.params, plan: engine.plan, features: engine.features },
+    engine: { description: engine.description, weightFormat: engine.weightFormat, params: engine.params, plan: engine.plan, features: engine.features, autotune: engine.autotune },
     reference: 'error' in peers
       ? { source: 'none (peers failed)', tokens: [], prompt: [], suppressedCount: suppress.length }
       : { source: peers.referenceSource, tokens: peers.reference, prompt: peers.prompt, suppressedCount: peers.suppressedCount },

@@ -3,7 +3,7 @@
 export { CpuBackend } from './backends/cpu/cpu-backend.ts';
 export { createGpuBackend } from './backends/gpu/gpu-backend.ts';
 export { measureDispatchOverhead, measureReadBandwidth } from './backends/gpu/bandwidth.ts';
-export { planMatrix } from './backends/plan/wafer-plan.ts';
+export { describeGrid, gridOf, planMatrix } from './backends/plan/wafer-plan.ts';
 export { describeFormats, roleShapes } from './backends/plan/model-plan.ts';
 export { promptLookupDraft } from './worker/draft/prompt-lookup.ts';
 export { speculativeEditDraft } from './worker/draft/speculative-edit.ts';

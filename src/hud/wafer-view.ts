@@ -104,8 +104,9 @@ export class WaferView implements Disposable {
     const over = plans.filter((p) => !p.pe.fitsSram).length;
     const broadcast = Math.max(...plans.map((p) => p.pe.broadcastHops));
     const formats = [...new Set(plans.map((p) => p.format))].join(', ');
+    const passes = [...new Set(plans.map((p) => (p.kernel === 'subgroup' ? `subgroup/${p.lanes}` : p.kernel)))].join(', ');
     this.caption.textContent =
-      `${pes} PEs over ${byName.size} matrices, weights ${formats}. Modelled: fill = bytes owned / 48 KB SRAM (${over} matrices over budget); ` +
+      `${pes} PEs over ${byName.size} matrices, weights ${formats}, tile passes ${passes}. Modelled: fill = bytes owned / 48 KB SRAM (${over} matrices over budget); ` +
       `broadcast ≤ ${broadcast} hops; reduce over Q=${Math.max(2, maxQ)}: chain ${hops.chain} hops vs tree ${hops.tree}. ` +
       `Measured: outline = GPU time of the phase per PE${[...activity.values()].some((v) => v !== undefined) ? '' : ' (turn on profiling)'}.`;
   }

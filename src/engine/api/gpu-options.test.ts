@@ -11,6 +11,7 @@ describe('GPU options and generate limits at the boundary', () => {
     };
     expect(parseGpuOptions(ok)).toEqual(ok);
     expect(parseGpuOptions({ forceGrid: { tileRows: 32, colTiles: 1, reduce: 'chain' }, autotune: false })).toBeTruthy();
+    expect(parseGpuOptions({ forceGrid: { lm_head: { tileRows: 32, colTiles: 1, reduce: 'chain', kernel: 'subgroup', lanes: 8 }, o: { tileRows: 64, colTiles: 1, reduce: 'chain', kernel: 'interleaved' } } })).toBeTruthy();
   });
 
   it.each([
@@ -18,6 +19,9 @@ describe('GPU options and generate limits at the boundary', () => {
     [{ device: {} }, /device is not a GPU option/],
     [{ forceGrid: { tileRows: 0, colTiles: 1, reduce: 'chain' } }, /forceGrid/],
     [{ forceGrid: { attention: { tileRows: 32, colTiles: 1, reduce: 'chain' } } }, /forceGrid/],
+    [{ forceGrid: { tileRows: 32, colTiles: 1, reduce: 'chain', kernel: 'warp' } }, /forceGrid/],
+    [{ forceGrid: { tileRows: 32, colTiles: 1, reduce: 'chain', kernel: 'subgroup', lanes: 0 } }, /forceGrid/],
+    [{ forceGrid: { tileRows: 32, colTiles: 1, reduce: 'chain', extra: 1 } }, /forceGrid/],
     [{ weightFormat: 'q4' }, /weightFormat/],
     [{ maxContext: 1 }, /maxContext/],
     [{ maxTokensPerSubmit: 65 }, /maxTokensPerSubmit must be an integer in 1\.\.64/],

@@ -1,7 +1,7 @@
 // What a caller may ask of the WebGPU backend across the worker boundary: plain, cloneable data,
 // checked field by field when it arrives (a message from other code is not trusted).
 import { CONTEXT_TOKENS, inRange, TOKENS_PER_SUBMIT } from './limits.ts';
-import { WEIGHT_FORMATS, type ForcedGrid, type GridChoice, type WeightFormat } from './plan-types.ts';
+import { MATMUL_KERNELS, WEIGHT_FORMATS, type ForcedGrid, type GridChoice, type MatmulKernel, type WeightFormat } from './plan-types.ts';
 
 export interface GpuOptions {
   /** Force a grid on every matrix (or per role): experiments, and the HUD's "force grid" setting. */
@@ -37,6 +37,7 @@ export interface GpuOptions {
 export const QUANTIZE_FORMATS = ['q8_0', 'q4_0'] as const satisfies readonly WeightFormat[];
 export type QuantizeFormat = typeof QUANTIZE_FORMATS[number];
 
+const GRID_KEYS = ['tileRows', 'colTiles', 'reduce', 'kernel', 'lanes'];
 const ROLES = ['qkv', 'o', 'gate_up', 'down', 'lm_head', 'embed'];
 const KEYS = ['forceGrid', 'weightFormat', 'quantizeFloats', 'maxContext', 'maxBatch', 'maxDraftTokens', 'maxTokensPerSubmit', 'autotune', 'planCache', 'firstTokenAlone', 'description'];
 
@@ -44,7 +45,10 @@ const isRecord = (x: unknown): x is Record<string, unknown> => typeof x === 'obj
 const isPositiveInt = (x: unknown): x is number => typeof x === 'number' && Number.isInteger(x) && x >= 1;
 
 function isGrid(x: unknown): x is GridChoice {
-  return isRecord(x) && isPositiveInt(x['tileRows']) && isPositiveInt(x['colTiles']) && (x['reduce'] === 'chain' || x['reduce'] === 'tree');
+  return isRecord(x) && Object.keys(x).every((k) => GRID_KEYS.includes(k))
+    && isPositiveInt(x['tileRows']) && isPositiveInt(x['colTiles']) && (x['reduce'] === 'chain' || x['reduce'] === 'tree')
+    && (x['kernel'] === undefined || MATMUL_KERNELS.includes(x['kernel'] as MatmulKernel))
+    && (x['lanes'] === undefined || isPositiveInt(x['lanes']));
 }
 
 /** The options as sent, or an error that names the first field that is wrong. */
@@ -56,7 +60,7 @@ export function parseGpuOptions(input: unknown): GpuOptions {
   if (o['forceGrid'] !== undefined) {
     const g = o['forceGrid'];
     const ok = isGrid(g) || (isRecord(g) && Object.entries(g).every(([role, v]) => ROLES.includes(role) && isGrid(v)));
-    if (!ok) fail('forceGrid must be {tileRows, colTiles, reduce: "chain"|"tree"} or a map from matrix role to one');
+    if (!ok) fail(`forceGrid must be {tileRows, colTiles, reduce: "chain"|"tree", kernel?: ${MATMUL_KERNELS.map((k) => `"${k}"`).join('|')}, lanes?} or a map from matrix role to one`);
   }
   if (o['weightFormat'] !== undefined && !WEIGHT_FORMATS.includes(o['weightFormat'] as WeightFormat)) fail(`weightFormat must be one of ${WEIGHT_FORMATS.map((f) => `"${f}"`).join(', ')}`);
   if (o['quantizeFloats'] !== undefined && !(QUANTIZE_FORMATS as readonly unknown[]).includes(o['quantizeFloats'])) {

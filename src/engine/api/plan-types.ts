@@ -9,6 +9,18 @@ export type WeightFormat = 'f32' | 'f16' | 'q8_0' | 'q4_0' | 'q5_0' | 'q4_k' | '
 export const WEIGHT_FORMATS: readonly WeightFormat[] = ['f32', 'f16', 'q8_0', 'q4_0', 'q5_0', 'q4_k', 'q6_k'];
 export type ReduceStrategy = 'chain' | 'tree';
 
+/**
+ * How a tile pass reads its tile (each is an autotune candidate; a matrix's GEMV and its batched
+ * GEMM always use the same one, so both add in the same order and drafts stay exact):
+ *   rows         one thread per weight row, the tile stored row by row (the default);
+ *   interleaved  one thread per row, the tile stored with its rows' units interleaved (unit u of
+ *                every row, then unit u + 1), so adjacent threads read adjacent addresses;
+ *   subgroup     `lanes` threads per row, each summing every lanes-th group of four weights,
+ *                combined by a fixed-order subgroup butterfly (needs the `subgroups` feature).
+ */
+export type MatmulKernel = 'rows' | 'interleaved' | 'subgroup';
+export const MATMUL_KERNELS: readonly MatmulKernel[] = ['rows', 'interleaved', 'subgroup'];
+
 /** One WSE-3 PE's SRAM: what a tile would have to fit in to stay resident on a wafer. */
 export const PE_SRAM_BYTES = 48 * 1024;
 
@@ -19,6 +31,10 @@ export interface GridChoice {
   /** Q: tile columns. K is split into Q blocks; Q > 1 needs a reduce pass. */
   colTiles: number;
   reduce: ReduceStrategy;
+  /** The tile pass; default 'rows'. */
+  kernel?: MatmulKernel;
+  /** Threads per row for the 'subgroup' kernel: a power of two, 2..64, at most the adapter's smallest subgroup. */
+  lanes?: number;
 }
 
 export interface MatrixPlan {
@@ -31,6 +47,9 @@ export interface MatrixPlan {
   grid: { p: number; q: number };
   tile: { rows: number; cols: number }; // cols padded to the format's column alignment
   reduce: 'none' | ReduceStrategy;
+  kernel: MatmulKernel;
+  /** Threads per row (1 but for the 'subgroup' kernel). */
+  lanes: number;
   /** Elements in the tile-major buffer, padding included (P·Q·tileRows·tileCols). */
   storedElements: number;
   storedBytes: number;

@@ -1,13 +1,16 @@
 // Place-and-route by measurement (DESIGN.md §2): for each matrix role's shape, time a few
-// candidate grids as decode GEMVs on the real adapter and keep the fastest. Weights are left
+// candidate grids and tile passes (rows, interleaved, subgroup) as decode GEMVs on the real
+// adapter and keep the fastest. Weights are left
 // zero (speed does not depend on values), so tuning costs no uploads. The result is plain data
 // that a PlanCache (IndexedDB in the page) stores under planCacheKey().
 
 import type { ModelConfig } from '../../../model/config.ts';
 import { roleShapes, type MatrixRole, type RoleFormats } from '../plan/model-plan.ts';
-import { candidateGrids, defaultGrid, planMatrix, type GridChoice, type WeightFormat } from '../plan/wafer-plan.ts';
-import { BufferGroup, encodeDispatches, type GpuContext } from './context.ts';
-import { matmulDispatches } from './kernels/matmul/matmul.ts';
+import type { MatrixPlan } from '../plan/wafer-plan.ts';
+import { candidateGrids, defaultGrid, describeGrid, planMatrix, sameGrid, type GridChoice, type WeightFormat } from '../plan/wafer-plan.ts';
+import { BufferGroup, encodeDispatches, type Dispatch, type GpuContext } from './context.ts';
+import { matmulDispatches, subgroupLanesHold } from './kernels/matmul/matmul.ts';
+import { subgroupLanesFor } from './kernels/matmul-subgroup/matmul-subgroup.ts';
 import { zeroTiled } from './kernels/shared/weights.ts';
 
 export interface TunedRole {
@@ -15,6 +18,8 @@ export interface TunedRole {
   /** Measured wall-clock ms per GEMV of the winner. */
   ms: number;
   candidates: { grid: GridChoice; ms: number }[];
+  /** Candidates that could not run on this device, with why (a failed compile, a lane check). */
+  skipped?: { grid: GridChoice; reason: string }[];
 }
 
 export type TunedPlan = Partial<Record<MatrixRole, TunedRole>>;
@@ -36,7 +41,7 @@ export interface AutotuneOptions {
    */
   budgetMs?: number;
   /** Restrict the candidates (tests, or a quick tune). */
-  candidates?: (rows: number, cols: number, rowsPerThread: number, format: WeightFormat) => GridChoice[];
+  candidates?: (rows: number, cols: number, rowsPerThread: number, format: WeightFormat, subgroupLanes: readonly number[]) => GridChoice[];
 }
 
 export async function autotunePlan(ctx: GpuContext, config: ModelConfig, formats: RoleFormats, options: AutotuneOptions = {}): Promise<TunedPlan> {
@@ -46,41 +51,71 @@ export async function autotunePlan(ctx: GpuContext, config: ModelConfig, formats
   const out: TunedPlan = {};
   const shapes = roleShapes(config).filter((s) => s.role !== 'embed'); // gathered, never multiplied
   const perRoleMs = (options.budgetMs ?? 4000) / shapes.length;
+  const lanes = subgroupLanesFor(device);
+  const laneChecks = new Map<string, Promise<boolean>>();
+  const lanesHold = (threads: number, n: number) => {
+    const key = `${threads}/${n}`;
+    if (!laneChecks.has(key)) laneChecks.set(key, subgroupLanesHold(ctx, threads, n));
+    return laneChecks.get(key)!;
+  };
   for (const shape of shapes) {
     const format = formats[shape.role];
     const first = defaultGrid(shape.rowsPerThread);
-    const grids = [first, ...(options.candidates ?? candidateGrids)(shape.rows, shape.cols, shape.rowsPerThread, format)
-      .filter((g) => !(g.tileRows === first.tileRows && g.colTiles === first.colTiles && g.reduce === first.reduce))];
+    const grids = [first, ...(options.candidates ?? candidateGrids)(shape.rows, shape.cols, shape.rowsPerThread, format, lanes)
+      .filter((g) => !sameGrid(g, first))];
     const results: { grid: GridChoice; ms: number }[] = [];
+    const skipped: { grid: GridChoice; reason: string }[] = [];
     const roleStart = performance.now();
     for (const grid of grids) {
       if (results.length > 0 && performance.now() - roleStart > perRoleMs) break;
-      using group = new BufferGroup(device, `autotune-${shape.role}`);
       const plan = planMatrix(shape.role, shape.rows, shape.cols, format, grid, shape.rowsPerThread);
-      const weights = zeroTiled(group, plan);
-      const x = group.create('x', shape.cols * 4, GPUBufferUsage.STORAGE);
-      const y = group.create('y', shape.rows * 4, GPUBufferUsage.STORAGE);
-      const partials = group.create('p', plan.grid.q * shape.rows * 4, GPUBufferUsage.STORAGE);
-      const epilogue = shape.rowsPerThread === 2 ? 'swiglu' : 'store';
-      const list = await matmulDispatches(ctx, group, { weights, x, out: y, partials, tokens: 1, epilogue });
-      const run = async () => {
-        const enc = device.createCommandEncoder();
-        const pass = enc.beginComputePass();
-        for (let r = 0; r < reps; r++) encodeDispatches(pass, list);
-        pass.end();
-        const t0 = performance.now();
-        device.queue.submit([enc.finish()]);
-        await device.queue.onSubmittedWorkDone();
-        return (performance.now() - t0) / reps;
-      };
-      await run(); // warm-up: first use compiles/caches on some drivers
-      let best = Infinity;
-      for (let t = 0; t < trials; t++) best = Math.min(best, await run());
-      results.push({ grid, ms: best });
+      if (plan.kernel === 'subgroup' && !(await lanesHold((plan.tile.rows / plan.rowsPerThread) * plan.lanes, plan.lanes))) {
+        skipped.push({ grid, reason: `a row's ${plan.lanes} lanes are not shuffle partners in one subgroup on this device` });
+        continue;
+      }
+      try {
+        results.push({ grid, ms: await timeGemv(ctx, plan, shape.rowsPerThread === 2 ? 'swiglu' : 'store', reps, trials) });
+      } catch (err) {
+        // The default grid must run; another candidate that cannot (a driver's compile failure)
+        // is only not chosen.
+        if (grid === first) throw err;
+        skipped.push({ grid, reason: `${describeGrid(grid)}: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300) });
+      }
     }
     if (results.length === 0) continue;
     const winner = results.reduce((a, b) => (b.ms < a.ms ? b : a));
-    out[shape.role] = { grid: winner.grid, ms: winner.ms, candidates: results };
+    out[shape.role] = { grid: winner.grid, ms: winner.ms, candidates: results, ...(skipped.length ? { skipped } : {}) };
   }
   return out;
+}
+
+/** Wall-clock ms per decode GEMV of `plan` on zero weights: the best of `trials` submits of `reps`. */
+async function timeGemv(ctx: GpuContext, plan: MatrixPlan, epilogue: 'store' | 'swiglu', reps: number, trials: number): Promise<number> {
+  const device = ctx.device;
+  using group = new BufferGroup(device, `autotune-${plan.name}`);
+  const weights = zeroTiled(group, plan);
+  const x = group.create('x', plan.cols * 4, GPUBufferUsage.STORAGE);
+  const y = group.create('y', plan.rows * 4, GPUBufferUsage.STORAGE);
+  const partials = group.create('p', plan.grid.q * plan.rows * 4, GPUBufferUsage.STORAGE);
+  const run = async (list: Dispatch[]) => {
+    const enc = device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    for (let r = 0; r < reps; r++) encodeDispatches(pass, list);
+    pass.end();
+    const t0 = performance.now();
+    device.queue.submit([enc.finish()]);
+    await device.queue.onSubmittedWorkDone();
+    return (performance.now() - t0) / reps;
+  };
+  // A candidate the device rejects fails here, with the reason, instead of timing nothing.
+  device.pushErrorScope('validation');
+  const built = await matmulDispatches(ctx, group, { weights, x, out: y, partials, tokens: 1, epilogue })
+    .then(async (list) => { await run(list); return list; }, (err: unknown) => err); // the run warms up: some drivers compile on first use
+  const invalid = await device.popErrorScope();
+  if (!Array.isArray(built)) throw built;
+  if (invalid) throw new Error(invalid.message);
+  const list = built;
+  let best = Infinity;
+  for (let t = 0; t < trials; t++) best = Math.min(best, await run(list));
+  return best;
 }

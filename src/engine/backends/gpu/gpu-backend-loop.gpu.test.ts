@@ -10,6 +10,8 @@ import { type GenerateRequest } from '../backend.ts';
 import { GREEDY, type SamplingParams } from '../../api/types.ts';
 import { CpuBackend } from '../cpu/cpu-backend.ts';
 import type { TunedPlan } from './autotune.ts';
+import { subgroupLanesFit, subgroupLanesFor } from './kernels/matmul-subgroup/matmul-subgroup.ts';
+import { describeGrid } from '../plan/wafer-plan.ts';
 import { createGpuBackend, type GpuBackend } from './gpu-backend.ts';
 import { testDevice } from '../../../testing/gpu-test-util.ts';
 
@@ -26,7 +28,7 @@ async function collect(backend: GpuBackend | CpuBackend, req: GenerateRequest, s
 const PROMPT = [9, 20, 31, 42, 53, 64, 75, 86, 97, 108, 119, 130];
 
 describe('GpuBackend token loop', async () => {
-  const device = await testDevice(['timestamp-query']);
+  const device = await testDevice(['timestamp-query', 'subgroups']);
   let model: LoadedModel;
   let gpu: GpuBackend;
   beforeAll(async () => {
@@ -131,6 +133,9 @@ describe('GpuBackend token loop', async () => {
     { tileRows: 32, colTiles: 2, reduce: 'chain' as const },
     { tileRows: 64, colTiles: 4, reduce: 'tree' as const },
     { tileRows: 128, colTiles: 3, reduce: 'chain' as const },
+    { tileRows: 64, colTiles: 1, reduce: 'chain' as const, kernel: 'interleaved' as const },
+    { tileRows: 32, colTiles: 2, reduce: 'tree' as const, kernel: 'interleaved' as const },
+    ...(subgroupLanesFit(device, 4) ? [{ tileRows: 32, colTiles: 1, reduce: 'chain' as const, kernel: 'subgroup' as const, lanes: 4 }] : []),
   ])('forced grid %o gives the same greedy tokens', async (grid) => {
     const forced = await createGpuBackend(model, { device, forceGrid: grid, maxContext: 256 });
     expect(forced.plan.roles.o!.grid.q).toBe(grid.colTiles);
@@ -139,6 +144,35 @@ describe('GpuBackend token loop', async () => {
     const got = await collect(forced, request(PROMPT, { draft: (s, max) => s.slice(-max) }));
     expect(got.tokens).toEqual(want);
     forced.dispose();
+  });
+
+  it('a tied model whose lm_head is interleaved gathers its embeddings from that layout: the same greedy tokens', async () => {
+    const tied = await loadModel(testModelFetcher(TEST_MODEL_VARIANTS['llama-tied-f16']));
+    const plain = await createGpuBackend(tied, { device, autotune: false, maxContext: 128 });
+    const want = (await collect(plain, request(PROMPT))).tokens;
+    for (const grid of [{ tileRows: 32, colTiles: 1, reduce: 'chain' as const, kernel: 'interleaved' as const },
+      ...(subgroupLanesFit(device, 4) ? [{ tileRows: 64, colTiles: 1, reduce: 'chain' as const, kernel: 'subgroup' as const, lanes: 4 }] : [])]) {
+      const forced = await createGpuBackend(tied, { device, forceGrid: { lm_head: grid }, maxContext: 128 });
+      expect(forced.plan.roles.lm_head!.kernel).toBe(grid.kernel);
+      expect((await collect(forced, request(PROMPT, { draft: (s, max) => s.slice(-max) }))).tokens).toEqual(want);
+      forced.dispose();
+    }
+    plain.dispose();
+  });
+
+  it('autotunes the tile passes too: every candidate the device runs is timed, and the winner runs', async () => {
+    const lanes = subgroupLanesFor(device);
+    const tunedBackend = await createGpuBackend(model, { device, maxContext: 128, autotune: { budgetMs: 600_000, reps: 2, trials: 1 } });
+    const tuned = tunedBackend.tuned!;
+    for (const role of ['qkv', 'o', 'gate_up', 'down', 'lm_head'] as const) {
+      const kinds = new Set(tuned[role]!.candidates.map((c) => c.grid.kernel ?? 'rows'));
+      expect([...kinds].sort()).toEqual(lanes.length ? ['interleaved', 'rows', 'subgroup'] : ['interleaved', 'rows']);
+      expect(tuned[role]!.skipped ?? []).toEqual([]);
+      expect(tunedBackend.plan.roles[role]!.kernel).toBe(tuned[role]!.grid.kernel ?? 'rows');
+    }
+    expect((await collect(tunedBackend, request(PROMPT, { draft: (s, max) => s.slice(-max) }))).tokens).toEqual((await collect(gpu, request(PROMPT))).tokens);
+    console.log('autotune winners', JSON.stringify(Object.fromEntries(Object.entries(tuned).map(([r, t]) => [r, `${describeGrid(t!.grid)} ${t!.ms.toFixed(3)} ms of ${t!.candidates.length}`]))));
+    tunedBackend.dispose();
   });
 
   it('autotunes at load, stores the plan under an adapter+model key, and reuses it', async () => {

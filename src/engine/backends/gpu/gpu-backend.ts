@@ -53,7 +53,7 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
     const adapter = await navigator.gpu.requestAdapter();
     if (!adapter) throw new Error('WebGPU: no adapter');
     info = adapter.info;
-    const requiredFeatures = (['timestamp-query'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
+    const requiredFeatures = (['timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
     device = await adapter.requestDevice({
       requiredFeatures,
       requiredLimits: {

@@ -162,5 +162,5 @@ export function planCacheKey(
 ): string {
   const byRole = typeof formats === 'string' ? uniformFormats(formats) : formats;
   const shapes = roleShapes(config).map((s) => `${s.role}:${s.rows}x${s.cols}:${byRole[s.role]}`).join(',');
-  return `spark-wafer-plan/v2/${adapter.vendor}|${adapter.architecture}|${adapter.device}|${adapter.description}/${shapes}`;
+  return `spark-wafer-plan/v3/${adapter.vendor}|${adapter.architecture}|${adapter.device}|${adapter.description}/${shapes}`;
 }

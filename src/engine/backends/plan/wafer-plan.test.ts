@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../../../model/config.ts';
 import type { TensorType } from '../../../model/tensor.ts';
 import { buildModelPlan, describeFormats, planCacheKey, roleShapes, roleTensorNames, uniformFormats, weightFormats } from './model-plan.ts';
-import { candidateGrids, defaultGrid, PE_SRAM_BYTES, planMatrix, summarisePlans, tileMajorIndex, toTileMajor } from './wafer-plan.ts';
+import { candidateGrids, defaultGrid, describeGrid, FORMAT_LAYOUT, interleaveTiles, PE_SRAM_BYTES, planMatrix, sameGrid, summarisePlans, tileMajorIndex, toTileMajor } from './wafer-plan.ts';
 
 describe('planMatrix: grid, tiles, padding and the modelled wafer costs', () => {
   it('one tile column: no reduce, tiles padded to the vec4 width', () => {
@@ -69,6 +69,46 @@ describe('planMatrix: grid, tiles, padding and the modelled wafer costs', () => 
     expect(c.filter((g) => g.colTiles > 1).some((g) => g.reduce === 'tree')).toBe(true);
     expect(candidateGrids(10, 3)).toEqual(candidateGrids(10, 3).filter((g) => g.colTiles === 1));
     expect(defaultGrid(2)).toEqual({ tileRows: 128, colTiles: 1, reduce: 'chain' });
+  });
+
+  it('offers the tile passes: interleaved always, subgroup at the lanes the device runs and within 256 threads', () => {
+    const none = candidateGrids(576, 576);
+    expect(none.some((g) => g.kernel === 'interleaved')).toBe(true);
+    expect(none.some((g) => g.kernel === 'subgroup')).toBe(false);
+    const sg = candidateGrids(576, 576, 2, 'f16', [4, 8]).filter((g) => g.kernel === 'subgroup');
+    expect(sg.map(describeGrid).sort()).toEqual(['128x1 subgroup/4', '64x1 subgroup/4', '64x1 subgroup/8']); // 64 or 32 threads × 2 rows, × lanes ≤ 256
+    for (const g of candidateGrids(576, 576, 2, 'f16', [4, 8])) expect(() => planMatrix('m', 576, 576, 'f16', g, 2)).not.toThrow();
+    // The kernel variants come before the plain grids, so a short tune budget still times them.
+    const first = candidateGrids(576, 576, 1, 'f32', [4]).slice(0, 2);
+    expect(first.map((g) => g.kernel)).toEqual(['interleaved', 'subgroup']);
+  });
+
+  it('checks a tile pass choice', () => {
+    expect(planMatrix('m', 64, 64, 'f32', { tileRows: 64, colTiles: 1, reduce: 'chain' })).toMatchObject({ kernel: 'rows', lanes: 1 });
+    expect(planMatrix('m', 64, 64, 'f32', { tileRows: 64, colTiles: 1, reduce: 'chain', kernel: 'subgroup', lanes: 4 })).toMatchObject({ kernel: 'subgroup', lanes: 4 });
+    expect(() => planMatrix('m', 64, 64, 'f32', { tileRows: 64, colTiles: 1, reduce: 'chain', kernel: 'subgroup' })).toThrow(/lanes a power of two/);
+    expect(() => planMatrix('m', 64, 64, 'f32', { tileRows: 64, colTiles: 1, reduce: 'chain', kernel: 'subgroup', lanes: 6 })).toThrow(/lanes a power of two/);
+    expect(() => planMatrix('m', 64, 64, 'f32', { tileRows: 64, colTiles: 1, reduce: 'chain', kernel: 'subgroup', lanes: 8 })).toThrow(/512 threads per workgroup/);
+    expect(() => planMatrix('m', 64, 64, 'f32', { tileRows: 64, colTiles: 1, reduce: 'chain', kernel: 'interleaved', lanes: 4 })).toThrow(/subgroup kernel only/);
+    expect(sameGrid({ tileRows: 64, colTiles: 1, reduce: 'chain' }, { tileRows: 64, colTiles: 1, reduce: 'chain', kernel: 'rows', lanes: 1 })).toBe(true);
+    expect(sameGrid({ tileRows: 64, colTiles: 1, reduce: 'chain' }, { tileRows: 64, colTiles: 1, reduce: 'chain', kernel: 'interleaved' })).toBe(false);
+  });
+
+  it.each(['f32', 'f16', 'q8_0', 'q4_k'] as const)('interleaveTiles moves every unit where tileMajorIndex says (%s)', (format) => {
+    const { colAlign, bytesPerElement } = FORMAT_LAYOUT[format];
+    const unitWords = (colAlign * bytesPerElement) / 4;
+    const [n, k] = [70, 3 * colAlign + (format === 'f32' || format === 'f16' ? 2 : 0)];
+    const rows = planMatrix('m', n, k, format, { tileRows: 32, colTiles: 2, reduce: 'chain' });
+    const inter = planMatrix('m', n, k, format, { tileRows: 32, colTiles: 2, reduce: 'chain', kernel: 'interleaved' });
+    // Each unit's words carry its row-by-row unit number, so the check sees where every unit went.
+    const words = Uint32Array.from({ length: rows.storedBytes / 4 }, (_, i) => Math.floor(i / unitWords));
+    const moved = new Uint32Array(interleaveTiles(inter, new Uint8Array(words.slice().buffer)).buffer);
+    for (let r = 0; r < n; r += 7) {
+      for (let c = 0; c < rows.tile.cols * 2; c += colAlign) {
+        expect(moved[(tileMajorIndex(inter, r, c) / colAlign) * unitWords]).toBe(tileMajorIndex(rows, r, c) / colAlign);
+      }
+    }
+    expect(() => interleaveTiles(inter, new Uint8Array(8))).toThrow(/is not the plan's/);
   });
 });
 

@@ -11,12 +11,17 @@
 // Modelled quantities (bytes per PE vs the 48 KB SRAM of a WSE-3 PE, hops, bytes per token) are
 // what the wafer *would* do; what the GPU measured lives in the autotune results, never here.
 
-import type { GridChoice, MatrixPlan, PlanSummary, WeightFormat } from '../../api/plan-types.ts';
+import type { GridChoice, MatmulKernel, MatrixPlan, PlanSummary, WeightFormat } from '../../api/plan-types.ts';
 import { PE_SRAM_BYTES } from '../../api/plan-types.ts';
 import type { QuantType } from '../../../model/quant.ts';
 
-export type { GridChoice, MatrixPlan, ReduceStrategy, WeightFormat } from '../../api/plan-types.ts';
+export type { GridChoice, MatmulKernel, MatrixPlan, ReduceStrategy, WeightFormat } from '../../api/plan-types.ts';
 export { PE_SRAM_BYTES };
+
+/** Invocations per workgroup every WebGPU device allows (maxComputeInvocationsPerWorkgroup's default). */
+export const MAX_WORKGROUP_THREADS = 256;
+/** The subgroup kernel's lanes per row: powers of two in this range. */
+export const SUBGROUP_LANES = { min: 2, max: 64 } as const;
 
 /**
  * Per format: bytes per stored weight, the multiple of elements tile columns are padded to, and
@@ -54,6 +59,14 @@ export function planMatrix(
     throw new Error(`plan ${name}: tileRows ${choice.tileRows} must be a multiple of rowsPerThread ${rowsPerThread}`);
   }
   if (rows % rowsPerThread !== 0) throw new Error(`plan ${name}: rows ${rows} must be a multiple of rowsPerThread ${rowsPerThread}`);
+  const kernel: MatmulKernel = choice.kernel ?? 'rows';
+  const lanes = kernel === 'subgroup' ? choice.lanes ?? 0 : 1;
+  if (kernel === 'subgroup' && !(isPowerOfTwo(lanes) && lanes >= SUBGROUP_LANES.min && lanes <= SUBGROUP_LANES.max)) {
+    throw new Error(`plan ${name}: the subgroup kernel needs lanes a power of two in ${SUBGROUP_LANES.min}..${SUBGROUP_LANES.max}, got ${choice.lanes}`);
+  }
+  if (kernel !== 'subgroup' && choice.lanes !== undefined && choice.lanes !== 1) throw new Error(`plan ${name}: lanes is for the subgroup kernel only`);
+  const threads = (choice.tileRows / rowsPerThread) * lanes;
+  if (threads > MAX_WORKGROUP_THREADS) throw new Error(`plan ${name}: ${threads} threads per workgroup is over ${MAX_WORKGROUP_THREADS}`);
   const q = choice.colTiles;
   const { bytesPerElement: bpe, colAlign } = FORMAT_LAYOUT[format];
   if (q > ceilDiv(cols, colAlign)) throw new Error(`plan ${name}: Q=${q} tile columns is more than K=${cols} allows`);
@@ -67,7 +80,7 @@ export function planMatrix(
   const reduceHops = reduce === 'none' ? 0 : reduce === 'chain' ? q - 1 : Math.ceil(Math.log2(q));
   const partialBytes = q > 1 ? 2 * q * rows * 4 : 0; // written by the tiles, read by the reduce
   return {
-    name, rows, cols, format, rowsPerThread,
+    name, rows, cols, format, rowsPerThread, kernel, lanes,
     grid: { p, q },
     tile: { rows: tileRows, cols: tileCols },
     reduce,
@@ -81,14 +94,26 @@ export function planMatrix(
 
 /**
  * The grids the autotune times for one matrix shape: tile heights that are workgroup sizes
- * worth trying, × a few column splits, × both reduces when Q > 1. Small on purpose — each
- * candidate costs a pipeline compile and a few timed dispatches at load.
+ * worth trying, × a few column splits, × both reduces when Q > 1, then the other tile passes
+ * (interleaved, and subgroup at each of `subgroupLanes`, the lane counts this device can run) on
+ * one tile column. Small on purpose — each candidate costs a pipeline compile and a few timed
+ * dispatches at load. The kernel variants come first, right after the default grid's shape, so a
+ * tight budget still times them.
  */
-export function candidateGrids(rows: number, cols: number, rowsPerThread = 1, format: WeightFormat = 'f32'): GridChoice[] {
+export function candidateGrids(
+  rows: number, cols: number, rowsPerThread = 1, format: WeightFormat = 'f32', subgroupLanes: readonly number[] = [],
+): GridChoice[] {
   const out: GridChoice[] = [];
-  for (const threads of [32, 64, 128]) {
+  const heights = [32, 64, 128].filter((threads) => !(threads * rowsPerThread > 2 * roundUp(rows, 32) && threads > 32));
+  for (const threads of [64, 32, 128].filter((t) => heights.includes(t))) {
     const tileRows = threads * rowsPerThread;
-    if (tileRows > 2 * roundUp(rows, 32) && threads > 32) continue; // mostly padding
+    out.push({ tileRows, colTiles: 1, reduce: 'chain', kernel: 'interleaved' });
+    for (const lanes of subgroupLanes) {
+      if (threads * lanes <= MAX_WORKGROUP_THREADS) out.push({ tileRows, colTiles: 1, reduce: 'chain', kernel: 'subgroup', lanes });
+    }
+  }
+  for (const threads of heights) {
+    const tileRows = threads * rowsPerThread;
     for (const q of [1, 2, 4]) {
       if (q > ceilDiv(cols, FORMAT_LAYOUT[format].colAlign)) continue;
       if (q === 1) out.push({ tileRows, colTiles: 1, reduce: 'chain' });
@@ -96,6 +121,26 @@ export function candidateGrids(rows: number, cols: number, rowsPerThread = 1, fo
     }
   }
   return out;
+}
+
+/** The same grid: shape, reduce and tile pass. */
+export function sameGrid(a: GridChoice, b: GridChoice): boolean {
+  return a.tileRows === b.tileRows && a.colTiles === b.colTiles && a.reduce === b.reduce
+    && (a.kernel ?? 'rows') === (b.kernel ?? 'rows') && (a.lanes ?? 1) === (b.lanes ?? 1);
+}
+
+/** The choice a plan was made from. */
+export function gridOf(plan: MatrixPlan): GridChoice {
+  return {
+    tileRows: plan.tile.rows, colTiles: plan.grid.q, reduce: plan.reduce === 'none' ? 'chain' : plan.reduce,
+    ...(plan.kernel === 'rows' ? {} : { kernel: plan.kernel }), ...(plan.kernel === 'subgroup' ? { lanes: plan.lanes } : {}),
+  };
+}
+
+/** "64x1", "32x2 tree", "64x1 interleaved", "32x1 subgroup/8": a grid in a few characters (tests, bench). */
+export function describeGrid(g: GridChoice): string {
+  const kernel = g.kernel === 'subgroup' ? ` subgroup/${g.lanes}` : g.kernel === 'interleaved' ? ' interleaved' : '';
+  return `${g.tileRows}x${g.colTiles}${g.colTiles > 1 ? ` ${g.reduce}` : ''}${kernel}`;
 }
 
 /**
@@ -106,15 +151,47 @@ export function defaultGrid(rowsPerThread = 1): GridChoice {
   return { tileRows: 64 * rowsPerThread, colTiles: 1, reduce: 'chain' };
 }
 
-/** Index of W[n, k] in the tile-major buffer of `plan` (in elements). */
+/** Index of W[n, k] in the tile-major buffer of `plan` (in elements), in the plan's tile layout. */
 export function tileMajorIndex(plan: MatrixPlan, n: number, k: number): number {
   const { rows: tr, cols: tc } = plan.tile;
   const r = Math.floor(n / tr), c = Math.floor(k / tc);
-  return ((r * plan.grid.q + c) * tr + (n % tr)) * tc + (k % tc);
+  const tileBase = (r * plan.grid.q + c) * tr * tc;
+  if (plan.kernel !== 'interleaved') return tileBase + (n % tr) * tc + (k % tc);
+  const unit = FORMAT_LAYOUT[plan.format].colAlign;
+  return tileBase + (Math.floor((k % tc) / unit) * tr + (n % tr)) * unit + (k % unit);
 }
 
 /**
- * Rearranges a row-major W [N, K] into the plan's tile-major order, zero padded. Works on any
+ * The 'interleaved' tile layout from the row-by-row one, in place: inside every tile, unit u of
+ * row j moves to slot u·tileRows + j (a unit is the format's column alignment: four floats, or
+ * one packed block group). Works on the packed words, so it serves every format.
+ */
+export function interleaveTiles(plan: MatrixPlan, data: Uint8Array): Uint8Array {
+  const { rows: tr, cols: tc } = plan.tile;
+  const { colAlign, bytesPerElement } = FORMAT_LAYOUT[plan.format];
+  const unitWords = (colAlign * bytesPerElement) / 4; // every format's unit is whole u32 words
+  const units = tc / colAlign;
+  const tileWords = tr * units * unitWords;
+  if (data.byteLength !== plan.grid.p * plan.grid.q * tileWords * 4 || data.byteOffset % 4 !== 0) {
+    throw new Error(`plan ${plan.name}: ${data.byteLength} bytes is not the plan's ${plan.grid.p * plan.grid.q} tiles of ${tileWords * 4}`);
+  }
+  const words = new Uint32Array(data.buffer, data.byteOffset, data.byteLength / 4);
+  const tile = new Uint32Array(tileWords);
+  for (let at = 0; at < words.length; at += tileWords) {
+    tile.set(words.subarray(at, at + tileWords));
+    for (let j = 0; j < tr; j++) {
+      for (let u = 0; u < units; u++) {
+        const from = (j * units + u) * unitWords, to = at + (u * tr + j) * unitWords;
+        for (let w = 0; w < unitWords; w++) words[to + w] = tile[from + w]!;
+      }
+    }
+  }
+  return data;
+}
+
+/**
+ * Rearranges a row-major W [N, K] into the plan's tile-major order, row by row (interleaveTiles
+ * then makes the 'interleaved' layout), zero padded. Works on any
  * element array (f32 values or raw f16 bits), so f16 weights never round-trip through f32.
  */
 export function toTileMajor<A extends Float32Array | Uint16Array>(plan: MatrixPlan, w: A, make: (n: number) => A): A {

@@ -15,7 +15,7 @@ describe('embed.wgsl: gather from a tile-major table', async () => {
   const ctx = new GpuContext(device);
   afterAll(() => device.destroy());
 
-  it.each([
+  const cases = [
     { vocab: 37, dim: 66, tileRows: 32, q: 1, format: 'f32' as const, ids: [0, 36, 5] },
     { vocab: 100, dim: 10, tileRows: 64, q: 2, format: 'f16' as const, ids: [99] },
     { vocab: 300, dim: 130, tileRows: 128, q: 3, format: 'f32' as const, ids: Array.from({ length: 17 }, (_, i) => (i * 37) % 300) },
@@ -28,7 +28,9 @@ describe('embed.wgsl: gather from a tile-major table', async () => {
     // 32 rows, 3 per part; ids in every part and at part edges.
     { vocab: 300, dim: 40, tileRows: 32, q: 1, format: 'f32' as const, ids: [0, 95, 96, 191, 192, 299, 150], splitBlocks: 3 },
     { vocab: 200, dim: 96, tileRows: 32, q: 1, format: 'q8_0' as const, ids: [199, 0, 64, 63], splitBlocks: 2 },
-  ])('V=$vocab D=$dim Q=$q $format T=$ids.length split=$splitBlocks', async ({ vocab, dim, tileRows, q, format, ids, splitBlocks }) => {
+  ];
+  // The tied lm_head may be tuned to the 'interleaved' tile layout: the gather reads it as stored.
+  it.each(cases.flatMap((c) => [{ ...c, kernel: 'rows' as const }, { ...c, kernel: 'interleaved' as const }]))('V=$vocab D=$dim Q=$q $format $kernel T=$ids.length split=$splitBlocks', async ({ vocab, dim, tileRows, q, format, ids, splitBlocks, kernel }) => {
     using group = new BufferGroup(device, 'test');
     let table = randomArray(vocab * dim, vocab + dim);
     if (format === 'f16') table = f16ArrayToF32(f32ArrayToF16(table));
@@ -38,7 +40,7 @@ describe('embed.wgsl: gather from a tile-major table', async () => {
     const blocks = type ? { type, blocks: quantize(type, table) }
       : other ? { type: other, blocks: randomBlocks(other, (vocab * dim) / BLOCK[other].elements, vocab) } : undefined;
     if (blocks) table = dequantize(blocks.type, blocks.blocks);
-    const plan = planMatrix('embed', vocab, dim, format, { tileRows, colTiles: q, reduce: 'chain' });
+    const plan = planMatrix('embed', vocab, dim, format, { tileRows, colTiles: q, reduce: 'chain', kernel });
     const out = group.create('out', ids.length * dim * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
     const d = await embedDispatches(ctx, group, {
       table: uploadTiled(group, plan, blocks ?? table, splitBlocks ? (plan.storedBytes / plan.grid.p) * splitBlocks : undefined),

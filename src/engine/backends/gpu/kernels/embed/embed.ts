@@ -1,6 +1,7 @@
 // Embedding gather from a tile-major table, token ids read from a GPU buffer. Kernel: embed.wgsl.
 //   ids [T] u32  ·  table [V, D] (tile-major per plan)  →  out [T, D]
 import embedSource from './embed.wgsl?raw';
+import { FORMAT_LAYOUT } from '../../../plan/wafer-plan.ts';
 import { checkWorkgroups, type BufferGroup, type Dispatch, type GpuContext } from '../../context.ts';
 import { weightPrelude, type TiledMatrix } from '../shared/weights.ts';
 import { kernelShader, uniformStruct } from '../uniforms.ts';
@@ -16,6 +17,7 @@ const Params = uniformStruct('Params', [
   ['col_tiles', 'u32'],
   ['row_lo', 'u32', 'first table row in the bound weight part'],
   ['row_hi', 'u32', 'one past its last row'],
+  ['interleave_unit', 'u32', "the format's unit in elements when the tiles are 'interleaved', else 0"],
 ]);
 
 export const SHADER = kernelShader(embedSource, [Params]);
@@ -38,6 +40,7 @@ export async function embedDispatches(
     const params = group.uniform('embed:params', Params.pack({
       dim: plan.cols, tokens, vocab: plan.rows, tile_rows: plan.tile.rows, tile_cols: plan.tile.cols, col_tiles: plan.grid.q,
       row_lo: rowLo, row_hi: Math.min(plan.rows, rowLo + part.rowBlocks * plan.tile.rows),
+      interleave_unit: plan.kernel === 'interleaved' ? FORMAT_LAYOUT[plan.format].colAlign : 0,
     }));
     const label = parts.length === 1 ? 'embed' : `embed#${i}`;
     return {

@@ -26,6 +26,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let tr = params.tile_rows;
   let tc = params.tile_cols;
   let local = id - params.row_lo;            // parts start on a row block, so tiles stay aligned
-  let e = (((local / tr) * params.col_tiles + k / tc) * tr + local % tr) * tc + k % tc;
+  let tile = ((local / tr) * params.col_tiles + k / tc) * tr * tc;
+  let kk = k % tc;
+  var e = tile + (local % tr) * tc + kk;
+  let unit = params.interleave_unit;
+  if (unit != 0u) { e = tile + ((kk / unit) * tr + local % tr) * unit + kk % unit; } // the 'interleaved' tile layout
   out[t * params.dim + k] = load_w(e);
 }

@@ -3,12 +3,15 @@
 //
 //   x [T, K] (row stride xStride)  ·  W [N, K] (tile-major per plan)  →  out [T, N] (stride outStride)
 //   epilogue 'store' | 'residual' (out += …) | 'swiglu' (rows interleaved gate/up → out [T, N/2])
+//   tile pass per the plan's kernel: 'rows' and 'interleaved' run tile_main (the layout is an
+//   override), 'subgroup' runs matmul-subgroup's tile_subgroup on the same module.
 
 import matmulSource from './matmul.wgsl?raw';
-import type { MatrixPlan } from '../../../plan/wafer-plan.ts';
-import { checkWorkgroups, type BufferGroup, type Dispatch, type GpuContext } from '../../context.ts';
+import { FORMAT_LAYOUT, type MatrixPlan } from '../../../plan/wafer-plan.ts';
+import { BufferGroup, checkWorkgroups, runDispatches, type Dispatch, type GpuContext } from '../../context.ts';
 import { weightPrelude, type TiledMatrix } from '../shared/weights.ts';
 import { kernelShader, uniformStruct } from '../uniforms.ts';
+import { LANE_CHECK_ENTRY, SHADER as SUBGROUP_SHADER, SUBGROUP_ENABLE, SUBGROUP_ENTRY, subgroupLanesFit } from '../matmul-subgroup/matmul-subgroup.ts';
 
 export type Epilogue = 'store' | 'residual' | 'swiglu';
 /** The EPILOGUE_* constants of matmul.wgsl. */
@@ -47,13 +50,48 @@ export interface MatmulArgs {
   outStride?: number;
 }
 
-function pipelineFor(ctx: GpuContext, plan: MatrixPlan, entry: string, tokensPerThread: number) {
-  const threads = plan.tile.rows / plan.rowsPerThread;
-  return ctx.pipeline(`matmul-${plan.format}`, weightPrelude(plan.format) + SHADER.code, entry, {
-    THREADS: entry === 'tile_main' ? threads : 64,
+/** The plan's tile pass: its module, entry point and constants. */
+function tilePipeline(ctx: GpuContext, plan: MatrixPlan, tokensPerThread: number) {
+  const prelude = weightPrelude(plan.format);
+  const constants = {
+    THREADS: (plan.tile.rows / plan.rowsPerThread) * plan.lanes,
     ROWS_PER_THREAD: plan.rowsPerThread,
     TOKENS_PER_THREAD: tokensPerThread,
-  });
+    INTERLEAVED: plan.kernel === 'interleaved' ? 1 : 0,
+    UNIT_GROUPS: FORMAT_LAYOUT[plan.format].colAlign / 4,
+  };
+  if (plan.kernel !== 'subgroup') return ctx.pipeline(`matmul-${plan.format}`, prelude + SHADER.code, 'tile_main', constants);
+  if (!subgroupLanesFit(ctx.device, plan.lanes)) {
+    throw new Error(`matmul ${plan.name}: the subgroup kernel with ${plan.lanes} lanes needs the subgroups feature and subgroups of at least ${plan.lanes} (this device: ${ctx.device.features.has('subgroups') ? `min ${ctx.device.adapterInfo?.subgroupMinSize ?? '?'}` : 'no subgroups'})`);
+  }
+  return ctx.pipeline(`matmul-subgroup-${plan.format}`, subgroupCode(prelude), SUBGROUP_ENTRY, { ...constants, LANES: plan.lanes });
+}
+
+const subgroupCode = (prelude: string) => SUBGROUP_ENABLE + prelude + SHADER.code + SUBGROUP_SHADER.code;
+
+/**
+ * Runs matmul-subgroup's `lane_check` with `threads` invocations: true when every row's `lanes`
+ * invocations are shuffle partners in order, which tile_subgroup assumes (subgroups made of
+ * consecutive invocations: what drivers do, though nothing in WebGPU promises it).
+ */
+export async function subgroupLanesHold(ctx: GpuContext, threads: number, lanes: number): Promise<boolean> {
+  if (!subgroupLanesFit(ctx.device, lanes)) return false;
+  const pipeline = await ctx.pipeline('matmul-subgroup-check', subgroupCode(weightPrelude('f32')), LANE_CHECK_ENTRY, { THREADS: threads, LANES: lanes });
+  using group = new BufferGroup(ctx.device, 'lane-check');
+  const out = group.create('out', threads * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+  const read = group.create('read', threads * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+  await runDispatches(ctx.device, [{ label: 'lane-check', pipeline, bindGroup: ctx.bindGroup(pipeline, 'lane-check', { 4: out }), workgroups: [1, 1, 1] }]);
+  const enc = ctx.device.createCommandEncoder();
+  enc.copyBufferToBuffer(out, 0, read, 0, threads * 4);
+  ctx.device.queue.submit([enc.finish()]);
+  await read.mapAsync(GPUMapMode.READ);
+  const ok = new Float32Array(read.getMappedRange()).every((v) => v === 1);
+  read.unmap();
+  return ok;
+}
+
+function reducePipeline(ctx: GpuContext, plan: MatrixPlan, entry: 'reduce_chain' | 'reduce_tree') {
+  return ctx.pipeline(`matmul-${plan.format}`, weightPrelude(plan.format) + SHADER.code, entry, { THREADS: 64, ROWS_PER_THREAD: plan.rowsPerThread });
 }
 
 /** The dispatches for one matmul (tile pass + reduce passes). Uniforms are allocated in `group`. */
@@ -88,7 +126,7 @@ export async function matmulDispatches(ctx: GpuContext, group: BufferGroup, args
   }));
   const params = uniformFor(0);
   const out: Dispatch[] = [];
-  const tile = await pipelineFor(ctx, plan, 'tile_main', tokensPerThread);
+  const tile = await tilePipeline(ctx, plan, tokensPerThread);
   // One tile pass per weight part (a matrix over the binding limit is split in row blocks); the
   // parts write disjoint rows of out (or of the partial sums, which the reduce reads whole).
   for (const [i, part] of args.weights.parts.entries()) {
@@ -103,14 +141,14 @@ export async function matmulDispatches(ctx: GpuContext, group: BufferGroup, args
   if (q === 1) return out;
   const reduceWg = Math.ceil(plan.rows / plan.rowsPerThread / 64);
   if (plan.reduce === 'chain') {
-    const p = await pipelineFor(ctx, plan, 'reduce_chain', tokensPerThread);
+    const p = await reducePipeline(ctx, plan, 'reduce_chain');
     out.push({
       label: `${name}.reduce-chain`, pipeline: p,
       bindGroup: ctx.bindGroup(p, `${name}:chain`, { 1: params, 3: bias, 4: args.out, 5: partials }),
       workgroups: checkWorkgroups(ctx.device, name, [reduceWg, tokens, 1]),
     });
   } else {
-    const p = await pipelineFor(ctx, plan, 'reduce_tree', tokensPerThread);
+    const p = await reducePipeline(ctx, plan, 'reduce_tree');
     for (let stride = q / 2; stride >= 1; stride /= 2) {
       out.push({
         label: `${name}.reduce-tree/${stride}`, pipeline: p,

@@ -10,6 +10,10 @@
 // One thread computes ROWS_PER_THREAD weight rows (1, or 2 for the fused gate/up pair) for
 // TOKENS_PER_THREAD tokens (1 for decode, 4 for prefill: each weight load feeds 4 tokens).
 // No barriers and no shared memory: measured fastest on SwiftShader (DESIGN.md §5).
+// The tile is stored row by row, or with INTERLEAVED its rows' units interleaved (unit u of every
+// row, then unit u + 1: adjacent threads then read adjacent addresses, which real GPUs coalesce);
+// `w_group` is the one place that knows. The subgroup tile pass (kernels/matmul-subgroup) is
+// appended to this module and shares its bindings, loads and epilogue.
 //
 // Epilogues (why fused: each saves a dispatch and a round trip of the activation through memory):
 //   0 STORE     out[t, n] = acc + bias[n]
@@ -20,6 +24,8 @@
 override THREADS: u32 = 64u;           // threads per workgroup = tile_rows / ROWS_PER_THREAD
 override ROWS_PER_THREAD: u32 = 1u;    // 2 for the SwiGLU pair epilogue
 override TOKENS_PER_THREAD: u32 = 1u;  // 1 (GEMV) or 4 (GEMM); anything else is rejected by the TS
+override INTERLEAVED: bool = false;    // the tile layout (GridChoice kernel 'interleaved')
+override UNIT_GROUPS: u32 = 1u;        // groups of four weights per unit of the format (colAlign / 4)
 
 const EPILOGUE_STORE: u32 = 0u;
 const EPILOGUE_RESIDUAL: u32 = 1u;
@@ -43,13 +49,27 @@ fn x4_tail(b: u32, valid: u32) -> vec4<f32> {
   return select(vec4<f32>(0.0), v, lane < vec4<u32>(valid));
 }
 
-// Dot of one tile row (starting at weight group w4) with x[t, k0 ..] for up to four tokens
-// (component j = token tok[j]); full4 whole groups of four, then `tail` leftover columns.
-fn row_dot(w4: u32, k0: u32, full4: u32, tail: u32, tok: vec4<u32>) -> vec4<f32> {
+// Where group g (four weights) of row j of the tile starting at group tile_w4 is stored.
+fn w_group(tile_w4: u32, j: u32, g: u32) -> u32 {
+  if (INTERLEAVED) {
+    return tile_w4 + ((g / UNIT_GROUPS) * params.tile_rows + j) * UNIT_GROUPS + g % UNIT_GROUPS;
+  }
+  return tile_w4 + j * (params.tile_cols / 4u) + g;
+}
+
+// x[t, b ..] for the group of four whose first `valid` columns (1..4) are in the matrix.
+fn x4_valid(b: u32, valid: u32) -> vec4<f32> {
+  if (valid == 4u) { return x4(b); }
+  return x4_tail(b, valid);
+}
+
+// Dot of tile row j with x[t, k0 ..] for up to four tokens (component j = token tok[j]); full4
+// whole groups of four, then `tail` leftover columns.
+fn row_dot(tile_w4: u32, j: u32, k0: u32, full4: u32, tail: u32, tok: vec4<u32>) -> vec4<f32> {
   var acc = vec4<f32>(0.0);
   let b = tok * params.x_stride + vec4<u32>(k0);
   for (var i = 0u; i < full4; i++) {
-    let w = load_w4(w4 + i);
+    let w = load_w4(w_group(tile_w4, j, i));
     let k = 4u * i;
     acc.x += dot(w, x4(b.x + k));
     if (TOKENS_PER_THREAD > 1u) {
@@ -59,7 +79,7 @@ fn row_dot(w4: u32, k0: u32, full4: u32, tail: u32, tok: vec4<u32>) -> vec4<f32>
     }
   }
   if (tail > 0u) {
-    let w = load_w4(w4 + full4);
+    let w = load_w4(w_group(tile_w4, j, full4));
     let k = 4u * full4;
     acc.x += dot(w, x4_tail(b.x + k, tail));
     if (TOKENS_PER_THREAD > 1u) {
@@ -87,31 +107,28 @@ fn epilogue(t: u32, n: u32, v0: f32, v1: f32) {
   }
 }
 
-// grid: (row blocks of the bound weight part, Q, ceil(T / TOKENS_PER_THREAD)); workgroup (r, c)
-// owns tile (row_block_base + r, c), stored at row block r of the part.
-@compute @workgroup_size(THREADS)
-fn tile_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let local_r = wid.x;
-  let r = params.row_block_base + local_r;
-  let c = wid.y;
-  let n0 = r * params.tile_rows + lid.x * ROWS_PER_THREAD; // first weight row of this thread
-  if (n0 >= params.rows) { return; }
-  let k0 = c * params.tile_cols;
-  let k_valid = min(params.tile_cols, params.cols - min(params.cols, k0));
-  let full4 = k_valid / 4u;
-  let tail = k_valid % 4u;
-  // Tile (r, c) starts in its part at ((local_r·Q + c)·tile_rows)·tile_cols; its row j at + j·tile_cols.
-  let tile_w4 = (local_r * params.col_tiles + c) * params.tile_rows * (params.tile_cols / 4u);
-  let row_w4 = tile_w4 + lid.x * ROWS_PER_THREAD * (params.tile_cols / 4u);
-  let t0 = wid.z * TOKENS_PER_THREAD;
-  let last = params.tokens - 1u;
-  let tok = min(vec4<u32>(t0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(last)); // clamp: extra lanes recompute the last token
-  let acc0 = row_dot(row_w4, k0, full4, tail, tok);
-  var acc1 = vec4<f32>(0.0);
-  if (ROWS_PER_THREAD == 2u) { acc1 = row_dot(row_w4 + params.tile_cols / 4u, k0, full4, tail, tok); }
+// The first token of workgroup z's batch, and its four tokens clamped to the last (extra lanes
+// recompute the last token; `finish` stores only real ones).
+fn tokens_of(z: u32) -> vec4<u32> {
+  return min(vec4<u32>(z * TOKENS_PER_THREAD) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(params.tokens - 1u));
+}
+
+// Columns of tile column c inside the matrix (the last tile may be short).
+fn k_valid_of(c: u32) -> u32 {
+  return min(params.tile_cols, params.cols - min(params.cols, c * params.tile_cols));
+}
+
+// Tile (r, c) starts in its part at ((local_r·Q + c)·tile_rows)·tile_cols, in groups of four.
+fn tile_w4_of(local_r: u32, c: u32) -> u32 {
+  return (local_r * params.col_tiles + c) * params.tile_rows * (params.tile_cols / 4u);
+}
+
+// Rows (n0, n0 + 1 for the pair) of tile column c for the tokens from t0: the epilogue when the
+// tile spans K, else the partial sums [Q, T, N].
+fn finish(t0: u32, c: u32, n0: u32, acc0: vec4<f32>, acc1: vec4<f32>) {
   for (var j = 0u; j < TOKENS_PER_THREAD; j++) {
     let t = t0 + j;
-    if (t > last) { break; }
+    if (t >= params.tokens) { break; }
     if (params.col_tiles == 1u) {
       epilogue(t, n0, acc0[j], acc1[j]);
     } else {
@@ -120,6 +137,23 @@ fn tile_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
       if (ROWS_PER_THREAD == 2u) { partials[p + 1u] = acc1[j]; }
     }
   }
+}
+
+// grid: (row blocks of the bound weight part, Q, ceil(T / TOKENS_PER_THREAD)); workgroup (r, c)
+// owns tile (row_block_base + r, c), stored at row block r of the part.
+@compute @workgroup_size(THREADS)
+fn tile_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let c = wid.y;
+  let j0 = lid.x * ROWS_PER_THREAD; // first tile row of this thread
+  let n0 = (params.row_block_base + wid.x) * params.tile_rows + j0;
+  if (n0 >= params.rows) { return; }
+  let k_valid = k_valid_of(c);
+  let tile_w4 = tile_w4_of(wid.x, c);
+  let tok = tokens_of(wid.z);
+  let acc0 = row_dot(tile_w4, j0, c * params.tile_cols, k_valid / 4u, k_valid % 4u, tok);
+  var acc1 = vec4<f32>(0.0);
+  if (ROWS_PER_THREAD == 2u) { acc1 = row_dot(tile_w4, j0 + 1u, c * params.tile_cols, k_valid / 4u, k_valid % 4u, tok); }
+  finish(wid.z * TOKENS_PER_THREAD, c, n0, acc0, acc1);
 }
 
 // Chain reduce along a row of PEs: Q-1 serial adds, one pass. grid: (ceil(N / R / THREADS), T).

@@ -9,7 +9,7 @@ import q4Prelude from './weights-q4_0.wgsl?raw';
 import q5Prelude from './weights-q5_0.wgsl?raw';
 import q4kPrelude from './weights-q4_k.wgsl?raw';
 import q6kPrelude from './weights-q6_k.wgsl?raw';
-import { FORMAT_LAYOUT, toTileMajor, type MatrixPlan, type WeightFormat } from '../../../plan/wafer-plan.ts';
+import { FORMAT_LAYOUT, interleaveTiles, toTileMajor, type MatrixPlan, type WeightFormat } from '../../../plan/wafer-plan.ts';
 import { f16ArrayToF32, f32ArrayToF16 } from '../../../../../model/half.ts';
 import { BLOCK, dequantize, quantize, type QuantType } from '../../../../../model/quant.ts';
 import type { BufferGroup } from '../../context.ts';
@@ -81,7 +81,7 @@ const asF32 = (data: WeightData): Float32Array =>
   data instanceof Float32Array ? data : 'f16Bits' in data ? f16ArrayToF32(data.f16Bits) : dequantize(data.type, data.blocks);
 
 /**
- * Uploads W in the plan's tile-major order and format. Converting costs precision only where the
+ * Uploads W in the plan's tile-major order (in its tile layout) and format. Converting costs precision only where the
  * format holds less: f32 → f16 rounds to nearest even; float → Q8_0/Q4_0 uses ggml's reference
  * quantizers ("quantize on load"); blocks of the plan's own type are copied bit for bit.
  */
@@ -97,6 +97,7 @@ export function uploadTiled(group: BufferGroup, plan: MatrixPlan, data: WeightDa
   } else {
     out = toTileMajor(plan, asF32(data), (n) => new Float32Array(n));
   }
+  if (plan.kernel === 'interleaved') interleaveTiles(plan, new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
   return { plan, parts: splitRowBlocks(group, plan, out, maxBindingBytes) };
 }
 

@@ -1,0 +1,70 @@
+// Subgroup-reduced tile pass: LANES threads share each weight row. Lane l sums the row's groups of
+// four l, l + LANES, l + 2·LANES, … (adjacent lanes read adjacent addresses of a row-by-row tile),
+// then the lanes combine by a butterfly of subgroupShuffleXor: after step m every lane holds
+// a + b of the same two values, so all lanes end with one sum in one fixed order. That order
+// depends only on LANES, never on the hardware's subgroup size or on TOKENS_PER_THREAD, so the
+// GEMV (1 token) and the GEMM (4 tokens per thread) of a matrix add identically and drafts stay
+// exact. LANES must not exceed the adapter's smallest subgroup (the TS checks, and the autotune
+// first checks that a row's lanes are partners in one subgroup).
+//
+// Not a module of its own: matmul.ts builds `enable subgroups;` + the weight prelude +
+// matmul.wgsl + this file, so it uses matmul's bindings, params, loads, w_group and finish.
+
+override LANES: u32 = 4u;
+
+// Lane `lane`'s share of the dot of tile row j with x[t, k0 ..] (k_valid columns), summed over
+// all LANES lanes. Called by every lane of the workgroup (the shuffles need them all).
+fn lane_dot(tile_w4: u32, j: u32, lane: u32, k0: u32, k_valid: u32, tok: vec4<u32>) -> vec4<f32> {
+  var acc = vec4<f32>(0.0);
+  let b = tok * params.x_stride + vec4<u32>(k0);
+  let groups = (k_valid + 3u) / 4u;
+  let rounds = (groups + LANES - 1u) / LANES; // uniform: every lane runs every round
+  for (var i = 0u; i < rounds; i++) {
+    let g = i * LANES + lane;
+    if (g < groups) {
+      let w = load_w4(w_group(tile_w4, j, g));
+      let k = 4u * g;
+      let valid = min(4u, k_valid - k);
+      acc.x += dot(w, x4_valid(b.x + k, valid));
+      if (TOKENS_PER_THREAD > 1u) {
+        acc.y += dot(w, x4_valid(b.y + k, valid));
+        acc.z += dot(w, x4_valid(b.z + k, valid));
+        acc.w += dot(w, x4_valid(b.w + k, valid));
+      }
+    }
+  }
+  for (var m = 1u; m < LANES; m = m << 1u) {
+    acc += subgroupShuffleXor(acc, m);
+  }
+  return acc;
+}
+
+// grid as tile_main's; THREADS = tile rows / ROWS_PER_THREAD × LANES. Padding rows of the last
+// tile (stored as zeros) are computed too, so that every lane reaches the shuffles; lane 0 stores.
+@compute @workgroup_size(THREADS)
+fn tile_subgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let lane = lid.x % LANES;
+  let c = wid.y;
+  let j0 = (lid.x / LANES) * ROWS_PER_THREAD;
+  let n0 = (params.row_block_base + wid.x) * params.tile_rows + j0;
+  let k_valid = k_valid_of(c);
+  let tile_w4 = tile_w4_of(wid.x, c);
+  let tok = tokens_of(wid.z);
+  let acc0 = lane_dot(tile_w4, j0, lane, c * params.tile_cols, k_valid, tok);
+  var acc1 = vec4<f32>(0.0);
+  if (ROWS_PER_THREAD == 2u) { acc1 = lane_dot(tile_w4, j0 + 1u, lane, c * params.tile_cols, k_valid, tok); }
+  if (lane != 0u || n0 >= params.rows) { return; }
+  finish(wid.z * TOKENS_PER_THREAD, c, n0, acc0, acc1);
+}
+
+// The check the autotune runs before it times this kernel on a device: out[i] = 1 where
+// invocation i's partner under subgroupShuffleXor(·, m) is invocation i ^ m for every m < LANES
+// (the lanes of a row sit in one subgroup, in order), else 0.
+@compute @workgroup_size(THREADS)
+fn lane_check(@builtin(local_invocation_index) i: u32) {
+  var ok = 1.0;
+  for (var m = 1u; m < LANES; m = m << 1u) {
+    ok = select(ok, 0.0, subgroupShuffleXor(i, m) != (i ^ m));
+  }
+  out[i] = ok;
+}

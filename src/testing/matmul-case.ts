@@ -1,0 +1,72 @@
+// One tiled matmul run on the GPU beside the CPU reference's answer: the check every tile pass
+// (kernels/matmul, kernels/matmul-subgroup) is held to.
+import { addInPlace, linear, swiglu } from '../engine/backends/cpu/reference/ops.ts';
+import { BufferGroup, runDispatches, type GpuContext } from '../engine/backends/gpu/context.ts';
+import { matmulDispatches, type Epilogue } from '../engine/backends/gpu/kernels/matmul/matmul.ts';
+import { uploadTiled } from '../engine/backends/gpu/kernels/shared/weights.ts';
+import { describeGrid, FORMAT_LAYOUT, planMatrix, type GridChoice, type WeightFormat } from '../engine/backends/plan/wafer-plan.ts';
+import { f16ArrayToF32, f32ArrayToF16 } from '../model/half.ts';
+import { BLOCK, dequantize, quantize } from '../model/quant.ts';
+import { randomArray, readF32 } from './gpu-test-util.ts';
+import { randomBlocks } from './random-blocks.ts';
+
+export interface MatmulCase { n: number; k: number; t: number; grid: GridChoice; format: WeightFormat; epilogue: Epilogue; bias: boolean; /** The grid in words, for test names. */ label: string }
+
+/**
+ * Every shape × grid × epilogue the format's column alignment allows (swiglu needs even N); the
+ * residual epilogue runs without a bias, the others with one.
+ */
+export function matmulCases(
+  formats: readonly WeightFormat[], shapes: readonly (readonly [number, number, number])[], grids: readonly GridChoice[], epilogues: readonly Epilogue[],
+): MatmulCase[] {
+  const cases: MatmulCase[] = [];
+  for (const format of formats) {
+    for (const [n, k, t] of shapes) {
+      for (const grid of grids) {
+        if (grid.colTiles > Math.ceil(k / FORMAT_LAYOUT[format].colAlign)) continue;
+        for (const epilogue of epilogues) {
+          if (epilogue === 'swiglu' && n % 2) continue;
+          cases.push({ n, k, t, grid, format, epilogue, bias: epilogue !== 'residual', label: describeGrid(grid) });
+        }
+      }
+    }
+  }
+  return cases;
+}
+
+/**
+ * Runs one case: random weights in the case's format (the reference sees the stored values:
+ * f16-rounded, or dequantized from the blocks uploaded; K-quants and Q5_0 are random blocks),
+ * random x, bias and initial out. Returns the GPU's output and the reference's.
+ */
+export async function runMatmulCase(ctx: GpuContext, c: MatmulCase): Promise<{ got: Float32Array; want: Float32Array }> {
+  const { n, k, t, grid, format, epilogue, bias } = c;
+  const device = ctx.device;
+  using group = new BufferGroup(device, 'test');
+  const rowsPerThread = epilogue === 'swiglu' ? 2 : 1;
+  const plan = planMatrix('w', n, k, format, { ...grid, tileRows: grid.tileRows * rowsPerThread }, rowsPerThread);
+  let w = randomArray(n * k, n * 7 + k, 0.5);
+  if (format === 'f16') w = f16ArrayToF32(f32ArrayToF16(w));
+  const type = FORMAT_LAYOUT[format].blockType;
+  const blocks = type === 'Q8_0' || type === 'Q4_0' ? { type, blocks: quantize(type, w) }
+    : type ? { type, blocks: randomBlocks(type, (n * k) / BLOCK[type].elements, n + k) } : undefined;
+  if (blocks) w = dequantize(blocks.type, blocks.blocks);
+  const x = randomArray(t * k, 99 + t);
+  const b = randomArray(n, 5, 0.3);
+  const outCols = epilogue === 'swiglu' ? n / 2 : n;
+  const initial = randomArray(t * outCols, 11);
+  const weights = uploadTiled(group, plan, blocks ?? w);
+  const outBuf = group.storage('out', initial, GPUBufferUsage.COPY_SRC);
+  const partials = group.create('partials', plan.grid.q * t * n * 4, GPUBufferUsage.STORAGE);
+  const list = await matmulDispatches(ctx, group, {
+    weights, x: group.storage('x', x), out: outBuf, partials, tokens: t, epilogue, ...(bias ? { bias: group.storage('b', b) } : {}),
+  });
+  await runDispatches(device, list);
+  const got = await readF32(device, outBuf, t * outCols);
+  const y = linear(x, w, n, k, bias ? b : undefined);
+  let want: Float32Array;
+  if (epilogue === 'store') want = y;
+  else if (epilogue === 'residual') want = addInPlace(initial.slice(), y);
+  else want = swiglu(y.filter((_, i) => i % 2 === 0), y.filter((_, i) => i % 2 === 1));
+  return { got, want };
+}
