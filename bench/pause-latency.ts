@@ -46,7 +46,8 @@ export function pausePoints(text: string, count: number): { line: number; indent
   return Array.from({ length: Math.min(count, candidates.length) }, (_, i) => candidates[Math.floor(i * step)]!);
 }
 
-async function pauseOnce(page: Page, point: { line: number; indent: number; content: string }): Promise<number | undefined> {
+/** Keystroke → ghost for one pause, and when the ghost appeared (the page's performance.now()). */
+async function pauseOnce(page: Page, point: { line: number; indent: number; content: string }): Promise<{ ms: number; at: number } | undefined> {
   await page.keyboard.press('Escape');
   await page.evaluate(([l, c]) => window.spark!.setCursor(l!, c!), [point.line, point.indent + 1]);
   await page.keyboard.press('Shift+End');
@@ -60,8 +61,11 @@ async function pauseOnce(page: Page, point: { line: number; indent: number; cont
     const probe = (window as unknown as { __pauseProbe: { ghosts: number[] } }).__pauseProbe;
     return probe.ghosts.find((t) => t > after) ?? false;
   }, lastKey, { timeout: GHOST_WAIT_MS, polling: 'raf' }).then((h) => h.jsonValue() as Promise<number>, () => undefined);
-  return ghostAt === undefined ? undefined : ghostAt - lastKey;
+  return ghostAt === undefined ? undefined : { ms: ghostAt - lastKey, at: ghostAt };
 }
+
+/** Waterfalls whose ghost reached the screen within this of the outside probe's frame are the same ghost. */
+const SAME_FRAME_MS = 8;
 
 /**
  * `waterfall`: the HUD measures too (window.spark.startMeasuring()), and each ghost's waterfall total
@@ -76,6 +80,8 @@ export async function measurePauseLatency(browser: Browser, appUrl: string, paus
     await page.evaluate(() => window.spark!.ready);
     const ready = await page.evaluate(() => window.spark!.engineReady());
     if (waterfall) await page.evaluate(() => window.spark!.startMeasuring());
+    const timeOrigin = await page.evaluate(() => performance.timeOrigin);
+    let unpaired = 0;
     const languages: PauseLanguage[] = [];
     const pairs: [number, number][] = [];
     const stageMs: Record<string, number[]> = {};
@@ -87,16 +93,18 @@ export async function measurePauseLatency(browser: Browser, appUrl: string, paus
       const points = pausePoints(text, pausesPerFile);
       for (const point of points) {
         const seen = waterfall ? await page.evaluate(() => window.spark!.hudStats().waterfalls.length) : 0;
-        const ms = await pauseOnce(page, point);
-        if (ms !== undefined) latenciesMs.push(ms);
-        if (ms !== undefined && waterfall) {
-          // The waterfall ends a frame after the ghost: wait for it, then take this ghost's.
-          const w = await page.waitForFunction((n) => window.spark!.hudStats().waterfalls.slice(n).at(-1) ?? false, seen, { timeout: 2000 })
+        const ghost = await pauseOnce(page, point);
+        if (ghost !== undefined) latenciesMs.push(ghost.ms);
+        if (ghost !== undefined && waterfall) {
+          // The HUD's waterfall for the same ghost: the one that ended in the frame the probe saw.
+          const at = timeOrigin + ghost.at;
+          const w = await page.waitForFunction(([n, t, tol]) => window.spark!.hudStats().waterfalls.slice(n).find((x) => Math.abs(x.renderedAt - t!) <= tol!) ?? false,
+            [seen, at, SAME_FRAME_MS] as const, { timeout: 2000 })
             .then((h) => h.jsonValue() as Promise<{ stages: { name: string; ms: number }[]; totalMs: number }>, () => undefined);
           if (w) {
-            pairs.push([ms, w.totalMs]);
+            pairs.push([ghost.ms, w.totalMs]);
             for (const s of w.stages) (stageMs[s.name] ??= []).push(s.ms);
-          }
+          } else unpaired++;
         }
       }
       languages.push({ language: file.language, file: file.path, pauses: points.length, ghosts: latenciesMs.length, latenciesMs });
@@ -109,7 +117,7 @@ export async function measurePauseLatency(browser: Browser, appUrl: string, paus
       typedChars: TYPED_CHARS, keyGapMs: KEY_GAP_MS,
       ...(waterfall ? {
         waterfall: {
-          pairs, worstShare: Math.max(0, ...pairs.map(([o, h]) => Math.abs(h - o) / o)),
+          pairs, unpaired, worstShare: Math.max(0, ...pairs.map(([o, h]) => Math.abs(h - o) / o)),
           stages: Object.fromEntries(Object.entries(stageMs).map(([name, v]) => [name, percentile(v, 50)!])),
         },
       } : {}),

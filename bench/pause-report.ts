@@ -23,7 +23,8 @@ export interface PauseLatency {
    * With --waterfall (the HUD measuring): each ghost's latency from outside beside the total of the
    * HUD's waterfall for it, and the largest difference as a share of the outside figure.
    */
-  waterfall?: { pairs: [outsideMs: number, hudMs: number][]; worstShare: number; stages: Record<string, number> };
+  /** pairs: each ghost's outside figure beside the HUD waterfall that ended in the same frame; unpaired: ghosts with no such waterfall. */
+  waterfall?: { pairs: [outsideMs: number, hudMs: number][]; unpaired: number; worstShare: number; stages: Record<string, number> };
 }
 
 export function pauseSummary(r: PauseLatency): string {
@@ -33,7 +34,7 @@ export function pauseSummary(r: PauseLatency): string {
     `Path: ${r.path}.`,
     ...r.languages.map((l) => `- ${l.language} (${l.file}): ghost at ${l.ghosts}/${l.pauses} pauses; ms: ${l.latenciesMs.map((x) => Math.round(x)).join(', ')}`),
     ...(r.waterfall ? [
-      `HUD waterfall against the outside figure, per ghost: ${r.waterfall.pairs.map(([o, h]) => `${Math.round(o)}/${Math.round(h)}`).join(', ')} ms; the largest difference is ${Math.round(r.waterfall.worstShare * 100)} % of the outside figure.`,
+      `HUD waterfall against the outside figure, per ghost: ${r.waterfall.pairs.map(([o, h]) => `${Math.round(o)}/${Math.round(h)}`).join(', ')} ms; the largest difference is ${Math.round(r.waterfall.worstShare * 100)} % of the outside figure; ${r.waterfall.unpaired} ghost(s) had no waterfall ending in their frame.`,
       `Median ms per stage: ${Object.entries(r.waterfall.stages).map(([name, ms]) => `${name} ${ms.toFixed(1)}`).join(' · ')}.`,
     ] : []),
   ].join('\n');

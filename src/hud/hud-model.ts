@@ -40,7 +40,7 @@ export interface HudSnapshot {
   slots: Partial<Record<SlotName, SlotFigures>>;
   suggestions: { shown: number; gated: number; acceptedFull: number; acceptedPartial: number; acceptRate?: number };
   /** The latest ghosts' waterfalls, newest last (at most WATERFALLS). */
-  waterfalls: { stages: WaterfallStage[]; totalMs: number }[];
+  waterfalls: { stages: WaterfallStage[]; totalMs: number; renderedAt: number }[];
 }
 
 /** Waterfalls kept: the view draws the newest, the automation handle reads them all. */
@@ -67,7 +67,7 @@ export class HudModel {
       case 'backend': this.backend = { kind: e.kind, description: e.description, ...(e.path !== undefined ? { path: e.path } : {}) }; break;
       case 'keystroke-to-ghost': this.ghost.add(e.ms); break;
       case 'ghost-waterfall':
-        this.waterfalls.push({ stages: e.stages, totalMs: e.totalMs });
+        this.waterfalls.push({ stages: e.stages, totalMs: e.totalMs, renderedAt: e.renderedAt });
         if (this.waterfalls.length > WATERFALLS) this.waterfalls.shift();
         break;
       case 'request-done':

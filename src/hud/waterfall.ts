@@ -5,7 +5,7 @@
 
 /** The marks, in the order a ghost passes them; each stage ends at its mark. */
 export const WATERFALL_MARKS = [
-  'keydown', // the last key before Monaco asked (a capture listener on the editor)
+  'keydown', // the last key before the ghost was on screen (a capture listener on the editor)
   'provider', // the editor asked: the typed edit landed (inline-provider.ts starts the request then) or Monaco called the provider
   'context', // prefix and suffix read from the model
   'typedThrough', // or: served at once from the suggestion in flight (the key matched it), no request
@@ -16,7 +16,7 @@ export const WATERFALL_MARKS = [
   'firstToken', // prefill and the first decode are done, and the first text detokenized
   'tokensBack', // the first tokens event reached the page
   'postprocessed', // enough text, post-processed and past the gate, to show
-  'rendered', // the frame after Monaco was given it
+  'rendered', // the frame its text appeared in Monaco's ghost-text nodes (ghost-render-watch.ts)
 ] as const;
 export type WaterfallMark = typeof WATERFALL_MARKS[number];
 
@@ -46,7 +46,7 @@ export { traceNow } from '../util/trace-clock.ts';
  * the next (so the stages always add up to the total). When the keydown is later than some marks
  * (the user typed on while the request ran), those stages count 0: they were hidden behind typing.
  */
-export function waterfallStages(trace: GhostTrace): { stages: WaterfallStage[]; totalMs: number } | undefined {
+export function waterfallStages(trace: GhostTrace): { stages: WaterfallStage[]; totalMs: number; renderedAt: number } | undefined {
   const start = trace.keydown ?? trace.provider;
   if (start === undefined || trace.rendered === undefined) return undefined;
   const stages: WaterfallStage[] = [];
@@ -64,5 +64,5 @@ export function waterfallStages(trace: GhostTrace): { stages: WaterfallStage[]; 
     previous = clamped;
     pending = [];
   }
-  return { stages, totalMs: previous - start };
+  return { stages, totalMs: previous - start, renderedAt: trace.rendered };
 }

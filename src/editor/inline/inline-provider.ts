@@ -16,6 +16,7 @@ import { CompletionController, type CompletionEngine, type CompletionEvent } fro
 import type { CursorContext } from './postprocess.ts';
 import { documentText } from './document-text.ts';
 import { traceNow, waterfallStages, type GhostTrace } from '../../hud/waterfall.ts';
+import { GhostRenderWatch } from './ghost-render-watch.ts';
 
 export interface InlineCompletionsOptions {
   monaco: typeof Monaco;
@@ -73,22 +74,32 @@ export function registerInlineCompletions(options: InlineCompletionsOptions): Di
   // only a backstop (Monaco answers it from a request in progress for the same position).
   const refreshing = { on: false };
   // The last keydown in the editor, on the traces' clock: where a ghost's waterfall starts. A
-  // timestamp per key is all this costs; traces are made only while the HUD watches.
+  // timestamp per key is all this costs; traces are made, and renders watched, only while the HUD watches.
   const lastKey = { at: 0, traced: 0 };
-  const onKeyDown = (e: KeyboardEvent) => { lastKey.at = performance.timeOrigin + e.timeStamp; };
   const editorNode = editor.getDomNode();
+  const renders = editorNode ? new GhostRenderWatch({ node: editorNode, now: traceNow, watching: () => options.perf() !== undefined }) : undefined;
+  const onKeyDown = (e: KeyboardEvent) => {
+    lastKey.at = performance.timeOrigin + e.timeStamp;
+    renders?.key(lastKey.at);
+  };
   editorNode?.addEventListener('keydown', onKeyDown, true);
-  // The frame after Monaco was given the ghost ends its waterfall. It starts at the last key the
-  // user pressed before the ghost was ready: a ghost typed through from a request of an earlier key
-  // is that much quicker for them, and the work before that key was hidden behind their typing.
-  const finishTrace = (trace: GhostTrace) => requestAnimationFrame(() => {
-    const ready = trace.postprocessed ?? trace.typedThrough;
-    if (ready !== undefined && lastKey.at > (trace.keydown ?? 0) && lastKey.at <= ready) trace.keydown = lastKey.at;
+  // The waterfall ends in the frame the ghost text appears on screen (as the outside probe sees
+  // it), and starts at the last key the user pressed before that: a ghost typed through from a
+  // request of an earlier key is that much quicker for them, and the work before that key was
+  // hidden behind their typing.
+  const finishTrace = (trace: GhostTrace) => {
+    const emit = (rendered: number) => {
+      const key = renders?.lastKeyBefore(rendered);
+      if (key !== undefined && key > (trace.keydown ?? 0)) trace.keydown = key;
+      lastKey.traced = Math.max(lastKey.traced, trace.keydown ?? 0);
+      trace.rendered = rendered;
+      const waterfall = waterfallStages(trace);
+      if (waterfall) options.perf()?.({ type: 'ghost-waterfall', ...waterfall });
+    };
     lastKey.traced = Math.max(lastKey.traced, trace.keydown ?? 0);
-    trace.rendered = traceNow();
-    const waterfall = waterfallStages(trace);
-    if (waterfall) options.perf()?.({ type: 'ghost-waterfall', ...waterfall });
-  });
+    if (renders) renders.whenRendered(trace.keydown ?? trace.provider ?? 0, emit);
+    else requestAnimationFrame(() => emit(traceNow()));
+  };
   const refresh = () => {
     if (editor.getAction('editor.action.inlineSuggest.hide')?.isSupported()) { // i.e. a suggestion is visible
       refreshing.on = true;
@@ -213,6 +224,7 @@ export function registerInlineCompletions(options: InlineCompletionsOptions): Di
     lastOffered: () => offered.last && { prefixChars: offered.last.prefixChars, items: [...offered.last.items] },
     dispose() {
       editorNode?.removeEventListener('keydown', onKeyDown, true);
+      renders?.dispose();
       onEdit.dispose();
       registration.dispose();
       controller.dispose();
