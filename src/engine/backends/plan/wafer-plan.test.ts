@@ -76,11 +76,16 @@ describe('planMatrix: grid, tiles, padding and the modelled wafer costs', () => 
     expect(none.some((g) => g.kernel === 'interleaved')).toBe(true);
     expect(none.some((g) => g.kernel === 'subgroup')).toBe(false);
     const sg = candidateGrids(576, 576, 2, 'f16', [4, 8]).filter((g) => g.kernel === 'subgroup');
-    expect(sg.map(describeGrid).sort()).toEqual(['128x1 subgroup/4', '64x1 subgroup/4', '64x1 subgroup/8']); // 64 or 32 threads × 2 rows, × lanes ≤ 256
+    // 256- and 128-thread workgroups: 256 / lanes or 128 / lanes rows, × 2 rows for the SwiGLU pair.
+    expect(sg.map(describeGrid)).toEqual(['128x1 subgroup/4', '64x1 subgroup/4', '64x1 subgroup/8', '32x1 subgroup/8']);
     for (const g of candidateGrids(576, 576, 2, 'f16', [4, 8])) expect(() => planMatrix('m', 576, 576, 'f16', g, 2)).not.toThrow();
+    // One warp of 32 per row on a GPU with subgroups of 32: 8 or 4 rows per workgroup.
+    expect(candidateGrids(4096, 4096, 1, 'q4_k', [32]).filter((g) => g.kernel === 'subgroup').map(describeGrid)).toEqual(['8x1 subgroup/32', '4x1 subgroup/32']);
     // The kernel variants come before the plain grids, so a short tune budget still times them.
-    const first = candidateGrids(576, 576, 1, 'f32', [4]).slice(0, 2);
-    expect(first.map((g) => g.kernel)).toEqual(['interleaved', 'subgroup']);
+    const all = candidateGrids(576, 576, 1, 'f32', [4]);
+    const firstPlain = all.findIndex((g) => !g.kernel);
+    expect(all.slice(firstPlain).every((g) => !g.kernel)).toBe(true);
+    expect(all.slice(0, firstPlain).map((g) => g.kernel)).toEqual(['interleaved', 'interleaved', 'interleaved', 'subgroup', 'subgroup']);
   });
 
   it('checks a tile pass choice', () => {

@@ -106,10 +106,13 @@ export function candidateGrids(
   const out: GridChoice[] = [];
   const heights = [32, 64, 128].filter((threads) => !(threads * rowsPerThread > 2 * roundUp(rows, 32) && threads > 32));
   for (const threads of [64, 32, 128].filter((t) => heights.includes(t))) {
-    const tileRows = threads * rowsPerThread;
-    out.push({ tileRows, colTiles: 1, reduce: 'chain', kernel: 'interleaved' });
-    for (const lanes of subgroupLanes) {
-      if (threads * lanes <= MAX_WORKGROUP_THREADS) out.push({ tileRows, colTiles: 1, reduce: 'chain', kernel: 'subgroup', lanes });
+    out.push({ tileRows: threads * rowsPerThread, colTiles: 1, reduce: 'chain', kernel: 'interleaved' });
+  }
+  // A subgroup workgroup holds 256 or 128 threads: 256 / lanes or 128 / lanes rows (one warp per
+  // row at 32 lanes: 8 or 4 rows).
+  for (const lanes of subgroupLanes) {
+    for (const threads of [MAX_WORKGROUP_THREADS, MAX_WORKGROUP_THREADS / 2]) {
+      if (threads >= lanes) out.push({ tileRows: (threads / lanes) * rowsPerThread, colTiles: 1, reduce: 'chain', kernel: 'subgroup', lanes });
     }
   }
   for (const threads of heights) {
