@@ -3,6 +3,7 @@
 import { defineConfig } from '@playwright/test';
 import { launchOptions } from './scripts/browser.ts';
 import { E2E_BUILD_ENV } from './e2e/model-hosts.ts';
+import { SEED_STATE } from './e2e/seed-state.ts';
 
 const PORT = 4173;
 
@@ -15,8 +16,12 @@ export default defineConfig({
   workers: 1, // two shared cores: SwiftShader already uses both
   retries: 0,
   reporter: process.env['CI'] ? [['list'], ['json', { outputFile: 'test-results/e2e.json' }]] : 'list',
+  // One load measures the engine's paths and tunes its plan; every test context starts with those
+  // records (e2e/global-setup.ts).
+  globalSetup: './e2e/global-setup.ts',
   use: {
     baseURL: `http://127.0.0.1:${PORT}`,
+    storageState: SEED_STATE,
     launchOptions: launchOptions(),
     permissions: ['clipboard-read', 'clipboard-write'],
     trace: 'retain-on-failure',

@@ -26,6 +26,7 @@ export type { Engine } from './api/engine.ts';
 export { SUPERVISOR_DEFAULTS, type SupervisorOptions } from './api/supervisor.ts';
 export type { GenerateOptions, Generation, LoadOptions } from './api/client.ts';
 export { BACKEND_PREFERENCES } from './api/protocol.ts';
+export { ENGINE_CACHE_KEY_PREFIXES } from './api/cache-keys.ts';
 export type {
   BackendPreference, ChatMessage, DiagnosticsEvent, DoneEvent, ErrorEvent, FinishReason, LoadProgressEvent, PromptSpec, ReadyEvent, TokensEvent, WorkerTrace,
 } from './api/protocol.ts';

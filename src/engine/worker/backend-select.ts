@@ -4,6 +4,7 @@
 // kept per adapter and model beside the tuned plan, so later loads skip the timing. Nothing is
 // assumed about which path wins: on a software adapter the CPU usually does, on a real GPU WebGPU.
 // The GPU backend is loaded lazily (backends/gpu/), so the CPU-only path never downloads it.
+import { PATH_CACHE_PREFIX } from '../api/cache-keys.ts';
 import { get, set } from 'idb-keyval';
 import type { LoadedModel } from '../../model/load.ts';
 import { parameterCount } from '../../model/weights.ts';
@@ -128,7 +129,7 @@ async function choosePath(model: LoadedModel, gpu: GpuLikeBackend, factory: GpuB
   const signal = options.signal ?? new AbortController().signal;
   const gpuOptions = options.gpuOptions ?? {};
   const cache = options.pathCache ?? (gpuOptions.planCache === 'indexeddb' && typeof indexedDB !== 'undefined' ? indexedDbPathCache() : undefined);
-  const key = gpu.planKey !== undefined ? `spark-path/v1/${gpu.planKey}|${gpuOptions.weightFormat ?? ''}|${gpuOptions.quantizeFloats ?? ''}` : undefined;
+  const key = gpu.planKey !== undefined ? `${PATH_CACHE_PREFIX}${gpu.planKey}|${gpuOptions.weightFormat ?? ''}|${gpuOptions.quantizeFloats ?? ''}` : undefined;
   const first = gpuPath(gpu.plan);
   const candidates = alternatives(model, gpu, factory, options);
   const cached = key !== undefined ? await cache?.get(key).catch(() => undefined) : undefined;

@@ -6,6 +6,7 @@ import type { ModelConfig } from '../../../model/config.ts';
 import type { TensorType } from '../../../model/tensor.ts';
 import { EMBED_TOKENS, layerWeightName, outputWeightName, type LayerWeight } from '../../../model/weights.ts';
 import type { GpuOptions } from '../../api/gpu-options.ts';
+import { PLAN_CACHE_PREFIX } from '../../api/cache-keys.ts';
 import type { ForcedGrid, GridChoice, MatrixPlan, MatrixRole, ModelWaferPlan, RoleFormats, WeightFormat } from '../../api/plan-types.ts';
 import { isQuantType } from '../../../model/quant.ts';
 import { defaultGrid, FORMAT_LAYOUT, formatForBlocks, planMatrix, summarisePlans } from './wafer-plan.ts';
@@ -162,5 +163,5 @@ export function planCacheKey(
 ): string {
   const byRole = typeof formats === 'string' ? uniformFormats(formats) : formats;
   const shapes = roleShapes(config).map((s) => `${s.role}:${s.rows}x${s.cols}:${byRole[s.role]}`).join(',');
-  return `spark-wafer-plan/v3/${adapter.vendor}|${adapter.architecture}|${adapter.device}|${adapter.description}/${shapes}`;
+  return `${PLAN_CACHE_PREFIX}${adapter.vendor}|${adapter.architecture}|${adapter.device}|${adapter.description}/${shapes}`;
 }
