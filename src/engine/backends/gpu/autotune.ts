@@ -1,8 +1,8 @@
 // Place-and-route by measurement (DESIGN.md §2): for each matrix role's shape, time a few
 // candidate grids and tile passes (rows, interleaved, subgroup) as decode GEMVs on the real
-// adapter and keep the fastest. Weights are left
-// zero (speed does not depend on values), so tuning costs no uploads. The result is plain data
-// that a PlanCache (IndexedDB in the page) stores under planCacheKey().
+// adapter and keep the fastest. Weights are left zero (speed does not depend on values), so
+// tuning costs no uploads. The result is plain data that a PlanCache (IndexedDB in the page)
+// stores under planCacheKey().
 
 import type { ModelConfig } from '../../../model/config.ts';
 import { roleShapes, type MatrixRole, type RoleFormats } from '../plan/model-plan.ts';

@@ -175,6 +175,21 @@ describe('GpuBackend token loop', async () => {
     tunedBackend.dispose();
   });
 
+  it('a cached subgroup choice on a device without subgroups falls back to the default grid', async () => {
+    const plain = await testDevice();
+    try {
+      const sg = { tileRows: 64, colTiles: 1, reduce: 'chain' as const, kernel: 'subgroup' as const, lanes: 4 };
+      const cached: TunedPlan = Object.fromEntries(['qkv', 'o', 'down', 'lm_head'].map((r) => [r, { grid: sg, ms: 1, candidates: [{ grid: sg, ms: 1 }] }]));
+      const b = await createGpuBackend(model, { device: plain, maxContext: 64, planCache: { get: async () => cached, set: async () => {} } });
+      expect(b.plan.roles.qkv!.kernel).toBe('rows');
+      expect(b.plan.source.qkv).toBe('default');
+      expect((await collect(b, request(PROMPT))).tokens).toEqual((await collect(gpu, request(PROMPT))).tokens);
+      b.dispose();
+    } finally {
+      plain.destroy();
+    }
+  });
+
   it('autotunes at load, stores the plan under an adapter+model key, and reuses it', async () => {
     const store = new Map<string, TunedPlan>();
     const planCache = { get: async (k: string) => store.get(k), set: async (k: string, v: TunedPlan) => { store.set(k, v); } };

@@ -7,6 +7,7 @@
 //   verify    one submit: [pending + K drafts] batched, every row sampled
 // The CPU reads back only token ids, once per submit, through a small ring of staging buffers.
 
+import { subgroupLanesFit } from './kernels/matmul-subgroup/matmul-subgroup.ts';
 import type { GpuOptions } from '../../api/gpu-options.ts';
 import { TOKENS_PER_SUBMIT } from '../../api/limits.ts';
 import type { LoadedModel } from '../../../model/load.ts';
@@ -84,7 +85,10 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
         await cache?.set(key, tuned);
       }
     }
-    const choices = Object.fromEntries(Object.entries(tuned ?? {}).map(([role, t]) => [role, { grid: t!.grid, source }]));
+    // A cached choice this device cannot run (the subgroups feature gone, say) falls back to the default grid.
+    const choices = Object.fromEntries(Object.entries(tuned ?? {})
+      .filter(([, t]) => t!.grid.kernel !== 'subgroup' || subgroupLanesFit(device, t!.grid.lanes ?? 0))
+      .map(([role, t]) => [role, { grid: t!.grid, source }]));
     const plan = buildModelPlan(c, formats, choices, options.forceGrid);
     const maxBindingBytes = Math.min(options.maxBindingBytes ?? Infinity, device.limits.maxStorageBufferBindingSize);
     const context = options.maxContext ?? contextFor(c, options.memoryBudgetBytes, (n) => estimateGpuMemory(c, plan, gpuModelSizes(c, options, maxBindingBytes, n)).total, device.limits);
