@@ -2,7 +2,7 @@
 // nodes (`.ghost-text`, `.ghost-text-decoration`) show new, non-empty text. That is the definition
 // the outside probe uses (bench/pause-latency.ts), so the waterfall's total and the outside figure
 // measure one moment. The MutationObserver runs only while someone is watching (`watching()`):
-// `arm` starts it on a key, and the first change seen with nobody watching stops it.
+// a key or a waiting trace starts it, and the first change seen with nobody watching stops it.
 import type { Disposable } from '../../util/disposable.ts';
 
 const GHOST_NODES = '.ghost-text-decoration, .ghost-text';
@@ -32,10 +32,7 @@ export class GhostRenderWatch implements Disposable {
     if (!this.options.watching()) return;
     this.keys.push(at);
     if (this.keys.length > KEEP) this.keys.shift();
-    if (this.observer) return;
-    this.shown = this.ghostText();
-    this.observer = new MutationObserver(() => this.look());
-    this.observer.observe(this.options.node, { subtree: true, childList: true, characterData: true });
+    this.start();
   }
 
   /** The last key pressed at or before `at`, if one is remembered. */
@@ -52,10 +49,18 @@ export class GhostRenderWatch implements Disposable {
     if (seen !== undefined) { done(seen); return; }
     const entry = { after, done, timer: setTimeout(() => this.waiting.delete(entry), this.options.timeoutMs ?? 2000) };
     this.waiting.add(entry);
+    this.start(); // the HUD may have opened after the last key
   }
 
   /** Traces still waiting for a render. */
   get pending(): number { return this.waiting.size; }
+
+  private start(): void {
+    if (this.observer || !this.options.watching()) return;
+    this.shown = this.ghostText();
+    this.observer = new MutationObserver(() => this.look());
+    this.observer.observe(this.options.node, { subtree: true, childList: true, characterData: true });
+  }
 
   private ghostText(): string {
     return [...this.options.node.querySelectorAll(GHOST_NODES)].map((e) => e.textContent ?? '').join('');
