@@ -25,6 +25,13 @@ describe('the ghost waterfall', () => {
     expect(w.stages.reduce((a, s) => a + s.ms, 0)).toBe(14);
   });
 
+  it('ends at the render even when marks come after it (the editor showed a ghost first): those stages count 0', () => {
+    const w = waterfallStages({ keydown: 0, provider: 3, context: 3, sent: 14, received: 15, started: 15, tokenized: 20, firstToken: 40, tokensBack: 41, postprocessed: 42, rendered: 30 })!;
+    expect(w.totalMs).toBe(30);
+    expect(w.stages.reduce((a, s) => a + s.ms, 0)).toBe(30);
+    expect(w.stages.filter((s) => s.ms > 0).at(-1)).toEqual({ name: 'prefill + first decode', ms: 10 });
+  });
+
   it('a ghost served from the suggestion in flight (typed through) has no request stages', () => {
     const w = waterfallStages({ keydown: 10, provider: 14, context: 14.5, typedThrough: 15, rendered: 22 })!;
     expect(w.stages).toEqual([{ name: 'keydown → asked', ms: 4 }, { name: 'context extraction', ms: 0.5 }, { name: 'typed through (no request)', ms: 0.5 }, { name: 'render', ms: 7 }]);

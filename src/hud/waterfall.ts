@@ -44,11 +44,12 @@ export { traceNow } from '../util/trace-clock.ts';
 /**
  * Consecutive stages from the first mark to the last; a mark the trace lacks merges its stage into
  * the next (so the stages always add up to the total). When the keydown is later than some marks
- * (the user typed on while the request ran), those stages count 0: they were hidden behind typing.
+ * (the user typed on while the request ran), those stages count 0: they were hidden behind typing;
+ * so do stages ending after the render (the editor showed a ghost before the request's came back).
  */
 export function waterfallStages(trace: GhostTrace): { stages: WaterfallStage[]; totalMs: number; renderedAt: number } | undefined {
   const start = trace.keydown ?? trace.provider;
-  if (start === undefined || trace.rendered === undefined) return undefined;
+  if (start === undefined || trace.rendered === undefined || trace.rendered < start) return undefined;
   const stages: WaterfallStage[] = [];
   let previous = start;
   let pending: string[] = [];
@@ -59,7 +60,9 @@ export function waterfallStages(trace: GhostTrace): { stages: WaterfallStage[]; 
     const at = trace[mark];
     pending.push(STAGE_NAMES[mark]);
     if (at === undefined) continue;
-    const clamped = Math.max(previous, at); // clocks of two threads may disagree by a hair
+    // Clocks of two threads may disagree by a hair; and a mark after the ghost was on screen (the
+    // editor showed it before this trace's request finished) did not delay it.
+    const clamped = Math.min(trace.rendered, Math.max(previous, at));
     stages.push({ name: pending.join(' + '), ms: clamped - previous });
     previous = clamped;
     pending = [];
