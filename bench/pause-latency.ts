@@ -97,9 +97,12 @@ export async function measurePauseLatency(browser: Browser, appUrl: string, paus
         if (ghost !== undefined) latenciesMs.push(ghost.ms);
         if (ghost !== undefined && waterfall) {
           // The HUD's waterfall for the same ghost: the one that ended in the frame the probe saw.
+          // (Not one drawn just before the last key: under load such a frame can be within a few ms.)
           const at = timeOrigin + ghost.at;
-          const w = await page.waitForFunction(([n, t, tol]) => window.spark!.hudStats().waterfalls.slice(n).find((x) => Math.abs(x.renderedAt - t!) <= tol!) ?? false,
-            [seen, at, SAME_FRAME_MS] as const, { timeout: 2000 })
+          const key = at - ghost.ms;
+          const w = await page.waitForFunction(([n, t, k, tol]) => window.spark!.hudStats().waterfalls.slice(n)
+            .find((x) => x.renderedAt >= k! && Math.abs(x.renderedAt - t!) <= tol!) ?? false,
+          [seen, at, key, SAME_FRAME_MS] as const, { timeout: 2000 })
             .then((h) => h.jsonValue() as Promise<{ stages: { name: string; ms: number }[]; totalMs: number }>, () => undefined);
           if (w) {
             pairs.push([ghost.ms, w.totalMs]);
