@@ -93,12 +93,11 @@ export function planMatrix(
 }
 
 /**
- * The grids the autotune times for one matrix shape: tile heights that are workgroup sizes
- * worth trying, × a few column splits, × both reduces when Q > 1, then the other tile passes
- * (interleaved, and subgroup at each of `subgroupLanes`, the lane counts this device can run) on
- * one tile column. Small on purpose — each candidate costs a pipeline compile and a few timed
- * dispatches at load. The kernel variants come first, right after the default grid's shape, so a
- * tight budget still times them.
+ * The grids the autotune times for one matrix shape. First the other tile passes on one tile
+ * column (interleaved at a few heights, and subgroup at each of `subgroupLanes`, the lane counts
+ * this device can run), so a tight budget still times them; then tile heights that are workgroup
+ * sizes worth trying, × a few column splits, × both reduces when Q > 1. Small on purpose — each
+ * candidate costs a pipeline compile and a few timed dispatches at load.
  */
 export function candidateGrids(
   rows: number, cols: number, rowsPerThread = 1, format: WeightFormat = 'f32', subgroupLanes: readonly number[] = [],
