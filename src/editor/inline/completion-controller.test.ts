@@ -115,6 +115,21 @@ describe('CompletionController', () => {
     expect(events.some((e) => e.type === 'typed-through' && e.chars === 3)).toBe(true);
   });
 
+  it('says when a key types through a ghost on screen with more left, without touching anything', () => {
+    const { clock, engine, ctl, events } = setup();
+    ctl.suggest({ prefix: 'x = ', suffix: '' });
+    clock.advance(5);
+    engine.requests[0]!.emit('value');
+    expect(ctl.showsTypedThrough({ prefix: 'x = va', suffix: '' })).toBe(false); // not shown yet
+    ctl.suggest({ prefix: 'x = ', suffix: '' });
+    const seen = events.length;
+    expect(ctl.showsTypedThrough({ prefix: 'x = va', suffix: '' })).toBe(true);
+    expect(ctl.showsTypedThrough({ prefix: 'x = value', suffix: '' })).toBe(false); // nothing left
+    expect(ctl.showsTypedThrough({ prefix: 'x = vb', suffix: '' })).toBe(false); // diverged
+    expect(events.length).toBe(seen);
+    expect(engine.requests).toHaveLength(1);
+  });
+
   it('stops the engine once the suggestion is final', () => {
     const { clock, engine, ctl } = setup();
     ctl.suggest({ prefix: 'y = ', suffix: '' });

@@ -263,6 +263,18 @@ export class CompletionController implements Disposable {
   }
 
   /**
+   * Whether ctx types through a ghost already on screen with more of it left to show: the editor
+   * then updates the ghost itself, without asking (the HUD traces that ghost from the edit). No
+   * side effects.
+   */
+  showsTypedThrough(ctx: CursorContext): boolean {
+    const cur = this.current;
+    if (!cur || cur.gated || !cur.shownFirstGhost || !this.continues(ctx)) return false;
+    const full = trimCompletion(cur.raw, cur.ctx, cur.mode) ?? '';
+    return full.length > this.typedSince(cur, ctx)!.length;
+  }
+
+  /**
    * Starts ctx's request now if suggest(ctx) would start one, and does nothing else: the editor
    * calls it as an edit lands, before Monaco gets round to asking (its request then finds this one
    * debouncing or in flight for the same context).

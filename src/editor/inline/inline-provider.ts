@@ -216,6 +216,12 @@ export function registerInlineCompletions(options: InlineCompletionsOptions): Di
       const selections = editor.getSelections();
       if (!model || !selections || selections.length !== 1 || !selections[0]!.isEmpty()) return;
       const { ctx, trace } = startTrace(model, selections[0]!.getPosition());
+      // A key typing through a ghost on screen: the editor updates the ghost itself and may not ask
+      // the provider, so its waterfall is traced from here (once per key).
+      if (trace?.keydown !== undefined && trace.keydown > lastKey.traced && controller.showsTypedThrough(ctx)) {
+        trace.typedThrough = traceNow();
+        finishTrace(trace);
+      }
       controller.prefetch(ctx, trace);
     });
   });
