@@ -138,7 +138,7 @@ export function checkWorkgroups(device: GPUDevice, label: string, wg: readonly [
   return wg;
 }
 
-/** Copies a buffer to a fresh MAP_READ buffer and returns its contents (tests, autotune). */
+/** Copies a buffer to a fresh MAP_READ buffer and returns its contents (tests, the autotune's lane check). */
 export async function readBuffer(device: GPUDevice, src: GPUBuffer, byteLength: number, offset = 0): Promise<ArrayBuffer> {
   const staging = device.createBuffer({ size: Math.ceil(byteLength / 4) * 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   const enc = device.createCommandEncoder();
@@ -151,7 +151,7 @@ export async function readBuffer(device: GPUDevice, src: GPUBuffer, byteLength: 
   return out;
 }
 
-/** Runs dispatches in one pass and waits for the queue (tests). */
+/** Runs dispatches in one pass and waits for the queue (tests, the autotune's lane check). */
 export async function runDispatches(device: GPUDevice, list: readonly Dispatch[]): Promise<void> {
   const enc = device.createCommandEncoder();
   const pass = enc.beginComputePass();

@@ -8,7 +8,7 @@
 
 import matmulSource from './matmul.wgsl?raw';
 import { FORMAT_LAYOUT, type MatrixPlan } from '../../../plan/wafer-plan.ts';
-import { BufferGroup, checkWorkgroups, runDispatches, type Dispatch, type GpuContext } from '../../context.ts';
+import { BufferGroup, checkWorkgroups, readBuffer, runDispatches, type Dispatch, type GpuContext } from '../../context.ts';
 import { weightPrelude, type TiledMatrix } from '../shared/weights.ts';
 import { kernelShader, uniformStruct } from '../uniforms.ts';
 import { LANE_CHECK_ENTRY, SHADER as SUBGROUP_SHADER, SUBGROUP_ENABLE, SUBGROUP_ENTRY, subgroupLanesFit } from '../matmul-subgroup/matmul-subgroup.ts';
@@ -79,15 +79,8 @@ export async function subgroupLanesHold(ctx: GpuContext, threads: number, lanes:
   const pipeline = await ctx.pipeline('matmul-subgroup-check', subgroupCode(weightPrelude('f32')), LANE_CHECK_ENTRY, { THREADS: threads, LANES: lanes });
   using group = new BufferGroup(ctx.device, 'lane-check');
   const out = group.create('out', threads * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
-  const read = group.create('read', threads * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
   await runDispatches(ctx.device, [{ label: 'lane-check', pipeline, bindGroup: ctx.bindGroup(pipeline, 'lane-check', { 4: out }), workgroups: [1, 1, 1] }]);
-  const enc = ctx.device.createCommandEncoder();
-  enc.copyBufferToBuffer(out, 0, read, 0, threads * 4);
-  ctx.device.queue.submit([enc.finish()]);
-  await read.mapAsync(GPUMapMode.READ);
-  const ok = new Float32Array(read.getMappedRange()).every((v) => v === 1);
-  read.unmap();
-  return ok;
+  return new Float32Array(await readBuffer(ctx.device, out, threads * 4)).every((v) => v === 1);
 }
 
 function reducePipeline(ctx: GpuContext, plan: MatrixPlan, entry: 'reduce_chain' | 'reduce_tree') {
