@@ -100,6 +100,12 @@ export function registerInlineCompletions(options: InlineCompletionsOptions): Di
     if (renders) renders.whenRendered(trace.keydown ?? trace.provider ?? 0, emit);
     else requestAnimationFrame(() => emit(traceNow()));
   };
+  /** A ghost served from the suggestion in flight (no request): traced once per key. */
+  const traceTypedThrough = (trace: GhostTrace) => {
+    if (trace.keydown === undefined || trace.keydown <= lastKey.traced) return;
+    trace.typedThrough = traceNow();
+    finishTrace(trace);
+  };
   const refresh = () => {
     if (editor.getAction('editor.action.inlineSuggest.hide')?.isSupported()) { // i.e. a suggestion is visible
       refreshing.on = true;
@@ -144,10 +150,7 @@ export function registerInlineCompletions(options: InlineCompletionsOptions): Di
       let text = controller.suggest(ctx, trace);
       // Served at once from the suggestion in flight: a ghost for this key with no request, traced
       // as such (once per key: Monaco asks again at the same place when a suggestion grows).
-      if (trace?.keydown !== undefined && text !== undefined && trace.keydown > lastKey.traced) {
-        trace.typedThrough = traceNow();
-        finishTrace(trace);
-      }
+      if (trace && text !== undefined) traceTypedThrough(trace);
       // Nothing to show yet but a suggestion is coming: hold this request open until it arrives
       // (Monaco will not ask again at the same position by itself).
       // After waking, only peek: if a newer keystroke superseded this context, asking with it
@@ -218,10 +221,7 @@ export function registerInlineCompletions(options: InlineCompletionsOptions): Di
       const { ctx, trace } = startTrace(model, selections[0]!.getPosition());
       // A key typing through a ghost on screen: the editor updates the ghost itself and may not ask
       // the provider, so its waterfall is traced from here (once per key).
-      if (trace?.keydown !== undefined && trace.keydown > lastKey.traced && controller.showsTypedThrough(ctx)) {
-        trace.typedThrough = traceNow();
-        finishTrace(trace);
-      }
+      if (trace && controller.showsTypedThrough(ctx)) traceTypedThrough(trace);
       controller.prefetch(ctx, trace);
     });
   });
