@@ -209,7 +209,7 @@ describe('GpuBackend token loop', async () => {
     expect(again.plan.source.o).toBe('cache');
     expect(again.plan.roles.o!.grid).toEqual(tunedBackend.plan.roles.o!.grid);
     expect((await collect(again, request(PROMPT))).tokens).toEqual((await collect(gpu, request(PROMPT))).tokens);
-    console.log(`autotune (default + 2 candidates × 5 roles): ${tuneMs.toFixed(0)} ms`, JSON.stringify(Object.fromEntries(Object.entries(tuned).map(([r, t]) => [r, t!.candidates.map((c) => `${c.grid.tileRows}x${c.grid.colTiles}${c.grid.reduce[0]}:${c.ms.toFixed(3)}ms`)]))));
+    console.log(`autotune (default + 2 candidates × 5 roles): ${tuneMs.toFixed(0)} ms`, JSON.stringify(Object.fromEntries(Object.entries(tuned).map(([r, t]) => [r, t!.candidates.map((c) => `${describeGrid(c.grid)}:${c.ms.toFixed(3)}ms`)]))));
     tunedBackend.dispose();
     again.dispose();
   });

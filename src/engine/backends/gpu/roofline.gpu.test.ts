@@ -9,6 +9,7 @@ import { testModelFetcher } from '../../../testing/test-model.ts';
 import { GREEDY } from '../../api/types.ts';
 import { measureReadBandwidth } from './bandwidth.ts';
 import { createGpuBackend } from './gpu-backend.ts';
+import { describeGrid, gridOf } from '../plan/wafer-plan.ts';
 import { testDevice } from '../../../testing/gpu-test-util.ts';
 
 describe.skipIf(!import.meta.env['VITE_SPARK_BENCH'])('decode roofline (report)', () => {
@@ -36,7 +37,7 @@ describe.skipIf(!import.meta.env['VITE_SPARK_BENCH'])('decode roofline (report)'
           if (!stats) throw new Error('no run');
           const bytes = backend.plan.summary.bytesPerToken;
           const achieved = (bytes * tokPerS) / 1e9;
-          const grids = Object.entries(backend.plan.roles).filter(([, p]) => p).map(([r, p]) => `${r}:${p!.tile.rows}x${p!.grid.q}${p!.reduce === 'none' ? '' : p!.reduce[0]}`).join(' ');
+          const grids = Object.entries(backend.plan.roles).filter(([, p]) => p).map(([r, p]) => `${r}:${describeGrid(gridOf(p!))}`).join(' ');
           lines.push(`${(params / 1e6).toFixed(2)}M params ${weightFormat} ${autotune ? 'autotuned' : 'default  '} N=${n}: ${tokPerS.toFixed(1)} tok/s, ${(bytes / 1e6).toFixed(2)} MB/token → ${achieved.toFixed(2)} GB/s = ${((100 * achieved) / bw.gbPerSecond).toFixed(0)}% of roofline; ${(stats.dispatches / stats.decodeTokens).toFixed(1)} dispatches/token, ${(stats.submits / stats.decodeTokens).toFixed(3)} submits/token [${grids}]`);
           expect(tokPerS).toBeGreaterThan(0);
         }
