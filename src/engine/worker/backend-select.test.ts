@@ -45,6 +45,7 @@ function harness(costs: Costs, base?: LoadedModel) {
       : wrap(new CpuBackend(base ?? model), 'WebGPU f16', 'webgpu', costs.f16, costs.hang === 'f16'),
     cpuFactory: (model) => wrap(new CpuBackend(base ?? model), 'CPU', 'cpu', costs.cpu),
     probe: { now: () => clock.t, ...(costs.timeoutMs !== undefined ? { timeoutMs: costs.timeoutMs } : {}) },
+    planKey: async () => 'adapter|model',
     ...extra,
   });
   const alive = () => made.filter((m) => !m.disposed).map((m) => m.path);
@@ -87,8 +88,28 @@ describe('choosing the path by measurement', () => {
     const { backend, path } = await selectBackend(await testModel(), second.options({ pathCache: cache }));
     expect(backend.kind).toBe('cpu');
     expect(path).toMatchObject({ chosen: 'CPU', how: 'cached' });
+    expect(path.reason).toBe('CPU: 8 ms per keystroke against 40 ms on WebGPU f16, 30 ms on WebGPU f32');
     expect(second.generates).toEqual([]);
-    expect(second.alive()).toEqual(['CPU']);
+    // No GPU backend was started only to be dropped: its uploads and compiles cost a load seconds.
+    expect(second.made.map((m) => m.path)).toEqual(['CPU']);
+  });
+
+  it('a cached GPU choice starts that backend and times nothing; an unknown plan key falls back to the late lookup', async () => {
+    const cache = memoryCache();
+    await selectBackend(await testModel(), harness({ f16: 2, f32: 5, cpu: 9 }).options({ pathCache: cache }));
+    const second = harness({ f16: 100, f32: 100, cpu: 1 });
+    const { path } = await selectBackend(await testModel(), second.options({ pathCache: cache }));
+    expect(path).toMatchObject({ chosen: 'WebGPU f16', how: 'cached' });
+    expect(second.generates).toEqual([]);
+    expect(second.alive()).toEqual(['WebGPU f16']);
+
+    const cpuCache = memoryCache();
+    await selectBackend(await testModel(), harness({ f16: 40, f32: 30, cpu: 8 }).options({ pathCache: cpuCache }));
+    const noKey = harness({ f16: 1, f32: 1, cpu: 100 });
+    const late = await selectBackend(await testModel(), noKey.options({ pathCache: cpuCache, planKey: async () => undefined }));
+    expect(late.path).toMatchObject({ chosen: 'CPU', how: 'cached' });
+    expect(noKey.generates).toEqual([]);
+    expect(noKey.alive()).toEqual(['CPU']);
   });
 
   it('a GPU that stops answering during the probe is not chosen, and says why', async () => {

@@ -8,6 +8,7 @@ import { PATH_CACHE_PREFIX } from '../api/cache-keys.ts';
 import { get, set } from 'idb-keyval';
 import type { LoadedModel } from '../../model/load.ts';
 import { parameterCount } from '../../model/weights.ts';
+import { loadedModelFormats, planCacheKey } from '../backends/plan/model-plan.ts';
 import type { Backend } from '../backends/backend.ts';
 import { CpuBackend } from '../backends/cpu/cpu-backend.ts';
 import type { TunedPlan } from '../backends/gpu/autotune.ts';
@@ -58,12 +59,21 @@ export interface SelectOptions {
   /** Injected in tests: the CPU backend, and the probe's clock and timeout. */
   cpuFactory?: (model: LoadedModel) => Backend;
   probe?: Omit<ProbeOptions, 'signal'>;
+  /**
+   * The tuned plan's key for this model on this device, before any GPU backend exists (so that a
+   * cached CPU choice starts no GPU backend at all). Injected in tests; default from the adapter.
+   */
+  planKey?: (model: LoadedModel, gpuOptions: GpuOptions) => Promise<string | undefined>;
 }
 
 export const CPU_PATH = 'CPU';
 
 export async function selectBackend(model: LoadedModel, options: SelectOptions): Promise<SelectedBackend> {
   if (options.preference === 'cpu') return requested(new CpuBackend(model, { description: 'CPU reference (requested)' }), CPU_PATH);
+  // A software adapter's usual outcome: the CPU won here before. Building the GPU backend only to
+  // drop it would cost the load seconds of uploads and pipeline compiles.
+  const cachedCpu = options.preference === 'auto' ? await cachedCpuChoice(model, options) : undefined;
+  if (cachedCpu) return cachedCpu;
   const factory = await gpuFactory(options);
   const gpu = typeof factory === 'string' ? factory : await startGpu(factory, model, options.gpuOptions ?? {});
   if (typeof gpu === 'string') {
@@ -98,9 +108,7 @@ interface Candidate {
 /** The paths besides the GPU backend in the checkpoint's format. */
 function alternatives(model: LoadedModel, gpu: GpuLikeBackend, factory: GpuBackendFactory, options: SelectOptions): Candidate[] {
   const gpuOptions = options.gpuOptions ?? {};
-  const f32Bytes = parameterCount(model.config) * 4;
-  const tooLarge = f32Bytes > PATH_PROBE.maxF32WeightBytes
-    ? `its f32 weights would take ${Math.round(f32Bytes / 2 ** 20)} MiB (over ${PATH_PROBE.maxF32WeightBytes / 2 ** 20} MiB)` : undefined;
+  const tooLarge = f32WeightsTooLarge(model);
   const out: Candidate[] = [];
   const formats = gpu.plan?.formats ? Object.values(gpu.plan.formats) : [];
   const forced = gpuOptions.weightFormat !== undefined || gpuOptions.quantizeFloats !== undefined;
@@ -113,10 +121,55 @@ function alternatives(model: LoadedModel, gpu: GpuLikeBackend, factory: GpuBacke
       ...(tooLarge ? { skipped: tooLarge } : { make: () => factory(model, { ...gpuOptions, weightFormat: 'f32', ...(grids ? { forceGrid: grids } : {}) }) }),
     });
   }
-  // The CPU reference runs a checkpoint's own weights: it cannot stand in for quantizing them on load.
-  const cpuSkipped = gpuOptions.quantizeFloats !== undefined ? `Quantize on load (${gpuOptions.quantizeFloats}) applies to the GPU only` : tooLarge;
-  out.push({ path: CPU_PATH, kind: 'cpu', ...(cpuSkipped ? { skipped: cpuSkipped } : { make: async () => options.cpuFactory?.(model) ?? new CpuBackend(model) }) });
+  out.push(cpuCandidate(model, options, tooLarge));
   return out;
+}
+
+function cpuCandidate(model: LoadedModel, options: SelectOptions, tooLarge: string | undefined): Candidate {
+  const quantize = options.gpuOptions?.quantizeFloats;
+  // The CPU reference runs a checkpoint's own weights: it cannot stand in for quantizing them on load.
+  const skipped = quantize !== undefined ? `Quantize on load (${quantize}) applies to the GPU only` : tooLarge;
+  return { path: CPU_PATH, kind: 'cpu', ...(skipped ? { skipped } : { make: async () => options.cpuFactory?.(model) ?? new CpuBackend(model) }) };
+}
+
+const f32WeightsTooLarge = (model: LoadedModel): string | undefined => {
+  const f32Bytes = parameterCount(model.config) * 4;
+  return f32Bytes > PATH_PROBE.maxF32WeightBytes
+    ? `its f32 weights would take ${Math.round(f32Bytes / 2 ** 20)} MiB (over ${PATH_PROBE.maxF32WeightBytes / 2 ** 20} MiB)` : undefined;
+};
+
+/** Where a path choice persists: the plan's key, and the options that change what the paths run. */
+const pathKey = (planKey: string, gpuOptions: GpuOptions): string =>
+  `${PATH_CACHE_PREFIX}${planKey}|${gpuOptions.weightFormat ?? ''}|${gpuOptions.quantizeFloats ?? ''}`;
+
+function pathCacheOf(options: SelectOptions): PathCache | undefined {
+  const gpuOptions = options.gpuOptions ?? {};
+  return options.pathCache ?? (gpuOptions.planCache === 'indexeddb' && typeof indexedDB !== 'undefined' ? indexedDbPathCache() : undefined);
+}
+
+function fromCache(cached: CachedPath, backend: Backend): SelectedBackend {
+  const reason = describeChoice(cached.measurements.find((m) => m.path === cached.chosen)!, cached.measurements);
+  return { backend, path: { chosen: cached.chosen, how: 'cached', reason, measurements: cached.measurements } };
+}
+
+/** An earlier load's CPU choice on this adapter and model, taken before any GPU backend starts. */
+async function cachedCpuChoice(model: LoadedModel, options: SelectOptions): Promise<SelectedBackend | undefined> {
+  const cache = pathCacheOf(options);
+  if (!cache) return undefined;
+  const gpuOptions = options.gpuOptions ?? {};
+  const planKey = await (options.planKey ?? adapterPlanKey)(model, gpuOptions).catch(() => undefined);
+  if (planKey === undefined) return undefined;
+  const cached = await cache.get(pathKey(planKey, gpuOptions)).catch(() => undefined);
+  if (cached?.chosen !== CPU_PATH || !cached.measurements.some((m) => m.path === CPU_PATH)) return undefined;
+  const make = cpuCandidate(model, options, f32WeightsTooLarge(model)).make;
+  return make ? fromCache(cached, await make()) : undefined;
+}
+
+/** The key createGpuBackend files the tuned plan under, from the adapter the backend would request. */
+async function adapterPlanKey(model: LoadedModel, gpuOptions: GpuOptions): Promise<string | undefined> {
+  if (typeof navigator === 'undefined' || !navigator.gpu) return undefined;
+  const adapter = await navigator.gpu.requestAdapter();
+  return adapter ? planCacheKey(adapter.info, model.config, loadedModelFormats(model, gpuOptions).roles) : undefined;
 }
 
 function gridsOf(tuned: TunedPlan | undefined): ForcedGrid | undefined {
@@ -128,22 +181,19 @@ function gridsOf(tuned: TunedPlan | undefined): ForcedGrid | undefined {
 async function choosePath(model: LoadedModel, gpu: GpuLikeBackend, factory: GpuBackendFactory, options: SelectOptions): Promise<SelectedBackend> {
   const signal = options.signal ?? new AbortController().signal;
   const gpuOptions = options.gpuOptions ?? {};
-  const cache = options.pathCache ?? (gpuOptions.planCache === 'indexeddb' && typeof indexedDB !== 'undefined' ? indexedDbPathCache() : undefined);
-  const key = gpu.planKey !== undefined ? `${PATH_CACHE_PREFIX}${gpu.planKey}|${gpuOptions.weightFormat ?? ''}|${gpuOptions.quantizeFloats ?? ''}` : undefined;
+  const cache = pathCacheOf(options);
+  const key = gpu.planKey !== undefined ? pathKey(gpu.planKey, gpuOptions) : undefined;
   const first = gpuPath(gpu.plan);
   const candidates = alternatives(model, gpu, factory, options);
   const cached = key !== undefined ? await cache?.get(key).catch(() => undefined) : undefined;
   if (cached) {
-    const path = (backend: Backend): SelectedBackend => ({
-      backend, path: { chosen: cached.chosen, how: 'cached', reason: describeChoice(cached.measurements.find((m) => m.path === cached.chosen)!, cached.measurements), measurements: cached.measurements },
-    });
-    if (cached.chosen === first && cached.measurements.some((m) => m.path === first)) return path(gpu);
+    if (cached.chosen === first && cached.measurements.some((m) => m.path === first)) return fromCache(cached, gpu);
     const make = candidates.find((c) => c.path === cached.chosen && cached.measurements.some((m) => m.path === c.path))?.make;
     if (make) {
       const backend = await make().catch(() => undefined);
       if (backend) {
         gpu.dispose();
-        return path(backend);
+        return fromCache(cached, backend);
       }
     }
   }

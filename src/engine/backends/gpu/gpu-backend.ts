@@ -14,8 +14,7 @@ import type { LoadedModel } from '../../../model/load.ts';
 import type { ModelWaferPlan } from '../../api/plan-types.ts';
 import type { GenerateStats } from '../../api/types.ts';
 import type { Backend, GenerateRequest } from '../backend.ts';
-import { buildModelPlan, planCacheKey, weightFormats } from '../plan/model-plan.ts';
-import { bf16FitsF16 } from '../../../model/half.ts';
+import { buildModelPlan, loadedModelFormats, planCacheKey } from '../plan/model-plan.ts';
 import { TokenLoop } from '../token-loop.ts';
 import { autotunePlan, type AutotuneOptions, type PlanCache, type TunedPlan } from './autotune.ts';
 import { GpuContext } from './context.ts';
@@ -68,10 +67,7 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
   try {
     const ctx = new GpuContext(device);
     const c = model.config;
-    const formats = weightFormats(c, (name) => model.weights.get(name)?.dtype, options, (name) => {
-      const t = model.weights.get(name);
-      return t?.dtype === 'BF16' && bf16FitsF16(t.rawBits());
-    });
+    const formats = loadedModelFormats(model, options);
     const key = planCacheKey(info, c, formats.roles);
     let tuned: TunedPlan | undefined;
     let source: 'autotune' | 'cache' = 'autotune';

@@ -3,6 +3,8 @@
 // (autotuned) choice is stored per adapter and model. Plain data, no GPU.
 
 import type { ModelConfig } from '../../../model/config.ts';
+import { bf16FitsF16 } from '../../../model/half.ts';
+import type { LoadedModel } from '../../../model/load.ts';
 import type { TensorType } from '../../../model/tensor.ts';
 import { EMBED_TOKENS, layerWeightName, outputWeightName, type LayerWeight } from '../../../model/weights.ts';
 import type { GpuOptions } from '../../api/gpu-options.ts';
@@ -91,6 +93,14 @@ export function weightFormats(
   // Tied: the gather reads the lm_head's buffer, one table in one format.
   roles.embed = c.tieWordEmbeddings ? roles.lm_head : matrixFormat(groups.embed[0] ?? []);
   return { roles, layers };
+}
+
+/** weightFormats of a loaded model: its tensors' types, and whether each bf16 one fits f16. */
+export function loadedModelFormats(model: LoadedModel, choice: Pick<GpuOptions, 'weightFormat' | 'quantizeFloats'> = {}): ModelFormats {
+  return weightFormats(model.config, (name) => model.weights.get(name)?.dtype, choice, (name) => {
+    const t = model.weights.get(name);
+    return t?.dtype === 'BF16' && bf16FitsF16(t.rawBits());
+  });
 }
 
 function mostCommon<T>(xs: readonly T[]): T {
