@@ -93,6 +93,8 @@ export interface EngineBenchResult {
   keystroke: { prefillTokens: number[]; ms: Spread; fullPrefillMs: Spread; docTokens: number };
   greedy: number[];
   cpuReference: { decodeTokensPerSecond: Spread; tokens: number[]; sameTokens: boolean };
+  /** The CPU path with WebAssembly SIMD products (the same forward pass). */
+  cpuSimd: { decodeTokensPerSecond: Spread; tokens: number[]; sameTokens: boolean };
   drafts: {
     completion: { off: Spread; on: Spread; accepted: number; drafted: number; identical: boolean };
     rewrite: { off: Spread; on: Spread; accepted: number; drafted: number; identical: boolean };

@@ -227,12 +227,19 @@ async function run(spec: EngineBenchSpec): Promise<EngineBenchResult> {
       decodeN8Batched = { tokensPerSecond: d8.rate, readbacksPerToken: d8.perToken('readbacks') };
     } finally { batched.dispose(); }
 
-    const cpu = new CpuBackend(loaded, { maxContext: 1024 });
-    const cpuRuns: Run[] = [];
-    for (let r = 0; r < Math.min(2, spec.repeats); r++) cpuRuns.push(await generate(cpu, { promptIds: spec.decodePrompt, maxNewTokens: spec.cpuReferenceTokens, tokensPerSubmit: 1 }));
-    cpu.dispose();
-    const cpuTokens = cpuRuns[0]!.tokens;
-    log(`CPU reference: ${spread(cpuRuns.map(decodeRate)).median.toFixed(1)} tok/s`);
+    // The CPU paths the page can choose: the reference's products, and WebAssembly SIMD ones.
+    const cpuPath = async (matmul: 'reference' | 'simd', label: string): Promise<EngineBenchResult['cpuReference']> => {
+      const cpu = new CpuBackend(loaded, { maxContext: 1024, matmul });
+      const runs: Run[] = [];
+      try {
+        for (let r = 0; r < Math.min(2, spec.repeats); r++) runs.push(await generate(cpu, { promptIds: spec.decodePrompt, maxNewTokens: spec.cpuReferenceTokens, tokensPerSubmit: 1 }));
+      } finally { cpu.dispose(); }
+      const tokens = runs[0]!.tokens;
+      log(`${label}: ${spread(runs.map(decodeRate)).median.toFixed(1)} tok/s`);
+      return { decodeTokensPerSecond: spread(runs.map(decodeRate)), tokens, sameTokens: tokens.join() === dec.runs[0]!.tokens.slice(0, tokens.length).join() };
+    };
+    const cpuReference = await cpuPath('reference', 'CPU reference');
+    const cpuSimd = await cpuPath('simd', 'CPU SIMD');
 
     const draftResult = await drafts(spec, main);
     const sens = await sensitivity(spec, model, device, main, base);
@@ -258,7 +265,8 @@ async function run(spec: EngineBenchSpec): Promise<EngineBenchResult> {
       prefill,
       keystroke,
       greedy,
-      cpuReference: { decodeTokensPerSecond: spread(cpuRuns.map(decodeRate)), tokens: cpuTokens, sameTokens: cpuTokens.join() === dec.runs[0]!.tokens.slice(0, cpuTokens.length).join() },
+      cpuReference,
+      cpuSimd,
       drafts: draftResult,
       sensitivity: sens,
       weightFormats: formats,

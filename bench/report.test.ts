@@ -106,6 +106,9 @@ describe('bench report', () => {
     expect(t.find((x) => x.name === 'keystroke → ghost after a pause p95')).toMatchObject({ measured: '160 ms', met: false });
     expect(t.find((x) => x.name === 'pauses with a ghost (gate on)')).toMatchObject({ measured: '75%', met: false });
     expect(markdown({ ...r, targets: t })).toContain('- python (a.py): ghost at 3/4 pauses; ms: 30, 40, 160');
+    // The SIMD CPU path, when the app chose it, is held at its own row's rate.
+    const simd = { ...r, peers: [...r.peers, { name: 'Spark CPU (WebAssembly SIMD)', status: 'ok' as const, decodeTokensPerSecond: 900 }], pause: { ...pause, path: 'CPU SIMD: 9 ms per keystroke against 20 ms on CPU' } };
+    expect(targets(simd).find((x) => x.name === 'decode of the chosen path (CPU SIMD) vs best in-browser peer')).toMatchObject({ measured: '180.00×', met: true });
   });
 
   it('holds ours against the better of a peer\'s wall clock and its own figure, and shows both', () => {

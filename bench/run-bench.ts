@@ -26,7 +26,7 @@ import { DEFAULT_PROMPT_TEXT } from './peers/args.ts';
 import { runLlamaCpp } from './peers/llama-cpp-peer.ts';
 import { suppressedIds, type TokenizerJson } from './peers/common.ts';
 import { runPeers, type PeersReport } from './peers/run-peers.ts';
-import { compareWithSuppressed, decodeLimiter, formatRows, markdown, svgChart, targets, type BenchReport, type EditorLatency, type LlamaCppFormatRun, type PeerRow } from './report.ts';
+import { compareWithSuppressed, decodeLimiter, formatRows, markdown, SPARK_CPU_SIMD_ROW, svgChart, targets, type BenchReport, type EditorLatency, type LlamaCppFormatRun, type PeerRow } from './report.ts';
 
 const MODEL_DIR = join(ROOT, 'public', 'models', 'spark-nano');
 /**
@@ -102,7 +102,10 @@ function assemble(engine: EngineBenchResult, peers: PeersReport | { error: strin
   const keyMs = engine.keystroke.ms.median;
   const boundTokensPerSecond = (engine.bandwidth.gbPerSecond * 1e9) / engine.plan.bytesPerToken;
   const dispatchBoundTokensPerSecond = 1000 / (engine.decode.dispatchesPerToken * engine.dispatchOverhead.msPerDispatch);
-  const cpuRow: PeerRow = { name: 'Spark CPU reference (TypeScript)', status: 'ok', decodeTokensPerSecond: engine.cpuReference.decodeTokensPerSecond.median, sameTokens: engine.cpuReference.sameTokens, detail: { comparedWith: 'Spark WebGPU greedy', tokens: engine.cpuReference.tokens.length } };
+  const cpuRow = (name: string, cpu: EngineBenchResult['cpuReference']): PeerRow => ({
+    name, status: 'ok', decodeTokensPerSecond: cpu.decodeTokensPerSecond.median, sameTokens: cpu.sameTokens, detail: { comparedWith: 'Spark WebGPU greedy', tokens: cpu.tokens.length },
+  });
+  const cpuRows = [cpuRow(SPARK_CPU_SIMD_ROW, engine.cpuSimd), cpuRow('Spark CPU reference (TypeScript)', engine.cpuReference)];
   const peerRows: PeerRow[] = 'error' in peers
     ? [{ name: 'peers', status: 'failed', error: peers.error }]
     : peers.peers.map(({ tokens: _tokens, ...row }) => row);
@@ -151,7 +154,7 @@ function assemble(engine: EngineBenchResult, peers: PeersReport | { error: strin
       limiter: decodeLimiter(engine.decode.tokensPerSecond.median, boundTokensPerSecond, dispatchBoundTokensPerSecond),
     },
     profile: engine.profile,
-    peers: [...peerRows, cpuRow],
+    peers: [...peerRows, ...cpuRows],
     sensitivity: engine.sensitivity,
     weightFormats,
     drafts: engine.drafts,

@@ -184,7 +184,8 @@ export class ModelSlot implements Disposable {
   private showReady(running: { choice: ModelChoice; ready: ReadyEvent }): void {
     this.running = running;
     const { ready } = running;
-    const device = ready.backend === 'webgpu' ? ready.description : 'CPU reference';
+    // A CPU backend's description may carry why it runs ("CPU reference (requested)"): the path summary says that.
+    const device = ready.backend === 'cpu' && ready.description.startsWith('CPU reference') ? 'CPU reference' : ready.description;
     const where = ready.fallbackReason !== undefined ? `CPU fallback (${ready.fallbackReason})`
       : ready.path && ready.path.how !== 'only' ? `${device} · ${pathSummary(ready.path)}` : device;
     const why = ready.notice ? ` · ${ready.notice}` : '';

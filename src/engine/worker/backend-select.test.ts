@@ -13,7 +13,8 @@ import { PATH_PROBE } from './path-probe.ts';
 
 const f16Plan = { formats: { qkv: 'f16', o: 'f16', gate_up: 'f16', down: 'f16', lm_head: 'f16', embed: 'f16' } } as unknown as ModelWaferPlan;
 
-interface Costs { f16: number; f32: number; cpu: number; hang?: 'f16'; timeoutMs?: number }
+/** Each path's cost per request; a CPU SIMD path exists only where `simd` is given (else it fails to start). */
+interface Costs { f16: number; f32: number; cpu: number; simd?: number; hang?: 'f16'; timeoutMs?: number }
 
 /** `base`: the model the doubles run (the model selectBackend sees may be altered). */
 function harness(costs: Costs, base?: LoadedModel) {
@@ -43,7 +44,11 @@ function harness(costs: Costs, base?: LoadedModel) {
     gpuFactory: async () => async (model, gpu) => gpu.weightFormat === 'f32'
       ? wrap(new CpuBackend(base ?? model), 'WebGPU f32', 'webgpu', costs.f32)
       : wrap(new CpuBackend(base ?? model), 'WebGPU f16', 'webgpu', costs.f16, costs.hang === 'f16'),
-    cpuFactory: (model) => wrap(new CpuBackend(base ?? model), 'CPU', 'cpu', costs.cpu),
+    cpuFactory: (model, matmul) => {
+      if (matmul === 'reference') return wrap(new CpuBackend(base ?? model), 'CPU', 'cpu', costs.cpu);
+      if (costs.simd === undefined) throw new Error('no WebAssembly SIMD here');
+      return wrap(new CpuBackend(base ?? model), 'CPU SIMD', 'cpu', costs.simd);
+    },
     probe: { now: () => clock.t, ...(costs.timeoutMs !== undefined ? { timeoutMs: costs.timeoutMs } : {}) },
     planKey: async () => 'adapter|model',
     ...extra,
@@ -61,37 +66,55 @@ function memoryCache(): PathCache & { entries: Map<string, CachedPath> } {
 
 describe('choosing the path by measurement', () => {
   it('times every path on a keystroke and keeps the fastest alive: a fast GPU wins', async () => {
-    const h = harness({ f16: 2, f32: 5, cpu: 9 });
+    const h = harness({ f16: 2, f32: 5, cpu: 9, simd: 7 });
     const { backend, path } = await selectBackend(await testModel(), h.options());
     expect(path).toMatchObject({ chosen: 'WebGPU f16', how: 'measured' });
-    expect(path.measurements.map((m) => [m.path, m.keystrokeMs])).toEqual([['WebGPU f16', 2], ['WebGPU f32', 5], ['CPU', 9]]);
-    expect(path.reason).toBe('WebGPU f16: 2 ms per keystroke against 5 ms on WebGPU f32, 9 ms on CPU');
+    expect(path.measurements.map((m) => [m.path, m.keystrokeMs])).toEqual([['WebGPU f16', 2], ['WebGPU f32', 5], ['CPU SIMD', 7], ['CPU', 9]]);
+    expect(path.reason).toBe('WebGPU f16: 2 ms per keystroke against 5 ms on WebGPU f32, 7 ms on CPU SIMD, 9 ms on CPU');
     expect(backend.description).toBe('WebGPU f16');
     expect(h.alive()).toEqual(['WebGPU f16']);
   });
 
   it('a slow GPU (a software adapter) loses to the CPU, which then runs; the GPU backends are disposed', async () => {
-    const h = harness({ f16: 40, f32: 30, cpu: 8 });
+    const h = harness({ f16: 40, f32: 30, cpu: 8, simd: 3 });
     const { backend, path, fallbackReason } = await selectBackend(await testModel(), h.options());
     expect(backend.kind).toBe('cpu');
     expect(fallbackReason).toBeUndefined();
-    expect(path.reason).toBe('CPU: 8 ms per keystroke against 40 ms on WebGPU f16, 30 ms on WebGPU f32');
+    expect(path.reason).toBe('CPU SIMD: 3 ms per keystroke against 40 ms on WebGPU f16, 30 ms on WebGPU f32, 8 ms on CPU');
+    expect(h.alive()).toEqual(['CPU SIMD']);
+  });
+
+  it('without WebGPU the CPU paths are timed and the fastest runs; the fallback says why', async () => {
+    const h = harness({ f16: 1, f32: 1, cpu: 8, simd: 3 });
+    const { backend, path, fallbackReason } = await selectBackend(await testModel(), h.options({ hasWebGpu: false, gpuOptions: { quantizeFloats: 'q8_0' } }));
+    expect(fallbackReason).toMatch(/navigator\.gpu is missing/);
+    expect(backend.kind).toBe('cpu');
+    expect(path).toMatchObject({ chosen: 'CPU SIMD', how: 'measured' });
+    expect(path.measurements.map((m) => [m.path, m.keystrokeMs])).toEqual([['WebGPU', undefined], ['CPU SIMD', 3], ['CPU', 8]]);
+    expect(h.alive()).toEqual(['CPU SIMD']);
+  });
+
+  it('where WebAssembly SIMD cannot run, the reference CPU path is timed and the reason says why SIMD was not', async () => {
+    const h = harness({ f16: 40, f32: 30, cpu: 8 });
+    const { path } = await selectBackend(await testModel(), h.options());
+    expect(path.chosen).toBe('CPU');
+    expect(path.reason).toBe('CPU: 8 ms per keystroke against 40 ms on WebGPU f16, 30 ms on WebGPU f32; CPU SIMD not timed: failed: no WebAssembly SIMD here');
     expect(h.alive()).toEqual(['CPU']);
   });
 
   it('a later load on the same adapter and model takes the cached choice without timing anything', async () => {
     const cache = memoryCache();
-    const first = harness({ f16: 40, f32: 30, cpu: 8 });
+    const first = harness({ f16: 40, f32: 30, cpu: 8, simd: 3 });
     await selectBackend(await testModel(), first.options({ pathCache: cache }));
     expect(cache.entries.size).toBe(1);
-    const second = harness({ f16: 1, f32: 1, cpu: 100 });
+    const second = harness({ f16: 1, f32: 1, cpu: 100, simd: 100 });
     const { backend, path } = await selectBackend(await testModel(), second.options({ pathCache: cache }));
     expect(backend.kind).toBe('cpu');
-    expect(path).toMatchObject({ chosen: 'CPU', how: 'cached' });
-    expect(path.reason).toBe('CPU: 8 ms per keystroke against 40 ms on WebGPU f16, 30 ms on WebGPU f32');
+    expect(path).toMatchObject({ chosen: 'CPU SIMD', how: 'cached' });
+    expect(path.reason).toBe('CPU SIMD: 3 ms per keystroke against 40 ms on WebGPU f16, 30 ms on WebGPU f32, 8 ms on CPU');
     expect(second.generates).toEqual([]);
     // No GPU backend was started only to be dropped: its uploads and compiles cost a load seconds.
-    expect(second.made.map((m) => m.path)).toEqual(['CPU']);
+    expect(second.made.map((m) => m.path)).toEqual(['CPU SIMD']);
   });
 
   it('a cached GPU choice starts that backend and times nothing; an unknown plan key falls back to the late lookup', async () => {
@@ -126,15 +149,16 @@ describe('choosing the path by measurement', () => {
     const h = harness({ f16: 40, f32: 1, cpu: 1 }, model);
     const { path } = await selectBackend(huge, h.options());
     expect(path.chosen).toBe('WebGPU f16');
-    expect(path.measurements.slice(1).map((m) => m.skipped)).toEqual([expect.stringMatching(/f32 weights would take \d+ MiB \(over 256 MiB\)/), expect.stringMatching(/f32 weights/)]);
+    expect(path.measurements.slice(1).map((m) => m.skipped)).toEqual([expect.stringMatching(/f32 weights would take \d+ MiB \(over 256 MiB\)/), expect.stringMatching(/f32 weights/), expect.stringMatching(/f32 weights/)]);
     expect(PATH_PROBE.maxF32WeightBytes).toBe(256 * 2 ** 20);
   });
 
-  it('with Quantize on load the CPU reference is not a candidate (it would run the float weights)', async () => {
-    const h = harness({ f16: 40, f32: 1, cpu: 1 });
+  it('with Quantize on load no CPU path is a candidate (it would run the float weights)', async () => {
+    const h = harness({ f16: 40, f32: 1, cpu: 1, simd: 1 });
     const { backend, path } = await selectBackend(await testModel(), h.options({ gpuOptions: { quantizeFloats: 'q8_0' } }));
     expect(backend.kind).toBe('webgpu');
-    expect(path.measurements.map((m) => [m.path, m.skipped])).toEqual([['WebGPU f16', undefined], ['CPU', 'Quantize on load (q8_0) applies to the GPU only']]);
+    const quantized = 'Quantize on load (q8_0) applies to the GPU only';
+    expect(path.measurements.map((m) => [m.path, m.skipped])).toEqual([['WebGPU f16', undefined], ['CPU SIMD', quantized], ['CPU', quantized]]);
   });
 
   it('a newer load aborts the timing: every backend made so far is disposed', async () => {

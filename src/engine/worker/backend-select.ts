@@ -10,7 +10,8 @@ import type { LoadedModel } from '../../model/load.ts';
 import { parameterCount } from '../../model/weights.ts';
 import { loadedModelFormats, planCacheKey } from '../backends/plan/model-plan.ts';
 import type { Backend } from '../backends/backend.ts';
-import { CpuBackend } from '../backends/cpu/cpu-backend.ts';
+import { CPU_DESCRIPTION, CpuBackend } from '../backends/cpu/cpu-backend.ts';
+import { simdUnavailable } from '../backends/cpu/simd/simd-matmul.ts';
 import type { TunedPlan } from '../backends/gpu/autotune.ts';
 import type { GpuOptions } from '../api/gpu-options.ts';
 import type { ForcedGrid, ModelWaferPlan } from '../api/plan-types.ts';
@@ -56,8 +57,8 @@ export interface SelectOptions {
   pathCache?: PathCache;
   /** Aborts the timing (a newer load); every backend made is disposed. */
   signal?: AbortSignal;
-  /** Injected in tests: the CPU backend, and the probe's clock and timeout. */
-  cpuFactory?: (model: LoadedModel) => Backend;
+  /** Injected in tests: the CPU backends (reference or SIMD products), and the probe's clock and timeout. */
+  cpuFactory?: (model: LoadedModel, matmul: 'reference' | 'simd') => Backend;
   probe?: Omit<ProbeOptions, 'signal'>;
   /**
    * The tuned plan's key for this model on this device, before any GPU backend exists (so that a
@@ -67,6 +68,8 @@ export interface SelectOptions {
 }
 
 export const CPU_PATH = 'CPU';
+/** The CPU path with its matrix products in WebAssembly SIMD (backends/cpu/simd/). */
+export const CPU_SIMD_PATH = 'CPU SIMD';
 
 export async function selectBackend(model: LoadedModel, options: SelectOptions): Promise<SelectedBackend> {
   if (options.preference === 'cpu') return requested(new CpuBackend(model, { description: 'CPU reference (requested)' }), CPU_PATH);
@@ -78,10 +81,12 @@ export async function selectBackend(model: LoadedModel, options: SelectOptions):
   const gpu = typeof factory === 'string' ? factory : await startGpu(factory, model, options.gpuOptions ?? {});
   if (typeof gpu === 'string') {
     if (options.preference === 'webgpu') throw new Error(`WebGPU backend requested but unavailable: ${gpu}`);
-    const backend = new CpuBackend(model, { description: `CPU reference (fallback: ${gpu})` });
+    // No GPU: the CPU paths are timed as anywhere (GPU options such as Quantize on load do not apply).
+    const timed = await timePaths(cpuCandidates(model, { ...options, gpuOptions: {} }, undefined, `fallback: ${gpu}`), options);
+    const measurements: PathMeasurement[] = [{ path: 'WebGPU', backend: 'webgpu', skipped: gpu }, ...timed.measurements];
     return {
-      backend, fallbackReason: gpu,
-      path: { chosen: CPU_PATH, how: 'only', reason: `WebGPU unavailable: ${gpu}`, measurements: [{ path: 'WebGPU', backend: 'webgpu', skipped: gpu }] },
+      backend: timed.best.backend, fallbackReason: gpu,
+      path: { chosen: timed.best.m.path, how: 'measured', reason: describeChoice(timed.best.m, measurements), measurements },
     };
   }
   if (options.preference === 'webgpu') return requested(gpu, gpuPath(gpu.plan));
@@ -121,15 +126,25 @@ function alternatives(model: LoadedModel, gpu: GpuLikeBackend, factory: GpuBacke
       ...(tooLarge ? { skipped: tooLarge } : { make: () => factory(model, { ...gpuOptions, weightFormat: 'f32', ...(grids ? { forceGrid: grids } : {}) }) }),
     });
   }
-  out.push(cpuCandidate(model, options, tooLarge));
+  out.push(...cpuCandidates(model, options, tooLarge));
   return out;
 }
 
-function cpuCandidate(model: LoadedModel, options: SelectOptions, tooLarge: string | undefined): Candidate {
+/** The CPU paths: its forward pass with WebAssembly SIMD products, and the reference's own. `note` goes in their descriptions. */
+function cpuCandidates(model: LoadedModel, options: SelectOptions, tooLarge: string | undefined, note?: string): Candidate[] {
   const quantize = options.gpuOptions?.quantizeFloats;
-  // The CPU reference runs a checkpoint's own weights: it cannot stand in for quantizing them on load.
+  // The CPU runs a checkpoint's own weights: it cannot stand in for quantizing them on load.
   const skipped = quantize !== undefined ? `Quantize on load (${quantize}) applies to the GPU only` : tooLarge;
-  return { path: CPU_PATH, kind: 'cpu', ...(skipped ? { skipped } : { make: async () => options.cpuFactory?.(model) ?? new CpuBackend(model) }) };
+  const candidate = (path: string, matmul: 'simd' | 'reference', unavailable?: string): Candidate => {
+    const why = skipped ?? unavailable;
+    const make = async () => options.cpuFactory?.(model, matmul)
+      ?? new CpuBackend(model, { matmul, ...(note ? { description: `${CPU_DESCRIPTION[matmul]} (${note})` } : {}) });
+    return { path, kind: 'cpu', ...(why ? { skipped: why } : { make }) };
+  };
+  return [
+    candidate(CPU_SIMD_PATH, 'simd', options.cpuFactory ? undefined : simdUnavailable()),
+    candidate(CPU_PATH, 'reference'),
+  ];
 }
 
 const f32WeightsTooLarge = (model: LoadedModel): string | undefined => {
@@ -152,7 +167,7 @@ function fromCache(cached: CachedPath, backend: Backend): SelectedBackend {
   return { backend, path: { chosen: cached.chosen, how: 'cached', reason, measurements: cached.measurements } };
 }
 
-/** An earlier load's CPU choice on this adapter and model, taken before any GPU backend starts. */
+/** An earlier load's choice of a CPU path on this adapter and model, taken before any GPU backend starts. */
 async function cachedCpuChoice(model: LoadedModel, options: SelectOptions): Promise<SelectedBackend | undefined> {
   const cache = pathCacheOf(options);
   if (!cache) return undefined;
@@ -160,9 +175,10 @@ async function cachedCpuChoice(model: LoadedModel, options: SelectOptions): Prom
   const planKey = await (options.planKey ?? adapterPlanKey)(model, gpuOptions).catch(() => undefined);
   if (planKey === undefined) return undefined;
   const cached = await cache.get(pathKey(planKey, gpuOptions)).catch(() => undefined);
-  if (cached?.chosen !== CPU_PATH || !cached.measurements.some((m) => m.path === CPU_PATH)) return undefined;
-  const make = cpuCandidate(model, options, f32WeightsTooLarge(model)).make;
-  return make ? fromCache(cached, await make()) : undefined;
+  if (!cached || !cached.measurements.some((m) => m.path === cached.chosen)) return undefined;
+  const make = cpuCandidates(model, options, f32WeightsTooLarge(model)).find((c) => c.path === cached.chosen)?.make;
+  const backend = await make?.().catch(() => undefined);
+  return backend ? fromCache(cached, backend) : undefined;
 }
 
 /** The key createGpuBackend files the tuned plan under, from the adapter the backend would request. */
@@ -179,7 +195,6 @@ function gridsOf(tuned: TunedPlan | undefined): ForcedGrid | undefined {
 }
 
 async function choosePath(model: LoadedModel, gpu: GpuLikeBackend, factory: GpuBackendFactory, options: SelectOptions): Promise<SelectedBackend> {
-  const signal = options.signal ?? new AbortController().signal;
   const gpuOptions = options.gpuOptions ?? {};
   const cache = pathCacheOf(options);
   const key = gpu.planKey !== undefined ? pathKey(gpu.planKey, gpuOptions) : undefined;
@@ -197,7 +212,15 @@ async function choosePath(model: LoadedModel, gpu: GpuLikeBackend, factory: GpuB
       }
     }
   }
-  // Timed one after another, keeping only the fastest so far alive.
+  const { best, measurements } = await timePaths([{ path: first, kind: 'webgpu', make: async () => gpu }, ...candidates], options);
+  const chosen: PathMeasurement = best.m;
+  if (key !== undefined) await cache?.set(key, { chosen: chosen.path, measurements }).catch(() => {});
+  return { backend: best.backend, path: { chosen: chosen.path, how: 'measured', reason: describeChoice(chosen, measurements), measurements } };
+}
+
+/** Times each candidate one after another, keeping only the fastest so far alive. */
+async function timePaths(candidates: readonly Candidate[], options: SelectOptions): Promise<{ best: { backend: Backend; m: PathMeasurement }; measurements: PathMeasurement[] }> {
+  const signal = options.signal ?? new AbortController().signal;
   const measurements: PathMeasurement[] = [];
   let best: { backend: Backend; m: PathMeasurement } | undefined;
   const consider = async (path: string, kind: Backend['kind'], make: () => Promise<Backend>) => {
@@ -217,7 +240,6 @@ async function choosePath(model: LoadedModel, gpu: GpuLikeBackend, factory: GpuB
     }
   };
   try {
-    await consider(first, 'webgpu', async () => gpu);
     for (const c of candidates) {
       if (c.make) await consider(c.path, c.kind, c.make);
       else measurements.push({ path: c.path, backend: c.kind, skipped: c.skipped! });
@@ -227,9 +249,7 @@ async function choosePath(model: LoadedModel, gpu: GpuLikeBackend, factory: GpuB
     throw err;
   }
   if (!best) throw new Error(`no path could run the model: ${measurements.map((m) => `${m.path} ${m.skipped}`).join('; ')}`);
-  const chosen: PathMeasurement = best.m;
-  if (key !== undefined) await cache?.set(key, { chosen: chosen.path, measurements }).catch(() => {});
-  return { backend: best.backend, path: { chosen: chosen.path, how: 'measured', reason: describeChoice(chosen, measurements), measurements } };
+  return { best, measurements };
 }
 
 async function gpuFactory(options: SelectOptions): Promise<GpuBackendFactory | string> {

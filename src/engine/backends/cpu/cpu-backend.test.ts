@@ -5,6 +5,7 @@ import { type GenerateRequest } from '../backend.ts';
 import { GREEDY, type SamplingParams } from '../../api/types.ts';
 import { CpuBackend } from './cpu-backend.ts';
 import { ReferenceModel } from './reference/forward.ts';
+import { SimdMatmul } from './simd/simd-matmul.ts';
 import { argmax, logProbability } from './reference/sampler.ts';
 
 const request = (promptIds: number[], extra: Partial<GenerateRequest> = {}): GenerateRequest => ({
@@ -124,5 +125,35 @@ describe('CpuBackend at the edges of its ranges', () => {
     const { stats } = await collect(backend, request(PROMPT, { maxNewTokens: 2 }));
     expect(stats.phaseClock).toBe('wall-clock');
     expect(Object.keys(stats.phases!)).toEqual(['prefill', 'decode']);
+  });
+});
+
+// The same forward pass with its products in WebAssembly SIMD: other sums' order, so logits agree
+// to rounding, and on these models the greedy tokens are the reference's; drafts stay exact because
+// a row's sums do not depend on the batch (simd/simd-matmul.test.ts).
+describe.each(['llama', 'qwen2-tied', 'qwen2-untied-bf16'] as const)('CpuBackend with WebAssembly SIMD products, test model %s', (variant) => {
+  let model: LoadedModel;
+  beforeAll(async () => { model = await loadModel(testModelFetcher(TEST_MODEL_VARIANTS[variant])); });
+
+  it('logits within 1e-4 of the reference, the same greedy tokens, and drafts that change nothing', async () => {
+    const prompt = Array.from({ length: 41 }, (_, i) => 6 + ((i * 53) % 290));
+    const want = ReferenceModel.fromLoaded(model).forward(prompt, 0, { logits: 'all' });
+    const simd = new CpuBackend(model, { matmul: 'simd' });
+    expect(simd.description).toBe('CPU with WebAssembly SIMD');
+    const got = ReferenceModel.fromLoaded(model, undefined, (arrays) => SimdMatmul.place(arrays)).forward(prompt, 0, { logits: 'all' });
+    let worst = 0;
+    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i]! - want[i]!) / (1 + Math.abs(want[i]!)));
+    expect(worst).toBeLessThan(1e-4);
+
+    const reference = await collect(new CpuBackend(model), request(PROMPT, { maxNewTokens: 24, tokensPerSubmit: 8 }));
+    const plain = await collect(simd, request(PROMPT, { maxNewTokens: 24, tokensPerSubmit: 8 }));
+    expect(plain.tokens).toEqual(reference.tokens);
+    const oracle = (seq: readonly number[], max: number) => {
+      const done = seq.length - PROMPT.length;
+      return plain.tokens.slice(done, done + max).map((t, i) => ((done + i) % 5 === 4 ? (t + 1) % 301 : t));
+    };
+    const drafted = await collect(new CpuBackend(model, { matmul: 'simd' }), request(PROMPT, { maxNewTokens: 24, tokensPerSubmit: 8, draft: oracle }));
+    expect(drafted.tokens).toEqual(plain.tokens);
+    expect(drafted.stats.acceptedDraftTokens).toBeGreaterThan(10);
   });
 });

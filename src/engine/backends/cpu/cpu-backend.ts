@@ -1,6 +1,7 @@
 // The CPU reference as a Backend: the fallback where WebGPU is missing, and the ground truth the
 // GPU stepper is checked against. Its stepper samples on the host, one forward call per "submit";
-// it dispatches nothing.
+// it dispatches nothing. With `matmul: 'simd'` the same forward pass runs its matrix products in
+// WebAssembly SIMD (simd/): the CPU path a software adapter's page usually runs.
 import type { ModelConfig } from '../../../model/config.ts';
 import type { LoadedModel } from '../../../model/load.ts';
 import { defaultContext, MAX_DRAFT_TOKENS, PREFILL_CHUNK_TOKENS } from '../../api/limits.ts';
@@ -8,6 +9,7 @@ import type { GenerateStats } from '../../api/types.ts';
 import { kvBytesPerPosition, type Backend, type GenerateRequest } from '../backend.ts';
 import { TokenLoop, type Samples, type StepContext, type Stepper } from '../token-loop.ts';
 import { ReferenceModel } from './reference/forward.ts';
+import { SimdMatmul } from './simd/simd-matmul.ts';
 import { logProbability, sample } from './reference/sampler.ts';
 
 /**
@@ -32,7 +34,12 @@ export interface CpuBackendOptions {
   maxContext?: number;
   /** Most draft tokens verified per forward pass. Default MAX_DRAFT_TOKENS. */
   maxDraftTokens?: number;
+  /** Where the matrix products run: the reference's linear() (default) or WebAssembly SIMD. */
+  matmul?: 'reference' | 'simd';
 }
+
+/** What the UI calls each CPU backend. */
+export const CPU_DESCRIPTION = Object.freeze({ reference: 'CPU reference', simd: 'CPU with WebAssembly SIMD' });
 
 /** The reference forward pass as a Stepper: every call is one forward, sampled on the host. */
 export class CpuStepper implements Stepper {
@@ -100,9 +107,11 @@ export class CpuBackend implements Backend {
 
   constructor(loaded: LoadedModel, options: CpuBackendOptions = {}) {
     this.config = loaded.config;
-    this.description = options.description ?? 'CPU reference';
+    const simd = options.matmul === 'simd';
+    this.description = options.description ?? CPU_DESCRIPTION[options.matmul ?? 'reference'];
     const c = loaded.config;
-    const model = ReferenceModel.fromLoaded(loaded, options.maxContext ?? defaultContext(c.maxPositionEmbeddings, kvBytesPerPosition(c)));
+    const context = options.maxContext ?? defaultContext(c.maxPositionEmbeddings, kvBytesPerPosition(c));
+    const model = ReferenceModel.fromLoaded(loaded, context, simd ? (arrays) => SimdMatmul.place(arrays) : undefined);
     this.contextTokens = model.capacity;
     this.loop = new TokenLoop(new CpuStepper(model, loaded.config, options.maxDraftTokens ?? MAX_DRAFT_TOKENS), 'CpuBackend');
   }

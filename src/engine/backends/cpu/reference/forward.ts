@@ -10,7 +10,7 @@ import type { LoadedModel } from '../../../../model/load.ts';
 import type { WeightTensor } from '../../../../model/tensor.ts';
 import { EMBED_TOKENS, FINAL_NORM, layerWeightName, outputWeightName, type LayerWeight } from '../../../../model/weights.ts';
 import { ReferenceKvCache } from './kv-cache.ts';
-import { addInPlace, attention, embed, linear, rmsNorm, rope, swiglu } from './ops.ts';
+import { addInPlace, attention, embed, REFERENCE_MATMUL, rmsNorm, rope, swiglu, type MatmulOp } from './ops.ts';
 
 interface LayerWeights {
   inputNorm: Float32Array; // [D]
@@ -32,15 +32,22 @@ export interface ForwardOptions {
   logits?: 'all' | 'last';
 }
 
+/**
+ * Where the matrix products run: by default the reference's linear(); a factory (the CPU path's
+ * SIMD one) gets every matrix and bias once, and gives back the op and the arrays to keep instead.
+ */
+export type MatmulFactory = (arrays: readonly Float32Array[]) => { op: MatmulOp; views: Float32Array[] };
+
 export class ReferenceModel {
   private readonly layers: LayerWeights[];
-  private readonly embedTable: Float32Array; // [V, D]
+  private embedTable: Float32Array; // [V, D]
   private readonly finalNorm: Float32Array; // [D]
-  private readonly lmHead: Float32Array; // [V, D] (the embedding table itself when tied)
+  private lmHead: Float32Array; // [V, D] (the embedding table itself when tied)
   private readonly cache: ReferenceKvCache;
+  private readonly matmul: MatmulOp = REFERENCE_MATMUL;
 
   /** Decodes every weight to f32 once. maxPositions defaults to the config's context length. */
-  constructor(readonly config: ModelConfig, weights: ReadonlyMap<string, WeightTensor>, maxPositions = config.maxPositionEmbeddings) {
+  constructor(readonly config: ModelConfig, weights: ReadonlyMap<string, WeightTensor>, maxPositions = config.maxPositionEmbeddings, matmul?: MatmulFactory) {
     const f32 = (name: string) => {
       const t = weights.get(name);
       if (!t) throw new Error(`reference model: missing tensor ${name}`);
@@ -65,11 +72,21 @@ export class ReferenceModel {
       }
       return layer;
     });
+    if (matmul) {
+      const products = ['q', 'k', 'v', 'qBias', 'kBias', 'vBias', 'o', 'gate', 'up', 'down'] as const;
+      const arrays = [this.lmHead, ...this.layers.flatMap((layer) => products.flatMap((p) => layer[p] ?? []))];
+      const placed = matmul(arrays);
+      const view = new Map(arrays.map((a, i) => [a, placed.views[i]!]));
+      this.matmul = placed.op;
+      if (this.lmHead === this.embedTable) this.embedTable = view.get(this.lmHead)!;
+      this.lmHead = view.get(this.lmHead)!;
+      for (const layer of this.layers) for (const p of products) if (layer[p]) layer[p] = view.get(layer[p])!;
+    }
     this.cache = new ReferenceKvCache(config.numLayers, config.numKvHeads * config.headDim, maxPositions);
   }
 
-  static fromLoaded(model: LoadedModel, maxPositions?: number): ReferenceModel {
-    return new ReferenceModel(model.config, model.weights, maxPositions);
+  static fromLoaded(model: LoadedModel, maxPositions?: number, matmul?: MatmulFactory): ReferenceModel {
+    return new ReferenceModel(model.config, model.weights, maxPositions, matmul);
   }
 
   /** Positions whose keys/values are cached. */
@@ -102,20 +119,20 @@ export class ReferenceModel {
     let x = embed(this.embedTable, d, ids); // [T, D]
     this.layers.forEach((w, l) => {
       const n = rmsNorm(x, w.inputNorm, c.rmsNormEps); // [T, D]
-      const q = rope(linear(n, w.q, qDim, d, w.qBias), c.numHeads, positions, c); // [T, H, Dh]
-      const k = rope(linear(n, w.k, kvDim, d, w.kBias), c.numKvHeads, positions, c); // [T, Hkv, Dh]
-      const v = linear(n, w.v, kvDim, d, w.vBias); // [T, Hkv, Dh]
+      const q = rope(this.matmul.linear(n, w.q, qDim, d, w.qBias), c.numHeads, positions, c); // [T, H, Dh]
+      const k = rope(this.matmul.linear(n, w.k, kvDim, d, w.kBias), c.numKvHeads, positions, c); // [T, Hkv, Dh]
+      const v = this.matmul.linear(n, w.v, kvDim, d, w.vBias); // [T, Hkv, Dh]
       this.cache.write(l, startPos, k, v);
       const cached = this.cache.view(l, startPos + t); // [L, Hkv, Dh]
       const attn = attention(q, cached.k, cached.v, c.numHeads, c.numKvHeads, c.headDim, startPos); // [T, H, Dh]
-      const h = addInPlace(x, linear(attn, w.o, d, qDim)); // [T, D]
+      const h = addInPlace(x, this.matmul.linear(attn, w.o, d, qDim)); // [T, D]
       const m = rmsNorm(h, w.postNorm, c.rmsNormEps);
-      const mlp = swiglu(linear(m, w.gate, c.intermediateSize, d), linear(m, w.up, c.intermediateSize, d)); // [T, I]
-      x = addInPlace(h, linear(mlp, w.down, d, c.intermediateSize)); // [T, D]
+      const mlp = swiglu(this.matmul.linear(m, w.gate, c.intermediateSize, d), this.matmul.linear(m, w.up, c.intermediateSize, d)); // [T, I]
+      x = addInPlace(h, this.matmul.linear(mlp, w.down, d, c.intermediateSize)); // [T, D]
     });
     this.cache.commit(startPos + t);
 
     const rows = options.logits === 'last' ? x.subarray((t - 1) * d) : x; // [T or 1, D]
-    return linear(rmsNorm(rows, this.finalNorm, c.rmsNormEps), this.lmHead, c.vocabSize, d); // [T or 1, V]
+    return this.matmul.linear(rmsNorm(rows, this.finalNorm, c.rmsNormEps), this.lmHead, c.vocabSize, d); // [T or 1, V]
   }
 }
