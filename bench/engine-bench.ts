@@ -6,7 +6,7 @@ import { GREEDY, loadLab, type Backend, type ForcedGrid, type GenerateRequest, t
 import { loadModel, type LoadedModel } from '../src/model/load.ts';
 import { spread, type EngineBenchResult, type EngineBenchSpec, type SensitivityRow, type WeightFormatRow } from './bench-types.ts';
 
-const { CpuBackend, createGpuBackend, describeFormats, describeGrid, gridOf, measureDispatchOverhead, measureReadBandwidth, promptLookupDraft, roleShapes, speculativeEditDraft } = await loadLab();
+const { CpuBackend, createGpuBackend, requestEngineDevice, describeFormats, describeGrid, gridOf, measureDispatchOverhead, measureReadBandwidth, promptLookupDraft, roleShapes, speculativeEditDraft } = await loadLab();
 
 declare global {
   interface Window {
@@ -65,13 +65,7 @@ async function openDevice(): Promise<GPUDevice> {
   if (!navigator.gpu) throw new Error('WebGPU is not available in this browser (navigator.gpu is missing)');
   const adapter = await navigator.gpu.requestAdapter();
   if (!adapter) throw new Error('WebGPU: no adapter');
-  return adapter.requestDevice({
-    requiredFeatures: (['timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f)),
-    requiredLimits: {
-      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
-      maxBufferSize: adapter.limits.maxBufferSize,
-    },
-  });
+  return requestEngineDevice(adapter);
 }
 
 /** An in-memory plan cache: every backend of one format shares one autotune. */

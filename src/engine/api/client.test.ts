@@ -27,7 +27,7 @@ describe('EngineClient ↔ EngineHost (in-process worker, CPU backend)', () => {
     expect(ready.backend).toBe('cpu');
     expect(ready.fallbackReason).toMatch(/WebGPU is not available/);
     expect(ready.description).toMatch(/^CPU (with WebAssembly SIMD|reference) \(fallback: WebGPU is not available/);
-    expect(ready.path).toMatchObject({ how: 'measured' });
+    expect(ready.path).toMatchObject({ chosen: 'CPU SIMD', how: 'only' });
     expect(ready.config.hiddenSize).toBe(72);
     expect(ready.specialTokens).toEqual({ fimPrefix: 1, fimSuffix: 3, fimMiddle: 2, endOfText: 0 });
     expect(progress).toContain('model.safetensors');

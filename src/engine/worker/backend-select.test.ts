@@ -84,14 +84,17 @@ describe('choosing the path by measurement', () => {
     expect(h.alive()).toEqual(['CPU SIMD']);
   });
 
-  it('without WebGPU the CPU paths are timed and the fastest runs; the fallback says why', async () => {
+  it('without WebGPU the CPU runs with SIMD products, untimed (there is nothing to weigh it against); the fallback says why', async () => {
     const h = harness({ f16: 1, f32: 1, cpu: 8, simd: 3 });
     const { backend, path, fallbackReason } = await selectBackend(await testModel(), h.options({ hasWebGpu: false, gpuOptions: { quantizeFloats: 'q8_0' } }));
     expect(fallbackReason).toMatch(/navigator\.gpu is missing/);
     expect(backend.kind).toBe('cpu');
-    expect(path).toMatchObject({ chosen: 'CPU SIMD', how: 'measured' });
-    expect(path.measurements.map((m) => [m.path, m.keystrokeMs])).toEqual([['WebGPU', undefined], ['CPU SIMD', 3], ['CPU', 8]]);
+    expect(path).toMatchObject({ chosen: 'CPU SIMD', how: 'only' });
+    expect(h.generates).toEqual([]);
     expect(h.alive()).toEqual(['CPU SIMD']);
+    // Where the SIMD backend cannot start, the reference runs.
+    const noSimd = await selectBackend(await testModel(), harness({ f16: 1, f32: 1, cpu: 8 }).options({ hasWebGpu: false }));
+    expect(noSimd.path).toMatchObject({ chosen: 'CPU', how: 'only' });
   });
 
   it('where WebAssembly SIMD cannot run, the reference CPU path is timed and the reason says why SIMD was not', async () => {

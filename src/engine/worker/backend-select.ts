@@ -81,12 +81,14 @@ export async function selectBackend(model: LoadedModel, options: SelectOptions):
   const gpu = typeof factory === 'string' ? factory : await startGpu(factory, model, options.gpuOptions ?? {});
   if (typeof gpu === 'string') {
     if (options.preference === 'webgpu') throw new Error(`WebGPU backend requested but unavailable: ${gpu}`);
-    // No GPU: the CPU paths are timed as anywhere (GPU options such as Quantize on load do not apply).
-    const timed = await timePaths(cpuCandidates(model, { ...options, gpuOptions: {} }, undefined, `fallback: ${gpu}`), options);
-    const measurements: PathMeasurement[] = [{ path: 'WebGPU', backend: 'webgpu', skipped: gpu }, ...timed.measurements];
+    // No GPU, so nothing to weigh the CPU against: its SIMD products where the browser runs them (the
+    // same maths, 4 lanes at a time), else the reference. Timing both would cost every load here.
+    const [simd, reference] = cpuCandidates(model, { ...options, gpuOptions: {} }, undefined, `fallback: ${gpu}`);
+    const withSimd = await simd!.make?.().catch(() => undefined);
+    const backend = withSimd ?? await reference!.make!();
     return {
-      backend: timed.best.backend, fallbackReason: gpu,
-      path: { chosen: timed.best.m.path, how: 'measured', reason: describeChoice(timed.best.m, measurements), measurements },
+      backend, fallbackReason: gpu,
+      path: { chosen: withSimd ? CPU_SIMD_PATH : CPU_PATH, how: 'only', reason: `WebGPU unavailable: ${gpu}`, measurements: [{ path: 'WebGPU', backend: 'webgpu', skipped: gpu }] },
     };
   }
   if (options.preference === 'webgpu') return requested(gpu, gpuPath(gpu.plan));

@@ -44,6 +44,21 @@ const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`;
 
 export { describeMemory };
 
+/**
+ * The device the engine runs on: the adapter's largest buffers and bindings, and the optional
+ * features it uses where the adapter has them (GPU timestamps for profiles, subgroups for the
+ * subgroup tile pass). The bench opens its device the same way.
+ */
+export function requestEngineDevice(adapter: GPUAdapter): Promise<GPUDevice> {
+  return adapter.requestDevice({
+    requiredFeatures: (['timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f)),
+    requiredLimits: {
+      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+      maxBufferSize: adapter.limits.maxBufferSize,
+    },
+  });
+}
+
 export async function createGpuBackend(model: LoadedModel, options: GpuBackendOptions = {}): Promise<GpuBackend> {
   let device = options.device;
   let ownsDevice = false;
@@ -53,14 +68,7 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
     const adapter = await navigator.gpu.requestAdapter();
     if (!adapter) throw new Error('WebGPU: no adapter');
     info = adapter.info;
-    const requiredFeatures = (['timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
-    device = await adapter.requestDevice({
-      requiredFeatures,
-      requiredLimits: {
-        maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
-        maxBufferSize: adapter.limits.maxBufferSize,
-      },
-    });
+    device = await requestEngineDevice(adapter);
     ownsDevice = true;
   }
   info ??= device.adapterInfo;
