@@ -92,17 +92,18 @@ export async function measurePauseLatency(browser: Browser, appUrl: string, paus
       const latenciesMs: number[] = [];
       const points = pausePoints(text, pausesPerFile);
       for (const point of points) {
-        const seen = waterfall ? await page.evaluate(() => window.spark!.hudStats().waterfalls.length) : 0;
         const ghost = await pauseOnce(page, point);
         if (ghost !== undefined) latenciesMs.push(ghost.ms);
         if (ghost !== undefined && waterfall) {
           // The HUD's waterfall for the same ghost: the one that ended in the frame the probe saw.
           // (Not one drawn just before the last key: under load such a frame can be within a few ms.)
+          // Searched by time, not by position: the HUD keeps only its latest waterfalls, so once that
+          // list is full its length no longer tells which ones are new.
           const at = timeOrigin + ghost.at;
           const key = at - ghost.ms;
-          const w = await page.waitForFunction(([n, t, k, tol]) => window.spark!.hudStats().waterfalls.slice(n)
+          const w = await page.waitForFunction(([t, k, tol]) => window.spark!.hudStats().waterfalls
             .find((x) => x.renderedAt >= k! && Math.abs(x.renderedAt - t!) <= tol!) ?? false,
-          [seen, at, key, SAME_FRAME_MS] as const, { timeout: 2000 })
+          [at, key, SAME_FRAME_MS] as const, { timeout: 2000 })
             .then((h) => h.jsonValue() as Promise<{ stages: { name: string; ms: number }[]; totalMs: number }>, () => undefined);
           if (w) {
             pairs.push([ghost.ms, w.totalMs]);
