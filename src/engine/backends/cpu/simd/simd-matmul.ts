@@ -41,7 +41,8 @@ export class SimdMatmul implements MatmulOp {
   private readonly heap: Float32Array;
   /** Float offset of each placed array, by the view on the module's memory that holds it. */
   private readonly offsets = new Map<Float32Array, number>();
-  private scratch = ALIGN_FLOATS;
+  /** Where the next placed array goes; once all are placed, where the scratch starts. */
+  private scratchAt = ALIGN_FLOATS;
 
   /**
    * Places `arrays` (every matrix and bias the forward pass multiplies by) in a new module's
@@ -68,11 +69,11 @@ export class SimdMatmul implements MatmulOp {
     return arrays.map((w) => {
       let view = placed.get(w);
       if (!view) {
-        this.heap.set(w, this.scratch);
-        view = this.heap.subarray(this.scratch, this.scratch + w.length);
-        this.offsets.set(view, this.scratch);
+        this.heap.set(w, this.scratchAt);
+        view = this.heap.subarray(this.scratchAt, this.scratchAt + w.length);
+        this.offsets.set(view, this.scratchAt);
         placed.set(w, view);
-        this.scratch += padded(w.length);
+        this.scratchAt += padded(w.length);
       }
       return view;
     });
@@ -88,7 +89,7 @@ export class SimdMatmul implements MatmulOp {
     const t = x.length / k;
     const out = new Float32Array(t * n);
     const rowsPerChunk = Math.floor(SCRATCH_FLOATS / (k + n));
-    const xAt = this.scratch;
+    const xAt = this.scratchAt;
     for (let row = 0; row < t; row += rowsPerChunk) {
       const rows = Math.min(rowsPerChunk, t - row);
       const outAt = xAt + rows * k;
