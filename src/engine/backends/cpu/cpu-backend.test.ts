@@ -27,6 +27,12 @@ function naiveGreedy(model: LoadedModel, prompt: number[], n: number): number[] 
 
 const PROMPT = [9, 20, 31, 42, 53, 64, 75, 86, 97, 108, 119, 130];
 
+/** Drafts from an oracle that knows the answer (`want`, after PROMPT) but gets every fifth token wrong. */
+const oracleDraft = (want: readonly number[]) => (seq: readonly number[], max: number) => {
+  const done = seq.length - PROMPT.length;
+  return want.slice(done, done + max).map((t, i) => ((done + i) % 5 === 4 ? (t + 1) % 301 : t));
+};
+
 describe.each(['llama', 'qwen2-tied'] as const)('CpuBackend on test model %s', (variant) => {
   let model: LoadedModel;
   beforeAll(async () => { model = await loadModel(testModelFetcher(TEST_MODEL_VARIANTS[variant])); });
@@ -81,12 +87,7 @@ describe.each(['llama', 'qwen2-tied'] as const)('CpuBackend on test model %s', (
   it('drafts never change the output, and a good draft saves forward passes', async () => {
     const backend = new CpuBackend(model);
     const plain = await collect(backend, request(PROMPT, { maxNewTokens: 24, tokensPerSubmit: 8 }));
-    // An oracle that knows the answer but gets every fifth token wrong.
-    const oracle = (seq: readonly number[], max: number) => {
-      const done = seq.length - PROMPT.length;
-      return plain.tokens.slice(done, done + max).map((t, i) => ((done + i) % 5 === 4 ? (t + 1) % 301 : t));
-    };
-    const drafted = await collect(new CpuBackend(model), request(PROMPT, { maxNewTokens: 24, tokensPerSubmit: 8, draft: oracle }));
+    const drafted = await collect(new CpuBackend(model), request(PROMPT, { maxNewTokens: 24, tokensPerSubmit: 8, draft: oracleDraft(plain.tokens) }));
     expect(drafted.tokens).toEqual(plain.tokens);
     expect(drafted.stats.acceptedDraftTokens).toBeGreaterThan(10);
     expect(drafted.stats.submits).toBeLessThan(plain.stats.submits);
@@ -148,11 +149,7 @@ describe.each(['llama', 'qwen2-tied', 'qwen2-untied-bf16'] as const)('CpuBackend
     const reference = await collect(new CpuBackend(model), request(PROMPT, { maxNewTokens: 24, tokensPerSubmit: 8 }));
     const plain = await collect(simd, request(PROMPT, { maxNewTokens: 24, tokensPerSubmit: 8 }));
     expect(plain.tokens).toEqual(reference.tokens);
-    const oracle = (seq: readonly number[], max: number) => {
-      const done = seq.length - PROMPT.length;
-      return plain.tokens.slice(done, done + max).map((t, i) => ((done + i) % 5 === 4 ? (t + 1) % 301 : t));
-    };
-    const drafted = await collect(new CpuBackend(model, { matmul: 'simd' }), request(PROMPT, { maxNewTokens: 24, tokensPerSubmit: 8, draft: oracle }));
+    const drafted = await collect(new CpuBackend(model, { matmul: 'simd' }), request(PROMPT, { maxNewTokens: 24, tokensPerSubmit: 8, draft: oracleDraft(plain.tokens) }));
     expect(drafted.tokens).toEqual(plain.tokens);
     expect(drafted.stats.acceptedDraftTokens).toBeGreaterThan(10);
   });

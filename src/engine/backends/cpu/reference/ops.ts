@@ -26,7 +26,7 @@ export interface MatmulOp {
 }
 
 /** The reference's MatmulOp. */
-export const REFERENCE_MATMUL: MatmulOp = Object.freeze({ linear: (x: Float32Array, w: Float32Array, n: number, k: number, bias?: Float32Array) => linear(x, w, n, k, bias) });
+export const REFERENCE_MATMUL: MatmulOp = Object.freeze({ linear });
 
 export function linear(x: Float32Array, w: Float32Array, n: number, k: number, bias?: Float32Array): Float32Array {
   if (w.length !== n * k) throw new Error(`linear: W has ${w.length} values, expected ${n}x${k}`);

@@ -20,18 +20,14 @@ interface GemmExports {
   gemm(x: number, w: number, out: number, bias: number, t: number, n: number, k: number): void;
 }
 
-function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
-  const binary = atob(text);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
-}
+/** gemm.wat's binary, decoded once (under a kilobyte). */
+const WASM_BYTES: Uint8Array<ArrayBuffer> = Uint8Array.from(atob(WASM_BASE64), (c) => c.charCodeAt(0));
 
 /** Why WebAssembly SIMD cannot run here, or undefined when it can. */
 export function simdUnavailable(): string | undefined {
   if (typeof WebAssembly === 'undefined') return 'WebAssembly is not available';
   try {
-    return WebAssembly.validate(decodeBase64(WASM_BASE64)) ? undefined : 'this browser has no WebAssembly SIMD';
+    return WebAssembly.validate(WASM_BYTES) ? undefined : 'this browser has no WebAssembly SIMD';
   } catch (err) {
     return `WebAssembly cannot compile here: ${err instanceof Error ? err.message : String(err)}`;
   }
@@ -51,7 +47,7 @@ export class SimdMatmul implements MatmulOp {
   static place(arrays: readonly Float32Array[]): { op: SimdMatmul; views: Float32Array[] } {
     const why = simdUnavailable();
     if (why) throw new Error(why);
-    const exports = new WebAssembly.Instance(new WebAssembly.Module(decodeBase64(WASM_BASE64))).exports as unknown as GemmExports;
+    const exports = new WebAssembly.Instance(new WebAssembly.Module(WASM_BYTES)).exports as unknown as GemmExports;
     // Floats 0..3 stay unused: offset 0 means "no bias" to the kernel.
     const floats = ALIGN_FLOATS + [...new Set(arrays)].reduce((a, w) => a + padded(w.length), 0) + SCRATCH_FLOATS;
     const pages = Math.ceil(floats * 4 / PAGE_BYTES) - exports.memory.buffer.byteLength / PAGE_BYTES;
