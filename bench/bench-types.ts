@@ -72,8 +72,11 @@ export interface EngineBenchResult {
   weightFormat: string;
   params: number;
   plan: { bytesPerToken: number; grids: string };
-  /** Per matrix role: the grid and tile pass the autotune chose on this adapter, and every candidate it timed (ms per GEMV). */
-  autotune: Record<string, { chosen: string; ms: number; candidates: { grid: string; ms: number }[]; skipped: string[] }>;
+  /**
+   * Per matrix role: the grid and tile pass the autotune chose on this adapter, and every candidate
+   * it timed (ms per GEMV); for a role after an RMSNorm, the norm folded in against its own dispatch.
+   */
+  autotune: Record<string, { chosen: string; ms: number; candidates: { grid: string; ms: number }[]; skipped: string[]; norm?: { fusedMs: number; separateMs: number } }>;
   bandwidth: { gbPerSecond: number; megabytes: number; bestMs: number };
   /** Fixed cost of one near-empty dispatch on this adapter. */
   dispatchOverhead: { msPerDispatch: number; dispatches: number };
@@ -89,6 +92,11 @@ export interface EngineBenchResult {
   };
   /** Decode at N = 8 with the first token in the first submit: readbacks are exactly ≤ 1/8 there. */
   decodeN8Batched: { tokensPerSecond: Spread; readbacksPerToken: number };
+  /**
+   * Decode at the N the engine picks for a request that names none (tokensPerSubmitFor the time
+   * per token measured above): what the app's own requests cost in readbacks on this adapter.
+   */
+  decodeMeasuredN: { tokensPerSubmit: number; msPerToken: number; tokensPerSecond: Spread; readbacksPerToken: number };
   prefill: Record<string, { tokensPerSecond: Spread; ms: Spread; tokens: number; gflopPerSecond: number }>;
   keystroke: { prefillTokens: number[]; ms: Spread; fullPrefillMs: Spread; docTokens: number };
   greedy: number[];

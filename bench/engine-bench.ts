@@ -2,7 +2,7 @@
 // Chromium (real WebGPU: SwiftShader here) the peers run in. Exposes window.sparkBench.run(spec)
 // for run-bench.ts. Every figure comes from the engine's own counters (GenerateStats) or from
 // wall-clock around real generations; nothing here is modelled.
-import { GREEDY, loadLab, type Backend, type ForcedGrid, type GenerateRequest, type GpuBackend, type GpuBackendOptions, type TunedPlan } from '../src/engine/index.ts';
+import { GREEDY, loadLab, tokensPerSubmitFor, type Backend, type ForcedGrid, type GenerateRequest, type GpuBackend, type GpuBackendOptions, type TunedPlan } from '../src/engine/index.ts';
 import { loadModel, type LoadedModel } from '../src/model/load.ts';
 import { spread, type EngineBenchResult, type EngineBenchSpec, type SensitivityRow, type WeightFormatRow } from './bench-types.ts';
 
@@ -85,6 +85,7 @@ function autotuneOf(backend: GpuBackend): EngineBenchResult['autotune'] {
     chosen: describeGrid(t!.grid), ms: t!.ms,
     candidates: t!.candidates.map((c) => ({ grid: describeGrid(c.grid), ms: c.ms })),
     skipped: (t!.skipped ?? []).map((s) => s.reason),
+    ...(t!.norm ? { norm: t!.norm } : {}),
   }]));
 }
 
@@ -214,6 +215,12 @@ async function run(spec: EngineBenchSpec): Promise<EngineBenchResult> {
       .filter(([k]) => k.startsWith('decode:')).map(([k, ms]) => [k.slice('decode:'.length), ms / Math.max(1, profiled.stats.decodeTokens - 1)]));
     const profile = { clock: profiled.stats.phaseClock ?? 'none', decodeMsPerTokenByKernel: perToken };
 
+    const msPerToken = 1000 / dec.rate.median;
+    const measuredN = tokensPerSubmitFor(msPerToken);
+    const dm = await repeatDecode(main, spec.decodePrompt, spec.decodeTokens, measuredN, Math.min(2, spec.repeats));
+    const decodeMeasuredN = { tokensPerSubmit: measuredN, msPerToken, tokensPerSecond: dm.rate, readbacksPerToken: dm.perToken('readbacks') };
+    log(`decode at the measured N=${measuredN} (${msPerToken.toFixed(2)} ms per token): ${dm.perToken('readbacks').toFixed(3)} readbacks per token`);
+
     const batched = await createGpuBackend(model, { ...base, device, maxContext: SENSITIVITY_CONTEXT, firstTokenAlone: false });
     let decodeN8Batched: EngineBenchResult['decodeN8Batched'];
     try {
@@ -256,6 +263,7 @@ async function run(spec: EngineBenchSpec): Promise<EngineBenchResult> {
         readbacksPerToken: last.readbacks / last.decodeTokens, submitsPerToken: last.submits / last.decodeTokens, dispatchesPerToken: last.dispatches / last.decodeTokens,
       },
       decodeN8Batched,
+      decodeMeasuredN,
       prefill,
       keystroke,
       greedy,

@@ -67,21 +67,30 @@ async function pauseOnce(page: Page, point: { line: number; indent: number; cont
 /** Waterfalls whose ghost reached the screen within this of the outside probe's frame are the same ghost. */
 const SAME_FRAME_MS = 8;
 
-/**
- * `waterfall`: the HUD measures too (window.spark.startMeasuring()), and each ghost's waterfall total
- * is set beside the outside figure. Off by default: measuring turns the engine's profiling on.
- */
-export async function measurePauseLatency(browser: Browser, appUrl: string, pausesPerFile: number, root = '.', waterfall = false): Promise<PauseLatency> {
+export interface PauseOptions {
+  /**
+   * The HUD measures too (window.spark.startMeasuring()), and each ghost's waterfall total is set
+   * beside the outside figure. Off by default: measuring turns the engine's profiling on.
+   */
+  waterfall?: boolean;
+  /** settings.gateThreshold for the run; the app's default when absent. */
+  gateThreshold?: number;
+}
+
+export async function measurePauseLatency(browser: Browser, appUrl: string, pausesPerFile: number, root = '.', options: PauseOptions = {}): Promise<PauseLatency> {
+  const { waterfall = false, gateThreshold } = options;
   const page = await browser.newPage();
   try {
     await page.addInitScript(installProbe);
     await page.goto(appUrl);
     await page.waitForFunction(() => window.spark !== undefined, undefined, { timeout: 120_000 });
     await page.evaluate(() => window.spark!.ready);
+    if (gateThreshold !== undefined) await page.evaluate((g) => window.spark!.setSettings({ gateThreshold: g }), gateThreshold);
     const ready = await page.evaluate(() => window.spark!.engineReady());
     if (waterfall) await page.evaluate(() => window.spark!.startMeasuring());
     const timeOrigin = await page.evaluate(() => performance.timeOrigin);
     let unpaired = 0;
+    let slowest: { outsideMs: number; stages: { name: string; ms: number }[] } | undefined;
     const languages: PauseLanguage[] = [];
     const pairs: [number, number][] = [];
     const stageMs: Record<string, number[]> = {};
@@ -108,6 +117,7 @@ export async function measurePauseLatency(browser: Browser, appUrl: string, paus
           if (w) {
             pairs.push([ghost.ms, w.totalMs]);
             for (const s of w.stages) (stageMs[s.name] ??= []).push(s.ms);
+            if (!slowest || ghost.ms > slowest.outsideMs) slowest = { outsideMs: ghost.ms, stages: w.stages };
           } else unpaired++;
         }
       }
@@ -117,12 +127,14 @@ export async function measurePauseLatency(browser: Browser, appUrl: string, paus
     const pauses = languages.reduce((n, l) => n + l.pauses, 0);
     return {
       path: ready.path?.reason ?? `${ready.backend} (${ready.description})`,
+      ...(gateThreshold !== undefined ? { gateThreshold } : {}),
       languages, p50: percentile(all, 50), p95: percentile(all, 95), ghostShare: pauses > 0 ? all.length / pauses : 0,
       typedChars: TYPED_CHARS, keyGapMs: KEY_GAP_MS,
       ...(waterfall ? {
         waterfall: {
           pairs, unpaired, worstShare: Math.max(0, ...pairs.map(([o, h]) => Math.abs(h - o) / o)),
           stages: Object.fromEntries(Object.entries(stageMs).map(([name, v]) => [name, percentile(v, 50)!])),
+          ...(slowest ? { slowest } : {}),
         },
       } : {}),
     };

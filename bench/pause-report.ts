@@ -19,23 +19,30 @@ export interface PauseLatency {
   ghostShare: number;
   typedChars: number;
   keyGapMs: number;
+  /** The gate threshold the run set (settings.gateThreshold); absent: the app's default. */
+  gateThreshold?: number;
   /**
    * With --waterfall (the HUD measuring): each ghost's latency from outside beside the total of the
    * HUD's waterfall for it, and the largest difference as a share of the outside figure.
    */
   /** pairs: each ghost's outside figure beside the HUD waterfall that ended in the same frame; unpaired: ghosts with no such waterfall. */
-  waterfall?: { pairs: [outsideMs: number, hudMs: number][]; unpaired: number; worstShare: number; stages: Record<string, number> };
+  waterfall?: {
+    pairs: [outsideMs: number, hudMs: number][]; unpaired: number; worstShare: number; stages: Record<string, number>;
+    /** The slowest paired ghost's stages: where a tail case spent its time. */
+    slowest?: { outsideMs: number; stages: { name: string; ms: number }[] };
+  };
 }
 
 export function pauseSummary(r: PauseLatency): string {
   const ms = (x: number | undefined) => (x === undefined ? '–' : `${Math.round(x)} ms`);
   return [
     `Keystroke → ghost after a pause (${r.typedChars} keys ${r.keyGapMs} ms apart, then a pause), measured from outside the app: p50 ${ms(r.p50)}, p95 ${ms(r.p95)}, a ghost at ${Math.round(r.ghostShare * 100)} % of pauses.`,
-    `Path: ${r.path}.`,
+    `Path: ${r.path}.${r.gateThreshold === undefined ? '' : ` Gate threshold: ${r.gateThreshold}.`}`,
     ...r.languages.map((l) => `- ${l.language} (${l.file}): ghost at ${l.ghosts}/${l.pauses} pauses; ms: ${l.latenciesMs.map((x) => Math.round(x)).join(', ')}`),
     ...(r.waterfall ? [
       `HUD waterfall against the outside figure, per ghost: ${r.waterfall.pairs.map(([o, h]) => `${Math.round(o)}/${Math.round(h)}`).join(', ')} ms; the largest difference is ${Math.round(r.waterfall.worstShare * 100)} % of the outside figure; ${r.waterfall.unpaired} ghost(s) had no waterfall ending in their frame.`,
       `Median ms per stage: ${Object.entries(r.waterfall.stages).map(([name, ms]) => `${name} ${ms.toFixed(1)}`).join(' · ')}.`,
+      ...(r.waterfall.slowest ? [`The slowest ghost (${Math.round(r.waterfall.slowest.outsideMs)} ms): ${r.waterfall.slowest.stages.filter((s) => s.ms >= 0.05).map((s) => `${s.name} ${s.ms.toFixed(1)}`).join(' · ')}.`] : []),
     ] : []),
   ].join('\n');
 }

@@ -11,6 +11,7 @@ function report(over: Partial<BenchReport['ours']> = {}): Omit<BenchReport, 'tar
       decodeTokensPerSecond: 40, prefillTokensPerSecond: { 128: 90 }, ttftMs: 500,
       keystroke: { prefillTokens: 1, ms: 50, fullPrefillMs: 20000, speedup: 400, docTokens: 2000 },
       readbacksPerToken: 0.28, dispatchesPerToken: 40, submitsPerToken: 0.28, tokensPerSubmit: 4, readbacksPerTokenN8Batched: 0.125,
+      measuredN: { tokensPerSubmit: 1, msPerToken: 25, readbacksPerToken: 1 },
       sameTokens: true, comparedTokens: 16,
       spread: { decodeTokensPerSecond: s(38, 40, 42), ttftMs: s(500), prefillTokensPerSecond: { 128: s(90) }, keystrokeMs: s(50) },
       prefillGflopPerSecond: { 128: 0.3 }, ...over,
@@ -87,7 +88,13 @@ describe('bench report', () => {
     expect(t.find((x) => x.name === 'decode of the chosen path (WebGPU) vs best in-browser peer')).toMatchObject({ measured: '8.00×', met: true });
     expect(t.find((x) => x.name === 'WebGPU decode vs best WebGPU peer')).toMatchObject({ measured: 'no WebGPU peer ran', met: false });
     expect(t.find((x) => x.name === 'decode vs roofline')).toMatchObject({ measured: '25%', met: false });
-    expect(t.find((x) => x.name.startsWith('readbacks/token'))).toMatchObject({ met: false });
+    // 25 ms per token: the measured N is 1, and ≤ 1/8 (N ≥ 8) does not apply.
+    expect(t.find((x) => x.name.startsWith('readbacks/token'))).toMatchObject({ name: expect.stringContaining('N=1 at 25.00 ms per token'), met: 'n/a' });
+    expect(t.find((x) => x.name.startsWith('readbacks/token'))!.measured).toMatch(/^1\.000 \(N=8 would hold a key 200 ms behind a submit/);
+    // A fast GPU: N = 64 from 0.1 ms per token, and the target applies.
+    const fast = targets(report({ measuredN: { tokensPerSubmit: 64, msPerToken: 0.1, readbacksPerToken: 2 / 64 } })).find((x) => x.name.startsWith('readbacks/token'))!;
+    expect(fast).toMatchObject({ measured: '0.031', met: true });
+    expect(markdown({ ...report(), targets: t })).toContain('| ≤ 1/8 where N ≥ 8 | 1.000');
     expect(t.find((x) => x.name === 'keystroke → first ghost p95')).toMatchObject({ measured: '200 ms', met: false });
     expect(targets(report({ decodeTokensPerSecond: 9 })).find((x) => x.name.startsWith('decode of the chosen path'))!.met).toBe(false);
   });

@@ -140,6 +140,7 @@ function assemble(engine: EngineBenchResult, peers: PeersReport | { error: strin
       submitsPerToken: engine.decode.submitsPerToken,
       tokensPerSubmit: engine.decode.tokensPerSubmit,
       readbacksPerTokenN8Batched: engine.decodeN8Batched.readbacksPerToken,
+      measuredN: { tokensPerSubmit: engine.decodeMeasuredN.tokensPerSubmit, msPerToken: engine.decodeMeasuredN.msPerToken, readbacksPerToken: engine.decodeMeasuredN.readbacksPerToken },
       ...(same ? { sameTokens: same.sameTokens, comparedTokens: same.comparedTokens } : {}),
       spread: {
         decodeTokensPerSecond: engine.decode.tokensPerSecond, ttftMs: engine.decode.ttftMs,

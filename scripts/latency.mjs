@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run latency -- [--url <app>] [--pauses N]`: loads bench/run-latency.ts through Vite's module
+// `npm run latency -- [--url <app>] [--pauses N] [--waterfall] [--gate T]`: loads bench/run-latency.ts through Vite's module
 // runner (the repo has no other TypeScript runner for Node) and runs it. See bench/run-latency.ts.
 import { runnerImport } from 'vite';
 

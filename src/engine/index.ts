@@ -32,7 +32,7 @@ export type {
 } from './api/protocol.ts';
 export { QUANTIZE_FORMATS, type GpuOptions, type QuantizeFormat } from './api/gpu-options.ts';
 export type { CachedModel, CacheListing } from '../model/cache/model-cache.ts';
-export { CONTEXT_TOKENS, MAX_DRAFT_TOKENS, MAX_TOKENS, PROMPT_TOKENS, PROMPT_WINDOW, TOKENS_PER_SUBMIT, type Range } from './api/limits.ts';
+export { CONTEXT_TOKENS, MAX_DRAFT_TOKENS, MAX_TOKENS, PROMPT_TOKENS, PROMPT_WINDOW, SUBMIT_BUDGET_MS, TOKENS_PER_SUBMIT, tokensPerSubmitFor, type Range } from './api/limits.ts';
 export { decodeTokensPerSecond, emptyStats, GREEDY, type BackendKind, type GenerateStats, pathSummary, type PathChoice, type PathMeasurement, type SamplingParams } from './api/types.ts';
 export {
   PE_SRAM_BYTES, type ForcedGrid, type GridChoice, type MatrixPlan, type MatrixRole, type ModelWaferPlan, type WeightFormat,

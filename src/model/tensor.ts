@@ -1,7 +1,7 @@
 // One named weight tensor as stored on disk: dtype, shape and the raw little-endian bytes.
 // Decoding is on demand so that the GPU can upload packed f16 bits without a round trip
 // through f32, and the CPU reference gets f32 without keeping both copies alive.
-import { bf16ArrayToF32, f16ArrayToF32, f32ArrayToF16 } from './half.ts';
+import { bf16ArrayToF32, bf16FitsF16, f16ArrayToF32, f32ArrayToF16 } from './half.ts';
 import { dequantize, isQuantType, quantByteLength, type QuantType } from './quant.ts';
 
 /** Float element types (safetensors and GGUF). */
@@ -13,6 +13,8 @@ export const BYTES_PER_ELEMENT: Readonly<Record<WeightDtype, number>> = { F32: 4
 
 export class WeightTensor {
   readonly size: number; // element count = product of shape
+  /** bf16FitsF16 of a BF16 tensor's bits, once asked: a scan of every weight, wanted more than once per load. */
+  private fitsF16: boolean | undefined;
 
   constructor(
     readonly name: string,
@@ -49,6 +51,13 @@ export class WeightTensor {
    */
   toF16Bits(): Uint16Array {
     return this.dtype === 'F16' ? this.rawBits() : f32ArrayToF16(this.toF32());
+  }
+
+  /** A BF16 tensor whose every value f16 holds (bf16FitsF16); false for any other dtype. */
+  bf16FitsF16(): boolean {
+    if (this.dtype !== 'BF16') return false;
+    this.fitsF16 ??= bf16FitsF16(this.rawBits());
+    return this.fitsF16;
   }
 
   /** The stored 16-bit words of an F16 or BF16 tensor. */

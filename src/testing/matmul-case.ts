@@ -1,16 +1,22 @@
 // One tiled matmul run on the GPU beside the CPU reference's answer: the check every tile pass
 // (kernels/matmul, kernels/matmul-subgroup) is held to.
-import { addInPlace, linear, swiglu } from '../engine/backends/cpu/reference/ops.ts';
+import { addInPlace, linear, rmsNorm, swiglu } from '../engine/backends/cpu/reference/ops.ts';
 import { BufferGroup, runDispatches, type GpuContext } from '../engine/backends/gpu/context.ts';
 import { matmulDispatches, type Epilogue } from '../engine/backends/gpu/kernels/matmul/matmul.ts';
 import { uploadTiled } from '../engine/backends/gpu/kernels/shared/weights.ts';
-import { describeGrid, FORMAT_LAYOUT, planMatrix, type GridChoice, type WeightFormat } from '../engine/backends/plan/wafer-plan.ts';
+import { describeGrid, FORMAT_LAYOUT, partialFloats, planMatrix, type GridChoice, type WeightFormat } from '../engine/backends/plan/wafer-plan.ts';
 import { f16ArrayToF32, f32ArrayToF16 } from '../model/half.ts';
 import { BLOCK, dequantize, quantize } from '../model/quant.ts';
 import { randomArray, readF32 } from './gpu-test-util.ts';
 import { randomBlocks } from './random-blocks.ts';
 
-export interface MatmulCase { n: number; k: number; t: number; grid: GridChoice; format: WeightFormat; epilogue: Epilogue; bias: boolean; /** The grid in words, for test names. */ label: string }
+export interface MatmulCase {
+  n: number; k: number; t: number; grid: GridChoice; format: WeightFormat; epilogue: Epilogue; bias: boolean;
+  /** The grid in words, for test names. */
+  label: string;
+  /** Rows of x before the ones multiplied (the norm prologue's xRow): x holds xRow + t rows. */
+  xRow?: number;
+}
 
 /**
  * Every shape × grid × epilogue the format's column alignment allows (swiglu needs even N); the
@@ -34,10 +40,15 @@ export function matmulCases(
   return cases;
 }
 
+/** The RMSNorm eps of the norm-prologue cases (Qwen2's). */
+const NORM_EPS = 1e-6;
+
 /**
  * Runs one case: random weights in the case's format (the reference sees the stored values:
  * f16-rounded, or dequantized from the blocks uploaded; K-quants and Q5_0 are random blocks),
- * random x, bias and initial out. Returns the GPU's output and the reference's.
+ * random x, bias and initial out. With the grid's norm prologue, x is normalised first with a
+ * random norm weight (the reference: rmsNorm, then linear). Returns the GPU's output and the
+ * reference's.
  */
 export async function runMatmulCase(ctx: GpuContext, c: MatmulCase): Promise<{ got: Float32Array; want: Float32Array }> {
   const { n, k, t, grid, format, epilogue, bias } = c;
@@ -51,19 +62,23 @@ export async function runMatmulCase(ctx: GpuContext, c: MatmulCase): Promise<{ g
   const blocks = type === 'Q8_0' || type === 'Q4_0' ? { type, blocks: quantize(type, w) }
     : type ? { type, blocks: randomBlocks(type, (n * k) / BLOCK[type].elements, n + k) } : undefined;
   if (blocks) w = dequantize(blocks.type, blocks.blocks);
-  const x = randomArray(t * k, 99 + t);
+  const xRow = c.xRow ?? 0;
+  const x = randomArray((xRow + t) * k, 99 + t);
+  const normWeight = randomArray(k, 17, 1.5);
   const b = randomArray(n, 5, 0.3);
   const outCols = epilogue === 'swiglu' ? n / 2 : n;
   const initial = randomArray(t * outCols, 11);
   const weights = uploadTiled(group, plan, blocks ?? w);
   const outBuf = group.storage('out', initial, GPUBufferUsage.COPY_SRC);
-  const partials = group.create('partials', plan.grid.q * t * n * 4, GPUBufferUsage.STORAGE);
+  const partials = group.create('partials', Math.max(16, partialFloats(plan, t) * 4), GPUBufferUsage.STORAGE);
   const list = await matmulDispatches(ctx, group, {
-    weights, x: group.storage('x', x), out: outBuf, partials, tokens: t, epilogue, ...(bias ? { bias: group.storage('b', b) } : {}),
+    weights, x: group.storage('x', x), out: outBuf, partials, tokens: t, epilogue, xRow, ...(bias ? { bias: group.storage('b', b) } : {}),
+    ...(plan.normPrologue ? { norm: { weight: group.storage('norm', normWeight), eps: NORM_EPS } } : {}),
   });
   await runDispatches(device, list);
   const got = await readF32(device, outBuf, t * outCols);
-  const y = linear(x, w, n, k, bias ? b : undefined);
+  const rows = x.subarray(xRow * k);
+  const y = linear(plan.normPrologue ? rmsNorm(rows, normWeight, NORM_EPS) : rows, w, n, k, bias ? b : undefined);
   let want: Float32Array;
   if (epilogue === 'store') want = y;
   else if (epilogue === 'residual') want = addInPlace(initial.slice(), y);

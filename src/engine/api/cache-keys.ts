@@ -3,7 +3,7 @@
 // writes under these prefixes, and the e2e suite seeds test contexts with exactly these records.
 
 /** The tuned plan (backends/plan/model-plan.ts planCacheKey); the version changes when candidates do. */
-export const PLAN_CACHE_PREFIX = 'spark-wafer-plan/v3/';
+export const PLAN_CACHE_PREFIX = 'spark-wafer-plan/v4/';
 /** The path chosen by measurement (worker/backend-select.ts). */
 export const PATH_CACHE_PREFIX = 'spark-path/v1/';
 

@@ -203,6 +203,8 @@ export class EngineClient implements Engine {
       case 'diagnostics':
         this.diagnosing.shift()?.(e);
         break;
+      case 'alive': // activity (above) is all it says
+        break;
       case 'cacheList':
         this.onCacheList(e);
         break;

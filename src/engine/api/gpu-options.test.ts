@@ -11,6 +11,7 @@ describe('GPU options and generate limits at the boundary', () => {
     };
     expect(parseGpuOptions(ok)).toEqual(ok);
     expect(parseGpuOptions({ forceGrid: { tileRows: 32, colTiles: 1, reduce: 'chain' }, autotune: false })).toBeTruthy();
+    expect(parseGpuOptions({ forceGrid: { qkv: { tileRows: 32, colTiles: 2, reduce: 'tree', normPrologue: true } } })).toBeTruthy();
     expect(parseGpuOptions({ forceGrid: { lm_head: { tileRows: 32, colTiles: 1, reduce: 'chain', kernel: 'subgroup', lanes: 8 }, o: { tileRows: 64, colTiles: 1, reduce: 'chain', kernel: 'interleaved' } } })).toBeTruthy();
   });
 
@@ -22,6 +23,7 @@ describe('GPU options and generate limits at the boundary', () => {
     [{ forceGrid: { tileRows: 32, colTiles: 1, reduce: 'chain', kernel: 'warp' } }, /forceGrid/],
     [{ forceGrid: { tileRows: 32, colTiles: 1, reduce: 'chain', kernel: 'subgroup', lanes: 0 } }, /forceGrid/],
     [{ forceGrid: { tileRows: 32, colTiles: 1, reduce: 'chain', extra: 1 } }, /forceGrid/],
+    [{ forceGrid: { tileRows: 32, colTiles: 1, reduce: 'chain', normPrologue: 'yes' } }, /forceGrid.*normPrologue/],
     [{ weightFormat: 'q4' }, /weightFormat/],
     [{ maxContext: 1 }, /maxContext/],
     [{ maxTokensPerSubmit: 65 }, /maxTokensPerSubmit must be an integer in 1\.\.64/],

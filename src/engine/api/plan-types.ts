@@ -35,6 +35,11 @@ export interface GridChoice {
   kernel?: MatmulKernel;
   /** Threads per row for the 'subgroup' kernel: a power of two, 2..64, at most the adapter's smallest subgroup. */
   lanes?: number;
+  /**
+   * The RMSNorm before the matrix folded into its tile pass (no norm dispatch; x is the residual
+   * stream): only for the roles that follow a norm (qkv, gate_up, lm_head). Default false.
+   */
+  normPrologue?: boolean;
 }
 
 export interface MatrixPlan {
@@ -50,6 +55,8 @@ export interface MatrixPlan {
   kernel: MatmulKernel;
   /** Threads per row (1 but for the 'subgroup' kernel). */
   lanes: number;
+  /** GridChoice.normPrologue: the matmul normalises x itself. */
+  normPrologue: boolean;
   /** Elements in the tile-major buffer, padding included (P·Q·tileRows·tileCols). */
   storedElements: number;
   storedBytes: number;

@@ -220,7 +220,17 @@ export interface DiagnosticsEvent {
   promptWindowTokens: number;
 }
 
-export type EngineEvent = LoadProgressEvent | ReadyEvent | TokensEvent | DoneEvent | ErrorEvent | DiagnosticsEvent | CacheListEvent;
+/**
+ * A load's step as it starts (building a backend, timing a path): the choice of path can run for a
+ * while with nothing else to say, and the supervisor's watchdog takes any event as a sign of life.
+ * Steps come only with progress, so a step that hangs still lets the watchdog fire.
+ */
+export interface AliveEvent {
+  type: 'alive';
+  step: string;
+}
+
+export type EngineEvent = LoadProgressEvent | ReadyEvent | TokensEvent | DoneEvent | ErrorEvent | DiagnosticsEvent | CacheListEvent | AliveEvent;
 
 /** A runtime check at the boundary: messages from other code are not trusted to be well-formed. */
 export function parseEngineRequest(msg: unknown): EngineRequest {

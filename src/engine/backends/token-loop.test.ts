@@ -301,6 +301,22 @@ describe('TokenLoop', () => {
     expect(next.stats.reusedTokens).toBe(PROMPT.length - 1);
   });
 
+  it('lets a cancel in between prefill chunks, even from a stepper that never waits, and keeps what it prefilled', async () => {
+    const stepper = new FakeStepper({ maxBatch: 4 }); // computes synchronously, as the CPU does
+    const loop = new TokenLoop(stepper, 'fake');
+    const controller = new AbortController();
+    // The cancel arrives as a message would: in a task of its own, queued as the prefill starts.
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => { channel.port1.close(); controller.abort(); };
+    channel.port2.postMessage(null);
+    const stats = await loop.generate(request(PROMPT, { maxNewTokens: 4 }), () => {}, controller.signal);
+    expect(stepper.calls).toEqual(['prefill:4']); // not the other two chunks
+    expect(stats.decodeTokens).toBe(0);
+    const next = await collect(loop, request(PROMPT, { maxNewTokens: 2 }));
+    expect(next.stats.reusedTokens).toBe(4);
+    expect(next.tokens).toEqual(naive(PROMPT, 2));
+  });
+
   it('drops the oldest context when the sequence would not fit, and says so', async () => {
     const loop = new TokenLoop(new FakeStepper({ capacity: 32 }), 'fake');
     const long = Array.from({ length: 40 }, (_, i) => i % VOCAB);

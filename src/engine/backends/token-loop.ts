@@ -289,6 +289,10 @@ export class TokenLoop {
       this.cached.push(...chunk);
       pos += chunk.length;
       if (last) first = ids;
+      // A stepper that computes on this thread (the CPU) never lets a message in by itself: a newer
+      // request would wait for the whole prefill. Between chunks it can cancel this one, which
+      // keeps what it prefilled (the newer prompt usually starts with it).
+      if (pos < prefillEnd) await yieldToEventLoop();
       if (signal.aborted) return finish();
     }
     stats.prefillMs = performance.now() - start;

@@ -65,6 +65,8 @@ export interface SelectOptions {
    * cached CPU choice starts no GPU backend at all). Injected in tests; default from the adapter.
    */
   planKey?: (model: LoadedModel, gpuOptions: GpuOptions) => Promise<string | undefined>;
+  /** Each step as it starts ("starting WebGPU", "timing CPU SIMD"): the load's sign of life (AliveEvent). */
+  onStep?: (step: string) => void;
 }
 
 export const CPU_PATH = 'CPU';
@@ -78,6 +80,7 @@ export async function selectBackend(model: LoadedModel, options: SelectOptions):
   const cachedCpu = options.preference === 'auto' ? await cachedCpuChoice(model, options) : undefined;
   if (cachedCpu) return cachedCpu;
   const factory = await gpuFactory(options);
+  if (typeof factory !== 'string') options.onStep?.('starting WebGPU');
   const gpu = typeof factory === 'string' ? factory : await startGpu(factory, model, options.gpuOptions ?? {});
   if (typeof gpu === 'string') {
     if (options.preference === 'webgpu') throw new Error(`WebGPU backend requested but unavailable: ${gpu}`);
@@ -228,7 +231,9 @@ async function timePaths(candidates: readonly Candidate[], options: SelectOption
   const consider = async (path: string, kind: Backend['kind'], make: () => Promise<Backend>) => {
     let backend: Backend | undefined;
     try {
+      options.onStep?.(`starting ${path}`);
       backend = await make();
+      options.onStep?.(`timing ${path}`);
       const m = await probePath(backend, path, { ...options.probe, signal });
       measurements.push(m);
       if (!best || score(m) < score(best.m)) {

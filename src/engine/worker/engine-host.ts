@@ -21,7 +21,8 @@ import { loadChatTemplate, type LoadedChatTemplate } from './chat-template.ts';
 import { documentLookupDraft, promptLookupDraft } from './draft/prompt-lookup.ts';
 import { speculativeEditDraft } from './draft/speculative-edit.ts';
 import { ProgressThrottle } from './progress-throttle.ts';
-import { buildPrompt, type BuiltPrompt } from './prompt.ts';
+import { promptTokenizer } from './line-chunk-encoder.ts';
+import { buildPrompt, type BuiltPrompt, type PromptTokenizer } from './prompt.ts';
 import { promptBudget, TOKENS_PER_SUBMIT, tokensPerSubmitFor } from '../api/limits.ts';
 import { DownloadStalledError } from '../../model/stall-guard.ts';
 import { PromptWindow } from './prompt-window.ts';
@@ -45,7 +46,7 @@ function drafts(reference: readonly number[] | undefined, prompt: BuiltPrompt) {
 
 export class EngineHost implements Disposable {
   /** What generation needs of the loaded model; the weights themselves live only in the backend. */
-  private model: (Pick<LoadedModel, 'config' | 'tokenizer'> & { chat: LoadedChatTemplate | undefined }) | undefined;
+  private model: (Pick<LoadedModel, 'config' | 'tokenizer'> & { chat: LoadedChatTemplate | undefined; prompts: PromptTokenizer }) | undefined;
   private backend: Backend | undefined;
   /** The completion prompt window of the loaded model on its backend (learned from its prefills). */
   private window = new PromptWindow();
@@ -211,7 +212,8 @@ export class EngineHost implements Disposable {
       signal.throwIfAborted();
       const chat = await loadChatTemplate(model.tokenizerConfig);
       const { backend, fallbackReason, path } = await selectBackend(model, {
-        preference: msg.backend ?? 'auto', ...(msg.gpuOptions ? { gpuOptions: msg.gpuOptions } : {}), signal, ...this.selectOverrides,
+        preference: msg.backend ?? 'auto', ...(msg.gpuOptions ? { gpuOptions: msg.gpuOptions } : {}), signal,
+        onStep: (step) => this.post({ type: 'alive', step }), ...this.selectOverrides,
       });
       if (this.disposed || signal.aborted) {
         backend.dispose();
@@ -221,7 +223,7 @@ export class EngineHost implements Disposable {
       backend.setProfiling(this.profiling);
       // The working model goes only now that its successor is ready: a load that fails keeps it.
       this.backend?.dispose();
-      this.model = { config: model.config, tokenizer: model.tokenizer, chat }; // let the file buffers go
+      this.model = { config: model.config, tokenizer: model.tokenizer, chat, prompts: promptTokenizer(model.tokenizer) }; // let the file buffers go
       this.backend = backend;
       const measured = path.measurements.find((m) => m.path === path.chosen);
       this.window = new PromptWindow(undefined, measured?.prefillTokensPerSecond);
@@ -277,7 +279,7 @@ export class EngineHost implements Disposable {
       const contextBudget = promptBudget(backend.contextTokens, msg.maxNewTokens);
       const window = this.window;
       const maxPromptTokens = msg.maxPromptTokens ?? (msg.prompt.kind === 'chat' ? contextBudget : window.budget(contextBudget));
-      const prompt = buildPrompt(tokenizer, msg.prompt, { maxPromptTokens },
+      const prompt = buildPrompt(model.prompts, msg.prompt, { maxPromptTokens },
         { chat: model.chat, fimOrder: model.config.fimOrder, ...(tokenizer.promptBos !== undefined ? { bos: tokenizer.promptBos } : {}) });
       const tokenized = started !== undefined ? traceNow() : undefined;
       const stopIds = msg.ignoreStopTokens ? [] : [...new Set([

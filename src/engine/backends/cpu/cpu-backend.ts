@@ -14,7 +14,7 @@ import { logProbability, sample } from './reference/sampler.ts';
 
 /**
  * Prompt tokens per CPU forward pass. A pass cannot be interrupted (the worker runs it to the end),
- * and the token loop checks for a newer request between passes, so a keystroke waits at most one
+ * and the token loop yields and checks for a newer request between passes, so a keystroke waits at most one
  * pass (about 130 ms for spark-nano on this machine) rather than a whole 512-token prefill.
  */
 export const CPU_PREFILL_PASS_TOKENS = 64;

@@ -1,15 +1,17 @@
 // Place-and-route by measurement (DESIGN.md §2): for each matrix role's shape, time a few
 // candidate grids and tile passes (rows, interleaved, subgroup) as decode GEMVs on the real
-// adapter and keep the fastest. Weights are left zero (speed does not depend on values), so
+// adapter and keep the fastest. For a role that follows an RMSNorm, the winner is then timed with
+// the norm folded into its pass against the norm's own dispatch and the GEMV, and the faster kept. Weights are left zero (speed does not depend on values), so
 // tuning costs no uploads. The result is plain data that a PlanCache (IndexedDB in the page)
 // stores under planCacheKey().
 
 import type { ModelConfig } from '../../../model/config.ts';
 import { roleShapes, type MatrixRole, type RoleFormats } from '../plan/model-plan.ts';
 import type { MatrixPlan } from '../plan/wafer-plan.ts';
-import { candidateGrids, defaultGrid, describeGrid, planMatrix, sameGrid, type GridChoice, type WeightFormat } from '../plan/wafer-plan.ts';
+import { candidateGrids, defaultGrid, describeGrid, partialFloats, planMatrix, sameGrid, type GridChoice, type WeightFormat } from '../plan/wafer-plan.ts';
 import { BufferGroup, encodeDispatches, type Dispatch, type GpuContext } from './context.ts';
 import { matmulDispatches, subgroupLanesHold } from './kernels/matmul/matmul.ts';
+import { rmsnormDispatch } from './kernels/rmsnorm/rmsnorm.ts';
 import { subgroupLanesFor } from './kernels/matmul-subgroup/matmul-subgroup.ts';
 import { zeroTiled } from './kernels/shared/weights.ts';
 
@@ -20,6 +22,8 @@ export interface TunedRole {
   candidates: { grid: GridChoice; ms: number }[];
   /** Candidates that could not run on this device, with why (a failed compile, a lane check). */
   skipped?: { grid: GridChoice; reason: string }[];
+  /** A normed role: ms per decode step of the winner with the norm folded in, and of the norm dispatch + the GEMV. */
+  norm?: { fusedMs: number; separateMs: number };
 }
 
 export type TunedPlan = Partial<Record<MatrixRole, TunedRole>>;
@@ -44,6 +48,9 @@ export interface AutotuneOptions {
   candidates?: (rows: number, cols: number, rowsPerThread: number, format: WeightFormat, subgroupLanes: readonly number[]) => GridChoice[];
 }
 
+/** Alternating timings of a normed role's winner with the norm folded in and as its own dispatch. */
+const NORM_ROUNDS = 2;
+
 export async function autotunePlan(ctx: GpuContext, config: ModelConfig, formats: RoleFormats, options: AutotuneOptions = {}): Promise<TunedPlan> {
   const reps = options.reps ?? 8;
   const trials = options.trials ?? 2;
@@ -60,6 +67,7 @@ export async function autotunePlan(ctx: GpuContext, config: ModelConfig, formats
   };
   for (const shape of shapes) {
     const format = formats[shape.role];
+    const epilogue = shape.rowsPerThread === 2 ? 'swiglu' : 'store';
     const first = defaultGrid(shape.rowsPerThread);
     const grids = [first, ...(options.candidates ?? candidateGrids)(shape.rows, shape.cols, shape.rowsPerThread, format, lanes)
       .filter((g) => !sameGrid(g, first))];
@@ -74,7 +82,7 @@ export async function autotunePlan(ctx: GpuContext, config: ModelConfig, formats
         continue;
       }
       try {
-        results.push({ grid, ms: await timeGemv(ctx, plan, shape.rowsPerThread === 2 ? 'swiglu' : 'store', reps, trials) });
+        results.push({ grid, ms: await timeGemv(ctx, plan, epilogue, reps, trials) });
       } catch (err) {
         // The default grid must run; another candidate that cannot (a driver's compile failure)
         // is only not chosen.
@@ -84,19 +92,52 @@ export async function autotunePlan(ctx: GpuContext, config: ModelConfig, formats
     }
     if (results.length === 0) continue;
     const winner = results.reduce((a, b) => (b.ms < a.ms ? b : a));
-    out[shape.role] = { grid: winner.grid, ms: winner.ms, candidates: results, ...(skipped.length ? { skipped } : {}) };
+    const tuned: TunedRole = { grid: winner.grid, ms: winner.ms, candidates: results, ...(skipped.length ? { skipped } : {}) };
+    if (shape.normed) {
+      const fused = { ...winner.grid, normPrologue: true };
+      const time = (grid: GridChoice) => timeGemv(ctx, planMatrix(shape.role, shape.rows, shape.cols, format, grid, shape.rowsPerThread), epilogue, reps, trials, true);
+      // Alternated, best of each: a burst of load on a shared machine then hits both ways alike.
+      // The separate way is the winner as it will run, so its failure is the tune's; the fused
+      // one that a device rejects is only not chosen.
+      let [separateMs, fusedMs] = [Infinity, Infinity];
+      let failure: string | undefined;
+      for (let round = 0; round < NORM_ROUNDS && failure === undefined; round++) {
+        separateMs = Math.min(separateMs, await time(winner.grid));
+        fusedMs = Math.min(fusedMs, await time(fused).catch((err: unknown) => {
+          failure = `${describeGrid(fused)}: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300);
+          return Infinity;
+        }));
+      }
+      if (failure !== undefined) (tuned.skipped ??= []).push({ grid: fused, reason: failure });
+      else {
+        tuned.norm = { fusedMs, separateMs };
+        if (fusedMs < separateMs) Object.assign(tuned, { grid: fused, ms: fusedMs });
+      }
+    }
+    out[shape.role] = tuned;
   }
   return out;
 }
 
-/** Wall-clock ms per decode GEMV of `plan` on zero weights: the best of `trials` submits of `reps`. */
-async function timeGemv(ctx: GpuContext, plan: MatrixPlan, epilogue: 'store' | 'swiglu', reps: number, trials: number): Promise<number> {
+/**
+ * Wall-clock ms per decode GEMV of `plan` on zero weights: the best of `trials` submits of `reps`.
+ * `normed`: a step after an RMSNorm, which the plan folds in or which runs as its own dispatch first.
+ */
+async function timeGemv(ctx: GpuContext, plan: MatrixPlan, epilogue: 'store' | 'swiglu', reps: number, trials: number, normed = false): Promise<number> {
   const device = ctx.device;
   using group = new BufferGroup(device, `autotune-${plan.name}`);
   const weights = zeroTiled(group, plan);
   const x = group.create('x', plan.cols * 4, GPUBufferUsage.STORAGE);
   const y = group.create('y', plan.rows * 4, GPUBufferUsage.STORAGE);
-  const partials = group.create('p', plan.grid.q * plan.rows * 4, GPUBufferUsage.STORAGE);
+  const partials = group.create('p', Math.max(16, partialFloats(plan, 1) * 4), GPUBufferUsage.STORAGE);
+  const normWeight = group.create('norm', plan.cols * 4, GPUBufferUsage.STORAGE);
+  const h = group.create('h', plan.cols * 4, GPUBufferUsage.STORAGE);
+  const dispatches = async (): Promise<Dispatch[]> => {
+    const matmul = { weights, out: y, partials, tokens: 1, epilogue };
+    if (plan.normPrologue) return matmulDispatches(ctx, group, { ...matmul, x, norm: { weight: normWeight, eps: 1e-6 } });
+    if (!normed) return matmulDispatches(ctx, group, { ...matmul, x });
+    return [await rmsnormDispatch(ctx, group, { x, weight: normWeight, out: h, dim: plan.cols, tokens: 1, eps: 1e-6 }), ...await matmulDispatches(ctx, group, { ...matmul, x: h })];
+  };
   const run = async (list: Dispatch[]) => {
     const enc = device.createCommandEncoder();
     const pass = enc.beginComputePass();
@@ -109,7 +150,7 @@ async function timeGemv(ctx: GpuContext, plan: MatrixPlan, epilogue: 'store' | '
   };
   // A candidate the device rejects fails here, with the reason, instead of timing nothing.
   device.pushErrorScope('validation');
-  const built = await matmulDispatches(ctx, group, { weights, x, out: y, partials, tokens: 1, epilogue })
+  const built = await dispatches()
     .then(async (list) => { await run(list); return list; }, (err: unknown) => err); // the run warms up: some drivers compile on first use
   const invalid = await device.popErrorScope();
   if (!Array.isArray(built)) throw built;

@@ -169,6 +169,16 @@ describe('GpuBackend token loop', async () => {
       expect([...kinds].sort()).toEqual(lanes.length ? ['interleaved', 'rows', 'subgroup'] : ['interleaved', 'rows']);
       expect(tuned[role]!.skipped ?? []).toEqual([]);
       expect(tunedBackend.plan.roles[role]!.kernel).toBe(tuned[role]!.grid.kernel ?? 'rows');
+      // After an RMSNorm the winner is timed both ways, and the faster runs; elsewhere never folded.
+      const norm = tuned[role]!.norm;
+      if (['qkv', 'gate_up', 'lm_head'].includes(role)) {
+        expect(norm!.fusedMs).toBeGreaterThan(0);
+        expect(norm!.separateMs).toBeGreaterThan(0);
+        expect(tunedBackend.plan.roles[role]!.normPrologue).toBe(norm!.fusedMs < norm!.separateMs);
+      } else {
+        expect(norm).toBeUndefined();
+        expect(tunedBackend.plan.roles[role]!.normPrologue).toBe(false);
+      }
     }
     expect((await collect(tunedBackend, request(PROMPT, { draft: (s, max) => s.slice(-max) }))).tokens).toEqual((await collect(gpu, request(PROMPT))).tokens);
     console.log('autotune winners', JSON.stringify(Object.fromEntries(Object.entries(tuned).map(([r, t]) => [r, `${describeGrid(t!.grid)} ${t!.ms.toFixed(3)} ms of ${t!.candidates.length}`]))));

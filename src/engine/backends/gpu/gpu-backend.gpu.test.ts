@@ -12,7 +12,8 @@ import { ReferenceModel } from '../cpu/reference/forward.ts';
 import { createGpuBackend, type GpuBackend } from './gpu-backend.ts';
 import { readF32, testDevice } from '../../../testing/gpu-test-util.ts';
 import { q4kmTypes, quantizeMatrices, randomBlockMatrices, roundToF16 } from '../../../testing/quantized-model.ts';
-import { FORMAT_LAYOUT, type WeightFormat } from '../plan/wafer-plan.ts';
+import { defaultGrid, FORMAT_LAYOUT, type WeightFormat } from '../plan/wafer-plan.ts';
+import type { ForcedGrid } from '../plan/model-plan.ts';
 
 const request = (promptIds: number[], extra: Partial<GenerateRequest> = {}): GenerateRequest => ({
   promptIds, maxNewTokens: 64, stopIds: [], sampling: GREEDY, tokensPerSubmit: 8, ...extra,
@@ -35,6 +36,11 @@ const PROMPTS = [
 // (tiles, online softmax, f32 vs f64 norms) over 2 layers; measured max ≈ 1e-5 here.
 const LOGIT_TOL = 2e-4;
 
+// The default grids with the norm folded in (so the 60 kB limit splits as without), and one grid
+// for every role, K split in two (asked of every role, the prologue goes only where a norm was).
+const NORM_Q1: ForcedGrid = Object.fromEntries((['qkv', 'gate_up', 'lm_head'] as const).map((r) => [r, { ...defaultGrid(r === 'gate_up' ? 2 : 1), normPrologue: true }]));
+const NORM_Q2: ForcedGrid = { tileRows: 32, colTiles: 2, reduce: 'tree', normPrologue: true };
+
 describe('GpuBackend vs the CPU reference', async () => {
   const device = await testDevice(['timestamp-query']);
   afterAll(() => device.destroy());
@@ -53,7 +59,10 @@ describe('GpuBackend vs the CPU reference', async () => {
     ['llama', 'q8_0', undefined, 'loop'], ['qwen2-tied', 'q4_0'], ['llama', 'q5_0'], ['llama', 'q4_k'], ['qwen2-untied-bf16', 'q6_k'], ['llama', 'Q4_K_M mix'],
     // A 60 kB binding limit splits the tied table (the lm_head GEMV and the embedding gather), gate_up and down.
     ['qwen2-tied', 'f32', 60_000, 'loop'],
-  ] as [TestModelVariant, WeightFormat | 'Q4_K_M mix' | 'bf16 kept as f16', number?, 'loop'?][])('%s, weights %s, binding limit %s', (variant, weightFormat, maxBindingBytes, loop) => {
+    // The RMSNorm folded into qkv (with its bias), gate_up and lm_head: one tile column and a split
+    // table, and K split in two with the tree reduce on a block format.
+    ['qwen2-tied', 'f32', 60_000, undefined, NORM_Q1], ['llama', 'q8_0', undefined, undefined, NORM_Q2],
+  ] as [TestModelVariant, WeightFormat | 'Q4_K_M mix' | 'bf16 kept as f16', number?, 'loop'?, ForcedGrid?][])('%s, weights %s, binding limit %s, loop %s, grid %o', (variant, weightFormat, maxBindingBytes, loop, forceGrid) => {
     let model: LoadedModel;
     let gpu: GpuBackend;
     const reference = new Map<number, number[]>();
@@ -69,7 +78,9 @@ describe('GpuBackend vs the CPU reference', async () => {
       // The block formats come from the tensors' own types, not from a forced option.
       gpu = await createGpuBackend(model, {
         device, ...(floatFormat ? { weightFormat: floatFormat } : {}), ...(maxBindingBytes ? { maxBindingBytes } : {}), autotune: false, maxContext: 512,
+        ...(forceGrid ? { forceGrid } : {}),
       });
+      if (forceGrid) expect(['qkv', 'o', 'gate_up', 'down', 'lm_head'].map((r) => gpu.plan.roles[r as 'qkv']!.normPrologue)).toEqual([true, false, true, false, true]);
       if (maxBindingBytes) {
         expect([gpu.model.lmHead, gpu.model.layers[0]!.gateUp, gpu.model.layers[0]!.down].map((m) => m.parts.length)).toEqual([2, 4, 2]);
       }

@@ -18,7 +18,7 @@ import type { MatrixPlan } from '../plan/wafer-plan.ts';
 import { BufferGroup, type Dispatch, type GpuContext } from './context.ts';
 import { attentionDispatch } from './kernels/attention/attention.ts';
 import { embedDispatches } from './kernels/embed/embed.ts';
-import { matmulDispatches } from './kernels/matmul/matmul.ts';
+import { matmulDispatches, type Epilogue } from './kernels/matmul/matmul.ts';
 import { rmsnormDispatch } from './kernels/rmsnorm/rmsnorm.ts';
 import { ropeKvDispatch, ropeTables, type RopeTables } from './kernels/rope-kv/rope-kv.ts';
 import { samplerDispatch } from './kernels/sampler/sampler.ts';
@@ -153,19 +153,30 @@ export class GpuModel implements Disposable {
       const eps = c.rmsNormEps;
       const d = c.hiddenSize;
       const list: Dispatch[] = await embedDispatches(ctx, g, { table: this.embed, ids: this.ids, out: this.x, tokens });
+      /**
+       * The matmul after an RMSNorm: with the plan's norm prologue the matmul normalises x itself;
+       * else the norm dispatch writes h first.
+       */
+      const normed = async (weights: TiledMatrix, norm: GPUBuffer, m: { out: GPUBuffer; tokens: number; epilogue: Epilogue; bias?: GPUBuffer; inRow?: number; label: string }) => {
+        const { inRow = 0, label, ...rest } = m;
+        if (weights.plan.normPrologue) {
+          return matmulDispatches(ctx, g, { ...rest, weights, x: this.x, xRow: inRow, norm: { weight: norm, eps }, partials: this.partials });
+        }
+        return [
+          await rmsnormDispatch(ctx, g, { x: this.x, weight: norm, out: this.h, dim: d, tokens: m.tokens, eps, inRow, label }),
+          ...await matmulDispatches(ctx, g, { ...rest, weights, x: this.h, partials: this.partials }),
+        ];
+      };
       for (const [l, w] of this.layers.entries()) {
         const tag = (s: string) => ({ label: `L${l}.${s}` });
-        list.push(await rmsnormDispatch(ctx, g, { x: this.x, weight: w.inputNorm, out: this.h, dim: d, tokens, eps, ...tag('input_norm') }));
-        list.push(...await matmulDispatches(ctx, g, { weights: w.qkv, x: this.h, out: this.qkv, partials: this.partials, tokens, epilogue: 'store', ...(w.qkvBias ? { bias: w.qkvBias } : {}) }));
+        list.push(...await normed(w.qkv, w.inputNorm, { out: this.qkv, tokens, epilogue: 'store', ...(w.qkvBias ? { bias: w.qkvBias } : {}), ...tag('input_norm') }));
         list.push(await ropeKvDispatch(ctx, g, { heads, tokens, state: this.state, qkv: this.qkv, tables: this.rope, kCache: w.kCache, vCache: w.vCache, ...tag('rope_kv') }));
         list.push(await attentionDispatch(ctx, g, { heads, tokens, state: this.state, qkv: this.qkv, kCache: w.kCache, vCache: w.vCache, out: this.att, ...tag('attention') }));
         list.push(...await matmulDispatches(ctx, g, { weights: w.o, x: this.att, out: this.x, partials: this.partials, tokens, epilogue: 'residual' }));
-        list.push(await rmsnormDispatch(ctx, g, { x: this.x, weight: w.postNorm, out: this.h, dim: d, tokens, eps, ...tag('post_norm') }));
-        list.push(...await matmulDispatches(ctx, g, { weights: w.gateUp, x: this.h, out: this.mlp, partials: this.partials, tokens, epilogue: 'swiglu' }));
+        list.push(...await normed(w.gateUp, w.postNorm, { out: this.mlp, tokens, epilogue: 'swiglu', ...tag('post_norm') }));
         list.push(...await matmulDispatches(ctx, g, { weights: w.down, x: this.mlp, out: this.x, partials: this.partials, tokens, epilogue: 'residual' }));
       }
-      list.push(await rmsnormDispatch(ctx, g, { x: this.x, weight: this.finalNorm, out: this.h, dim: d, tokens: rows, eps, inRow: tokens - rows, label: 'final_norm' }));
-      list.push(...await matmulDispatches(ctx, g, { weights: this.lmHead, x: this.h, out: this.logits, partials: this.partials, tokens: rows, epilogue: 'store' }));
+      list.push(...await normed(this.lmHead, this.finalNorm, { out: this.logits, tokens: rows, epilogue: 'store', inRow: tokens - rows, label: 'final_norm' }));
       const sampler = await samplerDispatch(ctx, g, {
         vocab: c.vocabSize, rows, firstRowToken: tokens - rows, advance: rows === 1 ? tokens : 0, sampling,
         state: this.state, logits: this.logits, probs: this.probs, nextIds: this.ids, outIds: this.outIds,

@@ -10,6 +10,7 @@ import type { ModelWaferPlan, MatrixPlan } from '../../api/plan-types.ts';
 import { kvBytesPerPosition } from '../backend.ts';
 import { OUT_SLOT_WORDS } from './kernels/sampler/sampler.ts';
 import { buildModelPlan, weightFormats, type ModelFormats } from '../plan/model-plan.ts';
+import { partialFloats } from '../plan/wafer-plan.ts';
 
 export interface GpuModelSizes {
   maxContext: number;
@@ -77,10 +78,10 @@ export function scratchBytes(c: ModelConfig, plan: ModelWaferPlan, sizes: GpuMod
   const { numHeads: h, numKvHeads: hkv, headDim: dh, hiddenSize: d, intermediateSize: inter } = c;
   const t = sizes.maxBatch;
   const mats = Object.values(plan.roles).filter((p): p is MatrixPlan => !!p && p.name !== 'embed');
-  const partialFloats = Math.max(0, ...mats.map((p) => (p.grid.q > 1 ? p.grid.q * p.rows * (p.name === 'lm_head' ? sizes.maxRows : t) : 0)));
+  const partials = Math.max(0, ...mats.map((p) => partialFloats(p, p.name === 'lm_head' ? sizes.maxRows : t)));
   return {
     ids: t * 4, state: 8, outIds: sizes.outSlots * OUT_SLOT_WORDS * 4, x: t * d * 4, h: t * d * 4, qkv: t * (h + 2 * hkv) * dh * 4,
-    att: t * h * dh * 4, mlp: t * inter * 4, partials: partialFloats * 4, logits: sizes.maxRows * c.vocabSize * 4, probs: sizes.maxRows * c.vocabSize * 4,
+    att: t * h * dh * 4, mlp: t * inter * 4, partials: partials * 4, logits: sizes.maxRows * c.vocabSize * 4, probs: sizes.maxRows * c.vocabSize * 4,
   };
 }
 

@@ -3,7 +3,6 @@
 // (autotuned) choice is stored per adapter and model. Plain data, no GPU.
 
 import type { ModelConfig } from '../../../model/config.ts';
-import { bf16FitsF16 } from '../../../model/half.ts';
 import type { LoadedModel } from '../../../model/load.ts';
 import type { TensorType } from '../../../model/tensor.ts';
 import { EMBED_TOKENS, layerWeightName, outputWeightName, type LayerWeight } from '../../../model/weights.ts';
@@ -15,18 +14,19 @@ import { defaultGrid, FORMAT_LAYOUT, formatForBlocks, planMatrix, summarisePlans
 
 export type { ForcedGrid, MatrixRole, ModelWaferPlan, RoleFormats } from '../../api/plan-types.ts';
 
-export interface RoleShape { role: MatrixRole; rows: number; cols: number; rowsPerThread: number; perLayer: boolean }
+/** normed: the matrix reads the output of an RMSNorm (the roles a norm prologue can fold it into). */
+export interface RoleShape { role: MatrixRole; rows: number; cols: number; rowsPerThread: number; perLayer: boolean; normed: boolean }
 
 export function roleShapes(c: ModelConfig): RoleShape[] {
   const qkvRows = (c.numHeads + 2 * c.numKvHeads) * c.headDim;
   const shapes: RoleShape[] = [
-    { role: 'qkv', rows: qkvRows, cols: c.hiddenSize, rowsPerThread: 1, perLayer: true },
-    { role: 'o', rows: c.hiddenSize, cols: c.numHeads * c.headDim, rowsPerThread: 1, perLayer: true },
-    { role: 'gate_up', rows: 2 * c.intermediateSize, cols: c.hiddenSize, rowsPerThread: 2, perLayer: true },
-    { role: 'down', rows: c.hiddenSize, cols: c.intermediateSize, rowsPerThread: 1, perLayer: true },
-    { role: 'lm_head', rows: c.vocabSize, cols: c.hiddenSize, rowsPerThread: 1, perLayer: false },
+    { role: 'qkv', rows: qkvRows, cols: c.hiddenSize, rowsPerThread: 1, perLayer: true, normed: true },
+    { role: 'o', rows: c.hiddenSize, cols: c.numHeads * c.headDim, rowsPerThread: 1, perLayer: true, normed: false },
+    { role: 'gate_up', rows: 2 * c.intermediateSize, cols: c.hiddenSize, rowsPerThread: 2, perLayer: true, normed: true },
+    { role: 'down', rows: c.hiddenSize, cols: c.intermediateSize, rowsPerThread: 1, perLayer: true, normed: false },
+    { role: 'lm_head', rows: c.vocabSize, cols: c.hiddenSize, rowsPerThread: 1, perLayer: false, normed: true },
   ];
-  if (!c.tieWordEmbeddings) shapes.push({ role: 'embed', rows: c.vocabSize, cols: c.hiddenSize, rowsPerThread: 1, perLayer: false });
+  if (!c.tieWordEmbeddings) shapes.push({ role: 'embed', rows: c.vocabSize, cols: c.hiddenSize, rowsPerThread: 1, perLayer: false, normed: false });
   return shapes;
 }
 
@@ -97,10 +97,7 @@ export function weightFormats(
 
 /** weightFormats of a loaded model: its tensors' types, and whether each bf16 one fits f16. */
 export function loadedModelFormats(model: LoadedModel, choice: Pick<GpuOptions, 'weightFormat' | 'quantizeFloats'> = {}): ModelFormats {
-  return weightFormats(model.config, (name) => model.weights.get(name)?.dtype, choice, (name) => {
-    const t = model.weights.get(name);
-    return t?.dtype === 'BF16' && bf16FitsF16(t.rawBits());
-  });
+  return weightFormats(model.config, (name) => model.weights.get(name)?.dtype, choice, (name) => model.weights.get(name)?.bf16FitsF16() ?? false);
 }
 
 function mostCommon<T>(xs: readonly T[]): T {
@@ -151,12 +148,14 @@ export function buildModelPlan(
     const pick = f
       ? { grid: { ...f, tileRows: f.tileRows * (f.tileRows % s.rowsPerThread === 0 ? 1 : s.rowsPerThread) }, source: 'forced' as const }
       : choices[s.role] ?? { grid: defaultGrid(s.rowsPerThread), source: 'default' as const };
-    const plan = planMatrix(s.role, s.rows, s.cols, byRole[s.role], pick.grid, s.rowsPerThread);
+    // A norm prologue only means something after a norm (a forced grid for every role asks it of all).
+    const grid: GridChoice = s.normed || !pick.grid.normPrologue ? pick.grid : { ...pick.grid, normPrologue: false };
+    const plan = planMatrix(s.role, s.rows, s.cols, byRole[s.role], grid, s.rowsPerThread);
     roles[s.role] = plan;
     source[s.role] = pick.source;
     // A layer in another format keeps the role's grid where that format's alignment allows it.
     const perLayer = byLayer[s.role]?.map((f) => (f === plan.format ? plan
-      : planMatrix(s.role, s.rows, s.cols, f, fitGrid(pick.grid, s.cols, f), s.rowsPerThread)));
+      : planMatrix(s.role, s.rows, s.cols, f, fitGrid(grid, s.cols, f), s.rowsPerThread)));
     if (perLayer) layers[s.role] = perLayer;
     // The untied embedding table is gathered (one row per token), never streamed: not in the totals.
     if (s.role !== 'embed') all.push(...(perLayer ?? Array.from({ length: s.perLayer ? config.numLayers : 1 }, () => plan)));

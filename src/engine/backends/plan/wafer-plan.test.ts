@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseModelConfig } from '../../../model/config.ts';
 import type { TensorType } from '../../../model/tensor.ts';
 import { buildModelPlan, describeFormats, planCacheKey, roleShapes, roleTensorNames, uniformFormats, weightFormats } from './model-plan.ts';
-import { candidateGrids, defaultGrid, describeGrid, FORMAT_LAYOUT, interleaveTiles, PE_SRAM_BYTES, planMatrix, sameGrid, summarisePlans, tileMajorIndex, toTileMajor } from './wafer-plan.ts';
+import { candidateGrids, defaultGrid, describeGrid, FORMAT_LAYOUT, gridOf, interleaveTiles, partialFloats, PE_SRAM_BYTES, planMatrix, sameGrid, summarisePlans, tileMajorIndex, toTileMajor } from './wafer-plan.ts';
 
 describe('planMatrix: grid, tiles, padding and the modelled wafer costs', () => {
   it('one tile column: no reduce, tiles padded to the vec4 width', () => {
@@ -99,6 +99,20 @@ describe('planMatrix: grid, tiles, padding and the modelled wafer costs', () => 
     expect(sameGrid({ tileRows: 64, colTiles: 1, reduce: 'chain' }, { tileRows: 64, colTiles: 1, reduce: 'chain', kernel: 'interleaved' })).toBe(false);
   });
 
+  it('the norm prologue: on the plan, in the grid it came from, and in the partial sums it needs', () => {
+    const grid = { tileRows: 32, colTiles: 2, reduce: 'tree' as const, normPrologue: true };
+    const plan = planMatrix('m', 70, 64, 'f32', grid);
+    expect(plan.normPrologue).toBe(true);
+    expect(gridOf(plan)).toEqual(grid);
+    expect(describeGrid(grid)).toBe('32x2 tree +norm');
+    expect(sameGrid(grid, { ...grid, normPrologue: false })).toBe(false);
+    expect(sameGrid({ ...grid, normPrologue: false }, { tileRows: 32, colTiles: 2, reduce: 'tree' })).toBe(true);
+    // [Q, T, N] sums, then Σ x² per tile column and token [Q, T]; none with one tile column.
+    expect(partialFloats(plan, 3)).toBe(2 * 3 * 70 + 2 * 3);
+    expect(partialFloats(planMatrix('m', 70, 64, 'f32', { ...grid, normPrologue: false }), 3)).toBe(2 * 3 * 70);
+    expect(partialFloats(planMatrix('m', 70, 64, 'f32', { ...grid, colTiles: 1 }), 3)).toBe(0);
+  });
+
   it.each(['f32', 'f16', 'q8_0', 'q4_k'] as const)('interleaveTiles moves every unit where tileMajorIndex says (%s)', (format) => {
     const { colAlign, bytesPerElement } = FORMAT_LAYOUT[format];
     const unitWords = (colAlign * bytesPerElement) / 4;
@@ -140,6 +154,11 @@ describe('model plan', () => {
     expect(forced.roles.gate_up!.tile.rows).toBe(32);
     const perRole = buildModelPlan(config, 'f16', {}, { down: { tileRows: 32, colTiles: 2, reduce: 'chain' } });
     expect(perRole.source).toMatchObject({ down: 'forced', o: 'default' });
+    // A norm prologue asked of every role applies to those that follow an RMSNorm only.
+    const normed = buildModelPlan(config, 'f32', {}, { tileRows: 64, colTiles: 1, reduce: 'chain', normPrologue: true });
+    expect(Object.fromEntries(Object.entries(normed.roles).map(([r, p]) => [r, p!.normPrologue])))
+      .toEqual({ qkv: true, o: false, gate_up: true, down: false, lm_head: true, embed: false });
+    expect(roleShapes(config).filter((s) => s.normed).map((s) => s.role)).toEqual(['qkv', 'gate_up', 'lm_head']);
   });
 
   it('cache key: per adapter, model shapes and format', () => {

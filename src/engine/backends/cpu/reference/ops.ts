@@ -19,7 +19,6 @@ export function rmsNorm(x: Float32Array, weight: Float32Array, eps: number): Flo
   return out;
 }
 
-/** y[T, N] = x[T, K] · Wᵀ + bias, with W [N, K] (nn.Linear layout). */
 /** A forward pass's matrix products: linear() here, or the CPU path's SIMD one (cpu/simd/). */
 export interface MatmulOp {
   linear(x: Float32Array, w: Float32Array, n: number, k: number, bias?: Float32Array): Float32Array;
@@ -28,6 +27,7 @@ export interface MatmulOp {
 /** The reference's MatmulOp. */
 export const REFERENCE_MATMUL: MatmulOp = Object.freeze({ linear });
 
+/** y[T, N] = x[T, K] · Wᵀ + bias, with W [N, K] (nn.Linear layout). */
 export function linear(x: Float32Array, w: Float32Array, n: number, k: number, bias?: Float32Array): Float32Array {
   if (w.length !== n * k) throw new Error(`linear: W has ${w.length} values, expected ${n}x${k}`);
   if (x.length % k !== 0) throw new Error(`linear: x.length ${x.length} is not a multiple of K=${k}`);

@@ -25,6 +25,8 @@ describe('matmul-subgroup.wgsl: the subgroup tile pass vs reference linear()', a
     ...matmulCases(['f32', 'f16'], [[37, 66, 1], [130, 50, 5], [64, 64, 6], [6, 3, 9], [40, 300, 1]], grids, all),
     ...matmulCases(['q8_0', 'q4_0', 'q5_0'], [[37, 96, 1], [64, 160, 6]], grids, all),
     ...matmulCases(['q4_k', 'q6_k'], [[37, 256, 1], [66, 512, 5]], grids, ['store', 'swiglu']),
+    // The RMSNorm prologue: Σ x² split over the lanes and combined by the same butterfly.
+    ...matmulCases(['f32', 'q8_0'], [[37, 96, 1], [64, 160, 6]], lanes.flatMap((n) => [sg(32, 1, n), sg(32, 2, n, 'tree')]).map((g) => ({ ...g, normPrologue: true })), all),
   ];
 
   it('this device runs the subgroup kernel (SwiftShader: subgroups of 4)', () => {

@@ -8,35 +8,30 @@
 // first checks that a row's lanes are partners in one subgroup).
 //
 // Not a module of its own: matmul.ts builds `enable subgroups;` + the weight prelude +
-// matmul.wgsl + this file, so it uses matmul's bindings, params, loads, w_group and finish.
+// matmul.wgsl + this file, so it uses matmul's bindings, params, loads, dot_group, w_group and finish.
 
 override LANES: u32 = 4u;
 
-// Lane `lane`'s share of the dot of tile row j with x[t, k0 ..] (k_valid columns), summed over
-// all LANES lanes. Called by every lane of the workgroup (the shuffles need them all).
-fn lane_dot(tile_w4: u32, j: u32, lane: u32, k0: u32, k_valid: u32, tok: vec4<u32>) -> vec4<f32> {
-  var acc = vec4<f32>(0.0);
-  let b = tok * params.x_stride + vec4<u32>(k0);
+// Lane `lane`'s share of the dot of tile row j with x[t, k0 ..] (k_valid columns), and with NORM
+// of Σ x², summed over all LANES lanes. Called by every lane of the workgroup (the shuffles need
+// them all).
+fn lane_dot(tile_w4: u32, j: u32, lane: u32, k0: u32, k_valid: u32, tok: vec4<u32>) -> Dot {
+  var d = Dot(vec4<f32>(0.0), vec4<f32>(0.0));
+  let b = x_base(tok, k0);
   let groups = (k_valid + 3u) / 4u;
   let rounds = (groups + LANES - 1u) / LANES; // uniform: every lane runs every round
   for (var i = 0u; i < rounds; i++) {
     let g = i * LANES + lane;
     if (g < groups) {
-      let w = load_w4(w_group(tile_w4, j, g));
       let k = 4u * g;
-      let valid = min(4u, k_valid - k);
-      acc.x += dot(w, x4_valid(b.x + k, valid));
-      if (TOKENS_PER_THREAD > 1u) {
-        acc.y += dot(w, x4_valid(b.y + k, valid));
-        acc.z += dot(w, x4_valid(b.z + k, valid));
-        acc.w += dot(w, x4_valid(b.w + k, valid));
-      }
+      dot_group(&d, load_w4(w_group(tile_w4, j, g)), k0 + k, min(4u, k_valid - k), b, k);
     }
   }
   for (var m = 1u; m < LANES; m = m << 1u) {
-    acc += subgroupShuffleXor(acc, m);
+    d.acc += subgroupShuffleXor(d.acc, m);
+    if (NORM) { d.ss += subgroupShuffleXor(d.ss, m); }
   }
-  return acc;
+  return d;
 }
 
 // grid as tile_main's; THREADS = tile rows / ROWS_PER_THREAD × LANES. Padding rows of the last
@@ -50,11 +45,11 @@ fn tile_subgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
   let k_valid = k_valid_of(c);
   let tile_w4 = tile_w4_of(wid.x, c);
   let tok = tokens_of(wid.z);
-  let acc0 = lane_dot(tile_w4, j0, lane, c * params.tile_cols, k_valid, tok);
-  var acc1 = vec4<f32>(0.0);
-  if (ROWS_PER_THREAD == 2u) { acc1 = lane_dot(tile_w4, j0 + 1u, lane, c * params.tile_cols, k_valid, tok); }
+  let d0 = lane_dot(tile_w4, j0, lane, c * params.tile_cols, k_valid, tok);
+  var d1 = Dot(vec4<f32>(0.0), vec4<f32>(0.0));
+  if (ROWS_PER_THREAD == 2u) { d1 = lane_dot(tile_w4, j0 + 1u, lane, c * params.tile_cols, k_valid, tok); }
   if (lane != 0u || n0 >= params.rows) { return; }
-  finish(wid.z * TOKENS_PER_THREAD, c, n0, acc0, acc1);
+  finish(wid.z * TOKENS_PER_THREAD, c, n0, d0, d1);
 }
 
 // The check the autotune runs before it times this kernel on a device: out[i] = 1 where

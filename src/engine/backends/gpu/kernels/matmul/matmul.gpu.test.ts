@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { linear, swiglu, addInPlace } from '../../../cpu/reference/ops.ts';
 import { dequantize, quantize } from '../../../../../model/quant.ts';
 import { f16ArrayToF32, f32ArrayToF16 } from '../../../../../model/half.ts';
-import { describeGrid, planMatrix, type GridChoice } from '../../../plan/wafer-plan.ts';
+import { describeGrid, partialFloats, planMatrix, type GridChoice } from '../../../plan/wafer-plan.ts';
 import { BufferGroup, GpuContext, runDispatches } from '../../context.ts';
 import { matmulDispatches } from './matmul.ts';
 import { subgroupLanesFit, subgroupLanesFor } from '../matmul-subgroup/matmul-subgroup.ts';
@@ -38,6 +38,14 @@ describe('matmul.wgsl: tiled GEMV/GEMM vs reference linear()', async () => {
   addCases(['q4_k', 'q6_k'], [[37, 256, 1], [66, 512, 5]], [chain(64, 1), tree(32, 2), interleaved(chain(32, 1)), interleaved(tree(32, 2))], ['store', 'swiglu']);
   // Q5_0: 32-weight blocks in pairs like Q8_0/Q4_0, random blocks (every qh bit pattern).
   addCases(['q5_0'], [[37, 96, 1], [66, 160, 5]], [chain(64, 1), tree(32, 2), interleaved(chain(32, 1))], ['store', 'swiglu']);
+  // The RMSNorm prologue: one tile column (Σ x² in the pass), K split with both reduces (Σ x² in
+  // the partials), and both layouts; a float and a block format, every epilogue.
+  const norm = (g: GridChoice): GridChoice => ({ ...g, normPrologue: true });
+  addCases(['f32', 'f16'], [[37, 66, 1], [130, 50, 5], [6, 3, 9]],
+    [norm(chain(64, 1)), norm(chain(32, 2)), norm(tree(32, 4)), norm(chain(128, 3)), norm(interleaved(chain(64, 1))), norm(interleaved(tree(32, 2)))], allEpilogues);
+  addCases(['q8_0', 'q4_k'], [[37, 256, 1], [66, 512, 5]], [norm(chain(64, 1)), norm(tree(32, 2)), norm(interleaved(chain(32, 3)))], ['store', 'swiglu']);
+  // The final norm before lm_head reads only the last rows of x.
+  cases.push(...matmulCases(['f32'], [[37, 66, 1], [37, 66, 3]], [norm(chain(64, 1)), norm(tree(32, 2))], ['store']).map((c) => ({ ...c, xRow: 4, label: `${c.label} xRow 4` })));
 
   it.each(cases)('N=$n K=$k T=$t $format $epilogue $label', async (c) => {
     const { got, want } = await runMatmulCase(ctx, c);
@@ -79,9 +87,10 @@ describe('matmul.wgsl: tiled GEMV/GEMM vs reference linear()', async () => {
 
   // Greedy decoding with drafts gives the same tokens as without only if the decode GEMV (T = 1)
   // and the verify/prefill GEMM (4 tokens per thread) of a matrix add in the same order.
-  const kernels: GridChoice[] = [chain(64, 1), tree(32, 2), interleaved(chain(32, 1)), interleaved(chain(64, 2)),
+  const plainKernels: GridChoice[] = [chain(64, 1), tree(32, 2), interleaved(chain(32, 1)), interleaved(chain(64, 2)),
     ...[2, ...subgroupLanesFor(device)].filter((lanes) => subgroupLanesFit(device, lanes)).flatMap((lanes): GridChoice[] => [
       { ...chain(32, 1), kernel: 'subgroup', lanes }, { ...tree(32, 2), kernel: 'subgroup', lanes }])];
+  const kernels = [...plainKernels, ...plainKernels.map(norm), norm(chain(32, 3))];
   it.each(kernels.flatMap((grid) => (['f32', 'f16', 'q8_0'] as const).map((format) => ({ grid, format, label: describeGrid(grid) }))))(
     'GEMV and GEMM agree bit for bit: $format $label', async ({ grid, format }) => {
       using group = new BufferGroup(device, 'test');
@@ -91,16 +100,28 @@ describe('matmul.wgsl: tiled GEMV/GEMM vs reference linear()', async () => {
       const weights = uploadTiled(group, plan, format === 'q8_0' ? { type: 'Q8_0', blocks: quantize('Q8_0', w) } : w);
       const x = randomArray(t * k, 22);
       const xBuf = group.storage('x', x);
-      const partials = group.create('partials', plan.grid.q * t * n * 4, GPUBufferUsage.STORAGE);
+      const partials = group.create('partials', Math.max(16, partialFloats(plan, t) * 4), GPUBufferUsage.STORAGE);
       const batched = group.create('batched', t * n * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
-      await runDispatches(device, await matmulDispatches(ctx, group, { weights, x: xBuf, out: batched, partials, tokens: t, epilogue: 'store' }));
+      const normArg = plan.normPrologue ? { norm: { weight: group.storage('norm', randomArray(k, 23, 1.5)), eps: 1e-6 } } : {};
+      await runDispatches(device, await matmulDispatches(ctx, group, { weights, x: xBuf, out: batched, partials, tokens: t, epilogue: 'store', ...normArg }));
       const all = await readF32(device, batched, t * n);
       for (let i = 0; i < t; i++) {
         const one = group.create(`one${i}`, n * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
-        await runDispatches(device, await matmulDispatches(ctx, group, { weights, x: group.storage(`x${i}`, x.subarray(i * k, (i + 1) * k)), out: one, partials, tokens: 1, epilogue: 'store' }));
+        await runDispatches(device, await matmulDispatches(ctx, group, { weights, x: group.storage(`x${i}`, x.subarray(i * k, (i + 1) * k)), out: one, partials, tokens: 1, epilogue: 'store', ...normArg }));
         expect(Array.from(await readF32(device, one, n))).toEqual(Array.from(all.subarray(i * n, (i + 1) * n)));
       }
     });
+
+  it('asks for the norm exactly when the plan folds it in', async () => {
+    using group = new BufferGroup(device, 'test');
+    const buf = group.create('b', 1024, GPUBufferUsage.STORAGE);
+    const fused = planMatrix('w', 8, 16, 'f32', norm(chain(32, 1)));
+    await expect(matmulDispatches(ctx, group, { weights: uploadTiled(group, fused, new Float32Array(128)), x: buf, out: buf, tokens: 1, epilogue: 'store' }))
+      .rejects.toThrow(/folds the RMSNorm in/);
+    const plain = planMatrix('w', 8, 16, 'f32', chain(32, 1));
+    await expect(matmulDispatches(ctx, group, { weights: uploadTiled(group, plain, new Float32Array(128)), x: buf, out: buf, tokens: 1, epilogue: 'store', norm: { weight: buf, eps: 1e-6 } }))
+      .rejects.toThrow(/no norm prologue/);
+  });
 
   it('rejects a Q>1 plan without a partials buffer', async () => {
     using group = new BufferGroup(device, 'test');

@@ -5,9 +5,11 @@
 //   epilogue 'store' | 'residual' (out += …) | 'swiglu' (rows interleaved gate/up → out [T, N/2])
 //   tile pass per the plan's kernel: 'rows' and 'interleaved' run tile_main (the layout is an
 //   override), 'subgroup' runs matmul-subgroup's tile_subgroup on the same module.
+//   plan.normPrologue: x is the residual stream, normalised in the pass (args.norm: the RMSNorm's
+//   weight and eps), rows xRow.. of it — the norm dispatch before the matrix is gone.
 
 import matmulSource from './matmul.wgsl?raw';
-import { FORMAT_LAYOUT, type MatrixPlan } from '../../../plan/wafer-plan.ts';
+import { FORMAT_LAYOUT, partialFloats, type MatrixPlan } from '../../../plan/wafer-plan.ts';
 import { BufferGroup, checkWorkgroups, readBuffer, runDispatches, type Dispatch, type GpuContext } from '../../context.ts';
 import { weightPrelude, type TiledMatrix } from '../shared/weights.ts';
 import { kernelShader, uniformStruct } from '../uniforms.ts';
@@ -33,6 +35,8 @@ const Params = uniformStruct('Params', [
   ['out_stride', 'u32', 'elements between consecutive tokens in out'],
   ['tree_stride', 'u32', 'reduce_tree: this level adds partial c + tree_stride into c'],
   ['row_block_base', 'u32', 'tile_main: the row block the bound weight part starts at'],
+  ['x_row', 'u32', 'first row of x read'],
+  ['norm_eps', 'f32', 'the RMSNorm eps (NORM)'],
 ]);
 
 export const SHADER = kernelShader(matmulSource, [Params]);
@@ -48,6 +52,10 @@ export interface MatmulArgs {
   epilogue: Epilogue;
   xStride?: number;
   outStride?: number;
+  /** First row of x read (default 0): the final norm's rows before lm_head. */
+  xRow?: number;
+  /** The RMSNorm folded into the pass: required exactly when the plan has normPrologue. */
+  norm?: { weight: GPUBuffer; eps: number };
 }
 
 /** The plan's tile pass: its module, entry point and constants. */
@@ -59,6 +67,7 @@ function tilePipeline(ctx: GpuContext, plan: MatrixPlan, tokensPerThread: number
     TOKENS_PER_THREAD: tokensPerThread,
     INTERLEAVED: plan.kernel === 'interleaved' ? 1 : 0,
     UNIT_GROUPS: FORMAT_LAYOUT[plan.format].colAlign / 4,
+    NORM: plan.normPrologue ? 1 : 0,
   };
   if (plan.kernel !== 'subgroup') return ctx.pipeline(`matmul-${plan.format}`, prelude + SHADER.code, 'tile_main', constants);
   if (!subgroupLanesFit(ctx.device, plan.lanes)) {
@@ -84,7 +93,7 @@ export async function subgroupLanesHold(ctx: GpuContext, threads: number, lanes:
 }
 
 function reducePipeline(ctx: GpuContext, plan: MatrixPlan, entry: 'reduce_chain' | 'reduce_tree') {
-  return ctx.pipeline(`matmul-${plan.format}`, weightPrelude(plan.format) + SHADER.code, entry, { THREADS: 64, ROWS_PER_THREAD: plan.rowsPerThread });
+  return ctx.pipeline(`matmul-${plan.format}`, weightPrelude(plan.format) + SHADER.code, entry, { THREADS: 64, ROWS_PER_THREAD: plan.rowsPerThread, NORM: plan.normPrologue ? 1 : 0 });
 }
 
 /** The dispatches for one matmul (tile pass + reduce passes). Uniforms are allocated in `group`. */
@@ -99,23 +108,32 @@ export async function matmulDispatches(ctx: GpuContext, group: BufferGroup, args
   if ((epilogue === 'swiglu') !== (plan.rowsPerThread === 2)) {
     throw new Error(`matmul ${name}: the swiglu epilogue needs a plan with rowsPerThread 2 (and only it)`);
   }
+  const xRow = args.xRow ?? 0;
   if (xStride < plan.cols) throw new Error(`matmul ${name}: xStride ${xStride} < K ${plan.cols}`);
   if (outStride < outCols) throw new Error(`matmul ${name}: outStride ${outStride} < ${outCols}`);
-  if (args.x.size < ((tokens - 1) * xStride + plan.cols) * 4) throw new Error(`matmul ${name}: x buffer too small for ${tokens} tokens`);
+  if (!Number.isInteger(xRow) || xRow < 0) throw new Error(`matmul ${name}: xRow must be a whole number >= 0, got ${xRow}`);
+  if (args.x.size < ((xRow + tokens - 1) * xStride + plan.cols) * 4) throw new Error(`matmul ${name}: x buffer too small for rows ${xRow}..${xRow + tokens}`);
+  if (!!args.norm !== plan.normPrologue) {
+    throw new Error(`matmul ${name}: ${plan.normPrologue ? 'the plan folds the RMSNorm in, so the norm weight and eps are needed' : 'a norm was given, but the plan has no norm prologue'}`);
+  }
+  if (args.norm && args.norm.weight.size < plan.cols * 4) throw new Error(`matmul ${name}: the norm weight holds fewer than K=${plan.cols} values`);
+  if (args.norm && !(args.norm.eps >= 0)) throw new Error(`matmul ${name}: the norm eps must be >= 0, got ${args.norm.eps}`);
   if (args.out.size < ((tokens - 1) * outStride + outCols) * 4) throw new Error(`matmul ${name}: out buffer too small for ${tokens} tokens`);
   const q = plan.grid.q;
-  if (q > 1 && (!args.partials || args.partials.size < q * tokens * plan.rows * 4)) {
-    throw new Error(`matmul ${name}: Q=${q} needs a partials buffer of ${q * tokens * plan.rows * 4} bytes`);
+  const partialBytes = partialFloats(plan, tokens) * 4;
+  if (q > 1 && (!args.partials || args.partials.size < partialBytes)) {
+    throw new Error(`matmul ${name}: Q=${q} needs a partials buffer of ${partialBytes} bytes`);
   }
   const tokensPerThread = tokens === 1 ? 1 : GEMM_TOKENS_PER_THREAD;
   // Two placeholders, never one: a buffer bound read-only (bias) and writable (partials) in one
   // dispatch is a usage conflict, and WebGPU then drops the whole command buffer silently.
   const bias = args.bias ?? group.create(`${name}:no-bias`, 16, GPUBufferUsage.STORAGE);
   const partials = args.partials ?? group.create(`${name}:no-partials`, 16, GPUBufferUsage.STORAGE);
+  const normWeight = args.norm?.weight ?? group.create(`${name}:no-norm`, 16, GPUBufferUsage.STORAGE);
   const uniformFor = (treeStride: number, rowBlockBase = 0) => group.uniform(`${name}:params`, Params.pack({
     rows: plan.rows, cols: plan.cols, tokens, tile_rows: plan.tile.rows, tile_cols: plan.tile.cols, col_tiles: q,
     epilogue: EPILOGUE_CODE[epilogue], has_bias: args.bias ? 1 : 0, x_stride: xStride, out_stride: outStride, tree_stride: treeStride,
-    row_block_base: rowBlockBase,
+    row_block_base: rowBlockBase, x_row: xRow, norm_eps: args.norm?.eps ?? 0,
   }));
   const params = uniformFor(0);
   const out: Dispatch[] = [];
@@ -127,7 +145,7 @@ export async function matmulDispatches(ctx: GpuContext, group: BufferGroup, args
     out.push({
       label: `${label}.tiles`,
       pipeline: tile,
-      bindGroup: ctx.bindGroup(tile, label, { 0: part.buffer, 1: part.firstRowBlock === 0 ? params : uniformFor(0, part.firstRowBlock), 2: args.x, 3: bias, 4: args.out, 5: partials }),
+      bindGroup: ctx.bindGroup(tile, label, { 0: part.buffer, 1: part.firstRowBlock === 0 ? params : uniformFor(0, part.firstRowBlock), 2: args.x, 3: bias, 4: args.out, 5: partials, 6: normWeight }),
       workgroups: checkWorkgroups(ctx.device, name, [part.rowBlocks, q, Math.ceil(tokens / tokensPerThread)]),
     });
   }

@@ -15,6 +15,14 @@
 // `w_group` is the one place that knows. The subgroup tile pass (kernels/matmul-subgroup) is
 // appended to this module and shares its bindings, loads and epilogue.
 //
+// With NORM (the plan's normPrologue), the RMSNorm before the matrix is folded in: x is the
+// un-normalised residual stream, and since norm(x)·w = r·x·w with r = 1/sqrt(mean(x²) + eps) one
+// scalar per token, the pass computes Σ_k W[n,k]·(norm_w[k]·x[k]) and Σ x² in one read of x and
+// scales by r before the epilogue. With Q > 1 each tile column's Σ x² goes to the partials after
+// the [Q, T, N] sums ([Q, T] more, written by the thread of row 0) and the reduce adds them up.
+// One fixed order either way, so the GEMV and the GEMM still add identically. x_row is the first
+// row of x read (the final norm before lm_head needs only the last rows).
+//
 // Epilogues (why fused: each saves a dispatch and a round trip of the activation through memory):
 //   0 STORE     out[t, n] = acc + bias[n]
 //   1 RESIDUAL  out[t, n] += acc + bias[n]          (o_proj, down_proj: the residual add)
@@ -26,6 +34,7 @@ override ROWS_PER_THREAD: u32 = 1u;    // 2 for the SwiGLU pair epilogue
 override TOKENS_PER_THREAD: u32 = 1u;  // 1 (GEMV) or 4 (GEMM); anything else is rejected by the TS
 override INTERLEAVED: bool = false;    // the tile layout (GridChoice kernel 'interleaved')
 override UNIT_GROUPS: u32 = 1u;        // groups of four weights per unit of the format (colAlign / 4)
+override NORM: bool = false;           // the RMSNorm prologue (plan.normPrologue)
 
 const EPILOGUE_STORE: u32 = 0u;
 const EPILOGUE_RESIDUAL: u32 = 1u;
@@ -37,7 +46,8 @@ const EPILOGUE_SWIGLU: u32 = 2u;
 @group(0) @binding(2) var<storage, read> x: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
-@group(0) @binding(5) var<storage, read_write> partials: array<f32>; // [Q, T, N]
+@group(0) @binding(5) var<storage, read_write> partials: array<f32>; // [Q, T, N], then with NORM Σx² [Q, T]
+@group(0) @binding(6) var<storage, read> norm_w: array<f32>;         // [K] with NORM
 
 fn x4(b: u32) -> vec4<f32> { return vec4<f32>(x[b], x[b + 1u], x[b + 2u], x[b + 3u]); }
 
@@ -63,32 +73,53 @@ fn x4_valid(b: u32, valid: u32) -> vec4<f32> {
   return x4_tail(b, valid);
 }
 
-// Dot of tile row j with x[t, k0 ..] for up to four tokens (component j = token tok[j]); full4
-// whole groups of four, then `tail` leftover columns.
-fn row_dot(tile_w4: u32, j: u32, k0: u32, full4: u32, tail: u32, tok: vec4<u32>) -> vec4<f32> {
-  var acc = vec4<f32>(0.0);
-  let b = tok * params.x_stride + vec4<u32>(k0);
+// norm_w[k ..] for a group of four whose first `valid` columns are in the matrix (the rest
+// multiply zeros of x, so any finite value does).
+fn nw4(k: u32, valid: u32) -> vec4<f32> {
+  if (valid == 4u) { return vec4<f32>(norm_w[k], norm_w[k + 1u], norm_w[k + 2u], norm_w[k + 3u]); }
+  let idx = vec4<u32>(k) + min(vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(valid - 1u));
+  return vec4<f32>(norm_w[idx.x], norm_w[idx.y], norm_w[idx.z], norm_w[idx.w]);
+}
+
+// A row's sums for up to four tokens (component j = token tok[j]): the dot, and with NORM Σ x²
+// over the same columns (zero without).
+struct Dot { acc: vec4<f32>, ss: vec4<f32> }
+
+// Adds one group of four to d: weights w (times norm_w with NORM) against x[t, b + k ..].
+fn dot_group(d: ptr<function, Dot>, w_raw: vec4<f32>, k_abs: u32, valid: u32, b: vec4<u32>, k: u32) {
+  var w = w_raw;
+  if (NORM) { w *= nw4(k_abs, valid); }
+  let x0 = x4_valid(b.x + k, valid);
+  (*d).acc.x += dot(w, x0);
+  if (NORM) { (*d).ss.x += dot(x0, x0); }
+  if (TOKENS_PER_THREAD > 1u) {
+    let x1 = x4_valid(b.y + k, valid);
+    let x2 = x4_valid(b.z + k, valid);
+    let x3 = x4_valid(b.w + k, valid);
+    (*d).acc.y += dot(w, x1);
+    (*d).acc.z += dot(w, x2);
+    (*d).acc.w += dot(w, x3);
+    if (NORM) { (*d).ss += vec4<f32>(0.0, dot(x1, x1), dot(x2, x2), dot(x3, x3)); }
+  }
+}
+
+// Row offsets of x for tokens tok, at column k0.
+fn x_base(tok: vec4<u32>, k0: u32) -> vec4<u32> {
+  return (vec4<u32>(params.x_row) + tok) * params.x_stride + vec4<u32>(k0);
+}
+
+// Dot of tile row j with x[t, k0 ..] for up to four tokens; full4 whole groups of four, then
+// `tail` leftover columns.
+fn row_dot(tile_w4: u32, j: u32, k0: u32, full4: u32, tail: u32, tok: vec4<u32>) -> Dot {
+  var d = Dot(vec4<f32>(0.0), vec4<f32>(0.0));
+  let b = x_base(tok, k0);
   for (var i = 0u; i < full4; i++) {
-    let w = load_w4(w_group(tile_w4, j, i));
-    let k = 4u * i;
-    acc.x += dot(w, x4(b.x + k));
-    if (TOKENS_PER_THREAD > 1u) {
-      acc.y += dot(w, x4(b.y + k));
-      acc.z += dot(w, x4(b.z + k));
-      acc.w += dot(w, x4(b.w + k));
-    }
+    dot_group(&d, load_w4(w_group(tile_w4, j, i)), k0 + 4u * i, 4u, b, 4u * i);
   }
   if (tail > 0u) {
-    let w = load_w4(w_group(tile_w4, j, full4));
-    let k = 4u * full4;
-    acc.x += dot(w, x4_tail(b.x + k, tail));
-    if (TOKENS_PER_THREAD > 1u) {
-      acc.y += dot(w, x4_tail(b.y + k, tail));
-      acc.z += dot(w, x4_tail(b.z + k, tail));
-      acc.w += dot(w, x4_tail(b.w + k, tail));
-    }
+    dot_group(&d, load_w4(w_group(tile_w4, j, full4)), k0 + 4u * full4, tail, b, 4u * full4);
   }
-  return acc;
+  return d;
 }
 
 fn silu(g: f32) -> f32 { return g / (1.0 + exp(-g)); }
@@ -123,18 +154,27 @@ fn tile_w4_of(local_r: u32, c: u32) -> u32 {
   return (local_r * params.col_tiles + c) * params.tile_rows * (params.tile_cols / 4u);
 }
 
+// 1/rms of a token from its Σ x² over all K columns.
+fn norm_scale(ss: f32) -> f32 { return inverseSqrt(ss / f32(params.cols) + params.norm_eps); }
+
+// Where tile column c's Σ x² of token t is kept (after the [Q, T, N] partial sums).
+fn ss_at(c: u32, t: u32) -> u32 { return params.col_tiles * params.tokens * params.rows + c * params.tokens + t; }
+
 // Rows (n0, n0 + 1 for the pair) of tile column c for the tokens from t0: the epilogue when the
-// tile spans K, else the partial sums [Q, T, N].
-fn finish(t0: u32, c: u32, n0: u32, acc0: vec4<f32>, acc1: vec4<f32>) {
+// tile spans K, else the partial sums [Q, T, N] (and with NORM, from row 0's thread, Σ x²).
+fn finish(t0: u32, c: u32, n0: u32, d0: Dot, d1: Dot) {
   for (var j = 0u; j < TOKENS_PER_THREAD; j++) {
     let t = t0 + j;
     if (t >= params.tokens) { break; }
     if (params.col_tiles == 1u) {
-      epilogue(t, n0, acc0[j], acc1[j]);
+      var r = 1.0;
+      if (NORM) { r = norm_scale(d0.ss[j]); }
+      epilogue(t, n0, d0.acc[j] * r, d1.acc[j] * r);
     } else {
       let p = (c * params.tokens + t) * params.rows + n0;
-      partials[p] = acc0[j];
-      if (ROWS_PER_THREAD == 2u) { partials[p + 1u] = acc1[j]; }
+      partials[p] = d0.acc[j];
+      if (ROWS_PER_THREAD == 2u) { partials[p + 1u] = d1.acc[j]; }
+      if (NORM && n0 == 0u) { partials[ss_at(c, t)] = d0.ss[j]; }
     }
   }
 }
@@ -150,10 +190,10 @@ fn tile_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
   let k_valid = k_valid_of(c);
   let tile_w4 = tile_w4_of(wid.x, c);
   let tok = tokens_of(wid.z);
-  let acc0 = row_dot(tile_w4, j0, c * params.tile_cols, k_valid / 4u, k_valid % 4u, tok);
-  var acc1 = vec4<f32>(0.0);
-  if (ROWS_PER_THREAD == 2u) { acc1 = row_dot(tile_w4, j0 + 1u, c * params.tile_cols, k_valid / 4u, k_valid % 4u, tok); }
-  finish(wid.z * TOKENS_PER_THREAD, c, n0, acc0, acc1);
+  let d0 = row_dot(tile_w4, j0, c * params.tile_cols, k_valid / 4u, k_valid % 4u, tok);
+  var d1 = Dot(vec4<f32>(0.0), vec4<f32>(0.0));
+  if (ROWS_PER_THREAD == 2u) { d1 = row_dot(tile_w4, j0 + 1u, c * params.tile_cols, k_valid / 4u, k_valid % 4u, tok); }
+  finish(wid.z * TOKENS_PER_THREAD, c, n0, d0, d1);
 }
 
 // Chain reduce along a row of PEs: Q-1 serial adds, one pass. grid: (ceil(N / R / THREADS), T).
@@ -165,16 +205,22 @@ fn reduce_chain(@builtin(global_invocation_id) gid: vec3<u32>) {
   let plane = params.tokens * params.rows;
   var v0 = 0.0;
   var v1 = 0.0;
+  var ss = 0.0;
   for (var c = 0u; c < params.col_tiles; c++) {
     let p = c * plane + t * params.rows + n;
     v0 += partials[p];
     if (ROWS_PER_THREAD == 2u) { v1 += partials[p + 1u]; }
+    if (NORM) { ss += partials[ss_at(c, t)]; }
   }
-  epilogue(t, n, v0, v1);
+  var r = 1.0;
+  if (NORM) { r = norm_scale(ss); }
+  epilogue(t, n, v0 * r, v1 * r);
 }
 
 // One level of the tree reduce: partial c += partial c + tree_stride for c < tree_stride;
-// the last level (tree_stride == 1) applies the epilogue. ceil(log2 Q) passes.
+// the last level (tree_stride == 1) applies the epilogue. ceil(log2 Q) passes. With NORM the
+// Σ x² of the tile columns add the same way, by row 0's threads; at the last level every thread
+// adds the two that are left itself (row 0's thread writing them then would race its readers).
 // grid: (ceil(N / R / THREADS), T, tree_stride).
 @compute @workgroup_size(THREADS)
 fn reduce_tree(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -189,9 +235,12 @@ fn reduce_tree(@builtin(global_invocation_id) gid: vec3<u32>) {
   var v1 = 0.0;
   if (ROWS_PER_THREAD == 2u) { v1 = partials[a + 1u] + partials[b + 1u]; }
   if (params.tree_stride == 1u) {
-    epilogue(t, n, v0, v1);
+    var r = 1.0;
+    if (NORM) { r = norm_scale(partials[ss_at(0u, t)] + partials[ss_at(1u, t)]); }
+    epilogue(t, n, v0 * r, v1 * r);
   } else {
     partials[a] = v0;
     if (ROWS_PER_THREAD == 2u) { partials[a + 1u] = v1; }
+    if (NORM && n == 0u) { partials[ss_at(c, t)] += partials[ss_at(c + params.tree_stride, t)]; }
   }
 }
