@@ -122,19 +122,25 @@ def calibration_section(path=CALIBRATION):
     w = g["weights"]
     L.append(f"The editor shows a ghost suggestion only when its estimated chance of being taken is at least "
              f"**{g['threshold']:.2f}** (the default of Settings → Suggestion gate). The estimate is "
-             f"σ({g['bias']:.3f} + {w[0]:.3f}·log p(first token) {w[1]:+.3f}·multi-line {w[2]:+.3f}·copy agreement "
-             f"{w[3]:+.3f}·mid-word), fitted on typing replays of the training split with the gate off "
+             f"σ({g['bias']:.3f} {w[0]:+.3f}·p(first token) {w[1]:+.3f}·multi-line {w[2]:+.3f}·copy agreement "
+             f"{w[3]:+.3f}·mid-word {w[4]:+.3f}·known word), where a known word means the word the suggestion makes "
+             f"at the cursor begins another word of the document; fitted on typing replays of the training split with "
+             f"the gate off "
              f"(`{gp.get('command', 'npm run replay -- --calibrate')}`: {gp.get('files', '?')} files, "
              f"≤ {gp.get('keystrokesPerFile', '?')} keystrokes each; shown suggestions per language "
              f"{gp.get('samples', {})}, taken {gp.get('taken', {})}). The threshold is the lowest at which the accept "
              f"rate of what is shown reaches {100 * gp.get('targetAcceptRate', 0):.0f} % in every language of those "
-             f"replays. The curve (share of suggestions kept / share of those taken):\n")
+             f"replays. The curve (share of suggestions kept / share of those taken; every 0.05 and the "
+             f"threshold chosen):\n")
     curve = gp.get("curve", {})
     langs = sorted(curve)
     if langs:
         L.append("| threshold | " + " | ".join(langs) + " |")
         L.append("|---|" + "---|" * len(langs))
         for i, point in enumerate(curve[langs[0]]):
+            # Every 0.05 and the chosen threshold: the fit's grid is finer than a reader needs.
+            if round(point["threshold"] * 100) % 5 != 0 and abs(point["threshold"] - g["threshold"]) > 1e-9:
+                continue
             row = [f"{100 * curve[l][i]['kept']:.0f} % / {100 * curve[l][i]['acceptRate']:.0f} %" for l in langs]
             L.append(f"| {point['threshold']:.2f} | " + " | ".join(row) + " |")
         L.append("")

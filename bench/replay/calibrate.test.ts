@@ -3,25 +3,26 @@ import { acceptProbability } from '../../src/editor/inline/confidence-gate.ts';
 import { chooseEditMargin, chooseThreshold, fitLogistic, gateCurve, THRESHOLDS, type Sample } from './calibrate.ts';
 import { SeededRandom } from '../../src/testing/seeded-random.ts';
 
-/** Samples drawn from a known logistic model of the first log-probability and copy agreement. */
+/** Samples drawn from a known logistic model of the first token's probability and copy agreement. */
 function drawn(n: number, seed: number): Sample[] {
   const random = new SeededRandom(seed);
   const rand = () => random.next();
   return Array.from({ length: n }, () => {
     const firstLogprob = -6 * rand();
     const copyAgrees = rand() < 0.3;
-    const p = 1 / (1 + Math.exp(-(1 + 1.2 * firstLogprob + 1.5 * (copyAgrees ? 1 : 0))));
-    return { features: { firstLogprob, multiLine: rand() < 0.2, copyAgrees, midWord: rand() < 0.5 }, taken: rand() < p };
+    const p = 1 / (1 + Math.exp(-(-1 + 2.5 * Math.exp(firstLogprob) + 1.5 * (copyAgrees ? 1 : 0))));
+    return { features: { firstLogprob, multiLine: rand() < 0.2, copyAgrees, midWord: rand() < 0.5, knownWord: rand() < 0.3 }, taken: rand() < p };
   });
 }
 
 describe('gate calibration', () => {
   it('the logistic fit recovers the model the samples were drawn from', () => {
     const fit = fitLogistic(drawn(4000, 7));
-    expect(fit.weights[0]).toBeCloseTo(1.2, 0);
+    expect(fit.weights[0]).toBeCloseTo(2.5, 0);
     expect(fit.weights[2]).toBeCloseTo(1.5, 0);
     expect(Math.abs(fit.weights[1])).toBeLessThan(0.4);
-    expect(fit.bias).toBeCloseTo(1, 0);
+    expect(Math.abs(fit.weights[4])).toBeLessThan(0.4);
+    expect(fit.bias).toBeCloseTo(-1, 0);
   });
 
   it('a higher threshold keeps fewer suggestions, and the kept ones are taken more often', () => {
@@ -29,13 +30,14 @@ describe('gate calibration', () => {
     const curve = gateCurve(samples, fitLogistic(samples));
     expect(curve[0]).toMatchObject({ threshold: 0, kept: 1 });
     for (let i = 1; i < curve.length; i++) expect(curve[i]!.kept).toBeLessThanOrEqual(curve[i - 1]!.kept);
-    expect(curve[6]!.acceptRate).toBeGreaterThan(curve[0]!.acceptRate);
+    expect(curve.find((p) => p.threshold === 0.3)!.acceptRate).toBeGreaterThan(curve[0]!.acceptRate);
   });
 
   it('the threshold is the lowest that reaches the target in every language', () => {
     const curve = (rates: number[]) => THRESHOLDS.map((threshold, i) => ({ threshold, kept: 1 - i / 20, acceptRate: rates[Math.min(i, rates.length - 1)]! }));
-    expect(chooseThreshold({ python: curve([0.2, 0.3, 0.4]), typescript: curve([0.1, 0.2, 0.35]) }, 0.3)).toBe(0.1);
-    expect(chooseThreshold({ python: curve([0.1, 0.2, 0.25]) }, 0.9)).toBe(0.1); // unreachable: the best it can do
+    expect(chooseThreshold({ python: curve([0.2, 0.3, 0.4]), typescript: curve([0.1, 0.2, 0.35]) }, 0.3)).toBe(THRESHOLDS[2]);
+    expect(chooseThreshold({ python: curve([0.1, 0.2, 0.25]) }, 0.9)).toBe(THRESHOLDS[2]); // unreachable: the best it can do
+    expect(THRESHOLDS[2]).toBe(0.02);
     expect(() => fitLogistic([])).toThrow(/no samples/);
   });
 

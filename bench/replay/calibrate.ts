@@ -52,7 +52,8 @@ export interface CurvePoint {
   acceptRate: number;
 }
 
-export const THRESHOLDS = Array.from({ length: 13 }, (_, i) => i * 0.05);
+/** Thresholds tried, 0 to 0.6 by 0.01: the curve is steep, and a coarse grid overshoots the target. */
+export const THRESHOLDS = Array.from({ length: 61 }, (_, i) => i / 100);
 
 export function gateCurve(samples: readonly Sample[], c: Pick<GateCalibration, 'weights' | 'bias'>, thresholds = THRESHOLDS): CurvePoint[] {
   const scored = samples.map((s) => ({ p: acceptProbability(s.features, { ...c, threshold: 0 }), taken: s.taken }));

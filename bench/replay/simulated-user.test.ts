@@ -64,7 +64,7 @@ describe('replayCase', () => {
 
   it('with the gate on, an unlikely suggestion is held back and the user types on; each shown one is a calibration sample', async () => {
     const answers = { '    ': 'return a - b', 'return a + ': 'b' };
-    const gateCalibration = { weights: [1, 0, 0, 0] as [number, number, number, number], bias: 2, threshold: 0.5 }; // p = σ(2 + logprob)
+    const gateCalibration = { weights: [4, 0, 0, 0, 0] as [number, number, number, number, number], bias: -2, threshold: 0.5 }; // p = σ(4·p(first token) − 2)
     const case_ = { before: 'def add(a, b):\n    ', target: 'return a + b\n', after: '' };
     const gated = await replayCase(case_, { engine: scripted(answers, Math.log(0.01)), debounceMs: 0, maxKeystrokes: 100, gateThreshold: 0.5, gateCalibration });
     expect(gated).toMatchObject({ shown: 0, acceptedChars: 0, typedChars: 13, samples: [] });

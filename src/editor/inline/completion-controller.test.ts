@@ -35,8 +35,8 @@ const setup = (gateThreshold = 0) => {
   const changed = vi.fn();
   const ctl = new CompletionController({
     engine, clock, debounceMs: () => 5, onSuggestionChanged: changed, onEvent: (e) => events.push(e), alternatives: 3, gateThreshold: () => gateThreshold,
-    // p = σ(2 + logprob): 0.5 at a first-token probability of e^-2.
-    gateCalibration: { weights: [1, 0, 0, 0], bias: 2, threshold: 0.5 },
+    // p = σ(4·p(first token) − 2): 0.5 at a first-token probability of 0.5.
+    gateCalibration: { weights: [4, 0, 0, 0, 0], bias: -2, threshold: 0.5 },
   });
   return { clock, engine, events, changed, ctl };
 };

@@ -2,12 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { acceptProbability, copyAgrees, GATE_CALIBRATION, gateFeatures, parseGateCalibration } from './confidence-gate.ts';
 
 describe('confidence gate', () => {
-  const calibration = { weights: [0.8, -0.5, 1.2, -0.3] as [number, number, number, number], bias: 1, threshold: 0.3 };
-  const base = { firstLogprob: -1, multiLine: false, copyAgrees: false, midWord: false };
+  const calibration = { weights: [0.8, -0.5, 1.2, -0.3, 0.6] as [number, number, number, number, number], bias: 1, threshold: 0.3 };
+  const base = { firstLogprob: -1, multiLine: false, copyAgrees: false, midWord: false, knownWord: false };
 
-  it('is a logistic model of the features: more likely first tokens and copy agreement raise it', () => {
+  it('is a logistic model of the features: more likely first tokens, copy agreement and known words raise it', () => {
     const p = acceptProbability(base, calibration);
-    expect(p).toBeCloseTo(1 / (1 + Math.exp(-(1 - 0.8))), 12);
+    expect(p).toBeCloseTo(1 / (1 + Math.exp(-(1 + 0.8 * Math.exp(-1)))), 12);
+    expect(acceptProbability({ ...base, knownWord: true }, calibration)).toBeGreaterThan(p);
     expect(acceptProbability({ ...base, firstLogprob: -0.1 }, calibration)).toBeGreaterThan(p);
     expect(acceptProbability({ ...base, copyAgrees: true }, calibration)).toBeGreaterThan(p);
     expect(acceptProbability({ ...base, firstLogprob: Number.NaN }, calibration)).toBe(0);
@@ -16,6 +17,7 @@ describe('confidence gate', () => {
   it('the shipped calibration is well formed; a malformed one is refused', () => {
     expect(parseGateCalibration(GATE_CALIBRATION)).toBe(GATE_CALIBRATION);
     expect(() => parseGateCalibration({ weights: [1, 2], bias: 0, threshold: 0.2 })).toThrow(/gate calibration/);
+    expect(() => parseGateCalibration({ weights: [1, 2, 3, 4], bias: 0, threshold: 0.2 })).toThrow(/5 finite numbers/); // an older calibration
     expect(() => parseGateCalibration({ ...calibration, threshold: 2 })).toThrow(/gate calibration/);
     expect(() => parseGateCalibration({ ...calibration, bias: Number.NaN })).toThrow(/gate calibration/);
   });
@@ -30,7 +32,8 @@ describe('confidence gate', () => {
   });
 
   it('features come from the context, the mode and the first log-probability', () => {
-    expect(gateFeatures({ prefix: 'x = fo', suffix: '' }, 'single-line', 'o(1)', -2)).toEqual({ firstLogprob: -2, multiLine: false, copyAgrees: false, midWord: true });
+    expect(gateFeatures({ prefix: 'x = fo', suffix: '' }, 'single-line', 'o(1)', -2)).toEqual({ firstLogprob: -2, multiLine: false, copyAgrees: false, midWord: true, knownWord: false });
+    expect(gateFeatures({ prefix: 'total = 1\nx = to', suffix: '' }, 'single-line', 'tal + 1', -2).knownWord).toBe(true);
     expect(gateFeatures({ prefix: 'if x:\n', suffix: '' }, 'multi-line', 'pass', -0.5).multiLine).toBe(true);
   });
 });

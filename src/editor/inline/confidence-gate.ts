@@ -3,14 +3,15 @@
 // ignore them all; fewer, better ones keep ghost text worth reading.
 //
 // The estimate is a logistic model of features known the moment a suggestion first has text, so
-// gating never delays the ghost: the first token's log-probability under the model, the mode, and
-// whether the document's own text continues the same way (copy agreement). Its weights come from
+// gating never delays the ghost: the first token's probability under the model, the mode, and
+// whether the document's own text continues the same way (copy agreement), and whether the word it
+// makes at the cursor is one the document already uses. Its weights come from
 // typing replays of the training split (npm run replay -- --calibrate), in ../calibration.json;
 // the model card has the curve. A suggestion without a log-probability (no model behind it) is
 // never gated.
 
 import calibration from '../calibration.json' with { type: 'json' };
-import { documentContinuation } from './copy-lookup.ts';
+import { documentContinuation, makesKnownWord } from './copy-lookup.ts';
 import type { CompletionMode, CursorContext } from './postprocess.ts';
 
 export interface GateFeatures {
@@ -21,11 +22,20 @@ export interface GateFeatures {
   copyAgrees: boolean;
   /** The cursor is right after a word character (the suggestion finishes a word). */
   midWord: boolean;
+  /** The word the suggestion makes at the cursor begins another word of the document (copy-lookup.ts). */
+  knownWord: boolean;
 }
 
+/** The features in the order of GateCalibration.weights. */
+const FEATURE_COUNT = 5;
+
 export interface GateCalibration {
-  /** Weights of [firstLogprob, multiLine, copyAgrees, midWord] and the bias, on the logit scale. */
-  weights: [number, number, number, number];
+  /**
+   * Weights of [first-token probability, multiLine, copyAgrees, midWord, knownWord] and the bias,
+   * on the logit scale. The probability, not its log: on replays it separates taken from not
+   * taken better (a log-probability's long negative tail says little once a token is unlikely).
+   */
+  weights: [number, number, number, number, number];
   bias: number;
   /** The default threshold (settings.gateThreshold), chosen by the calibration. */
   threshold: number;
@@ -37,16 +47,16 @@ export interface GateCalibration {
 export function parseGateCalibration(json: unknown): GateCalibration {
   const c = json as Partial<GateCalibration> | null;
   const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
-  if (!Array.isArray(c?.weights) || c.weights.length !== 4 || !c.weights.every(finite) || !finite(c.bias) || !(finite(c.threshold) && c.threshold! >= 0 && c.threshold! <= 1)) {
-    throw new Error('gate calibration: expected { weights: [4 finite numbers], bias: a finite number, threshold: 0..1 }');
+  if (!Array.isArray(c?.weights) || c.weights.length !== FEATURE_COUNT || !c.weights.every(finite) || !finite(c.bias) || !(finite(c.threshold) && c.threshold! >= 0 && c.threshold! <= 1)) {
+    throw new Error(`gate calibration: expected { weights: [${FEATURE_COUNT} finite numbers], bias: a finite number, threshold: 0..1 }`);
   }
   return c as GateCalibration;
 }
 
 export const GATE_CALIBRATION: Readonly<GateCalibration> = Object.freeze(parseGateCalibration(calibration.gate));
 
-export const featureVector = (f: GateFeatures): [number, number, number, number] =>
-  [f.firstLogprob, f.multiLine ? 1 : 0, f.copyAgrees ? 1 : 0, f.midWord ? 1 : 0];
+export const featureVector = (f: GateFeatures): GateCalibration['weights'] =>
+  [Math.exp(f.firstLogprob), f.multiLine ? 1 : 0, f.copyAgrees ? 1 : 0, f.midWord ? 1 : 0, f.knownWord ? 1 : 0];
 
 /** The estimated chance that a suggestion with these features is taken (in whole or in part). */
 export function acceptProbability(f: GateFeatures, c: Readonly<GateCalibration> = GATE_CALIBRATION): number {
@@ -69,5 +79,5 @@ export function copyAgrees(ctx: CursorContext, suggestion: string): boolean {
 }
 
 export function gateFeatures(ctx: CursorContext, mode: CompletionMode, suggestion: string, firstLogprob: number): GateFeatures {
-  return { firstLogprob, multiLine: mode === 'multi-line', copyAgrees: copyAgrees(ctx, suggestion), midWord: /\w$/.test(ctx.prefix) };
+  return { firstLogprob, multiLine: mode === 'multi-line', copyAgrees: copyAgrees(ctx, suggestion), midWord: /\w$/.test(ctx.prefix), knownWord: makesKnownWord(ctx, suggestion) };
 }

@@ -27,3 +27,36 @@ export function documentContinuation(ctx: CursorContext, maxChars: number): stri
   }
   return undefined;
 }
+
+const WORD_CHAR = /\w/;
+/** Occurrences looked at per search: enough for any real file's repeats, bounded on a pathological one. */
+const WORD_SEARCH_LIMIT = 256;
+
+/**
+ * Whether `word` starts a word somewhere in text[from, to): at text's start or after a non-word
+ * character. A prefix match, so a word the suggestion has only begun still counts.
+ */
+function startsWordIn(text: string, word: string, from: number, to: number): boolean {
+  let i = text.indexOf(word, from);
+  for (let n = 0; i >= 0 && i + word.length <= to && n < WORD_SEARCH_LIMIT; n++) {
+    if (i === 0 || !WORD_CHAR.test(text[i - 1]!)) return true;
+    i = text.indexOf(word, i + 1);
+  }
+  return false;
+}
+
+/**
+ * Whether the word the suggestion makes at the cursor (the partial word before the cursor and the
+ * suggestion's leading word characters) begins another word of the document: the model is writing
+ * an identifier or keyword the file already uses, not inventing one. False when the suggestion
+ * adds no word characters.
+ */
+export function makesKnownWord(ctx: CursorContext, suggestion: string): boolean {
+  const head = /\w*$/.exec(ctx.prefix)![0];
+  const tail = /^\w*/.exec(suggestion)![0];
+  if (tail === '') return false;
+  const word = head + tail;
+  // The cursor's own word starts at prefix.length - head.length: anything before it is another word.
+  return startsWordIn(ctx.prefix, word, 0, ctx.prefix.length - head.length + word.length - 1)
+    || startsWordIn(ctx.suffix, word, head === '' ? 0 : 1, ctx.suffix.length);
+}

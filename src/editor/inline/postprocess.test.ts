@@ -58,20 +58,35 @@ describe('trimCompletion', () => {
 });
 
 describe('post-processing cost does not grow with the file (issue 13: long tasks while typing)', () => {
-  it('a 2,000-line context: trimming a streaming suggestion token by token stays cheap', () => {
+  it('a 2,000-line context: trimming a streaming suggestion token by token costs about what a 20-line one does', () => {
     const line = (i: number) => `  for (const v of values${i}) out.push(v * factor + ${i}); // (${i}) [x]`;
-    const body = Array.from({ length: 1000 }, (_, i) => line(i)).join('\n');
-    const ctx = { prefix: `function f() {\n${body}\n  let sum = (a[0] + `, suffix: `\n${body}\n}\n` };
+    const context = (lines: number) => {
+      const body = Array.from({ length: lines / 2 }, (_, i) => line(i)).join('\n');
+      return { prefix: `function f() {\n${body}\n  let sum = (a[0] + `, suffix: `\n${body}\n}\n` };
+    };
     const raw = 'values.reduce((s, v) => s + v, 0));\n  return sum;\n}';
-    const t0 = performance.now();
-    for (let n = 1; n <= raw.length; n++) {
-      for (const mode of ['single-line', 'multi-line'] as const) {
-        trimCompletion(raw.slice(0, n), ctx, mode);
-        isSuggestionFinal(raw.slice(0, n), ctx, mode);
+    const stream = (ctx: { prefix: string; suffix: string }) => {
+      const t0 = performance.now();
+      for (let n = 1; n <= raw.length; n++) {
+        for (const mode of ['single-line', 'multi-line'] as const) {
+          trimCompletion(raw.slice(0, n), ctx, mode);
+          isSuggestionFinal(raw.slice(0, n), ctx, mode);
+        }
       }
+      return performance.now() - t0;
+    };
+    // A ratio of the fastest of several interleaved runs: a loaded machine slows both alike, and a
+    // cost that grows with the file shows as a ratio near the files' 100x, not a few.
+    const big = context(2000);
+    const small = context(20);
+    let bigMs = Infinity;
+    let smallMs = Infinity;
+    for (let i = 0; i < 7; i++) {
+      bigMs = Math.min(bigMs, stream(big));
+      smallMs = Math.min(smallMs, stream(small));
     }
-    const perToken = (performance.now() - t0) / raw.length;
-    expect(perToken, `${perToken.toFixed(2)} ms per streamed character`).toBeLessThan(1);
+    expect(bigMs / Math.max(smallMs, 0.05), `2,000 lines ${bigMs.toFixed(2)} ms, 20 lines ${smallMs.toFixed(2)} ms`).toBeLessThan(20);
+    const ctx = big;
     expect(trimCompletion(raw, ctx, 'single-line')).toBe('values.reduce((s, v) => s + v, 0));'); // the last ')' closes the prefix's '('
   });
 });
