@@ -22,12 +22,13 @@ const GHOST_WAIT_MS = 2000;
 
 /**
  * Installed before any page script: when each key was pressed (the event's own timestamp, so input
- * delay counts) and the frame in which a ghost's text appeared or changed, on the page's clock.
+ * delay counts) and when the page got to it, and the frame in which a ghost's text appeared or
+ * changed, on the page's clock.
  */
 function installProbe(): void {
-  const probe = { keys: [] as number[], ghosts: [] as number[] };
+  const probe = { keys: [] as { pressed: number; handled: number }[], ghosts: [] as number[] };
   (window as unknown as { __pauseProbe: typeof probe }).__pauseProbe = probe;
-  addEventListener('keydown', (e) => probe.keys.push(e.timeStamp), true);
+  addEventListener('keydown', (e) => probe.keys.push({ pressed: e.timeStamp, handled: performance.now() }), true);
   let shown = '';
   const look = () => {
     const text = [...document.querySelectorAll('.ghost-text-decoration, .ghost-text')].map((e) => e.textContent ?? '').join('');
@@ -56,12 +57,14 @@ async function pauseOnce(page: Page, point: { line: number; indent: number; cont
     await page.waitForTimeout(KEY_GAP_MS);
     await page.keyboard.type(ch);
   }
-  const lastKey = await page.evaluate(() => (window as unknown as { __pauseProbe: { keys: number[] } }).__pauseProbe.keys.at(-1)!);
+  const lastKey = await page.evaluate(() => (window as unknown as { __pauseProbe: { keys: { pressed: number; handled: number }[] } }).__pauseProbe.keys.at(-1)!);
+  // A frame drawn after the key was pressed but before the page handled it shows the previous key's
+  // ghost, not this one's: the ghost counts from the first frame after the handling.
   const ghostAt = await page.waitForFunction((after) => {
     const probe = (window as unknown as { __pauseProbe: { ghosts: number[] } }).__pauseProbe;
     return probe.ghosts.find((t) => t > after) ?? false;
-  }, lastKey, { timeout: GHOST_WAIT_MS, polling: 'raf' }).then((h) => h.jsonValue() as Promise<number>, () => undefined);
-  return ghostAt === undefined ? undefined : { ms: ghostAt - lastKey, at: ghostAt };
+  }, lastKey.handled, { timeout: GHOST_WAIT_MS, polling: 'raf' }).then((h) => h.jsonValue() as Promise<number>, () => undefined);
+  return ghostAt === undefined ? undefined : { ms: ghostAt - lastKey.pressed, at: ghostAt };
 }
 
 /** Waterfalls whose ghost reached the screen within this of the outside probe's frame are the same ghost. */
