@@ -31,6 +31,8 @@ export function documentContinuation(ctx: CursorContext, maxChars: number): stri
 const WORD_CHAR = /\w/;
 /** Occurrences looked at per search: enough for any real file's repeats, bounded on a pathological one. */
 const WORD_SEARCH_LIMIT = 256;
+/** The longest partial word before the cursor looked at (characters): longer is not an identifier. */
+const WORD_MAX_CHARS = 256;
 
 /**
  * Whether `word` starts a word somewhere in text[from, to): at text's start or after a non-word
@@ -52,7 +54,8 @@ function startsWordIn(text: string, word: string, from: number, to: number): boo
  * adds no word characters.
  */
 export function makesKnownWord(ctx: CursorContext, suggestion: string): boolean {
-  const head = /\w*$/.exec(ctx.prefix)![0];
+  // Only the prefix's tail is matched: an end-anchored regex over a whole large file scans all of it.
+  const head = /\w*$/.exec(ctx.prefix.slice(-WORD_MAX_CHARS))![0];
   const tail = /^\w*/.exec(suggestion)![0];
   if (tail === '') return false;
   const word = head + tail;
