@@ -130,12 +130,13 @@ async function timeGemv(ctx: GpuContext, plan: MatrixPlan, epilogue: 'store' | '
   const x = group.create('x', plan.cols * 4, GPUBufferUsage.STORAGE);
   const y = group.create('y', plan.rows * 4, GPUBufferUsage.STORAGE);
   const partials = group.create('p', Math.max(16, partialFloats(plan, 1) * 4), GPUBufferUsage.STORAGE);
-  const normWeight = group.create('norm', plan.cols * 4, GPUBufferUsage.STORAGE);
-  const h = group.create('h', plan.cols * 4, GPUBufferUsage.STORAGE);
   const dispatches = async (): Promise<Dispatch[]> => {
     const matmul = { weights, out: y, partials, tokens: 1, epilogue };
+    if (!normed && !plan.normPrologue) return matmulDispatches(ctx, group, { ...matmul, x });
+    // Only a step after an RMSNorm needs the norm's weight (and, run separately, its output).
+    const normWeight = group.create('norm', plan.cols * 4, GPUBufferUsage.STORAGE);
     if (plan.normPrologue) return matmulDispatches(ctx, group, { ...matmul, x, norm: { weight: normWeight, eps: 1e-6 } });
-    if (!normed) return matmulDispatches(ctx, group, { ...matmul, x });
+    const h = group.create('h', plan.cols * 4, GPUBufferUsage.STORAGE);
     return [await rmsnormDispatch(ctx, group, { x, weight: normWeight, out: h, dim: plan.cols, tokens: 1, eps: 1e-6 }), ...await matmulDispatches(ctx, group, { ...matmul, x: h })];
   };
   const run = async (list: Dispatch[]) => {
