@@ -111,6 +111,20 @@ test.describe('edit loop on the default model', () => {
     expect((await page.evaluate(() => window.spark!.getState())).text).toBe(doc);
   });
 
+  test('an Edit collapses the selection while its proposal shows, and Esc gives it back', async ({ page }) => {
+    await openWithEngine(page);
+    const doc = 'def area(w, h):\n    result = w * h\n    return result\n\nprint(area(2, 3))\n';
+    await setDocument(page, doc, 'python');
+    const selection = { anchorLine: 2, anchorColumn: 1, activeLine: 3, activeColumn: 18 };
+    await page.evaluate((s) => window.spark!.setSelections([s]), selection);
+    await page.evaluate(() => window.spark!.edit());
+    expect((await page.evaluate(() => window.spark!.getState())).selections).toEqual([{ anchorLine: 2, anchorColumn: 1, activeLine: 2, activeColumn: 1 }]);
+    await page.evaluate(() => window.spark!.rejectEdit());
+    const after = await page.evaluate(() => window.spark!.getState());
+    expect(after.selections).toEqual([selection]);
+    expect(after.text).toBe(doc);
+  });
+
   test('Edit on correct code: the never-worse guard keeps it unless the model scores its rewrite at least as likely, and says so', async ({ page }) => {
     await openWithEngine(page, { guards: true });
     // The case: a correct Python function that Edit used to replace with unrelated text.

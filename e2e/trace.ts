@@ -1,13 +1,26 @@
-// Reads a Chromium trace (browser.startTracing/stopTracing, category `toplevel`) for the tasks
-// that ran on renderer main threads: how long each took on the wall clock and on the thread's CPU.
+// Reads a Chromium trace (browser.startTracing/stopTracing, categories `toplevel` and
+// `blink.user_timing`) for the tasks that ran on renderer main threads (how long each took on the
+// wall clock and on the thread's CPU) and the page's performance.mark()s, to tell phases apart.
 
-export interface TracedTask { wallMs: number; cpuMs: number }
+/** A main-thread task: when it started (trace clock, µs), its wall and CPU time, and what posted it (Chromium's source location). */
+export interface TracedTask { ts: number; wallMs: number; cpuMs: number; postedFrom: string }
 
-interface TraceEvent { name?: string; ph?: string; pid?: number; tid?: number; dur?: number; tdur?: number; args?: { name?: string } }
+interface TraceEvent { name?: string; ph?: string; pid?: number; tid?: number; ts?: number; dur?: number; tdur?: number; args?: { name?: string; src_file?: string; src_func?: string } }
+
+function traceEvents(trace: Buffer): TraceEvent[] {
+  const parsed = JSON.parse(trace.toString('utf8')) as { traceEvents: TraceEvent[] } | TraceEvent[];
+  return Array.isArray(parsed) ? parsed : parsed.traceEvents;
+}
+
+/** When the page's performance.mark(name) was made, on the trace clock (µs). */
+export function markTime(trace: Buffer, name: string): number {
+  const mark = traceEvents(trace).find((e) => e.name === name && e.ts !== undefined);
+  if (!mark) throw new Error(`the trace holds no mark "${name}" (trace blink.user_timing)`);
+  return mark.ts!;
+}
 
 export function mainThreadTasks(trace: Buffer): TracedTask[] {
-  const parsed = JSON.parse(trace.toString('utf8')) as { traceEvents: TraceEvent[] } | TraceEvent[];
-  const events = Array.isArray(parsed) ? parsed : parsed.traceEvents;
+  const events = traceEvents(trace);
   const mains = new Set(events
     .filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
     .map((e) => `${e.pid}:${e.tid}`));
@@ -16,5 +29,5 @@ export function mainThreadTasks(trace: Buffer): TracedTask[] {
     .filter((e) => e.ph === 'X' && e.name === 'ThreadControllerImpl::RunTask' && mains.has(`${e.pid}:${e.tid}`))
     // A task cut by the start or the end of tracing has no CPU time; the window's own tasks do.
     .filter((e): e is TraceEvent & { dur: number; tdur: number } => e.dur !== undefined && e.tdur !== undefined)
-    .map((e) => ({ wallMs: e.dur / 1000, cpuMs: e.tdur / 1000 }));
+    .map((e) => ({ ts: e.ts ?? 0, wallMs: e.dur / 1000, cpuMs: e.tdur / 1000, postedFrom: `${e.args?.src_func ?? '?'} (${e.args?.src_file ?? '?'})` }));
 }

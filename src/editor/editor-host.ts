@@ -39,7 +39,10 @@ export class EditorHost implements Disposable {
       bracketPairColorization: { enabled: true, independentColorPoolPerBracketType: false },
       guides: { bracketPairs: 'active' },
       fontSize: 14,
-      minimap: { enabled: true },
+      // The minimap redraws every decoration over its few hundred lines (bracket colours included)
+      // whenever any decoration changes: each keystroke's ghost and each streamed Edit update. On
+      // a 2,000-line file that was a third of a frame's script (profiled, e2e/responsive.spec.ts).
+      minimap: { enabled: false },
       scrollBeyondLastLine: false,
       fixedOverflowWidgets: true,
       inlineSuggest: { enabled: true },

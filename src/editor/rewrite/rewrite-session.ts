@@ -1,11 +1,14 @@
 // "Edit" (Ctrl/Cmd+K): rewrite a window of code and show the result as minimal inline edits —
-// deletions struck through, insertions ghosted — that update as tokens stream in. Accept applies
+// deletions struck through, insertions ghosted inline or, when they span lines, as blocks of lines
+// (proposal-marks.ts) — that update as tokens stream in. Accept applies
 // all edits as one undo step; Esc rejects and leaves the document untouched.
 
 import type * as Monaco from 'monaco-editor';
 import type { Disposable } from '../../util/disposable.ts';
 import type { Clock } from '../inline/completion-controller.ts';
 import { applyEdits, minimalEdits, type TextEdit } from './minimal-edits.ts';
+import { InsertedBlocks } from './inserted-blocks.ts';
+import { proposalMarks } from './proposal-marks.ts';
 import { ProposalStream } from './proposal-stream.ts';
 
 export interface RewriteRequest {
@@ -38,8 +41,11 @@ export function rewriteWindow(model: Monaco.editor.ITextModel, selection: Monaco
 
 export class RewriteSession implements Disposable {
   private decorations: Monaco.editor.IEditorDecorationsCollection;
+  private readonly blocks: InsertedBlocks;
+  /** What the decorations show now, so an update that changes nothing does not make Monaco re-render. */
+  private shownKey = '';
   private abort: AbortController | undefined;
-  private window: { range: Monaco.Range; original: string; versionId: number } | undefined;
+  private window: { range: Monaco.Range; original: string; versionId: number; selection: Monaco.Selection } | undefined;
   private rewritten = '';
   /** The final edits, once the output is complete: what is shown and what accept() applies. */
   private final: TextEdit[] | undefined;
@@ -54,6 +60,7 @@ export class RewriteSession implements Disposable {
     private readonly clock?: Clock,
   ) {
     this.decorations = editor.createDecorationsCollection();
+    this.blocks = new InsertedBlocks(monaco, editor);
   }
 
   /** The rewritten text so far (the model's output for the window). */
@@ -64,7 +71,7 @@ export class RewriteSession implements Disposable {
    * fails; the proposal is then cleared and the document was never touched.
    */
   async start(instruction: string): Promise<void> {
-    this.reject();
+    this.drop();
     const model = this.editor.getModel();
     const selection = this.editor.getSelection();
     if (!model || !selection) return;
@@ -73,7 +80,11 @@ export class RewriteSession implements Disposable {
     const startOffset = model.getOffsetAt(range.getStartPosition());
     const endOffset = model.getOffsetAt(range.getEndPosition());
     const original = full.slice(startOffset, endOffset);
-    this.window = { range, original, versionId: model.getAlternativeVersionId() };
+    this.window = { range, original, versionId: model.getAlternativeVersionId(), selection };
+    // The proposal marks the window itself; a selection over it would hide the marks, and Monaco
+    // re-measures every selected line on each frame the proposal redraws (a 60-line selection
+    // was most of a 40-65 ms frame). reject() gives the selection back.
+    if (!selection.isEmpty()) this.editor.setSelection(this.monaco.Selection.fromPositions(selection.getStartPosition()));
     this.rewritten = '';
     this.final = undefined;
     const abort = (this.abort = new AbortController());
@@ -93,7 +104,9 @@ export class RewriteSession implements Disposable {
       }, abort.signal);
     } catch (err) {
       if (abort.signal.aborted) return; // superseded or rejected: nothing to report
+      const win = this.window;
       this.clear();
+      this.giveSelectionBack(win);
       throw err;
     } finally {
       if (this.abort === abort) this.abort = undefined;
@@ -124,8 +137,26 @@ export class RewriteSession implements Disposable {
     return true;
   }
 
-  /** Drops the proposal; the document is untouched. */
+  /**
+   * Drops the proposal; the document is untouched. The selection the Edit started from comes back
+   * when the document and the cursor are still as the Edit left them (so too when the Edit fails).
+   */
   reject(): void {
+    const win = this.window;
+    this.drop();
+    this.giveSelectionBack(win);
+  }
+
+  private giveSelectionBack(win: RewriteSession['window']): void {
+    const current = this.editor.getSelection();
+    if (win && !win.selection.isEmpty() && current?.isEmpty() && current.getStartPosition().equals(win.selection.getStartPosition())
+      && this.editor.getModel()?.getAlternativeVersionId() === win.versionId) {
+      this.editor.setSelection(win.selection);
+    }
+  }
+
+  /** Drops the proposal without touching the selection. */
+  private drop(): void {
     this.abort?.abort();
     this.abort = undefined;
     this.clear();
@@ -142,6 +173,8 @@ export class RewriteSession implements Disposable {
     this.stream = undefined;
     this.final = undefined;
     this.decorations.clear();
+    this.shownKey = '';
+    this.blocks.set([]);
     this.window = undefined;
     this.setState('idle', []);
   }
@@ -157,23 +190,25 @@ export class RewriteSession implements Disposable {
     if (!model || !win) return;
     const base = model.getOffsetAt(win.range.getStartPosition());
     const pos = (offset: number) => model.getPositionAt(base + offset);
-    this.decorations.set(edits.flatMap((e) => {
-      const out: Monaco.editor.IModelDeltaDecoration[] = [];
-      if (e.end > e.start) {
-        out.push({ range: this.monaco.Range.fromPositions(pos(e.start), pos(e.end)), options: { inlineClassName: 'spark-edit-deleted' } });
-      }
-      if (e.text) {
-        const at = pos(e.end);
-        out.push({
+    const marks = proposalMarks(win.original, edits);
+    this.blocks.set(marks.blocks.map((b) => ({ afterLine: pos(b.at).lineNumber - (b.above ? 1 : 0), lines: b.lines })));
+    const key = JSON.stringify([marks.deletions, marks.inline]);
+    if (key === this.shownKey) return;
+    this.shownKey = key;
+    this.decorations.set([
+      ...marks.deletions.map((d) => ({ range: this.monaco.Range.fromPositions(pos(d.start), pos(d.end)), options: { inlineClassName: 'spark-edit-deleted' } })),
+      ...marks.inline.map((m) => {
+        const at = pos(m.at);
+        return {
           range: new this.monaco.Range(at.lineNumber, at.column, at.lineNumber, at.column),
-          options: { before: { content: e.text, inlineClassName: 'spark-edit-inserted' }, showIfCollapsed: true },
-        });
-      }
-      return out;
-    }));
+          options: { before: { content: m.text, inlineClassName: 'spark-edit-inserted' }, showIfCollapsed: true },
+        };
+      }),
+    ]);
   }
 
   dispose(): void {
-    this.reject();
+    this.drop();
+    this.blocks.dispose();
   }
 }
