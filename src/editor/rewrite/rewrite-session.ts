@@ -1,7 +1,7 @@
-// "Edit" (Ctrl/Cmd+K): rewrite a window of code and show the result as minimal inline edits —
-// deletions struck through, insertions ghosted inline or, when they span lines, as blocks of lines
-// (proposal-marks.ts) — that update as tokens stream in. Accept applies
-// all edits as one undo step; Esc rejects and leaves the document untouched.
+// "Edit" (Ctrl/Cmd+K): rewrite a window of code and show the result as minimal inline edits that
+// update as tokens stream in: deletions struck through, insertions ghosted inline or, when they
+// span lines, as blocks of lines (proposal-marks.ts). Accept applies all edits as one undo step;
+// Esc rejects and leaves the document untouched.
 
 import type * as Monaco from 'monaco-editor';
 import type { Disposable } from '../../util/disposable.ts';
