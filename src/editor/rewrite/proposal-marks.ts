@@ -2,7 +2,7 @@
 // one line is ghosted inline at its point. An insertion that spans lines is drawn as a block of
 // whole lines between the editor's lines (a view zone): inline, a multi-line insertion would be
 // squeezed onto one line, unreadable, and Monaco re-measures that line on every frame (a
-// 2,600-character insertion cost 90-120 ms of main-thread CPU per frame). Monaco-free.
+// 3,400-character, 175-line insertion made frames of up to 118 ms of main-thread CPU). Monaco-free.
 
 import type { TextEdit } from './minimal-edits.ts';
 
