@@ -23,13 +23,14 @@ export class InsertedBlocks implements Disposable {
   set(blocks: readonly InsertedBlock[]): void {
     if (this.zones.length === 0 && blocks.length === 0) return;
     this.editor.changeViewZones((accessor) => {
-      const kept = new Map(this.zones.map((z) => [z.zone.afterLineNumber, z]));
+      // Two blocks can share an anchor line (one below line L, one above line L + 1).
+      const kept = new Map<number, Zone[]>();
+      for (const z of this.zones) kept.set(z.zone.afterLineNumber, [...(kept.get(z.zone.afterLineNumber) ?? []), z]);
       const next: Zone[] = [];
       for (const b of blocks) {
         const text = b.lines.join('\n');
-        const zone = kept.get(b.afterLine);
+        const zone = kept.get(b.afterLine)?.shift();
         if (zone) {
-          kept.delete(b.afterLine);
           if (zone.text !== text) {
             zone.text = zone.zone.domNode.textContent = text;
             if (zone.zone.heightInLines !== b.lines.length) {
@@ -43,7 +44,7 @@ export class InsertedBlocks implements Disposable {
           next.push({ id: accessor.addZone(created), zone: created, text });
         }
       }
-      for (const z of kept.values()) accessor.removeZone(z.id);
+      for (const z of [...kept.values()].flat()) accessor.removeZone(z.id);
       this.zones = next;
     });
   }
