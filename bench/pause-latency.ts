@@ -25,8 +25,10 @@ const GHOST_WAIT_MS = 2000;
  * delay counts) and when the page got to it, and the frame in which a ghost's text appeared or
  * changed, on the page's clock.
  */
+interface KeyTimes { pressed: number; handled: number }
+
 function installProbe(): void {
-  const probe = { keys: [] as { pressed: number; handled: number }[], ghosts: [] as number[] };
+  const probe = { keys: [] as KeyTimes[], ghosts: [] as number[] };
   (window as unknown as { __pauseProbe: typeof probe }).__pauseProbe = probe;
   addEventListener('keydown', (e) => probe.keys.push({ pressed: e.timeStamp, handled: performance.now() }), true);
   let shown = '';
@@ -57,7 +59,7 @@ async function pauseOnce(page: Page, point: { line: number; indent: number; cont
     await page.waitForTimeout(KEY_GAP_MS);
     await page.keyboard.type(ch);
   }
-  const lastKey = await page.evaluate(() => (window as unknown as { __pauseProbe: { keys: { pressed: number; handled: number }[] } }).__pauseProbe.keys.at(-1)!);
+  const lastKey = await page.evaluate(() => (window as unknown as { __pauseProbe: { keys: KeyTimes[] } }).__pauseProbe.keys.at(-1)!);
   // A frame drawn after the key was pressed but before the page handled it shows the previous key's
   // ghost, not this one's: the ghost counts from the first frame after the handling.
   const ghostAt = await page.waitForFunction((after) => {

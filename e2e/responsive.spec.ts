@@ -13,7 +13,7 @@
 // quiet machine). On a machine whose GPU is not its CPU the two measures agree.
 
 import { expect, openWithEngine, setDocument, test } from './fixtures.ts';
-import { mainThreadTasks, markTime } from './trace.ts';
+import { mainThreadTasks, markTime, traceEvents } from './trace.ts';
 
 interface TaskEntry { start: number; duration: number }
 
@@ -93,7 +93,7 @@ test.describe('responsive UI', () => {
     await expect.poll(() => page.locator('.spark-edit-inserted-block').count()).toBeGreaterThan(0);
     const editing = await longTasksSince(page, editStart);
 
-    const trace = await browser.stopTracing();
+    const trace = traceEvents(await browser.stopTracing());
     const tasks = mainThreadTasks(trace);
     const editAt = markTime(trace, 'spark-test-edit');
     const all = await longTasksSince(page, windowStart);

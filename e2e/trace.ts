@@ -5,22 +5,22 @@
 /** A main-thread task: when it started (trace clock, µs), its wall and CPU time, and what posted it (Chromium's source location). */
 export interface TracedTask { ts: number; wallMs: number; cpuMs: number; postedFrom: string }
 
-interface TraceEvent { name?: string; ph?: string; pid?: number; tid?: number; ts?: number; dur?: number; tdur?: number; args?: { name?: string; src_file?: string; src_func?: string } }
+export interface TraceEvent { name?: string; ph?: string; pid?: number; tid?: number; ts?: number; dur?: number; tdur?: number; args?: { name?: string; src_file?: string; src_func?: string } }
 
-function traceEvents(trace: Buffer): TraceEvent[] {
+/** The trace's events, parsed once for the readers below. */
+export function traceEvents(trace: Buffer): TraceEvent[] {
   const parsed = JSON.parse(trace.toString('utf8')) as { traceEvents: TraceEvent[] } | TraceEvent[];
   return Array.isArray(parsed) ? parsed : parsed.traceEvents;
 }
 
 /** When the page's performance.mark(name) was made, on the trace clock (µs). */
-export function markTime(trace: Buffer, name: string): number {
-  const mark = traceEvents(trace).find((e) => e.name === name && e.ts !== undefined);
+export function markTime(events: readonly TraceEvent[], name: string): number {
+  const mark = events.find((e) => e.name === name && e.ts !== undefined);
   if (!mark) throw new Error(`the trace holds no mark "${name}" (trace blink.user_timing)`);
   return mark.ts!;
 }
 
-export function mainThreadTasks(trace: Buffer): TracedTask[] {
-  const events = traceEvents(trace);
+export function mainThreadTasks(events: readonly TraceEvent[]): TracedTask[] {
   const mains = new Set(events
     .filter((e) => e.ph === 'M' && e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
     .map((e) => `${e.pid}:${e.tid}`));
