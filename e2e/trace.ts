@@ -15,9 +15,20 @@ export function traceEvents(trace: Buffer): TraceEvent[] {
 
 /** When the page's performance.mark(name) was made, on the trace clock (µs). */
 export function markTime(events: readonly TraceEvent[], name: string): number {
-  const mark = events.find((e) => e.name === name && e.ts !== undefined);
-  if (!mark) throw new Error(`the trace holds no mark "${name}" (trace blink.user_timing)`);
-  return mark.ts!;
+  const at = markTimes(events, name)[0];
+  if (at === undefined) throw new Error(`the trace holds no mark "${name}" (trace blink.user_timing)`);
+  return at;
+}
+
+/** When each performance.mark(name) was made, on the trace clock (µs), in order. */
+export function markTimes(events: readonly TraceEvent[], name: string): number[] {
+  // A mark is traced twice (its begin and end, or instant and async): one time per distinct instant.
+  return [...new Set(events.filter((e) => e.name === name && e.ts !== undefined).map((e) => e.ts!))].sort((a, b) => a - b);
+}
+
+/** The task that was running at `ts` (trace clock, µs), if one was. */
+export function taskAt(tasks: readonly TracedTask[], ts: number): TracedTask | undefined {
+  return tasks.find((t) => t.ts <= ts && ts < t.ts + t.wallMs * 1000);
 }
 
 export function mainThreadTasks(events: readonly TraceEvent[]): TracedTask[] {

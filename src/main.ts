@@ -140,9 +140,9 @@ function boot(): DisposableStore {
   app.add(editor.onDidChange((kind) => {
     session.onEditorChange(kind);
     if (kind === 'language') picker.show(editor.language);
-    if (kind === 'selection') statusBar.showSelections(editor.getSnapshot().selections);
+    if (kind === 'selection') statusBar.showSelections(editor.getSelections());
   }));
-  statusBar.showSelections(editor.getSnapshot().selections);
+  statusBar.showSelections(editor.getSelections());
 
   const share = () => void session.share();
   app.add(listen(byTestId('share-button'), 'click', share));

@@ -6,6 +6,11 @@ import type { SelectionState } from '../document/snapshot.ts';
 import type { Disposable } from '../util/disposable.ts';
 import { byTestId } from './dom.ts';
 
+/** Writes only a changed text: an equal write still replaces the node and makes the page re-lay it out (per keystroke here). */
+function setText(element: HTMLElement, text: string): void {
+  if (element.textContent !== text) element.textContent = text;
+}
+
 export class StatusBar implements Disposable {
   private readonly probe: HTMLElement;
   private readonly cursor: HTMLElement;
@@ -29,12 +34,12 @@ export class StatusBar implements Disposable {
     const primary = selections[0];
     if (!primary) return;
     const extra = selections.length > 1 ? ` (${selections.length} selections)` : '';
-    this.cursor.textContent = `Ln ${primary.activeLine}, Col ${primary.activeColumn}${extra}`;
+    setText(this.cursor, `Ln ${primary.activeLine}, Col ${primary.activeColumn}${extra}`);
   }
 
   /** The engine line: model, backend (or the CPU fallback and why), load progress, errors. */
   showEngine(text: string, state: 'loading' | 'ready' | 'fallback' | 'error'): void {
-    this.engine.textContent = text;
+    setText(this.engine, text);
     this.engine.dataset['state'] = state;
   }
 
@@ -43,13 +48,13 @@ export class StatusBar implements Disposable {
   showRewrite(bar: HTMLElement, state: 'idle' | 'streaming' | 'ready' | 'declined', edits: number, message = ''): void {
     bar.hidden = state === 'idle';
     bar.dataset['state'] = state;
-    bar.textContent = state === 'streaming' ? 'Edit: rewriting…'
+    setText(bar, state === 'streaming' ? 'Edit: rewriting…'
       : state === 'declined' ? message
-        : `Edit: ${edits} change${edits === 1 ? '' : 's'} — Tab accept · Esc reject`;
+        : `Edit: ${edits} change${edits === 1 ? '' : 's'} — Tab accept · Esc reject`);
   }
 
   showSaveState(text: string): void {
-    this.save.textContent = text;
+    setText(this.save, text);
   }
 
   dispose(): void {}

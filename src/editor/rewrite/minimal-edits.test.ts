@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { applyEdits, DEFAULT_DIFF_BOUNDS, diffEdits, minimalEdits, streamingEdits } from './minimal-edits.ts';
 import { SeededRandom } from '../../testing/seeded-random.ts';
 
@@ -99,6 +99,29 @@ describe('minimalEdits is bounded (issue 13: the diff runs on the UI thread)', (
         const partial = applyEdits(a, streamingEdits(a, b.slice(0, cut), bounds));
         expect(partial.startsWith(b.slice(0, cut))).toBe(true);
       }
+    }
+  });
+
+  it('the same texts give the same edits on a loaded machine: the bounds count work, not time', () => {
+    // A rewrite that keeps some lines, changes others and adds many (what the model did to a
+    // 60-line window in e2e/responsive.spec.ts), streamed 100 characters at a time.
+    const original = code(60, 0);
+    const kept = original.split('\n');
+    const output = kept.flatMap((line, i) => i % 4 === 0 ? [line, `  // note ${i}`, `  check(${i});`] : i % 4 === 1 ? [line.replace('=', '+=')] : [line]).join('\n');
+    const plans = () => {
+      const out: string[] = [];
+      for (let n = 100; n <= output.length + 99; n += 100) out.push(JSON.stringify(streamingEdits(original, output.slice(0, n))));
+      out.push(JSON.stringify(diffEdits(original, output)));
+      return out;
+    };
+    const idle = plans();
+    expect(new Set(idle.map((p) => (JSON.parse(p) as unknown[]).length)).size).toBeGreaterThan(1); // the stream grows
+    let t = 0;
+    const slow = vi.spyOn(Date, 'now').mockImplementation(() => (t += 1)); // every look at the clock: 1 ms gone
+    try {
+      expect(plans()).toEqual(idle);
+    } finally {
+      slow.mockRestore();
     }
   });
 });

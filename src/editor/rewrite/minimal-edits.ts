@@ -4,13 +4,17 @@
 // each run of removed/added tokens becomes one edit.
 //
 // The diff runs on the UI thread, so its work is bounded (issue 13: an unbounded word diff of a
-// diverging 2k-character window took 181 ms, 2.8 s at 300k):
+// diverging 2k-character window took 181 ms, 2.8 s at 300k). The bounds count work, not time, so
+// the same texts give the same edits on any machine: with a wall-clock cap (8 ms) as the bound, a
+// streaming Edit's preview flipped between 68 edits and one whole replacement from one update to
+// the next as the machine's load came and went, and Monaco redrew it whole each time.
+// The stages:
 //  1. the common prefix and suffix are cut off at line starts (cheap, and exact: the word
 //     tokenizer always ends a token at a newline, so the middle tokenizes as it did in the whole);
 //  2. the middle is word-diffed exactly when it is small enough and its edit distance is at most
-//     WORD_EDIT_LIMIT tokens: the result is then the minimal edit set (`exact: true`);
+//     wordEditLimit tokens: the result is then the minimal edit set (`exact: true`);
 //  3. otherwise the middle is diffed by lines (bounded too), and each changed run of lines is
-//     word-diffed on its own when small, or replaced whole;
+//     word-diffed on its own when small and the work budget (wordWork) allows, or replaced whole;
 //  4. if even the line diff is over its bound, the whole middle is replaced.
 // Every stage's edits apply to exactly the rewrite (tested); only the granularity differs.
 
@@ -37,14 +41,25 @@ export interface DiffBounds {
   wordDiffMaxChars: number;
   /** Most line edits the line diff explores. */
   lineEditLimit: number;
+  /** Most line-diff work: lines on both sides times lineEditLimit; past it the middle is replaced whole. */
+  lineWork: number;
   /**
-   * Wall-clock cap on the whole diff (each library call gets what is left as its `timeout`; past
-   * it, changed runs of lines are replaced whole): a safety net for slow or loaded machines.
+   * Most word-diff work in one diff: the sum, over the word diffs it tries, of the characters on
+   * both sides times wordEditLimit (what each may explore). A word diff past what is left is not
+   * tried; its run of lines is replaced whole.
    */
-  timeoutMs: number;
+  wordWork: number;
 }
 
-export const DEFAULT_DIFF_BOUNDS: DiffBounds = { wordEditLimit: 200, wordDiffMaxChars: 20_000, lineEditLimit: 1_000, timeoutMs: 15 };
+/**
+ * wordWork: a diverging 2k-character window's whole word diff fits (5k characters × 200) with room
+ * to refine its runs; lineWork: 1,000 lines in all. Measured in Node here, diverging windows: 10k
+ * characters (600 lines) 13-18 ms at most (51 ms with no work bound); past lineWork (68k, 300k
+ * characters) the middle is replaced whole at once.
+ */
+export const DEFAULT_DIFF_BOUNDS: DiffBounds = {
+  wordEditLimit: 200, wordDiffMaxChars: 20_000, lineEditLimit: 1_000, wordWork: 2_000_000, lineWork: 1_000_000,
+};
 
 /** The smallest word-level edits that turn `original` into `rewritten`, in document order (coarser past the bounds). */
 export function minimalEdits(original: string, rewritten: string, bounds: DiffBounds = DEFAULT_DIFF_BOUNDS): TextEdit[] {
@@ -102,23 +117,29 @@ function boundedEdits(original: string, rewritten: string, bounds: DiffBounds, s
   if (a === b) return { edits: [], exact: true };
   const shift = (edits: TextEdit[]) => edits.map((e) => ({ start: e.start + prefix, end: e.end + prefix, text: e.text }));
 
-  const deadline = Date.now() + bounds.timeoutMs;
-  const left = () => deadline - Date.now();
-  const words = a.length <= bounds.wordDiffMaxChars && b.length <= bounds.wordDiffMaxChars ? wordParts(a, b, bounds, left()) : undefined;
-  if (words) return { edits: shift(editsFromParts(words, streaming)), exact: true };
+  let work = bounds.wordWork;
+  const words = (x: string, y: string): Part[] | undefined => {
+    const cost = (x.length + y.length) * bounds.wordEditLimit;
+    if (x.length > bounds.wordDiffMaxChars || y.length > bounds.wordDiffMaxChars || cost > work) return undefined;
+    work -= cost;
+    return diffWordsWithSpace(x, y, { maxEditLength: bounds.wordEditLimit });
+  };
+  const whole = words(a, b);
+  if (whole) return { edits: shift(editsFromParts(whole, streaming)), exact: true };
 
-  const lines = left() > 0 ? diffArrays(splitLines(a), splitLines(b), { maxEditLength: bounds.lineEditLimit, timeout: left() }) : undefined;
+  const linesA = splitLines(a), linesB = splitLines(b);
+  const lineWork = (linesA.length + linesB.length) * bounds.lineEditLimit;
+  const lines = lineWork <= bounds.lineWork ? diffArrays(linesA, linesB, { maxEditLength: bounds.lineEditLimit }) : undefined;
   if (!lines) {
-    const whole: Part[] = [{ value: a, added: false, removed: true }, { value: b, added: true, removed: false }];
-    return { edits: shift(editsFromParts(whole, streaming)), exact: false };
+    const replaced: Part[] = [{ value: a, added: false, removed: true }, { value: b, added: true, removed: false }];
+    return { edits: shift(editsFromParts(replaced, streaming)), exact: false };
   }
   // Refine each changed run of lines (removed and added lines next to each other) by words when small.
   const parts: Part[] = [];
   let removed = '', added = '';
   const flush = () => {
     if (removed || added) {
-      const refined = removed.length <= bounds.wordDiffMaxChars && added.length <= bounds.wordDiffMaxChars && left() > 0
-        ? wordParts(removed, added, bounds, left()) : undefined;
+      const refined = words(removed, added);
       if (refined) parts.push(...refined);
       else {
         if (removed) parts.push({ value: removed, added: false, removed: true });
@@ -140,10 +161,6 @@ function boundedEdits(original: string, rewritten: string, bounds: DiffBounds, s
   return { edits: shift(editsFromParts(parts, streaming)), exact: false };
 }
 
-function wordParts(a: string, b: string, bounds: DiffBounds, timeoutMs: number): Part[] | undefined {
-  if (timeoutMs <= 0) return undefined;
-  return diffWordsWithSpace(a, b, { maxEditLength: bounds.wordEditLimit, timeout: timeoutMs });
-}
 
 /** Lines with their newline kept, so joining them gives the text back. */
 function splitLines(text: string): string[] {

@@ -11,9 +11,6 @@ import { DEFAULT_DIFF_BOUNDS, diffEdits, streamingEdits, type DiffBounds, type E
 /** ~10 updates a second: fast enough to watch the proposal grow, rare enough to cost nothing. */
 export const PROPOSAL_UPDATE_INTERVAL_MS = 100;
 
-/** A streaming update is a preview: half the final diff's time cap (the final one is what accept applies). */
-const STREAMING_BOUNDS: DiffBounds = { ...DEFAULT_DIFF_BOUNDS, timeoutMs: 8 };
-
 export interface ProposalStreamOptions {
   original: string;
   /** Called with each coalesced update's edits (never after finish() or dispose()). */
@@ -65,6 +62,6 @@ export class ProposalStream {
     if (this.closed || this.latest === undefined) return;
     this.lastDiffAt = this.clock.now();
     this.diffs++;
-    this.options.onEdits(streamingEdits(this.options.original, this.latest, this.options.bounds ?? STREAMING_BOUNDS));
+    this.options.onEdits(streamingEdits(this.options.original, this.latest, this.options.bounds ?? DEFAULT_DIFF_BOUNDS));
   }
 }
