@@ -61,6 +61,13 @@ export const DEFAULT_DIFF_BOUNDS: DiffBounds = {
   wordEditLimit: 200, wordDiffMaxChars: 20_000, lineEditLimit: 1_000, wordWork: 2_000_000, lineWork: 1_000_000,
 };
 
+/**
+ * A streamed update is a preview, ~10 a second: a quarter of the final diff's word work, so a
+ * diverging 2k-character window costs 5 ms an update rather than 20 (Node, beside a busy core);
+ * the final diff (DEFAULT_DIFF_BOUNDS) is what accept applies.
+ */
+export const STREAMING_DIFF_BOUNDS: DiffBounds = { ...DEFAULT_DIFF_BOUNDS, wordWork: 500_000 };
+
 /** The smallest word-level edits that turn `original` into `rewritten`, in document order (coarser past the bounds). */
 export function minimalEdits(original: string, rewritten: string, bounds: DiffBounds = DEFAULT_DIFF_BOUNDS): TextEdit[] {
   return diffEdits(original, rewritten, bounds).edits;
@@ -77,7 +84,7 @@ export function diffEdits(original: string, rewritten: string, bounds: DiffBound
  * the original the output can have reached (twice the output's length past the common prefix, to
  * the end of that line) is compared, so the work follows the output, not the window.
  */
-export function streamingEdits(original: string, partialRewrite: string, bounds: DiffBounds = DEFAULT_DIFF_BOUNDS): TextEdit[] {
+export function streamingEdits(original: string, partialRewrite: string, bounds: DiffBounds = STREAMING_DIFF_BOUNDS): TextEdit[] {
   const prefix = commonLinePrefix(original, partialRewrite);
   const reach = prefix + 2 * (partialRewrite.length - prefix) + 256;
   const lineEnd = original.indexOf('\n', reach);
