@@ -6,7 +6,7 @@
 
 import type { Clock } from '../inline/completion-controller.ts';
 import { realClock } from '../inline/completion-controller.ts';
-import { DEFAULT_DIFF_BOUNDS, diffEdits, STREAMING_DIFF_BOUNDS, streamingEdits, type DiffBounds, type EditPlan, type TextEdit } from './minimal-edits.ts';
+import { diffEdits, streamingEdits, type DiffBounds, type EditPlan, type TextEdit } from './minimal-edits.ts';
 
 /** ~10 updates a second: fast enough to watch the proposal grow, rare enough to cost nothing. */
 export const PROPOSAL_UPDATE_INTERVAL_MS = 100;
@@ -48,7 +48,7 @@ export class ProposalStream {
   finish(text: string): EditPlan {
     this.dispose();
     this.diffs++;
-    return diffEdits(this.options.original, text, this.options.bounds ?? DEFAULT_DIFF_BOUNDS);
+    return diffEdits(this.options.original, text, this.options.bounds);
   }
 
   dispose(): void {
@@ -62,6 +62,6 @@ export class ProposalStream {
     if (this.closed || this.latest === undefined) return;
     this.lastDiffAt = this.clock.now();
     this.diffs++;
-    this.options.onEdits(streamingEdits(this.options.original, this.latest, this.options.bounds ?? STREAMING_DIFF_BOUNDS));
+    this.options.onEdits(streamingEdits(this.options.original, this.latest, this.options.bounds));
   }
 }
