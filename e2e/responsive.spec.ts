@@ -18,13 +18,11 @@
 // each task's CPU time by how much slower the probe ran near it (its dilation) than before the
 // window's typing began: that ratio is the task's work.
 //
-// The target is LONG_TASK_MS; the test reports every task over it and asserts BOUND_MS of work.
-// Monaco's own frames (render, layout, paint) and the Edit's streamed updates reach 50-78 ms of CPU
-// here now and then with no dilation the probe saw (a burst shorter than its period escapes it):
-// in 4 of 8 windows measured, the heaviest 67 ms of work. A speed target is a benchmark's to measure,
-// so the test holds the line that catches our regressions: a 175-line inserted block
-// drawn whole, and a streaming preview that flipped between 68 edits and one, made Edit frames of
-// 78-135 ms.
+// The test asserts the house rule, no task of LONG_TASK_MS of work, and reports every task of that
+// much CPU with its dilation, phase and what posted it. Measured here beside a core-burning loop,
+// the heaviest task of a window was 20-33 ms of CPU (10 windows). What used to cross it: a 175-line
+// inserted block drawn whole, and a streaming preview whose wall-clock diff caps flipped it between
+// 68 edits and one, made Edit frames of 78-135 ms.
 // Dilation comes in bursts, so the window (typing, then an Edit, the same each time) is measured
 // up to WINDOWS times and one window within the bound passes; a real regression (per keystroke or
 // per streamed update) shows in every window: it has a hundred keystrokes and dozens of updates.
@@ -87,20 +85,18 @@ test.describe('responsive UI', () => {
       }
       failed.push(`window ${n}: ${JSON.stringify(measured.long)}`);
     }
-    expect(failed, `main-thread tasks of ${BOUND_MS} ms of work or more (CPU / dilation), in each of ${WINDOWS} windows`).toEqual([]);
+    expect(failed, `main-thread tasks of ${LONG_TASK_MS} ms of work or more (CPU / dilation), in each of ${WINDOWS} windows`).toEqual([]);
   });
 });
 
 /** Windows measured at most; the first one within the bound passes (see the header). */
 const WINDOWS = 3;
-/** The target: a task of this much CPU or more is reported. */
+/** The house rule: no main-thread task of this much work (CPU / dilation); a task of this much CPU is reported. */
 const LONG_TASK_MS = 50;
-/** The bound asserted on a task's work (CPU / dilation). */
-const BOUND_MS = 75;
 
 /**
  * One measured window, each the same but for one name typed: a few lines typed in the middle of
- * the file (suggestions on), then an Edit of 60 lines that the model rewrites its own way. Returns the tasks of BOUND_MS of
+ * the file (suggestions on), then an Edit of 60 lines that the model rewrites its own way. Returns the tasks of LONG_TASK_MS of
  * work or more (CPU / dilation), and every task over the target with its dilation and phase.
  */
 async function measureWindow(page: Page, browser: Browser, n: number) {
@@ -155,7 +151,7 @@ async function measureWindow(page: Page, browser: Browser, n: number) {
     return { ...t, dilation: near, workMs: t.cpuMs / near,
       ...(t.ts < editAt ? { phase: 'typing', atMs: (t.ts - traced) / 1000 } : { phase: 'edit', atMs: (t.ts - editAt) / 1000 }) };
   });
-  const long = heavy.filter((t) => t.workMs >= BOUND_MS);
+  const long = heavy.filter((t) => t.workMs >= LONG_TASK_MS);
   return {
     long,
     wallClock: await longTasksSince(page, windowStart),

@@ -2,6 +2,10 @@
 // `npm run bench -- [--quick] [--out <dir>]`: loads bench/run-bench.ts through Vite's module
 // runner (the repo has no other TypeScript runner for Node) and runs it. See bench/run-bench.ts.
 import { runnerImport } from 'vite';
+import { ensureBrowser } from './ensure-browser.mjs';
+
+// A fresh clone has no Chromium until something finds or installs one (as `npm test` does).
+process.env.CHROMIUM_PATH ??= ensureBrowser();
 
 const { module } = await runnerImport(new URL('../bench/run-bench.ts', import.meta.url).pathname, {
   configFile: false,

@@ -18,37 +18,39 @@ function playwrightChromium() {
   }
 }
 
+// Everything it says goes to stderr: `npm run latency` and `npm run generate` print their results on stdout.
+const say = (line) => console.error(line);
 const run = (cmd) => {
-  console.log(`[ensure-browser] $ ${cmd}`);
-  execSync(cmd, { stdio: 'inherit' });
+  say(`[ensure-browser] $ ${cmd}`);
+  execSync(cmd, { stdio: ['ignore', 2, 2] });
 };
 
 export function ensureBrowser() {
   const fromEnv = process.env.CHROMIUM_PATH;
   if (fromEnv) {
     if (!existsSync(fromEnv)) throw new Error(`[ensure-browser] CHROMIUM_PATH=${fromEnv} does not exist`);
-    console.log(`[ensure-browser] using $CHROMIUM_PATH=${fromEnv}`);
+    say(`[ensure-browser] using $CHROMIUM_PATH=${fromEnv}`);
     return fromEnv;
   }
   if (existsSync('/usr/bin/chromium')) {
-    console.log('[ensure-browser] using /usr/bin/chromium');
+    say('[ensure-browser] using /usr/bin/chromium');
     return '/usr/bin/chromium';
   }
   const own = playwrightChromium();
   if (own) {
-    console.log(`[ensure-browser] using Playwright's chromium at ${own}`);
+    say(`[ensure-browser] using Playwright's chromium at ${own}`);
     return own;
   }
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const isDebian = existsSync('/etc/debian_version') ||
     (existsSync('/etc/os-release') && /ID(_LIKE)?=.*debian/.test(readFileSync('/etc/os-release', 'utf8')));
   if (isRoot && isDebian) {
-    console.log('[ensure-browser] no Chromium found; installing Debian\'s chromium with apt-get');
+    say('[ensure-browser] no Chromium found; installing Debian\'s chromium with apt-get');
     run('apt-get update -qq');
     run('DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium');
     return '/usr/bin/chromium';
   }
-  console.log('[ensure-browser] no Chromium found; downloading Playwright\'s chromium');
+  say('[ensure-browser] no Chromium found; downloading Playwright\'s chromium');
   run('npx playwright install chromium');
   const downloaded = playwrightChromium();
   if (!downloaded) throw new Error('[ensure-browser] Playwright download finished but no chromium was found');

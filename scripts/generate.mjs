@@ -12,6 +12,7 @@ import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { ensureBrowser } from './ensure-browser.mjs';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const MODEL_ROUTE = '/__spark_model/';
@@ -221,6 +222,8 @@ async function main() {
     ? { temperature: opts.temperature, topK: opts.topK, topP: opts.topP, seed: opts.seed }
     : { temperature: 0, topK: 0, topP: 1, seed: 0 };
 
+  // Before the timeout starts: on a fresh clone this may install Chromium.
+  process.env.CHROMIUM_PATH ??= ensureBrowser();
   const { createServer } = await import('vite');
   const { chromium } = await import('playwright');
   // The source is opened once the server (which compiles model-source.ts) exists; the route reads it then.
