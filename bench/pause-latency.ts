@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { Browser, Page } from '@playwright/test';
 import { nearestRank as percentile } from '../src/hud/percentiles.ts';
+import type { GhostWaterfall, PromptCounts } from '../src/hud/waterfall.ts';
 import type { PauseLanguage, PauseLatency } from './pause-report.ts';
 
 /** Held-out files the model never trained on (bench/replay/heldout/). */
@@ -95,10 +96,11 @@ export async function measurePauseLatency(browser: Browser, appUrl: string, paus
     if (waterfall) await page.evaluate(() => window.spark!.startMeasuring());
     const timeOrigin = await page.evaluate(() => performance.timeOrigin);
     let unpaired = 0;
-    let slowest: { outsideMs: number; stages: { name: string; ms: number }[] } | undefined;
+    let slowest: NonNullable<PauseLatency['waterfall']>['slowest'];
     const languages: PauseLanguage[] = [];
     const pairs: [number, number][] = [];
     const stageMs: Record<string, number[]> = {};
+    const prompts: PromptCounts[] = [];
     for (const file of PAUSE_FILES) {
       const text = readFileSync(`${root}/${file.path}`, 'utf8');
       await page.evaluate(([t, l]) => window.spark!.setDocument(t!, l), [text, file.language] as const);
@@ -118,11 +120,12 @@ export async function measurePauseLatency(browser: Browser, appUrl: string, paus
           const w = await page.waitForFunction(([t, k, tol]) => window.spark!.hudStats().waterfalls
             .find((x) => x.renderedAt >= k! && Math.abs(x.renderedAt - t!) <= tol!) ?? false,
           [at, key, SAME_FRAME_MS] as const, { timeout: 2000 })
-            .then((h) => h.jsonValue() as Promise<{ stages: { name: string; ms: number }[]; totalMs: number }>, () => undefined);
+            .then((h) => h.jsonValue() as Promise<GhostWaterfall>, () => undefined);
           if (w) {
             pairs.push([ghost.ms, w.totalMs]);
             for (const s of w.stages) (stageMs[s.name] ??= []).push(s.ms);
-            if (!slowest || ghost.ms > slowest.outsideMs) slowest = { outsideMs: ghost.ms, stages: w.stages };
+            if (w.prompt) prompts.push(w.prompt);
+            if (!slowest || ghost.ms > slowest.outsideMs) slowest = { outsideMs: ghost.ms, stages: w.stages, ...(w.prompt ? { prompt: w.prompt } : {}) };
           } else unpaired++;
         }
       }
@@ -139,6 +142,14 @@ export async function measurePauseLatency(browser: Browser, appUrl: string, paus
         waterfall: {
           pairs, unpaired, worstShare: Math.max(0, ...pairs.map(([o, h]) => Math.abs(h - o) / o)),
           stages: Object.fromEntries(Object.entries(stageMs).map(([name, v]) => [name, percentile(v, 50)!])),
+          ...(prompts.length > 0 ? {
+            prompts: {
+              ghosts: prompts.length,
+              promptTokensP50: percentile(prompts.map((p) => p.promptTokens), 50)!,
+              prefilledP50: percentile(prompts.map((p) => p.prefilledTokens), 50)!,
+              prefilledMax: Math.max(...prompts.map((p) => p.prefilledTokens)),
+            },
+          } : {}),
           ...(slowest ? { slowest } : {}),
         },
       } : {}),

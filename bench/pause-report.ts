@@ -1,5 +1,6 @@
 // The pause probe's result (pause-latency.ts) and its summary: plain data and a pure function, so
 // the bench report can include them without loading a browser.
+import { describePrompt, type PromptCounts, type WaterfallStage } from '../src/hud/waterfall.ts';
 
 export interface PauseLanguage {
   language: string;
@@ -28,8 +29,10 @@ export interface PauseLatency {
   /** pairs: each ghost's outside figure beside the HUD waterfall that ended in the same frame; unpaired: ghosts with no such waterfall. */
   waterfall?: {
     pairs: [outsideMs: number, hudMs: number][]; unpaired: number; worstShare: number; stages: Record<string, number>;
-    /** The slowest paired ghost's stages: where a tail case spent its time. */
-    slowest?: { outsideMs: number; stages: { name: string; ms: number }[] };
+    /** Over the paired ghosts that came from a request: their prompts' size, and how many tokens each prefilled. */
+    prompts?: { ghosts: number; promptTokensP50: number; prefilledP50: number; prefilledMax: number };
+    /** The slowest paired ghost's stages, and its request's prompt counts: where a tail case spent its time, and why. */
+    slowest?: { outsideMs: number; stages: WaterfallStage[]; prompt?: PromptCounts };
   };
 }
 
@@ -42,7 +45,9 @@ export function pauseSummary(r: PauseLatency): string {
     ...(r.waterfall ? [
       `HUD waterfall against the outside figure, per ghost: ${r.waterfall.pairs.map(([o, h]) => `${Math.round(o)}/${Math.round(h)}`).join(', ')} ms; the largest difference is ${Math.round(r.waterfall.worstShare * 100)} % of the outside figure; ${r.waterfall.unpaired} ghost(s) had no waterfall ending in their frame.`,
       `Median ms per stage: ${Object.entries(r.waterfall.stages).map(([name, ms]) => `${name} ${ms.toFixed(1)}`).join(' · ')}.`,
-      ...(r.waterfall.slowest ? [`The slowest ghost (${Math.round(r.waterfall.slowest.outsideMs)} ms): ${r.waterfall.slowest.stages.filter((s) => s.ms >= 0.05).map((s) => `${s.name} ${s.ms.toFixed(1)}`).join(' · ')}.`] : []),
+      ...(r.waterfall.prompts ? [`Prompts of the ${r.waterfall.prompts.ghosts} ghosts from a request: median ${r.waterfall.prompts.promptTokensP50} tokens; prefilled median ${r.waterfall.prompts.prefilledP50}, most ${r.waterfall.prompts.prefilledMax} (the rest from the KV cache).`] : []),
+      ...(r.waterfall.slowest ? [`The slowest ghost (${Math.round(r.waterfall.slowest.outsideMs)} ms): ${r.waterfall.slowest.stages.filter((s) => s.ms >= 0.05).map((s) => `${s.name} ${s.ms.toFixed(1)}`).join(' · ')}`
+        + `${r.waterfall.slowest.prompt ? `; ${describePrompt(r.waterfall.slowest.prompt)}` : ''}.`] : []),
     ] : []),
   ].join('\n');
 }

@@ -29,6 +29,10 @@ test('the engine path is timed at load and named with its numbers; the setting o
   const last = waterfalls.at(-1)!;
   expect(last.stages.map((s) => s.name)).toContain('prefill + first decode');
   expect(last.stages.reduce((a, s) => a + s.ms, 0)).toBeCloseTo(last.totalMs, 6);
+  // A ghost from a request says how much of its prompt was prefilled: the prefill stage's reason.
+  expect(last.prompt!.prefilledTokens).toBeGreaterThan(0);
+  expect(last.prompt!.prefilledTokens).toBeLessThanOrEqual(last.prompt!.promptTokens);
+  await expect(page.getByTestId('hud-waterfall')).toContainText(/prefilled \d+ of \d+ prompt tokens/);
 
   const other = ready.backend === 'cpu' ? 'webgpu' : 'cpu';
   await setSettings(page, { enginePath: other });

@@ -4,7 +4,7 @@ import { decodeTokensPerSecond, type BackendKind, type GenerateStats } from '../
 import type { SlotName } from '../settings.ts';
 import { RollingPercentiles } from './percentiles.ts';
 import type { PerfEvent, RequestRole } from './perf-events.ts';
-import type { WaterfallStage } from './waterfall.ts';
+import type { GhostWaterfall } from './waterfall.ts';
 
 /** Rolling window: enough samples for a stable p95, short enough to follow a change of file. */
 const WINDOW = 200;
@@ -40,7 +40,7 @@ export interface HudSnapshot {
   slots: Partial<Record<SlotName, SlotFigures>>;
   suggestions: { shown: number; gated: number; acceptedFull: number; acceptedPartial: number; acceptRate?: number };
   /** The latest ghosts' waterfalls, newest last (at most WATERFALLS). */
-  waterfalls: { stages: WaterfallStage[]; totalMs: number; renderedAt: number }[];
+  waterfalls: GhostWaterfall[];
 }
 
 /** Waterfalls kept: the view draws the newest, the automation handle reads them all. */
@@ -67,7 +67,7 @@ export class HudModel {
       case 'backend': this.backend = { kind: e.kind, description: e.description, ...(e.path !== undefined ? { path: e.path } : {}) }; break;
       case 'keystroke-to-ghost': this.ghost.add(e.ms); break;
       case 'ghost-waterfall':
-        this.waterfalls.push({ stages: e.stages, totalMs: e.totalMs, renderedAt: e.renderedAt });
+        this.waterfalls.push({ stages: e.stages, totalMs: e.totalMs, renderedAt: e.renderedAt, ...(e.prompt ? { prompt: e.prompt } : {}) });
         if (this.waterfalls.length > WATERFALLS) this.waterfalls.shift();
         break;
       case 'request-done':

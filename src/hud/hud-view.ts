@@ -5,6 +5,7 @@
 import type { Disposable } from '../util/disposable.ts';
 import type { HudSnapshot, SlotFigures } from './hud-model.ts';
 import { drawSparkline } from './sparkline.ts';
+import { describePrompt } from './waterfall.ts';
 
 const ms = (v: number | undefined) => (v === undefined ? '–' : `${v.toFixed(v < 10 ? 1 : 0)} ms`);
 const num = (v: number | undefined, digits = 2) => (v === undefined ? '–' : v.toFixed(digits));
@@ -128,7 +129,7 @@ export class HudView implements Disposable {
 function waterfallLine(w: HudSnapshot['waterfalls'][number] | undefined): string {
   if (!w) return '–';
   const parts = w.stages.filter((s) => s.ms >= 0.05).map((s) => `${s.name} ${s.ms.toFixed(1)}`);
-  return `${w.totalMs.toFixed(1)} ms = ${parts.join(' + ')}`;
+  return `${w.totalMs.toFixed(1)} ms = ${parts.join(' + ')}${w.prompt ? `; ${describePrompt(w.prompt)}` : ''}`;
 }
 
 /** The newest ghost's stages as one bar, each segment as wide as its share of keydown → rendered. */

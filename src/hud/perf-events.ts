@@ -4,7 +4,7 @@
 
 import type { BackendKind, GenerateStats } from '../engine/index.ts';
 import type { SlotName } from '../settings.ts';
-import type { WaterfallStage } from './waterfall.ts';
+import type { GhostWaterfall } from './waterfall.ts';
 
 /** What an engine request was for: completions are ghost text; rewrites and alternatives are Edit's. */
 export type RequestRole = 'completion' | 'alternative' | 'rewrite';
@@ -13,7 +13,7 @@ export type PerfEvent =
   | { type: 'backend'; kind: BackendKind; description: string; path?: string }
   | { type: 'keystroke-to-ghost'; ms: number }
   /** The last ghost's latency budget, keydown to the rendered frame (waterfall.ts). */
-  | { type: 'ghost-waterfall'; stages: WaterfallStage[]; totalMs: number; /** When it was on screen (the traces' clock: ms since the epoch). */ renderedAt: number }
+  | ({ type: 'ghost-waterfall' } & GhostWaterfall)
   /** A finished engine request, with the slot and model that answered it. */
   | { type: 'request-done'; stats: GenerateStats; role: RequestRole; slot: SlotName; model: string }
   | { type: 'suggestion-shown' }

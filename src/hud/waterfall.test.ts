@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { waterfallStages } from './waterfall.ts';
+import { describePrompt, waterfallStages } from './waterfall.ts';
 
 describe('the ghost waterfall', () => {
   it('turns marks into consecutive stages that add up to keydown → rendered', () => {
@@ -32,9 +32,16 @@ describe('the ghost waterfall', () => {
     expect(w.stages.filter((s) => s.ms > 0).at(-1)).toEqual({ name: 'prefill + first decode', ms: 10 });
   });
 
-  it('a ghost served from the suggestion in flight (typed through) has no request stages', () => {
-    const w = waterfallStages({ keydown: 10, provider: 14, context: 14.5, typedThrough: 15, rendered: 22 })!;
+  it('a ghost served from the suggestion in flight (typed through) has no request stages, nor prompt counts', () => {
+    const w = waterfallStages({ keydown: 10, provider: 14, context: 14.5, typedThrough: 15, rendered: 22, prompt: { promptTokens: 9, prefilledTokens: 9 } })!;
     expect(w.stages).toEqual([{ name: 'keydown → asked', ms: 4 }, { name: 'context extraction', ms: 0.5 }, { name: 'typed through (no request)', ms: 0.5 }, { name: 'render', ms: 7 }]);
+    expect(w.prompt).toBeUndefined();
+  });
+
+  it("carries the request's prompt counts, which say why its prefill took what it took", () => {
+    const w = waterfallStages({ keydown: 0, provider: 2, sent: 5, received: 6, started: 6, tokenized: 7, firstToken: 300, tokensBack: 301, postprocessed: 302, rendered: 320, prompt: { promptTokens: 530, prefilledTokens: 412 } })!;
+    expect(w.prompt).toEqual({ promptTokens: 530, prefilledTokens: 412 });
+    expect(describePrompt(w.prompt!)).toBe('prefilled 412 of 530 prompt tokens');
   });
 
   it('has no waterfall without its ends', () => {

@@ -20,10 +20,28 @@ export const WATERFALL_MARKS = [
 ] as const;
 export type WaterfallMark = typeof WATERFALL_MARKS[number];
 
-/** Absolute times (ms since the epoch, sub-millisecond) of the marks a ghost reached. */
-export type GhostTrace = Partial<Record<WaterfallMark, number>>;
+/** The request's prompt, and how much of it was prefilled (the rest came from the KV cache). */
+export interface PromptCounts { promptTokens: number; prefilledTokens: number }
+
+/**
+ * Absolute times (ms since the epoch, sub-millisecond) of the marks a ghost reached, and the prompt
+ * counts of the request that answered it (absent for a ghost typed through, which had none).
+ */
+export type GhostTrace = Partial<Record<WaterfallMark, number>> & { prompt?: PromptCounts };
+
+/** "prefilled 412 of 530 prompt tokens": why a ghost's prefill took what it took. */
+export const describePrompt = (p: PromptCounts): string => `prefilled ${p.prefilledTokens} of ${p.promptTokens} prompt tokens`;
 
 export interface WaterfallStage { name: string; ms: number }
+
+/** A ghost's waterfall: its stages add up to totalMs, keydown → on screen. */
+export interface GhostWaterfall {
+  stages: WaterfallStage[];
+  totalMs: number;
+  /** When it was on screen (the traces' clock: ms since the epoch). */
+  renderedAt: number;
+  prompt?: PromptCounts;
+}
 
 const STAGE_NAMES: Record<Exclude<WaterfallMark, 'keydown'>, string> = {
   provider: 'keydown → asked',
@@ -47,7 +65,7 @@ export { traceNow } from '../util/trace-clock.ts';
  * (the user typed on while the request ran), those stages count 0: they were hidden behind typing;
  * so do stages ending after the render (the editor showed a ghost before the request's came back).
  */
-export function waterfallStages(trace: GhostTrace): { stages: WaterfallStage[]; totalMs: number; renderedAt: number } | undefined {
+export function waterfallStages(trace: GhostTrace): GhostWaterfall | undefined {
   const start = trace.keydown ?? trace.provider;
   if (start === undefined || trace.rendered === undefined || trace.rendered < start) return undefined;
   const stages: WaterfallStage[] = [];
@@ -67,5 +85,6 @@ export function waterfallStages(trace: GhostTrace): { stages: WaterfallStage[]; 
     previous = clamped;
     pending = [];
   }
-  return { stages, totalMs: previous - start, renderedAt: trace.rendered };
+  const prompt = trace.typedThrough === undefined ? trace.prompt : undefined;
+  return { stages, totalMs: previous - start, renderedAt: trace.rendered, ...(prompt ? { prompt: { ...prompt } } : {}) };
 }

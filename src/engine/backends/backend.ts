@@ -31,6 +31,12 @@ export interface GenerateRequest {
   draftTolerance?: number;
 }
 
+/**
+ * A submit's new ids and their log-probabilities, with the request's stats so far (prompt, prefilled
+ * and reused tokens are final from the first call on).
+ */
+export type TokensCallback = (ids: number[], logprobs: number[], progress: Readonly<GenerateStats>) => void;
+
 export interface Backend {
   readonly kind: BackendKind;
   /** Human-readable: the adapter's vendor/architecture, or "CPU reference". */
@@ -50,7 +56,7 @@ export interface Backend {
    * Resolves with the stats when a stop id, maxNewTokens or the abort signal ends it.
    * On abort it returns at the next submit boundary; no ids are delivered after abort.
    */
-  generate(req: GenerateRequest, onTokens: (ids: number[], logprobs: number[]) => void, signal: AbortSignal): Promise<GenerateStats>;
+  generate(req: GenerateRequest, onTokens: TokensCallback, signal: AbortSignal): Promise<GenerateStats>;
   /**
    * The log-probability of each token of `continuation` after `promptIds`, teacher-forced (Edit's
    * never-worse check compares a rewrite with the code it would replace). Drop-oldest applies.

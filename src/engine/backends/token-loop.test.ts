@@ -127,9 +127,16 @@ const request = (promptIds: number[], extra: Partial<GenerateRequest> = {}): Gen
 async function collect(loop: TokenLoop, req: GenerateRequest, signal = new AbortController().signal) {
   const chunks: number[][] = [];
   const logprobs: number[] = [];
-  const stats: GenerateStats = await loop.generate(req, (ids, lps) => { chunks.push(ids); logprobs.push(...lps); }, signal);
+  let firstProgress: Pick<GenerateStats, 'promptTokens' | 'prefillTokens' | 'reusedTokens'> | undefined;
+  const stats: GenerateStats = await loop.generate(req, (ids, lps, progress) => {
+    chunks.push(ids);
+    logprobs.push(...lps);
+    firstProgress ??= { promptTokens: progress.promptTokens, prefillTokens: progress.prefillTokens, reusedTokens: progress.reusedTokens };
+  }, signal);
   // Every delivered id comes with its own log-probability, from whichever step sampled it.
   expect(logprobs).toEqual(chunks.flat().map(fakeLogprob));
+  // The prompt's counts are final from the first delivery on (the worker's trace reads them there).
+  if (firstProgress) expect(firstProgress).toEqual({ promptTokens: stats.promptTokens, prefillTokens: stats.prefillTokens, reusedTokens: stats.reusedTokens });
   return { chunks, tokens: chunks.flat(), stats };
 }
 

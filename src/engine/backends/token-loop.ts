@@ -10,7 +10,7 @@
 // tokens past a stop leave it, so the next request reuses exactly what the cache holds.
 import { inRange, TOKENS_PER_SUBMIT } from '../api/limits.ts';
 import { emptyStats, GREEDY, type GenerateStats, type SamplingParams } from '../api/types.ts';
-import { fitToContext, type GenerateRequest } from './backend.ts';
+import { fitToContext, type GenerateRequest, type TokensCallback } from './backend.ts';
 
 /** What one request's stepper calls share: its stats, its per-phase times and the profiling switch. */
 export interface StepContext {
@@ -177,7 +177,7 @@ export class TokenLoop {
     this.setCached(0);
   }
 
-  async generate(req: GenerateRequest, onTokens: (ids: number[], logprobs: number[]) => void, signal: AbortSignal): Promise<GenerateStats> {
+  async generate(req: GenerateRequest, onTokens: TokensCallback, signal: AbortSignal): Promise<GenerateStats> {
     if (this.busy) throw new Error(`${this.name}: one generate at a time (the worker serialises requests)`);
     validateRequest(req, this.stepper.vocabSize, this.stepper.maxTokensPerSubmit);
     this.busy = true;
@@ -196,7 +196,7 @@ export class TokenLoop {
     this.stepper.truncate(n);
   }
 
-  private async run(req: GenerateRequest, onTokens: (ids: number[], logprobs: number[]) => void, signal: AbortSignal): Promise<GenerateStats> {
+  private async run(req: GenerateRequest, onTokens: TokensCallback, signal: AbortSignal): Promise<GenerateStats> {
     const s = this.stepper;
     const start = performance.now();
     const n = req.tokensPerSubmit;
@@ -253,7 +253,7 @@ export class TokenLoop {
       if (emitted.length === 0) return true;
       if (stats.ttftMs === 0) stats.ttftMs = performance.now() - start;
       if (s.hostResident) stats.readbacks++;
-      onTokens(emitted.splice(0), emittedLogprobs.splice(0));
+      onTokens(emitted.splice(0), emittedLogprobs.splice(0), stats);
       await yieldToEventLoop();
       return !signal.aborted;
     };

@@ -293,12 +293,14 @@ export class EngineHost implements Disposable {
         tokensPerSubmit: msg.tokensPerSubmit ?? this.tokensPerSubmit,
         ...(msg.drafts ? { draft: drafts(msg.draftText !== undefined ? tokenizer.encode(msg.draftText) : undefined, prompt) } : {}),
         ...(msg.drafts && msg.draftTolerance ? { draftTolerance: msg.draftTolerance } : {}),
-      }, (ids, logprobs) => {
+      }, (ids, logprobs, progress) => {
         if (controller.signal.aborted) return; // stale: never posted after a cancel
         const first = delivered.length === 0;
         delivered.push(...ids);
         const text = detokenizer.push(ids);
-        const trace = first && tokenized !== undefined ? { received: received!, started: started!, tokenized, firstToken: traceNow() } : undefined;
+        const trace = first && tokenized !== undefined
+          ? { received: received!, started: started!, tokenized, firstToken: traceNow(), promptTokens: progress.promptTokens, prefilledTokens: progress.prefillTokens }
+          : undefined;
         this.post({ type: 'tokens', id, text, ids, logprobs, ...(trace ? { trace } : {}) });
       }, controller.signal);
       let finishReason: FinishReason;

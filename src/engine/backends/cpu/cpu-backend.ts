@@ -6,7 +6,7 @@ import type { ModelConfig } from '../../../model/config.ts';
 import type { LoadedModel } from '../../../model/load.ts';
 import { defaultContext, MAX_DRAFT_TOKENS, PREFILL_CHUNK_TOKENS } from '../../api/limits.ts';
 import type { GenerateStats } from '../../api/types.ts';
-import { kvBytesPerPosition, type Backend, type GenerateRequest } from '../backend.ts';
+import { kvBytesPerPosition, type Backend, type GenerateRequest, type TokensCallback } from '../backend.ts';
 import { TokenLoop, type Samples, type StepContext, type Stepper } from '../token-loop.ts';
 import { ReferenceModel } from './reference/forward.ts';
 import { SimdMatmul } from './simd/simd-matmul.ts';
@@ -129,7 +129,7 @@ export class CpuBackend implements Backend {
     return this.loop.cachedTokens;
   }
 
-  generate(req: GenerateRequest, onTokens: (ids: number[], logprobs: number[]) => void, signal: AbortSignal): Promise<GenerateStats> {
+  generate(req: GenerateRequest, onTokens: TokensCallback, signal: AbortSignal): Promise<GenerateStats> {
     if (this.disposed) return Promise.reject(new Error('CpuBackend: generate after dispose'));
     return this.loop.generate(req, onTokens, signal);
   }

@@ -13,7 +13,7 @@ import { TOKENS_PER_SUBMIT } from '../../api/limits.ts';
 import type { LoadedModel } from '../../../model/load.ts';
 import type { ModelWaferPlan } from '../../api/plan-types.ts';
 import type { GenerateStats } from '../../api/types.ts';
-import type { Backend, GenerateRequest } from '../backend.ts';
+import type { Backend, GenerateRequest, TokensCallback } from '../backend.ts';
 import { buildModelPlan, loadedModelFormats, planCacheKey } from '../plan/model-plan.ts';
 import { TokenLoop } from '../token-loop.ts';
 import { autotunePlan, type AutotuneOptions, type PlanCache, type TunedPlan } from './autotune.ts';
@@ -191,7 +191,7 @@ export class GpuBackend implements Backend {
 
   setProfiling(on: boolean): void { this.loop.profiling = on; }
 
-  async generate(req: GenerateRequest, onTokens: (ids: number[], logprobs: number[]) => void, signal: AbortSignal): Promise<GenerateStats> {
+  async generate(req: GenerateRequest, onTokens: TokensCallback, signal: AbortSignal): Promise<GenerateStats> {
     if (this.disposed) throw new Error('GpuBackend: generate after dispose');
     const stats = await this.loop.generate(req, onTokens, signal);
     this.throwUncaptured('generation');
