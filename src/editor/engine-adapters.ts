@@ -142,10 +142,7 @@ async function stream(
     ...(o.maxPromptTokens !== undefined ? { maxPromptTokens: o.maxPromptTokens } : {}),
     ...(trace ? { trace: true } : {}),
   }, (e) => {
-    if (trace && e.trace) {
-      const { promptTokens, prefilledTokens, ...marks } = e.trace;
-      Object.assign(trace, marks, { tokensBack: traceNow(), prompt: { promptTokens, prefilledTokens } });
-    }
+    if (trace && e.trace) Object.assign(trace, e.trace, { tokensBack: traceNow() });
     logprobs.push(...e.logprobs);
     if (signal.aborted || e.text === '') return;
     text += e.text;

@@ -66,10 +66,12 @@ export class HudModel {
     switch (e.type) {
       case 'backend': this.backend = { kind: e.kind, description: e.description, ...(e.path !== undefined ? { path: e.path } : {}) }; break;
       case 'keystroke-to-ghost': this.ghost.add(e.ms); break;
-      case 'ghost-waterfall':
-        this.waterfalls.push({ stages: e.stages, totalMs: e.totalMs, renderedAt: e.renderedAt, ...(e.prompt ? { prompt: e.prompt } : {}) });
+      case 'ghost-waterfall': {
+        const { type: _type, ...waterfall } = e;
+        this.waterfalls.push(waterfall);
         if (this.waterfalls.length > WATERFALLS) this.waterfalls.shift();
         break;
+      }
       case 'request-done':
         this.last = e.stats;
         if (e.stats.decodeTokens > 0 || e.stats.prefillTokens > 0) this.ttft.add(e.stats.ttftMs);

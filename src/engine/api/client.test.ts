@@ -60,13 +60,13 @@ describe('EngineClient ↔ EngineHost (in-process worker, CPU backend)', () => {
     expect(before).toBeLessThanOrEqual(t.received);
     expect([t.received, t.started, t.tokenized, t.firstToken]).toEqual([...[t.received, t.started, t.tokenized, t.firstToken]].sort((a, b) => a - b));
     expect(t.firstToken).toBeLessThanOrEqual(after);
-    expect(t.promptTokens).toBeGreaterThan(5);
-    expect(t.prefilledTokens).toBe(t.promptTokens); // a fresh engine has nothing cached
+    expect(t.prompt.promptTokens).toBeGreaterThan(5);
+    expect(t.prompt.prefilledTokens).toBe(t.prompt.promptTokens); // a fresh engine has nothing cached
     expect(events.slice(1).every((e) => e.trace === undefined)).toBe(true);
     // The same prompt again: all of it but its last token comes from the KV cache.
     const again: TokensEvent[] = [];
     await client.generate({ prompt: { kind: 'plain', text: PROMPT }, maxNewTokens: 2, trace: true }, (e) => again.push(e)).done;
-    expect(again[0]!.trace).toMatchObject({ promptTokens: t.promptTokens, prefilledTokens: 1 });
+    expect(again[0]!.trace!.prompt).toEqual({ promptTokens: t.prompt.promptTokens, prefilledTokens: 1 });
     const untraced: TokensEvent[] = [];
     await client.generate({ prompt: { kind: 'plain', text: PROMPT }, maxNewTokens: 3 }, (e) => untraced.push(e)).done;
     expect(untraced.every((e) => e.trace === undefined)).toBe(true);

@@ -106,8 +106,7 @@ export interface WorkerTrace {
   /** The first tokens were sampled and detokenized, and this event is being posted. */
   firstToken: number;
   /** The prompt's tokens, and how many of them were prefilled (the rest came from the KV cache): what made the prefill long or short. */
-  promptTokens: number;
-  prefilledTokens: number;
+  prompt: { promptTokens: number; prefilledTokens: number };
 }
 
 /** What a load that a newer load replaced fails with (the client says it; the worker then stays silent). */

@@ -299,7 +299,7 @@ export class EngineHost implements Disposable {
         delivered.push(...ids);
         const text = detokenizer.push(ids);
         const trace = first && tokenized !== undefined
-          ? { received: received!, started: started!, tokenized, firstToken: traceNow(), promptTokens: progress.promptTokens, prefilledTokens: progress.prefillTokens }
+          ? { received: received!, started: started!, tokenized, firstToken: traceNow(), prompt: { promptTokens: progress.promptTokens, prefilledTokens: progress.prefillTokens } }
           : undefined;
         this.post({ type: 'tokens', id, text, ids, logprobs, ...(trace ? { trace } : {}) });
       }, controller.signal);
