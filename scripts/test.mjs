@@ -4,6 +4,7 @@
 //   typecheck tsc --noEmit (strict)            — counts as one test
 //   lint      eslint                           — counts as one test
 //   unit+gpu  vitest (Node, and real Chromium WebGPU)
+//   f16       vitest's f16 project: the shader-f16 kernels on Mesa's lavapipe (scripts/ensure-lavapipe.mjs)
 //   e2e       Playwright Test on the production build
 //   training  pytest, then training/smoke.sh (Debian python3-torch; installed when root on Debian)
 //   bench     `npm run bench -- --quick` end to end, and its bench.json has every stable field
@@ -12,6 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { ensureBrowser } from './ensure-browser.mjs';
+import { ensureLavapipe } from './ensure-lavapipe.mjs';
 import { collectTests, reliabilityMarkdown, reliabilityRows } from './reliability.mjs';
 
 const only = process.argv.slice(2); // e.g. `npm test -- unit e2e`
@@ -60,23 +62,37 @@ if (wants('lint')) {
 }
 /** The JSON reports RELIABILITY.md is written from. */
 const reports = { vitest: undefined, e2e: undefined };
-if (wants('unit') || wants('gpu')) {
-  const out = 'test-results/vitest.json';
+/** One vitest run of `projects` as a suite, its failures listed; the report it wrote. */
+function vitestSuite(suite, projects, out, env = {}) {
   rmSync(out, { force: true });
-  const projects = ['unit', 'gpu'].filter(wants).flatMap((p) => ['--project', p]);
-  if (!chromium) console.error('[test] no Chromium: the gpu project will fail');
-  const code = sh('npx', ['vitest', 'run', ...projects, '--reporter=default', '--reporter=json', `--outputFile.json=${out}`]);
+  const code = sh('npx', ['vitest', 'run', ...projects.flatMap((p) => ['--project', p]), '--reporter=default', '--reporter=json', `--outputFile.json=${out}`], env);
   const report = readJson(out);
-  reports.vitest = report;
   for (const file of report?.testResults ?? []) {
     const failedTests = file.assertionResults.filter((a) => a.status === 'failed');
-    for (const a of failedTests) failures.push(`vitest ${file.name.replace(`${process.cwd()}/`, '')} › ${a.fullName}: ${firstLine(a.failureMessages?.[0])}`);
-    if (file.status === 'failed' && failedTests.length === 0) failures.push(`vitest ${file.name.replace(`${process.cwd()}/`, '')}: ${firstLine(file.message)}`);
+    for (const a of failedTests) failures.push(`${suite} ${file.name.replace(`${process.cwd()}/`, '')} › ${a.fullName}: ${firstLine(a.failureMessages?.[0])}`);
+    if (file.status === 'failed' && failedTests.length === 0) failures.push(`${suite} ${file.name.replace(`${process.cwd()}/`, '')}: ${firstLine(file.message)}`);
   }
   if (report) {
-    record('vitest', report.numPassedTests, report.numFailedTests + (code !== 0 && report.numFailedTests === 0 ? 1 : 0),
+    record(suite, report.numPassedTests, report.numFailedTests + (code !== 0 && report.numFailedTests === 0 ? 1 : 0),
       report.numPendingTests + report.numTodoTests);
-  } else record('vitest', 0, 1);
+  } else record(suite, 0, 1);
+  return report;
+}
+if (wants('unit') || wants('gpu')) {
+  if (!chromium) console.error('[test] no Chromium: the gpu project will fail');
+  reports.vitest = vitestSuite('vitest', ['unit', 'gpu'].filter(wants), 'test-results/vitest.json');
+}
+// The kernels SwiftShader cannot run (shader-f16), on Mesa's lavapipe through Dawn in Node.
+if (wants('f16')) {
+  let lavapipe;
+  try {
+    lavapipe = ensureLavapipe();
+  } catch (err) {
+    console.error(String(err));
+    failures.push(`f16: ${firstLine(String(err))}`);
+    record('f16', 0, 1);
+  }
+  if (lavapipe) vitestSuite('f16', ['f16'], 'test-results/vitest-f16.json', lavapipe);
 }
 if (wants('e2e')) {
   const out = 'test-results/e2e.json';

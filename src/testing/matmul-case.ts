@@ -48,9 +48,10 @@ const NORM_EPS = 1e-6;
  * f16-rounded, or dequantized from the blocks uploaded; K-quants and Q5_0 are random blocks),
  * random x, bias and initial out. With the grid's norm prologue, x is normalised first with a
  * random norm weight (the reference: rmsNorm, then linear). Returns the GPU's output and the
- * reference's.
+ * reference's, and per output Σ|w·x| over its row (the product's magnitude, which bounds the
+ * rounding error of f16 maths).
  */
-export async function runMatmulCase(ctx: GpuContext, c: MatmulCase): Promise<{ got: Float32Array; want: Float32Array }> {
+export async function runMatmulCase(ctx: GpuContext, c: MatmulCase): Promise<{ got: Float32Array; want: Float32Array; magnitude: Float32Array }> {
   const { n, k, t, grid, format, epilogue, bias } = c;
   const device = ctx.device;
   using group = new BufferGroup(device, 'test');
@@ -78,10 +79,41 @@ export async function runMatmulCase(ctx: GpuContext, c: MatmulCase): Promise<{ g
   await runDispatches(device, list);
   const got = await readF32(device, outBuf, t * outCols);
   const rows = x.subarray(xRow * k);
-  const y = linear(plan.normPrologue ? rmsNorm(rows, normWeight, NORM_EPS) : rows, w, n, k, bias ? b : undefined);
+  const xs = plan.normPrologue ? rmsNorm(rows, normWeight, NORM_EPS) : rows;
+  const y = linear(xs, w, n, k, bias ? b : undefined);
+  const magnitude = linear(xs.map(Math.abs), w.map(Math.abs), n, k);
   let want: Float32Array;
   if (epilogue === 'store') want = y;
   else if (epilogue === 'residual') want = addInPlace(initial.slice(), y);
   else want = swiglu(y.filter((_, i) => i % 2 === 0), y.filter((_, i) => i % 2 === 1));
-  return { got, want };
+  return { got, want, magnitude };
+}
+
+/**
+ * One matrix's batched GEMM over 6 tokens and its GEMV on each token alone, on the same weights
+ * and x (and norm): rows `batched[i]` and `single[i]` must agree bit for bit, or greedy decoding
+ * with drafts would differ from decoding without.
+ */
+export async function gemmAndGemvRows(ctx: GpuContext, grid: GridChoice, format: 'f32' | 'f16' | 'q8_0'): Promise<{ batched: Float32Array[]; single: Float32Array[] }> {
+  const device = ctx.device;
+  using group = new BufferGroup(device, 'test');
+  const [n, k, t] = [70, format === 'q8_0' ? 192 : 202, 6];
+  const plan = planMatrix('w', n, k, format, grid);
+  const w = randomArray(n * k, 21, 0.5);
+  const weights = uploadTiled(group, plan, format === 'q8_0' ? { type: 'Q8_0', blocks: quantize('Q8_0', w) } : w);
+  const x = randomArray(t * k, 22);
+  const partials = group.create('partials', Math.max(16, partialFloats(plan, t) * 4), GPUBufferUsage.STORAGE);
+  const normArg = plan.normPrologue ? { norm: { weight: group.storage('norm', randomArray(k, 23, 1.5)), eps: NORM_EPS } } : {};
+  const run = async (label: string, xs: Float32Array, tokens: number) => {
+    const out = group.create(label, tokens * n * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+    await runDispatches(device, await matmulDispatches(ctx, group, { weights, x: group.storage(`x-${label}`, xs), out, partials, tokens, epilogue: 'store', ...normArg }));
+    return readF32(device, out, tokens * n);
+  };
+  const all = await run('batched', x, t);
+  const batched = [], single = [];
+  for (let i = 0; i < t; i++) {
+    batched.push(all.subarray(i * n, (i + 1) * n));
+    single.push(await run(`one${i}`, x.subarray(i * k, (i + 1) * k), 1));
+  }
+  return { batched, single };
 }

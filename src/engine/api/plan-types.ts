@@ -40,6 +40,12 @@ export interface GridChoice {
    * stream): only for the roles that follow a norm (qkv, gate_up, lm_head). Default false.
    */
   normPrologue?: boolean;
+  /**
+   * The tile pass multiplies in halves (`shader-f16`): each group of four weights × x is a
+   * vec4<f16> dot, added to f32 sums. Only for the roles that read a normalised x (as
+   * normPrologue), whose values stay far inside f16's ±65504. Default false.
+   */
+  f16Math?: boolean;
 }
 
 export interface MatrixPlan {
@@ -57,6 +63,8 @@ export interface MatrixPlan {
   lanes: number;
   /** GridChoice.normPrologue: the matmul normalises x itself. */
   normPrologue: boolean;
+  /** GridChoice.f16Math: the tile pass multiplies in f16 (needs the device's `shader-f16`). */
+  f16Math: boolean;
   /** Elements in the tile-major buffer, padding included (P·Q·tileRows·tileCols). */
   storedElements: number;
   storedBytes: number;

@@ -1,7 +1,8 @@
 // Place-and-route by measurement (DESIGN.md §2): for each matrix role's shape, time a few
 // candidate grids and tile passes (rows, interleaved, subgroup) as decode GEMVs on the real
-// adapter and keep the fastest. For a role that follows an RMSNorm, the winner is then timed with
-// the norm folded into its pass against the norm's own dispatch and the GEMV, and the faster kept. Weights are left zero (speed does not depend on values), so
+// adapter and keep the fastest. For a role that follows an RMSNorm, the winner is then timed
+// multiplying in halves (on a device with shader-f16) against f32, then with the norm folded into
+// its pass against the norm's own dispatch and the GEMV; each time the faster is kept. Weights are left zero (speed does not depend on values), so
 // tuning costs no uploads. The result is plain data that a PlanCache (IndexedDB in the page)
 // stores under planCacheKey().
 
@@ -13,6 +14,7 @@ import { BufferGroup, encodeDispatches, type Dispatch, type GpuContext } from '.
 import { matmulDispatches, subgroupLanesHold } from './kernels/matmul/matmul.ts';
 import { rmsnormDispatch } from './kernels/rmsnorm/rmsnorm.ts';
 import { subgroupLanesFor } from './kernels/matmul-subgroup/matmul-subgroup.ts';
+import { f16MathFits } from './kernels/matmul-f16/matmul-f16.ts';
 import { zeroTiled } from './kernels/shared/weights.ts';
 
 export interface TunedRole {
@@ -24,6 +26,8 @@ export interface TunedRole {
   skipped?: { grid: GridChoice; reason: string }[];
   /** A normed role: ms per decode step of the winner with the norm folded in, and of the norm dispatch + the GEMV. */
   norm?: { fusedMs: number; separateMs: number };
+  /** A normed role on a device with shader-f16: ms per GEMV of the winner multiplying in halves, and in f32. */
+  f16?: { f16Ms: number; f32Ms: number };
 }
 
 export type TunedPlan = Partial<Record<MatrixRole, TunedRole>>;
@@ -48,8 +52,8 @@ export interface AutotuneOptions {
   candidates?: (rows: number, cols: number, rowsPerThread: number, format: WeightFormat, subgroupLanes: readonly number[]) => GridChoice[];
 }
 
-/** Alternating timings of a normed role's winner with the norm folded in and as its own dispatch. */
-const NORM_ROUNDS = 2;
+/** Alternating timings of a winner and a variant of it (f16 maths; the norm folded in). */
+const VARIANT_ROUNDS = 2;
 
 export async function autotunePlan(ctx: GpuContext, config: ModelConfig, formats: RoleFormats, options: AutotuneOptions = {}): Promise<TunedPlan> {
   const reps = options.reps ?? 8;
@@ -93,30 +97,48 @@ export async function autotunePlan(ctx: GpuContext, config: ModelConfig, formats
     if (results.length === 0) continue;
     const winner = results.reduce((a, b) => (b.ms < a.ms ? b : a));
     const tuned: TunedRole = { grid: winner.grid, ms: winner.ms, candidates: results, ...(skipped.length ? { skipped } : {}) };
-    if (shape.normed) {
-      const fused = { ...winner.grid, normPrologue: true };
-      const time = (grid: GridChoice) => timeGemv(ctx, planMatrix(shape.role, shape.rows, shape.cols, format, grid, shape.rowsPerThread), epilogue, reps, trials, true);
-      // Alternated, best of each: a burst of load on a shared machine then hits both ways alike.
-      // The separate way is the winner as it will run, so its failure is the tune's; the fused
-      // one that a device rejects is only not chosen.
-      let [separateMs, fusedMs] = [Infinity, Infinity];
-      let failure: string | undefined;
-      for (let round = 0; round < NORM_ROUNDS && failure === undefined; round++) {
-        separateMs = Math.min(separateMs, await time(winner.grid));
-        fusedMs = Math.min(fusedMs, await time(fused).catch((err: unknown) => {
-          failure = `${describeGrid(fused)}: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300);
-          return Infinity;
-        }));
-      }
-      if (failure !== undefined) (tuned.skipped ??= []).push({ grid: fused, reason: failure });
+    const time = (grid: GridChoice, normed = false) =>
+      timeGemv(ctx, planMatrix(shape.role, shape.rows, shape.cols, format, grid, shape.rowsPerThread), epilogue, reps, trials, normed);
+    // The variants, each raced against the grid as it then stands: f16 maths, then the norm
+    // folded in (both only for the roles that read a normalised x).
+    if (shape.normed && f16MathFits(device)) {
+      const race = await raceVariant(() => time(tuned.grid), { ...tuned.grid, f16Math: true }, time);
+      if ('failure' in race) (tuned.skipped ??= []).push(race.failure);
       else {
-        tuned.norm = { fusedMs, separateMs };
-        if (fusedMs < separateMs) Object.assign(tuned, { grid: fused, ms: fusedMs });
+        tuned.f16 = { f16Ms: race.variantMs, f32Ms: race.baseMs };
+        if (race.variantMs < race.baseMs) Object.assign(tuned, { grid: race.variant, ms: race.variantMs });
+      }
+    }
+    if (shape.normed) {
+      const race = await raceVariant(() => time(tuned.grid, true), { ...tuned.grid, normPrologue: true }, time);
+      if ('failure' in race) (tuned.skipped ??= []).push(race.failure);
+      else {
+        tuned.norm = { fusedMs: race.variantMs, separateMs: race.baseMs };
+        if (race.variantMs < race.baseMs) Object.assign(tuned, { grid: race.variant, ms: race.variantMs });
       }
     }
     out[shape.role] = tuned;
   }
   return out;
+}
+
+/**
+ * `base` (the grid as it would run) against `variant`, alternated, best of VARIANT_ROUNDS each: a
+ * burst of load on a shared machine then hits both alike. The base's failure is the tune's; a
+ * variant the device rejects is only not chosen, and comes back as the failure.
+ */
+async function raceVariant(base: () => Promise<number>, variant: GridChoice, time: (grid: GridChoice) => Promise<number>):
+  Promise<{ variant: GridChoice; baseMs: number; variantMs: number } | { failure: { grid: GridChoice; reason: string } }> {
+  let [baseMs, variantMs] = [Infinity, Infinity];
+  let failure: string | undefined;
+  for (let round = 0; round < VARIANT_ROUNDS && failure === undefined; round++) {
+    baseMs = Math.min(baseMs, await base());
+    variantMs = Math.min(variantMs, await time(variant).catch((err: unknown) => {
+      failure = `${describeGrid(variant)}: ${err instanceof Error ? err.message : String(err)}`.slice(0, 300);
+      return Infinity;
+    }));
+  }
+  return failure === undefined ? { variant, baseMs, variantMs } : { failure: { grid: variant, reason: failure } };
 }
 
 /**

@@ -8,6 +8,7 @@
 // The CPU reads back only token ids, once per submit, through a small ring of staging buffers.
 
 import { subgroupLanesFit } from './kernels/matmul-subgroup/matmul-subgroup.ts';
+import { f16MathFits } from './kernels/matmul-f16/matmul-f16.ts';
 import type { GpuOptions } from '../../api/gpu-options.ts';
 import { TOKENS_PER_SUBMIT } from '../../api/limits.ts';
 import type { LoadedModel } from '../../../model/load.ts';
@@ -47,11 +48,11 @@ export { describeMemory };
 /**
  * The device the engine runs on: the adapter's largest buffers and bindings, and the optional
  * features it uses where the adapter has them (GPU timestamps for profiles, subgroups for the
- * subgroup tile pass). The bench opens its device the same way.
+ * subgroup tile pass, shader-f16 for the f16-maths candidates). The bench opens its device the same way.
  */
 export function requestEngineDevice(adapter: GPUAdapter): Promise<GPUDevice> {
   return adapter.requestDevice({
-    requiredFeatures: (['timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f)),
+    requiredFeatures: (['timestamp-query', 'subgroups', 'shader-f16'] as GPUFeatureName[]).filter((f) => adapter.features.has(f)),
     requiredLimits: {
       maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
       maxBufferSize: adapter.limits.maxBufferSize,
@@ -89,9 +90,9 @@ export async function createGpuBackend(model: LoadedModel, options: GpuBackendOp
         await cache?.set(key, tuned);
       }
     }
-    // A cached choice this device cannot run (the subgroups feature gone, say) falls back to the default grid.
+    // A cached choice this device cannot run (the subgroups or shader-f16 feature gone, say) falls back to the default grid.
     const choices = Object.fromEntries(Object.entries(tuned ?? {})
-      .filter(([, t]) => t!.grid.kernel !== 'subgroup' || subgroupLanesFit(device, t!.grid.lanes ?? 0))
+      .filter(([, t]) => (t!.grid.kernel !== 'subgroup' || subgroupLanesFit(device, t!.grid.lanes ?? 0)) && (!t!.grid.f16Math || f16MathFits(device)))
       .map(([role, t]) => [role, { grid: t!.grid, source }]));
     const plan = buildModelPlan(c, formats, choices, options.forceGrid);
     const maxBindingBytes = Math.min(options.maxBindingBytes ?? Infinity, device.limits.maxStorageBufferBindingSize);

@@ -2,14 +2,14 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { linear, swiglu, addInPlace } from '../../../cpu/reference/ops.ts';
 import { dequantize, quantize } from '../../../../../model/quant.ts';
 import { f16ArrayToF32, f32ArrayToF16 } from '../../../../../model/half.ts';
-import { describeGrid, partialFloats, planMatrix, type GridChoice } from '../../../plan/wafer-plan.ts';
+import { describeGrid, planMatrix, type GridChoice } from '../../../plan/wafer-plan.ts';
 import { BufferGroup, GpuContext, runDispatches } from '../../context.ts';
 import { matmulDispatches } from './matmul.ts';
 import { subgroupLanesFit, subgroupLanesFor } from '../matmul-subgroup/matmul-subgroup.ts';
 import { uploadTiled, zeroTiled } from '../shared/weights.ts';
 import { maxMixedError, randomArray, readF32, testDevice } from '../../../../../testing/gpu-test-util.ts';
 import { randomBlocks } from '../../../../../testing/random-blocks.ts';
-import { matmulCases, runMatmulCase, type MatmulCase } from '../../../../../testing/matmul-case.ts';
+import { gemmAndGemvRows, matmulCases, runMatmulCase, type MatmulCase } from '../../../../../testing/matmul-case.ts';
 
 // Tolerance: f32 accumulation over K ≤ 200 terms of |w·x| ≤ 1 in a different order from the
 // reference: error ≲ K · 2⁻²⁴ · Σ|w x| ≈ 1e-5; we allow 1e-4 (mixed abs/rel).
@@ -93,23 +93,8 @@ describe('matmul.wgsl: tiled GEMV/GEMM vs reference linear()', async () => {
   const kernels = [...plainKernels, ...plainKernels.map(norm), norm(chain(32, 3))];
   it.each(kernels.flatMap((grid) => (['f32', 'f16', 'q8_0'] as const).map((format) => ({ grid, format, label: describeGrid(grid) }))))(
     'GEMV and GEMM agree bit for bit: $format $label', async ({ grid, format }) => {
-      using group = new BufferGroup(device, 'test');
-      const [n, k, t] = [70, format === 'q8_0' ? 192 : 202, 6];
-      const plan = planMatrix('w', n, k, format, grid);
-      const w = randomArray(n * k, 21, 0.5);
-      const weights = uploadTiled(group, plan, format === 'q8_0' ? { type: 'Q8_0', blocks: quantize('Q8_0', w) } : w);
-      const x = randomArray(t * k, 22);
-      const xBuf = group.storage('x', x);
-      const partials = group.create('partials', Math.max(16, partialFloats(plan, t) * 4), GPUBufferUsage.STORAGE);
-      const batched = group.create('batched', t * n * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
-      const normArg = plan.normPrologue ? { norm: { weight: group.storage('norm', randomArray(k, 23, 1.5)), eps: 1e-6 } } : {};
-      await runDispatches(device, await matmulDispatches(ctx, group, { weights, x: xBuf, out: batched, partials, tokens: t, epilogue: 'store', ...normArg }));
-      const all = await readF32(device, batched, t * n);
-      for (let i = 0; i < t; i++) {
-        const one = group.create(`one${i}`, n * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
-        await runDispatches(device, await matmulDispatches(ctx, group, { weights, x: group.storage(`x${i}`, x.subarray(i * k, (i + 1) * k)), out: one, partials, tokens: 1, epilogue: 'store', ...normArg }));
-        expect(Array.from(await readF32(device, one, n))).toEqual(Array.from(all.subarray(i * n, (i + 1) * n)));
-      }
+      const { batched, single } = await gemmAndGemvRows(ctx, grid, format);
+      for (let i = 0; i < batched.length; i++) expect(Array.from(single[i]!)).toEqual(Array.from(batched[i]!));
     });
 
   it('asks for the norm exactly when the plan folds it in', async () => {

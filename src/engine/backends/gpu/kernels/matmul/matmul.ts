@@ -4,16 +4,19 @@
 //   x [T, K] (row stride xStride)  ·  W [N, K] (tile-major per plan)  →  out [T, N] (stride outStride)
 //   epilogue 'store' | 'residual' (out += …) | 'swiglu' (rows interleaved gate/up → out [T, N/2])
 //   tile pass per the plan's kernel: 'rows' and 'interleaved' run tile_main (the layout is an
-//   override), 'subgroup' runs matmul-subgroup's tile_subgroup on the same module.
+//   override), 'subgroup' runs matmul-subgroup's tile_subgroup on the same module; with the plan's
+//   f16Math its products are matmul-f16's halves.
 //   plan.normPrologue: x is the residual stream, normalised in the pass (args.norm: the RMSNorm's
 //   weight and eps), rows xRow.. of it — the norm dispatch before the matrix is gone.
 
 import matmulSource from './matmul.wgsl?raw';
-import { FORMAT_LAYOUT, partialFloats, type MatrixPlan } from '../../../plan/wafer-plan.ts';
+import wxF32 from '../shared/wx-f32.wgsl?raw';
+import { FORMAT_LAYOUT, partialFloats, type MatrixPlan, type WeightFormat } from '../../../plan/wafer-plan.ts';
 import { BufferGroup, checkWorkgroups, readBuffer, runDispatches, type Dispatch, type GpuContext } from '../../context.ts';
 import { weightPrelude, type TiledMatrix } from '../shared/weights.ts';
 import { kernelShader, uniformStruct } from '../uniforms.ts';
 import { LANE_CHECK_ENTRY, SHADER as SUBGROUP_SHADER, SUBGROUP_ENABLE, SUBGROUP_ENTRY, subgroupLanesFit } from '../matmul-subgroup/matmul-subgroup.ts';
+import { F16_ENABLE, SHADER as F16_SHADER, f16MathFits } from '../matmul-f16/matmul-f16.ts';
 
 export type Epilogue = 'store' | 'residual' | 'swiglu';
 /** The EPILOGUE_* constants of matmul.wgsl. */
@@ -60,7 +63,6 @@ export interface MatmulArgs {
 
 /** The plan's tile pass: its module, entry point and constants. */
 function tilePipeline(ctx: GpuContext, plan: MatrixPlan, tokensPerThread: number) {
-  const prelude = weightPrelude(plan.format);
   const constants = {
     THREADS: (plan.tile.rows / plan.rowsPerThread) * plan.lanes,
     ROWS_PER_THREAD: plan.rowsPerThread,
@@ -69,14 +71,21 @@ function tilePipeline(ctx: GpuContext, plan: MatrixPlan, tokensPerThread: number
     UNIT_GROUPS: FORMAT_LAYOUT[plan.format].colAlign / 4,
     NORM: plan.normPrologue ? 1 : 0,
   };
-  if (plan.kernel !== 'subgroup') return ctx.pipeline(`matmul-${plan.format}`, prelude + SHADER.code, 'tile_main', constants);
+  if (plan.f16Math && !f16MathFits(ctx.device)) {
+    throw new Error(`matmul ${plan.name}: f16 maths needs the shader-f16 feature, which this device was not opened with`);
+  }
+  const f16 = plan.f16Math ? '-f16math' : '';
+  if (plan.kernel !== 'subgroup') return ctx.pipeline(`matmul-${plan.format}${f16}`, moduleCode(plan.format, false, plan.f16Math), 'tile_main', constants);
   if (!subgroupLanesFit(ctx.device, plan.lanes)) {
     throw new Error(`matmul ${plan.name}: the subgroup kernel with ${plan.lanes} lanes needs the subgroups feature and subgroups of at least ${plan.lanes} (this device: ${ctx.device.features.has('subgroups') ? `min ${ctx.device.adapterInfo?.subgroupMinSize ?? '?'}` : 'no subgroups'})`);
   }
-  return ctx.pipeline(`matmul-subgroup-${plan.format}`, subgroupCode(prelude), SUBGROUP_ENTRY, { ...constants, LANES: plan.lanes });
+  return ctx.pipeline(`matmul-subgroup-${plan.format}${f16}`, moduleCode(plan.format, true, plan.f16Math), SUBGROUP_ENTRY, { ...constants, LANES: plan.lanes });
 }
 
-const subgroupCode = (prelude: string) => SUBGROUP_ENABLE + prelude + SHADER.code + SUBGROUP_SHADER.code;
+/** One matmul module: the directives, the weight prelude, matmul.wgsl, the subgroup pass if asked, and the product (`wx`) in f32 or f16. */
+const moduleCode = (format: WeightFormat, subgroup: boolean, f16Math: boolean) =>
+  (f16Math ? F16_ENABLE : '') + (subgroup ? SUBGROUP_ENABLE : '') + weightPrelude(format) + SHADER.code
+  + (subgroup ? SUBGROUP_SHADER.code : '') + (f16Math ? F16_SHADER.code : wxF32);
 
 /**
  * Runs matmul-subgroup's `lane_check` with `threads` invocations: true when every row's `lanes`
@@ -85,7 +94,7 @@ const subgroupCode = (prelude: string) => SUBGROUP_ENABLE + prelude + SHADER.cod
  */
 export async function subgroupLanesHold(ctx: GpuContext, threads: number, lanes: number): Promise<boolean> {
   if (!subgroupLanesFit(ctx.device, lanes)) return false;
-  const pipeline = await ctx.pipeline('matmul-subgroup-check', subgroupCode(weightPrelude('f32')), LANE_CHECK_ENTRY, { THREADS: threads, LANES: lanes });
+  const pipeline = await ctx.pipeline('matmul-subgroup-check', moduleCode('f32', true, false), LANE_CHECK_ENTRY, { THREADS: threads, LANES: lanes });
   using group = new BufferGroup(ctx.device, 'lane-check');
   const out = group.create('out', threads * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
   await runDispatches(ctx.device, [{ label: 'lane-check', pipeline, bindGroup: ctx.bindGroup(pipeline, 'lane-check', { 4: out }), workgroups: [1, 1, 1] }]);
@@ -93,7 +102,7 @@ export async function subgroupLanesHold(ctx: GpuContext, threads: number, lanes:
 }
 
 function reducePipeline(ctx: GpuContext, plan: MatrixPlan, entry: 'reduce_chain' | 'reduce_tree') {
-  return ctx.pipeline(`matmul-${plan.format}`, weightPrelude(plan.format) + SHADER.code, entry, { THREADS: 64, ROWS_PER_THREAD: plan.rowsPerThread, NORM: plan.normPrologue ? 1 : 0 });
+  return ctx.pipeline(`matmul-${plan.format}`, moduleCode(plan.format, false, false), entry, { THREADS: 64, ROWS_PER_THREAD: plan.rowsPerThread, NORM: plan.normPrologue ? 1 : 0 });
 }
 
 /** The dispatches for one matmul (tile pass + reduce passes). Uniforms are allocated in `group`. */

@@ -13,7 +13,9 @@
 // The tile is stored row by row, or with INTERLEAVED its rows' units interleaved (unit u of every
 // row, then unit u + 1: adjacent threads then read adjacent addresses, which real GPUs coalesce);
 // `w_group` is the one place that knows. The subgroup tile pass (kernels/matmul-subgroup) is
-// appended to this module and shares its bindings, loads and epilogue.
+// appended to this module and shares its bindings, loads and epilogue. `wx`, the product of a
+// group of four weights and x, is appended too: shared/wx-f32.wgsl, or with the plan's f16Math the
+// halves of kernels/matmul-f16.
 //
 // With NORM (the plan's normPrologue), the RMSNorm before the matrix is folded in: x is the
 // un-normalised residual stream, and since norm(x)·w = r·x·w with r = 1/sqrt(mean(x²) + eps) one
@@ -90,15 +92,15 @@ fn dot_group(d: ptr<function, Dot>, w_raw: vec4<f32>, k_abs: u32, valid: u32, b:
   var w = w_raw;
   if (NORM) { w *= nw4(k_abs, valid); }
   let x0 = x4_valid(b.x + k, valid);
-  (*d).acc.x += dot(w, x0);
+  (*d).acc.x += wx(w, x0);
   if (NORM) { (*d).ss.x += dot(x0, x0); }
   if (TOKENS_PER_THREAD > 1u) {
     let x1 = x4_valid(b.y + k, valid);
     let x2 = x4_valid(b.z + k, valid);
     let x3 = x4_valid(b.w + k, valid);
-    (*d).acc.y += dot(w, x1);
-    (*d).acc.z += dot(w, x2);
-    (*d).acc.w += dot(w, x3);
+    (*d).acc.y += wx(w, x1);
+    (*d).acc.z += wx(w, x2);
+    (*d).acc.w += wx(w, x3);
     if (NORM) { (*d).ss += vec4<f32>(0.0, dot(x1, x1), dot(x2, x2), dot(x3, x3)); }
   }
 }
