@@ -76,7 +76,7 @@ export interface EngineBenchResult {
    * Per matrix role: the grid and tile pass the autotune chose on this adapter, and every candidate
    * it timed (ms per GEMV); for a role after an RMSNorm, the norm folded in against its own dispatch.
    */
-  autotune: Record<string, { chosen: string; ms: number; candidates: { grid: string; ms: number }[]; skipped: string[]; norm?: { fusedMs: number; separateMs: number }; f16?: { f16Ms: number; f32Ms: number } }>;
+  autotune: Record<string, { chosen: string; ms: number; candidates: { grid: string; ms: number }[]; skipped: string[]; norm?: { fusedMs: number; separateMs: number }; f16?: { f16Ms: number; f32Ms: number }; argmax?: { statsMs: number; scanMs: number } }>;
   bandwidth: { gbPerSecond: number; megabytes: number; bestMs: number };
   /** Fixed cost of one near-empty dispatch on this adapter. */
   dispatchOverhead: { msPerDispatch: number; dispatches: number };

@@ -85,7 +85,7 @@ function autotuneOf(backend: GpuBackend): EngineBenchResult['autotune'] {
     chosen: describeGrid(t!.grid), ms: t!.ms,
     candidates: t!.candidates.map((c) => ({ grid: describeGrid(c.grid), ms: c.ms })),
     skipped: (t!.skipped ?? []).map((s) => s.reason),
-    ...(t!.norm ? { norm: t!.norm } : {}), ...(t!.f16 ? { f16: t!.f16 } : {}),
+    ...(t!.norm ? { norm: t!.norm } : {}), ...(t!.f16 ? { f16: t!.f16 } : {}), ...(t!.argmax ? { argmax: t!.argmax } : {}),
   }]));
 }
 

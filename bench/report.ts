@@ -223,7 +223,8 @@ export function targets(r: Omit<BenchReport, 'targets'>): Target[] {
 /**
  * "qkv 64x1 subgroup/4 +norm (1.15 ms; 12 timed, 1 skipped; norm folded in 1.15 ms, separate 1.40 ms), ...":
  * each role's winning grid and tile pass, and for a role after an RMSNorm both ways of running it
- * (and on a device with shader-f16, its f16 maths against f32).
+ * (and on a device with shader-f16, its f16 maths against f32), and for the lm_head, the greedy
+ * sampler after it with and without its row statistics.
  */
 export function autotuneSummary(tuned: BenchReport['engine']['autotune']): string {
   const roles = Object.entries(tuned ?? {});
@@ -231,7 +232,9 @@ export function autotuneSummary(tuned: BenchReport['engine']['autotune']): strin
   const norm = (n: { fusedMs: number; separateMs: number } | undefined) =>
     (n ? `; norm folded in ${fmt(n.fusedMs, 3)} ms, separate ${fmt(n.separateMs, 3)} ms` : '');
   const f16 = (h: { f16Ms: number; f32Ms: number } | undefined) => (h ? `; f16 maths ${fmt(h.f16Ms, 3)} ms, f32 ${fmt(h.f32Ms, 3)} ms` : '');
-  return roles.map(([role, t]) => `${role} ${t.chosen} (${fmt(t.ms, 3)} ms; ${t.candidates.length} timed${t.skipped.length ? `, ${t.skipped.length} skipped` : ''}${f16(t.f16)}${norm(t.norm)})`).join(', ');
+  const argmax = (a: { statsMs: number; scanMs: number } | undefined) =>
+    (a ? `; with the sampler: row statistics ${fmt(a.statsMs, 3)} ms, the sampler scanning ${fmt(a.scanMs, 3)} ms` : '');
+  return roles.map(([role, t]) => `${role} ${t.chosen} (${fmt(t.ms, 3)} ms; ${t.candidates.length} timed${t.skipped.length ? `, ${t.skipped.length} skipped` : ''}${f16(t.f16)}${norm(t.norm)}${argmax(t.argmax)})`).join(', ');
 }
 
 export function markdown(r: BenchReport): string {

@@ -37,7 +37,7 @@ export interface GpuOptions {
 export const QUANTIZE_FORMATS = ['q8_0', 'q4_0'] as const satisfies readonly WeightFormat[];
 export type QuantizeFormat = typeof QUANTIZE_FORMATS[number];
 
-const GRID_KEYS = ['tileRows', 'colTiles', 'reduce', 'kernel', 'lanes', 'normPrologue', 'f16Math'];
+const GRID_KEYS = ['tileRows', 'colTiles', 'reduce', 'kernel', 'lanes', 'normPrologue', 'f16Math', 'rowStats'];
 const ROLES = ['qkv', 'o', 'gate_up', 'down', 'lm_head', 'embed'];
 const KEYS = ['forceGrid', 'weightFormat', 'quantizeFloats', 'maxContext', 'maxBatch', 'maxDraftTokens', 'maxTokensPerSubmit', 'autotune', 'planCache', 'firstTokenAlone', 'description'];
 
@@ -50,7 +50,8 @@ function isGrid(x: unknown): x is GridChoice {
     && (x['kernel'] === undefined || MATMUL_KERNELS.includes(x['kernel'] as MatmulKernel))
     && (x['lanes'] === undefined || isPositiveInt(x['lanes']))
     && (x['normPrologue'] === undefined || typeof x['normPrologue'] === 'boolean')
-    && (x['f16Math'] === undefined || typeof x['f16Math'] === 'boolean');
+    && (x['f16Math'] === undefined || typeof x['f16Math'] === 'boolean')
+    && (x['rowStats'] === undefined || typeof x['rowStats'] === 'boolean');
 }
 
 /** The options as sent, or an error that names the first field that is wrong. */
@@ -62,7 +63,7 @@ export function parseGpuOptions(input: unknown): GpuOptions {
   if (o['forceGrid'] !== undefined) {
     const g = o['forceGrid'];
     const ok = isGrid(g) || (isRecord(g) && Object.entries(g).every(([role, v]) => ROLES.includes(role) && isGrid(v)));
-    if (!ok) fail(`forceGrid must be {tileRows, colTiles, reduce: "chain"|"tree", kernel?: ${MATMUL_KERNELS.map((k) => `"${k}"`).join('|')}, lanes?, normPrologue?: boolean, f16Math?: boolean} or a map from matrix role to one`);
+    if (!ok) fail(`forceGrid must be {tileRows, colTiles, reduce: "chain"|"tree", kernel?: ${MATMUL_KERNELS.map((k) => `"${k}"`).join('|')}, lanes?, normPrologue?: boolean, f16Math?: boolean, rowStats?: boolean} or a map from matrix role to one`);
   }
   if (o['weightFormat'] !== undefined && !WEIGHT_FORMATS.includes(o['weightFormat'] as WeightFormat)) fail(`weightFormat must be one of ${WEIGHT_FORMATS.map((f) => `"${f}"`).join(', ')}`);
   if (o['quantizeFloats'] !== undefined && !(QUANTIZE_FORMATS as readonly unknown[]).includes(o['quantizeFloats'])) {

@@ -46,6 +46,12 @@ export interface GridChoice {
    * normPrologue), whose values stay far inside f16's ±65504. Default false.
    */
   f16Math?: boolean;
+  /**
+   * The lm_head's tile pass (or reduce) also reduces its logits per workgroup to (max, argmax,
+   * Σ exp), so the sampler, one workgroup, combines those instead of scanning the vocabulary; the
+   * autotune races it. Only for the lm_head. Default false.
+   */
+  rowStats?: boolean;
 }
 
 export interface MatrixPlan {
@@ -65,6 +71,8 @@ export interface MatrixPlan {
   normPrologue: boolean;
   /** GridChoice.f16Math: the tile pass multiplies in f16 (needs the device's `shader-f16`). */
   f16Math: boolean;
+  /** GridChoice.rowStats: the pass that applies the epilogue also writes the sampler's row statistics. */
+  rowStats: boolean;
   /** Elements in the tile-major buffer, padding included (P·Q·tileRows·tileCols). */
   storedElements: number;
   storedBytes: number;

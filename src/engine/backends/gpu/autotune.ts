@@ -2,7 +2,8 @@
 // candidate grids and tile passes (rows, interleaved, subgroup) as decode GEMVs on the real
 // adapter and keep the fastest. For a role that follows an RMSNorm, the winner is then timed
 // multiplying in halves (on a device with shader-f16) against f32, then with the norm folded into
-// its pass against the norm's own dispatch and the GEMV; each time the faster is kept. Weights are left zero (speed does not depend on values), so
+// its pass against the norm's own dispatch and the GEMV; each time the faster is kept. Last, the
+// lm_head with the greedy sampler after it is raced with and without its row statistics. Weights are left zero (speed does not depend on values), so
 // tuning costs no uploads. The result is plain data that a PlanCache (IndexedDB in the page)
 // stores under planCacheKey().
 
@@ -11,7 +12,9 @@ import { roleShapes, type MatrixRole, type RoleFormats } from '../plan/model-pla
 import type { MatrixPlan } from '../plan/wafer-plan.ts';
 import { candidateGrids, defaultGrid, describeGrid, partialFloats, planMatrix, sameGrid, type GridChoice, type WeightFormat } from '../plan/wafer-plan.ts';
 import { BufferGroup, encodeDispatches, type Dispatch, type GpuContext } from './context.ts';
-import { matmulDispatches, subgroupLanesHold } from './kernels/matmul/matmul.ts';
+import { matmulDispatches, rowStatParts, subgroupLanesHold } from './kernels/matmul/matmul.ts';
+import { OUT_SLOT_WORDS, samplerDispatch } from './kernels/sampler/sampler.ts';
+import { GREEDY } from '../../api/types.ts';
 import { rmsnormDispatch } from './kernels/rmsnorm/rmsnorm.ts';
 import { subgroupLanesFor } from './kernels/matmul-subgroup/matmul-subgroup.ts';
 import { f16MathFits } from './kernels/matmul-f16/matmul-f16.ts';
@@ -28,6 +31,8 @@ export interface TunedRole {
   norm?: { fusedMs: number; separateMs: number };
   /** A normed role on a device with shader-f16: ms per GEMV of the winner multiplying in halves, and in f32. */
   f16?: { f16Ms: number; f32Ms: number };
+  /** The lm_head: ms of the winner and the greedy sampler, with the row statistics (rowStats) and with the sampler scanning the logits. */
+  argmax?: { statsMs: number; scanMs: number };
 }
 
 export type TunedPlan = Partial<Record<MatrixRole, TunedRole>>;
@@ -86,7 +91,7 @@ export async function autotunePlan(ctx: GpuContext, config: ModelConfig, formats
         continue;
       }
       try {
-        results.push({ grid, ms: await timeGemv(ctx, plan, epilogue, reps, trials) });
+        results.push({ grid, ms: await timeGemv(ctx, plan, { epilogue, reps, trials }) });
       } catch (err) {
         // The default grid must run; another candidate that cannot (a driver's compile failure)
         // is only not chosen.
@@ -97,8 +102,8 @@ export async function autotunePlan(ctx: GpuContext, config: ModelConfig, formats
     if (results.length === 0) continue;
     const winner = results.reduce((a, b) => (b.ms < a.ms ? b : a));
     const tuned: TunedRole = { grid: winner.grid, ms: winner.ms, candidates: results, ...(skipped.length ? { skipped } : {}) };
-    const time = (grid: GridChoice, normed = false) =>
-      timeGemv(ctx, planMatrix(shape.role, shape.rows, shape.cols, format, grid, shape.rowsPerThread), epilogue, reps, trials, normed);
+    const time = (grid: GridChoice, extra: { normed?: boolean; sampled?: boolean } = {}) =>
+      timeGemv(ctx, planMatrix(shape.role, shape.rows, shape.cols, format, grid, shape.rowsPerThread), { epilogue, reps, trials, ...extra });
     // The variants, each raced against the grid as it then stands: f16 maths, then the norm
     // folded in (both only for the roles that read a normalised x).
     if (shape.normed && f16MathFits(device)) {
@@ -110,11 +115,22 @@ export async function autotunePlan(ctx: GpuContext, config: ModelConfig, formats
       }
     }
     if (shape.normed) {
-      const race = await raceVariant(() => time(tuned.grid, true), { ...tuned.grid, normPrologue: true }, time);
+      const race = await raceVariant(() => time(tuned.grid, { normed: true }), { ...tuned.grid, normPrologue: true }, time);
       if ('failure' in race) (tuned.skipped ??= []).push(race.failure);
       else {
         tuned.norm = { fusedMs: race.variantMs, separateMs: race.baseMs };
         if (race.variantMs < race.baseMs) Object.assign(tuned, { grid: race.variant, ms: race.variantMs });
+      }
+    }
+    // The lm_head with the greedy sampler after it: scanning the vocabulary in the sampler's one
+    // workgroup, against the lm_head's workgroups reducing their own logits first.
+    if (shape.role === 'lm_head') {
+      const sampled = (grid: GridChoice) => time(grid, { normed: true, sampled: true });
+      const race = await raceVariant(() => sampled(tuned.grid), { ...tuned.grid, rowStats: true }, sampled);
+      if ('failure' in race) (tuned.skipped ??= []).push(race.failure);
+      else {
+        tuned.argmax = { statsMs: race.variantMs, scanMs: race.baseMs };
+        if (race.variantMs < race.baseMs) tuned.grid = race.variant;
       }
     }
     out[shape.role] = tuned;
@@ -143,23 +159,35 @@ async function raceVariant(base: () => Promise<number>, variant: GridChoice, tim
 
 /**
  * Wall-clock ms per decode GEMV of `plan` on zero weights: the best of `trials` submits of `reps`.
- * `normed`: a step after an RMSNorm, which the plan folds in or which runs as its own dispatch first.
+ * `normed`: a step after an RMSNorm, which the plan folds in or which runs as its own dispatch
+ * first. `sampled`: the greedy sampler runs after it on its output (the lm_head).
  */
-async function timeGemv(ctx: GpuContext, plan: MatrixPlan, epilogue: 'store' | 'swiglu', reps: number, trials: number, normed = false): Promise<number> {
+async function timeGemv(ctx: GpuContext, plan: MatrixPlan, o: { epilogue: 'store' | 'swiglu'; reps: number; trials: number; normed?: boolean; sampled?: boolean }): Promise<number> {
+  const { epilogue, reps, trials } = o;
   const device = ctx.device;
   using group = new BufferGroup(device, `autotune-${plan.name}`);
   const weights = zeroTiled(group, plan);
   const x = group.create('x', plan.cols * 4, GPUBufferUsage.STORAGE);
   const y = group.create('y', plan.rows * 4, GPUBufferUsage.STORAGE);
   const partials = group.create('p', Math.max(16, partialFloats(plan, 1) * 4), GPUBufferUsage.STORAGE);
-  const dispatches = async (): Promise<Dispatch[]> => {
-    const matmul = { weights, out: y, partials, tokens: 1, epilogue };
-    if (!normed && !plan.normPrologue) return matmulDispatches(ctx, group, { ...matmul, x });
+  const rowStats = plan.rowStats ? { buffer: group.create('stats', rowStatParts(plan) * 12, GPUBufferUsage.STORAGE), parts: rowStatParts(plan) } : undefined;
+  const gemv = async (): Promise<Dispatch[]> => {
+    const matmul = { weights, out: y, partials, tokens: 1, epilogue, ...(rowStats ? { rowStats: rowStats.buffer } : {}) };
+    if (!o.normed && !plan.normPrologue) return matmulDispatches(ctx, group, { ...matmul, x });
     // Only a step after an RMSNorm needs the norm's weight (and, run separately, its output).
     const normWeight = group.create('norm', plan.cols * 4, GPUBufferUsage.STORAGE);
     if (plan.normPrologue) return matmulDispatches(ctx, group, { ...matmul, x, norm: { weight: normWeight, eps: 1e-6 } });
     const h = group.create('h', plan.cols * 4, GPUBufferUsage.STORAGE);
     return [await rmsnormDispatch(ctx, group, { x, weight: normWeight, out: h, dim: plan.cols, tokens: 1, eps: 1e-6 }), ...await matmulDispatches(ctx, group, { ...matmul, x: h })];
+  };
+  const dispatches = async (): Promise<Dispatch[]> => {
+    if (!o.sampled) return gemv();
+    const sampler = await samplerDispatch(ctx, group, {
+      vocab: plan.rows, rows: 1, firstRowToken: 0, advance: 0, sampling: GREEDY, logits: y, ...(rowStats ? { rowStats } : {}),
+      state: group.create('state', 16, GPUBufferUsage.STORAGE), probs: group.create('probs', plan.rows * 4, GPUBufferUsage.STORAGE),
+      nextIds: group.create('ids', 16, GPUBufferUsage.STORAGE), outIds: group.create('out', OUT_SLOT_WORDS * 4, GPUBufferUsage.STORAGE),
+    });
+    return [...await gemv(), sampler];
   };
   const run = async (list: Dispatch[]) => {
     const enc = device.createCommandEncoder();

@@ -146,6 +146,33 @@ describe('GpuBackend token loop', async () => {
     forced.dispose();
   });
 
+  // The lm_head reducing its own logits per workgroup for the sampler (rowStats), from the tile
+  // pass, the chain reduce, the tree's last level and the subgroup pass.
+  it.each([
+    { tileRows: 64, colTiles: 1, reduce: 'chain' as const },
+    { tileRows: 32, colTiles: 3, reduce: 'chain' as const },
+    { tileRows: 64, colTiles: 2, reduce: 'tree' as const, normPrologue: true },
+    ...(subgroupLanesFit(device, 4) ? [{ tileRows: 32, colTiles: 1, reduce: 'chain' as const, kernel: 'subgroup' as const, lanes: 4 }] : []),
+  ])('the lm_head with row statistics %o: the same greedy tokens and log-probabilities, and seeded sampling\'s reference ids', async (grid) => {
+    const forced = await createGpuBackend(model, { device, forceGrid: { lm_head: { ...grid, rowStats: true } }, maxContext: 256 });
+    try {
+      expect(forced.plan.roles.lm_head!.rowStats).toBe(true);
+      const logprobs = async (b: GpuBackend, req: GenerateRequest) => {
+        const out: number[] = [];
+        await b.generate(req, (_ids, lp) => out.push(...lp), new AbortController().signal);
+        return out;
+      };
+      const want = await collect(gpu, request(PROMPT));
+      expect((await collect(forced, request(PROMPT, { draft: (s, max) => s.slice(-max) }))).tokens).toEqual(want.tokens);
+      const [got, wantLp] = [await logprobs(forced, request(PROMPT)), await logprobs(gpu, request(PROMPT))];
+      got.forEach((lp, i) => expect(lp).toBeCloseTo(wantLp[i]!, 4));
+      const sampling: SamplingParams = { temperature: 1.2, topK: 40, topP: 0.95, seed: 1234 };
+      expect((await collect(forced, request(PROMPT, { sampling }))).tokens).toEqual((await collect(new CpuBackend(model), request(PROMPT, { sampling }))).tokens);
+    } finally {
+      forced.dispose();
+    }
+  });
+
   it('a tied model whose lm_head is interleaved gathers its embeddings from that layout: the same greedy tokens', async () => {
     const tied = await loadModel(testModelFetcher(TEST_MODEL_VARIANTS['llama-tied-f16']));
     const plain = await createGpuBackend(tied, { device, autotune: false, maxContext: 128 });
@@ -180,6 +207,13 @@ describe('GpuBackend token loop', async () => {
         expect(tunedBackend.plan.roles[role]!.normPrologue).toBe(false);
       }
     }
+    // The lm_head is raced with the greedy sampler after it, with and without its row statistics.
+    const argmax = tuned.lm_head!.argmax!;
+    expect(argmax.statsMs).toBeGreaterThan(0);
+    expect(argmax.scanMs).toBeGreaterThan(0);
+    expect(tunedBackend.plan.roles.lm_head!.rowStats).toBe(argmax.statsMs < argmax.scanMs);
+    for (const role of ['qkv', 'o', 'gate_up', 'down'] as const) expect(tuned[role]!.argmax).toBeUndefined();
+    console.log('lm_head + greedy sampler, ms', JSON.stringify(argmax));
     expect((await collect(tunedBackend, request(PROMPT, { draft: (s, max) => s.slice(-max) }))).tokens).toEqual((await collect(gpu, request(PROMPT))).tokens);
     console.log('autotune winners', JSON.stringify(Object.fromEntries(Object.entries(tuned).map(([r, t]) => [r, `${describeGrid(t!.grid)} ${t!.ms.toFixed(3)} ms of ${t!.candidates.length}`]))));
     tunedBackend.dispose();

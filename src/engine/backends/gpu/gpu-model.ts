@@ -5,7 +5,8 @@
 // Buffers (T = tokens in the forward, R = logits rows):
 //   ids [maxT] u32, state {pos, step}        token input and the GPU-side position counter
 //   x [maxT, D] residual stream, h [maxT, D] normed, qkv [maxT, (H+2Hkv)·Dh], att [maxT, H·Dh],
-//   mlp [maxT, I], partials [Qmax, maxT, Nmax], logits/probs [maxRows, V], outIds [ring]
+//   mlp [maxT, I], partials [Qmax, maxT, Nmax], logits/probs [maxRows, V], outIds [ring],
+//   rowStats [maxRows, lm_head workgroups, 3] (the lm_head's per-workgroup max, argmax, Σ exp)
 //   kCache/vCache per layer [maxContext, Hkv, Dh]
 
 import type { ModelConfig } from '../../../model/config.ts';
@@ -18,7 +19,7 @@ import type { MatrixPlan } from '../plan/wafer-plan.ts';
 import { BufferGroup, type Dispatch, type GpuContext } from './context.ts';
 import { attentionDispatch } from './kernels/attention/attention.ts';
 import { embedDispatches } from './kernels/embed/embed.ts';
-import { matmulDispatches, type Epilogue } from './kernels/matmul/matmul.ts';
+import { matmulDispatches, rowStatParts, type Epilogue } from './kernels/matmul/matmul.ts';
 import { rmsnormDispatch } from './kernels/rmsnorm/rmsnorm.ts';
 import { ropeKvDispatch, ropeTables, type RopeTables } from './kernels/rope-kv/rope-kv.ts';
 import { samplerDispatch } from './kernels/sampler/sampler.ts';
@@ -45,6 +46,8 @@ export { estimateGpuMemory } from './memory.ts';
 export interface ForwardGraph extends Disposable {
   tokens: number;
   rows: number;
+  /** Row-statistics entries per logits row (the sampler's uniform carries it). */
+  statParts: number;
   dispatches: Dispatch[];
   samplerParams: GPUBuffer;
 }
@@ -68,6 +71,7 @@ export class GpuModel implements Disposable {
   private readonly partials: GPUBuffer;
   private readonly logits: GPUBuffer;
   private readonly probs: GPUBuffer;
+  private readonly rowStats: GPUBuffer | undefined;
 
   constructor(readonly ctx: GpuContext, model: LoadedModel, readonly plan: ModelWaferPlan, readonly sizes: GpuModelSizes) {
     const c = model.config;
@@ -129,6 +133,7 @@ export class GpuModel implements Disposable {
       this.partials = g.create('partials', bytes.partials, GPUBufferUsage.STORAGE);
       this.logits = g.create('logits', bytes.logits, act);
       this.probs = g.create('probs', bytes.probs, GPUBufferUsage.STORAGE);
+      this.rowStats = bytes.rowStats ? g.create('row_stats', bytes.rowStats, GPUBufferUsage.STORAGE) : undefined;
     } catch (err) {
       g.dispose();
       throw err;
@@ -157,7 +162,7 @@ export class GpuModel implements Disposable {
        * The matmul after an RMSNorm: with the plan's norm prologue the matmul normalises x itself;
        * else the norm dispatch writes h first.
        */
-      const normed = async (weights: TiledMatrix, norm: GPUBuffer, m: { out: GPUBuffer; tokens: number; epilogue: Epilogue; bias?: GPUBuffer; inRow?: number; label: string }) => {
+      const normed = async (weights: TiledMatrix, norm: GPUBuffer, m: { out: GPUBuffer; tokens: number; epilogue: Epilogue; bias?: GPUBuffer; inRow?: number; rowStats?: GPUBuffer; label: string }) => {
         const { inRow = 0, label, ...rest } = m;
         if (weights.plan.normPrologue) {
           return matmulDispatches(ctx, g, { ...rest, weights, x: this.x, xRow: inRow, norm: { weight: norm, eps }, partials: this.partials });
@@ -176,13 +181,17 @@ export class GpuModel implements Disposable {
         list.push(...await normed(w.gateUp, w.postNorm, { out: this.mlp, tokens, epilogue: 'swiglu', ...tag('post_norm') }));
         list.push(...await matmulDispatches(ctx, g, { weights: w.down, x: this.mlp, out: this.x, partials: this.partials, tokens, epilogue: 'residual' }));
       }
-      list.push(...await normed(this.lmHead, this.finalNorm, { out: this.logits, tokens: rows, epilogue: 'store', inRow: tokens - rows, label: 'final_norm' }));
+      // With the plan's rowStats the lm_head also reduces its logits per workgroup (max, argmax,
+      // Σ exp), so the sampler, one workgroup, combines those instead of scanning the vocabulary.
+      const stats = this.rowStats ? { buffer: this.rowStats, parts: rowStatParts(this.lmHead.plan) } : undefined;
+      list.push(...await normed(this.lmHead, this.finalNorm, { out: this.logits, tokens: rows, epilogue: 'store', inRow: tokens - rows, ...(stats ? { rowStats: stats.buffer } : {}), label: 'final_norm' }));
+      const statParts = stats?.parts ?? 0;
       const sampler = await samplerDispatch(ctx, g, {
         vocab: c.vocabSize, rows, firstRowToken: tokens - rows, advance: rows === 1 ? tokens : 0, sampling,
-        state: this.state, logits: this.logits, probs: this.probs, nextIds: this.ids, outIds: this.outIds,
+        state: this.state, logits: this.logits, probs: this.probs, nextIds: this.ids, outIds: this.outIds, ...(stats ? { rowStats: stats } : {}),
       });
       list.push(sampler);
-      return { tokens, rows, dispatches: list, samplerParams: sampler.params, [Symbol.dispose]: () => g.dispose() };
+      return { tokens, rows, statParts, dispatches: list, samplerParams: sampler.params, [Symbol.dispose]: () => g.dispose() };
     } catch (err) {
       g.dispose();
       throw err;

@@ -109,7 +109,7 @@ export class GpuStepper implements Stepper, Disposable {
     const { stats, phases } = ctx;
     for (const { graph, repeat } of work) {
       if (repeat === 0) continue;
-      const words = samplerParamWords(this.vocabSize, graph.rows, graph.tokens - graph.rows, graph.rows === 1 ? graph.tokens : 0, ctx.sampling);
+      const words = samplerParamWords(this.vocabSize, graph.rows, graph.tokens - graph.rows, graph.rows === 1 ? graph.tokens : 0, ctx.sampling, graph.statParts);
       this.device.queue.writeBuffer(graph.samplerParams, 0, words);
     }
     const enc = this.device.createCommandEncoder({ label: phase });

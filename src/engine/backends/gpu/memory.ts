@@ -9,6 +9,7 @@ import { CONTEXT_TOKENS, defaultContext, MAX_DRAFT_TOKENS, PREFILL_CHUNK_TOKENS,
 import type { ModelWaferPlan, MatrixPlan } from '../../api/plan-types.ts';
 import { kvBytesPerPosition } from '../backend.ts';
 import { OUT_SLOT_WORDS } from './kernels/sampler/sampler.ts';
+import { rowStatParts } from './kernels/matmul/matmul.ts';
 import { buildModelPlan, weightFormats, type ModelFormats } from '../plan/model-plan.ts';
 import { partialFloats } from '../plan/wafer-plan.ts';
 
@@ -82,6 +83,7 @@ export function scratchBytes(c: ModelConfig, plan: ModelWaferPlan, sizes: GpuMod
   return {
     ids: t * 4, state: 8, outIds: sizes.outSlots * OUT_SLOT_WORDS * 4, x: t * d * 4, h: t * d * 4, qkv: t * (h + 2 * hkv) * dh * 4,
     att: t * h * dh * 4, mlp: t * inter * 4, partials: partials * 4, logits: sizes.maxRows * c.vocabSize * 4, probs: sizes.maxRows * c.vocabSize * 4,
+    rowStats: plan.roles.lm_head!.rowStats ? sizes.maxRows * rowStatParts(plan.roles.lm_head!) * 3 * 4 : 0,
   };
 }
 

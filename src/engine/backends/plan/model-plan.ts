@@ -148,11 +148,12 @@ export function buildModelPlan(
     const pick = f
       ? { grid: { ...f, tileRows: f.tileRows * (f.tileRows % s.rowsPerThread === 0 ? 1 : s.rowsPerThread) }, source: 'forced' as const }
       : choices[s.role] ?? { grid: defaultGrid(s.rowsPerThread), source: 'default' as const };
-    // A norm prologue only means something after a norm, and f16 maths is kept to the roles whose x
-    // is normalised (a forced grid for every role asks both of all).
+    // A norm prologue only means something after a norm, f16 maths is kept to the roles whose x is
+    // normalised, and row statistics feed the sampler (a forced grid for every role asks all of all).
     let grid: GridChoice = pick.grid;
     if (!s.normed && grid.normPrologue) grid = { ...grid, normPrologue: false };
     if (!s.normed && grid.f16Math) grid = { ...grid, f16Math: false };
+    if (s.role !== 'lm_head' && grid.rowStats) grid = { ...grid, rowStats: false };
     const plan = planMatrix(s.role, s.rows, s.cols, byRole[s.role], grid, s.rowsPerThread);
     roles[s.role] = plan;
     source[s.role] = pick.source;

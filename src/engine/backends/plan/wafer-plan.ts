@@ -65,6 +65,7 @@ export function planMatrix(
     throw new Error(`plan ${name}: the subgroup kernel needs lanes a power of two in ${SUBGROUP_LANES.min}..${SUBGROUP_LANES.max}, got ${choice.lanes}`);
   }
   if (kernel !== 'subgroup' && choice.lanes !== undefined && choice.lanes !== 1) throw new Error(`plan ${name}: lanes is for the subgroup kernel only`);
+  if (choice.rowStats && rowsPerThread !== 1) throw new Error(`plan ${name}: row statistics need one row per thread`);
   const threads = (choice.tileRows / rowsPerThread) * lanes;
   if (threads > MAX_WORKGROUP_THREADS) throw new Error(`plan ${name}: ${threads} threads per workgroup is over ${MAX_WORKGROUP_THREADS}`);
   const q = choice.colTiles;
@@ -80,7 +81,7 @@ export function planMatrix(
   const reduceHops = reduce === 'none' ? 0 : reduce === 'chain' ? q - 1 : Math.ceil(Math.log2(q));
   const partialBytes = q > 1 ? 2 * q * rows * 4 : 0; // written by the tiles, read by the reduce
   return {
-    name, rows, cols, format, rowsPerThread, kernel, lanes, normPrologue: choice.normPrologue ?? false, f16Math: choice.f16Math ?? false,
+    name, rows, cols, format, rowsPerThread, kernel, lanes, normPrologue: choice.normPrologue ?? false, f16Math: choice.f16Math ?? false, rowStats: choice.rowStats ?? false,
     grid: { p, q },
     tile: { rows: tileRows, cols: tileCols },
     reduce,
@@ -128,7 +129,7 @@ export function candidateGrids(
 /** The same grid: shape, reduce and tile pass. */
 export function sameGrid(a: GridChoice, b: GridChoice): boolean {
   return a.tileRows === b.tileRows && a.colTiles === b.colTiles && a.reduce === b.reduce
-    && (a.kernel ?? 'rows') === (b.kernel ?? 'rows') && (a.lanes ?? 1) === (b.lanes ?? 1) && !!a.normPrologue === !!b.normPrologue && !!a.f16Math === !!b.f16Math;
+    && (a.kernel ?? 'rows') === (b.kernel ?? 'rows') && (a.lanes ?? 1) === (b.lanes ?? 1) && !!a.normPrologue === !!b.normPrologue && !!a.f16Math === !!b.f16Math && !!a.rowStats === !!b.rowStats;
 }
 
 /** The choice a plan was made from. */
@@ -136,14 +137,14 @@ export function gridOf(plan: MatrixPlan): GridChoice {
   return {
     tileRows: plan.tile.rows, colTiles: plan.grid.q, reduce: plan.reduce === 'none' ? 'chain' : plan.reduce,
     ...(plan.kernel === 'rows' ? {} : { kernel: plan.kernel }), ...(plan.kernel === 'subgroup' ? { lanes: plan.lanes } : {}),
-    ...(plan.normPrologue ? { normPrologue: true } : {}), ...(plan.f16Math ? { f16Math: true } : {}),
+    ...(plan.normPrologue ? { normPrologue: true } : {}), ...(plan.f16Math ? { f16Math: true } : {}), ...(plan.rowStats ? { rowStats: true } : {}),
   };
 }
 
 /** "64x1", "32x2 tree", "64x1 interleaved", "32x1 subgroup/8": a grid in a few characters (tests, bench). */
 export function describeGrid(g: GridChoice): string {
   const kernel = g.kernel === 'subgroup' ? ` subgroup/${g.lanes}` : g.kernel === 'interleaved' ? ' interleaved' : '';
-  return `${g.tileRows}x${g.colTiles}${g.colTiles > 1 ? ` ${g.reduce}` : ''}${kernel}${g.normPrologue ? ' +norm' : ''}${g.f16Math ? ' f16-math' : ''}`;
+  return `${g.tileRows}x${g.colTiles}${g.colTiles > 1 ? ` ${g.reduce}` : ''}${kernel}${g.normPrologue ? ' +norm' : ''}${g.f16Math ? ' f16-math' : ''}${g.rowStats ? ' +argmax' : ''}`;
 }
 
 /**

@@ -11,6 +11,8 @@ export const SHADER = kernelShader(subgroupSource, []);
 
 /** The entry point, and the directive its module needs first. */
 export const SUBGROUP_ENTRY = 'tile_subgroup';
+/** The entry that also writes the lm_head's row statistics (matmul.ts MatmulArgs.rowStats). */
+export const SUBGROUP_STATS_ENTRY = 'tile_subgroup_stats';
 /** The layout check the autotune runs first (see matmul.ts subgroupLanesHold). */
 export const LANE_CHECK_ENTRY = 'lane_check';
 export const SUBGROUP_ENABLE = 'enable subgroups;\n';

@@ -2,12 +2,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { linear, swiglu, addInPlace } from '../../../cpu/reference/ops.ts';
 import { dequantize, quantize } from '../../../../../model/quant.ts';
 import { f16ArrayToF32, f32ArrayToF16 } from '../../../../../model/half.ts';
-import { describeGrid, planMatrix, type GridChoice } from '../../../plan/wafer-plan.ts';
+import { describeGrid, partialFloats, planMatrix, type GridChoice } from '../../../plan/wafer-plan.ts';
 import { BufferGroup, GpuContext, runDispatches } from '../../context.ts';
-import { matmulDispatches } from './matmul.ts';
+import { matmulDispatches, rowStatParts } from './matmul.ts';
 import { subgroupLanesFit, subgroupLanesFor } from '../matmul-subgroup/matmul-subgroup.ts';
 import { uploadTiled, zeroTiled } from '../shared/weights.ts';
-import { maxMixedError, randomArray, readF32, testDevice } from '../../../../../testing/gpu-test-util.ts';
+import { maxMixedError, randomArray, readF32, readU32, testDevice } from '../../../../../testing/gpu-test-util.ts';
 import { randomBlocks } from '../../../../../testing/random-blocks.ts';
 import { gemmAndGemvRows, matmulCases, runMatmulCase, type MatmulCase } from '../../../../../testing/matmul-case.ts';
 
@@ -95,6 +95,40 @@ describe('matmul.wgsl: tiled GEMV/GEMM vs reference linear()', async () => {
     'GEMV and GEMM agree bit for bit: $format $label', async ({ grid, format }) => {
       const { batched, single } = await gemmAndGemvRows(ctx, grid, format);
       for (let i = 0; i < batched.length; i++) expect(Array.from(single[i]!)).toEqual(Array.from(batched[i]!));
+    });
+
+  // The lm_head's statistics for the sampler: per token and per workgroup of the pass that applies
+  // the epilogue, the max of its outputs, the lowest row holding it, and Σ exp(v − max).
+  const statGrids: GridChoice[] = [chain(64, 1), interleaved(chain(32, 1)), chain(32, 3), tree(32, 4), norm(tree(32, 2)), norm(chain(64, 1)),
+    ...subgroupLanesFor(device).filter((lanes) => subgroupLanesFit(device, lanes)).slice(0, 1).map((lanes): GridChoice => ({ ...chain(32, 1), kernel: 'subgroup', lanes }))];
+  it.each(statGrids.flatMap((grid) => [1, 5].map((t) => ({ grid, t, label: describeGrid(grid) }))))(
+    'row statistics match the outputs they summarise: T=$t $label', async ({ grid, t }) => {
+      using group = new BufferGroup(device, 'test');
+      const [n, k] = [200, 66];
+      const plan = planMatrix('lm_head', n, k, 'f16', { ...grid, rowStats: true });
+      // Whole rows repeated, so ties between rows (and between workgroups) occur.
+      const w = randomArray(n * k, 41, 0.5).map((v, i) => (Math.floor(i / k) % 50 === 7 ? (i % k) / k : v));
+      const weights = uploadTiled(group, plan, w, (plan.storedBytes / plan.grid.p) * 2);
+      const parts = rowStatParts(plan);
+      const out = group.create('out', t * n * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+      const stats = group.create('stats', t * parts * 12, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+      const partials = group.create('partials', Math.max(16, partialFloats(plan, t) * 4), GPUBufferUsage.STORAGE);
+      const normArg = plan.normPrologue ? { norm: { weight: group.storage('norm', randomArray(k, 43, 1.5)), eps: 1e-6 } } : {};
+      await runDispatches(device, await matmulDispatches(ctx, group, { weights, x: group.storage('x', randomArray(t * k, 42)), out, partials, tokens: t, epilogue: 'store', rowStats: stats, ...normArg }));
+      const y = await readF32(device, out, t * n);
+      const words = await readU32(device, stats, t * parts * 3);
+      const floats = new Float32Array(words.buffer);
+      const span = plan.grid.q === 1 ? plan.tile.rows : 64;
+      for (let tok = 0; tok < t; tok++) {
+        for (let p = 0; p < parts; p++) {
+          const rows = y.subarray(tok * n + p * span, tok * n + Math.min(n, (p + 1) * span));
+          const max = Math.max(...rows);
+          const s = (tok * parts + p) * 3;
+          expect(floats[s]).toBe(max);
+          expect(words[s + 1]).toBe(p * span + rows.indexOf(max));
+          expect(floats[s + 2]! / rows.reduce((a, v) => a + Math.exp(v - max), 0)).toBeCloseTo(1, 5);
+        }
+      }
     });
 
   it('asks for the norm exactly when the plan folds it in', async () => {

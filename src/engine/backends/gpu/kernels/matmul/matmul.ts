@@ -15,7 +15,7 @@ import { FORMAT_LAYOUT, partialFloats, type MatrixPlan, type WeightFormat } from
 import { BufferGroup, checkWorkgroups, readBuffer, runDispatches, type Dispatch, type GpuContext } from '../../context.ts';
 import { weightPrelude, type TiledMatrix } from '../shared/weights.ts';
 import { kernelShader, uniformStruct } from '../uniforms.ts';
-import { LANE_CHECK_ENTRY, SHADER as SUBGROUP_SHADER, SUBGROUP_ENABLE, SUBGROUP_ENTRY, subgroupLanesFit } from '../matmul-subgroup/matmul-subgroup.ts';
+import { LANE_CHECK_ENTRY, SHADER as SUBGROUP_SHADER, SUBGROUP_ENABLE, SUBGROUP_ENTRY, SUBGROUP_STATS_ENTRY, subgroupLanesFit } from '../matmul-subgroup/matmul-subgroup.ts';
 import { F16_ENABLE, SHADER as F16_SHADER, f16MathFits } from '../matmul-f16/matmul-f16.ts';
 
 export type Epilogue = 'store' | 'residual' | 'swiglu';
@@ -40,6 +40,7 @@ const Params = uniformStruct('Params', [
   ['row_block_base', 'u32', 'tile_main: the row block the bound weight part starts at'],
   ['x_row', 'u32', 'first row of x read'],
   ['norm_eps', 'f32', 'the RMSNorm eps (NORM)'],
+  ['stat_parts', 'u32', 'ROW_STATS: entries per token in row_stats'],
 ]);
 
 export const SHADER = kernelShader(matmulSource, [Params]);
@@ -59,10 +60,26 @@ export interface MatmulArgs {
   xRow?: number;
   /** The RMSNorm folded into the pass: required exactly when the plan has normPrologue. */
   norm?: { weight: GPUBuffer; eps: number };
+  /**
+   * Required exactly when the plan has rowStats (the lm_head): per token, rowStatParts(plan)
+   * entries of (max, argmax, Σ exp(v − max)) over the workgroups' outputs, [T, parts, 3] u32
+   * (floats as bits), for the sampler. Store epilogue.
+   */
+  rowStats?: GPUBuffer;
 }
 
+/** Threads per workgroup of the reduce passes. */
+const REDUCE_THREADS = 64;
+
+/**
+ * The row-statistics entries per token a plan writes: one per workgroup of the pass that applies
+ * the epilogue (the tile pass's row blocks with one tile column, else the reduce's workgroups).
+ */
+export const rowStatParts = (plan: MatrixPlan): number =>
+  (plan.grid.q === 1 ? plan.grid.p : Math.ceil(plan.rows / plan.rowsPerThread / REDUCE_THREADS));
+
 /** The plan's tile pass: its module, entry point and constants. */
-function tilePipeline(ctx: GpuContext, plan: MatrixPlan, tokensPerThread: number) {
+function tilePipeline(ctx: GpuContext, plan: MatrixPlan, tokensPerThread: number, rowStats: boolean) {
   const constants = {
     THREADS: (plan.tile.rows / plan.rowsPerThread) * plan.lanes,
     ROWS_PER_THREAD: plan.rowsPerThread,
@@ -75,11 +92,11 @@ function tilePipeline(ctx: GpuContext, plan: MatrixPlan, tokensPerThread: number
     throw new Error(`matmul ${plan.name}: f16 maths needs the shader-f16 feature, which this device was not opened with`);
   }
   const f16 = plan.f16Math ? '-f16math' : '';
-  if (plan.kernel !== 'subgroup') return ctx.pipeline(`matmul-${plan.format}${f16}`, moduleCode(plan.format, false, plan.f16Math), 'tile_main', constants);
+  if (plan.kernel !== 'subgroup') return ctx.pipeline(`matmul-${plan.format}${f16}`, moduleCode(plan.format, false, plan.f16Math), rowStats ? 'tile_main_stats' : 'tile_main', constants);
   if (!subgroupLanesFit(ctx.device, plan.lanes)) {
     throw new Error(`matmul ${plan.name}: the subgroup kernel with ${plan.lanes} lanes needs the subgroups feature and subgroups of at least ${plan.lanes} (this device: ${ctx.device.features.has('subgroups') ? `min ${ctx.device.adapterInfo?.subgroupMinSize ?? '?'}` : 'no subgroups'})`);
   }
-  return ctx.pipeline(`matmul-subgroup-${plan.format}${f16}`, moduleCode(plan.format, true, plan.f16Math), SUBGROUP_ENTRY, { ...constants, LANES: plan.lanes });
+  return ctx.pipeline(`matmul-subgroup-${plan.format}${f16}`, moduleCode(plan.format, true, plan.f16Math), rowStats ? SUBGROUP_STATS_ENTRY : SUBGROUP_ENTRY, { ...constants, LANES: plan.lanes });
 }
 
 /** One matmul module: the directives, the weight prelude, matmul.wgsl, the subgroup pass if asked, and the product (`wx`) in f32 or f16. */
@@ -101,8 +118,9 @@ export async function subgroupLanesHold(ctx: GpuContext, threads: number, lanes:
   return new Float32Array(await readBuffer(ctx.device, out, threads * 4)).every((v) => v === 1);
 }
 
-function reducePipeline(ctx: GpuContext, plan: MatrixPlan, entry: 'reduce_chain' | 'reduce_tree') {
-  return ctx.pipeline(`matmul-${plan.format}`, moduleCode(plan.format, false, false), entry, { THREADS: 64, ROWS_PER_THREAD: plan.rowsPerThread, NORM: plan.normPrologue ? 1 : 0 });
+function reducePipeline(ctx: GpuContext, plan: MatrixPlan, entry: 'reduce_chain' | 'reduce_tree', rowStats: boolean) {
+  return ctx.pipeline(`matmul-${plan.format}`, moduleCode(plan.format, false, false), rowStats ? `${entry}_stats` : entry,
+    { THREADS: REDUCE_THREADS, ROWS_PER_THREAD: plan.rowsPerThread, NORM: plan.normPrologue ? 1 : 0 });
 }
 
 /** The dispatches for one matmul (tile pass + reduce passes). Uniforms are allocated in `group`. */
@@ -129,6 +147,13 @@ export async function matmulDispatches(ctx: GpuContext, group: BufferGroup, args
   if (args.norm && !(args.norm.eps >= 0)) throw new Error(`matmul ${name}: the norm eps must be >= 0, got ${args.norm.eps}`);
   if (args.out.size < ((tokens - 1) * outStride + outCols) * 4) throw new Error(`matmul ${name}: out buffer too small for ${tokens} tokens`);
   const q = plan.grid.q;
+  if (!!args.rowStats !== plan.rowStats) {
+    throw new Error(`matmul ${name}: ${plan.rowStats ? 'the plan writes row statistics, so their buffer is needed' : 'a row statistics buffer was given, but the plan writes none'}`);
+  }
+  if (args.rowStats && epilogue !== 'store') throw new Error(`matmul ${name}: row statistics need the store epilogue`);
+  if (args.rowStats && args.rowStats.size < tokens * rowStatParts(plan) * 3 * 4) {
+    throw new Error(`matmul ${name}: the row statistics buffer holds fewer than ${tokens} × ${rowStatParts(plan)} entries`);
+  }
   const partialBytes = partialFloats(plan, tokens) * 4;
   if (q > 1 && (!args.partials || args.partials.size < partialBytes)) {
     throw new Error(`matmul ${name}: Q=${q} needs a partials buffer of ${partialBytes} bytes`);
@@ -139,14 +164,15 @@ export async function matmulDispatches(ctx: GpuContext, group: BufferGroup, args
   const bias = args.bias ?? group.create(`${name}:no-bias`, 16, GPUBufferUsage.STORAGE);
   const partials = args.partials ?? group.create(`${name}:no-partials`, 16, GPUBufferUsage.STORAGE);
   const normWeight = args.norm?.weight ?? group.create(`${name}:no-norm`, 16, GPUBufferUsage.STORAGE);
+  const stats: Record<number, GPUBuffer> = args.rowStats ? { 7: args.rowStats } : {}; // bound by the *_stats entries only
   const uniformFor = (treeStride: number, rowBlockBase = 0) => group.uniform(`${name}:params`, Params.pack({
     rows: plan.rows, cols: plan.cols, tokens, tile_rows: plan.tile.rows, tile_cols: plan.tile.cols, col_tiles: q,
     epilogue: EPILOGUE_CODE[epilogue], has_bias: args.bias ? 1 : 0, x_stride: xStride, out_stride: outStride, tree_stride: treeStride,
-    row_block_base: rowBlockBase, x_row: xRow, norm_eps: args.norm?.eps ?? 0,
+    row_block_base: rowBlockBase, x_row: xRow, norm_eps: args.norm?.eps ?? 0, stat_parts: args.rowStats ? rowStatParts(plan) : 0,
   }));
   const params = uniformFor(0);
   const out: Dispatch[] = [];
-  const tile = await tilePipeline(ctx, plan, tokensPerThread);
+  const tile = await tilePipeline(ctx, plan, tokensPerThread, !!args.rowStats && q === 1);
   // One tile pass per weight part (a matrix over the binding limit is split in row blocks); the
   // parts write disjoint rows of out (or of the partial sums, which the reduce reads whole).
   for (const [i, part] of args.weights.parts.entries()) {
@@ -154,25 +180,28 @@ export async function matmulDispatches(ctx: GpuContext, group: BufferGroup, args
     out.push({
       label: `${label}.tiles`,
       pipeline: tile,
-      bindGroup: ctx.bindGroup(tile, label, { 0: part.buffer, 1: part.firstRowBlock === 0 ? params : uniformFor(0, part.firstRowBlock), 2: args.x, 3: bias, 4: args.out, 5: partials, 6: normWeight }),
+      bindGroup: ctx.bindGroup(tile, label, { 0: part.buffer, 1: part.firstRowBlock === 0 ? params : uniformFor(0, part.firstRowBlock), 2: args.x, 3: bias, 4: args.out, 5: partials, 6: normWeight, ...(q === 1 ? stats : {}) }),
       workgroups: checkWorkgroups(ctx.device, name, [part.rowBlocks, q, Math.ceil(tokens / tokensPerThread)]),
     });
   }
   if (q === 1) return out;
-  const reduceWg = Math.ceil(plan.rows / plan.rowsPerThread / 64);
+  const reduceWg = Math.ceil(plan.rows / plan.rowsPerThread / REDUCE_THREADS);
   if (plan.reduce === 'chain') {
-    const p = await reducePipeline(ctx, plan, 'reduce_chain');
+    const p = await reducePipeline(ctx, plan, 'reduce_chain', !!args.rowStats);
     out.push({
       label: `${name}.reduce-chain`, pipeline: p,
-      bindGroup: ctx.bindGroup(p, `${name}:chain`, { 1: params, 3: bias, 4: args.out, 5: partials }),
+      bindGroup: ctx.bindGroup(p, `${name}:chain`, { 1: params, 3: bias, 4: args.out, 5: partials, ...stats }),
       workgroups: checkWorkgroups(ctx.device, name, [reduceWg, tokens, 1]),
     });
   } else {
-    const p = await reducePipeline(ctx, plan, 'reduce_tree');
+    const p = await reducePipeline(ctx, plan, 'reduce_tree', false);
+    // Only the last level applies the epilogue, so only it writes the statistics.
+    const last = args.rowStats ? await reducePipeline(ctx, plan, 'reduce_tree', true) : p;
     for (let stride = q / 2; stride >= 1; stride /= 2) {
+      const pipeline = stride === 1 ? last : p;
       out.push({
-        label: `${name}.reduce-tree/${stride}`, pipeline: p,
-        bindGroup: ctx.bindGroup(p, `${name}:tree${stride}`, { 1: uniformFor(stride), 3: bias, 4: args.out, 5: partials }),
+        label: `${name}.reduce-tree/${stride}`, pipeline,
+        bindGroup: ctx.bindGroup(pipeline, `${name}:tree${stride}`, { 1: uniformFor(stride), 3: bias, 4: args.out, 5: partials, ...(stride === 1 ? stats : {}) }),
         workgroups: checkWorkgroups(ctx.device, name, [reduceWg, tokens, stride]),
       });
     }

@@ -50,6 +50,10 @@ const EPILOGUE_SWIGLU: u32 = 2u;
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 @group(0) @binding(5) var<storage, read_write> partials: array<f32>; // [Q, T, N], then with NORM Σx² [Q, T]
 @group(0) @binding(6) var<storage, read> norm_w: array<f32>;         // [K] with NORM
+@group(0) @binding(7) var<storage, read_write> row_stats: array<u32>; // the *_stats entries: [T, stat_parts, 3] max, argmax, Σ exp(v − max) (floats as bits)
+
+var<workgroup> stat_v: array<vec4<f32>, THREADS>;
+var<workgroup> stat_i: array<vec4<u32>, THREADS>;
 
 fn x4(b: u32) -> vec4<f32> { return vec4<f32>(x[b], x[b + 1u], x[b + 2u], x[b + 3u]); }
 
@@ -182,13 +186,13 @@ fn finish(t0: u32, c: u32, n0: u32, d0: Dot, d1: Dot) {
 }
 
 // grid: (row blocks of the bound weight part, Q, ceil(T / TOKENS_PER_THREAD)); workgroup (r, c)
-// owns tile (row_block_base + r, c), stored at row block r of the part.
-@compute @workgroup_size(THREADS)
-fn tile_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+// owns tile (row_block_base + r, c), stored at row block r of the part. True when this thread
+// wrote outputs (its row is in the matrix).
+fn tile_pass(wid: vec3<u32>, lid: vec3<u32>) -> bool {
   let c = wid.y;
   let j0 = lid.x * ROWS_PER_THREAD; // first tile row of this thread
   let n0 = (params.row_block_base + wid.x) * params.tile_rows + j0;
-  if (n0 >= params.rows) { return; }
+  if (n0 >= params.rows) { return false; }
   let k_valid = k_valid_of(c);
   let tile_w4 = tile_w4_of(wid.x, c);
   let tok = tokens_of(wid.z);
@@ -196,14 +200,27 @@ fn tile_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
   var d1 = Dot(vec4<f32>(0.0), vec4<f32>(0.0));
   if (ROWS_PER_THREAD == 2u) { d1 = row_dot(tile_w4, j0 + 1u, c * params.tile_cols, k_valid / 4u, k_valid % 4u, tok); }
   finish(wid.z * TOKENS_PER_THREAD, c, n0, d0, d1);
+  return true;
+}
+
+@compute @workgroup_size(THREADS)
+fn tile_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  _ = tile_pass(wid, lid);
+}
+
+// tile_main, then the lm_head's row statistics (one tile column: this pass applies the epilogue).
+@compute @workgroup_size(THREADS)
+fn tile_main_stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let live = tile_pass(wid, lid);
+  store_row_stats(lid.x, params.row_block_base + wid.x, (params.row_block_base + wid.x) * params.tile_rows + lid.x, wid.z * TOKENS_PER_THREAD, live);
 }
 
 // Chain reduce along a row of PEs: Q-1 serial adds, one pass. grid: (ceil(N / R / THREADS), T).
-@compute @workgroup_size(THREADS)
-fn reduce_chain(@builtin(global_invocation_id) gid: vec3<u32>) {
+// True when this thread wrote outputs.
+fn chain_pass(gid: vec3<u32>) -> bool {
   let n = gid.x * ROWS_PER_THREAD;
   let t = gid.y;
-  if (n >= params.rows || t >= params.tokens) { return; }
+  if (n >= params.rows || t >= params.tokens) { return false; }
   let plane = params.tokens * params.rows;
   var v0 = 0.0;
   var v1 = 0.0;
@@ -217,19 +234,30 @@ fn reduce_chain(@builtin(global_invocation_id) gid: vec3<u32>) {
   var r = 1.0;
   if (NORM) { r = norm_scale(ss); }
   epilogue(t, n, v0 * r, v1 * r);
+  return true;
+}
+
+@compute @workgroup_size(THREADS)
+fn reduce_chain(@builtin(global_invocation_id) gid: vec3<u32>) {
+  _ = chain_pass(gid);
+}
+
+@compute @workgroup_size(THREADS)
+fn reduce_chain_stats(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let live = chain_pass(gid);
+  store_row_stats(lid.x, wid.x, gid.x, gid.y, live);
 }
 
 // One level of the tree reduce: partial c += partial c + tree_stride for c < tree_stride;
 // the last level (tree_stride == 1) applies the epilogue. ceil(log2 Q) passes. With NORM the
 // Σ x² of the tile columns add the same way, by row 0's threads; at the last level every thread
 // adds the two that are left itself (row 0's thread writing them then would race its readers).
-// grid: (ceil(N / R / THREADS), T, tree_stride).
-@compute @workgroup_size(THREADS)
-fn reduce_tree(@builtin(global_invocation_id) gid: vec3<u32>) {
+// grid: (ceil(N / R / THREADS), T, tree_stride). True when this thread wrote outputs or partials.
+fn tree_pass(gid: vec3<u32>) -> bool {
   let n = gid.x * ROWS_PER_THREAD;
   let t = gid.y;
   let c = gid.z;
-  if (n >= params.rows || t >= params.tokens || c >= params.tree_stride) { return; }
+  if (n >= params.rows || t >= params.tokens || c >= params.tree_stride) { return false; }
   let plane = params.tokens * params.rows;
   let a = c * plane + t * params.rows + n;
   let b = a + params.tree_stride * plane;
@@ -244,5 +272,65 @@ fn reduce_tree(@builtin(global_invocation_id) gid: vec3<u32>) {
     partials[a] = v0;
     if (ROWS_PER_THREAD == 2u) { partials[a + 1u] = v1; }
     if (NORM && n == 0u) { partials[ss_at(c, t)] += partials[ss_at(c + params.tree_stride, t)]; }
+  }
+  return true;
+}
+
+@compute @workgroup_size(THREADS)
+fn reduce_tree(@builtin(global_invocation_id) gid: vec3<u32>) {
+  _ = tree_pass(gid);
+}
+
+// The last level (tree_stride 1), then the row statistics.
+@compute @workgroup_size(THREADS)
+fn reduce_tree_stats(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let live = tree_pass(gid);
+  store_row_stats(lid.x, wid.x, gid.x, gid.y, live);
+}
+
+// The lm_head's statistics for the sampler (ROW_STATS; MatmulArgs.rowStats): over the outputs this
+// workgroup wrote (row n of tokens t0 .., TOKENS_PER_THREAD of them; `live`: this thread wrote
+// them), the largest value, its row (the lowest on ties) and Σ exp(value − largest), stored as
+// entry p of each token's stat_parts. So the sampler combines stat_parts entries, not V logits,
+// and the V-wide scans run here, spread over every workgroup. One barrier, then thread 0 folds in
+// thread order, one fixed order, so a token's entry is the same from the GEMV and the GEMM. Every thread of the
+// workgroup calls it (it has barriers), from the *_stats entry points only: other pipelines then
+// declare neither row_stats nor this workgroup memory (which WebGPU zero-fills per workgroup).
+// Only for the store epilogue with one row per thread (matmul.ts checks).
+fn store_row_stats(lid: u32, p: u32, n: u32, t0: u32, live: bool) {
+  var v = vec4<f32>(-3.4e38);
+  var id = vec4<u32>(0xffffffffu);
+  for (var j = 0u; j < TOKENS_PER_THREAD; j++) {
+    let t = t0 + j;
+    if (live && t < params.tokens) {
+      v[j] = out[t * params.out_stride + n];
+      id[j] = n;
+    }
+  }
+  stat_v[lid] = v;
+  stat_i[lid] = id;
+  workgroupBarrier();
+  if (lid != 0u) { return; }
+  var best = stat_v[0];
+  var best_i = stat_i[0];
+  for (var k = 1u; k < THREADS; k++) {
+    let o = stat_v[k];
+    let oi = stat_i[k];
+    let take = (o > best) | ((o == best) & (oi < best_i));
+    best = select(best, o, take);
+    best_i = select(best_i, oi, take);
+  }
+  var total = vec4<f32>(0.0);
+  for (var k = 0u; k < THREADS; k++) {
+    total += select(vec4<f32>(0.0), exp(stat_v[k] - best), stat_i[k] != vec4<u32>(0xffffffffu));
+  }
+  for (var j = 0u; j < TOKENS_PER_THREAD; j++) {
+    let t = t0 + j;
+    if (t < params.tokens) {
+      let s = (t * params.stat_parts + p) * 3u;
+      row_stats[s] = bitcast<u32>(best[j]);
+      row_stats[s + 1u] = best_i[j];
+      row_stats[s + 2u] = bitcast<u32>(total[j]);
+    }
   }
 }

@@ -16,7 +16,28 @@ describe('sampler.wgsl picks the same ids as reference sample()', async () => {
   /** The forward's input ids the sampler sees in next_ids (a verify pass: row r's next input is inputs[r + 1]). */
   const inputsFor = (rows: number, vocab: number) => Uint32Array.from({ length: rows + 1 }, (_, i) => (i * 7919 + 3) % vocab);
 
-  async function gpuSample(logits: Float32Array, vocab: number, rows: number, sampling: SamplingParams, pos0: number, advance = 0) {
+  /**
+   * The lm_head's row statistics (matmul.wgsl store_row_stats) for `logits`, each row cut into
+   * entries of `span` logits: max, lowest id holding it, Σ exp(v − max).
+   */
+  function rowStatsOf(logits: Float32Array, vocab: number, rows: number, span: number): { words: Uint32Array; parts: number } {
+    const parts = Math.ceil(vocab / span);
+    const words = new Uint32Array(rows * parts * 3);
+    const floats = new Float32Array(words.buffer);
+    for (let r = 0; r < rows; r++) {
+      for (let p = 0; p < parts; p++) {
+        const slice = logits.subarray(r * vocab + p * span, r * vocab + Math.min(vocab, (p + 1) * span));
+        const max = Math.max(...slice);
+        const s = (r * parts + p) * 3;
+        floats[s] = max;
+        words[s + 1] = p * span + slice.indexOf(max);
+        floats[s + 2] = slice.reduce((a, v) => a + Math.exp(v - max), 0);
+      }
+    }
+    return { words, parts };
+  }
+
+  async function gpuSample(logits: Float32Array, vocab: number, rows: number, sampling: SamplingParams, pos0: number, advance = 0, statSpan = 0) {
     using group = new BufferGroup(device, 'test');
     const state = group.storage('state', new Uint32Array([pos0, 0]), GPUBufferUsage.COPY_SRC);
     const nextIds = group.storage('next', inputsFor(Math.max(rows, 4), vocab), GPUBufferUsage.COPY_SRC);
@@ -24,6 +45,7 @@ describe('sampler.wgsl picks the same ids as reference sample()', async () => {
     const d = await samplerDispatch(ctx, group, {
       vocab, rows, firstRowToken: 0, advance, sampling, state, logits: group.storage('logits', logits),
       probs: group.create('probs', rows * vocab * 4, GPUBufferUsage.STORAGE), nextIds, outIds,
+      ...(statSpan ? (({ words, parts }) => ({ rowStats: { buffer: group.storage('stats', words), parts } }))(rowStatsOf(logits, vocab, rows, statSpan)) : {}),
     });
     await runDispatches(device, [d]);
     const { ids, logprobs, inputLogprobs } = readOutSlots(await readU32(device, outIds, rows * OUT_SLOT_WORDS), rows);
@@ -40,12 +62,12 @@ describe('sampler.wgsl picks the same ids as reference sample()', async () => {
     { temperature: 2, topK: 0, topP: 0.05, seed: 0xfffffff0 },
   ];
 
-  it.each(settings)('T=$temperature topK=$topK topP=$topP seed=$seed over many rows/positions', async (sampling) => {
+  it.each(settings.flatMap((s) => [0, 64, 7].map((statSpan) => ({ ...s, statSpan }))))('T=$temperature topK=$topK topP=$topP seed=$seed over many rows/positions (row statistics of $statSpan logits; 0: none)', async ({ statSpan, ...sampling }) => {
     for (const vocab of [37, 1000]) {
       const rows = 96;
       const logits = randomArray(rows * vocab, vocab + sampling.seed, 4);
       const pos0 = 11 + sampling.seed % 1000;
-      const { ids, logprobs, inputLogprobs } = await gpuSample(logits, vocab, rows, sampling, pos0);
+      const { ids, logprobs, inputLogprobs } = await gpuSample(logits, vocab, rows, sampling, pos0, 0, statSpan);
       const row = (r: number) => logits.subarray(r * vocab, (r + 1) * vocab);
       const want = Array.from({ length: rows }, (_, r) => sample(row(r), sampling, pos0 + r + 1));
       expect(ids).toEqual(want);
@@ -72,9 +94,9 @@ describe('sampler.wgsl picks the same ids as reference sample()', async () => {
     }
   });
 
-  it('greedy breaks ties by the lowest id; a single row feeds the next step and advances the state', async () => {
+  it.each([0, 2, 3])('greedy breaks ties by the lowest id; a single row feeds the next step and advances the state (row statistics of %i logits)', async (statSpan) => {
     const logits = new Float32Array([1, 5, 2, 5, -1]);
-    const r = await gpuSample(logits, 5, 1, { temperature: 0, topK: 0, topP: 1, seed: 0 }, 9, 3);
+    const r = await gpuSample(logits, 5, 1, { temperature: 0, topK: 0, topP: 1, seed: 0 }, 9, 3, statSpan);
     expect(r.ids).toEqual([1]);
     expect(r.logprobs[0]).toBeCloseTo(logProbability(logits, 1), 5); // two tied at 5: just under log(1/2)
     expect(r.next).toBe(1);

@@ -35,18 +35,19 @@ const Params = uniformStruct('Params', [
   ['top_k', 'u32'],
   ['top_p', 'f32'],
   ['seed', 'u32'],
+  ['stat_parts', 'u32', 'entries per row in row_stats (0: scan the logits)'],
 ]);
 
 export const SHADER = kernelShader(samplerSource, [Params, GpuState]);
 
 /** The sampler's uniform block; rewritten per request with writeBuffer. */
-export function samplerParamWords(vocab: number, rows: number, firstRowToken: number, advance: number, s: SamplingParams): Uint32Array {
+export function samplerParamWords(vocab: number, rows: number, firstRowToken: number, advance: number, s: SamplingParams, statParts = 0): Uint32Array {
   if (rows > 1 && advance !== 0) throw new Error('sampler: only a single-row sample may advance the state');
   if (s.temperature > 0 && !(s.topP > 0)) throw new Error(`sampler: topP must be > 0, got ${s.topP}`);
   if (s.topK < 0 || !Number.isInteger(s.topK)) throw new Error(`sampler: topK must be a non-negative integer, got ${s.topK}`);
   return Params.pack({
     vocab, rows, first_row_token: firstRowToken, advance,
-    temperature: s.temperature, top_k: s.topK, top_p: Math.min(1, s.topP), seed: s.seed >>> 0,
+    temperature: s.temperature, top_k: s.topK, top_p: Math.min(1, s.topP), seed: s.seed >>> 0, stat_parts: statParts,
   });
 }
 
@@ -55,17 +56,21 @@ export async function samplerDispatch(
   args: {
     vocab: number; rows: number; firstRowToken: number; advance: number; sampling: SamplingParams;
     state: GPUBuffer; logits: GPUBuffer; probs: GPUBuffer; nextIds: GPUBuffer; outIds: GPUBuffer;
+    /** The lm_head's row statistics (matmul.ts MatmulArgs.rowStats) and their entries per row. */
+    rowStats?: { buffer: GPUBuffer; parts: number };
   },
 ): Promise<Dispatch & { params: GPUBuffer }> {
   const { vocab, rows } = args;
   if (args.logits.size < rows * vocab * 4 || args.probs.size < rows * vocab * 4) throw new Error(`sampler: logits/probs smaller than [${rows}, ${vocab}]`);
   if (args.outIds.size < rows * OUT_SLOT_WORDS * 4) throw new Error(`sampler: out_ids smaller than ${rows} slots`);
   const pipeline = await ctx.pipeline('sampler', SHADER.code, 'main', { THREADS });
-  const params = group.uniform('sampler:params', samplerParamWords(vocab, rows, args.firstRowToken, args.advance, args.sampling));
+  if (args.rowStats && args.rowStats.buffer.size < rows * args.rowStats.parts * 3 * 4) throw new Error(`sampler: row statistics smaller than [${rows}, ${args.rowStats.parts}, 3]`);
+  const params = group.uniform('sampler:params', samplerParamWords(vocab, rows, args.firstRowToken, args.advance, args.sampling, args.rowStats?.parts));
+  const rowStats = args.rowStats?.buffer ?? group.create('sampler:no-stats', 16, GPUBufferUsage.STORAGE);
   return {
     label: 'sampler', pipeline, params,
     bindGroup: ctx.bindGroup(pipeline, 'sampler', {
-      0: params, 1: args.state, 2: args.logits, 3: args.probs, 4: args.nextIds, 5: args.outIds,
+      0: params, 1: args.state, 2: args.logits, 3: args.probs, 4: args.nextIds, 5: args.outIds, 6: rowStats,
     }),
     workgroups: checkWorkgroups(ctx.device, 'sampler', [rows, 1, 1]),
   };

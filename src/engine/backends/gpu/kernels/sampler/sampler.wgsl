@@ -14,6 +14,10 @@
 // verify pass, whose inputs after the first are the drafts; else NaN) — so one verify pass scores
 // a given continuation. For a single row it also writes next_ids[0] (the next step's embedding
 // input) and state += (advance, 1): the token loop never visits the host.
+//
+// With stat_parts > 0 the lm_head's tile pass has already reduced its outputs per workgroup
+// (matmul.wgsl store_row_stats: max, argmax, Σ exp(v − max)), so the greedy argmax and the
+// log-normalizer combine stat_parts entries instead of scanning V logits in this one workgroup.
 
 override THREADS: u32 = 64u; // power of two (tree reductions)
 
@@ -26,6 +30,7 @@ override THREADS: u32 = 64u; // power of two (tree reductions)
 @group(0) @binding(3) var<storage, read_write> probs: array<f32>; // [rows, V] scratch
 @group(0) @binding(4) var<storage, read_write> next_ids: array<u32>;
 @group(0) @binding(5) var<storage, read_write> out_ids: array<u32>;     // [slots, 3]: id, logprob bits, next input's logprob bits
+@group(0) @binding(6) var<storage, read> row_stats: array<u32>;         // with stat_parts > 0: [rows, stat_parts, 3] from the lm_head
 
 var<workgroup> red_f: array<f32, THREADS>;
 var<workgroup> red_u: array<u32, THREADS>;
@@ -89,12 +94,21 @@ fn wg_extreme_u(lid: u32, v: u32, take_max: bool) -> u32 {
 // Greedy: largest logit, lowest id on ties. Each thread scans a strided slice, then thread 0
 // folds the THREADS partials serially: 2 barriers instead of a log2(THREADS)-level tree — on
 // SwiftShader a barrier costs far more than 64 compares, and this runs once per token.
-fn argmax_row(lid: u32, base: u32) -> u32 {
+fn argmax_row(lid: u32, row: u32, base: u32) -> u32 {
   var best_v = -3.4e38;
   var best_i = 0xffffffffu;
-  for (var i = lid; i < params.vocab; i += THREADS) {
-    let v = logits[base + i];
-    if (v > best_v || (v == best_v && i < best_i)) { best_v = v; best_i = i; }
+  if (params.stat_parts > 0u) {
+    for (var p = lid; p < params.stat_parts; p += THREADS) {
+      let s = (row * params.stat_parts + p) * 3u;
+      let v = bitcast<f32>(row_stats[s]);
+      let i = row_stats[s + 1u];
+      if (v > best_v || (v == best_v && i < best_i)) { best_v = v; best_i = i; }
+    }
+  } else {
+    for (var i = lid; i < params.vocab; i += THREADS) {
+      let v = logits[base + i];
+      if (v > best_v || (v == best_v && i < best_i)) { best_v = v; best_i = i; }
+    }
   }
   red_f[lid] = best_v;
   red_u[lid] = best_i;
@@ -211,7 +225,19 @@ fn sample_row(lid: u32, base: u32, position: u32) -> u32 {
 
 // log Σ exp(logits) of a row, at temperature 1 whatever the sampling settings: log softmax of a
 // token is its logit minus this (reference: logProbability in reference/sampler.ts).
-fn log_normalizer(lid: u32, base: u32) -> f32 {
+fn log_normalizer(lid: u32, row: u32, base: u32) -> f32 {
+  if (params.stat_parts > 0u) {
+    // Each entry's Σ exp(v − its max), rescaled to the row's max.
+    var m = -3.4e38;
+    for (var p = lid; p < params.stat_parts; p += THREADS) { m = max(m, bitcast<f32>(row_stats[(row * params.stat_parts + p) * 3u])); }
+    let top = wg_max_f(lid, m);
+    var total = 0.0;
+    for (var p = lid; p < params.stat_parts; p += THREADS) {
+      let s = (row * params.stat_parts + p) * 3u;
+      total += bitcast<f32>(row_stats[s + 2u]) * exp(bitcast<f32>(row_stats[s]) - top);
+    }
+    return top + log(wg_sum(lid, total));
+  }
   var m = -3.4e38;
   for (var i = lid; i < params.vocab; i += THREADS) { m = max(m, logits[base + i]); }
   let top = wg_max_f(lid, m);
@@ -232,11 +258,11 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let step0 = state.step;
   var id: u32;
   if (params.temperature <= 0.0) {
-    id = argmax_row(lid, base);
+    id = argmax_row(lid, row, base);
   } else {
     id = sample_row(lid, base, pos0 + params.first_row_token + row + 1u);
   }
-  let normalizer = log_normalizer(lid, base);
+  let normalizer = log_normalizer(lid, row, base);
   if (lid == 0u) {
     let slot = (step0 + row) * 3u;
     out_ids[slot] = id;
