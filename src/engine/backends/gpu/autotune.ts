@@ -57,7 +57,7 @@ export interface AutotuneOptions {
   candidates?: (rows: number, cols: number, rowsPerThread: number, format: WeightFormat, subgroupLanes: readonly number[]) => GridChoice[];
 }
 
-/** Alternating timings of a winner and a variant of it (f16 maths; the norm folded in). */
+/** Alternating timings of a winner and a variant of it (f16 maths; the norm folded in; the lm_head's row statistics). */
 const VARIANT_ROUNDS = 2;
 
 export async function autotunePlan(ctx: GpuContext, config: ModelConfig, formats: RoleFormats, options: AutotuneOptions = {}): Promise<TunedPlan> {
