@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadLab } from '../engine/index.ts';
-import { layoutWafer, reduceHops } from './wafer-view.ts';
+import { layoutWafer, planVariants, reduceHops } from './wafer-view.ts';
 
 const { planMatrix } = await loadLab();
 
@@ -14,6 +14,14 @@ describe('wafer view layout', () => {
     expect(layout.labels[1]!.y).toBe(layout.labels[0]!.y);
     expect(layout.labels[2]!.y).toBeGreaterThan(layout.labels[0]!.y); // the third grid wrapped
     expect(layout.cells[0]!.sram).toBeCloseTo((64 * 128 * 2) / (48 * 1024));
+  });
+  it('names the measured variants the plan runs', () => {
+    const grid = { tileRows: 64, colTiles: 1, reduce: 'chain' as const };
+    const plain = planMatrix('qkv', 64, 64, 'f16', grid);
+    expect(planVariants([plain])).toBe('');
+    const half = planMatrix('qkv', 64, 64, 'f16', { ...grid, f16Math: true });
+    const stats = planMatrix('lm_head', 64, 64, 'f16', { ...grid, rowStats: true });
+    expect(planVariants([half, half, plain, stats])).toBe('f16 maths on qkv; lm_head row statistics for the sampler');
   });
   it('models chain against tree reduce hops', () => {
     expect(reduceHops(1)).toEqual({ chain: 0, tree: 0 });

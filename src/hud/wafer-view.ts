@@ -36,6 +36,13 @@ export function layoutWafer(plans: readonly MatrixPlan[], maxWidth: number): Waf
 }
 
 /** Modelled hops of the partial-sum reduce for Q tile columns: chain Q-1, tree ceil(log2 Q). */
+/** The measured variants the plan runs, for the caption: "f16 maths on qkv, gate_up; lm_head row statistics", or ''. */
+export function planVariants(plans: readonly MatrixPlan[]): string {
+  const f16 = [...new Set(plans.filter((p) => p.f16Math).map((p) => p.name))];
+  return [f16.length ? `f16 maths on ${f16.join(', ')}` : '', plans.some((p) => p.rowStats) ? 'lm_head row statistics for the sampler' : '']
+    .filter((v) => v !== '').join('; ');
+}
+
 export const reduceHops = (q: number) => ({ chain: Math.max(0, q - 1), tree: q > 1 ? Math.ceil(Math.log2(q)) : 0 });
 
 /** The matrices to draw from the engine's model plan (a role's grid is shared by every layer). */
@@ -105,8 +112,9 @@ export class WaferView implements Disposable {
     const broadcast = Math.max(...plans.map((p) => p.pe.broadcastHops));
     const formats = [...new Set(plans.map((p) => p.format))].join(', ');
     const passes = [...new Set(plans.map((p) => (p.kernel === 'subgroup' ? `subgroup/${p.lanes}` : p.kernel)))].join(', ');
+    const variants = planVariants(plans);
     this.caption.textContent =
-      `${pes} PEs over ${byName.size} matrices, weights ${formats}, tile passes ${passes}. Modelled: fill = bytes owned / 48 KB SRAM (${over} matrices over budget); ` +
+      `${pes} PEs over ${byName.size} matrices, weights ${formats}, tile passes ${passes}${variants ? ` (${variants})` : ''}. Modelled: fill = bytes owned / 48 KB SRAM (${over} matrices over budget); ` +
       `broadcast ≤ ${broadcast} hops; reduce over Q=${Math.max(2, maxQ)}: chain ${hops.chain} hops vs tree ${hops.tree}. ` +
       `Measured: outline = GPU time of the phase per PE${[...activity.values()].some((v) => v !== undefined) ? '' : ' (turn on profiling)'}.`;
   }

@@ -15,8 +15,8 @@
 // a given continuation. For a single row it also writes next_ids[0] (the next step's embedding
 // input) and state += (advance, 1): the token loop never visits the host.
 //
-// With stat_parts > 0 the lm_head's tile pass has already reduced its outputs per workgroup
-// (matmul.wgsl store_row_stats: max, argmax, Σ exp(v − max)), so the greedy argmax and the
+// With stat_parts > 0 the pass that applied the lm_head's epilogue has already reduced its outputs
+// per workgroup (matmul.wgsl store_row_stats: max, argmax, Σ exp(v − max)), so the greedy argmax and the
 // log-normalizer combine stat_parts entries instead of scanning V logits in this one workgroup.
 
 override THREADS: u32 = 64u; // power of two (tree reductions)
