@@ -104,9 +104,18 @@ export async function autotunePlan(ctx: GpuContext, config: ModelConfig, formats
     const tuned: TunedRole = { grid: winner.grid, ms: winner.ms, candidates: results, ...(skipped.length ? { skipped } : {}) };
     const time = (grid: GridChoice, extra: { normed?: boolean; sampled?: boolean } = {}) =>
       timeGemv(ctx, planMatrix(shape.role, shape.rows, shape.cols, format, grid, shape.rowsPerThread), { epilogue, reps, trials, ...extra });
+    // A race costs about 2 · VARIANT_ROUNDS · (trials + 1) · reps steps of the winner's time (twice
+    // that with the sampler). One over the role's share of the budget is not run: a huge matrix on
+    // a software adapter (a 152k vocabulary on SwiftShader) would otherwise add seconds to a load.
+    const raceFits = (variant: GridChoice, sampled = false) => {
+      const estimateMs = 2 * VARIANT_ROUNDS * (trials + 1) * reps * winner.ms * (sampled ? 2 : 1);
+      if (estimateMs <= perRoleMs) return true;
+      (tuned.skipped ??= []).push({ grid: variant, reason: `not raced: about ${Math.round(estimateMs)} ms, over this role's ${Math.round(perRoleMs)} ms of the tune's budget` });
+      return false;
+    };
     // The variants, each raced against the grid as it then stands: f16 maths, then the norm
     // folded in (both only for the roles that read a normalised x).
-    if (shape.normed && f16MathFits(device)) {
+    if (shape.normed && f16MathFits(device) && raceFits({ ...tuned.grid, f16Math: true })) {
       const race = await raceVariant(() => time(tuned.grid), { ...tuned.grid, f16Math: true }, time);
       if ('failure' in race) (tuned.skipped ??= []).push(race.failure);
       else {
@@ -114,7 +123,7 @@ export async function autotunePlan(ctx: GpuContext, config: ModelConfig, formats
         if (race.variantMs < race.baseMs) Object.assign(tuned, { grid: race.variant, ms: race.variantMs });
       }
     }
-    if (shape.normed) {
+    if (shape.normed && raceFits({ ...tuned.grid, normPrologue: true })) {
       const race = await raceVariant(() => time(tuned.grid, { normed: true }), { ...tuned.grid, normPrologue: true }, time);
       if ('failure' in race) (tuned.skipped ??= []).push(race.failure);
       else {
@@ -124,7 +133,7 @@ export async function autotunePlan(ctx: GpuContext, config: ModelConfig, formats
     }
     // The lm_head with the greedy sampler after it: scanning the vocabulary in the sampler's one
     // workgroup, against the lm_head's workgroups reducing their own logits first.
-    if (shape.role === 'lm_head') {
+    if (shape.role === 'lm_head' && raceFits({ ...tuned.grid, rowStats: true }, true)) {
       const sampled = (grid: GridChoice) => time(grid, { normed: true, sampled: true });
       const race = await raceVariant(() => sampled(tuned.grid), { ...tuned.grid, rowStats: true }, sampled);
       if ('failure' in race) (tuned.skipped ??= []).push(race.failure);
