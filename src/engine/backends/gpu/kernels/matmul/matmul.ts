@@ -40,7 +40,7 @@ const Params = uniformStruct('Params', [
   ['row_block_base', 'u32', 'tile_main: the row block the bound weight part starts at'],
   ['x_row', 'u32', 'first row of x read'],
   ['norm_eps', 'f32', 'the RMSNorm eps (NORM)'],
-  ['stat_parts', 'u32', 'ROW_STATS: entries per token in row_stats'],
+  ['stat_parts', 'u32', 'the *_stats entry points: entries per token in row_stats'],
 ]);
 
 export const SHADER = kernelShader(matmulSource, [Params]);
