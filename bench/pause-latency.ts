@@ -23,8 +23,11 @@ const GHOST_WAIT_MS = 2000;
 
 /**
  * Installed before any page script: when each key was pressed (the event's own timestamp, so input
- * delay counts) and when the page got to it, and the frame in which a ghost's text appeared or
- * changed, on the page's clock.
+ * delay counts) and when the page got to it, and when a ghost's text appeared or changed, on the
+ * page's clock: in the frame that paints it. A change made in a frame's rendering step (Monaco
+ * changes its view in an animation-frame callback) is painted in that frame, so it counts at once;
+ * a change made elsewhere waits for the next frame. The same rule as the app's own
+ * src/editor/inline/ghost-render-watch.ts (this script cannot import it: it is serialized).
  */
 interface KeyTimes { pressed: number; handled: number }
 
@@ -32,10 +35,20 @@ function installProbe(): void {
   const probe = { keys: [] as KeyTimes[], ghosts: [] as number[] };
   (window as unknown as { __pauseProbe: typeof probe }).__pauseProbe = probe;
   addEventListener('keydown', (e) => probe.keys.push({ pressed: e.timeStamp, handled: performance.now() }), true);
+  // In a rendering step from this (the first) animation-frame callback until a message that can
+  // only arrive after the frame.
+  let rendering = false;
+  const frameDone = new MessageChannel();
+  frameDone.port1.onmessage = () => { rendering = false; };
+  const onFrame = () => { rendering = true; frameDone.port2.postMessage(0); requestAnimationFrame(onFrame); };
+  requestAnimationFrame(onFrame);
   let shown = '';
   const look = () => {
     const text = [...document.querySelectorAll('.ghost-text-decoration, .ghost-text')].map((e) => e.textContent ?? '').join('');
-    if (text !== '' && text !== shown) requestAnimationFrame(() => probe.ghosts.push(performance.now()));
+    if (text !== '' && text !== shown) {
+      if (rendering) probe.ghosts.push(performance.now());
+      else requestAnimationFrame(() => probe.ghosts.push(performance.now()));
+    }
     shown = text;
   };
   addEventListener('DOMContentLoaded', () => new MutationObserver(look).observe(document.body, { subtree: true, childList: true, characterData: true }));

@@ -1,7 +1,9 @@
-// When a ghost reaches the screen, for the HUD's waterfall: the frame after Monaco's ghost-text
-// nodes (`.ghost-text`, `.ghost-text-decoration`) show new, non-empty text. That is the definition
-// the outside probe uses (bench/pause-latency.ts), so the waterfall's total and the outside figure
-// measure one moment. The MutationObserver runs only while someone is watching (`watching()`):
+// When a ghost reaches the screen, for the HUD's waterfall: the frame that paints Monaco's ghost-text
+// nodes (`.ghost-text`, `.ghost-text-decoration`) with new, non-empty text. Monaco changes its view
+// in an animation-frame callback, and that frame is painted right after it: the change's own time is
+// the ghost's. A change made outside a frame's rendering step waits for the next frame: its time is
+// that frame's. That is the definition the outside probe uses (bench/pause-latency.ts), so the
+// waterfall's total and the outside figure measure one moment. The MutationObserver runs only while someone is watching (`watching()`):
 // a key or a waiting trace starts it, and the first change seen with nobody watching stops it.
 import type { Disposable } from '../../util/disposable.ts';
 
@@ -18,8 +20,37 @@ export interface GhostRenderWatchOptions {
   timeoutMs?: number;
 }
 
+/**
+ * Whether the page is inside a frame's rendering step: set by an animation-frame callback (registered
+ * each frame before the ones that change the view), cleared by a message that can only arrive once
+ * the frame is done.
+ */
+class RenderingStep implements Disposable {
+  private inStep = false;
+  private frame: number;
+  private readonly frameDone = new MessageChannel();
+
+  constructor() {
+    this.frameDone.port1.onmessage = () => { this.inStep = false; };
+    const onFrame = () => {
+      this.inStep = true;
+      this.frameDone.port2.postMessage(0);
+      this.frame = requestAnimationFrame(onFrame);
+    };
+    this.frame = requestAnimationFrame(onFrame);
+  }
+
+  get active(): boolean { return this.inStep; }
+
+  dispose(): void {
+    cancelAnimationFrame(this.frame);
+    this.frameDone.port1.close();
+  }
+}
+
 export class GhostRenderWatch implements Disposable {
   private observer: MutationObserver | undefined;
+  private step: RenderingStep | undefined;
   private shown = '';
   private readonly renders: number[] = [];
   private readonly keys: number[] = [];
@@ -58,6 +89,7 @@ export class GhostRenderWatch implements Disposable {
   private start(): void {
     if (this.observer || !this.options.watching()) return;
     this.shown = this.ghostText();
+    this.step = new RenderingStep();
     this.observer = new MutationObserver(() => this.look());
     this.observer.observe(this.options.node, { subtree: true, childList: true, characterData: true });
   }
@@ -70,24 +102,28 @@ export class GhostRenderWatch implements Disposable {
     if (!this.options.watching()) { this.stop(); return; }
     const text = this.ghostText();
     if (text !== '' && text !== this.shown) {
-      requestAnimationFrame(() => {
-        const at = this.options.now();
-        this.renders.push(at);
-        if (this.renders.length > KEEP) this.renders.shift();
-        for (const w of [...this.waiting]) {
-          if (at < w.after) continue;
-          clearTimeout(w.timer);
-          this.waiting.delete(w);
-          w.done(at);
-        }
-      });
+      if (this.step?.active) this.rendered(this.options.now());
+      else requestAnimationFrame(() => this.rendered(this.options.now()));
     }
     this.shown = text;
+  }
+
+  private rendered(at: number): void {
+    this.renders.push(at);
+    if (this.renders.length > KEEP) this.renders.shift();
+    for (const w of [...this.waiting]) {
+      if (at < w.after) continue;
+      clearTimeout(w.timer);
+      this.waiting.delete(w);
+      w.done(at);
+    }
   }
 
   private stop(): void {
     this.observer?.disconnect();
     this.observer = undefined;
+    this.step?.dispose();
+    this.step = undefined;
     this.renders.length = 0;
     for (const w of this.waiting) clearTimeout(w.timer);
     this.waiting.clear();
