@@ -3,7 +3,7 @@
 // type, default and range, so the link decoder, the panel and the engine agree.
 
 import { BACKEND_PREFERENCES, MAX_TOKENS, QUANTIZE_FORMATS, TOKENS_PER_SUBMIT, type BackendPreference, type QuantizeFormat } from './engine/index.ts';
-import { GATE_CALIBRATION } from './editor/inline/confidence-gate.ts';
+import { GATE_THRESHOLD } from './editor/inline/confidence-gate.ts';
 import { Emitter } from './util/emitter.ts';
 
 export interface Settings {
@@ -71,7 +71,7 @@ export const DEFAULT_SETTINGS: Readonly<Settings> = Object.freeze({
   debounceMs: 10,
   tokensPerSubmit: TOKENS_PER_SUBMIT_AUTO,
   maxTokens: MAX_TOKENS.default,
-  gateThreshold: GATE_CALIBRATION.threshold,
+  gateThreshold: GATE_THRESHOLD,
   editGuard: EDIT_GUARD_ON,
 });
 

@@ -119,12 +119,13 @@ def calibration_section(path=CALIBRATION):
     g, e = c["gate"], c["edit"]
     gp, ep = g.get("provenance", {}), e.get("provenance", {})
     L = ["## Suggestion gate and Edit guard\n"]
-    w = g["weights"]
+    terms = " ".join(f"{w:+.3f}·{name}" for w, name in zip(g["weights"], g["features"]))
     L.append(f"The editor shows a ghost suggestion only when its estimated chance of being taken is at least "
              f"**{g['threshold']:.2f}** (the default of Settings → Suggestion gate). The estimate is "
-             f"σ({g['bias']:.3f} {w[0]:+.3f}·p(first token) {w[1]:+.3f}·multi-line {w[2]:+.3f}·copy agreement "
-             f"{w[3]:+.3f}·mid-word {w[4]:+.3f}·known word), where a known word means the word the suggestion makes "
-             f"at the cursor begins another word of the document; fitted on typing replays of the training split with "
+             f"σ({g['bias']:.3f} {terms}), where p(first token) is the probability of the suggestion's first token, "
+             f"a known word means the word the suggestion makes at the cursor begins another word of the document, "
+             f"and the last terms are 1 for the kind of character right before the cursor (0 for all of them after "
+             f"anything else: a newline, an operator, a closing bracket); fitted on typing replays of the training split with "
              f"the gate off "
              f"(`{gp.get('command', 'npm run replay -- --calibrate')}`: {gp.get('files', '?')} files, "
              f"≤ {gp.get('keystrokesPerFile', '?')} keystrokes each; shown suggestions per language "

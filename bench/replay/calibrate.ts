@@ -3,7 +3,7 @@
 // threshold read off its curve. `npm run replay -- --calibrate training/data/corpus/train.jsonl`
 // writes src/editor/inline/gate-calibration.json; the held-out replay then reports the result.
 
-import { acceptProbability, featureVector, type GateCalibration, type GateFeatures } from '../../src/editor/inline/confidence-gate.ts';
+import { acceptProbability, featureVector, GATE_FEATURES, type GateCalibration, type GateFeatures } from '../../src/editor/inline/confidence-gate.ts';
 import type { ReplayLanguage } from './cases.ts';
 
 export interface Sample {
@@ -16,7 +16,10 @@ export interface Sample {
  * standardized features (then mapped back to raw-feature weights). Few features, thousands of
  * samples: plain and deterministic.
  */
-export function fitLogistic(samples: readonly Sample[], iterations = 3000, l2 = 1e-3, rate = 0.5): Pick<GateCalibration, 'weights' | 'bias'> {
+/** A fitted model: its weights, for the features they were fitted on. */
+export type GateFit = Pick<GateCalibration, 'weights' | 'bias' | 'features'>;
+
+export function fitLogistic(samples: readonly Sample[], iterations = 3000, l2 = 1e-3, rate = 0.5): GateFit {
   if (samples.length === 0) throw new Error('calibration: no samples (did any suggestion carry a log-probability?)');
   const xs = samples.map((s) => featureVector(s.features));
   const y = samples.map((s) => (s.taken ? 1 : 0));
@@ -39,9 +42,9 @@ export function fitLogistic(samples: readonly Sample[], iterations = 3000, l2 = 
     for (let j = 0; j < d; j++) w[j] = w[j]! - rate * (gw[j]! / z.length + l2 * w[j]!);
     b -= rate * (gb / z.length);
   }
-  const weights = w.map((v, j) => v / std[j]!) as GateCalibration['weights'];
+  const weights = w.map((v, j) => v / std[j]!);
   const bias = b - w.reduce((a, v, j) => a + (v * mean[j]!) / std[j]!, 0);
-  return { weights, bias };
+  return { weights, bias, features: GATE_FEATURES };
 }
 
 export interface CurvePoint {
@@ -55,7 +58,7 @@ export interface CurvePoint {
 /** Thresholds tried, 0 to 0.6 by 0.01: the curve is steep, and a coarse grid overshoots the target. */
 export const THRESHOLDS = Array.from({ length: 61 }, (_, i) => i / 100);
 
-export function gateCurve(samples: readonly Sample[], c: Pick<GateCalibration, 'weights' | 'bias'>, thresholds = THRESHOLDS): CurvePoint[] {
+export function gateCurve(samples: readonly Sample[], c: GateFit, thresholds = THRESHOLDS): CurvePoint[] {
   const scored = samples.map((s) => ({ p: acceptProbability(s.features, { ...c, threshold: 0 }), taken: s.taken }));
   return thresholds.map((threshold) => {
     const kept = scored.filter((s) => s.p >= threshold);

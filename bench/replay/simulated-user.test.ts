@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CompletionEngine } from '../../src/editor/inline/completion-controller.ts';
 import { nextWordLength, replayCase, wordPrefixMatch } from './simulated-user.ts';
+import { firstTokenGate } from '../../src/testing/first-token-gate.ts';
 
 /** Answers by the end of the prefix; nothing for any other cursor. Every answer's first token has log-probability `logprob`. */
 function scripted(answers: Record<string, string>, logprob?: number): CompletionEngine & { asked: string[] } {
@@ -64,7 +65,7 @@ describe('replayCase', () => {
 
   it('with the gate on, an unlikely suggestion is held back and the user types on; each shown one is a calibration sample', async () => {
     const answers = { '    ': 'return a - b', 'return a + ': 'b' };
-    const gateCalibration = { weights: [4, 0, 0, 0, 0] as [number, number, number, number, number], bias: -2, threshold: 0.5 }; // p = σ(4·p(first token) − 2)
+    const gateCalibration = firstTokenGate(4, -2, 0.5); // p = σ(4·p(first token) − 2)
     const case_ = { before: 'def add(a, b):\n    ', target: 'return a + b\n', after: '' };
     const gated = await replayCase(case_, { engine: scripted(answers, Math.log(0.01)), debounceMs: 0, maxKeystrokes: 100, gateThreshold: 0.5, gateCalibration });
     expect(gated).toMatchObject({ shown: 0, acceptedChars: 0, typedChars: 13, samples: [] });

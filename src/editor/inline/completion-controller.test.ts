@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { CompletionController, type Clock, type CompletionEngine, type CompletionEvent, type CompletionRequest } from './completion-controller.ts';
+import { firstTokenGate } from '../../testing/first-token-gate.ts';
 
 /** A manual clock: timers fire only when the test advances time. */
 class FakeClock implements Clock {
@@ -36,7 +37,7 @@ const setup = (gateThreshold = 0) => {
   const ctl = new CompletionController({
     engine, clock, debounceMs: () => 5, onSuggestionChanged: changed, onEvent: (e) => events.push(e), alternatives: 3, gateThreshold: () => gateThreshold,
     // p = σ(4·p(first token) − 2): 0.5 at a first-token probability of 0.5.
-    gateCalibration: { weights: [4, 0, 0, 0, 0], bias: -2, threshold: 0.5 },
+    gateCalibration: firstTokenGate(4, -2, 0.5),
   });
   return { clock, engine, events, changed, ctl };
 };

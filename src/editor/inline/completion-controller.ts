@@ -5,7 +5,7 @@
 
 import type { Disposable } from '../../util/disposable.ts';
 import { traceNow, type GhostTrace } from '../../hud/waterfall.ts';
-import { acceptProbability, GATE_CALIBRATION, gateFeatures, type GateCalibration } from './confidence-gate.ts';
+import { acceptProbability, gateFeatures, shippedGateCalibration, type GateCalibration } from './confidence-gate.ts';
 import { completionMode, isSuggestionFinal, shouldSuggestHere, trimCompletion, type CompletionMode, type CursorContext } from './postprocess.ts';
 
 export interface CompletionRequest extends CursorContext {
@@ -292,7 +292,7 @@ export class CompletionController implements Disposable {
   private gate(flight: InFlight, text: string): boolean {
     const threshold = this.options.gateThreshold?.() ?? 0;
     if (!(threshold > 0) || flight.firstLogprob === undefined) return false;
-    const probability = acceptProbability(gateFeatures(flight.ctx, flight.mode, text, flight.firstLogprob), this.options.gateCalibration ?? GATE_CALIBRATION);
+    const probability = acceptProbability(gateFeatures(flight.ctx, flight.mode, text, flight.firstLogprob), this.options.gateCalibration ?? shippedGateCalibration());
     if (probability >= threshold) return false;
     flight.gated = true;
     flight.done = true;
