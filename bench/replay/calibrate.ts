@@ -1,7 +1,7 @@
 // The confidence gate's calibration: a logistic regression of "was the suggestion taken" on the
 // gate's features, fitted on typing replays of the training split with the gate off, and the
 // threshold read off its curve. `npm run replay -- --calibrate training/data/corpus/train.jsonl`
-// writes src/editor/inline/gate-calibration.json; the held-out replay then reports the result.
+// writes src/editor/calibration.json; the held-out replay then reports the result.
 
 import { acceptProbability, featureVector, GATE_FEATURES, type GateCalibration, type GateFeatures } from '../../src/editor/inline/confidence-gate.ts';
 import type { ReplayLanguage } from './cases.ts';
@@ -11,14 +11,14 @@ export interface Sample {
   taken: boolean;
 }
 
+/** A fitted model: its weights, for the features they were fitted on. */
+export type GateFit = Pick<GateCalibration, 'weights' | 'bias' | 'features'>;
+
 /**
  * Maximum-likelihood logistic regression with a small L2 penalty, by gradient descent on
  * standardized features (then mapped back to raw-feature weights). Few features, thousands of
  * samples: plain and deterministic.
  */
-/** A fitted model: its weights, for the features they were fitted on. */
-export type GateFit = Pick<GateCalibration, 'weights' | 'bias' | 'features'>;
-
 export function fitLogistic(samples: readonly Sample[], iterations = 3000, l2 = 1e-3, rate = 0.5): GateFit {
   if (samples.length === 0) throw new Error('calibration: no samples (did any suggestion carry a log-probability?)');
   const xs = samples.map((s) => featureVector(s.features));

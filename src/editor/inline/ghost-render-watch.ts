@@ -3,8 +3,9 @@
 // in an animation-frame callback, and that frame is painted right after it: the change's own time is
 // the ghost's. A change made outside a frame's rendering step waits for the next frame: its time is
 // that frame's. That is the definition the outside probe uses (bench/pause-latency.ts), so the
-// waterfall's total and the outside figure measure one moment. The MutationObserver runs only while someone is watching (`watching()`):
-// a key or a waiting trace starts it, and the first change seen with nobody watching stops it.
+// waterfall's total and the outside figure measure one moment. The MutationObserver runs only
+// while someone is watching (`watching()`): a key or a waiting trace starts it, and the first
+// change seen with nobody watching stops it.
 import type { Disposable } from '../../util/disposable.ts';
 
 const GHOST_NODES = '.ghost-text-decoration, .ghost-text';
@@ -21,9 +22,11 @@ export interface GhostRenderWatchOptions {
 }
 
 /**
- * Whether the page is inside a frame's rendering step: set by an animation-frame callback (registered
- * each frame before the ones that change the view), cleared by a message that can only arrive once
- * the frame is done.
+ * Whether the page is inside a frame's rendering step: set by an animation-frame callback, cleared
+ * by a message that can only arrive once the frame is done. The callback registers itself again
+ * during each frame, so it runs before the callbacks registered after that frame (Monaco schedules
+ * its render when its view changes). A view change that ran before it would count from the next
+ * frame: one frame late, never early.
  */
 class RenderingStep implements Disposable {
   private inStep = false;
