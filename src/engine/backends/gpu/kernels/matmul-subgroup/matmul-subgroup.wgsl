@@ -36,8 +36,8 @@ fn lane_dot(tile_w4: u32, j: u32, lane: u32, k0: u32, k_valid: u32, tok: vec4<u3
 
 // grid as tile_main's; THREADS = tile rows / ROWS_PER_THREAD × LANES. Padding rows of the last
 // tile (stored as zeros) are computed too, so that every lane reaches the shuffles; lane 0 stores.
-// True for the thread that wrote its row's outputs.
-fn subgroup_pass(wid: vec3<u32>, lid: vec3<u32>) -> bool {
+// Returns the row that this thread (its row's lane 0) wrote, or NO_ROW.
+fn subgroup_pass(wid: vec3<u32>, lid: vec3<u32>) -> u32 {
   let lane = lid.x % LANES;
   let c = wid.y;
   let j0 = (lid.x / LANES) * ROWS_PER_THREAD;
@@ -48,9 +48,9 @@ fn subgroup_pass(wid: vec3<u32>, lid: vec3<u32>) -> bool {
   let d0 = lane_dot(tile_w4, j0, lane, c * params.tile_cols, k_valid, tok);
   var d1 = Dot(vec4<f32>(0.0), vec4<f32>(0.0));
   if (ROWS_PER_THREAD == 2u) { d1 = lane_dot(tile_w4, j0 + 1u, lane, c * params.tile_cols, k_valid, tok); }
-  if (lane != 0u || n0 >= params.rows) { return false; }
+  if (lane != 0u || n0 >= params.rows) { return NO_ROW; }
   finish(wid.z * TOKENS_PER_THREAD, c, n0, d0, d1);
-  return true;
+  return n0;
 }
 
 @compute @workgroup_size(THREADS)
@@ -61,8 +61,7 @@ fn tile_subgroup(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
 // tile_subgroup, then the lm_head's row statistics (matmul.wgsl's store_row_stats).
 @compute @workgroup_size(THREADS)
 fn tile_subgroup_stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let live = subgroup_pass(wid, lid);
-  store_row_stats(lid.x, params.row_block_base + wid.x, (params.row_block_base + wid.x) * params.tile_rows + lid.x / LANES, wid.z * TOKENS_PER_THREAD, live);
+  store_row_stats(lid.x, params.row_block_base + wid.x, subgroup_pass(wid, lid), wid.z * TOKENS_PER_THREAD);
 }
 
 // The check the autotune runs before it times this kernel on a device: out[i] = 1 where

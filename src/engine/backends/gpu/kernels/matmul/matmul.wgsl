@@ -186,13 +186,13 @@ fn finish(t0: u32, c: u32, n0: u32, d0: Dot, d1: Dot) {
 }
 
 // grid: (row blocks of the bound weight part, Q, ceil(T / TOKENS_PER_THREAD)); workgroup (r, c)
-// owns tile (row_block_base + r, c), stored at row block r of the part. True when this thread
-// wrote outputs (its row is in the matrix).
-fn tile_pass(wid: vec3<u32>, lid: vec3<u32>) -> bool {
+// owns tile (row_block_base + r, c), stored at row block r of the part. Returns the first row this
+// thread wrote, or NO_ROW when its row is past the matrix.
+fn tile_pass(wid: vec3<u32>, lid: vec3<u32>) -> u32 {
   let c = wid.y;
   let j0 = lid.x * ROWS_PER_THREAD; // first tile row of this thread
   let n0 = (params.row_block_base + wid.x) * params.tile_rows + j0;
-  if (n0 >= params.rows) { return false; }
+  if (n0 >= params.rows) { return NO_ROW; }
   let k_valid = k_valid_of(c);
   let tile_w4 = tile_w4_of(wid.x, c);
   let tok = tokens_of(wid.z);
@@ -200,7 +200,7 @@ fn tile_pass(wid: vec3<u32>, lid: vec3<u32>) -> bool {
   var d1 = Dot(vec4<f32>(0.0), vec4<f32>(0.0));
   if (ROWS_PER_THREAD == 2u) { d1 = row_dot(tile_w4, j0 + 1u, c * params.tile_cols, k_valid / 4u, k_valid % 4u, tok); }
   finish(wid.z * TOKENS_PER_THREAD, c, n0, d0, d1);
-  return true;
+  return n0;
 }
 
 @compute @workgroup_size(THREADS)
@@ -211,16 +211,15 @@ fn tile_main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id
 // tile_main, then the lm_head's row statistics (one tile column: this pass applies the epilogue).
 @compute @workgroup_size(THREADS)
 fn tile_main_stats(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let live = tile_pass(wid, lid);
-  store_row_stats(lid.x, params.row_block_base + wid.x, (params.row_block_base + wid.x) * params.tile_rows + lid.x, wid.z * TOKENS_PER_THREAD, live);
+  store_row_stats(lid.x, params.row_block_base + wid.x, tile_pass(wid, lid), wid.z * TOKENS_PER_THREAD);
 }
 
 // Chain reduce along a row of PEs: Q-1 serial adds, one pass. grid: (ceil(N / R / THREADS), T).
-// True when this thread wrote outputs.
-fn chain_pass(gid: vec3<u32>) -> bool {
+// Returns the first row this thread wrote, or NO_ROW.
+fn chain_pass(gid: vec3<u32>) -> u32 {
   let n = gid.x * ROWS_PER_THREAD;
   let t = gid.y;
-  if (n >= params.rows || t >= params.tokens) { return false; }
+  if (n >= params.rows || t >= params.tokens) { return NO_ROW; }
   let plane = params.tokens * params.rows;
   var v0 = 0.0;
   var v1 = 0.0;
@@ -234,7 +233,7 @@ fn chain_pass(gid: vec3<u32>) -> bool {
   var r = 1.0;
   if (NORM) { r = norm_scale(ss); }
   epilogue(t, n, v0 * r, v1 * r);
-  return true;
+  return n;
 }
 
 @compute @workgroup_size(THREADS)
@@ -244,20 +243,20 @@ fn reduce_chain(@builtin(global_invocation_id) gid: vec3<u32>) {
 
 @compute @workgroup_size(THREADS)
 fn reduce_chain_stats(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let live = chain_pass(gid);
-  store_row_stats(lid.x, wid.x, gid.x, gid.y, live);
+  store_row_stats(lid.x, wid.x, chain_pass(gid), gid.y);
 }
 
 // One level of the tree reduce: partial c += partial c + tree_stride for c < tree_stride;
 // the last level (tree_stride == 1) applies the epilogue. ceil(log2 Q) passes. With NORM the
 // Σ x² of the tile columns add the same way, by row 0's threads; at the last level every thread
 // adds the two that are left itself (row 0's thread writing them then would race its readers).
-// grid: (ceil(N / R / THREADS), T, tree_stride). True when this thread wrote outputs or partials.
-fn tree_pass(gid: vec3<u32>) -> bool {
+// grid: (ceil(N / R / THREADS), T, tree_stride). Returns the first row this thread wrote (outputs or
+// partials), or NO_ROW.
+fn tree_pass(gid: vec3<u32>) -> u32 {
   let n = gid.x * ROWS_PER_THREAD;
   let t = gid.y;
   let c = gid.z;
-  if (n >= params.rows || t >= params.tokens || c >= params.tree_stride) { return false; }
+  if (n >= params.rows || t >= params.tokens || c >= params.tree_stride) { return NO_ROW; }
   let plane = params.tokens * params.rows;
   let a = c * plane + t * params.rows + n;
   let b = a + params.tree_stride * plane;
@@ -273,7 +272,7 @@ fn tree_pass(gid: vec3<u32>) -> bool {
     if (ROWS_PER_THREAD == 2u) { partials[a + 1u] = v1; }
     if (NORM && n == 0u) { partials[ss_at(c, t)] += partials[ss_at(c + params.tree_stride, t)]; }
   }
-  return true;
+  return n;
 }
 
 @compute @workgroup_size(THREADS)
@@ -284,25 +283,27 @@ fn reduce_tree(@builtin(global_invocation_id) gid: vec3<u32>) {
 // The last level (tree_stride 1), then the row statistics.
 @compute @workgroup_size(THREADS)
 fn reduce_tree_stats(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let live = tree_pass(gid);
-  store_row_stats(lid.x, wid.x, gid.x, gid.y, live);
+  store_row_stats(lid.x, wid.x, tree_pass(gid), gid.y);
 }
 
+// A pass's answer when this thread wrote no row.
+const NO_ROW = 0xffffffffu;
+
 // The lm_head's statistics for the sampler (ROW_STATS; MatmulArgs.rowStats): over the outputs this
-// workgroup wrote (row n of tokens t0 .., TOKENS_PER_THREAD of them; `live`: this thread wrote
-// them), the largest value, its row (the lowest on ties) and Σ exp(value − largest), stored as
+// workgroup wrote (row n of tokens t0 .., TOKENS_PER_THREAD of them; NO_ROW: this thread wrote
+// none), the largest value, its row (the lowest on ties) and Σ exp(value − largest), stored as
 // entry p of each token's stat_parts. So the sampler combines stat_parts entries, not V logits,
 // and the V-wide scans run here, spread over every workgroup. One barrier, then thread 0 folds in
 // thread order, one fixed order, so a token's entry is the same from the GEMV and the GEMM. Every thread of the
 // workgroup calls it (it has barriers), from the *_stats entry points only: other pipelines then
 // declare neither row_stats nor this workgroup memory (which WebGPU zero-fills per workgroup).
 // Only for the store epilogue with one row per thread (matmul.ts checks).
-fn store_row_stats(lid: u32, p: u32, n: u32, t0: u32, live: bool) {
+fn store_row_stats(lid: u32, p: u32, n: u32, t0: u32) {
   var v = vec4<f32>(-3.4e38);
   var id = vec4<u32>(0xffffffffu);
   for (var j = 0u; j < TOKENS_PER_THREAD; j++) {
     let t = t0 + j;
-    if (live && t < params.tokens) {
+    if (n != NO_ROW && t < params.tokens) {
       v[j] = out[t * params.out_stride + n];
       id[j] = n;
     }
