@@ -120,9 +120,15 @@ def calibration_section(path=CALIBRATION):
     gp, ep = g.get("provenance", {}), e.get("provenance", {})
     L = ["## Suggestion gate and Edit guard\n"]
     terms = " ".join(f"{w:+.3f}·{name}" for w, name in zip(g["weights"], g["features"]))
-    L.append(f"The editor shows a ghost suggestion only when its estimated chance of being taken is at least "
-             f"**{g['threshold']:.2f}** (the default of Settings → Suggestion gate). The estimate is "
-             f"σ({g['bias']:.3f} {terms}), where p(first token) is the probability of the suggestion's first token, "
+    if g["threshold"] > 0:
+        shown = (f"The editor shows a ghost suggestion only when its estimated chance of being taken is at least "
+                 f"**{g['threshold']:.2f}** (the default of Settings → Suggestion gate). ")
+    else:
+        shown = ("The editor's default gate threshold is **0**: it shows every suggestion, since even ungated the share "
+                 "of suggestions taken reaches the target below in every language. Settings → Suggestion gate raises it, "
+                 "and the gate then shows a suggestion only when its estimated chance of being taken is at least the threshold. ")
+    L.append(shown + f"The estimate is "
+             f"σ({g['bias']:.3f} {terms}), where p(first token) is the probability of the suggestion's first token with text of its own (with token healing, renormalised over the tokens that spell on from the text the prompt was cut back by), "
              f"a known word means the word the suggestion makes at the cursor begins another word of the document, "
              f"and the last terms are 1 for the kind of character right before the cursor (0 for all of them after "
              f"anything else: a newline, an operator, a closing bracket); fitted on typing replays of the training split with "

@@ -108,6 +108,8 @@ interface StreamOptions {
   scoreDraft?: boolean;
   draftTolerance?: number;
   maxPromptTokens?: number;
+  /** Token healing (the engine's generate.heal): completions, whose prompt ends at the cursor. */
+  heal?: boolean;
   /** A ghost's waterfall: marked when the request is posted and when its first tokens are back, with the worker's marks. */
   trace?: GhostTrace;
 }
@@ -140,6 +142,7 @@ async function stream(
     ...(o.scoreDraft ? { scoreDraft: true } : {}),
     ...(o.draftTolerance ? { draftTolerance: o.draftTolerance } : {}),
     ...(o.maxPromptTokens !== undefined ? { maxPromptTokens: o.maxPromptTokens } : {}),
+    ...(o.heal ? { heal: true } : {}),
     ...(trace ? { trace: true } : {}),
   }, (e) => {
     if (trace && e.trace) Object.assign(trace, e.trace, { tokensBack: traceNow() });
@@ -204,7 +207,7 @@ export function engineCompletions(deps: EngineAdapterDeps): CompletionEngine {
         : lineAlignedFim(req.prefix, req.suffix);
       const copy = k === 0 ? copyCandidate(req) : undefined;
       await stream(deps, target, {
-        kind: k > 0 ? 'alternative' : 'completion', prompt, maxNewTokens: completionMaxTokens(req.mode, s), sampling: k > 0 ? alternativeSampling(s, k) : sampling(s),
+        kind: k > 0 ? 'alternative' : 'completion', prompt, heal: true, maxNewTokens: completionMaxTokens(req.mode, s), sampling: k > 0 ? alternativeSampling(s, k) : sampling(s),
         // The main suggestion: the model verifies the document's own continuation, and keeps it as far
         // as it finds it nearly as likely as its own pick. Alternatives are the model's own samples.
         ...(k === 0 ? { draftTolerance: deps.copyTolerance ?? COPY_TOLERANCE, ...(copy !== undefined ? { draftText: copy } : {}) } : {}),

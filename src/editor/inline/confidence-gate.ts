@@ -17,7 +17,10 @@ import { documentContinuation, makesKnownWord } from './copy-lookup.ts';
 import type { CompletionMode, CursorContext } from './postprocess.ts';
 
 export interface GateFeatures {
-  /** log p of the first generated token (natural log, temperature 1). */
+  /**
+   * log p of the first generated token with text of its own (natural log, temperature 1); with token
+   * healing (the engine's generate.heal) renormalised over the tokens that spell on from the typed text.
+   */
   firstLogprob: number;
   multiLine: boolean;
   /** The document's own text, after an earlier occurrence of the text before the cursor, starts with the suggestion's first word. */

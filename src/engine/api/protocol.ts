@@ -90,6 +90,13 @@ export interface GenerateMessage {
    * 0 or absent: drafts are exact (output unchanged, only faster).
    */
   draftTolerance?: number;
+  /**
+   * Token healing for a FIM or plain prompt (worker/token-healing.ts): the prompt is cut back by its
+   * last few prefix tokens and the model writes them again, as whole tokens; the text they spelled
+   * is not streamed, and tokens that only respell it are not delivered (so the first delivered
+   * token is the first with text of its own). Completions use it. Default false.
+   */
+  heal?: boolean;
   /** Token budget for the prompt (prefix/suffix are trimmed to fit). Default: promptBudget (what the context holds after maxNewTokens), and for a completion no more than the prompt window (worker/prompt-window.ts). */
   maxPromptTokens?: number;
   /** Generate exactly maxNewTokens, ignoring EOS and special tokens (benchmarks). Default false. */
@@ -194,7 +201,7 @@ export interface DoneEvent {
   finishReason: FinishReason;
   /** All text streamed for this request (the concatenation of its tokens events). */
   text: string;
-  /** All generated ids delivered (a stop id included). */
+  /** Every generated id (a stop id included; with heal, also those that only respelled the cut text, which no tokens event carries). */
   tokens: number[];
   /** The prompt as the model saw it, after budgeting. */
   promptTokenCount: number;
@@ -280,6 +287,7 @@ export function parseEngineRequest(msg: unknown): EngineRequest {
       if (m['draftText'] !== undefined && typeof m['draftText'] !== 'string') throw new Error('engine: generate.draftText must be a string');
       if (m['scoreDraft'] !== undefined && typeof m['scoreDraft'] !== 'boolean') throw new Error('engine: generate.scoreDraft must be true or false');
       if (m['trace'] !== undefined && typeof m['trace'] !== 'boolean') throw new Error('engine: generate.trace must be true or false');
+      if (m['heal'] !== undefined && typeof m['heal'] !== 'boolean') throw new Error('engine: generate.heal must be true or false');
       const tolerance = m['draftTolerance'];
       if (tolerance !== undefined && !(typeof tolerance === 'number' && Number.isFinite(tolerance) && tolerance >= 0)) {
         throw new Error(`engine: generate.draftTolerance must be a finite number >= 0 (nats), got ${JSON.stringify(tolerance)}`);

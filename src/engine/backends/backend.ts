@@ -29,6 +29,13 @@ export interface GenerateRequest {
    * sampled token's minus this (copy-aware completions). 0 or absent: only the sampled token is kept.
    */
   draftTolerance?: number;
+  /**
+   * Token healing (worker/token-healing.ts): before each of the first tokens, the ids it may be
+   * (ascending), given the ids generated so far; undefined once tokens are free. A constrained
+   * token is sampled on the host from its row of logits, renormalised over the ids allowed, and its
+   * log-probability is the renormalised one.
+   */
+  constrain?: (generated: readonly number[]) => readonly number[] | undefined;
 }
 
 /**

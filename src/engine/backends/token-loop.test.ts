@@ -16,6 +16,8 @@ const samples = (ids: number[]): Samples => ({ ids, logprobs: ids.map(fakeLogpro
 /** The fake model's log-probability of token `id` fed at position `pos`. */
 const inputLogprob = (id: number, pos: number) => -(id + 1) / 64 - pos / 4096;
 
+const fakeLogits = (next: number) => Float32Array.from({ length: VOCAB }, (_, i) => -((i - next + VOCAB) % VOCAB) / 2);
+
 function nextToken(sequence: readonly number[]): number {
   let h = 17;
   for (const t of sequence) h = (h * 31 + t + 7) % 1_000_003;
@@ -112,6 +114,11 @@ class FakeStepper implements Stepper {
     // The fake's "log-probability" of a fed token depends on the token and its position: a misplaced score shows.
     const inputLogprobs = [...drafts.map((d, r) => inputLogprob(d, pos + r + 1)), Number.NaN];
     return { ...samples(this.feed([pending, ...drafts], pos, ctx, `verify:${drafts.length}`)), inputLogprobs };
+  }
+
+  /** The fake's logits after `pending`: its next token highest, then the ids after it, cyclically. */
+  async logits(ids: readonly number[], start: number, ctx: StepContext): Promise<Float32Array> {
+    return fakeLogits(this.feed(ids, start, ctx, `logits:${ids.length}`).at(-1)!);
   }
 
   truncate(n: number): void {
@@ -411,5 +418,69 @@ describe('TokenLoop', () => {
         }
       },
     ), { numRuns: 200, seed: 20261130 });
+  });
+});
+
+describe('TokenLoop with tokens from a subset (token healing)', () => {
+  const once = (allowed: number[]) => (generated: readonly number[]) => (generated.length === 0 ? allowed : undefined);
+
+  it('samples the first token from the subset, renormalised, from the last prefill chunk\'s logits; the rest follows it', async () => {
+    const stepper = new FakeStepper();
+    const loop = new TokenLoop(stepper, 'fake');
+    const next = nextToken(PROMPT);
+    const allowed = [(next + 3) % VOCAB, (next + 7) % VOCAB].sort((a, b) => a - b);
+    const chunks: number[][] = [];
+    const logprobs: number[] = [];
+    const stats = await loop.generate(request(PROMPT, { constrain: once(allowed), draft: () => [1, 2, 3] }), (ids, lps) => { chunks.push(ids); logprobs.push(...lps); }, new AbortController().signal);
+    const first = (next + 3) % VOCAB; // ranked above next + 7
+    const tokens = chunks.flat();
+    expect(chunks[0]).toEqual([first]);
+    // log softmax over the two allowed logits, -3/2 and -7/2
+    expect(logprobs[0]).toBeCloseTo(-Math.log(1 + Math.exp(-2)), 6);
+    expect(tokens.slice(1)).toEqual(naive([...PROMPT, first], 11));
+    expect(stepper.calls[0]).toBe(`logits:${PROMPT.length}`); // the prefill itself returns the logits
+    expect(stats).toMatchObject({ prefillTokens: PROMPT.length, decodeTokens: 12 });
+    expectConsistent(loop, stepper, [...PROMPT, ...tokens]);
+    // A long prompt is prefilled in chunks; only the last returns logits. The next request reuses the cache.
+    const chunked = new FakeStepper({ maxBatch: 5 });
+    const chunkedLoop = new TokenLoop(chunked, 'fake');
+    const again: number[] = [];
+    await chunkedLoop.generate(request(PROMPT, { constrain: once(allowed) }), (ids) => again.push(...ids), new AbortController().signal);
+    expect(again).toEqual(tokens);
+    expect(chunked.calls.slice(0, 3)).toEqual(['prefill:5', 'prefill:5', 'logits:2']);
+    const typed: number[] = [];
+    const stats2 = await chunkedLoop.generate(request([...PROMPT, first, 4], { constrain: once([4, 9]) }), (ids) => typed.push(...ids), new AbortController().signal);
+    expect(stats2.reusedTokens).toBe(PROMPT.length + 1);
+    expectConsistent(chunkedLoop, chunked, [...PROMPT, first, 4, ...typed]);
+  });
+
+  it('constrains as many tokens as asked, each from a one-token step\'s logits, told what came before', async () => {
+    const stepper = new FakeStepper();
+    const loop = new TokenLoop(stepper, 'fake');
+    const seen: number[][] = [];
+    const sets = [[1, 2], [30, 31, 32]];
+    const constrain = (generated: readonly number[]) => {
+      seen.push([...generated]);
+      return sets[generated.length];
+    };
+    const tokens: number[] = [];
+    await loop.generate(request(PROMPT, { constrain, maxNewTokens: 6 }), (ids) => tokens.push(...ids), new AbortController().signal);
+    const rank = (after: readonly number[], set: number[]) => {
+      const next = nextToken(after);
+      return [...set].sort((a, b) => ((a - next + VOCAB) % VOCAB) - ((b - next + VOCAB) % VOCAB))[0]!;
+    };
+    const t0 = rank(PROMPT, sets[0]!);
+    const t1 = rank([...PROMPT, t0], sets[1]!);
+    expect(tokens.slice(0, 2)).toEqual([t0, t1]);
+    expect(tokens.slice(2)).toEqual(naive([...PROMPT, t0, t1], 4));
+    expect(seen).toEqual([[], [t0], [t0, t1]]);
+    expect(stepper.calls.slice(0, 3)).toEqual([`logits:${PROMPT.length}`, 'logits:1', 'decode:1']);
+    expectConsistent(loop, stepper, [...PROMPT, ...tokens]);
+  });
+
+  it('a constraint that allows nothing, or a token outside the vocabulary, is refused', async () => {
+    const loop = new TokenLoop(new FakeStepper(), 'fake');
+    await expect(loop.generate(request(PROMPT, { constrain: () => [] }), () => {}, new AbortController().signal)).rejects.toThrow(/allows no token after 0 generated/);
+    await expect(loop.generate(request(PROMPT, { constrain: once([VOCAB]) }), () => {}, new AbortController().signal)).rejects.toThrow(/allowed token 50 is outside/);
   });
 });

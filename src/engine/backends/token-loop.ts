@@ -5,12 +5,14 @@
 //   prefill   the uncached prompt tail (in chunks of maxBatch) + the first sample
 //   decode    N steps, each feeding the previous sample (one GPU submit; on the CPU, one step)
 //   verify    [pending + K drafts] in one batched pass, every row sampled
+//   logits    a prefill chunk or one token, returning its logits: a token drawn from a subset (token healing) is sampled here
 //
 // The cache is a prefix of prompt + kept output at every submit boundary: rejected drafts and
 // tokens past a stop leave it, so the next request reuses exactly what the cache holds.
 import { inRange, TOKENS_PER_SUBMIT } from '../api/limits.ts';
 import { emptyStats, GREEDY, type GenerateStats, type SamplingParams } from '../api/types.ts';
 import { fitToContext, type GenerateRequest, type TokensCallback } from './backend.ts';
+import { logProbability, sample } from './cpu/reference/sampler.ts';
 
 /** What one request's stepper calls share: its stats, its per-phase times and the profiling switch. */
 export interface StepContext {
@@ -60,8 +62,21 @@ export interface Stepper {
   decode(pending: number, pos: number, steps: number, ctx: StepContext): Promise<Samples>;
   /** Runs [pending, ...drafts] at positions pos..; returns the token sampled after each row. */
   verify(pending: number, drafts: readonly number[], pos: number, ctx: StepContext): Promise<Samples>;
+  /** Runs ids at positions start.. like prefill; returns the logits after the last (V floats), sampling nothing. */
+  logits(ids: readonly number[], start: number, ctx: StepContext): Promise<Float32Array>;
   /** The cache keeps positions 0..n-1 only. */
   truncate(n: number): void;
+}
+
+/**
+ * Samples from `logits` restricted to `allowed`, renormalised over them: the others' logits become
+ * -Infinity. The sampler is the CPU reference's, the definition every backend's sampler follows.
+ */
+export function sampleFrom(logits: Float32Array, allowed: readonly number[], sampling: SamplingParams, position: number): { id: number; logprob: number } {
+  const masked = new Float32Array(logits.length).fill(Number.NEGATIVE_INFINITY);
+  for (const id of allowed) masked[id] = logits[id]!;
+  const id = sample(masked, sampling, position);
+  return { id, logprob: logProbability(masked, id) };
 }
 
 /**
@@ -86,6 +101,15 @@ export function commonPrefixLength(a: readonly number[], b: readonly number[]): 
   let i = 0;
   while (i < n && a[i] === b[i]) i++;
   return i;
+}
+
+/** The ids `constrain` allows next, checked; undefined when the next token is free. */
+function allowedNext(req: GenerateRequest, generated: readonly number[], vocabSize: number): readonly number[] | undefined {
+  const allowed = req.constrain?.(generated);
+  if (allowed === undefined) return undefined;
+  if (allowed.length === 0) throw new Error(`generate: the constraint allows no token after ${generated.length} generated`);
+  checkInVocabulary(allowed, vocabSize, 'generate: allowed token');
+  return allowed;
 }
 
 /** Throws, naming the first id (as `what`) that is not a token of a vocabulary of `vocabSize`. */
@@ -223,7 +247,10 @@ export class TokenLoop {
       const max = Math.min(s.maxDraftTokens, maxNew - stats.decodeTokens);
       return req.draft && max > 0 ? req.draft(sequence, max).slice(0, max) : [];
     };
-    const firstDrafts = draftsFor(prompt);
+    // Tokens drawn from a subset are sampled here, the first from the logits the last prefill chunk
+    // returns, each next from a one-token step's (no draft may stand in for them).
+    let allowed = allowedNext(req, [], s.vocabSize);
+    const firstDrafts = allowed ? [] : draftsFor(prompt);
     const prefillEnd = firstDrafts.length > 0 ? prompt.length - 1 : prompt.length;
 
     // Prefill: reuse the longest cached prefix, but always run the last prompt token, whose
@@ -281,14 +308,19 @@ export class TokenLoop {
 
     let pos = reuse;
     let first: Samples = { ids: [], logprobs: [] };
+    let lastLogits: Float32Array | undefined;
     while (pos < prefillEnd) {
       const chunk = prompt.slice(pos, Math.min(prefillEnd, pos + s.maxBatch));
       const last = pos + chunk.length === prompt.length;
-      const extraDecode = last && !s.firstTokenAlone ? Math.min(n, maxNew) - 1 : 0;
-      const ids = await s.prefill(chunk, pos, extraDecode, ctx);
+      if (last && allowed) {
+        lastLogits = await s.logits(chunk, pos, ctx);
+      } else {
+        const extraDecode = last && !s.firstTokenAlone ? Math.min(n, maxNew) - 1 : 0;
+        const ids = await s.prefill(chunk, pos, extraDecode, ctx);
+        if (last) first = ids;
+      }
       this.cached.push(...chunk);
       pos += chunk.length;
-      if (last) first = ids;
       // A stepper that computes on this thread (the CPU) never lets a message in by itself: a newer
       // request would wait for the whole prefill. Between chunks it can cancel this one, which
       // keeps what it prefilled (the newer prompt usually starts with it).
@@ -299,7 +331,18 @@ export class TokenLoop {
     clock.decodeStart = performance.now();
 
     let pending: number;
-    if (firstDrafts.length > 0) {
+    if (allowed && lastLogits) {
+      let logits = lastLogits;
+      for (;;) {
+        const sampled = sampleFrom(logits, allowed, req.sampling, sequence.length);
+        pending = sampled.id;
+        if (emit(sampled.id, sampled.logprob)) break;
+        allowed = allowedNext(req, sequence.slice(prompt.length), s.vocabSize);
+        if (!allowed) break;
+        logits = await s.logits([pending], this.cached.length, ctx);
+        this.cached.push(pending);
+      }
+    } else if (firstDrafts.length > 0) {
       pending = await verify(prompt[prompt.length - 1]!, firstDrafts);
     } else {
       // first[0] was sampled after the prompt; any more came from decode steps that fed their

@@ -22,10 +22,11 @@ import { documentLookupDraft, promptLookupDraft } from './draft/prompt-lookup.ts
 import { speculativeEditDraft } from './draft/speculative-edit.ts';
 import { ProgressThrottle } from './progress-throttle.ts';
 import { promptTokenizer } from './line-chunk-encoder.ts';
-import { buildPrompt, type BuiltPrompt, type PromptTokenizer } from './prompt.ts';
+import { buildPrompt, type PromptTokenizer } from './prompt.ts';
 import { promptBudget, TOKENS_PER_SUBMIT, tokensPerSubmitFor } from '../api/limits.ts';
 import { DownloadStalledError } from '../../model/stall-guard.ts';
 import { PromptWindow } from './prompt-window.ts';
+import { healPrompt, HealedText, TokenSpellings } from './token-healing.ts';
 import type { ModelWaferPlan } from '../api/plan-types.ts';
 import { LOAD_SUPERSEDED, parseEngineRequest, type CacheListEvent, type EngineEvent, type FinishReason, type GenerateMessage, type LoadMessage } from '../api/protocol.ts';
 
@@ -39,14 +40,14 @@ const PROGRESS_INTERVAL_MS = 100;
  * candidate), where the output has got to in it; else prompt lookup, over the document for a FIM
  * prompt (whose own tokens end in control tokens).
  */
-function drafts(reference: readonly number[] | undefined, prompt: BuiltPrompt) {
-  const lookup = prompt.lookupIds ? documentLookupDraft(prompt.lookupIds, prompt.ids.length) : promptLookupDraft;
-  return reference ? speculativeEditDraft(reference, prompt.ids.length, lookup) : lookup;
+function drafts(reference: readonly number[] | undefined, lookupIds: readonly number[] | undefined, promptLength: number) {
+  const lookup = lookupIds ? documentLookupDraft(lookupIds, promptLength) : promptLookupDraft;
+  return reference ? speculativeEditDraft(reference, promptLength, lookup) : lookup;
 }
 
 export class EngineHost implements Disposable {
   /** What generation needs of the loaded model; the weights themselves live only in the backend. */
-  private model: (Pick<LoadedModel, 'config' | 'tokenizer'> & { chat: LoadedChatTemplate | undefined; prompts: PromptTokenizer }) | undefined;
+  private model: (Pick<LoadedModel, 'config' | 'tokenizer'> & { chat: LoadedChatTemplate | undefined; prompts: PromptTokenizer; spellings: TokenSpellings }) | undefined;
   private backend: Backend | undefined;
   /** The completion prompt window of the loaded model on its backend (learned from its prefills). */
   private window = new PromptWindow();
@@ -223,7 +224,7 @@ export class EngineHost implements Disposable {
       backend.setProfiling(this.profiling);
       // The working model goes only now that its successor is ready: a load that fails keeps it.
       this.backend?.dispose();
-      this.model = { config: model.config, tokenizer: model.tokenizer, chat, prompts: promptTokenizer(model.tokenizer) }; // let the file buffers go
+      this.model = { config: model.config, tokenizer: model.tokenizer, chat, prompts: promptTokenizer(model.tokenizer), spellings: new TokenSpellings(model.tokenizer) }; // let the file buffers go
       this.backend = backend;
       const measured = path.measurements.find((m) => m.path === path.chosen);
       this.window = new PromptWindow(undefined, measured?.prefillTokensPerSecond);
@@ -281,47 +282,69 @@ export class EngineHost implements Disposable {
       const maxPromptTokens = msg.maxPromptTokens ?? (msg.prompt.kind === 'chat' ? contextBudget : window.budget(contextBudget));
       const prompt = buildPrompt(model.prompts, msg.prompt, { maxPromptTokens },
         { chat: model.chat, fimOrder: model.config.fimOrder, ...(tokenizer.promptBos !== undefined ? { bos: tokenizer.promptBos } : {}) });
+      const prefixText = msg.prompt.kind === 'fim' ? msg.prompt.prefix : msg.prompt.kind === 'plain' ? msg.prompt.text : undefined;
+      const { ids: promptIds, healing } = msg.heal && prefixText !== undefined ? healPrompt(prompt, prefixText, tokenizer, model.spellings) : { ids: prompt.ids };
       const tokenized = started !== undefined ? traceNow() : undefined;
       const stopIds = msg.ignoreStopTokens ? [] : [...new Set([
         ...tokenizer.specials.all, ...model.config.eosTokenIds, ...(tokenizer.specials.eos !== undefined ? [tokenizer.specials.eos] : []),
       ])];
+      const healed = healing ? new HealedText(healing.text) : undefined;
+      // The text the output may copy starts where the output does: at the healed cut.
+      const draftText = msg.draftText !== undefined && healing ? healing.text + msg.draftText : msg.draftText;
+      let posted = false;
+      let streamed = '';
+      /** Text for these ids, and the ids and log-probabilities to deliver with it (a healed stream's respellings left out). */
+      const textOf = (ids: number[], logprobs: number[]) => {
+        if (!healed || healed.visible) return { text: detokenizer.push(ids), ids, logprobs };
+        let text = '';
+        let i = 0;
+        while (i < ids.length && !healed.visible) text += healed.push(detokenizer.push([ids[i++]!]));
+        const from = healed.visible ? i - 1 : ids.length; // the token that showed the first character
+        return { text: text + detokenizer.push(ids.slice(i)), ids: ids.slice(from), logprobs: logprobs.slice(from) };
+      };
       const stats = await backend.generate({
-        promptIds: prompt.ids,
+        promptIds,
         maxNewTokens: msg.maxNewTokens,
         stopIds,
         sampling: msg.sampling ?? GREEDY,
         tokensPerSubmit: msg.tokensPerSubmit ?? this.tokensPerSubmit,
-        ...(msg.drafts ? { draft: drafts(msg.draftText !== undefined ? tokenizer.encode(msg.draftText) : undefined, prompt) } : {}),
+        ...(msg.drafts ? { draft: drafts(draftText !== undefined ? tokenizer.encode(draftText) : undefined, prompt.lookupIds?.slice(0, prompt.lookupIds.length - (healing?.cut ?? 0)), promptIds.length) } : {}),
         ...(msg.drafts && msg.draftTolerance ? { draftTolerance: msg.draftTolerance } : {}),
+        ...(healing ? { constrain: healing.allowed } : {}),
       }, (ids, logprobs, progress) => {
         if (controller.signal.aborted) return; // stale: never posted after a cancel
-        const first = delivered.length === 0;
         delivered.push(...ids);
-        const text = detokenizer.push(ids);
-        const trace = first && tokenized !== undefined
+        const out = textOf(ids, logprobs);
+        // A decoder that respelled the healed text: nothing of this stream can be trusted to fit the document.
+        if (healed?.broken) return controller.abort();
+        if (out.ids.length === 0 && out.text === '') return;
+        const trace = !posted && tokenized !== undefined
           ? { received: received!, started: started!, tokenized, firstToken: traceNow(), prompt: { promptTokens: progress.promptTokens, prefilledTokens: progress.prefillTokens } }
           : undefined;
-        this.post({ type: 'tokens', id, text, ids, logprobs, ...(trace ? { trace } : {}) });
+        posted = true;
+        streamed += out.text;
+        this.post({ type: 'tokens', id, text: out.text, ids: out.ids, logprobs: out.logprobs, ...(trace ? { trace } : {}) });
       }, controller.signal);
       let finishReason: FinishReason;
       window.observe(stats);
       if (controller.signal.aborted) {
         finishReason = 'cancelled';
       } else {
-        const tail = detokenizer.flush();
+        const tail = healed ? healed.push(detokenizer.flush()) : detokenizer.flush();
+        streamed += tail;
         if (tail) this.post({ type: 'tokens', id, text: tail, ids: [], logprobs: [] });
         finishReason = delivered.length > 0 && stopIds.includes(delivered.at(-1)!) ? 'stop' : 'length';
       }
       // The draft scored as if it were the answer, ending the way the answer did (with its stop
       // token, if any), so the two log-likelihoods compare: Edit's never-worse check.
       let draftLogprobs: number[] | undefined;
-      if (msg.scoreDraft && msg.draftText !== undefined && finishReason !== 'cancelled') {
+      if (msg.scoreDraft && draftText !== undefined && finishReason !== 'cancelled') {
         const ending = finishReason === 'stop' ? [delivered.at(-1)!] : [];
-        draftLogprobs = await backend.score(prompt.ids, [...tokenizer.encode(msg.draftText), ...ending], controller.signal);
+        draftLogprobs = await backend.score(promptIds, [...tokenizer.encode(draftText), ...ending], controller.signal);
         if (controller.signal.aborted) { finishReason = 'cancelled'; draftLogprobs = undefined; }
       }
       this.post({
-        type: 'done', id, finishReason, text: detokenizer.text, tokens: delivered, promptTokenCount: prompt.ids.length, stats,
+        type: 'done', id, finishReason, text: streamed, tokens: delivered, promptTokenCount: promptIds.length, stats,
         ...(draftLogprobs ? { draftLogprobs } : {}),
       });
     } catch (err) {

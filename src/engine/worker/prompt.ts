@@ -61,6 +61,8 @@ export interface BuiltPrompt {
    * lookup (which continues the last tokens) finds the text before the cursor repeated anywhere.
    */
   lookupIds?: number[];
+  /** FIM and plain prompts: the index in `ids` just past the prefix's last token (where token healing cuts). */
+  prefixEnd?: number;
 }
 
 /** Generous upper bound on characters per token, to avoid tokenizing a whole huge file. */
@@ -80,7 +82,7 @@ export function buildPrompt(tokenizer: PromptTokenizer, spec: PromptSpec, budget
     case 'plain': {
       const lead = model.bos !== undefined ? [model.bos] : [];
       const { ids, dropped } = tailTokens(asText(tokenizer, [spec.text]), spec.text, budget.maxPromptTokens - lead.length);
-      return { ids: [...lead, ...ids], prefixTokens: ids.length, droppedPrefixTokens: dropped, suffixTokens: 0, droppedSuffixTokens: 0 };
+      return { ids: [...lead, ...ids], prefixTokens: ids.length, droppedPrefixTokens: dropped, suffixTokens: 0, droppedSuffixTokens: 0, prefixEnd: lead.length + ids.length };
     }
     case 'fim':
       return buildFim(tokenizer, asText(tokenizer, [spec.prefix, spec.suffix]), spec.prefix, spec.suffix, budget, model);
@@ -122,6 +124,7 @@ function buildFim(tokenizer: PromptTokenizer, text: UserText, prefix: string, su
     suffixTokens: suffixIds.length,
     droppedSuffixTokens: suffixAll.length - suffixIds.length, // at least this many: only `available` were tokenized
     lookupIds: [...suffixIds, ...prefixPart.ids],
+    prefixEnd: order === 'spm' ? lead.length + 3 + suffixIds.length + prefixPart.ids.length : lead.length + 1 + prefixPart.ids.length,
   };
 }
 

@@ -87,6 +87,10 @@ export class CpuStepper implements Stepper {
     return out;
   }
 
+  async logits(ids: readonly number[], start: number, ctx: StepContext): Promise<Float32Array> {
+    return this.forward(ids, start, 'last', ctx.stats);
+  }
+
   truncate(n: number): void {
     this.model.truncate(n);
   }

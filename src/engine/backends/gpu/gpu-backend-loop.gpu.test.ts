@@ -129,6 +129,27 @@ describe('GpuBackend token loop', async () => {
     expect((await collect(gpu, request(PROMPT, { sampling, draft: (s, max) => s.slice(-max) }))).tokens).toEqual(want);
   });
 
+  it('tokens from a subset (token healing): the reference\'s ids and log-probabilities, greedy and seeded', async () => {
+    const subset = [7, 40, 41, 200, 299];
+    const constrain = (generated: readonly number[]) => (generated.length === 0 ? subset : generated.length === 1 ? [3, 5, 250] : undefined);
+    for (const sampling of [GREEDY, { temperature: 1.2, topK: 40, topP: 0.95, seed: 99 }]) {
+      const run = async (backend: GpuBackend | CpuBackend) => {
+        const ids: number[] = [];
+        const logprobs: number[] = [];
+        const stats = await backend.generate(request(PROMPT, { sampling, constrain }), (i, l) => { ids.push(...i); logprobs.push(...l); }, new AbortController().signal);
+        return { ids, logprobs, stats };
+      };
+      const want = await run(new CpuBackend(model));
+      const got = await run(gpu);
+      expect(subset).toContain(got.ids[0]);
+      expect(got.ids).toEqual(want.ids);
+      got.logprobs.forEach((lp, i) => expect(lp).toBeCloseTo(want.logprobs[i]!, 3));
+      expect([3, 5, 250]).toContain(got.ids[1]);
+      // The host sampled two tokens from rows of logits read back, each with its submit's ids.
+      expect(got.stats.readbacks).toBe(2 * 2 + Math.ceil((got.stats.decodeTokens - 2) / 8));
+    }
+  });
+
   it.each([
     { tileRows: 32, colTiles: 2, reduce: 'chain' as const },
     { tileRows: 64, colTiles: 4, reduce: 'tree' as const },

@@ -11,7 +11,7 @@ import { OUT_SLOT_WORDS, readOutSlots, samplerParamWords } from './kernels/sampl
 const STAGING_RING = 3;
 const GREEDY_GRAPH: SamplingParams = { temperature: 0, topK: 0, topP: 1, seed: 0 };
 
-type Phase = 'prefill' | 'decode' | 'verify';
+type Phase = 'prefill' | 'decode' | 'verify' | 'logits';
 
 export interface GpuStepperLimits {
   maxDraftTokens: number;
@@ -33,6 +33,8 @@ export class GpuStepper implements Stepper, Disposable {
   private readonly verifyGraphs = new Map<number, ForwardGraph>();
   private readonly staging: GPUBuffer[];
   private ring = 0;
+  /** Where logits() reads a row of logits back; made on first use (most requests never need it). */
+  private logitsStaging?: GPUBuffer;
   /** GPU timestamps per op category, when the device has 'timestamp-query'. */
   private readonly profiler?: PassProfiler;
 
@@ -72,6 +74,22 @@ export class GpuStepper implements Stepper, Disposable {
     return this.submit([{ graph, repeat: 1 }], drafts.length + 1, 'verify', ctx);
   }
 
+  /** A prefill whose last logits row is read back too (its sample is ignored: the host samples). */
+  async logits(ids: readonly number[], start: number, ctx: StepContext): Promise<Float32Array> {
+    using graph = await this.model.buildForward(ids.length, 1, ctx.sampling);
+    this.writeIds(ids);
+    this.writeState(start);
+    const bytes = this.vocabSize * 4;
+    this.logitsStaging ??= this.device.createBuffer({ label: 'logits-staging', size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging = this.logitsStaging;
+    await this.submit([{ graph, repeat: 1 }], 1, 'logits', ctx, (enc) => enc.copyBufferToBuffer(this.model.logitsBuffer, 0, staging, 0, bytes));
+    await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+    const row = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
+    staging.unmap();
+    ctx.stats.readbacks++; // a second buffer mapped after the submit's own
+    return row;
+  }
+
   /**
    * Builds the verify graph of every draft width now, at load: the first draft of a new width
    * then costs no graph build mid-typing, and the GPU holds the same buffers from load on (a soak
@@ -105,7 +123,7 @@ export class GpuStepper implements Stepper, Disposable {
    * Records the graphs (each `repeat` times) in one compute pass, copies `count` sampled ids (with
    * their log-probabilities) to a staging buffer of the ring, submits once and reads back once.
    */
-  private async submit(work: { graph: ForwardGraph; repeat: number }[], count: number, phase: Phase, ctx: StepContext): Promise<Samples> {
+  private async submit(work: { graph: ForwardGraph; repeat: number }[], count: number, phase: Phase, ctx: StepContext, alsoCopy?: (enc: GPUCommandEncoder) => void): Promise<Samples> {
     const { stats, phases } = ctx;
     for (const { graph, repeat } of work) {
       if (repeat === 0) continue;
@@ -127,6 +145,7 @@ export class GpuStepper implements Stepper, Disposable {
     this.ring = (this.ring + 1) % this.staging.length;
     const bytes = count * OUT_SLOT_WORDS * 4;
     enc.copyBufferToBuffer(this.model.outIds, 0, staging, 0, bytes);
+    alsoCopy?.(enc);
     timed?.finishEncoding(enc);
     const t0 = performance.now();
     this.device.queue.submit([enc.finish()]);
@@ -156,6 +175,7 @@ export class GpuStepper implements Stepper, Disposable {
     for (const g of this.verifyGraphs.values()) g[Symbol.dispose]();
     this.verifyGraphs.clear();
     for (const s of this.staging) s.destroy();
+    this.logitsStaging?.destroy();
     this.profiler?.dispose();
   }
 }
