@@ -101,6 +101,27 @@ describe.each([['spark-nano', sparkNano], ['Qwen2.5-Coder', qwen]] as const)('to
   });
 });
 
+describe('token healing with a SentencePiece-style decoder', () => {
+  // A double of a Metaspace tokenizer: '▁' is a space, and decoding drops the text's leading space,
+  // so ' resul' cut off the prompt would stream as 'resul...': such a cut is never made.
+  const pieces = ['<s>', 'x', '▁=', '▁res', 'ul', '▁result', 'ult'];
+  const tokenizer = {
+    vocabSize: pieces.length,
+    tokenString: (id: number) => pieces[id],
+    isSpecial: (id: number) => id === 0,
+    decode: (ids: readonly number[]) => ids.map((id) => pieces[id]!.replace(/▁/g, ' ')).join('').replace(/^ /, ''),
+  };
+  const spellings = new TokenSpellings(tokenizer);
+
+  it('cuts only what streams back the same from the first token: "ul", not " resul"', () => {
+    const prompt = { ids: [0, 1, 2, 3, 4], prefixTokens: 4, droppedPrefixTokens: 0, suffixTokens: 0, droppedSuffixTokens: 0, prefixEnd: 5 };
+    const { ids, healing } = healPrompt(prompt, 'x = resul', tokenizer, spellings);
+    expect(healing?.text).toBe('ul');
+    expect(ids).toEqual([0, 1, 2, 3]);
+    expect(healing!.allowed([])).toEqual([4, 6]);
+  });
+});
+
 describe('HealedText', () => {
   it('takes the cut text off the stream, across deltas, and says when text of its own shows', () => {
     const t = new HealedText(' resul');

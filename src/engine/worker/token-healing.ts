@@ -81,8 +81,8 @@ export class TokenSpellings {
 const HEALABLE = /^[\x20-\x7e]+$/;
 
 /**
- * Cuts back the prompt's prefix by its last 1..MAX_HEALED_TOKENS tokens: the most for which some
- * token spells on from them. Only where the prompt has a prefix (FIM and plain prompts), the cut
+ * Cuts back the prompt's prefix by its last 1..MAX_HEALED_TOKENS tokens, one more while some token
+ * still spells on from the cut. Only where the prompt has a prefix (FIM and plain prompts), the cut
  * text is printable ASCII on the cursor's line, and it is exactly the end of `prefixText` (so the
  * stream can be checked against it). Otherwise the prompt is returned as it is.
  */
@@ -100,6 +100,9 @@ export function healPrompt(prompt: BuiltPrompt, prefixText: string, tokenizer: H
     if (!whole.startsWith(lead)) break;
     const text = whole.slice(lead.length);
     if (!HEALABLE.test(text) || !prefixText.endsWith(text)) break;
+    // The stream is decoded from its first token on, with nothing before it: the cut text must
+    // read the same there, or the stream could not be checked against it.
+    if (tokenizer.decode(removed) !== text) break;
     // As llama.cpp's dynamic healing: cut further only while some token still spells on from the cut.
     const spelled = spellings.spell(removed);
     if (spellings.startingWith(spelled).length === 0) break;
