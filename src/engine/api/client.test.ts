@@ -136,7 +136,7 @@ describe('EngineClient ↔ EngineHost (in-process worker, CPU backend)', () => {
   it('uses the GPU backend when the factory succeeds, and falls back with the reason when it throws', async () => {
     const fakeGpu = (kind: 'ok' | 'throw') => async () => async (): Promise<Backend> => {
       if (kind === 'throw') throw new Error('device lost');
-      return { kind: 'webgpu', description: 'fake adapter', config: undefined as never, contextTokens: 512, plan: { grid: [2, 3] }, setProfiling() {}, dispose() {}, generate: async () => { throw new Error("unused"); } } as unknown as Backend;
+      return { kind: 'webgpu', description: 'fake adapter', config: undefined as never, contextTokens: 512, cachedTokens: [], plan: { grid: [2, 3] }, setProfiling() {}, dispose() {}, generate: async () => { throw new Error("unused"); } } as unknown as Backend;
     };
     const ok = await start({ hasWebGpu: true, gpuFactory: fakeGpu('ok') }).client.load('m', { files: makeTestModelFiles(), backend: 'webgpu' });
     expect(ok).toMatchObject({ backend: 'webgpu', description: 'fake adapter', plan: { grid: [2, 3] } });

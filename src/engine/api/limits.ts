@@ -77,6 +77,13 @@ export const PREFILL_CHUNK_TOKENS = 2048;
 export const COLD_PREFILL_MS = 250;
 
 /**
+ * Milliseconds without a request after which the engine prefills a completion prompt's stepped
+ * window (worker/idle-recut.ts): longer than the gap between a quick typist's keys, so the prefill
+ * runs while the user reads the ghost rather than between keystrokes.
+ */
+export const IDLE_RECUT_MS = 300;
+
+/**
  * The completion prompt window in tokens (see PromptWindow): its size before any prefill was
  * measured (small, so the first request on a slow device is not the slowest; a fast one grows the
  * window after it), and the least it shrinks to (a prompt needs some context to be useful).

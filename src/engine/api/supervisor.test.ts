@@ -18,7 +18,7 @@ afterEach(() => store.clear());
 function start(options: SupervisorOptions & { gpu?: 'hangs' } = {}) {
   const workers: InProcessWorker[] = [];
   const fakeGpu = async () => async (): Promise<Backend> => ({
-    kind: 'webgpu', description: 'fake adapter', config: undefined as never, contextTokens: 512, setProfiling() {}, dispose() {},
+    kind: 'webgpu', description: 'fake adapter', config: undefined as never, contextTokens: 512, cachedTokens: [], setProfiling() {}, dispose() {},
     generate: () => new Promise(() => {}), // a backend that never answers
   } as unknown as Backend);
   const engine = store.add(new SupervisedEngine(() => {

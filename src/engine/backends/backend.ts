@@ -55,6 +55,8 @@ export interface Backend {
   readonly plan?: ModelWaferPlan;
   /** Resolves with the reason if the backend's device is lost (only a GPU backend has one). */
   readonly lost?: Promise<string>;
+  /** The token sequence whose keys and values the KV cache holds (a prompt that starts with it reuses them). */
+  readonly cachedTokens: readonly number[];
   /** What the backend holds now, for leak checks: GPU buffers alive and tokens cached. */
   diagnostics(): { gpuBuffers: number; cachedTokens: number };
   /**

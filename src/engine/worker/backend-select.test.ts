@@ -27,6 +27,7 @@ function harness(costs: Costs, base?: LoadedModel) {
     return {
       kind, description: path, config: inner.config, contextTokens: inner.contextTokens, planKey: 'adapter|model',
       ...(kind === 'webgpu' ? { plan: f16Plan } : {}),
+      get cachedTokens() { return inner.cachedTokens; },
       diagnostics: () => inner.diagnostics(),
       setProfiling: (on) => inner.setProfiling(on),
       score: (p, c, s) => inner.score(p, c, s),

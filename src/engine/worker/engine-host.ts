@@ -23,9 +23,10 @@ import { speculativeEditDraft } from './draft/speculative-edit.ts';
 import { ProgressThrottle } from './progress-throttle.ts';
 import { promptTokenizer } from './line-chunk-encoder.ts';
 import { buildPrompt, type PromptTokenizer } from './prompt.ts';
-import { promptBudget, TOKENS_PER_SUBMIT, tokensPerSubmitFor } from '../api/limits.ts';
+import { IDLE_RECUT_MS, promptBudget, TOKENS_PER_SUBMIT, tokensPerSubmitFor } from '../api/limits.ts';
 import { DownloadStalledError } from '../../model/stall-guard.ts';
 import { PromptWindow } from './prompt-window.ts';
+import { IdleRecut } from './idle-recut.ts';
 import { healPrompt, HealedText, TokenSpellings } from './token-healing.ts';
 import type { ModelWaferPlan } from '../api/plan-types.ts';
 import { LOAD_SUPERSEDED, parseEngineRequest, type CacheListEvent, type EngineEvent, type FinishReason, type GenerateMessage, type LoadMessage } from '../api/protocol.ts';
@@ -51,6 +52,8 @@ export class EngineHost implements Disposable {
   private backend: Backend | undefined;
   /** The completion prompt window of the loaded model on its backend (learned from its prefills). */
   private window = new PromptWindow();
+  /** Prefills a completion prompt's stepped window once the user stops typing (idle-recut.ts). */
+  private readonly recut = new IdleRecut(IDLE_RECUT_MS, (ids, signal) => this.prefillWhenIdle(ids, signal));
   /** N for requests that name none: from the running path's measured decode rate. */
   private tokensPerSubmit = TOKENS_PER_SUBMIT.default;
   private active: { id: number; controller: AbortController } | undefined;
@@ -98,6 +101,7 @@ export class EngineHost implements Disposable {
     }
     switch (msg.type) {
       case 'load': {
+        this.recut.cancel();
         this.active?.controller.abort();
         this.loadEpoch++; // generations queued before this load are stale
         this.loadController?.abort(new Error(LOAD_SUPERSEDED));
@@ -120,6 +124,7 @@ export class EngineHost implements Disposable {
           return;
         }
         this.latestId = msg.id;
+        this.recut.cancel();
         this.active?.controller.abort(); // cancel the running request at its next submit boundary
         {
           const epoch = this.loadEpoch;
@@ -276,11 +281,14 @@ export class EngineHost implements Disposable {
     const delivered: number[] = [];
     const detokenizer = new IncrementalDetokenizer((ids) => tokenizer.decode(ids, { skipSpecialTokens: true }));
     try {
-      // A chat prompt is never cut (prompt.ts), so only completions get the latency-sized window.
+      // A chat prompt is never cut (prompt.ts), so only completions get the latency-sized window,
+      // which may run a step over to reuse the cache (the context's room is the hard limit).
       const contextBudget = promptBudget(backend.contextTokens, msg.maxNewTokens);
       const window = this.window;
-      const maxPromptTokens = msg.maxPromptTokens ?? (msg.prompt.kind === 'chat' ? contextBudget : window.budget(contextBudget));
-      const prompt = buildPrompt(model.prompts, msg.prompt, { maxPromptTokens },
+      const windowed = msg.maxPromptTokens === undefined && msg.prompt.kind !== 'chat';
+      const maxPromptTokens = msg.maxPromptTokens ?? (windowed ? window.budget(contextBudget) : contextBudget);
+      const cache = windowed ? { cache: { ids: backend.cachedTokens, maxTokens: contextBudget } } : {};
+      const prompt = buildPrompt(model.prompts, msg.prompt, { maxPromptTokens, ...cache },
         { chat: model.chat, fimOrder: model.config.fimOrder, ...(tokenizer.promptBos !== undefined ? { bos: tokenizer.promptBos } : {}) });
       const prefixText = msg.prompt.kind === 'fim' ? msg.prompt.prefix : msg.prompt.kind === 'plain' ? msg.prompt.text : undefined;
       const { ids: promptIds, healing } = msg.heal && prefixText !== undefined ? healPrompt(prompt, prefixText, tokenizer, model.spellings) : { ids: prompt.ids };
@@ -347,12 +355,31 @@ export class EngineHost implements Disposable {
         type: 'done', id, finishReason, text: streamed, tokens: delivered, promptTokenCount: promptIds.length, stats,
         ...(draftLogprobs ? { draftLogprobs } : {}),
       });
+      if (prompt.recut && finishReason !== 'cancelled' && id === this.latestId) this.recut.schedule(prompt.recut);
     } catch (err) {
       this.post({ type: 'error', id, message: errorMessage(err) });
     } finally {
       if (this.active?.id === id) this.active = undefined;
       this.cancelled.delete(id);
     }
+  }
+
+  /**
+   * Prefills `ids` for the requests after a pause (IdleRecut), unless a newer request or load came
+   * first. A failure is not reported here: it resets the cache, and the next request meets it too.
+   */
+  private prefillWhenIdle(ids: number[], signal: AbortSignal): void {
+    const epoch = this.loadEpoch;
+    const latest = this.latestId;
+    this.enqueue(async () => {
+      const { backend } = this;
+      if (signal.aborted || !backend || epoch !== this.loadEpoch || latest !== this.latestId) return;
+      try {
+        this.window.observe(await backend.generate({ promptIds: ids, maxNewTokens: 1, stopIds: [], sampling: GREEDY, tokensPerSubmit: 1 }, () => {}, signal));
+      } catch {
+        // See above.
+      }
+    });
   }
 
   /** Resolves when every queued load and generation has finished (used before closing the worker). */
@@ -363,6 +390,7 @@ export class EngineHost implements Disposable {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.recut.dispose();
     this.active?.controller.abort();
     this.loadController?.abort(new Error('the engine was disposed'));
     void this.cacheStore?.then((store) => store?.close());

@@ -97,6 +97,51 @@ describe('buildPrompt', () => {
     expect(changedStarts).toBeLessThanOrEqual(1);
   });
 
+  describe('a window that has just stepped keeps its earlier start while the cache holds it', () => {
+    const layouts = [
+      // The prefix's step is a quarter of what the prefix may take: all of 256, or 256 less 3 control tokens and the suffix's quarter.
+      { name: 'SPM', kind: 'fim', model: { fimOrder: 'spm' }, step: Math.floor((253 - Math.floor(253 / 4)) / 4) },
+      { name: 'PSM', kind: 'fim', model: { fimOrder: 'psm' }, step: Math.floor((253 - Math.floor(253 / 4)) / 4) },
+      { name: 'plain', kind: 'plain', model: {}, step: 64 },
+    ] as const;
+    const spec = (kind: 'fim' | 'plain', prefix: string) => kind === 'fim' ? { kind, prefix, suffix: code(100) } : { kind, text: prefix };
+    for (const { name, kind, model, step } of layouts) {
+      it(name, () => {
+        const max = 256;
+        let typed = code(60);
+        const build = (cache?: readonly number[], maxTokens = 1000) => buildPrompt(tok, spec(kind, typed), { maxPromptTokens: max, ...(cache ? { cache: { ids: cache, maxTokens } } : {}) }, model);
+        const first = build();
+        let cached = first.ids;
+        let crossed = 0;
+        for (const ch of 'result = compute(values[1], scale=3) + compute(values[2], scale=4) + offset\n'.repeat(3)) {
+          typed += ch;
+          const stepped = build();
+          const p = build(cached);
+          const reused = (ids: readonly number[]) => { let i = 0; while (i < ids.length && ids[i] === cached[i]) i++; return i; };
+          if (reused(stepped.ids) < reused(p.ids)) {
+            crossed++;
+            // The earlier start: everything the cache holds of the prompt is reused, one step over the budget at most.
+            expect(p.recut).toEqual(stepped.ids);
+            expect(p.ids.length).toBeLessThanOrEqual(max + step);
+            // (PSM re-prefills its suffix at every keystroke: it follows the prefix.)
+            expect(p.ids.length - reused(p.ids)).toBeLessThanOrEqual(8 + (name === 'PSM' ? p.suffixTokens + 2 : 0));
+            // The same text nearest the cursor, with more before it.
+            expect(p.ids.slice(p.prefixEnd! - stepped.prefixTokens, p.prefixEnd)).toEqual(stepped.ids.slice(stepped.prefixEnd! - stepped.prefixTokens, stepped.prefixEnd));
+            expect(p.prefixTokens - stepped.prefixTokens).toBe(step);
+            expect(p.droppedPrefixTokens).toBe(stepped.droppedPrefixTokens - step);
+            // Never past the context's room; and a cache that holds the stepped prompt keeps it.
+            expect(build(cached, p.ids.length - 1).ids).toEqual(stepped.ids);
+            expect(build(stepped.ids)).toEqual(stepped);
+          } else {
+            expect(p).toEqual(stepped);
+          }
+          cached = p.ids;
+        }
+        expect(crossed).toBeGreaterThan(0);
+      });
+    }
+  });
+
   it("a model whose tokenizer adds BOS gets it first in plain and FIM prompts, inside the budget", () => {
     const bos = 4; // any id: the builder only places it
     const plain = buildPrompt(tok, { kind: 'plain', text: code(50) }, { maxPromptTokens: 64 }, { bos });

@@ -14,6 +14,10 @@
 // first prompt token and re-prefill everything. So when text must be dropped, the start of the
 // window advances in steps of a quarter of the budget, and typing at the cursor changes only the
 // tokens near it. The character cut before tokenizing is snapped the same way, for the same reason.
+// A step still re-prefills everything after the start once (in SPM, the whole prefix: about 200 ms
+// on a CPU). So where the caller says what the cache holds, a prefix whose start has just stepped
+// keeps its earlier start, one step over the budget, when that reuses more of the cache; the
+// stepped prompt comes back as `recut`, for the engine to prefill while the user is not typing.
 // SPM suits the cache best: the cursor is at the prompt's end, so typing changes only the last tokens
 // while the suffix is unchanged; in PSM every keystroke re-prefills the whole suffix after the prefix.
 //
@@ -26,6 +30,7 @@ import type { FimOrder } from '../../model/config.ts';
 import type { ModelTokenizer } from '../../model/tokenizer.ts';
 import type { ChatTemplate, LoadedChatTemplate } from './chat-template.ts';
 import type { ChatMessage, PromptSpec } from '../api/protocol.ts';
+import { commonPrefixLength } from '../backends/token-loop.ts';
 
 export type PromptTokenizer = Pick<ModelTokenizer, 'encode' | 'specials' | 'tokenString'>;
 
@@ -37,6 +42,12 @@ export interface PromptBudget {
    * in PSM order the suffix also gets whatever room the prefix's stepped window leaves unused.
    */
   suffixShare?: number;
+  /**
+   * Plain and FIM prompts: the ids the KV cache holds, and the most tokens the prompt may have (the
+   * context's room). A prefix whose stepped start has just moved keeps the earlier one, up to one
+   * step over maxPromptTokens, where that reuses more of these ids.
+   */
+  cache?: { ids: readonly number[]; maxTokens: number };
 }
 
 /** What the prompt's layout depends on in the loaded model. */
@@ -63,6 +74,8 @@ export interface BuiltPrompt {
   lookupIds?: number[];
   /** FIM and plain prompts: the index in `ids` just past the prefix's last token (where token healing cuts). */
   prefixEnd?: number;
+  /** The prompt with its window's own start, where `ids` kept an earlier one to reuse the cache. */
+  recut?: number[];
 }
 
 /** Generous upper bound on characters per token, to avoid tokenizing a whole huge file. */
@@ -81,8 +94,8 @@ export function buildPrompt(tokenizer: PromptTokenizer, spec: PromptSpec, budget
     }
     case 'plain': {
       const lead = model.bos !== undefined ? [model.bos] : [];
-      const { ids, dropped } = tailTokens(asText(tokenizer, [spec.text]), spec.text, budget.maxPromptTokens - lead.length);
-      return { ids: [...lead, ...ids], prefixTokens: ids.length, droppedPrefixTokens: dropped, suffixTokens: 0, droppedSuffixTokens: 0, prefixEnd: lead.length + ids.length };
+      return withCache(tailTokens(asText(tokenizer, [spec.text]), spec.text, budget.maxPromptTokens - lead.length), budget, ({ ids, dropped }) => (
+        { ids: [...lead, ...ids], prefixTokens: ids.length, droppedPrefixTokens: dropped, suffixTokens: 0, droppedSuffixTokens: 0, prefixEnd: lead.length + ids.length }));
     }
     case 'fim':
       return buildFim(tokenizer, asText(tokenizer, [spec.prefix, spec.suffix]), spec.prefix, spec.suffix, budget, model);
@@ -111,36 +124,65 @@ function buildFim(tokenizer: PromptTokenizer, text: UserText, prefix: string, su
   // The suffix gets its share (or less if short); the prefix gets everything else.
   const suffixCap = Math.max(0, Math.floor(available * (budget.suffixShare ?? 0.25)));
   const suffixAll = headTokens(text, suffix, available);
-  const prefixPart = tailTokens(text, prefix, available - Math.min(suffixAll.length, suffixCap));
-  // PSM: the suffix also takes whatever the prefix's stepped window leaves unused. SPM: never, since
-  // that room changes with every keystroke and the suffix comes first: its length must stay put.
-  const suffixIds = suffixAll.slice(0, order === 'spm' ? suffixCap : available - prefixPart.ids.length);
-  return {
-    ids: order === 'spm'
-      ? [...lead, fimPrefix, fimSuffix, ...suffixIds, fimMiddle, ...prefixPart.ids]
-      : [...lead, fimPrefix, ...prefixPart.ids, fimSuffix, ...suffixIds, fimMiddle],
-    prefixTokens: prefixPart.ids.length,
-    droppedPrefixTokens: prefixPart.dropped,
-    suffixTokens: suffixIds.length,
-    droppedSuffixTokens: suffixAll.length - suffixIds.length, // at least this many: only `available` were tokenized
-    lookupIds: [...suffixIds, ...prefixPart.ids],
-    prefixEnd: order === 'spm' ? lead.length + 3 + suffixIds.length + prefixPart.ids.length : lead.length + 1 + prefixPart.ids.length,
-  };
+  const tail = tailTokens(text, prefix, available - Math.min(suffixAll.length, suffixCap));
+  return withCache(tail, budget, (prefixPart) => {
+    // PSM: the suffix also takes whatever the prefix's stepped window leaves unused. SPM: never, since
+    // that room changes with every keystroke and the suffix comes first: its length must stay put.
+    const suffixIds = suffixAll.slice(0, order === 'spm' ? suffixCap : Math.max(0, available - prefixPart.ids.length));
+    return {
+      ids: order === 'spm'
+        ? [...lead, fimPrefix, fimSuffix, ...suffixIds, fimMiddle, ...prefixPart.ids]
+        : [...lead, fimPrefix, ...prefixPart.ids, fimSuffix, ...suffixIds, fimMiddle],
+      prefixTokens: prefixPart.ids.length,
+      droppedPrefixTokens: prefixPart.dropped,
+      suffixTokens: suffixIds.length,
+      droppedSuffixTokens: suffixAll.length - suffixIds.length, // at least this many: only `available` were tokenized
+      lookupIds: [...suffixIds, ...prefixPart.ids],
+      prefixEnd: order === 'spm' ? lead.length + 3 + suffixIds.length + prefixPart.ids.length : lead.length + 1 + prefixPart.ids.length,
+    };
+  });
 }
 
-/** The tokens at the end of `text`, at most `max`, with a start that moves in coarse steps. */
-function tailTokens(encoder: UserText, text: string, max: number): { ids: number[]; dropped: number } {
-  if (max <= 0) return { ids: [], dropped: text.length > 0 ? encoder.encode(text).length : 0 };
+/** The tokens at the end of a text, and where its window starts in them: a multiple of `step`. */
+interface Tail {
+  all: number[];
+  start: number;
+  /** 0 where there is no room for any of it. */
+  step: number;
+  /** Tokens before `all`, cut as characters (estimated). */
+  cutTokens: number;
+}
+
+type Kept = { ids: number[]; dropped: number };
+const keptFrom = (tail: Tail, start: number): Kept => ({ ids: tail.all.slice(start), dropped: start + tail.cutTokens });
+
+/**
+ * The prompt composed from the tail's own window or, where the cache holds the window one step
+ * earlier (a step just crossed), from that one, if it fits the context (see the header).
+ */
+function withCache(tail: Tail, budget: PromptBudget, compose: (kept: Kept) => BuiltPrompt): BuiltPrompt {
+  const stepped = compose(keptFrom(tail, tail.start));
+  const { cache } = budget;
+  if (!cache || tail.step === 0 || tail.start < tail.step) return stepped;
+  const earlier = compose(keptFrom(tail, tail.start - tail.step));
+  if (earlier.ids.length > cache.maxTokens) return stepped;
+  return commonPrefixLength(cache.ids, earlier.ids) > commonPrefixLength(cache.ids, stepped.ids) ? { ...earlier, recut: stepped.ids } : stepped;
+}
+
+/** The tokens at the end of `text`, at most `max` from the tail's start, which moves in coarse steps. */
+function tailTokens(encoder: UserText, text: string, max: number): Tail {
+  if (max <= 0) {
+    const all = text.length > 0 ? encoder.encode(text) : [];
+    return { all, start: all.length, step: 0, cutTokens: 0 };
+  }
   const charBudget = max * MAX_CHARS_PER_TOKEN;
   // Cut characters only at multiples of CHAR_CUT_STEP from the start, so the cut is stable while typing.
   let cut = text.length > charBudget ? Math.floor((text.length - charBudget) / CHAR_CUT_STEP) * CHAR_CUT_STEP : 0;
   if (cut > 0 && isLowSurrogate(text.charCodeAt(cut))) cut++; // never split a surrogate pair
   const all = encoder.encode(text.slice(cut));
-  const ids = keepTail(all, max);
   // Tokens dropped by the character cut are not counted exactly (that would need the tokenization
   // we are avoiding); estimate them from the characters.
-  const estimatedCutTokens = cut > 0 ? Math.ceil(cut / MAX_CHARS_PER_TOKEN) : 0;
-  return { ids, dropped: all.length - ids.length + estimatedCutTokens };
+  return { all, ...tailWindow(all.length, max), cutTokens: cut > 0 ? Math.ceil(cut / MAX_CHARS_PER_TOKEN) : 0 };
 }
 
 /** The first `max` tokens of `text` (the suffix nearest the cursor). */
@@ -155,11 +197,13 @@ const isLowSurrogate = (code: number) => code >= 0xdc00 && code <= 0xdfff;
 
 /** The last `max` ids, dropping from the front in steps of max/4 so the first kept id is stable. */
 function keepTail(ids: readonly number[], max: number): number[] {
-  if (ids.length <= max) return [...ids];
+  return ids.slice(tailWindow(ids.length, max).start);
+}
+
+/** Where the last `max` of `length` ids start, moved in steps of max/4 so the start is stable. */
+function tailWindow(length: number, max: number): { start: number; step: number } {
   const step = Math.max(1, Math.floor(max / 4));
-  const over = ids.length - max;
-  const start = Math.ceil(over / step) * step;
-  return ids.slice(start);
+  return { start: length <= max ? 0 : Math.ceil((length - max) / step) * step, step };
 }
 
 /** Encodes text the user typed: control-token spellings in it become plain text (see asText). */
