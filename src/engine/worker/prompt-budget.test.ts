@@ -43,7 +43,9 @@ describe('prompt budget', () => {
     expect(window).toBeGreaterThanOrEqual(PROMPT_WINDOW.min);
     expect(Math.log2(window) % 1).toBe(0);
     const second = await engine.generate(fim).done;
-    expect(second.promptTokenCount).toBeLessThanOrEqual(Math.min(window, promptBudget(8192, 4)));
+    // At most a step (a quarter of the window) over it, where its start has just stepped and the
+    // earlier one reuses more of the cache (prompt.ts; this repetitive text makes that likely).
+    expect(second.promptTokenCount).toBeLessThanOrEqual(Math.min(window + window / 4, promptBudget(8192, 4)));
     // A named budget is the caller's: the window does not cut it.
     const named = await engine.generate({ ...fim, maxPromptTokens: 3000 }).done;
     expect(named.promptTokenCount).toBeGreaterThan(PROMPT_WINDOW.initial);
