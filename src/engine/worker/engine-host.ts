@@ -375,7 +375,8 @@ export class EngineHost implements Disposable {
       const { backend } = this;
       if (signal.aborted || !backend || epoch !== this.loadEpoch || latest !== this.latestId) return;
       try {
-        this.window.observe(await backend.generate({ promptIds: ids, maxNewTokens: 1, stopIds: [], sampling: GREEDY, tokensPerSubmit: 1 }, () => {}, signal));
+        // Not measured for the window: its size must not change while the user pauses on this prompt.
+        await backend.generate({ promptIds: ids, maxNewTokens: 1, stopIds: [], sampling: GREEDY, tokensPerSubmit: 1 }, () => {}, signal);
       } catch {
         // See above.
       }
